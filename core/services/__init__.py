@@ -1,0 +1,1 @@
+"""Use cases: every change goes through one of these, one unit of work each."""

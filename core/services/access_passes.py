@@ -1,0 +1,151 @@
+"""APasses: create in batches, assign to a flat, send to the stock or the lost record."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from core import rules
+from core.errors import Conflict, ValidationError
+from core.model import (
+    AccessPass,
+    AccessProfile,
+    APassColour,
+    APassState,
+    APassType,
+    Block,
+    Flat,
+    Site,
+)
+from core.ports import UnitOfWork
+from core.rights import Action, Area
+from core.services.base import Actor, authorize, must_get, record
+
+
+async def _assignment(uow: UnitOfWork, site: Site, flat_id: int | None,
+                      access_profile_id: int | None) -> tuple[int, int, int | None]:
+    """Block, flat and profile of an assignment to a flat, checked against the site."""
+    flat = await must_get(uow, Flat, flat_id, "Flat")
+    block = await must_get(uow, Block, flat.block_id, "Block")
+    if block.site_id != site.id:
+        raise ValidationError("That flat is on another site.", field="flat_id")
+    profile_id = access_profile_id or block.default_access_profile_id
+    if profile_id is not None:
+        profile = await uow.get(AccessProfile, profile_id)
+        if profile is None or profile.site_id != site.id:
+            raise ValidationError("That access profile is not on this site.",
+                                  field="access_profile_id")
+    return block.id, flat.id, profile_id
+
+
+async def create_access_passes(
+    uow: UnitOfWork, actor: Actor, site_id: int, first_number: str, quantity: int = 1, *,
+    type: APassType = APassType.PROXIMITY_FOB, colour: APassColour = APassColour.BLACK,
+    flat_id: int | None = None, resident: str = "", access_profile_id: int | None = None,
+    notes: str = "",
+) -> list[AccessPass]:
+    """The guide's CREATE APASS: consecutive numbers, all created or none.
+
+    With a flat the passes are assigned to it; without, they go to the site stock.
+    """
+    numbers = rules.apass_batch(first_number, quantity)
+    resident = rules.text(resident, "resident", label="Resident")
+    notes = rules.notes(notes)
+    async with uow:
+        site = await authorize(uow, actor, site_id, Area.CREATE_APASSES, Action.MODIFY)
+        taken = await uow.taken_credentials(numbers)
+        if taken:
+            shown = ", ".join(sorted(taken)[:5]) + (" …" if len(taken) > 5 else "")
+            raise Conflict(f"{len(taken)} of these numbers already exist: {shown}. "
+                           "No APass was created.", field="first_number")
+        block_id = profile_id = None
+        state = APassState.STOCK
+        if flat_id is not None:
+            block_id, flat_id, profile_id = await _assignment(uow, site, flat_id,
+                                                              access_profile_id)
+            state = APassState.ASSIGNED
+        passes = [
+            AccessPass(site_id=site_id, number=n, type=APassType(type),
+                       colour=APassColour(colour), state=state, block_id=block_id,
+                       flat_id=flat_id, resident=resident if flat_id else "",
+                       access_profile_id=profile_id, notes=notes)
+            for n in numbers
+        ]
+        await uow.add_all(passes)
+        await record(uow, actor, "access_pass.create_batch", site_id=site_id,
+                     obj={"numbers": numbers, "type": str(type), "colour": str(colour),
+                          "state": str(state), "flat_id": flat_id})
+        await uow.commit()
+    return passes
+
+
+async def _pass_by_number(uow: UnitOfWork, number: str) -> AccessPass:
+    number = rules.apass_number(number)
+    found = await uow.find(AccessPass, number=number)
+    if not found:
+        raise ValidationError(f"APass {number} does not exist.", field="number")
+    return found[0]
+
+
+async def assign_to_flat(uow: UnitOfWork, actor: Actor, number: str, flat_id: int, *,
+                         resident: str = "", access_profile_id: int | None = None,
+                         notes: str | None = None) -> AccessPass:
+    """Move a pass to a flat: from another flat, the stock, or the lost record (found)."""
+    async with uow:
+        before = await _pass_by_number(uow, number)
+        site = await authorize(uow, actor, before.site_id, Area.APASS_MANAGEMENT, Action.MODIFY)
+        block_id, flat_id, profile_id = await _assignment(uow, site, flat_id, access_profile_id)
+        ap = replace(before, state=APassState.ASSIGNED, block_id=block_id, flat_id=flat_id,
+                     resident=rules.text(resident, "resident", label="Resident"),
+                     access_profile_id=profile_id,
+                     notes=before.notes if notes is None else rules.notes(notes))
+        await uow.update(ap)
+        await record(uow, actor, "access_pass.assign", ap, before=before, site_id=site.id)
+        await uow.commit()
+    return ap
+
+
+async def send_to_stock(uow: UnitOfWork, actor: Actor, number: str,
+                        notes: str | None = None) -> AccessPass:
+    """Disable a pass and delete its programming: back to the site stock."""
+    async with uow:
+        before = await _pass_by_number(uow, number)
+        site = await authorize(uow, actor, before.site_id, Area.APASS_MANAGEMENT, Action.MODIFY)
+        ap = replace(before, state=APassState.STOCK, block_id=None, flat_id=None, resident="",
+                     access_profile_id=None, notes=rules.notes(notes or ""))
+        await uow.update(ap)
+        await record(uow, actor, "access_pass.stock", ap, before=before, site_id=site.id)
+        await uow.commit()
+    return ap
+
+
+async def send_to_lost(uow: UnitOfWork, actor: Actor, number: str,
+                       notes: str | None = None) -> AccessPass:
+    """Disable a pass but keep its programming: the lost record, for who lost it."""
+    async with uow:
+        before = await _pass_by_number(uow, number)
+        site = await authorize(uow, actor, before.site_id, Area.APASS_MANAGEMENT, Action.MODIFY)
+        if before.state is APassState.LOST:
+            raise Conflict(f"APass {before.number} is already in the lost record.")
+        ap = replace(before, state=APassState.LOST,
+                     notes=before.notes if notes is None else rules.notes(notes))
+        await uow.update(ap)
+        await record(uow, actor, "access_pass.lost", ap, before=before, site_id=site.id)
+        await uow.commit()
+    return ap
+
+
+async def update_access_pass(uow: UnitOfWork, actor: Actor, number: str, *,
+                             type: APassType | None = None, colour: APassColour | None = None,
+                             notes: str | None = None) -> AccessPass:
+    """Correct a pass's type, colour tag or notes."""
+    async with uow:
+        before = await _pass_by_number(uow, number)
+        site = await authorize(uow, actor, before.site_id, Area.APASS_MANAGEMENT, Action.MODIFY)
+        ap = replace(before,
+                     type=APassType(type) if type else before.type,
+                     colour=APassColour(colour) if colour else before.colour,
+                     notes=before.notes if notes is None else rules.notes(notes))
+        await uow.update(ap)
+        await record(uow, actor, "access_pass.update", ap, before=before, site_id=site.id)
+        await uow.commit()
+    return ap

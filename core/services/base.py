@@ -1,0 +1,92 @@
+"""What every service shares: the acting operator, the rights check, the audit entry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from core.audit import snapshot
+from core.errors import NotFound, PermissionDenied
+from core.model import AuditEntry, Block, Flat, Operator, Site
+from core.ports import UnitOfWork
+from core.rights import Action, Area, check
+
+T = TypeVar("T")
+
+
+def utc_now() -> datetime:
+    """The wall clock, timezone-aware."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, from where, and what time it is for them."""
+
+    operator: Operator
+    source: str = "cli"
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self, site: Site | None = None) -> date:
+        """Today in the site's own timezone (validity dates are local days)."""
+        now = self.clock()
+        if site is not None:
+            now = now.astimezone(ZoneInfo(site.timezone))
+        return now.date()
+
+
+async def must_get(uow: UnitOfWork, cls: type[T], id: int | None, label: str) -> T:
+    """The object, or NotFound naming what was looked for."""
+    obj = await uow.get(cls, id) if id is not None else None
+    if obj is None:
+        raise NotFound(f"{label} {id} does not exist.")
+    return obj
+
+
+async def authorize(uow: UnitOfWork, actor: Actor, site_id: int, area: Area,
+                    action: Action) -> Site:
+    """The site, once the actor's right on it is checked."""
+    site = await must_get(uow, Site, site_id, "Site")
+    operator = actor.operator
+    grant = await uow.grant(operator.id, site_id) if operator.id is not None else None
+    check(operator, grant, area, action, actor.today(site), site.name)
+    return site
+
+
+def require_site_creator(actor: Actor) -> None:
+    """Creating sites is the guide's separate "Create a site" profile."""
+    if not actor.operator.active or not actor.operator.can_create_sites:
+        raise PermissionDenied(f"{actor.operator.email} may not create or configure sites.")
+
+
+async def flat_context(uow: UnitOfWork, flat_id: int) -> tuple[Flat, Block]:
+    """A flat and its block (the block gives the site to check rights on)."""
+    flat = await must_get(uow, Flat, flat_id, "Flat")
+    block = await must_get(uow, Block, flat.block_id, "Block")
+    return flat, block
+
+
+async def record(uow: UnitOfWork, actor: Actor, action: str, obj: object | None = None, *,
+                 before: object | None = None, site_id: int | None = None,
+                 entity_id: int | None = None) -> None:
+    """Write the audit entry of a change: who, when, what, before and after."""
+    target = obj if obj is not None else before
+    await uow.audit(
+        AuditEntry(
+            at=actor.now(),
+            actor=actor.operator.email,
+            action=action,
+            entity=action.split(".", 1)[0],
+            entity_id=entity_id if entity_id is not None else getattr(target, "id", None),
+            site_id=site_id,
+            before=snapshot(before),
+            after=snapshot(obj),
+            source=actor.source,
+        )
+    )

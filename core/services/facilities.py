@@ -1,0 +1,173 @@
+"""Facilities management: companies, their service providers, and tasks on sites.
+
+Companies and providers are not tied to one site, so changing them needs the
+Facilities right on at least one current site; a task needs it on every site
+it grants access to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from core import rules
+from core.errors import Conflict, PermissionDenied, ValidationError
+from core.model import (
+    Device,
+    Door,
+    ManagementCompany,
+    ServiceProvider,
+    SiteGrant,
+    Task,
+    TaskDoor,
+    WeekType,
+)
+from core.phones import parse_phone
+from core.ports import UnitOfWork
+from core.rights import Action, Area, grant_is_current, right
+from core.services.base import Actor, authorize, must_get, record
+
+
+async def _require_facilities(uow: UnitOfWork, actor: Actor) -> None:
+    wanted = right(Area.FACILITIES, Action.MODIFY)
+    if actor.operator.active:
+        for grant in await uow.find(SiteGrant, operator_id=actor.operator.id):
+            if wanted in grant.rights and grant_is_current(grant, actor.today()):
+                return
+    raise PermissionDenied(f"{actor.operator.email} may not change Facilities on any site.")
+
+
+async def save_company(uow: UnitOfWork, actor: Actor,
+                       company: ManagementCompany) -> ManagementCompany:
+    """Create (no id) or change (id) a management company."""
+    async with uow:
+        await _require_facilities(uow, actor)
+        before = (await must_get(uow, ManagementCompany, company.id, "Management company")
+                  if company.id else None)
+        c = replace(company,
+                    name=rules.text(company.name, "name", label="Company", required=True),
+                    person_in_charge=rules.text(company.person_in_charge, "person_in_charge",
+                                                label="Person in charge"),
+                    email=rules.email(company.email),
+                    telephone=rules.text(company.telephone, "telephone", label="Telephone"))
+        for other in await uow.find(ManagementCompany, name=c.name):
+            if other.id != c.id:
+                raise Conflict(f"A management company named {c.name!r} exists.", field="name")
+        if before:
+            await uow.update(c)
+        else:
+            c = await uow.add(c)
+        await record(uow, actor, "company.update" if before else "company.create", c,
+                     before=before)
+        await uow.commit()
+    return c
+
+
+async def save_provider(uow: UnitOfWork, actor: Actor, provider: ServiceProvider, *,
+                        permanent: bool = False, country: str = "GB") -> ServiceProvider:
+    """Create (no id) or change (id) a service provider and their credentials."""
+    async with uow:
+        await _require_facilities(uow, actor)
+        before = (await must_get(uow, ServiceProvider, provider.id, "Service provider")
+                  if provider.id else None)
+        await must_get(uow, ManagementCompany, provider.company_id, "Management company")
+        p = replace(provider)
+        p.name = rules.text(p.name, "name", label="Name & First Name", required=True)
+        p.valid_from, p.valid_to = rules.provider_validity(
+            p.valid_from, p.valid_to, permanent=permanent, today=actor.today())
+        p.email = rules.email(p.email)
+        p.mobile = parse_phone(p.mobile, country, "mobile").e164 if p.mobile else ""
+        numbers = []
+        for attr in ("apass_number", "radio_number"):
+            value = getattr(p, attr)
+            if value:
+                setattr(p, attr, rules.apass_number(value, attr))
+                numbers.append(getattr(p, attr))
+            else:
+                setattr(p, attr, None)
+        if len(numbers) == 2 and numbers[0] == numbers[1]:
+            raise ValidationError("APass and radio transmitter numbers must differ.",
+                                  field="radio_number")
+        own = {before.apass_number, before.radio_number} if before else set()
+        taken = await uow.taken_credentials([n for n in numbers if n not in own])
+        if taken:
+            raise Conflict(f"{', '.join(sorted(taken))} already belongs to an APass or "
+                           "another provider.", field="apass_number")
+        for attr in ("code_door", "code_relay_1", "code_relay_2", "code_key_safe"):
+            setattr(p, attr, rules.keypad_code(getattr(p, attr), attr, "Access code"))
+        if before:
+            await uow.update(p)
+        else:
+            p = await uow.add(p)
+        await record(uow, actor, "provider.update" if before else "provider.create", p,
+                     before=before)
+        await uow.commit()
+    return p
+
+
+async def save_task(uow: UnitOfWork, actor: Actor, task: Task) -> Task:
+    """Create (no id) or replace (id) a task: its sites, week types and doors."""
+    async with uow:
+        before = await must_get(uow, Task, task.id, "Task") if task.id else None
+        t = replace(task, name=rules.text(task.name, "name", label="Name of the task",
+                                          required=True))
+        provider = await must_get(uow, ServiceProvider, t.provider_id, "Service provider")
+        if provider.company_id != t.company_id:
+            raise ValidationError("That provider works for another company.",
+                                  field="provider_id")
+        t.site_ids = sorted(set(t.site_ids))
+        if not t.site_ids or not t.doors:
+            raise ValidationError("To validate the task, associate access to on-site "
+                                  "equipment.", field="doors")
+        for site_id in sorted(set(t.site_ids) | set(before.site_ids if before else [])):
+            await authorize(uow, actor, site_id, Area.FACILITIES, Action.MODIFY)
+        for site_id, wt_id in t.week_type_ids.items():
+            if site_id not in t.site_ids:
+                raise ValidationError("A week type is given for a site outside the task.",
+                                      field="week_type_ids")
+            if wt_id is not None:
+                wt = await uow.get(WeekType, wt_id)
+                if wt is None or wt.site_id != site_id:
+                    raise ValidationError("That week type is not on the task's site.",
+                                          field="week_type_ids")
+        doors = [TaskDoor(**d) if isinstance(d, dict) else d for d in t.doors]
+        for td in doors:
+            door = await uow.get(Door, td.door_id)
+            device = await uow.get(Device, door.device_id) if door else None
+            if device is None or device.site_id not in t.site_ids:
+                raise ValidationError(f"Door {td.door_id} is not on the task's sites.",
+                                      field="doors")
+            if td.by_telephone and not provider.mobile:
+                raise ValidationError("Open by telephone needs the provider's mobile number.",
+                                      field="doors")
+        t.doors = doors
+        if before:
+            await uow.update(t)
+        else:
+            t = await uow.add(t)
+        await record(uow, actor, "task.update" if before else "task.create", t, before=before)
+        await uow.commit()
+    return t
+
+
+async def delete_task(uow: UnitOfWork, actor: Actor, task_id: int) -> None:
+    """Withdraw a task's access."""
+    async with uow:
+        t = await must_get(uow, Task, task_id, "Task")
+        for site_id in t.site_ids:
+            await authorize(uow, actor, site_id, Area.FACILITIES, Action.MODIFY)
+        await uow.delete(t)
+        await record(uow, actor, "task.delete", before=t)
+        await uow.commit()
+
+
+async def delete_provider(uow: UnitOfWork, actor: Actor, provider_id: int) -> None:
+    """Delete a provider who has no task left."""
+    async with uow:
+        await _require_facilities(uow, actor)
+        p = await must_get(uow, ServiceProvider, provider_id, "Service provider")
+        if await uow.count(Task, provider_id=provider_id):
+            raise Conflict(f"{p.name} still has tasks; delete them first.")
+        await uow.delete(p)
+        await record(uow, actor, "provider.delete", before=p)
+        await uow.commit()
+

@@ -1,0 +1,138 @@
+"""Flats: the guide's FLAT tab (number, name, floor, keypad codes, notes)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+
+from core import rules
+from core.errors import Conflict, ValidationError
+from core.model import AccessPass, APassState, Block, Flat, PanelDisplay, Telephone
+from core.ports import UnitOfWork
+from core.rights import Action, Area
+from core.services.base import Actor, authorize, flat_context, must_get, record
+from core.services.sites import check_quota
+
+CODE_FIELDS = {
+    "code_main_door": "Main door code",
+    "code_aux_relay_1": "AUX relay 1 code",
+    "code_aux_relay_2": "AUX relay 2 code",
+}
+
+
+def _clean(flat: Flat) -> Flat:
+    flat.number = rules.flat_number(flat.number)
+    flat.name = rules.text(flat.name, "name", label="Name of flat", required=True)
+    flat.floor = rules.floor(flat.floor)
+    flat.notes = rules.notes(flat.notes)
+    for attr, label in CODE_FIELDS.items():
+        setattr(flat, attr, rules.keypad_code(getattr(flat, attr), attr, label))
+    if not flat.temporary_id:
+        flat.temporary_id = secrets.token_hex(5)[:9]
+    return flat
+
+
+async def _unique(uow: UnitOfWork, flat: Flat, site_id: int) -> None:
+    """Flat N° is unique in its block; each keypad code opens for one flat per site."""
+    for other in await uow.find(Flat, block_id=flat.block_id, number=flat.number):
+        if other.id != flat.id:
+            raise Conflict(f"Flat N° {flat.number} already exists in this block.", field="number")
+    block_ids = [b.id for b in await uow.find(Block, site_id=site_id)]
+    for attr, label in CODE_FIELDS.items():
+        code = getattr(flat, attr)
+        if code is None:
+            continue
+        for block_id in block_ids:
+            for other in await uow.find(Flat, block_id=block_id, **{attr: code}):
+                if other.id != flat.id:
+                    raise Conflict(f"{label} {code} is already used by {other.name}.",
+                                   field=attr)
+
+
+async def _require_code_right(uow: UnitOfWork, actor: Actor, site_id: int, before: Flat | None,
+                              after: Flat) -> None:
+    changed = any(getattr(after, a) != (getattr(before, a) if before else None)
+                  for a in CODE_FIELDS)
+    if changed:
+        await authorize(uow, actor, site_id, Area.KEYPAD_CODE, Action.MODIFY)
+
+
+async def create_flat(uow: UnitOfWork, actor: Actor, flat: Flat) -> Flat:
+    """Add one flat to a block, within the site's flat quota."""
+    async with uow:
+        block = await must_get(uow, Block, flat.block_id, "Block")
+        site = await authorize(uow, actor, block.site_id, Area.FLATS, Action.MODIFY)
+        flat = _clean(replace(flat, id=None))
+        await _require_code_right(uow, actor, site.id, None, flat)
+        await check_quota(uow, site, "flats")
+        await _unique(uow, flat, site.id)
+        flat = await uow.add(flat)
+        await record(uow, actor, "flat.create", flat, site_id=site.id)
+        await uow.commit()
+    return flat
+
+
+async def create_flats(uow: UnitOfWork, actor: Actor, block_id: int, first_number: int,
+                       quantity: int, name_prefix: str = "Appt. ", digits: int = 3
+                       ) -> list[Flat]:
+    """The guide's "Add flats +": consecutive flats, all or nothing."""
+    if not 1 <= quantity <= 2000:
+        raise ValidationError("Quantity of flats must be 1 to 2000.", field="quantity")
+    async with uow:
+        block = await must_get(uow, Block, block_id, "Block")
+        site = await authorize(uow, actor, block.site_id, Area.FLATS, Action.MODIFY)
+        await check_quota(uow, site, "flats", quantity)
+        existing = {f.number for f in await uow.find(Flat, block_id=block_id)}
+        flats = []
+        for n in range(first_number, first_number + quantity):
+            number = str(n).zfill(digits)
+            if number in existing:
+                raise Conflict(f"Flat N° {number} already exists in this block.", field="number")
+            flats.append(_clean(Flat(block_id=block_id, number=number,
+                                     name=f"{name_prefix}{number}")))
+        await uow.add_all(flats)
+        await record(uow, actor, "flat.create_batch", site_id=site.id, entity_id=block_id,
+                     obj={"block_id": block_id, "first": flats[0].number,
+                          "last": flats[-1].number, "quantity": quantity})
+        await uow.commit()
+    return flats
+
+
+async def update_flat(uow: UnitOfWork, actor: Actor, flat_id: int, **changes: object) -> Flat:
+    """Change a flat's fields; keypad codes also need the Keypad code right."""
+    async with uow:
+        before, block = await flat_context(uow, flat_id)
+        site = await authorize(uow, actor, block.site_id, Area.FLATS, Action.MODIFY)
+        if "block_id" in changes:
+            target = await must_get(uow, Block, changes["block_id"], "Block")
+            if target.site_id != site.id:
+                raise ValidationError("A flat can only move to a block of its own site.",
+                                      field="block_id")
+        flat = _clean(replace(before, **changes))
+        await _require_code_right(uow, actor, site.id, before, flat)
+        await _unique(uow, flat, site.id)
+        await uow.update(flat)
+        await record(uow, actor, "flat.update", flat, before=before, site_id=site.id)
+        await uow.commit()
+    return flat
+
+
+async def delete_flat(uow: UnitOfWork, actor: Actor, flat_id: int) -> None:
+    """Delete a flat with its telephones and panel displays; assigned APasses refuse it."""
+    async with uow:
+        flat, block = await flat_context(uow, flat_id)
+        site = await authorize(uow, actor, block.site_id, Area.FLATS, Action.MODIFY)
+        passes = await uow.count(AccessPass, flat_id=flat_id, state=APassState.ASSIGNED)
+        if passes:
+            raise Conflict(f"{flat.name} still has {passes} APass(es); move them to another "
+                           "flat, the stock or the lost record first.")
+        for display in await uow.find(PanelDisplay, flat_id=flat_id):
+            await uow.delete(display)
+        for phone in await uow.find(Telephone, flat_id=flat_id):
+            await uow.delete(phone)
+        for lost in await uow.find(AccessPass, flat_id=flat_id):
+            lost.flat_id = None  # the lost record keeps the pass, not the flat
+            await uow.update(lost)
+        await uow.delete(flat)
+        await record(uow, actor, "flat.delete", before=flat, site_id=site.id)
+        await uow.commit()

@@ -1,0 +1,35 @@
+"""Terminal safety for text that came from outside (names, notes, device strings)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# C0 and C1 controls (including ESC and the 8-bit CSI 0x9B), DEL, and the
+# bidirectional overrides that can make text read differently from its bytes.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Whole escape sequences, so their printable tails ("[31m") vanish with the ESC.
+_ESCAPE_SEQ = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC, terminated by BEL or ST
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC
+    r"|\x1b[ -/]*[0-~]"  # two- and three-byte escapes
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
+)
+
+
+def has_control_chars(value: str) -> bool:
+    """True if `value` holds any control or escape character."""
+    return bool(_CONTROL.search(value))
+
+
+def safe_text(value: object) -> str:
+    """Plain printable text: escape sequences and control characters removed.
+
+    Tabs and newlines become spaces so one value stays on one line.
+    """
+    s = str(value if value is not None else "")
+    s = _ESCAPE_SEQ.sub("", s)
+    s = s.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    s = _CONTROL.sub("", s)
+    return unicodedata.normalize("NFC", s)

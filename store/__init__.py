@@ -1,0 +1,1 @@
+"""Persistence of core's objects: SQLAlchemy 2 async, SQLite by default."""

@@ -1,0 +1,79 @@
+"""The store as a whole: open it, migrate it, hand out units of work and the event writer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from core.audit import ChainReport, verify_chain
+from core.config import StoreConfig
+from core.errors import StoreError
+from core.model import AuditEntry
+from store import tables as t
+from store.events import EventWriter
+from store.mapping import mapper
+from store.migrate import upgrade_to_head
+from store.sqlite import create_sqlite_engine, is_sqlite, sqlite_url
+from store.unit_of_work import SqlUnitOfWork
+
+
+class Store:
+    """One database: SQLite file by default, any SQLAlchemy async URL otherwise."""
+
+    def __init__(self, engine: AsyncEngine, url: str, flush_ms: int = 50) -> None:
+        self.engine = engine
+        self.url = url
+        self.flush_ms = flush_ms
+        self._writer: EventWriter | None = None
+
+    @classmethod
+    async def open(cls, config: StoreConfig | None = None, *, path: str | Path | None = None,
+                   migrate: bool = True) -> Store:
+        """Open (and by default migrate) the store named by a path or the config."""
+        config = config or StoreConfig()
+        url = config.url or sqlite_url(path or config.path)
+        if is_sqlite(url):
+            engine = create_sqlite_engine(url, config.busy_timeout_ms)
+        else:
+            engine = create_async_engine(url, pool_pre_ping=True)
+        store = cls(engine, url, config.event_flush_ms)
+        if migrate:
+            try:
+                await upgrade_to_head(engine)
+            except (OperationalError, DatabaseError) as err:
+                await engine.dispose()
+                raise StoreError(f"Cannot open the store {url}: {err.orig}.") from err
+        return store
+
+    def uow(self) -> SqlUnitOfWork:
+        """A unit of work for one service call (a write transaction)."""
+        return SqlUnitOfWork(self.engine)
+
+    def reader(self) -> SqlUnitOfWork:
+        """A read-only unit of work (no write lock)."""
+        return SqlUnitOfWork(self.engine, write=False)
+
+    async def event_writer(self) -> EventWriter:
+        """The store's single event writer, started."""
+        if self._writer is None:
+            self._writer = EventWriter(self.engine, flush_ms=self.flush_ms)
+        return await self._writer.start()
+
+    async def verify_audit(self) -> ChainReport:
+        """Check the audit trail's hash chain against its head."""
+        mp = mapper(AuditEntry)
+        async with self.engine.connect() as conn:
+            head = (await conn.execute(select(t.audit_head))).first()
+            result = await conn.stream(select(t.audit_entries).order_by(t.audit_entries.c.id))
+            entries = [mp.from_row(r) async for r in result]
+        return verify_chain(entries, head.count if head else 0, head.hash if head else None)
+
+    async def close(self) -> None:
+        """Flush events and release the database."""
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
+        await self.engine.dispose()

@@ -1,0 +1,59 @@
+"""Everything SQLite-specific, in one place (PostgreSQL will need none of it).
+
+- pragmas on every connection: WAL, foreign keys, busy timeout, full sync;
+- the driver's own transaction handling is switched off so that a unit of
+  work can take the write lock up front (BEGIN IMMEDIATE) and never fails
+  half-way on a lock upgrade.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from core.errors import StoreError
+
+
+def is_sqlite(url: str) -> bool:
+    """True for sqlite URLs."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_url(path: str | Path) -> str:
+    """The aiosqlite URL of a database file, creating its folder."""
+    p = Path(path)
+    if p.exists() and p.is_dir():
+        raise StoreError(f"{p} is a folder, not a database file.")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise StoreError(f"Cannot create the folder for {p}: {err.strerror}.") from err
+    return f"sqlite+aiosqlite:///{p}"
+
+
+def create_sqlite_engine(url: str, busy_timeout_ms: int = 5000) -> AsyncEngine:
+    """An engine whose connections are set up the way Doorkeeper needs."""
+    # NullPool: aiosqlite connections are cheap, and a pool would keep file
+    # handles alive across forks (serve's worker processes).
+    engine = create_async_engine(url, poolclass=NullPool)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_connection.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn) -> None:  # noqa: ANN001
+        immediate = conn.get_execution_options().get("write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine

@@ -1,0 +1,343 @@
+"""The schema, in SQLAlchemy Core. Column names equal core.model field names.
+
+Portable SQL only: anything SQLite-specific lives in store/sqlite.py.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+
+class UtcDateTime(TypeDecorator):
+    """Timezone-aware in Python, UTC in the database (SQLite has no timezones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _id() -> Column:
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+def _fk(name: str, target: str, *, nullable: bool = False, ondelete: str = "RESTRICT",
+        index: bool = True) -> Column:
+    return Column(name, Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable,
+                  index=index)
+
+
+sites = Table(
+    "sites", metadata, _id(),
+    Column("name", String(60), nullable=False, unique=True),
+    Column("default_country", String(2), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("max_panels", Integer, nullable=False),
+    Column("max_flats", Integer, nullable=False),
+    Column("max_foreign_numbers", Integer, nullable=False),
+    Column("max_panel_names", Integer, nullable=False),
+    Column("residents_dial_to_open", Boolean, nullable=False),
+    Column("notes", String(160), nullable=False),
+)
+
+blocks = Table(
+    "blocks", metadata, _id(),
+    _fk("site_id", "sites.id"),
+    Column("name", String(60), nullable=False),
+    _fk("default_access_profile_id", "access_profiles.id", nullable=True),
+    Column("notes", String(160), nullable=False),
+    UniqueConstraint("site_id", "name"),
+)
+
+flats = Table(
+    "flats", metadata, _id(),
+    _fk("block_id", "blocks.id"),
+    Column("number", String(10), nullable=False),
+    Column("name", String(60), nullable=False, index=True),
+    Column("floor", Integer),
+    Column("code_main_door", String(8), index=True),
+    Column("code_aux_relay_1", String(8), index=True),
+    Column("code_aux_relay_2", String(8), index=True),
+    Column("notes", String(160), nullable=False),
+    Column("temporary_id", String(16), nullable=False),
+    UniqueConstraint("block_id", "number"),
+)
+
+telephones = Table(
+    "telephones", metadata, _id(),
+    _fk("flat_id", "flats.id"),
+    Column("kind", String(16), nullable=False),
+    Column("value", String(254), nullable=False, index=True),
+    Column("country", String(2), nullable=False),
+    Column("foreign", Boolean, nullable=False),
+    Column("app_activated", Boolean, nullable=False),
+    UniqueConstraint("flat_id", "value"),
+)
+
+panel_displays = Table(
+    "panel_displays", metadata, _id(),
+    _fk("flat_id", "flats.id"),
+    Column("display_name", String(60), nullable=False, index=True),
+    Column("call_code", String(6), nullable=False),
+    _fk("access_profile_id", "access_profiles.id", nullable=True),
+    _fk("auto_open_week_type_id", "week_types.id", nullable=True),
+    Column("hardwired", Boolean, nullable=False),
+    Column("name_at_top", Boolean, nullable=False),
+    Column("voice_server", Boolean, nullable=False),
+)
+
+# The call chain: a foreign key per step, so a called number cannot vanish.
+panel_display_calls = Table(
+    "panel_display_calls", metadata,
+    Column("panel_display_id", Integer, ForeignKey("panel_displays.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("position", Integer, primary_key=True),
+    _fk("telephone_id", "telephones.id"),
+    Column("ring_seconds", Integer, nullable=False),
+    CheckConstraint("position BETWEEN 1 AND 3", name="position"),
+)
+
+access_passes = Table(
+    "access_passes", metadata, _id(),
+    _fk("site_id", "sites.id"),
+    Column("number", String(10), nullable=False, unique=True),
+    Column("type", String(20), nullable=False),
+    Column("colour", String(10), nullable=False),
+    Column("state", String(10), nullable=False, index=True),
+    _fk("block_id", "blocks.id", nullable=True),
+    _fk("flat_id", "flats.id", nullable=True),
+    Column("resident", String(60), nullable=False),
+    _fk("access_profile_id", "access_profiles.id", nullable=True),
+    Column("notes", String(160), nullable=False),
+    CheckConstraint("length(number) = 10", name="number_digits"),
+)
+
+week_types = Table(
+    "week_types", metadata, _id(),
+    _fk("site_id", "sites.id"),
+    Column("name", String(60), nullable=False),
+    Column("windows", JSON, nullable=False),
+    UniqueConstraint("site_id", "name"),
+)
+
+holidays = Table(
+    "holidays", metadata, _id(),
+    _fk("site_id", "sites.id"),
+    Column("day", Date, nullable=False),
+    Column("name", String(60), nullable=False),
+    UniqueConstraint("site_id", "day"),
+)
+
+access_profiles = Table(
+    "access_profiles", metadata, _id(),
+    _fk("site_id", "sites.id"),
+    Column("name", String(60), nullable=False),
+    _fk("week_type_id", "week_types.id", nullable=True),
+    UniqueConstraint("site_id", "name"),
+)
+
+access_profile_doors = Table(
+    "access_profile_doors", metadata,
+    Column("access_profile_id", Integer, ForeignKey("access_profiles.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("door_id", Integer, ForeignKey("doors.id", ondelete="RESTRICT"), primary_key=True,
+           index=True),
+)
+
+devices = Table(
+    "devices", metadata, _id(),
+    _fk("site_id", "sites.id"),
+    Column("name", String(60), nullable=False),
+    Column("type", String(20), nullable=False, index=True),
+    _fk("block_id", "blocks.id", nullable=True),
+    _fk("parent_id", "devices.id", nullable=True),
+    Column("gsm_access_point", Boolean, nullable=False),
+    Column("address", String(60), nullable=False),
+    Column("notes", String(160), nullable=False),
+    UniqueConstraint("site_id", "name"),
+)
+
+doors = Table(
+    "doors", metadata, _id(),
+    _fk("device_id", "devices.id"),
+    Column("relay", Integer, nullable=False),
+    Column("name", String(60), nullable=False),
+    Column("open_seconds", Integer, nullable=False),
+    Column("held_open_seconds", Integer, nullable=False),
+    UniqueConstraint("device_id", "relay"),
+)
+
+operators = Table(
+    "operators", metadata, _id(),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("name", String(60), nullable=False),
+    Column("login", String(32), unique=True),
+    Column("language", String(8), nullable=False),
+    Column("password_hash", String(200)),
+    Column("can_create_sites", Boolean, nullable=False),
+    Column("active", Boolean, nullable=False),
+)
+
+site_grants = Table(
+    "site_grants", metadata, _id(),
+    _fk("operator_id", "operators.id", ondelete="CASCADE"),
+    _fk("site_id", "sites.id"),
+    Column("profile", String(32), nullable=False),
+    Column("rights", JSON, nullable=False),
+    Column("valid_from", Date),
+    Column("valid_to", Date),
+    UniqueConstraint("operator_id", "site_id"),
+)
+
+management_companies = Table(
+    "management_companies", metadata, _id(),
+    Column("name", String(60), nullable=False, unique=True),
+    Column("person_in_charge", String(60), nullable=False),
+    Column("telephone", String(60), nullable=False),
+    Column("email", String(254), nullable=False),
+)
+
+service_providers = Table(
+    "service_providers", metadata, _id(),
+    _fk("company_id", "management_companies.id"),
+    Column("name", String(60), nullable=False, index=True),
+    Column("valid_from", Date),
+    Column("valid_to", Date),
+    Column("email", String(254), nullable=False),
+    Column("mobile", String(20), nullable=False, index=True),
+    Column("apass_number", String(10), unique=True),
+    Column("apass_dual_tech", Boolean, nullable=False),
+    Column("radio_number", String(10), unique=True),
+    Column("radio_dual_tech", Boolean, nullable=False),
+    Column("code_door", String(8)),
+    Column("code_relay_1", String(8)),
+    Column("code_relay_2", String(8)),
+    Column("code_key_safe", String(8)),
+)
+
+tasks = Table(
+    "tasks", metadata, _id(),
+    Column("name", String(60), nullable=False),
+    _fk("company_id", "management_companies.id"),
+    _fk("provider_id", "service_providers.id"),
+)
+
+task_sites = Table(
+    "task_sites", metadata,
+    Column("task_id", Integer, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("site_id", Integer, ForeignKey("sites.id"), primary_key=True, index=True),
+    _fk("week_type_id", "week_types.id", nullable=True),
+)
+
+task_doors = Table(
+    "task_doors", metadata,
+    Column("task_id", Integer, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("door_id", Integer, ForeignKey("doors.id"), primary_key=True, index=True),
+    Column("by_code", Boolean, nullable=False),
+    Column("by_apass", Boolean, nullable=False),
+    Column("by_radio", Boolean, nullable=False),
+    Column("by_mobile", Boolean, nullable=False),
+    Column("by_telephone", Boolean, nullable=False),
+)
+
+# The event log: append-only, no foreign keys (a device may be deleted later,
+# its history stays), indexed for the Events tab's filters.
+events = Table(
+    "events", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("site_id", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("result", String(32), nullable=False),
+    Column("device_id", Integer),
+    Column("block_id", Integer),
+    Column("flat_id", Integer),
+    Column("credential", String(32), nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("reason", String(60), nullable=False),
+    Column("description", Text, nullable=False),
+    Index("ix_events_site_at", "site_id", "at"),
+    Index("ix_events_at", "at"),
+    Index("ix_events_device_at", "device_id", "at"),
+    Index("ix_events_kind_at", "kind", "at"),
+    Index("ix_events_result_at", "result", "at"),
+    Index("ix_events_credential", "credential"),
+)
+
+alarms = Table(
+    "alarms", metadata, _id(),
+    Column("event_id", Integer, nullable=False, index=True),
+    _fk("site_id", "sites.id"),
+    Column("kind", String(32), nullable=False),
+    Column("raised_at", UtcDateTime, nullable=False),
+    Column("device_id", Integer),
+    Column("acknowledged_at", UtcDateTime),
+    _fk("acknowledged_by", "operators.id", nullable=True),
+    Column("note", String(160), nullable=False),
+    Column("cleared_at", UtcDateTime),
+)
+
+audit_entries = Table(
+    "audit_entries", metadata, _id(),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("actor", String(254), nullable=False, index=True),
+    Column("action", String(40), nullable=False),
+    Column("entity", String(40), nullable=False),
+    Column("entity_id", Integer),
+    Column("site_id", Integer, index=True),
+    Column("before", JSON),
+    Column("after", JSON),
+    Column("source", String(120), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_entity", "entity", "entity_id"),
+)
+
+# One row: how many audit entries there are and the newest hash, so removing
+# the newest entries is detected too.
+audit_head = Table(
+    "audit_head", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
+)

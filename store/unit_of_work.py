@@ -1,0 +1,199 @@
+"""core.ports.UnitOfWork over SQLAlchemy Core: one connection, one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC
+from typing import Any, TypeVar
+
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from core.audit import GENESIS, entry_hash
+from core.errors import Conflict
+from core.model import AuditEntry, DeviceType, PanelDisplay, SiteGrant
+from core.ports import UnitOfWork
+from store import tables as t
+from store.mapping import mapper
+
+T = TypeVar("T")
+PANEL_TYPES = [d.value for d in DeviceType if d.is_panel]
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """A write transaction: BEGIN IMMEDIATE on SQLite, so it never fails half-way on a lock."""
+
+    def __init__(self, engine: AsyncEngine, *, write: bool = True) -> None:
+        self.engine = engine
+        self.write = write
+        self.conn: AsyncConnection | None = None
+
+    # --- transaction -----------------------------------------------------------------
+    async def begin(self) -> None:
+        conn = await self.engine.connect()
+        self.conn = await conn.execution_options(write=self.write)
+        await self.conn.begin()
+
+    async def commit(self) -> None:
+        assert self.conn is not None
+        try:
+            await self.conn.commit()
+        except IntegrityError as err:
+            raise Conflict(f"The change clashes with existing data: {err.orig}.") from err
+
+    async def rollback(self) -> None:
+        if self.conn is None:
+            return
+        try:
+            await self.conn.rollback()
+        finally:
+            await self.conn.close()
+            self.conn = None
+
+    async def _exec(self, stmt: Any, params: Any = None) -> Any:
+        assert self.conn is not None, "unit of work used outside `async with`"
+        try:
+            return await self.conn.execute(stmt, params)
+        except IntegrityError as err:
+            raise Conflict(f"The change clashes with existing data: {err.orig}.") from err
+
+    # --- children (call chains, profile doors, task sites and doors) --------------------
+    async def _load_children(self, cls: type, objs: list[Any]) -> None:
+        mp = mapper(cls)
+        if not mp.children or not objs:
+            return
+        by_id = {o.id: o for o in objs}
+        for spec in mp.children:
+            fk = spec.table.c[spec.fk]
+            stmt = select(spec.table).where(fk.in_(list(by_id)))
+            if spec.order_by:
+                stmt = stmt.order_by(fk, spec.table.c[spec.order_by])
+            grouped: dict[int, list[dict]] = {i: [] for i in by_id}
+            for row in (await self._exec(stmt)).mappings():
+                grouped[row[spec.fk]].append(dict(row))
+            for obj_id, rows in grouped.items():
+                spec.load(by_id[obj_id], rows)
+
+    async def _save_children(self, obj: Any, *, replace: bool) -> None:
+        for spec in mapper(type(obj)).children:
+            if replace:
+                await self._exec(delete(spec.table).where(spec.table.c[spec.fk] == obj.id))
+            rows = [{spec.fk: obj.id, **r} for r in spec.dump(obj)]
+            if rows:
+                await self._exec(insert(spec.table), rows)
+
+    # --- generic access ---------------------------------------------------------------
+    def _where(self, cls: type, where: dict[str, Any]) -> Any:
+        table = mapper(cls).table
+        clauses = []
+        for key, value in where.items():
+            col = table.c[key]
+            clauses.append(col.is_(None) if value is None else col == getattr(value, "value",
+                                                                             value))
+        return and_(True, *clauses)
+
+    async def get(self, cls: type[T], id: int) -> T | None:
+        found = await self.find(cls, id=id)
+        return found[0] if found else None
+
+    async def find(self, cls: type[T], order_by: str | None = None, **where: Any) -> list[T]:
+        mp = mapper(cls)
+        stmt = select(mp.table).where(self._where(cls, where))
+        stmt = stmt.order_by(mp.table.c[order_by or "id"])
+        objs = [mp.from_row(r) for r in await self._exec(stmt)]
+        await self._load_children(cls, objs)
+        return objs
+
+    async def count(self, cls: type, **where: Any) -> int:
+        table = mapper(cls).table
+        stmt = select(func.count()).select_from(table).where(self._where(cls, where))
+        return (await self._exec(stmt)).scalar_one()
+
+    async def add(self, obj: T) -> T:
+        mp = mapper(type(obj))
+        result = await self._exec(insert(mp.table).values(**mp.to_row(obj)))
+        obj.id = result.inserted_primary_key[0]
+        await self._save_children(obj, replace=False)
+        return obj
+
+    async def add_all(self, objs: Sequence[T]) -> None:
+        if not objs:
+            return
+        mp = mapper(type(objs[0]))
+        if mp.children:
+            for obj in objs:
+                await self.add(obj)
+            return
+        await self._exec(insert(mp.table), [mp.to_row(o) for o in objs])
+
+    async def update(self, obj: object) -> None:
+        mp = mapper(type(obj))
+        await self._exec(update(mp.table).where(mp.table.c.id == obj.id)
+                         .values(**mp.to_row(obj)))
+        await self._save_children(obj, replace=True)
+
+    async def delete(self, obj: object) -> None:
+        mp = mapper(type(obj))
+        await self._exec(delete(mp.table).where(mp.table.c.id == obj.id))
+
+    # --- queries for the rules ----------------------------------------------------------
+    async def site_usage(self, site_id: int) -> dict[str, int]:
+        in_site = t.blocks.c.site_id == site_id
+        flats_q = select(func.count()).select_from(t.flats.join(t.blocks)).where(in_site)
+        foreign_q = (select(func.count())
+                     .select_from(t.telephones.join(t.flats).join(t.blocks))
+                     .where(in_site, t.telephones.c.foreign.is_(True)))
+        names_q = (select(func.count())
+                   .select_from(t.panel_displays.join(t.flats).join(t.blocks)).where(in_site))
+        panels_q = select(func.count()).select_from(t.devices).where(
+            t.devices.c.site_id == site_id, t.devices.c.type.in_(PANEL_TYPES))
+        return {
+            "flats": (await self._exec(flats_q)).scalar_one(),
+            "foreign_numbers": (await self._exec(foreign_q)).scalar_one(),
+            "panel_names": (await self._exec(names_q)).scalar_one(),
+            "panels": (await self._exec(panels_q)).scalar_one(),
+        }
+
+    async def taken_credentials(self, numbers: Iterable[str]) -> set[str]:
+        numbers = list(numbers)
+        if not numbers:
+            return set()
+        sp = t.service_providers.c
+        q1 = select(t.access_passes.c.number).where(t.access_passes.c.number.in_(numbers))
+        q2 = select(sp.apass_number).where(sp.apass_number.in_(numbers))
+        q3 = select(sp.radio_number).where(sp.radio_number.in_(numbers))
+        taken: set[str] = set()
+        for q in (q1, q2, q3):
+            taken.update((await self._exec(q)).scalars())
+        return taken
+
+    async def displays_calling(self, telephone_id: int) -> list[PanelDisplay]:
+        calls = t.panel_display_calls.c
+        ids = select(calls.panel_display_id).where(calls.telephone_id == telephone_id)
+        mp = mapper(PanelDisplay)
+        rows = await self._exec(select(t.panel_displays).where(t.panel_displays.c.id.in_(ids)))
+        objs = [mp.from_row(r) for r in rows]
+        await self._load_children(PanelDisplay, objs)
+        return objs
+
+    async def grant(self, operator_id: int, site_id: int) -> SiteGrant | None:
+        found = await self.find(SiteGrant, operator_id=operator_id, site_id=site_id)
+        return found[0] if found else None
+
+    async def audit(self, entry: AuditEntry) -> AuditEntry:
+        head = (await self._exec(select(t.audit_head).where(t.audit_head.c.id == 1)
+                                 .with_for_update())).first()
+        count, prev = (head.count, head.hash) if head else (0, GENESIS)
+        entry.id = count + 1
+        entry.at = entry.at.astimezone(UTC)  # hashed as stored
+        entry.prev_hash = prev
+        entry.hash = entry_hash(entry, prev)
+        await self._exec(insert(t.audit_entries).values(
+            **mapper(AuditEntry).to_row(entry, with_id=True)))
+        if head:
+            await self._exec(update(t.audit_head).where(t.audit_head.c.id == 1)
+                             .values(count=entry.id, hash=entry.hash))
+        else:
+            await self._exec(insert(t.audit_head).values(id=1, count=entry.id, hash=entry.hash))
+        return entry
