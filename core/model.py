@@ -12,11 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 
-class StrEnum(str, enum.Enum):
+class StrEnum(enum.StrEnum):
     """An enum whose values are the words stored and shown."""
-
-    def __str__(self) -> str:
-        return self.value
 
 
 # --- estate -----------------------------------------------------------------

@@ -62,11 +62,15 @@ class UnitOfWork(abc.ABC):
 
     @abc.abstractmethod
     async def add_all(self, objs: Sequence[T]) -> None:
-        """Insert many objects of one class (ids are not set)."""
+        """Insert many objects of one class; sets their ids."""
 
     @abc.abstractmethod
     async def update(self, obj: object) -> None:
         """Write every field of an object that has an id."""
+
+    @abc.abstractmethod
+    async def update_all(self, objs: Sequence[object]) -> None:
+        """Write many objects of one class at once."""
 
     @abc.abstractmethod
     async def delete(self, obj: object) -> None:

@@ -15,7 +15,7 @@ from core.model import Operator, SiteGrant
 from core.rules import is_valid_on
 
 
-class Area(str, enum.Enum):
+class Area(enum.StrEnum):
     FACILITIES = "facilities"
     USERS = "users"
     SMS = "sms"
@@ -57,7 +57,7 @@ AREA_LABELS = {
 }
 
 
-class Action(str, enum.Enum):
+class Action(enum.StrEnum):
     CONSULT = "consult"
     MODIFY = "modify"  # the guide's "Create/Del/Modify"
 
@@ -78,7 +78,7 @@ def _matrix(modify: Iterable[Area], consult: Iterable[Area]) -> frozenset[str]:
     )
 
 
-class Profile(str, enum.Enum):
+class Profile(enum.StrEnum):
     ADMINISTRATION = "Administration"
     MANAGEMENT = "Management"
     CONCIERGE = "Concierge"
@@ -116,7 +116,12 @@ del A
 
 def rights_for(profile: Profile | str, custom: Iterable[str] | None = None) -> frozenset[str]:
     """The rights of a named profile, or the checked set of a custom one."""
-    profile = Profile(profile)
+    try:
+        profile = Profile(profile)
+    except ValueError:
+        names = ", ".join(p.value for p in Profile)
+        raise ValidationError(f"Unknown profile {profile!r}; choose one of {names}.",
+                              field="profile") from None
     if profile is Profile.CUSTOM:
         rights = frozenset(custom or ())
         unknown = rights - ALL_RIGHTS

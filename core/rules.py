@@ -113,6 +113,8 @@ def floor(value: int | str | None) -> int | None:
     """Floor: a whole number, or not defined."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+        raise ValidationError("Floor must be a whole number.", field="floor")
     try:
         n = int(value)
     except (TypeError, ValueError):
@@ -125,15 +127,16 @@ def floor(value: int | str | None) -> int | None:
 
 def call_code(value: str | None) -> str:
     """A panel display's call code: 1 to 6 letters or digits ("A22")."""
-    value = (value or "").strip().upper()
-    if not CALL_CODE_RE.fullmatch(value):
+    value = (value or "").strip()
+    # check before upper-casing: "ß".upper() is "SS"
+    if not value.isascii() or not CALL_CODE_RE.fullmatch(value.upper()):
         raise ValidationError("Call code must be 1 to 6 letters or digits.", field="call_code")
-    return value
+    return value.upper()
 
 
 def ring_seconds(value: int, field: str = "ring_seconds") -> int:
     """Time before transfer to the next number: 5 to 120 s, default 20."""
-    if not isinstance(value, int) or not TRANSFER_SECONDS_MIN <= value <= TRANSFER_SECONDS_MAX:
+    if not isinstance(value, int) or isinstance(value, bool) or not TRANSFER_SECONDS_MIN <= value <= TRANSFER_SECONDS_MAX:
         raise ValidationError(
             f"Time before transfer must be {TRANSFER_SECONDS_MIN} to "
             f"{TRANSFER_SECONDS_MAX} seconds.",
@@ -156,7 +159,7 @@ def email(value: str | None, field: str = "email", *, required: bool = False) ->
 
 def quota(value: int, field: str, label: str) -> int:
     """A site quota: a whole number from 0 to 100,000."""
-    if not isinstance(value, int) or not 0 <= value <= QUOTA_MAX:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= QUOTA_MAX:
         raise ValidationError(f"{label} must be 0 to {QUOTA_MAX}.", field=field)
     return value
 

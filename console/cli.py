@@ -1,0 +1,134 @@
+"""The `doorkeeper` command: reads the config and wires store, drivers and core together.
+
+Wrong arguments and bad files get one clear line on stderr and exit code 2;
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from core.config import Config, load_config
+from core.errors import DoorkeeperError
+from core.services.operators import bootstrap_admin
+from store.database import Store
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but an error is one line, not a usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="FILE", help="config file (see config.example.toml)")
+    common.add_argument("--db", metavar="PATH", help="SQLite store file, overrides the config")
+
+    p = _Parser(prog="doorkeeper", description="Door entry and access-control console.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    init = sub.add_parser("init", parents=[common],
+                          help="create or upgrade the store and the first administrator")
+    init.add_argument("--admin", metavar="EMAIL", required=True)
+
+    demo = sub.add_parser("demo", parents=[common], help="build the demo estate and open it")
+    demo.add_argument("--no-ui", action="store_true", help="build the estate only")
+    demo.add_argument("--seed", type=int, help="seed of the estate (default 1)")
+    demo.add_argument("--events", type=int, help="past events to generate (default 200000)")
+
+    audit = sub.add_parser("audit", help="the audit trail")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True, parser_class=_Parser)
+    audit_sub.add_parser("verify", parents=[common], help="check the hash chain")
+    return p
+
+
+async def _open(config: Config, db: str | None) -> Store:
+    return await Store.open(config.store, path=db)
+
+
+async def _init(args: argparse.Namespace, config: Config) -> int:
+    store = await _open(config, args.db)
+    try:
+        op = await bootstrap_admin(store.uow(), args.admin)
+    finally:
+        await store.close()
+    print(f"Store ready at {store.url.split('///')[-1]}; administrator {op.email}.")
+    return 0
+
+
+async def _demo(args: argparse.Namespace, config: Config) -> int:
+    from console.demo.build import build_demo, is_built  # Faker loads only for the demo
+
+    seed = config.demo.seed if args.seed is None else args.seed
+    events = config.demo.events if args.events is None else args.events
+    if events < 0:
+        raise DoorkeeperError("--events must be 0 or more.")
+    store = await _open(config, args.db)
+    where = store.url.split("///")[-1]
+    try:
+        if await is_built(store):
+            print(f"The demo estate is already built in {where}.")
+        else:
+            print(f"Building the demo estate (seed {seed}) in {where} …", flush=True)
+            r = await build_demo(store, seed, events, config.demo.days)
+            print(f"Built {r.sites} sites, {r.blocks} blocks, {r.flats} flats, "
+                  f"{r.telephones} telephones/emails, {r.displays} panel displays, "
+                  f"{r.passes} APasses, {r.devices} devices, {r.events} past events "
+                  f"in {r.seconds:.1f} s.")
+    finally:
+        await store.close()
+    if not args.no_ui:
+        print("The console does not exist yet (it comes with the console issue); "
+              f"the demo estate is ready in {where}.")
+    return 0
+
+
+async def _audit_verify(args: argparse.Namespace, config: Config) -> int:
+    store = await _open(config, args.db)
+    try:
+        report = await store.verify_audit()
+    finally:
+        await store.close()
+    if report.ok:
+        print(f"Audit trail intact: {report.checked} entries verified.")
+        return 0
+    at = f" at entry {report.entry_id}" if report.entry_id else ""
+    print(f"Audit trail TAMPERED{at}: {report.problem} "
+          f"({report.checked} entries verified before it).", file=sys.stderr)
+    return 1
+
+
+async def _dispatch(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if args.command == "init":
+        return await _init(args, config)
+    if args.command == "demo":
+        return await _demo(args, config)
+    return await _audit_verify(args, config)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `doorkeeper` console script."""
+    args = _parser().parse_args(argv)
+    if getattr(args, "db", None) and Path(args.db).is_dir():
+        print(f"doorkeeper: {args.db} is a folder, not a database file.", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return asyncio.run(_dispatch(args))
+    except DoorkeeperError as err:
+        print(f"doorkeeper: {err.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

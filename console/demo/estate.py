@@ -1,0 +1,345 @@
+"""The demo estate: three sites like the guide's, deterministic for a seed.
+
+Sites, blocks, devices, week types, profiles, operators and facilities go
+through the same services an operator uses. The thousands of flats' residents,
+displays and passes are validated with the same rules and written in one unit
+of work each (a service call per telephone would take minutes), with one audit
+entry saying what the builder wrote.
+
+Telephone numbers come from Ofcom's ranges reserved for drama (020 7946 0xxx
+and friends) and ARCEP's for France, so no real person is ever dialled.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, time
+
+from faker import Faker
+
+from core import rules
+from core.model import (
+    HOLIDAY,
+    AccessPass,
+    AccessProfile,
+    APassColour,
+    APassState,
+    APassType,
+    Block,
+    CallStep,
+    Device,
+    DeviceType,
+    Door,
+    Flat,
+    ManagementCompany,
+    Operator,
+    PanelDisplay,
+    ServiceProvider,
+    Site,
+    Task,
+    TaskDoor,
+    Telephone,
+    TelephoneKind,
+    TimeWindow,
+    WeekType,
+)
+from core.phones import parse_phone
+from core.rights import Area, Profile
+from core.services import (
+    access_passes,
+    blocks,
+    devices,
+    facilities,
+    flats,
+    operators,
+    schedules,
+    sites,
+)
+from core.services.base import Actor, record
+from store.database import Store
+
+DOMAIN = "doorkeeper.example"
+# Ofcom drama ranges: 1,000 numbers each, all valid to libphonenumber.
+UK_RANGES = ["2079460", "1134960", "1144960", "1164960", "1174960", "1184960", "1214960",
+             "1314960", "1414960", "1514960", "1614960", "1914980"]
+FR_RANGES = ["199001", "199002"]  # +33 1 99 00 xx xx: ARCEP fiction numbers
+
+# (site, quotas, [(block, flats)], gsm access point)
+ESTATE = [
+    ("Byron Court", dict(max_panels=5, max_flats=2200, max_foreign_numbers=40,
+                         max_panel_names=2200),
+     [("Block A - MINI", 40), ("Block B - MINI PLUS hands free", 60),
+      ("Block C - TOUCH", 1998), ("Block D - MINI PLUS", 30)]),
+    ("Demo Cases", dict(max_panels=4, max_flats=300, max_foreign_numbers=10,
+                        max_panel_names=300),
+     [("Block E - Riverside", 120), ("Block F - Garden", 80)]),
+    ("Harbour View", dict(max_panels=4, max_flats=400, max_foreign_numbers=10,
+                          max_panel_names=400),
+     [("North Tower", 150), ("South Tower", 120), ("Car Park", 0)]),
+]
+BANK_HOLIDAYS = [(date(2026, 12, 25), "Christmas Day"), (date(2026, 12, 28), "Boxing Day"),
+                 (date(2027, 1, 1), "New Year's Day"), (date(2026, 8, 31), "Summer bank holiday"),
+                 (date(2027, 3, 26), "Good Friday"), (date(2027, 3, 29), "Easter Monday")]
+OPERATORS = [("manager", Profile.MANAGEMENT, "Morgan Hale"),
+             ("concierge", Profile.CONCIERGE, "Priya Natarajan"),
+             ("engineer", Profile.TECHNICAL_MAINTENANCE, "Tom Brennan"),
+             ("auditor", Profile.CUSTOM, "Alex Reid")]
+NOTES = ["Key with concierge", "Deliveries to back door", "Owner abroad until spring",
+         "Visiting carer weekdays"]
+PASS_TYPES = [APassType.PROXIMITY_FOB] * 6 + [APassType.RADIO_TRANSMITTER, APassType.DUAL_TECH]
+AUDITOR_RIGHTS = [f"{Area.EVENTS.value}:consult", f"{Area.EXPORT.value}:modify",
+                  f"{Area.BLOCKS.value}:consult", f"{Area.FLATS.value}:consult"]
+
+
+@dataclass
+class DemoEstate:
+    """What the builder made, for the event history and the simulator."""
+
+    admin: Operator
+    sites: list[Site] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    devices: list[Device] = field(default_factory=list)
+    doors: list[Door] = field(default_factory=list)
+    flats: list[Flat] = field(default_factory=list)
+    telephones: list[Telephone] = field(default_factory=list)
+    displays: list[PanelDisplay] = field(default_factory=list)
+    passes: list[AccessPass] = field(default_factory=list)
+    providers: list[ServiceProvider] = field(default_factory=list)
+    operators: list[Operator] = field(default_factory=list)
+    week_types: dict[int, dict[str, int]] = field(default_factory=dict)  # site -> name -> id
+    foreign_used: dict[int, int] = field(default_factory=dict)  # site -> foreign numbers
+
+
+def _windows(days: range, start: str, end: str, holidays: bool = False) -> list[TimeWindow]:
+    ws = [TimeWindow(d, time.fromisoformat(start), time.fromisoformat(end)) for d in days]
+    if holidays:
+        ws.append(TimeWindow(HOLIDAY, time.fromisoformat(start), time.fromisoformat(end)))
+    return ws
+
+
+class _Numbers:
+    """Unique fictional telephone numbers, drawn in a seeded order."""
+
+    def __init__(self, rnd: random.Random) -> None:
+        self.uk = [f"0{r}{n:03d}" for r in UK_RANGES for n in range(1000)]
+        rnd.shuffle(self.uk)
+        self.fr = [f"+33{r}{n:03d}" for r in FR_RANGES for n in range(1000)]
+        rnd.shuffle(self.fr)
+
+    def take(self, foreign: bool) -> str:
+        return (self.fr if foreign else self.uk).pop()
+
+
+async def build_estate(store: Store, seed: int = 1, admin_email: str = f"admin@{DOMAIN}"
+                       ) -> DemoEstate:
+    """Build the whole demo estate into an empty store."""
+    rnd = random.Random(seed)
+    fake = Faker("en_GB")
+    fake.seed_instance(seed)
+    admin = await operators.bootstrap_admin(store.uow(), admin_email, source="demo")
+    actor = Actor(admin, source="demo")
+    estate = DemoEstate(admin=admin)
+    numbers = _Numbers(rnd)
+    next_pass = 1111100000
+
+    for site_name, quotas, block_specs in ESTATE:
+        site = await sites.create_site(store.uow(), actor, Site(name=site_name, **quotas))
+        estate.sites.append(site)
+        always = await schedules.save_week_type(store.uow(), actor, WeekType(
+            site.id, "Always", _windows(range(7), "00:00", "23:59", holidays=True)))
+        office = await schedules.save_week_type(store.uow(), actor, WeekType(
+            site.id, "Office hours", _windows(range(5), "08:00", "18:00")))
+        contractors = await schedules.save_week_type(store.uow(), actor, WeekType(
+            site.id, "Contractors", _windows(range(5), "07:00", "19:00")
+            + _windows(range(5, 6), "08:00", "13:00")))
+        for day, name in BANK_HOLIDAYS:
+            await schedules.add_holiday(store.uow(), actor, site.id, day, name)
+        site_doors: list[Door] = []
+        for b_index, (block_name, n_flats) in enumerate(block_specs):
+            block = await blocks.create_block(store.uow(), actor, Block(site.id, block_name))
+            estate.blocks.append(block)
+            block_doors = await _devices(store, actor, estate, site, block, b_index)
+            site_doors += block_doors
+            profile = await schedules.save_access_profile(store.uow(), actor, AccessProfile(
+                site.id, f"Profil - {block_name}", always.id, [d.id for d in block_doors]))
+            block = await blocks.update_block(store.uow(), actor, block.id,
+                                              default_access_profile_id=profile.id)
+            if n_flats:
+                digits = 4 if n_flats > 999 else 3
+                made = await flats.create_flats(store.uow(), actor, block.id, 1, n_flats,
+                                                digits=digits)
+                next_pass = await _residents(store, actor, estate, site, block, made, rnd,
+                                             fake, numbers, next_pass, office.id)
+        await schedules.save_access_profile(store.uow(), actor, AccessProfile(
+            site.id, "Profil - Staff office hours", office.id, [d.id for d in site_doors]))
+        # Site stock: passes not yet handed out.
+        stock = await access_passes.create_access_passes(
+            store.uow(), actor, site.id, str(next_pass), 150, colour=APassColour.GREY,
+            notes="Delivered in stock")
+        estate.passes += stock
+        next_pass += 1000
+        estate.week_types[site.id] = {w.name: w.id for w in (always, office, contractors)}
+
+    await _facilities(store, actor, estate, rnd)
+    await _operators(store, actor, estate)
+    return estate
+
+
+async def _devices(store: Store, actor: Actor, estate: DemoEstate, site: Site, block: Block,
+                   b_index: int) -> list[Door]:
+    """A panel, a control unit with a reader, and per block one extra device type."""
+    short = block.name.split(" - ")[0]
+    specs: list[tuple[DeviceType, str, list[Door], str | None]] = []
+    if block.name != "Car Park":
+        panel_type = DeviceType.PANEL_3G if site.name == "Demo Cases" and b_index else \
+            DeviceType.IPGUARD_4G
+        specs.append((panel_type, f"Panel {short}", [Door(0, 1, f"{short} main entrance")],
+                      None))
+    specs.append((DeviceType.CONTROL_UNIT, f"Centrale {short}",
+                  [Door(0, 1, f"{short} back door"), Door(0, 2, f"{short} bin store")], None))
+    specs.append((DeviceType.READER, f"MK2 Reader {short}", [], "control"))
+    extra = [DeviceType.CODE_KEYPAD, DeviceType.RADIO_RECEIVER, DeviceType.KEY_SAFE,
+             DeviceType.CODE_KEYPAD][b_index % 4]
+    if block.name == "Car Park":
+        extra = DeviceType.RADIO_RECEIVER
+    extra_doors = {DeviceType.CODE_KEYPAD: [Door(0, 1, f"{short} side gate")],
+                   DeviceType.RADIO_RECEIVER: [Door(0, 1, f"{short} car park gate", 10, 60)],
+                   DeviceType.KEY_SAFE: [Door(0, 1, f"{short} key safe", 3, 120)]}[extra]
+    specs.append((extra, f"{extra.value.title()} {short}", extra_doors, None))
+    if b_index == 0:
+        specs.append((DeviceType.GSM_MODEM, f"DATA modem {site.name}", [], None))
+    doors: list[Door] = []
+    control_id = None
+    for i, (dtype, name, dev_doors, parent) in enumerate(specs):
+        gsm_ap = b_index == 0 and (dtype is DeviceType.GSM_MODEM if site.name == "Harbour View"
+                                   else i == 0 and dtype.is_panel)
+        device = await devices.create_device(store.uow(), actor, Device(
+            site.id, name, dtype, block_id=block.id,
+            parent_id=control_id if parent else None, gsm_access_point=gsm_ap,
+            address=f"osdp:{len(estate.devices) % 126 + 1}"), dev_doors)
+        estate.devices.append(device)
+        if dtype is DeviceType.CONTROL_UNIT:
+            control_id = device.id
+        async with store.reader() as uow:
+            made = await uow.find(Door, device_id=device.id)
+        doors += made
+        estate.doors += made
+    return doors
+
+
+async def _residents(store: Store, actor: Actor, estate: DemoEstate, site: Site, block: Block,
+                     block_flats: list[Flat], rnd: random.Random, fake: Faker, numbers: _Numbers,
+                     next_pass: int, office_id: int) -> int:
+    """Telephones, displays, keypad codes and passes for a block's flats, in one unit."""
+    used_codes = {f.code_main_door for f in estate.flats if f.code_main_door}
+    foreign_left = site.max_foreign_numbers - estate.foreign_used.get(site.id, 0)
+    residents = []  # (flat, first, surname, phones)
+    for flat in block_flats:
+        flat.floor = rules.floor(int(flat.number) // (20 if len(block_flats) > 999 else 8))
+        if rnd.random() < 0.3:
+            code = str(rnd.randrange(100000, 999999))  # providers use 4 digits
+            while code in used_codes:
+                code = str(rnd.randrange(100000, 999999))
+            used_codes.add(code)
+            flat.code_main_door = rules.keypad_code(code, "code_main_door")
+        if rnd.random() < 0.05:
+            flat.notes = rules.notes(rnd.choice(NOTES))
+        if rnd.random() > 0.86:
+            continue  # an empty flat
+        first, surname = fake.first_name(), fake.last_name()
+        phones = []
+        for i in range(rnd.choice([1, 1, 1, 2, 2, 3])):
+            foreign = foreign_left > 0 and rnd.random() < 0.01
+            parsed = parse_phone(numbers.take(foreign), site.default_country)
+            foreign_left -= foreign
+            phones.append(Telephone(flat.id, TelephoneKind.TELEPHONE, parsed.e164, parsed.region,
+                                    parsed.is_foreign(site.default_country), app_activated=i == 0))
+        if rnd.random() < 0.15:
+            phones.append(Telephone(flat.id, TelephoneKind.EMAIL, rules.email(
+                f"{first}.{surname}{flat.id}@mail.{DOMAIN}".replace(" ", ""))))
+        residents.append((flat, first, surname, phones))
+    estate.foreign_used[site.id] = site.max_foreign_numbers - foreign_left
+    estate.flats += block_flats
+    phones = [p for *_, ps in residents for p in ps]
+    displays, passes = [], []
+    async with store.uow() as uow:
+        await uow.update_all(block_flats)
+        await uow.add_all(phones)  # sets the ids the call chains need
+        for flat, first, surname, flat_phones in residents:
+            flat_no = str(int(flat.number))
+            name = rnd.choice([f"Flat {flat_no}", f"{surname}, {first}", f"{first} {surname}"])
+            chain = [CallStep(p.id, rules.TRANSFER_SECONDS_DEFAULT) for p in flat_phones
+                     if p.kind is TelephoneKind.TELEPHONE][: rules.MAX_CALL_CHAIN]
+            displays.append(PanelDisplay(
+                flat.id, rules.text(name, "display_name", label="Display name"),
+                rules.call_code(flat_no if len(flat_no) < 4 else "C" + flat_no[-4:]),
+                block.default_access_profile_id, chain,
+                auto_open_week_type_id=office_id if rnd.random() < 0.02 else None))
+            for _ in range(rnd.choice([1, 1, 2, 2, 3])):
+                state = APassState.LOST if rnd.random() < 0.03 else APassState.ASSIGNED
+                passes.append(AccessPass(
+                    site.id, rules.apass_number(next_pass), rnd.choice(PASS_TYPES),
+                    rnd.choice(list(APassColour)), state, block.id, flat.id,
+                    rules.text(f"{first} {surname}", "resident", label="Resident"),
+                    block.default_access_profile_id,
+                    "Reported lost at the desk" if state is APassState.LOST else ""))
+                next_pass += 1
+        await uow.add_all(displays)
+        await uow.add_all(passes)
+        await record(uow, actor, "demo.residents", site_id=site.id, entity_id=block.id,
+                     obj={"block": block.name, "telephones": len(phones),
+                          "displays": len(displays), "access_passes": len(passes)})
+        usage = await uow.site_usage(site.id)
+        for attr, (key, label) in sites.QUOTAS.items():
+            assert usage[key] <= getattr(site, attr), f"demo overfills {label}"
+        await uow.commit()
+    estate.telephones += phones
+    estate.displays += displays
+    estate.passes += passes
+    return next_pass + 7  # leave a gap between blocks, as real deliveries do
+
+
+async def _facilities(store: Store, actor: Actor, estate: DemoEstate, rnd: random.Random) -> None:
+    """A management company, its providers, and tasks on the sites."""
+    company = await facilities.save_company(store.uow(), actor, ManagementCompany(
+        "IP Door Entry Ltd", "Solomon", "08000156496", f"support@{DOMAIN}"))
+    cleaners = await facilities.save_company(store.uow(), actor, ManagementCompany(
+        "Byron's Facilities", "Dana Okafor", "02079460999", f"office@facilities.{DOMAIN}"))
+    solomon = await facilities.save_provider(store.uow(), actor, ServiceProvider(
+        company.id, "Solomon - Access Till Christmas", date(2026, 9, 1), date(2026, 12, 24),
+        email=f"solomon@{DOMAIN}", mobile="+442079460998", apass_number="1364589620",
+        radio_number="3695843697", code_door="1234", code_relay_1="6973"))
+    dana = await facilities.save_provider(store.uow(), actor, ServiceProvider(
+        cleaners.id, "Dana Okafor", email=f"dana@facilities.{DOMAIN}",
+        mobile="+441134960998", apass_number="4640800090", code_door="5058"),
+        permanent=True)
+    expired = await facilities.save_provider(store.uow(), actor, ServiceProvider(
+        cleaners.id, "Lee Winters (left)", date(2023, 1, 9), date(2025, 1, 8),
+        apass_number="0758008974", code_door="2244"))
+    estate.providers += [solomon, dana, expired]
+    for provider, comp, name, site_slice in (
+            (solomon, company, "Access over Christmas for Solomon", estate.sites[:2]),
+            (dana, cleaners, "Cleaning rota", estate.sites),
+            (expired, cleaners, "Window cleaning 2024", estate.sites[2:])):
+        site_ids = [s.id for s in site_slice]
+        doors = [d for d in estate.doors
+                 if next(x for x in estate.devices if x.id == d.device_id).site_id in site_ids]
+        await facilities.save_task(store.uow(), actor, Task(
+            name, comp.id, provider.id, site_ids,
+            {s.id: estate.week_types[s.id]["Contractors"] for s in site_slice},
+            [TaskDoor(d.id, by_code=True, by_apass=True, by_radio=bool(provider.radio_number),
+                      by_telephone=bool(provider.mobile) and rnd.random() < 0.5)
+             for d in doors]))
+
+
+async def _operators(store: Store, actor: Actor, estate: DemoEstate) -> None:
+    """One operator of each profile, on every site."""
+    for login, profile, name in OPERATORS:
+        op = await operators.add_operator(store.uow(), actor, Operator(
+            f"{login}@{DOMAIN}", name, login=login))
+        for site in estate.sites:
+            await operators.grant_site(
+                store.uow(), actor, op.id, site.id, profile,
+                custom=AUDITOR_RIGHTS if profile is Profile.CUSTOM else None)
+        estate.operators.append(op)

@@ -1,0 +1,199 @@
+"""Reading settings from TOML (core.config.load_config)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.config import DEFAULT_DB, Config, DemoConfig, StoreConfig, load_config
+from core.errors import ConfigError
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
+
+
+def write(tmp_path: Path, text: str, name: str = "doorkeeper.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def refused(path) -> ConfigError:
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    return exc.value
+
+
+def test_no_path_gives_defaults():
+    config = load_config(None)
+    assert config == Config()
+    assert config.source is None
+    assert config.store == StoreConfig(
+        path=DEFAULT_DB, url="", busy_timeout_ms=5000, event_flush_ms=50
+    )
+    assert config.demo == DemoConfig(seed=1, events=200_000, days=90)
+
+
+def test_missing_file_mentions_the_path(tmp_path):
+    path = tmp_path / "nowhere" / "doorkeeper.toml"
+    err = refused(path)
+    assert str(path) in err.message
+    assert "does not exist" in err.message
+
+
+def test_missing_file_given_as_str(tmp_path):
+    path = str(tmp_path / "absent.toml")
+    assert path in refused(path).message
+
+
+def test_directory_cannot_be_read(tmp_path):
+    err = refused(tmp_path)
+    assert "cannot be read" in err.message
+    assert str(tmp_path) in err.message
+
+
+def test_non_utf8_file_cannot_be_read(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b'[store]\npath = "caf\xe9.db"\n')
+    err = refused(path)
+    assert "cannot be read" in err.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[store\npath = 'x'",
+        "[store]\npath = ",
+        "[store]\npath = unquoted",
+        "[store]\nbusy_timeout_ms = 1\nbusy_timeout_ms = 2\n",  # duplicate key
+        "not toml at all",
+    ],
+)
+def test_invalid_toml(tmp_path, text):
+    path = write(tmp_path, text)
+    err = refused(path)
+    assert "not valid TOML" in err.message
+    assert str(path) in err.message
+
+
+@pytest.mark.parametrize(
+    ("text", "section"),
+    [
+        ("[web]\nport = 8080\n", "web"),
+        ("[stores]\npath = 'x'\n", "stores"),
+        ("[store]\n[Demo]\nseed = 1\n", "Demo"),
+        ("top_level = 1\n", "top_level"),
+    ],
+)
+def test_unknown_section(tmp_path, text, section):
+    path = write(tmp_path, text)
+    err = refused(path)
+    assert f"Unknown section [{section}]" in err.message
+    assert str(path) in err.message
+
+
+@pytest.mark.parametrize(
+    ("text", "setting"),
+    [
+        ("[store]\nbusy_timeout = 5000\n", "store.busy_timeout"),
+        ("[store]\nPath = 'x.db'\n", "store.Path"),
+        ("[demo]\nsites = 3\n", "demo.sites"),
+        ("[store]\nsource = 'x'\n", "store.source"),
+    ],
+)
+def test_unknown_key(tmp_path, text, setting):
+    assert f"Unknown setting {setting}." in refused(write(tmp_path, text)).message
+
+
+@pytest.mark.parametrize("text", ["store = 5\n", "store = 'x.db'\n", "demo = [1, 2]\n"])
+def test_section_must_be_a_table(tmp_path, text):
+    assert "must be a table" in refused(write(tmp_path, text)).message
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "type_name"),
+    [
+        ("store", "busy_timeout_ms", '"5000"', "int"),  # string for an int
+        ("store", "busy_timeout_ms", "true", "int"),  # bool for an int
+        ("store", "busy_timeout_ms", "5000.0", "int"),
+        ("store", "event_flush_ms", "false", "int"),
+        ("store", "event_flush_ms", '"10"', "int"),
+        ("store", "path", "5", "str"),
+        ("store", "path", "true", "str"),
+        ("store", "url", "[]", "str"),
+        ("demo", "seed", '"1"', "int"),
+        ("demo", "seed", "true", "int"),
+        ("demo", "events", "2e5", "int"),
+        ("demo", "days", "[90]", "int"),
+        ("demo", "days", "{ n = 90 }", "int"),
+    ],
+)
+def test_wrong_type(tmp_path, section, key, value, type_name):
+    err = refused(write(tmp_path, f"[{section}]\n{key} = {value}\n"))
+    assert f"Setting {section}.{key} must be a {type_name}" in err.message
+
+
+@pytest.mark.parametrize("ms", [0, 51, -1, 100, 1000])
+def test_event_flush_ms_out_of_range(tmp_path, ms):
+    err = refused(write(tmp_path, f"[store]\nevent_flush_ms = {ms}\n"))
+    assert "event_flush_ms must be 1 to 50" in err.message
+
+
+@pytest.mark.parametrize("ms", [1, 25, 50])
+def test_event_flush_ms_in_range(tmp_path, ms):
+    config = load_config(write(tmp_path, f"[store]\nevent_flush_ms = {ms}\n"))
+    assert config.store.event_flush_ms == ms
+
+
+def test_valid_file_loads(tmp_path):
+    path = write(
+        tmp_path,
+        """
+[store]
+path = "data/site.db"
+url = "sqlite+aiosqlite:///data/other.db"
+busy_timeout_ms = 2500
+event_flush_ms = 10
+
+[demo]
+seed = 42
+events = 1000
+days = 7
+""",
+    )
+    config = load_config(path)
+    assert config.store == StoreConfig(
+        path="data/site.db",
+        url="sqlite+aiosqlite:///data/other.db",
+        busy_timeout_ms=2500,
+        event_flush_ms=10,
+    )
+    assert config.demo == DemoConfig(seed=42, events=1000, days=7)
+    assert config.source == path
+
+
+def test_partial_file_keeps_other_defaults(tmp_path):
+    config = load_config(write(tmp_path, "[demo]\nseed = 9\n"))
+    assert config.demo == DemoConfig(seed=9)
+    assert config.store == StoreConfig()
+
+
+def test_empty_file_gives_defaults_with_source(tmp_path):
+    path = write(tmp_path, "")
+    config = load_config(path)
+    assert config.store == StoreConfig()
+    assert config.demo == DemoConfig()
+    assert config.source == path
+
+
+def test_path_given_as_str(tmp_path):
+    path = write(tmp_path, "[store]\nbusy_timeout_ms = 1\n")
+    config = load_config(str(path))
+    assert config.store.busy_timeout_ms == 1
+    assert config.source == path
+
+
+def test_the_example_file_loads_to_the_defaults():
+    config = load_config(EXAMPLE)
+    assert config.store == StoreConfig()
+    assert config.demo == DemoConfig()
