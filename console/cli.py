@@ -98,7 +98,8 @@ async def _audit_verify(args: argparse.Namespace, config: Config) -> int:
     finally:
         await store.close()
     if report.ok:
-        print(f"Audit trail intact: {report.checked} entries verified.")
+        entries = "entry" if report.checked == 1 else "entries"
+        print(f"Audit trail intact: {report.checked} {entries} verified.")
         return 0
     at = f" at entry {report.entry_id}" if report.entry_id else ""
     print(f"Audit trail TAMPERED{at}: {report.problem} "

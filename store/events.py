@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Iterable
 
 from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.model import Alarm, Event
@@ -40,12 +41,14 @@ class EventWriter(EventSink):
         self._queue: deque[Event] = deque()
         self._appended = 0  # events ever appended
         self._durable = 0  # events ever committed
+        self._flush_to = 0  # a flush() waits for this many: write without waiting
         self._wake = asyncio.Event()
         self._progress = asyncio.Condition()
         self._task: asyncio.Task | None = None
         self._closing = False
         self.batches = 0
         self.failures = 0
+        self.rejected = 0  # events the database refused outright (logged in full)
         self._sql: str | None = None
 
     async def start(self) -> EventWriter:
@@ -80,46 +83,68 @@ class EventWriter(EventSink):
             return
         if self._task is None:
             await self.start()
+        self._flush_to = max(self._flush_to, target)
         self._wake.set()
         async with self._progress:
             await self._progress.wait_for(lambda: self._durable >= target)
 
     async def close(self) -> None:
-        """Flush everything, then stop."""
+        """Flush everything, then stop (by a flag, not cancel(): on Python 3.11
+        wait_for can swallow a cancellation, gh-86296)."""
         await self.flush()
         self._closing = True
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await self._task
             self._task = None
 
     async def _run(self) -> None:
         backoff = self.flush_s
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.flush_s)
+        while not (self._closing and not self._queue):
+            if len(self._queue) < self.max_batch and self._durable >= self._flush_to:
+                # group commit: gather what arrives during one interval
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.flush_s):
+                        await self._wake.wait()
             self._wake.clear()
-            while self._queue:
-                batch = list(itertools.islice(self._queue, self.max_batch))
+            if not self._queue:
+                continue
+            batch = list(itertools.islice(self._queue, self.max_batch))
+            try:
+                await self._write(batch)
+            except OperationalError:  # locked, disk full, I/O: keep the batch, retry
+                self.failures += 1
+                log.exception("event batch of %d not written; retrying in %.2fs",
+                              len(batch), backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                self._wake.set()
+                continue
+            except Exception:  # the data itself is refused: isolate the bad events
+                await self._write_one_by_one(batch)
+            backoff = self.flush_s
+            for _ in batch:
+                self._queue.popleft()
+            self._durable += len(batch)
+            self.batches += 1
+            async with self._progress:
+                self._progress.notify_all()
+
+    async def _write_one_by_one(self, batch: list[Event]) -> None:
+        """Write what can be written; log in full (and count) an event the store refuses."""
+        for event in batch:
+            while True:
                 try:
-                    await self._write(batch)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # the disk or database failed: keep the batch, retry
+                    await self._write([event])
+                    break
+                except OperationalError:
                     self.failures += 1
-                    log.exception("event batch of %d not written; retrying in %.2fs",
-                                  len(batch), backoff)
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 5.0)
-                    continue
-                backoff = self.flush_s
-                for _ in batch:
-                    self._queue.popleft()
-                self._durable += len(batch)
-                self.batches += 1
-                async with self._progress:
-                    self._progress.notify_all()
+                    await asyncio.sleep(1.0)
+                except Exception as err:
+                    self.rejected += 1
+                    log.error("event refused by the store and kept here instead: %r (%s)",
+                              event, getattr(err, "orig", err))
+                    break
 
     def _compile(self) -> None:
         """The INSERT in the dialect's own SQL, taking rows as plain tuples.

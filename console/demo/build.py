@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from console.demo.estate import build_estate
 from console.demo.history import generate_history
 from core.model import Site
-from store.alarms import acknowledge_before
+from store.alarms import acknowledge_all_but_newest
 from store.database import Store
+
+OPEN_ALARMS = 12
 
 
 @dataclass
@@ -44,9 +46,8 @@ async def build_demo(store: Store, seed: int = 1, events: int = 200_000,
     await writer.flush()
     concierge = next(o for o in estate.operators if o.login == "concierge")
     async with store.uow() as uow:
-        # The desk dealt with all but the last few hours' alarms.
-        await acknowledge_before(uow, history[-1].at - timedelta(hours=6), concierge.id,
-                                 "Checked on site")
+        # The desk dealt with all but the newest alarms, left for the demo to show.
+        await acknowledge_all_but_newest(uow, OPEN_ALARMS, concierge.id, "Checked on site")
         await uow.commit()
     return BuildReport(len(estate.sites), len(estate.blocks), len(estate.flats),
                        len(estate.telephones), len(estate.displays), len(estate.passes),

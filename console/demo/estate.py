@@ -236,6 +236,7 @@ async def _residents(store: Store, actor: Actor, estate: DemoEstate, site: Site,
     foreign_left = site.max_foreign_numbers - estate.foreign_used.get(site.id, 0)
     residents = []  # (flat, first, surname, phones)
     for flat in block_flats:
+        flat.temporary_id = rules.temporary_id(rnd.getrandbits(36))  # seeded, not secrets
         flat.floor = rules.floor(int(flat.number) // (20 if len(block_flats) > 999 else 8))
         if rnd.random() < 0.3:
             code = str(rnd.randrange(100000, 999999))  # providers use 4 digits

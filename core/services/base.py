@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from core.audit import snapshot
 from core.errors import NotFound, PermissionDenied
-from core.model import AuditEntry, Block, Flat, Operator, Site
+from core.model import AuditEntry, Block, Flat, Operator, Site, SiteGrant
 from core.ports import UnitOfWork
-from core.rights import Action, Area, check
+from core.rights import Action, Area, check, grant_is_current, right
 
 T = TypeVar("T")
 
@@ -57,6 +57,19 @@ async def authorize(uow: UnitOfWork, actor: Actor, site_id: int, area: Area,
     grant = await uow.grant(operator.id, site_id) if operator.id is not None else None
     check(operator, grant, area, action, actor.today(site), site.name)
     return site
+
+
+async def require_somewhere(uow: UnitOfWork, actor: Actor, area: Area, action: Action) -> None:
+    """For objects not tied to one site (companies, operator accounts): the right on at
+    least one site where the actor's grant is current."""
+    wanted = right(area, action)
+    if actor.operator.active and actor.operator.id is not None:
+        for grant in await uow.find(SiteGrant, operator_id=actor.operator.id):
+            site = await uow.get(Site, grant.site_id)
+            if wanted in grant.rights and grant_is_current(grant, actor.today(site)):
+                return
+    verb = "consult" if action is Action.CONSULT else "change"
+    raise PermissionDenied(f"{actor.operator.email} may not {verb} {area.label} on any site.")
 
 
 def require_site_creator(actor: Actor) -> None:

@@ -10,30 +10,24 @@ from __future__ import annotations
 from dataclasses import replace
 
 from core import rules
-from core.errors import Conflict, PermissionDenied, ValidationError
+from core.errors import Conflict, ValidationError
 from core.model import (
     Device,
     Door,
     ManagementCompany,
     ServiceProvider,
-    SiteGrant,
     Task,
     TaskDoor,
     WeekType,
 )
 from core.phones import parse_phone
 from core.ports import UnitOfWork
-from core.rights import Action, Area, grant_is_current, right
-from core.services.base import Actor, authorize, must_get, record
+from core.rights import Action, Area
+from core.services.base import Actor, authorize, must_get, record, require_somewhere
 
 
 async def _require_facilities(uow: UnitOfWork, actor: Actor) -> None:
-    wanted = right(Area.FACILITIES, Action.MODIFY)
-    if actor.operator.active:
-        for grant in await uow.find(SiteGrant, operator_id=actor.operator.id):
-            if wanted in grant.rights and grant_is_current(grant, actor.today()):
-                return
-    raise PermissionDenied(f"{actor.operator.email} may not change Facilities on any site.")
+    await require_somewhere(uow, actor, Area.FACILITIES, Action.MODIFY)
 
 
 async def save_company(uow: UnitOfWork, actor: Actor,

@@ -7,12 +7,19 @@ from dataclasses import replace
 from datetime import date
 
 from core import rules
-from core.errors import Conflict, ValidationError
+from core.errors import Conflict, PermissionDenied, ValidationError
 from core.model import Operator, Site, SiteGrant
 from core.passwords import hash_password
 from core.ports import UnitOfWork
 from core.rights import Action, Area, Profile, rights_for
-from core.services.base import Actor, authorize, must_get, record, require_site_creator
+from core.services.base import (
+    Actor,
+    authorize,
+    must_get,
+    record,
+    require_site_creator,
+    require_somewhere,
+)
 
 LOGIN_RE = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
 SYSTEM = Operator(email="system", name="Doorkeeper", can_create_sites=True, id=None)
@@ -66,6 +73,8 @@ async def add_operator(uow: UnitOfWork, actor: Actor, operator: Operator, *,
         op = await _clean(uow, replace(operator, id=None))
         if op.can_create_sites:
             require_site_creator(actor)
+        else:
+            await require_somewhere(uow, actor, Area.USERS, Action.MODIFY)
         if password:
             op.password_hash = hash_password(password)
         op = await uow.add(op)
@@ -100,7 +109,14 @@ async def grant_site(uow: UnitOfWork, actor: Actor, operator_id: int, site_id: i
     """Give (or change) an operator's profile on a site: the guide's PROFILE BY SITE."""
     async with uow:
         op = await must_get(uow, Operator, operator_id, "Operator")
-        await authorize(uow, actor, site_id, Area.USERS, Action.MODIFY)
+        site = await authorize(uow, actor, site_id, Area.USERS, Action.MODIFY)
+        if not actor.operator.can_create_sites:
+            # nobody hands out more than they hold, nor changes their own profile
+            own = await uow.grant(actor.operator.id, site_id)
+            wanted = rights_for(profile, custom)
+            if operator_id == actor.operator.id or not wanted <= own.rights:
+                raise PermissionDenied(f"{actor.operator.email} may not give rights they do "
+                                       f"not hold on {site.name}.")
         grant = await set_grant(uow, actor, op, site_id, profile, custom, valid_from, valid_to)
         await uow.commit()
     return grant
@@ -120,7 +136,7 @@ async def revoke_site(uow: UnitOfWork, actor: Actor, operator_id: int, site_id: 
 
 async def set_password(uow: UnitOfWork, actor: Actor, operator_id: int, password: str) -> None:
     """Set an operator's password: their own, or anyone's for a site creator."""
-    if actor.operator.id != operator_id:
+    if actor.operator.id != operator_id or not actor.operator.active:
         require_site_creator(actor)
     async with uow:
         before = await must_get(uow, Operator, operator_id, "Operator")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 17:59:15.477683
+Create Date: 2026-11-27 18:25:37.899294
 
 """
 from collections.abc import Sequence
@@ -119,7 +119,6 @@ def upgrade() -> None:
     sa.Column('note', sa.String(length=160), nullable=False),
     sa.Column('cleared_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['acknowledged_by'], ['operators.id'], name=op.f('fk_alarms_acknowledged_by_operators'), ondelete='RESTRICT'),
-    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_alarms_site_id_sites'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_alarms'))
     )
     with op.batch_alter_table('alarms', schema=None) as batch_op:
