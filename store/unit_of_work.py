@@ -105,6 +105,14 @@ class SqlUnitOfWork(UnitOfWork):
         await self._load_children(cls, objs)
         return objs
 
+    async def find_in(self, cls: type[T], column: str, values: Iterable[Any]) -> list[T]:
+        """Objects whose `column` is one of `values`."""
+        mp = mapper(cls)
+        stmt = select(mp.table).where(mp.table.c[column].in_(list(values)))
+        objs = [mp.from_row(r) for r in await self._exec(stmt.order_by(mp.table.c.id))]
+        await self._load_children(cls, objs)
+        return objs
+
     async def count(self, cls: type, **where: Any) -> int:
         table = mapper(cls).table
         stmt = select(func.count()).select_from(table).where(self._where(cls, where))

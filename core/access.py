@@ -1,0 +1,423 @@
+"""The access decision engine: pure, in memory, answers in microseconds.
+
+`AccessSnapshot` indexes what the store holds (passes, codes, telephones,
+profiles, week types, holidays, providers and their tasks) by credential;
+`decide()` answers an AccessRequest with a Decision carrying the reason in
+the guide's words. Nothing here waits for anything.
+
+Which relay a credential opens: a main-door code (and a provider's door code)
+opens relay 1 of the device it is entered on, an AUX relay 1 code relay 2, an
+AUX relay 2 code relay 3; a key-safe code opens a key safe's door. A fob,
+radio transmitter or telephone opens the door it is presented at (relay 1 of
+the device when the reader does not say).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from core.devices import AccessRequest, Credential
+from core.model import (
+    HOLIDAY,
+    AccessPass,
+    AccessProfile,
+    APassState,
+    APassType,
+    Block,
+    Device,
+    DeviceType,
+    Door,
+    EventKind,
+    EventResult,
+    Flat,
+    Holiday,
+    PanelDisplay,
+    ServiceProvider,
+    Site,
+    Task,
+    Telephone,
+    TelephoneKind,
+    WeekType,
+)
+from core.rules import validity_status
+
+# Reasons, in the guide's words ("Pattern : APass unknown").
+APASS_UNKNOWN = "APass unknown"
+APASS_LOST = "APass lost"
+APASS_IN_STOCK = "APass in stock"
+OUTSIDE_WEEK_TYPE = "outside week type"
+VALIDITY_EXPIRED = "validity expired"
+NOT_VALID_YET = "not valid yet"
+CODE_UNKNOWN = "code unknown"
+TELEPHONE_UNKNOWN = "telephone unknown"
+NOT_ON_THIS_DOOR = "not authorised on this door"
+NO_DOOR = "no door on this device"
+
+CODE_RELAYS = {"code_main_door": 1, "code_aux_relay_1": 2, "code_aux_relay_2": 3}
+PROVIDER_CODE_RELAYS = {"code_door": 1, "code_relay_1": 2, "code_relay_2": 3}
+KIND_OF = {
+    Credential.APASS: EventKind.OPEN_BY_PROXIMITY_FOB,
+    Credential.RADIO: EventKind.OPEN_BY_RADIO_TRANSMITTER,
+    Credential.CODE: EventKind.ACCESS_BY_CODE,
+    Credential.TELEPHONE: EventKind.OPEN_BY_TELEPHONE,
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer at the door, and what the event log says about it."""
+
+    granted: bool
+    kind: EventKind
+    reason: str = ""
+    site_id: int | None = None
+    door: Door | None = None
+    block_id: int | None = None
+    flat_id: int | None = None
+    name: str = ""
+    description: str = ""
+
+    @property
+    def result(self) -> EventResult:
+        return EventResult.OPENING if self.granted else EventResult.OPENING_DENIED
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who a credential belongs to: a flat's residents or a service provider."""
+
+    site_id: int | None  # None for a provider (their tasks say where)
+    name: str
+    flat_id: int | None = None
+    block_id: int | None = None
+    info: str = ""  # "Block B/Flat 010"
+    door_ids: frozenset[int] = frozenset()  # residents: their profile's doors
+    week_type_id: int | None = None
+    state: APassState = APassState.ASSIGNED
+    provider_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ProviderGrant:
+    """A door a provider's task opens, how, and when."""
+
+    by_code: bool
+    by_apass: bool
+    by_radio: bool
+    by_telephone: bool
+    week_type_id: int | None
+
+
+@dataclass
+class SiteData:
+    """Everything about one site the engine needs."""
+
+    site: Site
+    zone: ZoneInfo
+    holidays: set[date] = field(default_factory=set)
+    codes: dict[tuple[str, int], Holder] = field(default_factory=dict)  # (code, relay)
+    passes: set[str] = field(default_factory=set)
+    phones: set[str] = field(default_factory=set)
+
+
+class AccessSnapshot:
+    """The in-memory index the gateway decides from."""
+
+    def __init__(self) -> None:
+        self.sites: dict[int, SiteData] = {}
+        self.week_types: dict[int, list[tuple[int, time, time]]] = {}
+        self.doors: dict[int, Door] = {}
+        self.devices: dict[int, Device] = {}
+        self.device_doors: dict[int, dict[int, Door]] = {}  # device -> relay -> door
+        self.door_site: dict[int, int] = {}
+        self.passes: dict[str, Holder] = {}  # APass numbers of residents and providers
+        self.phones: dict[str, list[Holder]] = {}  # residents' numbers (dial to open)
+        self.providers: dict[int, ServiceProvider] = {}
+        self.provider_by_number: dict[str, int] = {}
+        self.provider_by_mobile: dict[str, int] = {}
+        self.provider_codes: dict[str, list[tuple[int, int | str]]] = {}  # code -> (pid, relay)
+        self.provider_doors: dict[int, dict[int, ProviderGrant]] = {}
+        self.displays: dict[tuple[int, str], tuple[PanelDisplay, Holder]] = {}  # (block, code)
+
+    # --- building --------------------------------------------------------------------
+    def load_site(self, site: Site, blocks: Iterable[Block], flats: Iterable[Flat],
+                  passes: Iterable[AccessPass], telephones: Iterable[Telephone],
+                  displays: Iterable[PanelDisplay], profiles: Iterable[AccessProfile],
+                  week_types: Iterable[WeekType], holidays: Iterable[Holiday],
+                  devices: Iterable[Device], doors: Iterable[Door]) -> None:
+        """(Re)load one site's part of the snapshot, replacing what was there."""
+        self.drop_site(site.id)
+        data = SiteData(site, ZoneInfo(site.timezone), {h.day for h in holidays})
+        self.sites[site.id] = data
+        for wt in week_types:
+            self.week_types[wt.id] = [(w.day, w.start, w.end) for w in wt.windows]
+        profile_doors = {p.id: (frozenset(p.door_ids), p.week_type_id) for p in profiles}
+        blocks = {b.id: b for b in blocks}
+        for device in devices:
+            self.devices[device.id] = device
+            self.device_doors[device.id] = {}
+        for door in doors:
+            self.doors[door.id] = door
+            self.device_doors[door.device_id][door.relay] = door
+            self.door_site[door.id] = site.id
+        flats = {f.id: f for f in flats}
+        with_display = {d.flat_id for d in displays}
+        residents: dict[int, Holder] = {}
+        for flat in flats.values():
+            block = blocks[flat.block_id]
+            doors_of, wt = profile_doors.get(block.default_access_profile_id,
+                                             (frozenset(), None))
+            holder = Holder(site.id, flat.name, flat.id, block.id,
+                            f"{block.name}/{flat.name}", doors_of, wt)
+            residents[flat.id] = holder
+            # "Code is only active if the flat has a registered panel display"
+            if flat.id in with_display:
+                for attr, relay in CODE_RELAYS.items():
+                    code = getattr(flat, attr)
+                    if code:
+                        data.codes[(code, relay)] = holder
+        for ap in passes:
+            flat = flats.get(ap.flat_id) if ap.flat_id else None
+            doors_of, wt = profile_doors.get(ap.access_profile_id, (frozenset(), None))
+            block = blocks.get(ap.block_id) if ap.block_id else None
+            self.passes[ap.number] = Holder(
+                site.id, ap.resident or (flat.name if flat else ""), ap.flat_id, ap.block_id,
+                f"{block.name}/{flat.name}" if block and flat else "", doors_of, wt, ap.state)
+            data.passes.add(ap.number)
+        for phone in telephones:
+            if phone.kind is TelephoneKind.TELEPHONE and phone.flat_id in residents:
+                self.phones.setdefault(phone.value, []).append(residents[phone.flat_id])
+                data.phones.add(phone.value)
+        for display in displays:
+            holder = residents.get(display.flat_id)
+            if holder is not None:
+                self.displays[(holder.block_id, display.call_code)] = (display, holder)
+
+    def drop_site(self, site_id: int) -> None:
+        """Forget one site (before a reload, or when it is deleted)."""
+        data = self.sites.pop(site_id, None)
+        if data is None:
+            return
+        for number in data.passes:
+            if self.passes.get(number) and self.passes[number].site_id == site_id:
+                del self.passes[number]
+        for phone in data.phones:
+            kept = [h for h in self.phones.get(phone, []) if h.site_id != site_id]
+            if kept:
+                self.phones[phone] = kept
+            else:
+                self.phones.pop(phone, None)
+        for door_id in [d for d, s in self.door_site.items() if s == site_id]:
+            door = self.doors.pop(door_id)
+            self.door_site.pop(door_id)
+            self.device_doors.pop(door.device_id, None)
+        for device_id in [d for d, dev in self.devices.items() if dev.site_id == site_id]:
+            self.devices.pop(device_id)
+            self.device_doors.pop(device_id, None)
+        for key in [k for k, (_, h) in self.displays.items() if h.site_id == site_id]:
+            del self.displays[key]
+
+    def load_facilities(self, providers: Iterable[ServiceProvider], tasks: Iterable[Task],
+                        week_types: Iterable[WeekType] = ()) -> None:
+        """(Re)load every service provider and task (they span sites)."""
+        for wt in week_types:
+            self.week_types[wt.id] = [(w.day, w.start, w.end) for w in wt.windows]
+        for number in list(self.provider_by_number):
+            self.passes.pop(number, None)
+        self.providers = {p.id: p for p in providers}
+        self.provider_by_number, self.provider_by_mobile = {}, {}
+        self.provider_codes, self.provider_doors = {}, {}
+        for p in self.providers.values():
+            for number in (p.apass_number, p.radio_number):
+                if number:
+                    self.provider_by_number[number] = p.id
+                    self.passes[number] = Holder(None, p.name, provider_id=p.id)
+            if p.mobile:
+                self.provider_by_mobile[p.mobile] = p.id
+            for attr, relay in PROVIDER_CODE_RELAYS.items():
+                if getattr(p, attr):
+                    self.provider_codes.setdefault(getattr(p, attr), []).append((p.id, relay))
+            if p.code_key_safe:
+                self.provider_codes.setdefault(p.code_key_safe, []).append((p.id, "key safe"))
+        for task in tasks:
+            grants = self.provider_doors.setdefault(task.provider_id, {})
+            for td in task.doors:
+                site_id = self.door_site.get(td.door_id)
+                wt = task.week_type_ids.get(site_id) if site_id is not None else None
+                old = grants.get(td.door_id)
+                grants[td.door_id] = ProviderGrant(
+                    td.by_code or bool(old and old.by_code),
+                    td.by_apass or bool(old and old.by_apass),
+                    td.by_radio or bool(old and old.by_radio),
+                    td.by_telephone or bool(old and old.by_telephone), wt)
+
+    # --- deciding ----------------------------------------------------------------------
+    def in_week_type(self, week_type_id: int | None, site_id: int, at: datetime) -> bool:
+        """True if `at` falls in one of the week type's windows (None = always)."""
+        if week_type_id is None:
+            return True
+        windows = self.week_types.get(week_type_id)
+        if windows is None:
+            return False
+        data = self.sites[site_id]
+        local = at.astimezone(data.zone)
+        day = HOLIDAY if local.date() in data.holidays else local.weekday()
+        now = time(local.hour, local.minute)
+        return any(d == day and start <= now <= end for d, start, end in windows)
+
+    def _door(self, request: AccessRequest, relay: int = 1) -> Door | None:
+        if request.door_id is not None and request.credential is not Credential.CODE:
+            return self.doors.get(request.door_id)
+        return self.device_doors.get(request.device_id, {}).get(relay)
+
+    def decide(self, request: AccessRequest) -> Decision:
+        """Grant or deny one request, with the reason in the guide's words."""
+        kind = KIND_OF[request.credential]
+        device = self.devices.get(request.device_id)
+        if device is None:
+            return Decision(False, kind, NO_DOOR, description=f"Unknown device "
+                            f"{request.device_id}")
+        if request.credential is Credential.CODE:
+            return self._decide_code(request, device, kind)
+        door = self._door(request)
+        if door is None:
+            return Decision(False, kind, NO_DOOR, device.site_id)
+        if request.credential is Credential.TELEPHONE:
+            return self._decide_telephone(request, device, door, kind)
+        holder = self.passes.get(request.value)
+        if holder is None:
+            return self._pass_decision(False, kind, APASS_UNKNOWN, device, door, request, None)
+        if holder.provider_id is not None:
+            provider = self.providers[holder.provider_id]
+            if request.value == provider.radio_number:
+                kind = EventKind.OPEN_BY_RADIO_TRANSMITTER
+            by = "by_radio" if kind is EventKind.OPEN_BY_RADIO_TRANSMITTER else "by_apass"
+            reason = self._provider_reason(provider, door, by, request.at)
+            return self._pass_decision(not reason, kind, reason, device, door, request, holder)
+        if holder.state is APassState.LOST:
+            return self._pass_decision(False, kind, APASS_LOST, device, door, request, holder)
+        if holder.state is APassState.STOCK:
+            return self._pass_decision(False, kind, APASS_IN_STOCK, device, door, request,
+                                       holder)
+        if door.id not in holder.door_ids:
+            reason = NOT_ON_THIS_DOOR
+        elif not self.in_week_type(holder.week_type_id, device.site_id, request.at):
+            reason = OUTSIDE_WEEK_TYPE
+        else:
+            reason = ""
+        return self._pass_decision(not reason, kind, reason, device, door, request, holder)
+
+    def _provider_reason(self, provider: ServiceProvider, door: Door, by: str,
+                         at: datetime) -> str:
+        site_id = self.door_site[door.id]
+        today = at.astimezone(self.sites[site_id].zone).date()
+        status = validity_status(provider.valid_from, provider.valid_to, today).value
+        if status == "expired":
+            return VALIDITY_EXPIRED
+        if status == "not started":
+            return NOT_VALID_YET
+        grant = self.provider_doors.get(provider.id, {}).get(door.id)
+        if grant is None or not getattr(grant, by):
+            return NOT_ON_THIS_DOOR
+        if not self.in_week_type(grant.week_type_id, site_id, at):
+            return OUTSIDE_WEEK_TYPE
+        return ""
+
+    def _pass_decision(self, granted: bool, kind: EventKind, reason: str, device: Device,
+                       door: Door, request: AccessRequest, holder: Holder | None) -> Decision:
+        who = "Service provider" if holder and holder.provider_id else "Resident"
+        name = holder.name if holder else ""
+        desc = (f"APass number : {request.value} ({who}) Name associated : {name}"
+                + (f" Info : {holder.info}" if holder and holder.info else "")
+                + (f" Pattern : {reason}" if reason else "") + f" {kind.value}")
+        return Decision(granted, kind, reason, device.site_id, door,
+                        holder.block_id if holder else None,
+                        holder.flat_id if holder else None, name, desc)
+
+    def _decide_code(self, request: AccessRequest, device: Device, kind: EventKind) -> Decision:
+        site_id = device.site_id
+        code = request.value
+        desc = f"Code entered : {code}"
+        data = self.sites.get(site_id)
+        reason = CODE_UNKNOWN
+        # a flat's codes
+        for relay in (1, 2, 3):
+            holder = data.codes.get((code, relay)) if data else None
+            if holder is None:
+                continue
+            door = self.device_doors.get(device.id, {}).get(relay)
+            if door is None or door.id not in holder.door_ids:
+                reason = NOT_ON_THIS_DOOR
+                continue
+            if not self.in_week_type(holder.week_type_id, site_id, request.at):
+                reason = OUTSIDE_WEEK_TYPE
+                continue
+            return Decision(True, kind, "", site_id, door, holder.block_id, holder.flat_id,
+                            holder.name, f"{desc} Info : {holder.info}")
+        # service providers' codes
+        for provider_id, relay in self.provider_codes.get(code, []):
+            if relay == "key safe":
+                if device.type is not DeviceType.KEY_SAFE:
+                    continue
+                relay = 1
+            door = self.device_doors.get(device.id, {}).get(relay)
+            if door is None:
+                continue
+            provider = self.providers[provider_id]
+            why = self._provider_reason(provider, door, "by_code", request.at)
+            if not why:
+                return Decision(True, kind, "", site_id, door, None, None, provider.name,
+                                f"{desc} Service provider : {provider.name}")
+            reason = why
+        door = self.device_doors.get(device.id, {}).get(1)
+        return Decision(False, kind, reason, site_id, door, None, None, "",
+                        f"{desc} Pattern : {reason}")
+
+    def _decide_telephone(self, request: AccessRequest, device: Device, door: Door,
+                          kind: EventKind) -> Decision:
+        number = request.value
+        desc = f"Tel number : {number}"
+        provider_id = self.provider_by_mobile.get(number)
+        if provider_id is not None:
+            provider = self.providers[provider_id]
+            reason = self._provider_reason(provider, door, "by_telephone", request.at)
+            return Decision(not reason, kind, reason, device.site_id, door, None, None,
+                            provider.name, f"Service provider : {provider.name} {desc}"
+                            + (f" Pattern : {reason}" if reason else ""))
+        site = self.sites.get(device.site_id)
+        reason = TELEPHONE_UNKNOWN
+        if site is not None and site.site.residents_dial_to_open:
+            for holder in self.phones.get(number, []):
+                if holder.site_id != device.site_id:
+                    continue
+                if door.id not in holder.door_ids:
+                    reason = NOT_ON_THIS_DOOR
+                elif not self.in_week_type(holder.week_type_id, device.site_id, request.at):
+                    reason = OUTSIDE_WEEK_TYPE
+                else:
+                    return Decision(True, kind, "", device.site_id, door, holder.block_id,
+                                    holder.flat_id, holder.name,
+                                    f"Resident : {holder.name} {desc} Info : {holder.info}")
+        return Decision(False, kind, reason, device.site_id, door, description=f"{desc} "
+                        f"Pattern : {reason}")
+
+    def display(self, device_id: int, call_code: str) -> tuple[PanelDisplay, Holder] | None:
+        """The panel display a call code reaches from a device (its block's)."""
+        device = self.devices.get(device_id)
+        if device is None or device.block_id is None:
+            return None
+        return self.displays.get((device.block_id, call_code.upper()))
+
+    @property
+    def credential_count(self) -> int:
+        """How many credentials the snapshot answers for."""
+        codes = sum(len(s.codes) for s in self.sites.values())
+        return len(self.passes) + codes + len(self.phones) + len(self.provider_by_mobile)
+
+
+def apass_credential(pass_type: APassType) -> Credential:
+    """The credential a pass of this type presents (dual tech presents as a fob)."""
+    return Credential.RADIO if pass_type is APassType.RADIO_TRANSMITTER else Credential.APASS

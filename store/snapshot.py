@@ -1,0 +1,102 @@
+"""Loading the access snapshot from the store, whole or one site at a time,
+and reading the audit trail as the feed of what changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from core.access import AccessSnapshot
+from core.model import (
+    AccessPass,
+    AccessProfile,
+    Block,
+    Device,
+    Door,
+    Flat,
+    Holiday,
+    PanelDisplay,
+    ServiceProvider,
+    Site,
+    Task,
+    Telephone,
+    WeekType,
+)
+from store import tables as t
+from store.database import Store
+
+
+async def reload_site(store: Store, snapshot: AccessSnapshot, site_id: int) -> None:
+    """Replace one site's part of the snapshot with what the store holds now."""
+    async with store.reader() as uow:
+        site = await uow.get(Site, site_id)
+        if site is None:
+            snapshot.drop_site(site_id)
+            return
+        blocks = await uow.find(Block, site_id=site_id)
+        flats, telephones, displays = [], [], []
+        for block in blocks:
+            flats += await uow.find(Flat, block_id=block.id)
+        flat_ids = [f.id for f in flats]
+        telephones = await _in(uow, Telephone, "flat_id", flat_ids)
+        displays = await _in(uow, PanelDisplay, "flat_id", flat_ids)
+        devices = await uow.find(Device, site_id=site_id)
+        doors = await _in(uow, Door, "device_id", [d.id for d in devices])
+        snapshot.load_site(
+            site, blocks, flats, await uow.find(AccessPass, site_id=site_id), telephones,
+            displays, await uow.find(AccessProfile, site_id=site_id),
+            await uow.find(WeekType, site_id=site_id), await uow.find(Holiday, site_id=site_id),
+            devices, doors)
+
+
+async def _in(uow, cls: type, column: str, ids: list[int]) -> list:
+    """Objects whose `column` is one of `ids` (in chunks, for SQLite's variable limit)."""
+    out = []
+    for i in range(0, len(ids), 500):
+        chunk = set(ids[i:i + 500])
+        out += await uow.find_in(cls, column, chunk)
+    return out
+
+
+async def reload_facilities(store: Store, snapshot: AccessSnapshot) -> None:
+    """Replace every service provider and task."""
+    async with store.reader() as uow:
+        snapshot.load_facilities(await uow.find(ServiceProvider), await uow.find(Task))
+
+
+async def load_snapshot(store: Store) -> AccessSnapshot:
+    """The whole snapshot: every site, then the providers and tasks."""
+    snapshot = AccessSnapshot()
+    async with store.reader() as uow:
+        site_ids = [s.id for s in await uow.find(Site)]
+    for site_id in site_ids:
+        await reload_site(store, snapshot, site_id)
+    await reload_facilities(store, snapshot)
+    return snapshot
+
+
+@dataclass(frozen=True)
+class Change:
+    """One audited change, as the gateway needs to know it."""
+
+    id: int
+    entity: str
+    entity_id: int | None
+    site_id: int | None
+
+
+async def changes_since(store: Store, last_id: int) -> list[Change]:
+    """Audit entries after `last_id`: the feed of every change, from any process."""
+    a = t.audit_entries.c
+    async with store.engine.connect() as conn:
+        rows = await conn.execute(select(a.id, a.entity, a.entity_id, a.site_id)
+                                  .where(a.id > last_id).order_by(a.id))
+        return [Change(*r) for r in rows]
+
+
+async def last_change_id(store: Store) -> int:
+    """The newest audit entry's id (0 when there is none)."""
+    async with store.engine.connect() as conn:
+        row = (await conn.execute(select(t.audit_head.c.count))).first()
+    return row[0] if row else 0
