@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-ui", action="store_true", help="build the estate only")
     demo.add_argument("--seed", type=int, help="seed of the estate (default 1)")
     demo.add_argument("--events", type=int, help="past events to generate (default 200000)")
+
+    gw = sub.add_parser("gateway", parents=[common],
+                        help="run the headless gateway: devices, decisions, events, bus")
+    gw.add_argument("--simulate", action="store_true",
+                    help="add the simulator over the store's devices")
+    gw.add_argument("--rate", type=float, help="simulated events per second")
+    gw.add_argument("--bus", metavar="PATH", help="the bus socket, overrides the config")
 
     audit = sub.add_parser("audit", help="the audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, parser_class=_Parser)
@@ -91,6 +99,32 @@ async def _demo(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+async def _gateway(args: argparse.Namespace, config: Config) -> int:
+    from console.gateway import Gateway, GatewayOptions
+
+    if args.rate is not None and not 0 <= args.rate <= 10_000:
+        raise DoorkeeperError("--rate must be 0 to 10000 events per second.")
+    _bus_beside_db(config, args)
+    for name in ("console", "core", "store", "drivers"):
+        logging.getLogger(name).setLevel(logging.INFO)
+    store = await _open(config, args.db)
+    gateway = Gateway(config, store, GatewayOptions(args.simulate, args.rate))
+    try:
+        await gateway.run()
+    except BaseException:
+        await store.close()
+        raise
+    return 0
+
+
+def _bus_beside_db(config: Config, args: argparse.Namespace) -> None:
+    """With --db and no config, the bus socket lives beside the database."""
+    if getattr(args, "bus", None):
+        config.bus.path = args.bus
+    elif args.db and args.config is None:
+        config.bus.path = str(Path(args.db).with_suffix(".sock"))
+
+
 async def _audit_verify(args: argparse.Namespace, config: Config) -> int:
     store = await _open(config, args.db)
     try:
@@ -113,7 +147,15 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await _init(args, config)
     if args.command == "demo":
         return await _demo(args, config)
+    if args.command == "gateway":
+        return await _gateway(args, config)
     return await _audit_verify(args, config)
+
+
+def _logging() -> None:
+    """Log lines to stderr (never stdout: a console app owns it)."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.__stderr__,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -122,6 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "db", None) and Path(args.db).is_dir():
         print(f"doorkeeper: {args.db} is a folder, not a database file.", file=sys.stderr)
         return EXIT_USAGE
+    _logging()
     try:
         return asyncio.run(_dispatch(args))
     except DoorkeeperError as err:

@@ -98,6 +98,7 @@ class Holder:
     week_type_id: int | None = None
     state: APassState = APassState.ASSIGNED
     provider_id: int | None = None
+    radio: bool = False  # a radio transmitter rather than a fob
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ class AccessSnapshot:
         self.provider_codes: dict[str, list[tuple[int, int | str]]] = {}  # code -> (pid, relay)
         self.provider_doors: dict[int, dict[int, ProviderGrant]] = {}
         self.displays: dict[tuple[int, str], tuple[PanelDisplay, Holder]] = {}  # (block, code)
+        self.display_numbers: dict[int, tuple[str, ...]] = {}  # a display's call chain
 
     # --- building --------------------------------------------------------------------
     def load_site(self, site: Site, blocks: Iterable[Block], flats: Iterable[Flat],
@@ -185,16 +187,21 @@ class AccessSnapshot:
             block = blocks.get(ap.block_id) if ap.block_id else None
             self.passes[ap.number] = Holder(
                 site.id, ap.resident or (flat.name if flat else ""), ap.flat_id, ap.block_id,
-                f"{block.name}/{flat.name}" if block and flat else "", doors_of, wt, ap.state)
+                f"{block.name}/{flat.name}" if block and flat else "", doors_of, wt, ap.state,
+                radio=ap.type is APassType.RADIO_TRANSMITTER)
             data.passes.add(ap.number)
         for phone in telephones:
             if phone.kind is TelephoneKind.TELEPHONE and phone.flat_id in residents:
                 self.phones.setdefault(phone.value, []).append(residents[phone.flat_id])
                 data.phones.add(phone.value)
+        numbers = {t.id: t.value for t in telephones}
         for display in displays:
             holder = residents.get(display.flat_id)
             if holder is not None:
                 self.displays[(holder.block_id, display.call_code)] = (display, holder)
+                self.display_numbers[display.id] = tuple(
+                    numbers[s.telephone_id] for s in display.call_chain
+                    if s.telephone_id in numbers)
 
     def drop_site(self, site_id: int) -> None:
         """Forget one site (before a reload, or when it is deleted)."""
@@ -218,7 +225,8 @@ class AccessSnapshot:
             self.devices.pop(device_id)
             self.device_doors.pop(device_id, None)
         for key in [k for k, (_, h) in self.displays.items() if h.site_id == site_id]:
-            del self.displays[key]
+            display, _ = self.displays.pop(key)
+            self.display_numbers.pop(display.id, None)
 
     def load_facilities(self, providers: Iterable[ServiceProvider], tasks: Iterable[Task],
                         week_types: Iterable[WeekType] = ()) -> None:

@@ -31,11 +31,44 @@ class DemoConfig:
 
 
 @dataclass
+class BusConfig:
+    """The gateway's local socket."""
+
+    path: str = "var/doorkeeper.sock"
+
+
+@dataclass
+class GatewayConfig:
+    """How the gateway watches for changes."""
+
+    change_poll_ms: int = 250  # how often the audit trail is read for changes
+
+
+@dataclass
+class DriverConfig:
+    """One [[driver]] section: its type and its settings."""
+
+    type: str
+    settings: dict = field(default_factory=dict)
+
+
+DRIVER_SETTINGS: dict[str, dict[str, type]] = {
+    "simulator": {"rate": float, "seed": int},
+    "osdp": {"port": str, "baud": int},
+    "modem": {"port": str, "baud": int},
+}
+BAUDS = {9600, 19200, 38400, 57600, 115200, 230400}
+
+
+@dataclass
 class Config:
     """Everything a Doorkeeper process reads at start."""
 
     store: StoreConfig = field(default_factory=StoreConfig)
     demo: DemoConfig = field(default_factory=DemoConfig)
+    bus: BusConfig = field(default_factory=BusConfig)
+    gateway: GatewayConfig = field(default_factory=GatewayConfig)
+    drivers: list[DriverConfig] = field(default_factory=list)
     source: Path | None = None
 
 
@@ -69,7 +102,7 @@ def load_config(path: str | Path | None) -> Config:
         raise ConfigError(f"Config file {p} cannot be read: {err}.") from err
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"Config file {p} is not valid TOML: {err}.") from err
-    unknown = set(data) - {"store", "demo"}
+    unknown = set(data) - {"store", "demo", "bus", "gateway", "driver"}
     if unknown:
         raise ConfigError(f"Unknown section [{sorted(unknown)[0]}] in {p}.")
     store = _section(data, "store", StoreConfig)
@@ -77,4 +110,52 @@ def load_config(path: str | Path | None) -> Config:
     if store.event_flush_ms <= 0 or store.event_flush_ms > 50:
         raise ConfigError("Setting store.event_flush_ms must be 1 to 50 (events are durable "
                           "within 100 ms).")
-    return Config(store=store, demo=demo, source=p)
+    gateway = _section(data, "gateway", GatewayConfig)
+    if not 50 <= gateway.change_poll_ms <= 1000:
+        raise ConfigError("Setting gateway.change_poll_ms must be 50 to 1000 (a change is "
+                          "honoured within 1 s).")
+    return Config(store=store, demo=demo, bus=_section(data, "bus", BusConfig),
+                  gateway=gateway, drivers=_drivers(data.get("driver", [])), source=p)
+
+
+def _drivers(raw: object) -> list[DriverConfig]:
+    """The [[driver]] sections, each checked against its type's settings."""
+    if not isinstance(raw, list):
+        raise ConfigError("[[driver]] must be an array of tables (write [[driver]]).")
+    out = []
+    for n, section in enumerate(raw, start=1):
+        if not isinstance(section, dict):
+            raise ConfigError(f"[[driver]] {n} must be a table.")
+        kind = section.get("type")
+        if kind not in DRIVER_SETTINGS:
+            known = ", ".join(DRIVER_SETTINGS)
+            raise ConfigError(f"Unknown driver {kind!r} in [[driver]] {n}; known: {known}.")
+        settings = {}
+        for key, value in section.items():
+            if key == "type":
+                continue
+            expected = DRIVER_SETTINGS[kind].get(key)
+            if expected is None:
+                raise ConfigError(f"Unknown setting driver.{key} for a {kind} driver "
+                                  f"([[driver]] {n}).")
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, expected) or isinstance(value, bool):
+                raise ConfigError(f"Setting driver.{key} ([[driver]] {n}) must be a "
+                                  f"{expected.__name__}, got {value!r}.")
+            settings[key] = value
+        if kind in ("osdp", "modem"):
+            port = settings.get("port")
+            if not port:
+                raise ConfigError(f"Setting driver.port is required for a {kind} driver "
+                                  f"([[driver]] {n}).")
+            if not Path(port).exists():
+                raise ConfigError(f"Setting driver.port ([[driver]] {n}): {port} does not "
+                                  "exist.")
+            if settings.get("baud", 9600) not in BAUDS:
+                raise ConfigError(f"Setting driver.baud ([[driver]] {n}) must be one of "
+                                  f"{', '.join(map(str, sorted(BAUDS)))}.")
+        if kind == "simulator" and not 0 <= settings.get("rate", 1.0) <= 10_000:
+            raise ConfigError(f"Setting driver.rate ([[driver]] {n}) must be 0 to 10000.")
+        out.append(DriverConfig(kind, settings))
+    return out

@@ -94,21 +94,22 @@ PROFILE_RIGHTS: dict[Profile, frozenset[str]] = {
     Profile.MANAGEMENT: _matrix(
         modify=[A.FACILITIES, A.SMS, A.BLOCKS, A.FLATS, A.RESIDENTS_DISPLAYS,
                 A.APASS_MANAGEMENT, A.CREATE_APASSES, A.KEYPAD_CODE, A.ACCESS_PROFILES,
-                A.WEEK_TYPES, A.EXPORT, A.IMPORT],
-        consult=[A.USERS, A.DEVICES, A.EVENTS],
+                A.WEEK_TYPES, A.EVENTS, A.EXPORT, A.IMPORT],
+        consult=[A.USERS, A.DEVICES],
     ),
     # The desk: find a resident, keep phones and displays right, block a lost
-    # fob, watch events. No new passes, codes, profiles or hardware.
+    # fob, watch events and acknowledge alarms. No new passes, codes, profiles
+    # or hardware.
     Profile.CONCIERGE: _matrix(
-        modify=[A.RESIDENTS_DISPLAYS, A.APASS_MANAGEMENT, A.SMS],
+        modify=[A.RESIDENTS_DISPLAYS, A.APASS_MANAGEMENT, A.SMS, A.EVENTS],
         consult=[A.FACILITIES, A.BLOCKS, A.FLATS, A.CREATE_APASSES, A.ACCESS_PROFILES,
-                 A.DEVICES, A.WEEK_TYPES, A.EVENTS],
+                 A.DEVICES, A.WEEK_TYPES],
     ),
-    # Engineers: devices, doors, week types and profiles; see residents but
-    # don't change them.
+    # Engineers: devices, doors, week types and profiles, and the alarms they
+    # fix; see residents but don't change them.
     Profile.TECHNICAL_MAINTENANCE: _matrix(
-        modify=[A.DEVICES, A.ACCESS_PROFILES, A.WEEK_TYPES],
-        consult=[A.BLOCKS, A.FLATS, A.RESIDENTS_DISPLAYS, A.KEYPAD_CODE, A.EVENTS, A.EXPORT],
+        modify=[A.DEVICES, A.ACCESS_PROFILES, A.WEEK_TYPES, A.EVENTS],
+        consult=[A.BLOCKS, A.FLATS, A.RESIDENTS_DISPLAYS, A.KEYPAD_CODE, A.EXPORT],
     ),
 }
 del A

@@ -17,11 +17,11 @@ import logging
 from collections import deque
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.model import Alarm, Event
+from core.model import Alarm, Event, EventKind
 from core.ports import EventSink
 from store import tables as t
 from store.mapping import mapper
@@ -182,5 +182,14 @@ class EventWriter(EventSink):
                 ]
                 if alarms:
                     await conn.execute(insert(t.alarms), alarms)
+                back = [{"d": e.device_id, "back_at": e.at} for e in batch
+                        if e.kind is EventKind.DEVICE_ONLINE and e.device_id is not None]
+                if back:  # a device that answers again clears its "offline" alarm
+                    a = t.alarms.c
+                    await conn.execute(
+                        update(t.alarms).where(a.device_id == bindparam("d"),
+                                               a.kind == EventKind.DEVICE_OFFLINE.value,
+                                               a.cleared_at.is_(None))
+                        .values(cleared_at=bindparam("back_at", type_=a.cleared_at.type)), back)
         for i, event in enumerate(batch, start=last + 1):
             event.id = i

@@ -81,6 +81,7 @@ class Change:
     """One audited change, as the gateway needs to know it."""
 
     id: int
+    action: str
     entity: str
     entity_id: int | None
     site_id: int | None
@@ -90,7 +91,7 @@ async def changes_since(store: Store, last_id: int) -> list[Change]:
     """Audit entries after `last_id`: the feed of every change, from any process."""
     a = t.audit_entries.c
     async with store.engine.connect() as conn:
-        rows = await conn.execute(select(a.id, a.entity, a.entity_id, a.site_id)
+        rows = await conn.execute(select(a.id, a.action, a.entity, a.entity_id, a.site_id)
                                   .where(a.id > last_id).order_by(a.id))
         return [Change(*r) for r in rows]
 
@@ -100,3 +101,32 @@ async def last_change_id(store: Store) -> int:
     async with store.engine.connect() as conn:
         row = (await conn.execute(select(t.audit_head.c.count))).first()
     return row[0] if row else 0
+
+
+FACILITY_ENTITIES = {"company", "provider", "task"}
+# changes that no access decision depends on
+NO_ACCESS = {"operator", "grant", "alarm", "door.open"}
+
+
+async def apply_changes(store: Store, snapshot: AccessSnapshot, changes: list[Change]) -> set:
+    """Reload what the changes touched: the sites they name, or the facilities.
+
+    A site's reload rebuilds its indexes from the store in one read; the
+    decision path keeps answering from the old indexes until the new ones are
+    swapped in.
+    """
+    sites: set[int] = set()
+    facilities = False
+    for change in changes:
+        if change.entity in NO_ACCESS or change.action in NO_ACCESS:
+            continue
+        if change.entity in FACILITY_ENTITIES:
+            facilities = True
+        elif change.site_id is not None:
+            sites.add(change.site_id)
+    for site_id in sorted(sites):
+        await reload_site(store, snapshot, site_id)
+    if facilities or sites:
+        # tasks point at doors, which a site reload may have renewed
+        await reload_facilities(store, snapshot)
+    return sites

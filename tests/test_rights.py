@@ -30,9 +30,9 @@ AREAS = [
 MATRIX = {
     #                              fac usr sms blk flt res apm cap key acp dev wkt evt exp imp
     Profile.ADMINISTRATION:        "M   M   M   M   M   M   M   M   M   M   M   M   M   M   M",
-    Profile.MANAGEMENT:            "M   C   M   M   M   M   M   M   M   M   C   M   C   M   M",
-    Profile.CONCIERGE:             "C   -   M   C   C   M   M   C   -   C   C   C   C   -   -",
-    Profile.TECHNICAL_MAINTENANCE: "-   -   -   C   C   C   -   -   C   M   M   M   C   C   -",
+    Profile.MANAGEMENT:            "M   C   M   M   M   M   M   M   M   M   C   M   M   M   M",
+    Profile.CONCIERGE:             "C   -   M   C   C   M   M   C   -   C   C   C   M   -   -",
+    Profile.TECHNICAL_MAINTENANCE: "-   -   -   C   C   C   -   -   C   M   M   M   M   C   -",
 }  # fmt: skip
 NAMED = list(MATRIX)
 CASES = [

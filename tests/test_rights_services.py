@@ -34,11 +34,15 @@ import pytest
 from core.errors import PermissionDenied
 from core.model import (
     AccessProfile,
+    Alarm,
     APassColour,
     Block,
     Device,
     DeviceType,
     Door,
+    Event,
+    EventKind,
+    EventResult,
     Flat,
     ManagementCompany,
     Operator,
@@ -57,6 +61,7 @@ from core.services import (
     devices,
     facilities,
     flats,
+    operations,
     operators,
     residents,
     schedules,
@@ -217,6 +222,15 @@ async def _colleague_on_site(s, admin, e):
     return op
 
 
+async def _alarm(s, admin, e):
+    writer = await s.event_writer()
+    writer.append(Event(fixed_clock(), e.site.id, EventKind.TAMPER, EventResult.ALARM,
+                        e.panel.id))
+    await writer.flush()
+    async with s.reader() as uow:
+        return (await uow.find(Alarm))[0]
+
+
 BLOCKS = needs("blocks:modify")
 FLATS = needs("flats:modify")
 CODES = needs("flats:modify", "keypad_code:modify")
@@ -228,6 +242,8 @@ PROFILES = needs("access_profiles:modify")
 DEVICES = needs("devices:modify")
 FACILITIES = needs("facilities:modify")
 USERS = needs("users:modify")
+SEE_DEVICES = needs("devices:consult")
+EVENTS = needs("events:modify")
 
 CASES = [
     # sites
@@ -379,6 +395,12 @@ CASES = [
          setup=_colleague),
     Case("operators.set_password (own)", OWN_ACCOUNT,
          lambda s, a, e, p: operators.set_password(s.uow(), a, a.operator.id, PASSWORD)),
+    # operations at the desk
+    Case("operations.open_door", SEE_DEVICES,
+         lambda s, a, e, p: operations.open_door(s.uow(), a, e.door.id, 5)),
+    Case("operations.acknowledge_alarm", EVENTS,
+         lambda s, a, e, p: operations.acknowledge_alarm(s.uow(), a, p.id, "Checked"),
+         setup=_alarm),
 ]
 
 
@@ -386,8 +408,8 @@ def test_table_covers_every_service_function():
     """A new service function must get its row here."""
     import inspect
 
-    modules = [access_passes, blocks, devices, facilities, flats, operators, residents,
-               schedules, sites]
+    modules = [access_passes, blocks, devices, facilities, flats, operations, operators,
+               residents, schedules, sites]
     public = {
         f"{m.__name__.rsplit('.', 1)[-1]}.{name}"
         for m in modules

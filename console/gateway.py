@@ -1,0 +1,184 @@
+"""`doorkeeper gateway`: the headless process that owns the devices.
+
+Composition: the store (snapshot, event writer), the runtime (decisions), the
+bus (local socket), the drivers named in the config, and a change watcher
+that reads the audit trail so a change saved by any process is honoured
+within a second. SIGTERM/SIGINT stop it cleanly with every event flushed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from core.bus import BusServer
+from core.config import Config, DriverConfig
+from core.devices import Driver
+from core.errors import ConfigError, DoorkeeperError
+from core.model import Operator
+from core.runtime import Runtime
+from core.services import operations
+from core.services.base import Actor
+from store.database import Store
+from store.snapshot import apply_changes, changes_since, last_change_id, load_snapshot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GatewayOptions:
+    """What the command line adds to the config."""
+
+    simulate: bool = False
+    rate: float | None = None
+
+
+class Gateway:
+    """One gateway process's parts, started and stopped together."""
+
+    def __init__(self, config: Config, store: Store, options: GatewayOptions) -> None:
+        self.config = config
+        self.store = store
+        self.options = options
+        self.bus = BusServer(config.bus.path, self.on_message)
+        self.drivers: list[Driver] = []
+        self.runtime: Runtime | None = None
+        self._changed = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._watcher: asyncio.Task | None = None
+        self._last_change = 0
+        self.reloads = 0
+
+    async def start(self) -> None:
+        """Load the snapshot, open the bus, start the drivers and the change watcher."""
+        self._last_change = await last_change_id(self.store)
+        snapshot = await load_snapshot(self.store)
+        writer = await self.store.event_writer()
+        self.runtime = Runtime(snapshot, writer, self.bus.publish)
+        await self.bus.start()
+        self.drivers = await self._make_drivers()
+        self.runtime.drivers = self.drivers
+        for driver in self.drivers:
+            await driver.start(self.runtime.report)
+        self._watcher = asyncio.create_task(self._watch_changes(), name="change-watcher")
+        log.info("gateway started: %d credentials, %d drivers, bus at %s",
+                 snapshot.credential_count, len(self.drivers), self.config.bus.path)
+
+    async def _make_drivers(self) -> list[Driver]:
+        from console.simulation import simulator_for  # the simulator only when asked
+
+        drivers: list[Driver] = []
+        sections = list(self.config.drivers)
+        if self.options.simulate and not any(d.type == "simulator" for d in sections):
+            sections.append(DriverConfig("simulator", {}))
+        for section in sections:
+            if section.type == "simulator":
+                settings = dict(section.settings)
+                if self.options.rate is not None:
+                    settings["rate"] = self.options.rate
+                drivers.append(simulator_for(self.runtime.snapshot, settings))
+            else:
+                raise ConfigError(f"The {section.type} driver is not part of this version "
+                                  "yet; remove its [[driver]] section.")
+        return drivers
+
+    async def _watch_changes(self) -> None:
+        """Read the audit trail for changes; reload what they touched."""
+        poll = self.config.gateway.change_poll_ms / 1000
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(poll):
+                    await self._changed.wait()
+            self._changed.clear()
+            try:
+                changes = await changes_since(self.store, self._last_change)
+                if changes:
+                    await apply_changes(self.store, self.runtime.snapshot, changes)
+                    self._last_change = changes[-1].id
+                    self.reloads += 1
+            except Exception:  # the store is busy or gone for a moment: try again
+                log.exception("could not read changes; retrying")
+
+    # --- the bus ----------------------------------------------------------------------
+    async def on_message(self, msg: dict, peer: object) -> None:
+        """A console's notice or command; a bad one is answered, never fatal."""
+        kind = msg.get("type")
+        if kind == "change":
+            self._changed.set()
+            return
+        if kind == "hello":
+            for state in self.runtime.device_states():
+                self.bus.send(peer, {"type": "device", "device": state})
+            return
+        if kind not in ("open_door", "ack_alarm"):
+            log.warning("ignored a bus message of type %r", kind)
+            return
+        reply = {"type": "reply", "request_id": msg.get("request_id"), "ok": True}
+        try:
+            actor = await self._actor(msg.get("operator_id"))
+            if kind == "open_door":
+                door = await operations.open_door(self.store.uow(), actor,
+                                                  _int(msg, "door_id"), msg.get("seconds"))
+                self.runtime.open_door(door, door.open_seconds, actor.operator.email,
+                                       datetime.now(UTC))
+            else:
+                alarm = await operations.acknowledge_alarm(
+                    self.store.uow(), actor, _int(msg, "alarm_id"), str(msg.get("note", "")))
+                self.bus.publish({"type": "alarm_acknowledged", "alarm_id": alarm.id,
+                                  "by": actor.operator.email, "note": alarm.note})
+        except DoorkeeperError as err:
+            reply.update(ok=False, error=err.message)
+        self.bus.send(peer, reply)
+
+    async def _actor(self, operator_id: object) -> Actor:
+        if not isinstance(operator_id, int):
+            raise DoorkeeperError("The command names no operator.")
+        async with self.store.reader() as uow:
+            operator = await uow.get(Operator, operator_id)
+        if operator is None:
+            raise DoorkeeperError(f"Operator {operator_id} does not exist.")
+        return Actor(operator, source="bus")
+
+    # --- life --------------------------------------------------------------------------
+    def request_stop(self) -> None:
+        """Ask the gateway to stop (signal handlers call this)."""
+        self._stopping.set()
+        self._changed.set()
+
+    async def run(self) -> None:
+        """Run until SIGTERM or SIGINT, then stop cleanly."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+        await self.start()
+        try:
+            await self._stopping.wait()
+        finally:
+            await self.stop()
+
+    async def stop(self) -> None:
+        """Stop drivers, then the watcher, flush every event, close the bus."""
+        self._stopping.set()
+        self._changed.set()
+        for driver in self.drivers:
+            try:
+                await driver.stop()
+            except Exception:
+                log.exception("driver %s did not stop cleanly", driver.name)
+        if self._watcher is not None:
+            await self._watcher
+            self._watcher = None
+        await self.store.close()  # flushes the event writer
+        await self.bus.close()
+        log.info("gateway stopped; every event flushed")
+
+
+def _int(msg: dict, key: str) -> int:
+    value = msg.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise DoorkeeperError(f"{key} must be a number.")
+    return value

@@ -1,0 +1,84 @@
+"""The simulator's plan, drawn from the gateway's snapshot.
+
+The simulator presents the store's own credentials (and some it has never
+heard of), so its grants and denials are the real access engine's.
+"""
+
+from __future__ import annotations
+
+from core.access import AccessSnapshot, Holder
+from core.devices import Credential
+from core.model import APassState
+from drivers.simulator import (
+    SimDevice,
+    SimDisplay,
+    SimEntry,
+    SimPass,
+    SimulatorDriver,
+    SimulatorPlan,
+)
+
+
+def _doors_of(snapshot: AccessSnapshot, device_id: int) -> dict[int, int]:
+    """relay -> door id; a reader without relays uses its control unit's."""
+    doors = snapshot.device_doors.get(device_id) or {}
+    device = snapshot.devices[device_id]
+    if not doors and device.parent_id is not None:
+        doors = snapshot.device_doors.get(device.parent_id) or {}
+    return {relay: door.id for relay, door in doors.items()}
+
+
+def build_plan(snapshot: AccessSnapshot) -> SimulatorPlan:
+    """Every device, and the credentials the snapshot knows, as the simulator's plan."""
+    devices = tuple(SimDevice(d.id, d.site_id, d.type, _doors_of(snapshot, d.id))
+                    for d in snapshot.devices.values())
+    at_door: dict[int, list[int]] = {}
+    for dev in devices:
+        for door_id in dev.doors.values():
+            at_door.setdefault(door_id, []).append(dev.id)
+
+    def where(door_ids) -> tuple[int, ...]:
+        return tuple(sorted({d for door in door_ids for d in at_door.get(door, ())}))
+
+    def as_pass(number: str, h: Holder) -> SimPass:
+        return SimPass(number, Credential.RADIO if h.radio else Credential.APASS,
+                       where(h.door_ids))
+
+    residents = [(n, h) for n, h in snapshot.passes.items() if h.provider_id is None]
+    by_state = {state: tuple(as_pass(n, h) for n, h in residents if h.state is state)
+                for state in APassState}
+    codes = tuple(SimEntry(code, tuple(d for d in where(h.door_ids)
+                                       if relay in _doors_of(snapshot, d)))
+                  for data in snapshot.sites.values() for (code, relay), h in data.codes.items())
+    displays = tuple(
+        SimDisplay(display.call_code, snapshot.display_numbers.get(display.id, ()),
+                   tuple(d.id for d in snapshot.devices.values()
+                         if d.block_id == holder.block_id and d.type.is_panel))
+        for display, holder in snapshot.displays.values()
+        if snapshot.display_numbers.get(display.id))
+    grants = snapshot.provider_doors
+    mobiles, passes, pcodes = [], [], []
+    for p in snapshot.providers.values():
+        doors = grants.get(p.id, {})
+        if p.mobile:
+            mobiles.append(SimEntry(p.mobile, where(d for d, g in doors.items()
+                                                    if g.by_telephone)))
+        if p.apass_number:
+            passes.append(SimPass(p.apass_number, Credential.APASS,
+                                  where(d for d, g in doors.items() if g.by_apass)))
+        if p.radio_number:
+            passes.append(SimPass(p.radio_number, Credential.RADIO,
+                                  where(d for d, g in doors.items() if g.by_radio)))
+        for code in (p.code_door, p.code_relay_1, p.code_relay_2, p.code_key_safe):
+            if code:
+                pcodes.append(SimEntry(code, where(d for d, g in doors.items() if g.by_code)))
+    zone = next(iter(snapshot.sites.values())).site.timezone if snapshot.sites else "UTC"
+    return SimulatorPlan(devices, by_state[APassState.ASSIGNED], by_state[APassState.LOST],
+                         by_state[APassState.STOCK], codes, displays, tuple(mobiles),
+                         tuple(passes), tuple(pcodes), timezone=zone)
+
+
+def simulator_for(snapshot: AccessSnapshot, settings: dict) -> SimulatorDriver:
+    """A simulator driver over the snapshot's estate, with the config's rate and seed."""
+    return SimulatorDriver(build_plan(snapshot), rate=settings.get("rate", 1.0),
+                           seed=settings.get("seed"))

@@ -1,0 +1,204 @@
+"""The gateway's heart: device events in, decisions, commands and events out.
+
+`report()` is what drivers call. An access request is decided from the
+in-memory snapshot and the relay command is handed to the driver before
+anything else happens; the event then goes to the event sink (group commit)
+and to the publisher (the bus). Nothing on this path awaits the database,
+the bus or a subscriber.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+
+from core.access import AccessSnapshot, Decision
+from core.audit import jsonable
+from core.devices import (
+    AccessRequest,
+    CallOutcome,
+    CallReport,
+    Command,
+    DeviceEvent,
+    DeviceHealth,
+    Driver,
+    OpenDoor,
+    Signal,
+    Status,
+    StatusReport,
+)
+from core.model import Door, Event, EventKind, EventResult
+from core.ports import EventSink
+from core.text import safe_text
+
+log = logging.getLogger(__name__)
+
+STATUS_KINDS = {
+    Status.OFFLINE: EventKind.DEVICE_OFFLINE,
+    Status.ONLINE: EventKind.DEVICE_ONLINE,
+    Status.TAMPER: EventKind.TAMPER,
+    Status.POWER_FAILURE: EventKind.POWER_FAILURE,
+    Status.DOOR_FORCED: EventKind.DOOR_FORCED,
+    Status.DOOR_HELD_OPEN: EventKind.DOOR_HELD_OPEN,
+}
+CALL_RESULTS = {
+    CallOutcome.OPENED: EventResult.OPENING,
+    CallOutcome.DENIED: EventResult.OPENING_DENIED,
+    CallOutcome.NOT_ANSWERED: EventResult.COMMUNICATION_NOT_COMPLETED,
+}
+
+
+class Runtime:
+    """Decides, commands, records and publishes; keeps each device's health."""
+
+    def __init__(self, snapshot: AccessSnapshot, sink: EventSink,
+                 publish: Callable[[dict], None], drivers: list[Driver] | None = None) -> None:
+        self.snapshot = snapshot
+        self.sink = sink
+        self.publish = publish
+        self.drivers = drivers or []
+        self.health: dict[int, DeviceHealth] = {}
+        #: seconds from a request reaching the runtime to its relay command issued
+        self.decision_latency: deque[float] = deque(maxlen=200_000)
+        self.decisions = 0
+        self._tasks: set[asyncio.Task] = set()
+
+    # --- from drivers ---------------------------------------------------------------
+    def report(self, event: DeviceEvent) -> None:
+        """Take one device event (called by drivers; never raises)."""
+        try:
+            if isinstance(event, AccessRequest):
+                self._on_request(event)
+            elif isinstance(event, CallReport):
+                self._on_call(event)
+            elif isinstance(event, StatusReport):
+                self._on_status(event)
+            else:
+                log.warning("ignored a device event of unknown type: %r", event)
+        except Exception:  # a bad report must never stop the gateway
+            log.exception("device event not handled: %r", event)
+
+    def _on_request(self, request: AccessRequest) -> None:
+        started = time.perf_counter()
+        decision = self.snapshot.decide(request)
+        if decision.granted and decision.door is not None:
+            self._command(OpenDoor(request.device_id, decision.door.id, decision.door.relay,
+                                   decision.door.open_seconds))
+        self._command(Signal(request.device_id, decision.granted))
+        self.decision_latency.append(time.perf_counter() - started)
+        self.decisions += 1
+        self._seen(request.device_id, request.at)
+        self._record(self._event_of(request, decision))
+
+    def _event_of(self, request: AccessRequest, decision: Decision) -> Event:
+        return Event(at=request.at, site_id=decision.site_id or 0, kind=decision.kind,
+                     result=decision.result, device_id=request.device_id,
+                     block_id=decision.block_id, flat_id=decision.flat_id,
+                     credential=safe_text(request.value)[:32], name=decision.name,
+                     reason=decision.reason, description=safe_text(decision.description))
+
+    def _on_call(self, call: CallReport) -> None:
+        self._seen(call.device_id, call.at)
+        device = self.snapshot.devices.get(call.device_id)
+        found = self.snapshot.display(call.device_id, call.call_code)
+        name, flat_id, block_id, info = "", None, None, ""
+        if found is not None:
+            display, holder = found
+            name, flat_id, block_id, info = (display.display_name, holder.flat_id,
+                                             holder.block_id, holder.info)
+        if call.outcome is CallOutcome.OPENED:
+            door = self._door_for(call.device_id, call.door_id)
+            if door is not None:
+                self._command(OpenDoor(call.device_id, door.id, door.relay, door.open_seconds))
+        number = safe_text(call.telephone)[:32]
+        self._record(Event(
+            at=call.at, site_id=device.site_id if device else 0,
+            kind=EventKind.CALL_TO_RESIDENT, result=CALL_RESULTS[call.outcome],
+            device_id=call.device_id, block_id=block_id, flat_id=flat_id, credential=number,
+            name=name, description=f"Resident : {name} Tel number : {number}"
+            + (f" Info : {info}" if info else "")))
+
+    def _on_status(self, report: StatusReport) -> None:
+        health = self.health.setdefault(report.device_id, DeviceHealth(report.device_id))
+        if report.status is Status.OFFLINE:
+            if not health.online:
+                return  # already known
+            health.online = False
+        else:
+            self._seen(report.device_id, report.at)
+            if report.status is Status.ONLINE:
+                return  # _seen() raised "device online" if it was offline
+        self._status_event(report)
+
+    def _status_event(self, report: StatusReport) -> None:
+        device = self.snapshot.devices.get(report.device_id)
+        kind = STATUS_KINDS[report.status]
+        result = EventResult.INFORMATION if kind is EventKind.DEVICE_ONLINE else EventResult.ALARM
+        name = device.name if device else f"device {report.device_id}"
+        door = self.snapshot.doors.get(report.door_id) if report.door_id else None
+        where = f"{name} / {door.name}" if door else name
+        self._record(Event(
+            at=report.at, site_id=device.site_id if device else 0, kind=kind, result=result,
+            device_id=report.device_id, block_id=device.block_id if device else None,
+            name=name, description=f"{kind.value} : {where}"
+            + (f" ({safe_text(report.detail)})" if report.detail else "")))
+        self._publish_health(report.device_id)
+
+    def _seen(self, device_id: int, at: datetime) -> None:
+        health = self.health.setdefault(device_id, DeviceHealth(device_id))
+        health.last_seen = at
+        if not health.online:
+            health.online = True
+            self._status_event(StatusReport(device_id, Status.ONLINE, at))
+
+    def count(self, device_id: int, counter: str, n: int = 1) -> None:
+        """Add to one of a device's counters (polls, NAKs, CRC errors ...)."""
+        health = self.health.setdefault(device_id, DeviceHealth(device_id))
+        health.counters[counter] = health.counters.get(counter, 0) + n
+
+    # --- out ---------------------------------------------------------------------------
+    def _record(self, event: Event) -> None:
+        self.sink.append(event)
+        self.publish({"type": "alarm" if event.kind.is_alarm else "event",
+                      "event": jsonable(event)})
+
+    def _publish_health(self, device_id: int) -> None:
+        self.publish({"type": "device", "device": jsonable(self.health[device_id])})
+
+    def _door_for(self, device_id: int, door_id: int | None) -> Door | None:
+        if door_id is not None:
+            return self.snapshot.doors.get(door_id)
+        return self.snapshot.device_doors.get(device_id, {}).get(1)
+
+    def _command(self, command: Command) -> None:
+        for driver in self.drivers:
+            if driver.handles(command.device_id):
+                task = asyncio.get_running_loop().create_task(self._send(driver, command))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+                return
+
+    @staticmethod
+    async def _send(driver: Driver, command: Command) -> None:
+        try:
+            await driver.command(command)
+        except Exception:
+            log.exception("driver %s failed to carry out %r", driver.name, command)
+
+    def open_door(self, door: Door, seconds: int, operator: str, at: datetime) -> None:
+        """A remote opening checked and audited by the service: pulse, record, publish."""
+        device = self.snapshot.devices.get(door.device_id)
+        self._command(OpenDoor(door.device_id, door.id, door.relay, seconds))
+        self._record(Event(
+            at=at, site_id=device.site_id if device else 0, kind=EventKind.REMOTE_OPENING,
+            result=EventResult.OPENING, device_id=door.device_id,
+            block_id=device.block_id if device else None, name=operator,
+            description=f"Remote opening of {door.name} for {seconds} s by {operator}"))
+
+    def device_states(self) -> list[dict]:
+        """Every known device's health, for a subscriber that just connected."""
+        return [jsonable(h) for h in self.health.values()]
