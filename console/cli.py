@@ -79,6 +79,7 @@ async def _demo(args: argparse.Namespace, config: Config) -> int:
     events = config.demo.events if args.events is None else args.events
     if events < 0:
         raise DoorkeeperError("--events must be 0 or more.")
+    _bus_beside_db(config, args)
     store = await _open(config, args.db)
     where = store.url.split("///")[-1]
     try:
@@ -91,12 +92,14 @@ async def _demo(args: argparse.Namespace, config: Config) -> int:
                   f"{r.telephones} telephones/emails, {r.displays} panel displays, "
                   f"{r.passes} APasses, {r.devices} devices, {r.events} past events "
                   f"in {r.seconds:.1f} s.")
+        if args.no_ui:
+            return 0
+        # Until the Textual console exists, show the live gateway as plain lines.
+        from console.tail import run_demo_tail
+
+        return await run_demo_tail(store, where, config.bus.path)
     finally:
         await store.close()
-    if not args.no_ui:
-        print("The console does not exist yet (it comes with the console issue); "
-              f"the demo estate is ready in {where}.")
-    return 0
 
 
 async def _gateway(args: argparse.Namespace, config: Config) -> int:
@@ -118,11 +121,11 @@ async def _gateway(args: argparse.Namespace, config: Config) -> int:
 
 
 def _bus_beside_db(config: Config, args: argparse.Namespace) -> None:
-    """With --db and no config, the bus socket lives beside the database."""
+    """With no config, the bus socket lives beside the database."""
     if getattr(args, "bus", None):
         config.bus.path = args.bus
-    elif args.db and args.config is None:
-        config.bus.path = str(Path(args.db).with_suffix(".sock"))
+    elif args.config is None:
+        config.bus.path = str(Path(args.db or config.store.path).with_suffix(".sock"))
 
 
 async def _audit_verify(args: argparse.Namespace, config: Config) -> int:

@@ -165,6 +165,10 @@ class AccessSnapshot:
             self.doors[door.id] = door
             self.device_doors[door.device_id][door.relay] = door
             self.door_site[door.id] = site.id
+        for device in devices:
+            # a reader wired to a control unit opens the control unit's relays
+            if not self.device_doors[device.id] and device.parent_id in self.device_doors:
+                self.device_doors[device.id] = self.device_doors[device.parent_id]
         flats = {f.id: f for f in flats}
         with_display = {d.flat_id for d in displays}
         residents: dict[int, Holder] = {}

@@ -48,11 +48,20 @@ def test_config_file_sets_the_store_path(tmp_path):
     (["init", "--admin", "a@b.example", "--db", "{tmp}"], "is a folder"),
     (["init", "--admin", "a@b.example", "--db", "{tmp}/garbage.db"], "Cannot open the store"),
     (["audit", "verify", "--db", "{tmp}/garbage.db"], "Cannot open the store"),
+    (["gateway", "--config", "{tmp}/driver.toml"], "Unknown driver 'teleporter'"),
+    (["gateway", "--config", "{tmp}/port.toml"], "/dev/ttyNOPE does not exist"),
+    (["gateway", "--config", "{tmp}/baud.toml"], "driver.baud"),
+    (["gateway", "--config", "{tmp}/missing.toml"], "does not exist"),
+    (["gateway", "--db", "{tmp}/x.db", "--rate", "-1"], "--rate"),
 ])
 def test_bad_input_gets_one_clear_line_and_a_nonzero_exit(tmp_path, args, says):
     (tmp_path / "bad.toml").write_text("[store\npath=")
     (tmp_path / "unknown.toml").write_text("[store]\ncolour = 'red'\n")
     (tmp_path / "garbage.db").write_bytes(b"this is not a database file at all" * 100)
+    (tmp_path / "driver.toml").write_text('[[driver]]\ntype = "teleporter"\n')
+    (tmp_path / "port.toml").write_text('[[driver]]\ntype = "osdp"\nport = "/dev/ttyNOPE"\n')
+    (tmp_path / "baud.toml").write_text('[[driver]]\ntype = "osdp"\nport = "/dev/null"\n'
+                                        'baud = 1200\n')
     out = run(*[a.replace("{tmp}", str(tmp_path)) for a in args])
     assert out.returncode == 2
     assert out.stdout == ""

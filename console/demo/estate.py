@@ -206,7 +206,9 @@ async def _devices(store: Store, actor: Actor, estate: DemoEstate, site: Site, b
     extra_doors = {DeviceType.CODE_KEYPAD: [Door(0, 1, f"{short} side gate")],
                    DeviceType.RADIO_RECEIVER: [Door(0, 1, f"{short} car park gate", 10, 60)],
                    DeviceType.KEY_SAFE: [Door(0, 1, f"{short} key safe", 3, 120)]}[extra]
-    specs.append((extra, f"{extra.value.title()} {short}", extra_doors, None))
+    label = {DeviceType.CODE_KEYPAD: "Keypad", DeviceType.RADIO_RECEIVER: "Radio receiver",
+             DeviceType.KEY_SAFE: "IPKEYSAFE"}[extra]
+    specs.append((extra, f"{label} {short}", extra_doors, None))
     if b_index == 0:
         specs.append((DeviceType.GSM_MODEM, f"DATA modem {site.name}", [], None))
     doors: list[Door] = []
