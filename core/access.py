@@ -122,6 +122,8 @@ class SiteData:
     codes: dict[tuple[str, int], Holder] = field(default_factory=dict)  # (code, relay)
     passes: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=set)
+    profiles: dict[int, tuple[frozenset[int], int | None]] = field(default_factory=dict)
+    places: dict[int, tuple[str, str]] = field(default_factory=dict)  # flat -> name, info
 
 
 class AccessSnapshot:
@@ -157,6 +159,7 @@ class AccessSnapshot:
         for wt in week_types:
             self.week_types[wt.id] = [(w.day, w.start, w.end) for w in wt.windows]
         profile_doors = {p.id: (frozenset(p.door_ids), p.week_type_id) for p in profiles}
+        data.profiles = profile_doors
         blocks = {b.id: b for b in blocks}
         for device in devices:
             self.devices[device.id] = device
@@ -185,15 +188,10 @@ class AccessSnapshot:
                     code = getattr(flat, attr)
                     if code:
                         data.codes[(code, relay)] = holder
+        data.places = {f.id: (f.name, f"{blocks[f.block_id].name}/{f.name}")
+                       for f in flats.values()}
         for ap in passes:
-            flat = flats.get(ap.flat_id) if ap.flat_id else None
-            doors_of, wt = profile_doors.get(ap.access_profile_id, (frozenset(), None))
-            block = blocks.get(ap.block_id) if ap.block_id else None
-            self.passes[ap.number] = Holder(
-                site.id, ap.resident or (flat.name if flat else ""), ap.flat_id, ap.block_id,
-                f"{block.name}/{flat.name}" if block and flat else "", doors_of, wt, ap.state,
-                radio=ap.type is APassType.RADIO_TRANSMITTER)
-            data.passes.add(ap.number)
+            self._put_pass(data, ap)
         for phone in telephones:
             if phone.kind is TelephoneKind.TELEPHONE and phone.flat_id in residents:
                 self.phones.setdefault(phone.value, []).append(residents[phone.flat_id])
@@ -206,6 +204,23 @@ class AccessSnapshot:
                 self.display_numbers[display.id] = tuple(
                     numbers[s.telephone_id] for s in display.call_chain
                     if s.telephone_id in numbers)
+
+    def _put_pass(self, data: SiteData, ap: AccessPass) -> None:
+        flat_name, info = data.places.get(ap.flat_id, ("", "")) if ap.flat_id else ("", "")
+        doors_of, wt = data.profiles.get(ap.access_profile_id, (frozenset(), None))
+        self.passes[ap.number] = Holder(
+            data.site.id, ap.resident or flat_name, ap.flat_id, ap.block_id, info, doors_of, wt,
+            ap.state, radio=ap.type is APassType.RADIO_TRANSMITTER)
+        data.passes.add(ap.number)
+
+    def put_pass(self, ap: AccessPass) -> bool:
+        """Update one APass in place (a move, the lost record, the stock); False if its
+        site is not loaded, so the caller reloads the site instead."""
+        data = self.sites.get(ap.site_id)
+        if data is None or (ap.flat_id is not None and ap.flat_id not in data.places):
+            return False
+        self._put_pass(data, ap)
+        return True
 
     def drop_site(self, site_id: int) -> None:
         """Forget one site (before a reload, or when it is deleted)."""

@@ -104,6 +104,8 @@ async def last_change_id(store: Store) -> int:
 
 
 FACILITY_ENTITIES = {"company", "provider", "task"}
+PASS_MOVES = {"access_pass.assign", "access_pass.stock", "access_pass.lost",
+              "access_pass.update"}
 # changes that no access decision depends on
 NO_ACCESS = {"operator", "grant", "alarm", "door.open"}
 
@@ -117,15 +119,25 @@ async def apply_changes(store: Store, snapshot: AccessSnapshot, changes: list[Ch
     """
     sites: set[int] = set()
     facilities = False
+    passes: set[int] = set()
     for change in changes:
         if change.entity in NO_ACCESS or change.action in NO_ACCESS:
             continue
-        if change.entity in FACILITY_ENTITIES:
+        if change.action in PASS_MOVES and change.entity_id is not None:
+            passes.add(change.entity_id)  # the common case: one pass, no site reload
+        elif change.entity in FACILITY_ENTITIES:
             facilities = True
         elif change.site_id is not None:
             sites.add(change.site_id)
     for site_id in sorted(sites):
         await reload_site(store, snapshot, site_id)
+    if passes:
+        async with store.reader() as uow:
+            moved = await uow.find_in(AccessPass, "id", passes)
+        for ap in moved:
+            if ap.site_id not in sites and not snapshot.put_pass(ap):
+                sites.add(ap.site_id)
+                await reload_site(store, snapshot, ap.site_id)
     if facilities or sites:
         # tasks point at doors, which a site reload may have renewed
         await reload_facilities(store, snapshot)

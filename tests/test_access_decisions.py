@@ -204,3 +204,27 @@ async def test_unknown_device_is_refused_not_crashed(world):
     d = world.snapshot.decide(AccessRequest(99999, None, Credential.APASS, "1111100000",
                                             WEEKDAY))
     assert not d.granted and d.reason == access.NO_DOOR
+
+
+async def test_changes_are_applied_from_the_audit_trail(store, admin, estate, world):
+    """Lost, then found and given to another flat: each change honoured after apply_changes."""
+    from store.snapshot import apply_changes, changes_since, last_change_id
+
+    def present():
+        return world.snapshot.decide(AccessRequest(world.panel.id, world.main.id,
+                                                   Credential.APASS, "1111100000", WEEKDAY))
+
+    seen = await last_change_id(store)
+    await access_passes.send_to_lost(store.uow(), admin, "1111100000")
+    assert present().granted  # not yet applied
+    changes = await changes_since(store, seen)
+    assert [c.action for c in changes] == ["access_pass.lost"]
+    reloaded = await apply_changes(store, world.snapshot, changes)
+    assert reloaded == set()  # one pass updated in place, no site reload
+    assert present().reason == access.APASS_LOST
+    seen = changes[-1].id
+    await access_passes.assign_to_flat(store.uow(), admin, "1111100000", estate.flats[2].id,
+                                       resident="Found Again")
+    await apply_changes(store, world.snapshot, await changes_since(store, seen))
+    again = present()
+    assert again.granted and again.flat_id == estate.flats[2].id and again.name == "Found Again"
