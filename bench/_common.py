@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import resource
 import statistics
 import sys
@@ -87,7 +88,7 @@ async def _subscribers(path: str, count: int) -> None:
 
     Prints "ready" once every connection is open, then, once every client has
     read END_TYPE (or lost its connection), one JSON line with each client's
-    counts and this process's CPU seconds.
+    counts, this process's CPU seconds and its peak resident memory.
     """
     from core.bus import BusClient  # imported here: _common itself needs only the stdlib
 
@@ -125,7 +126,8 @@ async def _subscribers(path: str, count: int) -> None:
     for c in clients:
         await c.close()
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
-    sys.stdout.write(json.dumps({"clients": results, "cpu_s": cpu}) + "\n")
+    sys.stdout.write(json.dumps({"clients": results, "cpu_s": cpu,
+                                 "max_rss_mb": cpu1.ru_maxrss / 1024}) + "\n")
     sys.stdout.flush()
 
 
@@ -143,7 +145,9 @@ class SubscriberProcess:
         self.stderr = stderr  # a temporary file: a pipe nobody reads could fill and block it
 
     @classmethod
-    async def start(cls, path: str, count: int, timeout: float = 60.0) -> SubscriberProcess:
+    async def start(cls, path: str, count: int, timeout: float = 60.0,
+                    nice: int = 0) -> SubscriberProcess:
+        """Start the process; `nice` > 0 lowers its CPU priority below this process's."""
         code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
                 f"import asyncio, _common; "
                 f"asyncio.run(_common._subscribers({str(path)!r}, {count}))")
@@ -151,6 +155,8 @@ class SubscriberProcess:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-c", code, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=stderr)
         self = cls(proc, count, stderr)
+        if nice:
+            os.setpriority(os.PRIO_PROCESS, proc.pid, os.getpriority(os.PRIO_PROCESS, 0) + nice)
         try:
             line = await asyncio.wait_for(proc.stdout.readline(), timeout)
         except TimeoutError:

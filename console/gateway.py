@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,7 +25,13 @@ from core.runtime import Runtime
 from core.services import operations
 from core.services.base import Actor
 from store.database import Store
-from store.snapshot import apply_changes, changes_since, last_change_id, load_snapshot
+from store.snapshot import (
+    apply_changes,
+    changes_since,
+    last_change_id,
+    load_snapshot,
+    offline_devices,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +66,7 @@ class Gateway:
         snapshot = await load_snapshot(self.store)
         writer = await self.store.event_writer()
         self.runtime = Runtime(snapshot, writer, self.bus.publish)
+        self.runtime.mark_offline(await offline_devices(self.store))
         await self.bus.start()
         self.drivers = await self._make_drivers()
         self.runtime.drivers = self.drivers
@@ -105,19 +113,31 @@ class Gateway:
 
     # --- the bus ----------------------------------------------------------------------
     async def on_message(self, msg: dict, peer: object) -> None:
-        """A console's notice or command; a bad one is answered, never fatal."""
+        """A console's notice or command; a bad one is answered, never fatal.
+
+        The bus socket is the trust boundary (mode 0660, like the database file):
+        commands are taken only from processes of the gateway's own user, which
+        are the consoles that authenticated their operator.
+        """
         kind = msg.get("type")
+        reply = {"type": "reply", "request_id": msg.get("request_id"), "ok": True}
         if kind == "change":
             self._changed.set()
             return
         if kind == "hello":
             for state in self.runtime.device_states():
                 self.bus.send(peer, {"type": "device", "device": state})
+            self.bus.send(peer, reply)
             return
         if kind not in ("open_door", "ack_alarm"):
             log.warning("ignored a bus message of type %r", kind)
             return
-        reply = {"type": "reply", "request_id": msg.get("request_id"), "ok": True}
+        uid = getattr(peer, "uid", None)
+        if uid is not None and uid not in (os.getuid(), 0):
+            log.warning("refused a %s command from uid %s", kind, uid)
+            self.bus.send(peer, {**reply, "ok": False, "error": "Commands are taken only "
+                                 "from Doorkeeper's own processes."})
+            return
         try:
             actor = await self._actor(msg.get("operator_id"))
             if kind == "open_door":
@@ -132,6 +152,9 @@ class Gateway:
                                   "by": actor.operator.email, "note": alarm.note})
         except DoorkeeperError as err:
             reply.update(ok=False, error=err.message)
+        except Exception:  # a bad value the services did not foresee: answer, go on
+            log.exception("bus command failed: %r", msg)
+            reply.update(ok=False, error="The command could not be carried out.")
         self.bus.send(peer, reply)
 
     async def _actor(self, operator_id: object) -> Actor:
@@ -154,14 +177,14 @@ class Gateway:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
-        await self.start()
         try:
+            await self.start()
             await self._stopping.wait()
         finally:
             await self.stop()
 
     async def stop(self) -> None:
-        """Stop drivers, then the watcher, flush every event, close the bus."""
+        """Stop drivers and the bus (nothing new comes in), then flush every event."""
         self._stopping.set()
         self._changed.set()
         for driver in self.drivers:
@@ -169,11 +192,11 @@ class Gateway:
                 await driver.stop()
             except Exception:
                 log.exception("driver %s did not stop cleanly", driver.name)
+        await self.bus.close()
         if self._watcher is not None:
             await self._watcher
             self._watcher = None
         await self.store.close()  # flushes the event writer
-        await self.bus.close()
         log.info("gateway stopped; every event flushed")
 
 

@@ -20,11 +20,8 @@ from drivers.simulator import (
 
 
 def _doors_of(snapshot: AccessSnapshot, device_id: int) -> dict[int, int]:
-    """relay -> door id; a reader without relays uses its control unit's."""
+    """relay -> door id (the snapshot gives a reader its control unit's relays)."""
     doors = snapshot.device_doors.get(device_id) or {}
-    device = snapshot.devices[device_id]
-    if not doors and device.parent_id is not None:
-        doors = snapshot.device_doors.get(device.parent_id) or {}
     return {relay: door.id for relay, door in doors.items()}
 
 

@@ -33,12 +33,16 @@ def format_event(event: dict, devices: dict[int, str], width: int = 200) -> str:
     return safe_text("  ".join(cols))[:width]
 
 
-async def _wait_for_socket(path: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+async def _connect(path: str, proc: subprocess.Popen, timeout: float = 60) -> BusClient:
+    """Connect once the gateway listens (a stale socket file may be there before)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not Path(path).exists():
+    while True:
         if proc.poll() is not None:
             raise DoorkeeperError("The gateway stopped at start; see its log.")
+        if Path(path).exists():
+            with contextlib.suppress(DoorkeeperError):
+                return await BusClient.connect(path, timeout=1.0)
         if loop.time() > deadline:
             raise DoorkeeperError("The gateway did not open its bus in time.")
         await asyncio.sleep(0.1)
@@ -61,16 +65,20 @@ async def run_demo_tail(store: Store, db: str, bus: str, rate: float = 2.0) -> i
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await _wait_for_socket(bus, proc)
-        client = await BusClient.connect(bus)
+        client = await _connect(bus, proc)
         print("Live events from the simulated estate (Ctrl+C to stop):", flush=True)
 
         async def show() -> None:
             async for msg in client.messages():
-                if msg.get("type") in ("event", "alarm"):
-                    mark = "!" if msg["type"] == "alarm" else " "
-                    width = shutil.get_terminal_size().columns - 3
+                if msg.get("type") not in ("event", "alarm"):
+                    continue
+                mark = "!" if msg["type"] == "alarm" else " "
+                width = shutil.get_terminal_size().columns - 3
+                try:
                     print(mark, format_event(msg["event"], devices, width), flush=True)
+                except (KeyError, TypeError, ValueError):
+                    continue  # a malformed message is skipped
+            stop.set()  # the gateway went away
 
         shower = asyncio.create_task(show())
         await stop.wait()

@@ -56,6 +56,7 @@ TELEPHONE_UNKNOWN = "telephone unknown"
 NOT_ON_THIS_DOOR = "not authorised on this door"
 NO_DOOR = "no door on this device"
 
+MIDNIGHT = time(0, 0)
 CODE_RELAYS = {"code_main_door": 1, "code_aux_relay_1": 2, "code_aux_relay_2": 3}
 PROVIDER_CODE_RELAYS = {"code_door": 1, "code_relay_1": 2, "code_relay_2": 3}
 KIND_OF = {
@@ -247,11 +248,9 @@ class AccessSnapshot:
             display, _ = self.displays.pop(key)
             self.display_numbers.pop(display.id, None)
 
-    def load_facilities(self, providers: Iterable[ServiceProvider], tasks: Iterable[Task],
-                        week_types: Iterable[WeekType] = ()) -> None:
+    def load_facilities(self, providers: Iterable[ServiceProvider], tasks: Iterable[Task]
+                        ) -> None:
         """(Re)load every service provider and task (they span sites)."""
-        for wt in week_types:
-            self.week_types[wt.id] = [(w.day, w.start, w.end) for w in wt.windows]
         for number in list(self.provider_by_number):
             self.passes.pop(number, None)
         self.providers = {p.id: p for p in providers}
@@ -293,7 +292,9 @@ class AccessSnapshot:
         local = at.astimezone(data.zone)
         day = HOLIDAY if local.date() in data.holidays else local.weekday()
         now = time(local.hour, local.minute)
-        return any(d == day and start <= now <= end for d, start, end in windows)
+        # an end of 00:00 means the end of the day
+        return any(d == day and start <= now and (now <= end or end == MIDNIGHT)
+                   for d, start, end in windows)
 
     def _door(self, request: AccessRequest, relay: int = 1) -> Door | None:
         if request.door_id is not None and request.credential is not Credential.CODE:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import ConfigError
+from core.text import safe_text
 
 DEFAULT_DB = "var/doorkeeper.db"
 
@@ -80,7 +81,7 @@ def _section(data: dict, name: str, cls: type) -> object:
     values = {}
     for key, value in raw.items():
         if not hasattr(defaults, key):
-            raise ConfigError(f"Unknown setting {name}.{key}.")
+            raise ConfigError(f"Unknown setting {name}.{safe_text(key)}.")
         expected = type(getattr(defaults, key))
         if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
             raise ConfigError(f"Setting {name}.{key} must be a {expected.__name__}, "
@@ -104,7 +105,7 @@ def load_config(path: str | Path | None) -> Config:
         raise ConfigError(f"Config file {p} is not valid TOML: {err}.") from err
     unknown = set(data) - {"store", "demo", "bus", "gateway", "driver"}
     if unknown:
-        raise ConfigError(f"Unknown section [{sorted(unknown)[0]}] in {p}.")
+        raise ConfigError(f"Unknown section [{safe_text(sorted(unknown)[0])}] in {p}.")
     store = _section(data, "store", StoreConfig)
     demo = _section(data, "demo", DemoConfig)
     if store.event_flush_ms <= 0 or store.event_flush_ms > 50:
@@ -129,14 +130,15 @@ def _drivers(raw: object) -> list[DriverConfig]:
         kind = section.get("type")
         if kind not in DRIVER_SETTINGS:
             known = ", ".join(DRIVER_SETTINGS)
-            raise ConfigError(f"Unknown driver {kind!r} in [[driver]] {n}; known: {known}.")
+            raise ConfigError(f"Unknown driver {safe_text(kind)!r} in [[driver]] {n}; "
+                              f"known: {known}.")
         settings = {}
         for key, value in section.items():
             if key == "type":
                 continue
             expected = DRIVER_SETTINGS[kind].get(key)
             if expected is None:
-                raise ConfigError(f"Unknown setting driver.{key} for a {kind} driver "
+                raise ConfigError(f"Unknown setting driver.{safe_text(key)} for a {kind} driver "
                                   f"([[driver]] {n}).")
             if expected is float and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)

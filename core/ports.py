@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any, Self, TypeVar
 
 from core.model import AuditEntry, Event, PanelDisplay, SiteGrant
@@ -90,6 +89,18 @@ class UnitOfWork(abc.ABC):
         """Panel displays whose call chain includes this telephone."""
 
     @abc.abstractmethod
+    async def code_holders(self, code: str, *, site_id: int | None = None,
+                           exclude_flat: int | None = None,
+                           exclude_provider: int | None = None) -> list[str]:
+        """Names of the flats (of a site, or any) and providers whose keypad codes
+        include `code`: one code opens for one holder."""
+
+    @abc.abstractmethod
+    async def display_by_call_code(self, block_id: int, call_code: str
+                                   ) -> PanelDisplay | None:
+        """The panel display of a block with that call code, if any."""
+
+    @abc.abstractmethod
     async def grant(self, operator_id: int, site_id: int) -> SiteGrant | None:
         """An operator's grant on a site, if any."""
 
@@ -109,10 +120,3 @@ class EventSink(abc.ABC):
     async def flush(self) -> None:
         """Wait until everything appended so far is durable."""
 
-
-class Clock(abc.ABC):
-    """Time as services see it, so tests can set it."""
-
-    @abc.abstractmethod
-    def now(self) -> datetime:
-        """The current time, timezone-aware."""

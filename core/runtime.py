@@ -14,7 +14,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from core.access import AccessSnapshot, Decision
 from core.audit import jsonable
@@ -85,12 +85,14 @@ class Runtime:
     def _on_request(self, request: AccessRequest) -> None:
         started = time.perf_counter()
         decision = self.snapshot.decide(request)
-        if decision.granted and decision.door is not None:
-            self._command(OpenDoor(request.device_id, decision.door.id, decision.door.relay,
-                                   decision.door.open_seconds))
+        door = decision.door
+        if decision.granted and door is not None:
+            # the relay belongs to the door's device (a reader's control unit)
+            self._command(OpenDoor(door.device_id, door.id, door.relay, door.open_seconds))
         self._command(Signal(request.device_id, decision.granted))
         self.decision_latency.append(time.perf_counter() - started)
         self.decisions += 1
+        self.count(request.device_id, "grants" if decision.granted else "denials")
         self._seen(request.device_id, request.at)
         self._record(self._event_of(request, decision))
 
@@ -113,7 +115,7 @@ class Runtime:
         if call.outcome is CallOutcome.OPENED:
             door = self._door_for(call.device_id, call.door_id)
             if door is not None:
-                self._command(OpenDoor(call.device_id, door.id, door.relay, door.open_seconds))
+                self._command(OpenDoor(door.device_id, door.id, door.relay, door.open_seconds))
         number = safe_text(call.telephone)[:32]
         self._record(Event(
             at=call.at, site_id=device.site_id if device else 0,
@@ -155,6 +157,12 @@ class Runtime:
             health.online = True
             self._status_event(StatusReport(device_id, Status.ONLINE, at))
 
+    def mark_offline(self, device_ids: list[int]) -> None:
+        """Devices whose offline alarm is still open (after a restart): the first
+        report from one of them raises "device online" and clears the alarm."""
+        for device_id in device_ids:
+            self.health.setdefault(device_id, DeviceHealth(device_id)).online = False
+
     def count(self, device_id: int, counter: str, n: int = 1) -> None:
         """Add to one of a device's counters (polls, NAKs, CRC errors ...)."""
         health = self.health.setdefault(device_id, DeviceHealth(device_id))
@@ -162,6 +170,10 @@ class Runtime:
 
     # --- out ---------------------------------------------------------------------------
     def _record(self, event: Event) -> None:
+        if event.at.tzinfo is None:  # a driver's naive time is taken as UTC
+            event.at = event.at.replace(tzinfo=UTC)
+        event.name, event.reason = event.name[:120], event.reason[:60]
+        event.description = event.description[:2000]
         self.sink.append(event)
         self.publish({"type": "alarm" if event.kind.is_alarm else "event",
                       "event": jsonable(event)})

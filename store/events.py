@@ -16,19 +16,36 @@ import itertools
 import logging
 from collections import deque
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.model import Alarm, Event, EventKind
+from core.model import Alarm, Event, EventKind, EventResult
 from core.ports import EventSink
 from store import tables as t
 from store.mapping import mapper
 
 log = logging.getLogger(__name__)
+LIMITS = {"credential": 32, "name": 120, "reason": 60, "description": 2000}
 COLUMNS = ("id", "at", "site_id", "kind", "result", "device_id", "block_id", "flat_id",
            "credential", "name", "reason", "description")
+
+
+def _malformed(event: Event) -> str:
+    """Why an event cannot be stored, or "" (checked before it joins a batch)."""
+    if not isinstance(event.at, datetime) or event.at.tzinfo is None:
+        return "its time is not timezone-aware"
+    if not isinstance(event.kind, EventKind) or not isinstance(event.result, EventResult):
+        return "its kind or result is not one of the guide's"
+    if not isinstance(event.site_id, int):
+        return "it names no site"
+    for name, limit in LIMITS.items():
+        value = getattr(event, name)
+        if not isinstance(value, str) or len(value) > limit:
+            return f"{name} is not text of at most {limit} characters"
+    return ""
 
 
 class EventWriter(EventSink):
@@ -58,9 +75,15 @@ class EventWriter(EventSink):
         return self
 
     def append(self, event: Event) -> None:
-        """Queue one event; returns at once."""
+        """Queue one event; returns at once. A malformed event is logged in full and
+        counted in `rejected`, so it never holds up a batch."""
         if self._closing:
             raise RuntimeError("the event writer is closed")
+        problem = _malformed(event)
+        if problem:
+            self.rejected += 1
+            log.error("event refused (%s) and kept here instead: %r", problem, event)
+            return
         self._queue.append(event)
         self._appended += 1
         if len(self._queue) >= self.max_batch:
@@ -182,14 +205,16 @@ class EventWriter(EventSink):
                 ]
                 if alarms:
                     await conn.execute(insert(t.alarms), alarms)
-                back = [{"d": e.device_id, "back_at": e.at} for e in batch
+                back = [{"d": e.device_id, "back_at": e.at, "online_id": i}
+                        for i, e in enumerate(batch, start=last + 1)
                         if e.kind is EventKind.DEVICE_ONLINE and e.device_id is not None]
                 if back:  # a device that answers again clears its "offline" alarm
                     a = t.alarms.c
                     await conn.execute(
                         update(t.alarms).where(a.device_id == bindparam("d"),
                                                a.kind == EventKind.DEVICE_OFFLINE.value,
-                                               a.cleared_at.is_(None))
+                                               a.cleared_at.is_(None),
+                                               a.event_id < bindparam("online_id"))
                         .values(cleared_at=bindparam("back_at", type_=a.cleared_at.type)), back)
         for i, event in enumerate(batch, start=last + 1):
             event.id = i

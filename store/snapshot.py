@@ -14,6 +14,7 @@ from core.model import (
     Block,
     Device,
     Door,
+    EventKind,
     Flat,
     Holiday,
     PanelDisplay,
@@ -96,6 +97,16 @@ async def changes_since(store: Store, last_id: int) -> list[Change]:
         return [Change(*r) for r in rows]
 
 
+async def offline_devices(store: Store) -> list[int]:
+    """Devices whose "device offline" alarm is not cleared yet."""
+    a = t.alarms.c
+    async with store.engine.connect() as conn:
+        rows = await conn.execute(select(a.device_id).distinct().where(
+            a.kind == EventKind.DEVICE_OFFLINE.value, a.cleared_at.is_(None),
+            a.device_id.is_not(None)))
+        return [r[0] for r in rows]
+
+
 async def last_change_id(store: Store) -> int:
     """The newest audit entry's id (0 when there is none)."""
     async with store.engine.connect() as conn:
@@ -138,7 +149,6 @@ async def apply_changes(store: Store, snapshot: AccessSnapshot, changes: list[Ch
             if ap.site_id not in sites and not snapshot.put_pass(ap):
                 sites.add(ap.site_id)
                 await reload_site(store, snapshot, ap.site_id)
-    if facilities or sites:
-        # tasks point at doors, which a site reload may have renewed
+    if facilities:
         await reload_facilities(store, snapshot)
     return sites

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -196,6 +196,33 @@ class SqlUnitOfWork(UnitOfWork):
         objs = [mp.from_row(r) for r in rows]
         await self._load_children(PanelDisplay, objs)
         return objs
+
+    async def code_holders(self, code: str, *, site_id: int | None = None,
+                           exclude_flat: int | None = None,
+                           exclude_provider: int | None = None) -> list[str]:
+        f, sp = t.flats.c, t.service_providers.c
+        flats = select(f.name).where(or_(f.code_main_door == code, f.code_aux_relay_1 == code,
+                                         f.code_aux_relay_2 == code))
+        if site_id is not None:
+            flats = flats.where(f.block_id.in_(select(t.blocks.c.id)
+                                               .where(t.blocks.c.site_id == site_id)))
+        if exclude_flat is not None:
+            flats = flats.where(f.id != exclude_flat)
+        providers = select(sp.name).where(or_(sp.code_door == code, sp.code_relay_1 == code,
+                                              sp.code_relay_2 == code,
+                                              sp.code_key_safe == code))
+        if exclude_provider is not None:
+            providers = providers.where(sp.id != exclude_provider)
+        names = list((await self._exec(flats)).scalars())
+        return names + [f"provider {n}" for n in (await self._exec(providers)).scalars()]
+
+    async def display_by_call_code(self, block_id: int, call_code: str
+                                   ) -> PanelDisplay | None:
+        d = t.panel_displays.c
+        stmt = (select(d.id).select_from(t.panel_displays.join(t.flats))
+                .where(t.flats.c.block_id == block_id, d.call_code == call_code).limit(1))
+        found = (await self._exec(stmt)).scalar()
+        return await self.get(PanelDisplay, found) if found is not None else None
 
     async def grant(self, operator_id: int, site_id: int) -> SiteGrant | None:
         found = await self.find(SiteGrant, operator_id=operator_id, site_id=site_id)

@@ -7,11 +7,14 @@ from datetime import UTC, datetime
 
 from console.demo.estate import build_estate
 from console.demo.history import generate_history
-from core.model import Site
+from core.errors import DoorkeeperError
+from core.model import AuditEntry, Site
+from core.services.base import Actor, record
 from store.alarms import acknowledge_all_but_newest
 from store.database import Store
 
 OPEN_ALARMS = 12
+COMPLETE = "demo.complete"  # the last audit entry of a finished build
 
 
 @dataclass
@@ -30,9 +33,15 @@ class BuildReport:
 
 
 async def is_built(store: Store) -> bool:
-    """True when the store already holds an estate."""
+    """True when the store holds a finished demo estate; an interrupted build is an error."""
     async with store.reader() as uow:
-        return await uow.count(Site) > 0
+        if await uow.count(Site) == 0:
+            return False
+        if await uow.count(AuditEntry, action=COMPLETE):
+            return True
+    where = store.url.split("///")[-1]
+    raise DoorkeeperError(f"{where} holds an estate that is not a finished demo (an "
+                          "interrupted build?); delete the file, or use another --db.")
 
 
 async def build_demo(store: Store, seed: int = 1, events: int = 200_000,
@@ -48,6 +57,8 @@ async def build_demo(store: Store, seed: int = 1, events: int = 200_000,
     async with store.uow() as uow:
         # The desk dealt with all but the newest alarms, left for the demo to show.
         await acknowledge_all_but_newest(uow, OPEN_ALARMS, concierge.id, "Checked on site")
+        await record(uow, Actor(estate.admin, source="demo"), COMPLETE,
+                     {"seed": seed, "events": len(history)})
         await uow.commit()
     return BuildReport(len(estate.sites), len(estate.blocks), len(estate.flats),
                        len(estate.telephones), len(estate.displays), len(estate.passes),

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from core.audit import snapshot
-from core.errors import NotFound, PermissionDenied
+from core.errors import NotFound, PermissionDenied, ValidationError
 from core.model import AuditEntry, Block, Flat, Operator, Site, SiteGrant
 from core.ports import UnitOfWork
 from core.rights import Action, Area, check, grant_is_current, right
@@ -39,6 +39,16 @@ class Actor:
         if site is not None:
             now = now.astimezone(ZoneInfo(site.timezone))
         return now.date()
+
+
+def changed(obj: T, changes: dict[str, object], editable: set[str]) -> T:
+    """A copy of `obj` with `changes`, refusing fields that may not be changed here
+    (an id, the site or flat an object belongs to)."""
+    refused = set(changes) - editable
+    if refused:
+        raise ValidationError(f"These fields cannot be changed here: "
+                              f"{', '.join(sorted(refused))}.", field=sorted(refused)[0])
+    return replace(obj, **changes)
 
 
 async def must_get(uow: UnitOfWork, cls: type[T], id: int | None, label: str) -> T:

@@ -9,7 +9,9 @@ from core.errors import Conflict, ValidationError
 from core.model import AccessPass, AccessProfile, Block, Device, Flat
 from core.ports import UnitOfWork
 from core.rights import Action, Area
-from core.services.base import Actor, authorize, must_get, record
+from core.services.base import Actor, authorize, changed, must_get, record
+
+EDITABLE = {"name", "notes", "default_access_profile_id"}  # a block never changes site
 
 
 async def _clean(uow: UnitOfWork, block: Block) -> Block:
@@ -40,9 +42,8 @@ async def update_block(uow: UnitOfWork, actor: Actor, block_id: int, **changes: 
     """Rename a block, change its notes or default profile."""
     async with uow:
         before = await must_get(uow, Block, block_id, "Block")
-        changes.pop("site_id", None)  # a block never moves between sites
         await authorize(uow, actor, before.site_id, Area.BLOCKS, Action.MODIFY)
-        block = await _clean(uow, replace(before, **changes))
+        block = await _clean(uow, changed(before, changes, EDITABLE))
         await uow.update(block)
         await record(uow, actor, "block.update", block, before=before, site_id=block.site_id)
         await uow.commit()

@@ -6,11 +6,13 @@ from dataclasses import replace
 
 from core import rules
 from core.errors import Conflict, ValidationError
-from core.model import AccessProfile, Block, Device, DeviceType, Door
+from core.model import AccessProfile, Block, Device, DeviceType, Door, Task
 from core.ports import UnitOfWork
 from core.rights import Action, Area
-from core.services.base import Actor, authorize, must_get, record
+from core.services.base import Actor, authorize, changed, must_get, record
 from core.services.sites import check_quota
+
+EDITABLE = {"name", "type", "block_id", "parent_id", "gsm_access_point", "address", "notes"}
 
 
 async def _clean(uow: UnitOfWork, device: Device) -> Device:
@@ -77,8 +79,7 @@ async def update_device(uow: UnitOfWork, actor: Actor, device_id: int,
     async with uow:
         before = await must_get(uow, Device, device_id, "Device")
         site = await authorize(uow, actor, before.site_id, Area.DEVICES, Action.MODIFY)
-        changes.pop("site_id", None)
-        device = await _clean(uow, replace(before, **changes))
+        device = await _clean(uow, changed(before, changes, EDITABLE))
         if device.type.is_panel and not before.type.is_panel:
             await check_quota(uow, site, "panels")
         await uow.update(device)
@@ -123,6 +124,9 @@ async def delete_device(uow: UnitOfWork, actor: Actor, device_id: int) -> None:
             if door_ids & set(profile.door_ids):
                 raise Conflict(f"Access profile {profile.name!r} still opens a door of "
                                f"{device.name}.")
+        for task in await uow.find(Task):
+            if door_ids & {d.door_id for d in task.doors}:
+                raise Conflict(f"Task {task.name!r} still opens a door of {device.name}.")
         for door in doors:
             await uow.delete(door)
         await uow.delete(device)

@@ -30,6 +30,14 @@ async def _require_facilities(uow: UnitOfWork, actor: Actor) -> None:
     await require_somewhere(uow, actor, Area.FACILITIES, Action.MODIFY)
 
 
+async def _require_task_sites(uow: UnitOfWork, actor: Actor, provider_id: int) -> None:
+    """A provider's credentials open doors wherever their tasks are: changing them needs
+    the Facilities right on every one of those sites."""
+    for task in await uow.find(Task, provider_id=provider_id):
+        for site_id in task.site_ids:
+            await authorize(uow, actor, site_id, Area.FACILITIES, Action.MODIFY)
+
+
 async def save_company(uow: UnitOfWork, actor: Actor,
                        company: ManagementCompany) -> ManagementCompany:
     """Create (no id) or change (id) a management company."""
@@ -63,6 +71,8 @@ async def save_provider(uow: UnitOfWork, actor: Actor, provider: ServiceProvider
         await _require_facilities(uow, actor)
         before = (await must_get(uow, ServiceProvider, provider.id, "Service provider")
                   if provider.id else None)
+        if before:
+            await _require_task_sites(uow, actor, before.id)
         await must_get(uow, ManagementCompany, provider.company_id, "Management company")
         p = replace(provider)
         p.name = rules.text(p.name, "name", label="Name & First Name", required=True)
@@ -87,7 +97,11 @@ async def save_provider(uow: UnitOfWork, actor: Actor, provider: ServiceProvider
             raise Conflict(f"{', '.join(sorted(taken))} already belongs to an APass or "
                            "another provider.", field="apass_number")
         for attr in ("code_door", "code_relay_1", "code_relay_2", "code_key_safe"):
-            setattr(p, attr, rules.keypad_code(getattr(p, attr), attr, "Access code"))
+            code = rules.keypad_code(getattr(p, attr), attr, "Access code")
+            setattr(p, attr, code)
+            if code and await uow.code_holders(code, exclude_provider=p.id):
+                raise Conflict(f"Code {code} is already used by a flat or another provider.",
+                               field=attr)
         if before:
             await uow.update(p)
         else:
@@ -159,6 +173,7 @@ async def delete_provider(uow: UnitOfWork, actor: Actor, provider_id: int) -> No
     async with uow:
         await _require_facilities(uow, actor)
         p = await must_get(uow, ServiceProvider, provider_id, "Service provider")
+        await _require_task_sites(uow, actor, p.id)
         if await uow.count(Task, provider_id=provider_id):
             raise Conflict(f"{p.name} still has tasks; delete them first.")
         await uow.delete(p)

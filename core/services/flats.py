@@ -10,9 +10,12 @@ from core.errors import Conflict, ValidationError
 from core.model import AccessPass, APassState, Block, Flat, PanelDisplay, Telephone
 from core.ports import UnitOfWork
 from core.rights import Action, Area
-from core.services.base import Actor, authorize, flat_context, must_get, record
+from core.services.base import Actor, authorize, changed, flat_context, must_get, record
 from core.services.sites import check_quota
 
+# A flat stays in its block (its displays' call codes and passes belong there).
+EDITABLE = {"number", "name", "floor", "code_main_door", "code_aux_relay_1", "code_aux_relay_2",
+            "notes", "temporary_id"}
 CODE_FIELDS = {
     "code_main_door": "Main door code",
     "code_aux_relay_1": "AUX relay 1 code",
@@ -37,16 +40,12 @@ async def _unique(uow: UnitOfWork, flat: Flat, site_id: int) -> None:
     for other in await uow.find(Flat, block_id=flat.block_id, number=flat.number):
         if other.id != flat.id:
             raise Conflict(f"Flat N° {flat.number} already exists in this block.", field="number")
-    block_ids = [b.id for b in await uow.find(Block, site_id=site_id)]
     for attr, label in CODE_FIELDS.items():
         code = getattr(flat, attr)
         if code is None:
             continue
-        for block_id in block_ids:
-            for other in await uow.find(Flat, block_id=block_id, **{attr: code}):
-                if other.id != flat.id:
-                    raise Conflict(f"{label} {code} is already used by {other.name}.",
-                                   field=attr)
+        for holder in await uow.code_holders(code, site_id=site_id, exclude_flat=flat.id):
+            raise Conflict(f"{label} {code} is already used by {holder}.", field=attr)
 
 
 async def _require_code_right(uow: UnitOfWork, actor: Actor, site_id: int, before: Flat | None,
@@ -103,12 +102,7 @@ async def update_flat(uow: UnitOfWork, actor: Actor, flat_id: int, **changes: ob
     async with uow:
         before, block = await flat_context(uow, flat_id)
         site = await authorize(uow, actor, block.site_id, Area.FLATS, Action.MODIFY)
-        if "block_id" in changes:
-            target = await must_get(uow, Block, changes["block_id"], "Block")
-            if target.site_id != site.id:
-                raise ValidationError("A flat can only move to a block of its own site.",
-                                      field="block_id")
-        flat = _clean(replace(before, **changes))
+        flat = _clean(changed(before, changes, EDITABLE))
         await _require_code_right(uow, actor, site.id, before, flat)
         await _unique(uow, flat, site.id)
         await uow.update(flat)

@@ -117,6 +117,7 @@ async def grant_site(uow: UnitOfWork, actor: Actor, operator_id: int, site_id: i
             if operator_id == actor.operator.id or not wanted <= own.rights:
                 raise PermissionDenied(f"{actor.operator.email} may not give rights they do "
                                        f"not hold on {site.name}.")
+            await _no_more_than_actor(uow, actor, op, site_id, own)
         grant = await set_grant(uow, actor, op, site_id, profile, custom, valid_from, valid_to)
         await uow.commit()
     return grant
@@ -129,9 +130,24 @@ async def revoke_site(uow: UnitOfWork, actor: Actor, operator_id: int, site_id: 
         grant = await uow.grant(operator_id, site_id)
         if grant is None:
             raise ValidationError("That operator has no profile on this site.")
+        if not actor.operator.can_create_sites:
+            op = await must_get(uow, Operator, operator_id, "Operator")
+            await _no_more_than_actor(uow, actor, op, site_id,
+                                      await uow.grant(actor.operator.id, site_id))
         await uow.delete(grant)
         await record(uow, actor, "grant.delete", before=grant, site_id=site_id)
         await uow.commit()
+
+
+async def _no_more_than_actor(uow: UnitOfWork, actor: Actor, op: Operator, site_id: int,
+                              own: SiteGrant | None) -> None:
+    """An operator may not change the grant of someone who holds more than they do
+    (a site creator, or a wider profile)."""
+    theirs = await uow.grant(op.id, site_id)
+    if op.can_create_sites or (theirs is not None and own is not None
+                               and not theirs.rights <= own.rights):
+        raise PermissionDenied(f"{actor.operator.email} may not change the access of "
+                               f"{op.email}, who holds more rights.")
 
 
 async def set_password(uow: UnitOfWork, actor: Actor, operator_id: int, password: str) -> None:

@@ -13,7 +13,6 @@ from core.model import (
     AccessProfile,
     Block,
     CallStep,
-    Flat,
     PanelDisplay,
     Site,
     Telephone,
@@ -23,8 +22,12 @@ from core.model import (
 from core.phones import parse_phone
 from core.ports import UnitOfWork
 from core.rights import Action, Area
-from core.services.base import Actor, authorize, flat_context, must_get, record
+from core.services.base import Actor, authorize, changed, flat_context, must_get, record
 from core.services.sites import check_quota
+
+PHONE_EDITABLE = {"kind", "value", "app_activated"}
+DISPLAY_EDITABLE = {"display_name", "call_code", "access_profile_id", "call_chain",
+                    "auto_open_week_type_id", "hardwired", "name_at_top", "voice_server"}
 
 # --- telephones & emails --------------------------------------------------------
 
@@ -72,8 +75,11 @@ async def update_telephone(uow: UnitOfWork, actor: Actor, telephone_id: int,
         before = await must_get(uow, Telephone, telephone_id, "Telephone")
         _, block = await flat_context(uow, before.flat_id)
         site = await authorize(uow, actor, block.site_id, Area.RESIDENTS_DISPLAYS, Action.MODIFY)
-        changes.pop("flat_id", None)
-        phone = await _clean_telephone(uow, site, replace(before, **changes), before)
+        phone = await _clean_telephone(uow, site, changed(before, changes, PHONE_EDITABLE),
+                                       before)
+        if phone.kind is not TelephoneKind.TELEPHONE and await uow.displays_calling(phone.id):
+            raise Conflict(f"{before.value} is called by a panel display; it cannot become "
+                           "an email.", field="kind")
         await uow.update(phone)
         await record(uow, actor, "telephone.update", phone, before=before, site_id=site.id)
         await uow.commit()
@@ -138,11 +144,10 @@ async def _clean_display(uow: UnitOfWork, site: Site, block: Block,
                               "hardwired NPH or no telephone N° installation'.",
                               field="call_chain")
     display.call_chain = chain
-    for flat in await uow.find(Flat, block_id=block.id):
-        for other in await uow.find(PanelDisplay, flat_id=flat.id, call_code=display.call_code):
-            if other.id != display.id:
-                raise Conflict(f"Call code {display.call_code} is already used by "
-                               f"{other.display_name!r} in {block.name}.", field="call_code")
+    other = await uow.display_by_call_code(block.id, display.call_code)
+    if other is not None and other.id != display.id:
+        raise Conflict(f"Call code {display.call_code} is already used by "
+                       f"{other.display_name!r} in {block.name}.", field="call_code")
     return display
 
 
@@ -167,8 +172,8 @@ async def update_panel_display(uow: UnitOfWork, actor: Actor, display_id: int,
         before = await must_get(uow, PanelDisplay, display_id, "Panel display")
         _, block = await flat_context(uow, before.flat_id)
         site = await authorize(uow, actor, block.site_id, Area.RESIDENTS_DISPLAYS, Action.MODIFY)
-        changes.pop("flat_id", None)
-        display = await _clean_display(uow, site, block, replace(before, **changes))
+        display = await _clean_display(uow, site, block,
+                                       changed(before, changes, DISPLAY_EDITABLE))
         await uow.update(display)
         await record(uow, actor, "panel_display.update", display, before=before,
                      site_id=site.id)

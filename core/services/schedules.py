@@ -16,6 +16,7 @@ from core.model import (
     Door,
     Holiday,
     PanelDisplay,
+    Task,
     TimeWindow,
     WeekType,
 )
@@ -77,6 +78,9 @@ async def delete_week_type(uow: UnitOfWork, actor: Actor, week_type_id: int) -> 
                 PanelDisplay, auto_open_week_type_id=week_type_id):
             raise Conflict(f"Week type {wt.name!r} is still used by an access profile or a "
                            "panel display.")
+        for task in await uow.find(Task):
+            if week_type_id in task.week_type_ids.values():
+                raise Conflict(f"Week type {wt.name!r} is still used by task {task.name!r}.")
         await uow.delete(wt)
         await record(uow, actor, "week_type.delete", before=wt, site_id=wt.site_id)
         await uow.commit()

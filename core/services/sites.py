@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -13,7 +12,7 @@ from core.errors import QuotaExceeded, ValidationError
 from core.model import Site
 from core.ports import UnitOfWork
 from core.rights import Profile
-from core.services.base import Actor, must_get, record, require_site_creator
+from core.services.base import Actor, changed, must_get, record, require_site_creator
 from core.services.operators import set_grant
 
 QUOTAS = {
@@ -71,7 +70,8 @@ async def update_site(uow: UnitOfWork, actor: Actor, site_id: int, **changes: ob
     require_site_creator(actor)
     async with uow:
         before = await must_get(uow, Site, site_id, "Site")
-        site = _clean(replace(before, **changes))
+        site = _clean(changed(before, changes, set(QUOTAS) | {
+            "name", "default_country", "timezone", "residents_dial_to_open", "notes"}))
         usage = await uow.site_usage(site_id)
         for attr, (key, label) in QUOTAS.items():
             if getattr(site, attr) < usage[key]:

@@ -1,0 +1,616 @@
+#!/usr/bin/env python3
+"""Access decision latency in the gateway: 100,000 credentials, 1,000 requests/s, 50 subscribers.
+
+What is measured
+----------------
+A temporary SQLite store is built with at least 100,000 credentials on one
+site: the site, its blocks, one IPGUARD panel per block with its main door,
+an "Always" week type and a block access profile go through core.services
+(as an operator would make them), as do the flats (`create_flats`, 2,000 a
+call); then, in ONE unit of work (`uow.add_all`, as the demo builder does; a
+service call per batch of 1,000 would be slower), ~95 % of the credentials as
+APasses assigned to flats (2.5 a flat on average, mostly fobs, some radio
+transmitters and dual tech), 3 % lost and 2 % in the site stock, plus a
+main-door keypad code for a quarter of the flats with the hardwired panel
+display that makes a code active. The snapshot's `credential_count` is
+checked to be >= the requested number.
+
+The real gateway (console.gateway.Gateway, no drivers in its config, the bus
+on a short /tmp socket) is started in this process; its drivers are then
+replaced by a bench driver that handles every device and notes
+time.perf_counter() when each OpenDoor and Signal command reaches its
+`command()`. Access requests are handed to `gateway.runtime.report()` at a
+steady rate (default 1,000/s: every 10 ms tick of the event loop injects the
+requests due by then, about 10), each with its own t0, in a fixed mix:
+85 % known passes at the door of their block's profile, 2 % known passes at
+another block's door, 3 % lost, 2 % in stock, 3 % unknown, 4 % right keypad
+codes, 1 % wrong ones. Latency of a request = the moment its OpenDoor (a
+grant) or its Signal (a denial) reached the driver minus t0: the decision plus
+the event loop's scheduling under the real load (the event writer's group
+commits, the change watcher, bus publishing). The runtime's own
+`decision_latency` (decide and hand the commands over, no loop turn) is
+reported beside it.
+
+Two runs in the same gateway, same requests, by default first WITHOUT
+subscribers (the baseline) and then WITH 50 bus subscribers (`--order
+with-first` swaps them), after an unreported 2 s warm-up. The subscribers are
+50 core.bus.BusClient connections in a separate Python process, each counting
+what it reads until an end marker published after the run; every one should
+have read every event the run published. Also printed: the bare
+`snapshot.decide()` cost per call (a tight loop over the same requests), the
+gateway process's CPU time during each run (resource.getrusage: this process,
+its SQLite threads included), how late the 10 ms ticks fired (a stalled loop
+shows there), the events stored and the writer's commits.
+
+Target (from the issue): p99 <= 2 ms with 50 subscribers attached. A missed
+target prints FAIL but the exit status stays 0; only a broken benchmark exits
+non-zero.
+
+How to run
+----------
+    make bench                                   # every bench/bench_*.py
+    .venv/bin/python bench/bench_decisions.py    # this one (about 2 minutes)
+    .venv/bin/python bench/bench_decisions.py --seconds 5 --credentials 20000 --subscribers 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import math
+import random
+import resource
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from datetime import time as clock
+from pathlib import Path
+
+from _common import END_TYPE, Checks, SubscriberProcess, percentile, summary_ms, table
+
+from console.gateway import Gateway, GatewayOptions
+from core import rules
+from core.access import apass_credential
+from core.config import Config
+from core.devices import AccessRequest, Command, Credential, DeviceEvent, Driver, OpenDoor
+from core.model import (
+    AccessPass,
+    AccessProfile,
+    APassColour,
+    APassState,
+    APassType,
+    Block,
+    Device,
+    DeviceType,
+    Door,
+    Flat,
+    PanelDisplay,
+    Site,
+    TimeWindow,
+    WeekType,
+)
+from core.services import blocks, devices, flats, operators, schedules, sites
+from core.services.base import Actor, record
+from store.database import Store
+
+TARGET_P99_MS = 2.0
+TICK_MS = 10.0  # the injector's pace: every 10 ms, the requests due by then
+WARMUP_S = 2.0
+DECIDE_CALLS = 200_000  # the bare snapshot.decide() loop
+FLATS_PER_BLOCK = 2000  # create_flats' limit per call
+PASSES_PER_FLAT = 2.5
+LOST_SHARE, STOCK_SHARE = 0.03, 0.02
+CODE_SHARE = 0.25  # flats with a main-door code (and the display that activates it)
+FIRST_PASS = 1_000_000_000
+PASS_TYPES = [APassType.PROXIMITY_FOB, APassType.RADIO_TRANSMITTER, APassType.DUAL_TECH]
+PASS_WEIGHTS = [85, 10, 5]
+NAMES = ["Oliver Hill", "Amelia Woods", "Priya Natarajan", "Tom Brennan", "Aisha Khan",
+         "Chloé Dubois", "Kwame Okafor", "Zofia Nowak", "Declan Murphy", "Mei Chen"]
+# (what is presented, share %): the request mix
+MIX = [("known pass at its door", 85), ("known pass, another block's door", 2),
+       ("lost pass", 3), ("pass in stock", 2), ("unknown pass", 3),
+       ("right keypad code", 4), ("wrong keypad code", 1)]
+
+
+# --- the estate --------------------------------------------------------------------------
+
+
+@dataclass
+class Estate:
+    """What was built, as the request mix needs it."""
+
+    panels: list[int] = field(default_factory=list)  # device id per block
+    doors: list[int] = field(default_factory=list)  # main door id per block
+    assigned: list[tuple[str, Credential, int]] = field(default_factory=list)  # number, how, block
+    lost: list[tuple[str, Credential, int]] = field(default_factory=list)
+    stock: list[str] = field(default_factory=list)
+    codes: list[tuple[str, int]] = field(default_factory=list)  # code, block
+    flats: int = 0
+
+
+async def build_estate(store: Store, credentials: int, rnd: random.Random) -> Estate:
+    """The site, blocks, panels, profiles and flats through the services; the bulk in one unit."""
+    n_lost = max(1, round(credentials * LOST_SHARE))
+    n_stock = max(1, round(credentials * STOCK_SHARE))
+    n_assigned = max(1, credentials - n_lost - n_stock)
+    n_flats = math.ceil(n_assigned / PASSES_PER_FLAT)
+    if n_flats > rules.QUOTA_MAX:
+        raise SystemExit(f"--credentials {credentials:,} needs {n_flats:,} flats; a site "
+                         f"holds at most {rules.QUOTA_MAX:,}")
+    n_blocks = math.ceil(n_flats / FLATS_PER_BLOCK)
+    admin = await operators.bootstrap_admin(store.uow(), "admin@bench.example", source="bench")
+    actor = Actor(admin, source="bench")
+    site = await sites.create_site(store.uow(), actor, Site(
+        name="Bench Towers", max_panels=n_blocks, max_flats=n_flats, max_foreign_numbers=10,
+        max_panel_names=n_flats))
+    always = await schedules.save_week_type(store.uow(), actor, WeekType(
+        site.id, "Always", [TimeWindow(d, clock(0, 0), clock(23, 59)) for d in range(8)]))
+    estate = Estate(flats=n_flats)
+    made: list[tuple[Flat, int, int]] = []  # flat, block index, profile id
+    for b in range(n_blocks):
+        name = f"Block {b + 1:02d}"
+        block = await blocks.create_block(store.uow(), actor, Block(site.id, name))
+        panel = await devices.create_device(store.uow(), actor, Device(
+            site.id, f"Panel {name}", DeviceType.IPGUARD_4G, block_id=block.id,
+            address=f"osdp:{b + 1}"), [Door(0, 1, f"{name} main entrance")])
+        async with store.reader() as uow:
+            door = (await uow.find(Door, device_id=panel.id))[0]
+        profile = await schedules.save_access_profile(store.uow(), actor, AccessProfile(
+            site.id, f"Profil - {name}", always.id, [door.id]))
+        await blocks.update_block(store.uow(), actor, block.id,
+                                  default_access_profile_id=profile.id)
+        estate.panels.append(panel.id)
+        estate.doors.append(door.id)
+        count = min(FLATS_PER_BLOCK, n_flats - b * FLATS_PER_BLOCK)
+        for flat in await flats.create_flats(store.uow(), actor, block.id, 1, count, digits=4):
+            made.append((flat, b, profile.id))
+
+    # keypad codes: unique on the site, active through a (hardwired) panel display
+    with_code = rnd.sample(made, round(len(made) * CODE_SHARE))
+    displays = []
+    for (flat, b, profile_id), code in zip(
+            with_code, rnd.sample(range(100_000, 1_000_000), len(with_code)), strict=True):
+        flat.code_main_door = rules.keypad_code(str(code), "code_main_door")
+        displays.append(PanelDisplay(flat.id, f"Flat {int(flat.number)}",
+                                     rules.call_code(flat.number), profile_id, hardwired=True))
+        estate.codes.append((flat.code_main_door, b))
+    passes = []
+    kinds = rnd.choices(PASS_TYPES, PASS_WEIGHTS, k=n_assigned + n_lost + n_stock)
+    for i in range(n_assigned + n_lost + n_stock):
+        number = rules.apass_number(FIRST_PASS + i)
+        if i >= n_assigned + n_lost:
+            passes.append(AccessPass(site.id, number, kinds[i], APassColour.GREY,
+                                     APassState.STOCK, notes="Delivered in stock"))
+            estate.stock.append(number)
+            continue
+        flat, b, profile_id = made[i % len(made)] if i < n_assigned else rnd.choice(made)
+        state = APassState.ASSIGNED if i < n_assigned else APassState.LOST
+        passes.append(AccessPass(site.id, number, kinds[i], rnd.choice(list(APassColour)),
+                                 state, flat.block_id, flat.id, rnd.choice(NAMES), profile_id))
+        (estate.assigned if state is APassState.ASSIGNED else estate.lost).append(
+            (number, apass_credential(kinds[i]), b))
+    async with store.uow() as uow:
+        await uow.update_all([f for f, _, _ in with_code])
+        await uow.add_all(displays)
+        await uow.add_all(passes)
+        await record(uow, actor, "bench.credentials", site_id=site.id,
+                     obj={"access_passes": len(passes), "keypad_codes": len(displays)})
+        await uow.commit()
+    return estate
+
+
+# --- the requests ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One request to inject, and the answer it must get."""
+
+    what: str
+    device_id: int
+    door_id: int | None
+    credential: Credential
+    value: str
+    grant: bool
+
+    def request(self, at: datetime) -> AccessRequest:
+        return AccessRequest(self.device_id, self.door_id, self.credential, self.value, at)
+
+
+def plan_requests(estate: Estate, count: int, rnd: random.Random) -> list[Planned]:
+    """`count` requests in the MIX, in a random order."""
+    blocks_n = len(estate.doors)
+    used_codes = {c for c, _ in estate.codes}
+    weights = [w if what != "known pass, another block's door" or blocks_n > 1 else 0
+               for what, w in MIX]
+    if not estate.codes:
+        weights[5] = 0
+    plan = []
+    for what in rnd.choices([m[0] for m in MIX], weights, k=count):
+        if what == "known pass at its door":
+            number, how, b = rnd.choice(estate.assigned)
+            plan.append(Planned(what, estate.panels[b], estate.doors[b], how, number, True))
+        elif what == "known pass, another block's door":
+            number, how, b = rnd.choice(estate.assigned)
+            other = rnd.choice([x for x in range(blocks_n) if x != b])
+            plan.append(Planned(what, estate.panels[other], estate.doors[other], how, number,
+                                False))
+        elif what == "lost pass":
+            number, how, b = rnd.choice(estate.lost)
+            plan.append(Planned(what, estate.panels[b], estate.doors[b], how, number, False))
+        elif what == "pass in stock":
+            b = rnd.randrange(blocks_n)
+            plan.append(Planned(what, estate.panels[b], estate.doors[b], Credential.APASS,
+                                rnd.choice(estate.stock), False))
+        elif what == "unknown pass":
+            b = rnd.randrange(blocks_n)
+            plan.append(Planned(what, estate.panels[b], estate.doors[b], Credential.APASS,
+                                str(rnd.randrange(9 * 10**9, 10**10)), False))
+        elif what == "right keypad code":
+            code, b = rnd.choice(estate.codes)
+            plan.append(Planned(what, estate.panels[b], None, Credential.CODE, code, True))
+        else:
+            code = str(rnd.randrange(100_000, 1_000_000))
+            while code in used_codes:
+                code = str(rnd.randrange(100_000, 1_000_000))
+            b = rnd.randrange(blocks_n)
+            plan.append(Planned(what, estate.panels[b], None, Credential.CODE, code, False))
+    return plan
+
+
+# --- the bench driver and the injector -------------------------------------------------------
+
+
+class BenchDriver(Driver):
+    """Owns every device; notes when each command reaches it.
+
+    The runtime issues a request's commands as tasks, in order (OpenDoor, when
+    granted, then Signal), and every request gets exactly one Signal: the k-th
+    Signal answers the k-th request.
+    """
+
+    name = "bench"
+
+    def __init__(self) -> None:
+        self.answers: list[tuple[float, bool]] = []  # (OpenDoor or Signal time, granted)
+        self._opened: float | None = None
+
+    async def start(self, report: Callable[[DeviceEvent], None]) -> None:
+        self.report = report
+
+    async def stop(self) -> None:
+        pass
+
+    def handles(self, device_id: int) -> bool:
+        return True
+
+    async def command(self, command: Command) -> None:
+        now = time.perf_counter()
+        if isinstance(command, OpenDoor):
+            self._opened = now
+            return
+        opened, self._opened = self._opened, None
+        self.answers.append((opened if command.granted and opened is not None else now,
+                             command.granted))
+
+
+@dataclass
+class Run:
+    """One paced run's raw results."""
+
+    name: str
+    subscribers: int
+    t0: list[float]
+    answers: list[tuple[float, bool]]
+    decision: list[float]
+    late: list[float]  # how late each tick fired, seconds
+    last: list[bool]  # the request was the last of its tick: it waited for no other
+    wall: float
+    cpu: float
+    stored: int
+    commits: int
+    gc2: int
+    received: dict | None = None
+
+    @property
+    def latency(self) -> list[float]:
+        return [a[0] - t for a, t in zip(self.answers, self.t0, strict=True)]
+
+    @property
+    def last_latency(self) -> list[float]:
+        return [x for x, last in zip(self.latency, self.last, strict=True) if last]
+
+
+async def inject(gateway: Gateway, driver: BenchDriver, plan: list[Planned], rate: float,
+                 seconds: float, tick_s: float) -> tuple[list[float], list[float], list[bool]]:
+    """Hand requests to runtime.report() at `rate` for `seconds`, every `tick_s` those due.
+
+    Returns t0 per request, how late each tick fired, and which requests came last
+    in their tick: the runtime's command tasks run once the tick's batch is handed
+    over, so the others also waited for the reports after them in the same tick.
+    """
+    report = gateway.runtime.report
+    count = min(len(plan), round(rate * seconds))
+    t0 = [0.0] * count
+    last = [False] * count
+    late: list[float] = []
+    sent = 0
+    start = time.perf_counter() + tick_s
+    tick = 0
+    while sent < count:
+        tick += 1
+        target = start + tick * tick_s
+        delay = target - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        now = time.perf_counter()
+        late.append(now - target)
+        due = min(count, int((now - start) * rate))
+        if sent < due:
+            last[due - 1] = True
+        while sent < due:
+            request = plan[sent].request(datetime.now(UTC))
+            t0[sent] = time.perf_counter()
+            report(request)
+            sent += 1
+    deadline = time.perf_counter() + 10
+    while len(driver.answers) < count and time.perf_counter() < deadline:
+        await asyncio.sleep(0.001)
+    return t0, late, last
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def stored_events(db: Path) -> int:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("SELECT count(*) FROM events").fetchone()[0]
+    finally:
+        con.close()
+
+
+async def paced_run(name: str, gateway: Gateway, driver: BenchDriver, plan: list[Planned],
+                    args: argparse.Namespace, db: Path, subscribers: int) -> Run:
+    """One run at the current subscriber count; the writer flushed at its end."""
+    writer = await gateway.store.event_writer()
+    await writer.flush()
+    gc.collect()
+    runtime = gateway.runtime
+    runtime.decision_latency.clear()
+    driver.answers = []
+    stored0, commits0 = stored_events(db), writer.batches
+    gc0 = gc.get_stats()[2]["collections"]
+    cpu0, wall0 = cpu_seconds(), time.perf_counter()
+    t0, late, last = await inject(gateway, driver, plan, args.rate, args.seconds,
+                                   args.tick_ms / 1000)
+    await writer.flush()
+    wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
+    gc2 = gc.get_stats()[2]["collections"] - gc0
+    if len(driver.answers) != len(t0):
+        raise SystemExit(f"{name}: {len(t0):,} requests injected but {len(driver.answers):,} "
+                         "answered within 10 s")
+    return Run(name, subscribers, t0, driver.answers, list(runtime.decision_latency), late,
+               last, wall, cpu, stored_events(db) - stored0, writer.batches - commits0, gc2)
+
+
+async def with_subscribers(name: str, gateway: Gateway, driver: BenchDriver,
+                           plan: list[Planned], args: argparse.Namespace, db: Path) -> Run:
+    """A paced run while args.subscribers BusClients in another process read the bus."""
+    procs = await SubscriberProcess.start(gateway.config.bus.path, args.subscribers,
+                                          nice=args.subscriber_nice)
+    deadline = time.perf_counter() + 30
+    while gateway.bus.subscribers < args.subscribers:
+        if time.perf_counter() > deadline:
+            await procs.kill()
+            raise SystemExit(f"only {gateway.bus.subscribers} of {args.subscribers} "
+                             "subscribers attached to the gateway's bus")
+        await asyncio.sleep(0.01)
+    run = await paced_run(name, gateway, driver, plan, args, db, gateway.bus.subscribers)
+    gateway.bus.publish({"type": END_TYPE})
+    run.received = await procs.finish()
+    return run
+
+
+# --- main ----------------------------------------------------------------------------------
+
+
+def bare_decide(gateway: Gateway, plan: list[Planned], calls: int) -> tuple[list[float], float]:
+    """snapshot.decide() in a tight loop over the planned requests: per-call seconds, mean."""
+    snapshot = gateway.runtime.snapshot
+    at = datetime.now(UTC)
+    requests = [p.request(at) for p in plan[:calls]]
+    requests = (requests * (calls // len(requests) + 1))[:calls]
+    decide, clock_ = snapshot.decide, time.perf_counter
+    for r in requests[:1000]:
+        decide(r)  # warm
+    per_call = [0.0] * calls
+    for i, r in enumerate(requests):
+        t = clock_()
+        decide(r)
+        per_call[i] = clock_() - t
+    t = clock_()
+    for r in requests:
+        decide(r)
+    mean = (clock_() - t) / calls
+    return per_call, mean
+
+
+def latency_row(label: str, samples: list[float]) -> tuple:
+    p50, p99, p999, top = summary_ms(samples)
+    return (label, len(samples), f"{p50:.3f}", f"{p99:.3f}", f"{p999:.3f}", f"{top:.3f}")
+
+
+async def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=float, default=20.0, help="seconds per run (20)")
+    ap.add_argument("--rate", type=float, default=1000.0, help="requests per second (1000)")
+    ap.add_argument("--subscribers", type=int, default=50, help="bus subscribers (50)")
+    ap.add_argument("--credentials", type=int, default=100_000,
+                    help="credentials in the store, at least (100000)")
+    ap.add_argument("--order", choices=("without-first", "with-first"), default="without-first",
+                    help="which run goes first (without-first)")
+    ap.add_argument("--tick-ms", type=float, default=TICK_MS,
+                    help="the injector's tick: every tick, the requests due by then (10)")
+    ap.add_argument("--subscriber-nice", type=int, default=0,
+                    help="run the subscriber process this much nicer than the gateway (0)")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+    if (args.seconds <= 0 or args.rate <= 0 or args.tick_ms <= 0 or args.subscribers < 1
+            or args.credentials < 100 or args.subscriber_nice < 0):
+        ap.error("--seconds, --rate and --tick-ms must be positive, --subscribers >= 1, "
+                 "--credentials >= 100, --subscriber-nice >= 0")
+    rnd = random.Random(args.seed)
+
+    with tempfile.TemporaryDirectory(prefix="bench-decisions-") as tmp, \
+            tempfile.TemporaryDirectory(prefix="dk-", dir="/tmp") as sockdir:
+        db = Path(tmp) / "doorkeeper.db"
+        print(f"Decision latency: >= {args.credentials:,} credentials, {args.rate:,.0f} "
+              f"requests/s for {args.seconds:g} s per run, {args.subscribers} bus subscribers "
+              f"in a separate process; Python {sys.version.split()[0]}, SQLite "
+              f"{sqlite3.sqlite_version}; temp dir {tmp}")
+        t = time.perf_counter()
+        store = await Store.open(path=db)
+        estate = await build_estate(store, args.credentials, rnd)
+        await store.close()
+        build_s = time.perf_counter() - t
+
+        config = Config()
+        config.bus.path = str(Path(sockdir) / "bus.sock")
+        t = time.perf_counter()
+        gateway = Gateway(config, await Store.open(path=db), GatewayOptions())
+        await gateway.start()
+        start_s = time.perf_counter() - t
+        driver = BenchDriver()
+        await driver.start(gateway.runtime.report)
+        gateway.drivers = gateway.runtime.drivers = [driver]
+        snapshot = gateway.runtime.snapshot
+        try:
+            count = snapshot.credential_count
+            n_codes = sum(len(s.codes) for s in snapshot.sites.values())
+            print()
+            table(("store", "value"), [
+                ("blocks (a panel and a door each)", len(estate.doors)),
+                ("flats", estate.flats),
+                ("APasses assigned", len(estate.assigned)),
+                ("APasses lost", len(estate.lost)),
+                ("APasses in stock", len(estate.stock)),
+                ("active keypad codes", n_codes),
+                ("snapshot.credential_count", count),
+                ("store built in (s)", f"{build_s:.1f}"),
+                ("gateway started in (s), snapshot load included", f"{start_s:.1f}"),
+            ])
+            print()
+
+            requests = round(args.rate * args.seconds)
+            plan = plan_requests(estate, requests, rnd)
+            shares = {what: 0 for what, _ in MIX}
+            for p in plan:
+                shares[p.what] += 1
+            table(("request mix", "requests", "share", "answer"),
+                  [(what, n, f"{100 * n / len(plan):.1f} %",
+                    "grant" if what in ("known pass at its door", "right keypad code")
+                    else "deny") for what, n in shares.items()])
+            print()
+
+            per_call, mean = bare_decide(gateway, plan, DECIDE_CALLS)
+
+            # warm-up, not reported: the same path, a fresh plan
+            warm = plan_requests(estate, round(args.rate * WARMUP_S), rnd)
+            await inject(gateway, driver, warm, args.rate, WARMUP_S, args.tick_ms / 1000)
+            await (await gateway.store.event_writer()).flush()
+
+            runs: dict[str, Run] = {}
+            order = (["without", "with"] if args.order == "without-first"
+                     else ["with", "without"])
+            for which in order:
+                if which == "without":
+                    runs[which] = await paced_run("without subscribers", gateway, driver, plan,
+                                                  args, db, gateway.bus.subscribers)
+                else:
+                    runs[which] = await with_subscribers(
+                        f"with {args.subscribers} subscribers", gateway, driver, plan, args, db)
+        finally:
+            await asyncio.wait_for(gateway.stop(), 30)
+
+    base, loaded = runs["without"], runs["with"]
+    print(f"Runs in this order: {' then '.join(runs[w].name for w in order)} "
+          f"(after a {WARMUP_S:g} s warm-up); the same {len(plan):,} requests in each.")
+    print()
+    table(("latency (ms)", "samples", "p50", "p99", "p99.9", "max"), [
+        latency_row("snapshot.decide() alone, per call", per_call),
+        latency_row(f"runtime.decision_latency, {base.name}", base.decision),
+        latency_row(f"runtime.decision_latency, {loaded.name}", loaded.decision),
+        latency_row(f"request to command, {base.name}", base.latency),
+        latency_row(f"request to command, {loaded.name}", loaded.latency),
+        latency_row(f"  last of its tick only, {base.name}", base.last_latency),
+        latency_row(f"  last of its tick only, {loaded.name}", loaded.last_latency),
+    ])
+    print(f"(snapshot.decide() without the per-call clock: {mean * 1e6:.1f} us a call, "
+          f"{1 / mean:,.0f} decisions/s on one core)")
+    print()
+
+    rows = []
+    for run in (runs[w] for w in order):
+        late_ms = [x * 1000 for x in run.late]
+        rows.append((run.name, run.subscribers, len(run.t0), f"{len(run.t0) / run.wall:,.0f}",
+                     f"{percentile(late_ms, 99):.2f}", f"{max(late_ms):.2f}",
+                     f"{run.cpu:.2f}", f"{100 * run.cpu / run.wall:.0f} %", run.stored,
+                     run.commits, run.gc2))
+    table(("run", "subscribers", "requests", "req/s", "tick late p99 ms", "tick late max ms",
+           "CPU s", "CPU/wall", "events stored", "commits", "gen2 GCs"), rows)
+    print()
+
+    got = loaded.received
+    clients = got["clients"]
+    events = [c["events"] for c in clients]
+    print(f"Subscribers ({len(clients)} BusClients in one process, its CPU "
+          f"{got['cpu_s']:.1f} s): events read each, min {min(events):,} / median "
+          f"{statistics.median(events):,.0f} / max {max(events):,} of {loaded.stored:,} "
+          f"published; MB read each, median "
+          f"{statistics.median(c['bytes'] for c in clients) / 1e6:.1f}; "
+          f"dropped by the gateway {gateway.bus.dropped}, discarded by the clients "
+          f"{sum(c['dropped'] for c in clients)}; "
+          f"{sum(c['ended'] for c in clients)} read the end marker.")
+    if got["stderr"]:
+        print(f"Subscriber process stderr: {got['stderr']}")
+    print()
+
+    p99_base = summary_ms(base.latency)[1]
+    p99_loaded = summary_ms(loaded.latency)[1]
+    print(f"Ratio p99 with {args.subscribers} subscribers / without: "
+          f"{p99_loaded / p99_base:.2f} ({p99_loaded:.3f} ms / {p99_base:.3f} ms)")
+    print()
+
+    expected = [p.grant for p in plan]
+    checks = Checks()
+    checks.check(f"p99 request to command, {loaded.name} (ms)", p99_loaded <= TARGET_P99_MS,
+                 f"{p99_loaded:.3f}", f"<= {TARGET_P99_MS:g}")
+    checks.check(f"p99 request to command, {base.name} (ms, not a target)",
+                 p99_base <= TARGET_P99_MS, f"{p99_base:.3f}", f"<= {TARGET_P99_MS:g}")
+    checks.check("snapshot.credential_count", count >= args.credentials, count,
+                 f">= {args.credentials:,}")
+    checks.check("every answer as planned (both runs)",
+                 all([g for _, g in r.answers] == expected for r in runs.values()),
+                 sum(sum(g != e for (_, g), e in zip(r.answers, expected, strict=True))
+                     for r in runs.values()), "0 wrong")
+    checks.check("every request's event stored (both runs)",
+                 all(r.stored == len(r.t0) for r in runs.values()),
+                 f"{base.stored + loaded.stored:,}", f"{2 * len(plan):,}")
+    checks.check("every subscriber read every event",
+                 min(events) == loaded.stored and len(clients) == args.subscribers,
+                 f"min {min(events):,}", f"{loaded.stored:,} x {args.subscribers}")
+    checks.print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
