@@ -35,7 +35,7 @@ say whether every subscriber read every event published (none dropped).
 How to run
 ----------
     make bench                                   # every bench/bench_*.py
-    .venv/bin/python bench/bench_bus_fanout.py   # this one (about 30 s)
+    .venv/bin/python bench/bench_bus_fanout.py   # this one (about 45 s)
     .venv/bin/python bench/bench_bus_fanout.py --seconds 3 --subscribers 10
 """
 

@@ -7,13 +7,15 @@ A temporary SQLite store is built with at least 100,000 credentials on one
 site: the site, its blocks, one IPGUARD panel per block with its main door,
 an "Always" week type and a block access profile go through core.services
 (as an operator would make them), as do the flats (`create_flats`, 2,000 a
-call); then, in ONE unit of work (`uow.add_all`, as the demo builder does; a
-service call per batch of 1,000 would be slower), ~95 % of the credentials as
-APasses assigned to flats (2.5 a flat on average, mostly fobs, some radio
-transmitters and dual tech), 3 % lost and 2 % in the site stock, plus a
-main-door keypad code for a quarter of the flats with the hardwired panel
-display that makes a code active. The snapshot's `credential_count` is
-checked to be >= the requested number.
+call); then, in ONE unit of work (`uow.add_all`, as the demo builder does;
+`create_access_passes` also ends in `add_all` and gives a whole batch to one
+flat), ~95 % of the credentials as APasses assigned to flats (2.5 a flat on
+average, mostly fobs, some radio transmitters and dual tech), 3 % lost and
+2 % in the site stock, plus a main-door keypad code for a quarter of the
+flats with the hardwired panel display that makes a code active. The snapshot's `credential_count` is
+checked to be >= the requested number. Building takes most of the running
+time (about 95 s for 100,000): on SQLite `add_all` inserts one row per
+statement (RETURNING with sort_by_parameter_order).
 
 The real gateway (console.gateway.Gateway, no drivers in its config, the bus
 on a short /tmp socket) is started in this process; its drivers are then
@@ -28,8 +30,12 @@ codes, 1 % wrong ones. Latency of a request = the moment its OpenDoor (a
 grant) or its Signal (a denial) reached the driver minus t0: the decision plus
 the event loop's scheduling under the real load (the event writer's group
 commits, the change watcher, bus publishing). The runtime's own
-`decision_latency` (decide and hand the commands over, no loop turn) is
-reported beside it.
+`decision_latency` (decide and hand the commands over, no loop turn) and the
+duration of each `report()` call (that plus the event to the writer's queue
+and to every bus peer) are reported beside it, and so is the latency of the
+requests that came last in their tick: the command tasks run once the whole
+tick's batch is handed over, so the earlier ones also waited for the later
+ones (`--tick-ms 1` injects one request at a time at 1,000/s).
 
 Two runs in the same gateway, same requests, by default first WITHOUT
 subscribers (the baseline) and then WITH 50 bus subscribers (`--order
@@ -40,7 +46,9 @@ have read every event the run published. Also printed: the bare
 `snapshot.decide()` cost per call (a tight loop over the same requests), the
 gateway process's CPU time during each run (resource.getrusage: this process,
 its SQLite threads included), how late the 10 ms ticks fired (a stalled loop
-shows there), the events stored and the writer's commits.
+shows there), the events stored and the writer's commits. The subscriber
+process competes with the gateway for the CPUs; `--subscriber-nice 19` runs
+it at a lower priority, to see how much of the difference that is.
 
 Target (from the issue): p99 <= 2 ms with 50 subscribers attached. A missed
 target prints FAIL but the exit status stays 0; only a broken benchmark exits
@@ -49,7 +57,7 @@ non-zero.
 How to run
 ----------
     make bench                                   # every bench/bench_*.py
-    .venv/bin/python bench/bench_decisions.py    # this one (about 2 minutes)
+    .venv/bin/python bench/bench_decisions.py    # this one (about 2.5 minutes)
     .venv/bin/python bench/bench_decisions.py --seconds 5 --credentials 20000 --subscribers 10
 """
 
@@ -311,6 +319,7 @@ class Run:
     decision: list[float]
     late: list[float]  # how late each tick fired, seconds
     last: list[bool]  # the request was the last of its tick: it waited for no other
+    reporting: list[float]  # how long each runtime.report() call took, seconds
     wall: float
     cpu: float
     stored: int
@@ -328,17 +337,21 @@ class Run:
 
 
 async def inject(gateway: Gateway, driver: BenchDriver, plan: list[Planned], rate: float,
-                 seconds: float, tick_s: float) -> tuple[list[float], list[float], list[bool]]:
+                 seconds: float, tick_s: float
+                 ) -> tuple[list[float], list[float], list[bool], list[float]]:
     """Hand requests to runtime.report() at `rate` for `seconds`, every `tick_s` those due.
 
-    Returns t0 per request, how late each tick fired, and which requests came last
-    in their tick: the runtime's command tasks run once the tick's batch is handed
-    over, so the others also waited for the reports after them in the same tick.
+    Returns t0 per request, how late each tick fired, which requests came last
+    in their tick (the runtime's command tasks run once the tick's batch is handed
+    over, so the others also waited for the reports after them in the same tick),
+    and how long each report() call took (decide, command tasks, event to the
+    writer's queue and to the bus).
     """
     report = gateway.runtime.report
     count = min(len(plan), round(rate * seconds))
     t0 = [0.0] * count
     last = [False] * count
+    reporting = [0.0] * count
     late: list[float] = []
     sent = 0
     start = time.perf_counter() + tick_s
@@ -358,11 +371,12 @@ async def inject(gateway: Gateway, driver: BenchDriver, plan: list[Planned], rat
             request = plan[sent].request(datetime.now(UTC))
             t0[sent] = time.perf_counter()
             report(request)
+            reporting[sent] = time.perf_counter() - t0[sent]
             sent += 1
     deadline = time.perf_counter() + 10
     while len(driver.answers) < count and time.perf_counter() < deadline:
         await asyncio.sleep(0.001)
-    return t0, late, last
+    return t0, late, last, reporting
 
 
 def cpu_seconds() -> float:
@@ -390,7 +404,7 @@ async def paced_run(name: str, gateway: Gateway, driver: BenchDriver, plan: list
     stored0, commits0 = stored_events(db), writer.batches
     gc0 = gc.get_stats()[2]["collections"]
     cpu0, wall0 = cpu_seconds(), time.perf_counter()
-    t0, late, last = await inject(gateway, driver, plan, args.rate, args.seconds,
+    t0, late, last, reporting = await inject(gateway, driver, plan, args.rate, args.seconds,
                                    args.tick_ms / 1000)
     await writer.flush()
     wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
@@ -399,7 +413,7 @@ async def paced_run(name: str, gateway: Gateway, driver: BenchDriver, plan: list
         raise SystemExit(f"{name}: {len(t0):,} requests injected but {len(driver.answers):,} "
                          "answered within 10 s")
     return Run(name, subscribers, t0, driver.answers, list(runtime.decision_latency), late,
-               last, wall, cpu, stored_events(db) - stored0, writer.batches - commits0, gc2)
+               last, reporting, wall, cpu, stored_events(db) - stored0, writer.batches - commits0, gc2)
 
 
 async def with_subscribers(name: str, gateway: Gateway, driver: BenchDriver,
@@ -549,6 +563,8 @@ async def main(argv: list[str] | None = None) -> int:
         latency_row("snapshot.decide() alone, per call", per_call),
         latency_row(f"runtime.decision_latency, {base.name}", base.decision),
         latency_row(f"runtime.decision_latency, {loaded.name}", loaded.decision),
+        latency_row(f"runtime.report() call, {base.name}", base.reporting),
+        latency_row(f"runtime.report() call, {loaded.name}", loaded.reporting),
         latency_row(f"request to command, {base.name}", base.latency),
         latency_row(f"request to command, {loaded.name}", loaded.latency),
         latency_row(f"  last of its tick only, {base.name}", base.last_latency),

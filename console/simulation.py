@@ -41,18 +41,18 @@ def build_plan(snapshot: AccessSnapshot) -> SimulatorPlan:
         return SimPass(number, Credential.RADIO if h.radio else Credential.APASS,
                        where(h.door_ids))
 
-    residents = [(n, h) for n, h in snapshot.passes.items() if h.provider_id is None]
+    residents = [(n, h) for site in snapshot.sites.values() for n, h in site.passes.items()]
     by_state = {state: tuple(as_pass(n, h) for n, h in residents if h.state is state)
                 for state in APassState}
     codes = tuple(SimEntry(code, tuple(d for d in where(h.door_ids)
                                        if relay in _doors_of(snapshot, d)))
                   for data in snapshot.sites.values() for (code, relay), h in data.codes.items())
     displays = tuple(
-        SimDisplay(display.call_code, snapshot.display_numbers.get(display.id, ()),
-                   tuple(d.id for d in snapshot.devices.values()
+        SimDisplay(display.call_code, site.display_numbers[display.id],
+                   tuple(d.id for d in site.devices.values()
                          if d.block_id == holder.block_id and d.type.is_panel))
-        for display, holder in snapshot.displays.values()
-        if snapshot.display_numbers.get(display.id))
+        for site in snapshot.sites.values()
+        for display, holder in site.displays.values() if site.display_numbers.get(display.id))
     grants = snapshot.provider_doors
     mobiles, passes, pcodes = [], [], []
     for p in snapshot.providers.values():

@@ -15,34 +15,26 @@ the device when the reader does not say).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
+from datetime import datetime, time
 
 from core.devices import AccessRequest, Credential
 from core.model import (
     HOLIDAY,
     AccessPass,
-    AccessProfile,
     APassState,
     APassType,
-    Block,
     Device,
     DeviceType,
     Door,
     EventKind,
     EventResult,
-    Flat,
-    Holiday,
     PanelDisplay,
     ServiceProvider,
-    Site,
     Task,
-    Telephone,
-    TelephoneKind,
-    WeekType,
 )
 from core.rules import validity_status
+from core.site_index import Holder, SiteIndex, build_site_index
 
 # Reasons, in the guide's words ("Pattern : APass unknown").
 APASS_UNKNOWN = "APass unknown"
@@ -57,7 +49,6 @@ NOT_ON_THIS_DOOR = "not authorised on this door"
 NO_DOOR = "no door on this device"
 
 MIDNIGHT = time(0, 0)
-CODE_RELAYS = {"code_main_door": 1, "code_aux_relay_1": 2, "code_aux_relay_2": 3}
 PROVIDER_CODE_RELAYS = {"code_door": 1, "code_relay_1": 2, "code_relay_2": 3}
 KIND_OF = {
     Credential.APASS: EventKind.OPEN_BY_PROXIMITY_FOB,
@@ -87,22 +78,6 @@ class Decision:
 
 
 @dataclass(frozen=True)
-class Holder:
-    """Who a credential belongs to: a flat's residents or a service provider."""
-
-    site_id: int | None  # None for a provider (their tasks say where)
-    name: str
-    flat_id: int | None = None
-    block_id: int | None = None
-    info: str = ""  # "Block B/Flat 010"
-    door_ids: frozenset[int] = frozenset()  # residents: their profile's doors
-    week_type_id: int | None = None
-    state: APassState = APassState.ASSIGNED
-    provider_id: int | None = None
-    radio: bool = False  # a radio transmitter rather than a fob
-
-
-@dataclass(frozen=True)
 class ProviderGrant:
     """A door a provider's task opens, how, and when."""
 
@@ -113,154 +88,70 @@ class ProviderGrant:
     week_type_id: int | None
 
 
-@dataclass
-class SiteData:
-    """Everything about one site the engine needs."""
-
-    site: Site
-    zone: ZoneInfo
-    holidays: set[date] = field(default_factory=set)
-    codes: dict[tuple[str, int], Holder] = field(default_factory=dict)  # (code, relay)
-    passes: set[str] = field(default_factory=set)
-    phones: set[str] = field(default_factory=set)
-    profiles: dict[int, tuple[frozenset[int], int | None]] = field(default_factory=dict)
-    places: dict[int, tuple[str, str]] = field(default_factory=dict)  # flat -> name, info
-
-
 class AccessSnapshot:
-    """The in-memory index the gateway decides from."""
+    """The in-memory index the gateway decides from: a SiteIndex per site, swapped
+    whole on reload, plus the service providers (who span sites)."""
 
     def __init__(self) -> None:
-        self.sites: dict[int, SiteData] = {}
-        self.week_types: dict[int, list[tuple[int, time, time]]] = {}
-        self.doors: dict[int, Door] = {}
+        self.sites: dict[int, SiteIndex] = {}
+        # merged views of every site's devices and doors, kept in step by set_site()
         self.devices: dict[int, Device] = {}
-        self.device_doors: dict[int, dict[int, Door]] = {}  # device -> relay -> door
+        self.doors: dict[int, Door] = {}
+        self.device_doors: dict[int, dict[int, Door]] = {}
         self.door_site: dict[int, int] = {}
-        self.passes: dict[str, Holder] = {}  # APass numbers of residents and providers
-        self.phones: dict[str, list[Holder]] = {}  # residents' numbers (dial to open)
         self.providers: dict[int, ServiceProvider] = {}
         self.provider_by_number: dict[str, int] = {}
         self.provider_by_mobile: dict[str, int] = {}
         self.provider_codes: dict[str, list[tuple[int, int | str]]] = {}  # code -> (pid, relay)
         self.provider_doors: dict[int, dict[int, ProviderGrant]] = {}
-        self.displays: dict[tuple[int, str], tuple[PanelDisplay, Holder]] = {}  # (block, code)
-        self.display_numbers: dict[int, tuple[str, ...]] = {}  # a display's call chain
+        self._tasks: list[Task] = []
 
     # --- building --------------------------------------------------------------------
-    def load_site(self, site: Site, blocks: Iterable[Block], flats: Iterable[Flat],
-                  passes: Iterable[AccessPass], telephones: Iterable[Telephone],
-                  displays: Iterable[PanelDisplay], profiles: Iterable[AccessProfile],
-                  week_types: Iterable[WeekType], holidays: Iterable[Holiday],
-                  devices: Iterable[Device], doors: Iterable[Door]) -> None:
-        """(Re)load one site's part of the snapshot, replacing what was there."""
-        self.drop_site(site.id)
-        data = SiteData(site, ZoneInfo(site.timezone), {h.day for h in holidays})
-        self.sites[site.id] = data
-        for wt in week_types:
-            self.week_types[wt.id] = [(w.day, w.start, w.end) for w in wt.windows]
-        profile_doors = {p.id: (frozenset(p.door_ids), p.week_type_id) for p in profiles}
-        data.profiles = profile_doors
-        blocks = {b.id: b for b in blocks}
-        for device in devices:
-            self.devices[device.id] = device
-            self.device_doors[device.id] = {}
-        for door in doors:
-            self.doors[door.id] = door
-            self.device_doors[door.device_id][door.relay] = door
-            self.door_site[door.id] = site.id
-        for device in devices:
-            # a reader wired to a control unit opens the control unit's relays
-            if not self.device_doors[device.id] and device.parent_id in self.device_doors:
-                self.device_doors[device.id] = self.device_doors[device.parent_id]
-        flats = {f.id: f for f in flats}
-        with_display = {d.flat_id for d in displays}
-        residents: dict[int, Holder] = {}
-        for flat in flats.values():
-            block = blocks[flat.block_id]
-            doors_of, wt = profile_doors.get(block.default_access_profile_id,
-                                             (frozenset(), None))
-            holder = Holder(site.id, flat.name, flat.id, block.id,
-                            f"{block.name}/{flat.name}", doors_of, wt)
-            residents[flat.id] = holder
-            # "Code is only active if the flat has a registered panel display"
-            if flat.id in with_display:
-                for attr, relay in CODE_RELAYS.items():
-                    code = getattr(flat, attr)
-                    if code:
-                        data.codes[(code, relay)] = holder
-        data.places = {f.id: (f.name, f"{blocks[f.block_id].name}/{f.name}")
-                       for f in flats.values()}
-        for ap in passes:
-            self._put_pass(data, ap)
-        for phone in telephones:
-            if phone.kind is TelephoneKind.TELEPHONE and phone.flat_id in residents:
-                self.phones.setdefault(phone.value, []).append(residents[phone.flat_id])
-                data.phones.add(phone.value)
-        numbers = {t.id: t.value for t in telephones}
-        for display in displays:
-            holder = residents.get(display.flat_id)
-            if holder is not None:
-                self.displays[(holder.block_id, display.call_code)] = (display, holder)
-                self.display_numbers[display.id] = tuple(
-                    numbers[s.telephone_id] for s in display.call_chain
-                    if s.telephone_id in numbers)
+    def set_site(self, index: SiteIndex) -> None:
+        """Swap in a site's new index (built anywhere, e.g. in a worker thread)."""
+        self.drop_site(index.site.id)
+        self.sites[index.site.id] = index
+        self.devices.update(index.devices)
+        self.doors.update(index.doors)
+        self.device_doors.update(index.device_doors)
+        self.door_site.update(dict.fromkeys(index.doors, index.site.id))
+        if self._tasks:
+            self._index_tasks()  # task doors may have changed site data
 
-    def _put_pass(self, data: SiteData, ap: AccessPass) -> None:
-        flat_name, info = data.places.get(ap.flat_id, ("", "")) if ap.flat_id else ("", "")
-        doors_of, wt = data.profiles.get(ap.access_profile_id, (frozenset(), None))
-        self.passes[ap.number] = Holder(
-            data.site.id, ap.resident or flat_name, ap.flat_id, ap.block_id, info, doors_of, wt,
-            ap.state, radio=ap.type is APassType.RADIO_TRANSMITTER)
-        data.passes.add(ap.number)
-
-    def put_pass(self, ap: AccessPass) -> bool:
-        """Update one APass in place (a move, the lost record, the stock); False if its
-        site is not loaded, so the caller reloads the site instead."""
-        data = self.sites.get(ap.site_id)
-        if data is None or (ap.flat_id is not None and ap.flat_id not in data.places):
-            return False
-        self._put_pass(data, ap)
-        return True
+    def load_site(self, *objects) -> None:
+        """Build and swap in one site's index from its objects (see build_site_index)."""
+        self.set_site(build_site_index(*objects))
 
     def drop_site(self, site_id: int) -> None:
         """Forget one site (before a reload, or when it is deleted)."""
-        data = self.sites.pop(site_id, None)
-        if data is None:
+        old = self.sites.pop(site_id, None)
+        if old is None:
             return
-        for number in data.passes:
-            if self.passes.get(number) and self.passes[number].site_id == site_id:
-                del self.passes[number]
-        for phone in data.phones:
-            kept = [h for h in self.phones.get(phone, []) if h.site_id != site_id]
-            if kept:
-                self.phones[phone] = kept
-            else:
-                self.phones.pop(phone, None)
-        for door_id in [d for d, s in self.door_site.items() if s == site_id]:
-            door = self.doors.pop(door_id)
-            self.door_site.pop(door_id)
-            self.device_doors.pop(door.device_id, None)
-        for device_id in [d for d, dev in self.devices.items() if dev.site_id == site_id]:
-            self.devices.pop(device_id)
+        for device_id in old.devices:
+            self.devices.pop(device_id, None)
             self.device_doors.pop(device_id, None)
-        for key in [k for k, (_, h) in self.displays.items() if h.site_id == site_id]:
-            display, _ = self.displays.pop(key)
-            self.display_numbers.pop(display.id, None)
+        for door_id in old.doors:
+            self.doors.pop(door_id, None)
+            self.door_site.pop(door_id, None)
+
+    def put_pass(self, ap: AccessPass) -> bool:
+        """Update one APass in place (a move, the lost record, the stock); False if its
+        site or flat is not loaded, so the caller reloads the site instead."""
+        index = self.sites.get(ap.site_id)
+        if index is None or (ap.flat_id is not None and ap.flat_id not in index.places):
+            return False
+        index.put_pass(ap)
+        return True
 
     def load_facilities(self, providers: Iterable[ServiceProvider], tasks: Iterable[Task]
                         ) -> None:
         """(Re)load every service provider and task (they span sites)."""
-        for number in list(self.provider_by_number):
-            self.passes.pop(number, None)
         self.providers = {p.id: p for p in providers}
-        self.provider_by_number, self.provider_by_mobile = {}, {}
-        self.provider_codes, self.provider_doors = {}, {}
+        self.provider_by_number, self.provider_by_mobile, self.provider_codes = {}, {}, {}
         for p in self.providers.values():
             for number in (p.apass_number, p.radio_number):
                 if number:
                     self.provider_by_number[number] = p.id
-                    self.passes[number] = Holder(None, p.name, provider_id=p.id)
             if p.mobile:
                 self.provider_by_mobile[p.mobile] = p.id
             for attr, relay in PROVIDER_CODE_RELAYS.items():
@@ -268,7 +159,12 @@ class AccessSnapshot:
                     self.provider_codes.setdefault(getattr(p, attr), []).append((p.id, relay))
             if p.code_key_safe:
                 self.provider_codes.setdefault(p.code_key_safe, []).append((p.id, "key safe"))
-        for task in tasks:
+        self._tasks = list(tasks)
+        self._index_tasks()
+
+    def _index_tasks(self) -> None:
+        self.provider_doors = {}
+        for task in self._tasks:
             grants = self.provider_doors.setdefault(task.provider_id, {})
             for td in task.doors:
                 site_id = self.door_site.get(td.door_id)
@@ -280,15 +176,14 @@ class AccessSnapshot:
                     td.by_radio or bool(old and old.by_radio),
                     td.by_telephone or bool(old and old.by_telephone), wt)
 
-    # --- deciding ----------------------------------------------------------------------
     def in_week_type(self, week_type_id: int | None, site_id: int, at: datetime) -> bool:
         """True if `at` falls in one of the week type's windows (None = always)."""
         if week_type_id is None:
             return True
-        windows = self.week_types.get(week_type_id)
+        data = self.sites[site_id]
+        windows = data.week_types.get(week_type_id)
         if windows is None:
             return False
-        data = self.sites[site_id]
         local = at.astimezone(data.zone)
         day = HOLIDAY if local.date() in data.holidays else local.weekday()
         now = time(local.hour, local.minute)
@@ -315,16 +210,18 @@ class AccessSnapshot:
             return Decision(False, kind, NO_DOOR, device.site_id)
         if request.credential is Credential.TELEPHONE:
             return self._decide_telephone(request, device, door, kind)
-        holder = self.passes.get(request.value)
-        if holder is None:
-            return self._pass_decision(False, kind, APASS_UNKNOWN, device, door, request, None)
-        if holder.provider_id is not None:
-            provider = self.providers[holder.provider_id]
+        provider_id = self.provider_by_number.get(request.value)
+        if provider_id is not None:
+            provider = self.providers[provider_id]
+            holder = Holder(None, provider.name, provider_id=provider_id)
             if request.value == provider.radio_number:
                 kind = EventKind.OPEN_BY_RADIO_TRANSMITTER
             by = "by_radio" if kind is EventKind.OPEN_BY_RADIO_TRANSMITTER else "by_apass"
             reason = self._provider_reason(provider, door, by, request.at)
             return self._pass_decision(not reason, kind, reason, device, door, request, holder)
+        holder = self.sites[device.site_id].passes.get(request.value)
+        if holder is None:
+            return self._pass_decision(False, kind, APASS_UNKNOWN, device, door, request, None)
         if holder.state is APassState.LOST:
             return self._pass_decision(False, kind, APASS_LOST, device, door, request, holder)
         if holder.state is APassState.STOCK:
@@ -418,9 +315,7 @@ class AccessSnapshot:
         site = self.sites.get(device.site_id)
         reason = TELEPHONE_UNKNOWN
         if site is not None and site.site.residents_dial_to_open:
-            for holder in self.phones.get(number, []):
-                if holder.site_id != device.site_id:
-                    continue
+            for holder in site.phones.get(number, []):
                 if door.id not in holder.door_ids:
                     reason = NOT_ON_THIS_DOOR
                 elif not self.in_week_type(holder.week_type_id, device.site_id, request.at):
@@ -437,13 +332,14 @@ class AccessSnapshot:
         device = self.devices.get(device_id)
         if device is None or device.block_id is None:
             return None
-        return self.displays.get((device.block_id, call_code.upper()))
+        return self.sites[device.site_id].displays.get((device.block_id, call_code.upper()))
 
     @property
     def credential_count(self) -> int:
         """How many credentials the snapshot answers for."""
-        codes = sum(len(s.codes) for s in self.sites.values())
-        return len(self.passes) + codes + len(self.phones) + len(self.provider_by_mobile)
+        per_site = sum(len(s.passes) + len(s.codes) + len(s.phones) for s in self.sites.values())
+        return (per_site + len(self.provider_by_number) + len(self.provider_by_mobile)
+                + len(self.provider_codes))
 
 
 def apass_credential(pass_type: APassType) -> Credential:

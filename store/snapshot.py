@@ -3,6 +3,7 @@ and reading the audit trail as the feed of what changed."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from core.model import (
     Telephone,
     WeekType,
 )
+from core.site_index import build_site_index
 from store import tables as t
 from store.database import Store
 
@@ -44,11 +46,12 @@ async def reload_site(store: Store, snapshot: AccessSnapshot, site_id: int) -> N
         displays = await _in(uow, PanelDisplay, "flat_id", flat_ids)
         devices = await uow.find(Device, site_id=site_id)
         doors = await _in(uow, Door, "device_id", [d.id for d in devices])
-        snapshot.load_site(
-            site, blocks, flats, await uow.find(AccessPass, site_id=site_id), telephones,
-            displays, await uow.find(AccessProfile, site_id=site_id),
-            await uow.find(WeekType, site_id=site_id), await uow.find(Holiday, site_id=site_id),
-            devices, doors)
+        objects = (site, blocks, flats, await uow.find(AccessPass, site_id=site_id),
+                   telephones, displays, await uow.find(AccessProfile, site_id=site_id),
+                   await uow.find(WeekType, site_id=site_id),
+                   await uow.find(Holiday, site_id=site_id), devices, doors)
+    # Built off the event loop, swapped in at once: decisions never wait for a reload.
+    snapshot.set_site(await asyncio.to_thread(build_site_index, *objects))
 
 
 async def _in(uow, cls: type, column: str, ids: list[int]) -> list:
