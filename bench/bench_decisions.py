@@ -298,7 +298,7 @@ class BenchDriver(Driver):
     def handles(self, device_id: int) -> bool:
         return True
 
-    async def command(self, command: Command) -> None:
+    def command(self, command: Command) -> None:
         now = time.perf_counter()
         if isinstance(command, OpenDoor):
             self._opened = now

@@ -260,8 +260,14 @@ class BusServer:
         *,
         max_buffer: int = 1_000_000,
         max_line: int = 65_536,
+        coalesce_ms: float = 5.0,
     ) -> None:
         self.path = Path(path)
+        #: published messages are gathered this long and written in one go per peer:
+        #: at 1,000 events/s and 50 subscribers that is 10,000 writes/s, not 50,000
+        self.coalesce_s = coalesce_ms / 1000
+        self._pending: list[bytes] = []
+        self._flush_handle: asyncio.TimerHandle | None = None
         self.on_message = on_message
         self.max_buffer = max_buffer
         self.max_line = max_line
@@ -336,6 +342,9 @@ class BusServer:
 
     async def close(self) -> None:
         """Stop listening, disconnect every peer and remove the socket file."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+        self._flush()  # what was published before closing still goes out
         server, self._server = self._server, None
         self._accepting = False
         if server is not None:
@@ -390,6 +399,22 @@ class BusServer:
         nothing) if ``msg`` is not a JSON-able dict.
         """
         data = encode(msg)
+        if self.coalesce_s <= 0:
+            for peer in list(self._peers):
+                self._write(peer, data)
+            return
+        self._pending.append(data)
+        if self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_later(self.coalesce_s,
+                                                                       self._flush)
+
+    def _flush(self) -> None:
+        """Write what was published since the last flush to every peer, in one write."""
+        self._flush_handle = None
+        if not self._pending:
+            return
+        data = b"".join(self._pending)
+        self._pending.clear()
         for peer in list(self._peers):
             self._write(peer, data)
 

@@ -128,5 +128,6 @@ class Driver(abc.ABC):
         """True if this driver owns the device."""
 
     @abc.abstractmethod
-    async def command(self, command: Command) -> None:
-        """Carry out a command for one of this driver's devices."""
+    def command(self, command: Command) -> None:
+        """Take a command for one of this driver's devices: queue it and return at once
+        (the decision path calls this directly, so it must never block or raise)."""

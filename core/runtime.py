@@ -9,7 +9,6 @@ the bus or a subscriber.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import deque
@@ -65,7 +64,6 @@ class Runtime:
         #: seconds from a request reaching the runtime to its relay command issued
         self.decision_latency: deque[float] = deque(maxlen=200_000)
         self.decisions = 0
-        self._tasks: set[asyncio.Task] = set()
 
     # --- from drivers ---------------------------------------------------------------
     def report(self, event: DeviceEvent) -> None:
@@ -187,19 +185,14 @@ class Runtime:
         return self.snapshot.device_doors.get(device_id, {}).get(1)
 
     def _command(self, command: Command) -> None:
+        """Hand a command straight to the driver that owns the device (it queues it)."""
         for driver in self.drivers:
             if driver.handles(command.device_id):
-                task = asyncio.get_running_loop().create_task(self._send(driver, command))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                try:
+                    driver.command(command)
+                except Exception:
+                    log.exception("driver %s refused %r", driver.name, command)
                 return
-
-    @staticmethod
-    async def _send(driver: Driver, command: Command) -> None:
-        try:
-            await driver.command(command)
-        except Exception:
-            log.exception("driver %s failed to carry out %r", driver.name, command)
 
     def open_door(self, door: Door, seconds: int, operator: str, at: datetime) -> None:
         """A remote opening checked and audited by the service: pulse, record, publish."""

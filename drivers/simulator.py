@@ -159,7 +159,7 @@ class SimulatorDriver(Driver):
         """True for the plan's devices."""
         return device_id in self.devices
 
-    async def command(self, command: Command) -> None:
+    def command(self, command: Command) -> None:
         """Record a command for one of our devices; an opened door is now and then held open."""
         if not self.handles(command.device_id):
             return

@@ -13,7 +13,6 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from core.errors import StoreError
 
@@ -37,9 +36,10 @@ def sqlite_url(path: str | Path) -> str:
 
 def create_sqlite_engine(url: str, busy_timeout_ms: int = 5000) -> AsyncEngine:
     """An engine whose connections are set up the way Doorkeeper needs."""
-    # NullPool: aiosqlite connections are cheap, and a pool would keep file
-    # handles alive across forks (serve's worker processes).
-    engine = create_async_engine(url, poolclass=NullPool)
+    # A small pool: opening an aiosqlite connection starts a thread, which would
+    # stall the event loop at every group commit and change poll. (A process that
+    # forks must dispose of the engine in the child.)
+    engine = create_async_engine(url, pool_size=4, max_overflow=8)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001

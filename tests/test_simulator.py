@@ -327,11 +327,11 @@ async def test_commands_are_recorded_and_unknown_devices_ignored() -> None:
     sim = make(rate=0, held_open_chance=0.0, held_open_seconds=0.0)
     await sim.start(events.append)
     assert sim.handles(1) and sim.handles(5) and not sim.handles(99)
-    await sim.command(OpenDoor(99, 999, 1, 5))
-    await sim.command(Signal(99, True))
+    sim.command(OpenDoor(99, 999, 1, 5))
+    sim.command(Signal(99, True))
     assert list(sim.commands) == []
-    await sim.command(OpenDoor(1, 101, 1, 0))
-    await sim.command(Signal(2, False))
+    sim.command(OpenDoor(1, 101, 1, 0))
+    sim.command(Signal(2, False))
     await asyncio.sleep(0.05)
     await sim.stop()
     assert list(sim.commands) == [OpenDoor(1, 101, 1, 0), Signal(2, False)]
@@ -342,7 +342,7 @@ async def test_an_opened_door_may_be_held_open() -> None:
     events: list[DeviceEvent] = []
     sim = make(rate=0, held_open_chance=1.0, held_open_seconds=0.05)
     await sim.start(events.append)
-    await sim.command(OpenDoor(1, 102, 2, 0))
+    sim.command(OpenDoor(1, 102, 2, 0))
     await until(lambda: bool(events), 2.0)
     await sim.stop()
     assert events == [StatusReport(1, Status.DOOR_HELD_OPEN, NOW, 102)]
