@@ -75,6 +75,8 @@ EVENT_SQL = (f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
              f"VALUES ({', '.join('?' * len(EVENT_COLUMNS))})")
 ALARM_SQL = ("INSERT INTO alarms (event_id, site_id, kind, raised_at, device_id, note) "
              "VALUES (?, ?, ?, ?, ?, ?)")
+CLEAR_SQL = ("UPDATE alarms SET cleared_at = ? WHERE device_id = ? AND kind = 'Device offline' "
+             "AND cleared_at IS NULL AND event_id < ?")
 
 # (id, name, default_country, timezone, max_panels, max_flats, max_foreign_numbers,
 #  max_panel_names, residents_dial_to_open, notes): the alarms table needs real sites.
@@ -311,9 +313,13 @@ def run_raw(path: Path, schema: Schema, rows: list[tuple],
     t0 = time.perf_counter()
     for n, i in enumerate(range(0, len(rows), schema.batch)):
         con.execute("BEGIN IMMEDIATE")
-        con.executemany(EVENT_SQL, rows[i:i + schema.batch])
+        batch = rows[i:i + schema.batch]
+        con.executemany(EVENT_SQL, batch)
         if alarm_batches[n]:
             con.executemany(ALARM_SQL, alarm_batches[n])
+        # like the writer: a device back online clears its earlier "offline" alarms
+        con.executemany(CLEAR_SQL, [(r[1], r[5], r[0]) for r in batch
+                                    if r[3] == "Device online" and r[5] is not None])
         con.execute("COMMIT")
     seconds = time.perf_counter() - t0
     con.close()
