@@ -173,9 +173,10 @@ class Gateway:
         self._changed.set()
 
     async def run(self) -> None:
-        """Run until SIGTERM or SIGINT, then stop cleanly."""
+        """Run until SIGTERM, SIGINT or SIGHUP, then stop cleanly."""
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        # SIGHUP too: a gateway started from a terminal that closes stops cleanly
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.add_signal_handler(sig, self.request_stop)
         try:
             await self.start()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import shutil
 import signal
 import subprocess
@@ -58,11 +57,12 @@ async def run_demo_tail(store: Store, db: str, bus: str, rate: float = 2.0) -> i
     with open(log_path, "a", encoding="utf-8") as log_file:
         proc = subprocess.Popen([sys.executable, "-m", "console.cli", "gateway", "--db", db,
                                  "--bus", bus, "--simulate", "--rate", str(rate)],
-                                stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
-                                start_new_session=True)
+                                stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    # The gateway shares our process group: Ctrl+C or a closed terminal reach it too,
+    # and it stops cleanly on each; we also stop it ourselves below.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
     try:
         client = await _connect(bus, proc)
@@ -86,7 +86,7 @@ async def run_demo_tail(store: Store, db: str, bus: str, rate: float = 2.0) -> i
         await client.close()
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
+            proc.send_signal(signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=30)
     print("\nGateway stopped; every event is in the store.")
