@@ -1,0 +1,173 @@
+"""Read models for the console (groundwork for issue 4): the guide's tables, a page
+at a time.
+
+Lists never load whole: a page is a keyset query (`after` the last row seen),
+so the 1,000th page costs what the first does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, tuple_
+
+from core.model import APassState, DeviceType, Site
+from store import tables as t
+from store.database import Store
+
+
+@dataclass(frozen=True)
+class BlockRow:
+    """A row of the Blocks table: "Flat(s) Device(s) APass(es)"."""
+
+    id: int
+    name: str
+    flats: int
+    devices: int
+    passes: int
+    notes: str
+
+
+async def block_rows(store: Store, site_id: int) -> list[BlockRow]:
+    """Every block of a site with its counts (the guide's Blocks tab)."""
+    b = t.blocks.c
+    flats = (select(func.count()).select_from(t.flats).where(t.flats.c.block_id == b.id)
+             .scalar_subquery())
+    devs = (select(func.count()).select_from(t.devices).where(t.devices.c.block_id == b.id)
+            .scalar_subquery())
+    passes = (select(func.count()).select_from(t.access_passes)
+              .where(t.access_passes.c.block_id == b.id,
+                     t.access_passes.c.state == APassState.ASSIGNED.value).scalar_subquery())
+    stmt = (select(b.id, b.name, flats, devs, passes, b.notes).where(b.site_id == site_id)
+            .order_by(b.name))
+    async with store.engine.connect() as conn:
+        return [BlockRow(*r) for r in await conn.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class SiteHeader:
+    """The guide's header: "Qty of panels 2 / 5, flats 11 / 100, foreign numbers 0 / 10"."""
+
+    site_id: int
+    name: str
+    usage: dict[str, int]
+    quotas: dict[str, int]
+
+
+async def site_header(store: Store, site_id: int) -> SiteHeader:
+    """A site's quotas and how much of each is used."""
+    async with store.reader() as uow:
+        site = await uow.get(Site, site_id)
+        usage = await uow.site_usage(site_id)
+    quotas = {"panels": site.max_panels, "flats": site.max_flats,
+              "foreign_numbers": site.max_foreign_numbers,
+              "panel_names": site.max_panel_names}
+    return SiteHeader(site.id, site.name, usage, quotas)
+
+
+@dataclass(frozen=True)
+class FlatRow:
+    """A row of a block's flats, in the guide's columns."""
+
+    id: int
+    number: str
+    name: str
+    passes: list[str] = field(default_factory=list)
+    display: str = ""
+    call_code: str = ""
+    telephones: list[str] = field(default_factory=list)
+    keypad_code: str = ""
+    notes: str = ""
+
+
+async def flat_page(store: Store, block_id: int, after: str | None = None,
+                    limit: int = 100) -> list[FlatRow]:
+    """Up to `limit` flats of a block after Flat N° `after`, with their columns filled."""
+    f = t.flats.c
+    stmt = select(f.id, f.number, f.name, f.code_main_door, f.notes).where(
+        f.block_id == block_id)
+    if after is not None:
+        stmt = stmt.where(f.number > after)
+    async with store.engine.connect() as conn:
+        flats = (await conn.execute(stmt.order_by(f.number).limit(limit))).all()
+        ids = [r.id for r in flats]
+        if not ids:
+            return []
+        passes: dict[int, list[str]] = {}
+        ap = t.access_passes.c
+        for flat_id, number in await conn.execute(
+                select(ap.flat_id, ap.number).where(ap.flat_id.in_(ids),
+                                                    ap.state == APassState.ASSIGNED.value)
+                .order_by(ap.number)):
+            passes.setdefault(flat_id, []).append(number)
+        phones: dict[int, list[str]] = {}
+        tel = t.telephones.c
+        for flat_id, value, country in await conn.execute(
+                select(tel.flat_id, tel.value, tel.country).where(tel.flat_id.in_(ids))
+                .order_by(tel.id)):
+            phones.setdefault(flat_id, []).append(f"{value} {country}".strip())
+        displays: dict[int, tuple[str, str]] = {}
+        d = t.panel_displays.c
+        for flat_id, name, code in await conn.execute(
+                select(d.flat_id, d.display_name, d.call_code).where(d.flat_id.in_(ids))
+                .order_by(d.id)):
+            displays.setdefault(flat_id, (name, code))
+    return [FlatRow(r.id, r.number, r.name, passes.get(r.id, []),
+                    *displays.get(r.id, ("", "")), phones.get(r.id, []),
+                    r.code_main_door or "", r.notes) for r in flats]
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """The guide's filters: GSM access point (site), period, device type, device,
+    event type, result, and a search on telephone number, APass number or name."""
+
+    site_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    device_type: DeviceType | None = None
+    device_id: int | None = None
+    kind: str | None = None
+    result: str | None = None
+    search: str = ""
+
+
+def _event_where(flt: EventFilter):
+    e = t.events.c
+    clauses = []
+    if flt.site_id is not None:
+        clauses.append(e.site_id == flt.site_id)
+    if flt.since is not None:
+        clauses.append(e.at >= flt.since)
+    if flt.until is not None:
+        clauses.append(e.at < flt.until)
+    if flt.device_id is not None:
+        clauses.append(e.device_id == flt.device_id)
+    elif flt.device_type is not None:
+        ids = select(t.devices.c.id).where(t.devices.c.type == flt.device_type.value)
+        clauses.append(e.device_id.in_(ids))
+    if flt.kind:
+        clauses.append(e.kind == flt.kind)
+    if flt.result:
+        clauses.append(e.result == flt.result)
+    if flt.search:
+        term = flt.search.strip()
+        digits = "".join(ch for ch in term if ch.isdigit() or ch == "+")
+        options = [e.credential == term, e.name.ilike(f"%{term}%")]
+        if digits:
+            options.append(e.credential == digits)
+        clauses.append(or_(*options))
+    return and_(True, *clauses)
+
+
+async def event_page(store: Store, flt: EventFilter, before: tuple[datetime, int] | None = None,
+                     limit: int = 100) -> list[dict]:
+    """The newest `limit` events matching the filter, older than `before` (at, id)."""
+    e = t.events.c
+    stmt = select(t.events).where(_event_where(flt))
+    if before is not None:
+        stmt = stmt.where(tuple_(e.at, e.id) < tuple_(*before))
+    stmt = stmt.order_by(e.at.desc(), e.id.desc()).limit(limit)
+    async with store.engine.connect() as conn:
+        return [dict(r._mapping) for r in await conn.execute(stmt)]
