@@ -11,7 +11,7 @@ import abc
 from collections.abc import Iterable, Sequence
 from typing import Any, Self, TypeVar
 
-from core.model import AuditEntry, Event, PanelDisplay, SiteGrant
+from core.model import AuditEntry, Event, PanelDisplay, SiteGrant, Telephone
 
 T = TypeVar("T")
 
@@ -79,6 +79,10 @@ class UnitOfWork(abc.ABC):
     @abc.abstractmethod
     async def site_usage(self, site_id: int) -> dict[str, int]:
         """Quota usage: keys panels, flats, foreign_numbers, panel_names."""
+
+    @abc.abstractmethod
+    async def site_telephones(self, site_id: int) -> list[Telephone]:
+        """Every telephone and email of a site's flats."""
 
     @abc.abstractmethod
     async def taken_credentials(self, numbers: Iterable[str]) -> set[str]:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.audit import GENESIS, entry_hash
 from core.errors import Conflict
-from core.model import AuditEntry, DeviceType, PanelDisplay, SiteGrant
+from core.model import AuditEntry, DeviceType, PanelDisplay, SiteGrant, Telephone
 from core.ports import UnitOfWork
 from store import tables as t
 from store.mapping import mapper
@@ -174,6 +174,12 @@ class SqlUnitOfWork(UnitOfWork):
             "panel_names": (await self._exec(names_q)).scalar_one(),
             "panels": (await self._exec(panels_q)).scalar_one(),
         }
+
+    async def site_telephones(self, site_id: int) -> list[Telephone]:
+        mp = mapper(Telephone)
+        stmt = (select(t.telephones).select_from(t.telephones.join(t.flats).join(t.blocks))
+                .where(t.blocks.c.site_id == site_id).order_by(t.telephones.c.id))
+        return [mp.from_row(r) for r in await self._exec(stmt)]
 
     async def taken_credentials(self, numbers: Iterable[str]) -> set[str]:
         numbers = list(numbers)

@@ -224,3 +224,24 @@ def test_a_store_from_a_newer_version_gets_one_line(tmp_path):
     assert out.returncode == 2 and out.stderr.count("\n") == 1
     assert "newer version" in out.stderr and "Traceback" not in out.stderr
 
+
+
+async def test_changing_a_sites_country_re_marks_foreign_numbers(store, admin, estate):
+    from core.errors import QuotaExceeded
+    from core.model import Telephone
+
+    uk = await residents.add_telephone(store.uow(), admin, estate.flats[0].id, "07546277360")
+    fr = await residents.add_telephone(store.uow(), admin, estate.flats[1].id, "+33199001234")
+    # quota 1 foreign number: in France the French number is at home, the UK one foreign
+    await sites.update_site(store.uow(), admin, estate.site.id, default_country="FR")
+    async with store.reader() as uow:
+        assert (await uow.get(Telephone, uk.id)).foreign
+        assert not (await uow.get(Telephone, fr.id)).foreign
+    await residents.add_telephone(store.uow(), admin, estate.flats[2].id, "+33199001235")
+    with pytest.raises(QuotaExceeded):
+        await residents.add_telephone(store.uow(), admin, estate.flats[2].id, "+442079460001")
+    # back in the UK the two French numbers would be foreign with a quota of 1: refused
+    before = dump_database(db(store))
+    with pytest.raises(QuotaExceeded, match="2 are in use"):
+        await sites.update_site(store.uow(), admin, estate.site.id, default_country="GB")
+    assert dump_database(db(store)) == before

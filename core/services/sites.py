@@ -72,6 +72,16 @@ async def update_site(uow: UnitOfWork, actor: Actor, site_id: int, **changes: ob
         before = await must_get(uow, Site, site_id, "Site")
         site = _clean(changed(before, changes, set(QUOTAS) | {
             "name", "default_country", "timezone", "residents_dial_to_open", "notes"}))
+        if site.default_country != before.default_country:
+            # "foreign" is relative to the site's country: re-mark every number
+            changed_phones = []
+            for phone in await uow.site_telephones(site_id):
+                foreign = bool(phone.country) and phone.country != site.default_country
+                if foreign != phone.foreign:
+                    phone.foreign = foreign
+                    changed_phones.append(phone)
+            if changed_phones:
+                await uow.update_all(changed_phones)
         usage = await uow.site_usage(site_id)
         for attr, (key, label) in QUOTAS.items():
             if getattr(site, attr) < usage[key]:
