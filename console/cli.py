@@ -68,7 +68,7 @@ async def _init(args: argparse.Namespace, config: Config) -> int:
         op = await bootstrap_admin(store.uow(), args.admin)
     finally:
         await store.close()
-    print(f"Store ready at {store.url.split('///')[-1]}; administrator {op.email}.")
+    print(f"Store ready at {store.where}; administrator {op.email}.")
     return 0
 
 
@@ -81,7 +81,7 @@ async def _demo(args: argparse.Namespace, config: Config) -> int:
         raise DoorkeeperError("--events must be 0 or more.")
     _bus_beside_db(config, args)
     store = await _open(config, args.db)
-    where = store.url.split("///")[-1]
+    where = store.where
     try:
         if await is_built(store):
             print(f"The demo estate is already built in {where}.")

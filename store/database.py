@@ -53,6 +53,11 @@ class Store:
                                  f"(is it from a newer version?): {err}.") from err
         return store
 
+    @property
+    def where(self) -> str:
+        """The database file for SQLite, else the URL (for messages and tools)."""
+        return self.engine.url.database if is_sqlite(self.url) else self.url
+
     def uow(self) -> SqlUnitOfWork:
         """A unit of work for one service call (a write transaction)."""
         return SqlUnitOfWork(self.engine)

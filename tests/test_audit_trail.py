@@ -13,10 +13,6 @@ from core.services import flats
 from tests.conftest import NOW
 
 
-def db_path(store) -> str:
-    return store.url.split("///")[-1]
-
-
 def rows(path, sql):
     con = sqlite3.connect(path)
     try:
@@ -29,7 +25,7 @@ async def test_a_change_records_who_when_what_before_and_after(store, admin, est
     flat = estate.flats[0]
     await flats.update_flat(store.uow(), admin, flat.id, notes="Key with concierge")
     (actor, action, entity_id, site_id, before, after, source, at), = rows(
-        db_path(store), "SELECT actor, action, entity_id, site_id, before, after, source, at "
+        store.where, "SELECT actor, action, entity_id, site_id, before, after, source, at "
         "FROM audit_entries ORDER BY id DESC LIMIT 1")
     assert (actor, action, entity_id, site_id, source) == (
         "admin@test.example", "flat.update", flat.id, estate.site.id, "test")
@@ -52,7 +48,7 @@ def verify_cli(path) -> subprocess.CompletedProcess:
     "VALUES (999, '2026-01-01 00:00:00', 'x', 'flat.delete', 'flat', '', '', '')",
 ])
 async def test_an_edited_removed_or_forged_entry_is_detected(store, admin, estate, tamper):
-    path = db_path(store)
+    path = store.where
     assert (await store.verify_audit()).ok
     ok = verify_cli(path)
     assert ok.returncode == 0 and "intact" in ok.stdout

@@ -32,9 +32,6 @@ def short_socket() -> str:
     return os.path.join(tempfile.mkdtemp(prefix="dk-", dir="/tmp"), "bus.sock")
 
 
-def db_file(store) -> str:
-    return store.url.split("///")[-1]
-
 
 @pytest.fixture
 async def gateway(store, admin, estate):
@@ -46,7 +43,7 @@ async def gateway(store, admin, estate):
     config = Config()
     config.bus.path = short_socket()
     config.drivers = [DriverConfig("simulator", {"rate": 0.0, "seed": 1})]
-    gw_store = await Store.open(path=db_file(store))
+    gw_store = await Store.open(path=store.where)
     gw = Gateway(config, gw_store, GatewayOptions())
     await gw.start()
     yield gw
@@ -72,7 +69,7 @@ async def test_a_pass_is_decided_and_the_event_published_and_stored(gateway, est
         await asyncio.sleep(0.05)
         assert any(isinstance(c, OpenDoor) and c.door_id == estate.door.id for c in sim.commands)
         await gateway.store._writer.flush()
-        with sqlite3.connect(db_file(gateway.store)) as con:
+        with sqlite3.connect(gateway.store.where) as con:
             assert con.execute("SELECT result FROM events WHERE credential='1111100000'"
                                ).fetchall() == [("Opening",)]
     finally:
@@ -89,7 +86,7 @@ async def test_a_change_saved_by_another_process_is_honoured_within_a_second(gat
         from core.services import access_passes
         from core.services.base import Actor
         async def main():
-            store = await Store.open(path={db_file(gateway.store)!r})
+            store = await Store.open(path={gateway.store.where!r})
             async with store.reader() as uow:
                 admin = (await uow.find(Operator, email="admin@test.example"))[0]
             await access_passes.send_to_lost(store.uow(), Actor(admin), "1111100000")
@@ -171,7 +168,7 @@ async def test_open_door_by_bus_is_checked_audited_and_carried_out(store, admin,
         assert refused["ok"] is False and "no access" in refused["error"]
         bad = await client.request({"type": "open_door", "door_id": "front"})
         assert bad["ok"] is False
-        with sqlite3.connect(db_file(store)) as con:
+        with sqlite3.connect(store.where) as con:
             assert con.execute("SELECT actor FROM audit_entries WHERE action='door.open'"
                                ).fetchall() == [("desk@test.example",)]
     finally:
@@ -202,7 +199,7 @@ async def test_offline_raises_an_alarm_and_recovery_clears_it(store, admin, esta
         sim.set_online(estate.panel.id)
         assert (await next_event(client))["event"]["kind"] == "Device online"
         await gateway.store._writer.flush()
-        with sqlite3.connect(db_file(store)) as con:
+        with sqlite3.connect(store.where) as con:
             rows = con.execute("SELECT kind, cleared_at IS NOT NULL FROM alarms").fetchall()
         assert rows == [("Device offline", 1)]
         assert gateway.runtime.health[estate.panel.id].online
@@ -210,12 +207,12 @@ async def test_offline_raises_an_alarm_and_recovery_clears_it(store, admin, esta
         sim.raise_status(estate.panel.id, Status.TAMPER)
         await next_event(client, kinds=("alarm",))
         await gateway.store._writer.flush()
-        with sqlite3.connect(db_file(store)) as con:
+        with sqlite3.connect(store.where) as con:
             alarm_id, = con.execute("SELECT id FROM alarms WHERE kind='Tamper'").fetchone()
         reply = await client.request({"type": "ack_alarm", "operator_id": admin.operator.id,
                                       "alarm_id": alarm_id, "note": "Cover refitted"})
         assert reply["ok"], reply
-        with sqlite3.connect(db_file(store)) as con:
+        with sqlite3.connect(store.where) as con:
             assert con.execute("SELECT note FROM alarms WHERE id=?", (alarm_id,)).fetchone() \
                 == ("Cover refitted",)
     finally:

@@ -47,21 +47,17 @@ from store.snapshot import load_snapshot
 from tests.conftest import dump_database, make_operator
 
 
-def db(store) -> str:
-    return store.url.split("///")[-1]
-
-
 @pytest.mark.parametrize("field", ["id", "block_id"])
 async def test_an_update_cannot_retarget_another_row(store, admin, estate, field):
     other = await sites.create_site(store.uow(), admin, Site(name="Other"))
     block = await blocks.create_block(store.uow(), admin, blocks.Block(other.id, "B"))
     target = (await flats.create_flats(store.uow(), admin, block.id, 1, 1))[0]
-    before = dump_database(db(store))
+    before = dump_database(store.where)
     value = target.id if field == "id" else block.id
     with pytest.raises(ValidationError, match="cannot be changed"):
         await flats.update_flat(store.uow(), admin, estate.flats[0].id, **{field: value},
                                 name="HIJACKED")
-    assert dump_database(db(store)) == before
+    assert dump_database(store.where) == before
 
 
 async def test_a_providers_credentials_need_the_right_on_their_tasks_sites(store, admin,
@@ -161,7 +157,7 @@ async def test_an_online_report_clears_only_earlier_offline_alarms(store, estate
         writer.append(Event(t0.replace(minute=minute), estate.site.id, kind,
                             EventResult.ALARM, estate.panel.id))
     await writer.flush()
-    with sqlite3.connect(db(store)) as con:
+    with sqlite3.connect(store.where) as con:
         rows = con.execute("SELECT raised_at, cleared_at IS NOT NULL FROM alarms ORDER BY id"
                            ).fetchall()
     assert [cleared for _, cleared in rows] == [1, 0]
@@ -241,7 +237,7 @@ async def test_changing_a_sites_country_re_marks_foreign_numbers(store, admin, e
     with pytest.raises(QuotaExceeded):
         await residents.add_telephone(store.uow(), admin, estate.flats[2].id, "+442079460001")
     # back in the UK the two French numbers would be foreign with a quota of 1: refused
-    before = dump_database(db(store))
+    before = dump_database(store.where)
     with pytest.raises(QuotaExceeded, match="2 are in use"):
         await sites.update_site(store.uow(), admin, estate.site.id, default_country="GB")
-    assert dump_database(db(store)) == before
+    assert dump_database(store.where) == before

@@ -83,7 +83,7 @@ CUSTOM_RIGHTS = ["flats:modify", "residents_displays:modify", "week_types:modify
 
 
 def db_path(store: Store) -> Path:
-    return Path(store.url.split("///")[-1])
+    return Path(store.where)
 
 
 # --- who acts ---------------------------------------------------------------------

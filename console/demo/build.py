@@ -39,8 +39,7 @@ async def is_built(store: Store) -> bool:
             return False
         if await uow.count(AuditEntry, action=COMPLETE):
             return True
-    where = store.url.split("///")[-1]
-    raise DoorkeeperError(f"{where} holds an estate that is not a finished demo (an "
+    raise DoorkeeperError(f"{store.where} holds an estate that is not a finished demo (an "
                           "interrupted build?); delete the file, or use another --db.")
 
 
