@@ -383,6 +383,10 @@ class EventResult(StrEnum):
     INFORMATION = "Information"
 
 
+# The longest text each field of an event may hold (the store's columns match).
+EVENT_TEXT_LIMITS = {"credential": 32, "name": 120, "reason": 60, "description": 2000}
+
+
 @dataclass
 class Event:
     """What a device reported, with the guide's description fields."""

@@ -30,7 +30,7 @@ from core.devices import (
     Status,
     StatusReport,
 )
-from core.model import Door, Event, EventKind, EventResult
+from core.model import EVENT_TEXT_LIMITS, Door, Event, EventKind, EventResult
 from core.ports import EventSink
 from core.text import safe_text
 
@@ -98,7 +98,7 @@ class Runtime:
         return Event(at=request.at, site_id=decision.site_id or 0, kind=decision.kind,
                      result=decision.result, device_id=request.device_id,
                      block_id=decision.block_id, flat_id=decision.flat_id,
-                     credential=safe_text(request.value)[:32], name=decision.name,
+                     credential=safe_text(request.value), name=decision.name,
                      reason=decision.reason, description=safe_text(decision.description))
 
     def _on_call(self, call: CallReport) -> None:
@@ -114,7 +114,7 @@ class Runtime:
             door = self._door_for(call.device_id, call.door_id)
             if door is not None:
                 self._command(OpenDoor(door.device_id, door.id, door.relay, door.open_seconds))
-        number = safe_text(call.telephone)[:32]
+        number = safe_text(call.telephone)
         self._record(Event(
             at=call.at, site_id=device.site_id if device else 0,
             kind=EventKind.CALL_TO_RESIDENT, result=CALL_RESULTS[call.outcome],
@@ -170,8 +170,8 @@ class Runtime:
     def _record(self, event: Event) -> None:
         if event.at.tzinfo is None:  # a driver's naive time is taken as UTC
             event.at = event.at.replace(tzinfo=UTC)
-        event.name, event.reason = event.name[:120], event.reason[:60]
-        event.description = event.description[:2000]
+        for name, limit in EVENT_TEXT_LIMITS.items():
+            setattr(event, name, getattr(event, name)[:limit])
         self.sink.append(event)
         self.publish({"type": "alarm" if event.kind.is_alarm else "event",
                       "event": jsonable(event)})

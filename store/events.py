@@ -22,13 +22,12 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.model import Alarm, Event, EventKind, EventResult
+from core.model import EVENT_TEXT_LIMITS, Alarm, Event, EventKind, EventResult
 from core.ports import EventSink
 from store import tables as t
 from store.mapping import mapper
 
 log = logging.getLogger(__name__)
-LIMITS = {"credential": 32, "name": 120, "reason": 60, "description": 2000}
 COLUMNS = ("id", "at", "site_id", "kind", "result", "device_id", "block_id", "flat_id",
            "credential", "name", "reason", "description")
 
@@ -41,7 +40,7 @@ def _malformed(event: Event) -> str:
         return "its kind or result is not one of the guide's"
     if not isinstance(event.site_id, int):
         return "it names no site"
-    for name, limit in LIMITS.items():
+    for name, limit in EVENT_TEXT_LIMITS.items():
         value = getattr(event, name)
         if not isinstance(value, str) or len(value) > limit:
             return f"{name} is not text of at most {limit} characters"

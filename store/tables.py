@@ -26,6 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from core.model import EVENT_TEXT_LIMITS
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -291,9 +293,9 @@ events = Table(
     Column("device_id", Integer),
     Column("block_id", Integer),
     Column("flat_id", Integer),
-    Column("credential", String(32), nullable=False),
-    Column("name", String(120), nullable=False),
-    Column("reason", String(60), nullable=False),
+    Column("credential", String(EVENT_TEXT_LIMITS["credential"]), nullable=False),
+    Column("name", String(EVENT_TEXT_LIMITS["name"]), nullable=False),
+    Column("reason", String(EVENT_TEXT_LIMITS["reason"]), nullable=False),
     Column("description", Text, nullable=False),
     Index("ix_events_site_at", "site_id", "at"),
     Index("ix_events_at", "at"),
