@@ -58,7 +58,6 @@ class Gateway:
         self._stopping = asyncio.Event()
         self._watcher: asyncio.Task | None = None
         self._last_change = 0
-        self.reloads = 0
 
     async def start(self) -> None:
         """Load the snapshot, open the bus, start the drivers and the change watcher."""
@@ -107,7 +106,6 @@ class Gateway:
                 if changes:
                     await apply_changes(self.store, self.runtime.snapshot, changes)
                     self._last_change = changes[-1].id
-                    self.reloads += 1
             except Exception:  # the store is busy or gone for a moment: try again
                 log.exception("could not read changes; retrying")
 

@@ -34,7 +34,7 @@ from core.model import (
     Task,
 )
 from core.rules import validity_status
-from core.site_index import Holder, SiteIndex, build_site_index
+from core.site_index import Holder, SiteIndex
 
 # Reasons, in the guide's words ("Pattern : APass unknown").
 APASS_UNKNOWN = "APass unknown"
@@ -117,10 +117,6 @@ class AccessSnapshot:
         self.door_site.update(dict.fromkeys(index.doors, index.site.id))
         if self._tasks:
             self._index_tasks()  # task doors may have changed site data
-
-    def load_site(self, *objects) -> None:
-        """Build and swap in one site's index from its objects (see build_site_index)."""
-        self.set_site(build_site_index(*objects))
 
     def drop_site(self, site_id: int) -> None:
         """Forget one site (before a reload, or when it is deleted)."""

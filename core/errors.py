@@ -42,7 +42,3 @@ class ConfigError(DoorkeeperError):
 
 class StoreError(DoorkeeperError):
     """The store could not do what was asked (file unreadable, schema too new)."""
-
-
-class AuditTampered(DoorkeeperError):
-    """The audit chain does not verify: an entry was edited, removed or inserted."""

@@ -183,8 +183,7 @@ def provider_validity(valid_from: date | None, valid_to: date | None, *, permane
         return None, None
     start = valid_from or today
     end = valid_to or add_years(start, PROVIDER_VALIDITY_DEFAULT_YEARS)
-    if end < start:
-        raise ValidationError("Validity 'To' is before 'From'.", field="valid_to")
+    validity_dates(start, end)
     if end > add_years(start, PROVIDER_VALIDITY_MAX_YEARS):
         raise ValidationError(
             f"Validity is limited to {PROVIDER_VALIDITY_MAX_YEARS} years.", field="valid_to"

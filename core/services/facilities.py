@@ -26,10 +26,6 @@ from core.rights import Action, Area
 from core.services.base import Actor, authorize, must_get, record, require_somewhere
 
 
-async def _require_facilities(uow: UnitOfWork, actor: Actor) -> None:
-    await require_somewhere(uow, actor, Area.FACILITIES, Action.MODIFY)
-
-
 async def _require_task_sites(uow: UnitOfWork, actor: Actor, provider_id: int) -> None:
     """A provider's credentials open doors wherever their tasks are: changing them needs
     the Facilities right on every one of those sites."""
@@ -42,7 +38,7 @@ async def save_company(uow: UnitOfWork, actor: Actor,
                        company: ManagementCompany) -> ManagementCompany:
     """Create (no id) or change (id) a management company."""
     async with uow:
-        await _require_facilities(uow, actor)
+        await require_somewhere(uow, actor, Area.FACILITIES, Action.MODIFY)
         before = (await must_get(uow, ManagementCompany, company.id, "Management company")
                   if company.id else None)
         c = replace(company,
@@ -68,7 +64,7 @@ async def save_provider(uow: UnitOfWork, actor: Actor, provider: ServiceProvider
                         permanent: bool = False, country: str = "GB") -> ServiceProvider:
     """Create (no id) or change (id) a service provider and their credentials."""
     async with uow:
-        await _require_facilities(uow, actor)
+        await require_somewhere(uow, actor, Area.FACILITIES, Action.MODIFY)
         before = (await must_get(uow, ServiceProvider, provider.id, "Service provider")
                   if provider.id else None)
         if before:
@@ -171,7 +167,7 @@ async def delete_task(uow: UnitOfWork, actor: Actor, task_id: int) -> None:
 async def delete_provider(uow: UnitOfWork, actor: Actor, provider_id: int) -> None:
     """Delete a provider who has no task left."""
     async with uow:
-        await _require_facilities(uow, actor)
+        await require_somewhere(uow, actor, Area.FACILITIES, Action.MODIFY)
         p = await must_get(uow, ServiceProvider, provider_id, "Service provider")
         await _require_task_sites(uow, actor, p.id)
         if await uow.count(Task, provider_id=provider_id):
