@@ -44,6 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-ui", action="store_true", help="build the estate only")
     demo.add_argument("--seed", type=int, help="seed of the estate (default 1)")
     demo.add_argument("--events", type=int, help="past events to generate (default 200000)")
+    demo.add_argument("--operator", metavar="LOGIN", default="admin@doorkeeper.example",
+                      help="open as this demo operator: manager, concierge, engineer, "
+                           "auditor (default admin@doorkeeper.example)")
+
+    con = sub.add_parser("console", parents=[common],
+                         help="open the console (starts a gateway if none is running)")
+    con.add_argument("--operator", metavar="EMAIL",
+                     help="open as this operator (default: the first administrator)")
 
     gw = sub.add_parser("gateway", parents=[common],
                         help="run the headless gateway: devices, decisions, events, bus")
@@ -94,12 +102,34 @@ async def _demo(args: argparse.Namespace, config: Config) -> int:
                   f"in {r.seconds:.1f} s.")
         if args.no_ui:
             return 0
-        # Until the Textual console exists, show the live gateway as plain lines.
-        from console.tail import run_demo_tail
-
-        return await run_demo_tail(store, where, config.bus.path)
+        from console.launch import run_console
+        _log_to_file(where, "console")
+        return await run_console(store, db=where, bus=config.bus.path, config=args.config,
+                                 operator=args.operator, simulate=True)
     finally:
         await store.close()
+
+
+async def _console(args: argparse.Namespace, config: Config) -> int:
+    from console.launch import run_console
+    _bus_beside_db(config, args)
+    store = await _open(config, args.db)
+    try:
+        _log_to_file(store.where, "console")
+        return await run_console(store, db=store.where, bus=config.bus.path,
+                                 config=args.config, operator=args.operator, simulate=False)
+    finally:
+        await store.close()
+
+
+def _log_to_file(db: str, name: str) -> None:
+    """While the console owns the terminal, log lines go to a file beside the store."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler = logging.FileHandler(Path(db).with_suffix(f".{name}.log"), encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
 
 
 async def _gateway(args: argparse.Namespace, config: Config) -> int:
@@ -152,6 +182,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await _demo(args, config)
     if args.command == "gateway":
         return await _gateway(args, config)
+    if args.command == "console":
+        return await _console(args, config)
     return await _audit_verify(args, config)
 
 

@@ -106,6 +106,8 @@ class Gateway:
                 if changes:
                     await apply_changes(self.store, self.runtime.snapshot, changes)
                     self._last_change = changes[-1].id
+                    # consoles refresh what they show (a change by another concierge)
+                    self.bus.publish({"type": "changed"})
             except Exception:  # the store is busy or gone for a moment: try again
                 log.exception("could not read changes; retrying")
 

@@ -1,0 +1,55 @@
+"""The Doorkeeper console app: one per operator session (a local terminal, or one SSH
+session of `doorkeeper serve`). It shows the main screen of the operator's context."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from console.context import ConsoleContext
+from console.screens.main import MainScreen
+
+
+class DoorkeeperApp(App):
+    """The console of one operator. Give it a context, or a coroutine function that
+    makes one in the app's own event loop (snapshot tests, SSH sessions)."""
+
+    CSS_PATH = "console.tcss"
+    TITLE = "Doorkeeper"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+
+    def __init__(self, ctx: ConsoleContext | None = None, *,
+                 make_ctx: Callable[[], Awaitable[ConsoleContext]] | None = None,
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.ctx = ctx
+        self.make_ctx = make_ctx
+
+    async def on_mount(self) -> None:
+        if self.ctx is None and self.make_ctx is not None:
+            self.ctx = await self.make_ctx()
+        await self.push_screen(MainScreen(self.ctx))
+
+    @property
+    def main(self) -> MainScreen:
+        """The main screen (under any dialog)."""
+        return next(s for s in self.screen_stack if isinstance(s, MainScreen))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette reaches every action: the app's, and every key that applies here."""
+        yield from super().get_system_commands(screen)
+        seen = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or binding.action in seen or not active.enabled:
+                continue
+            seen.add(binding.action)
+            yield SystemCommand(binding.description, f"key: {key}",
+                                partial(self._run_binding, active.node, binding.action))
+
+    def _run_binding(self, node, action: str) -> None:
+        self.call_later(node.run_action, action)

@@ -1,0 +1,170 @@
+"""The live feed between the gateway's bus and console sessions.
+
+One `LiveHub` reads the bus (one connection per process, however many sessions it
+serves) and hands every message to each session's `LiveBuffer`. A buffer only
+gathers: the session drains it on its own timer a few times a second, so a burst
+of events costs one repaint, and a session that is busy or slow never holds up the
+hub (its buffer keeps the newest events only). No Textual import here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+
+from console.context import Commander
+from core.bus import BusClient, BusClosed
+from core.errors import DoorkeeperError
+
+log = logging.getLogger(__name__)
+
+#: events a buffer keeps between two drains; older ones are only counted
+BUFFER_EVENTS = 500
+
+
+@dataclass
+class LiveBatch:
+    """What arrived since the last drain."""
+
+    events: list[dict] = field(default_factory=list)  # newest last; alarms included
+    alarms: list[dict] = field(default_factory=list)  # the events that are alarms
+    devices: dict[int, dict] = field(default_factory=dict)  # device id -> latest health
+    acknowledged: list[int] = field(default_factory=list)  # alarm ids acknowledged
+    changed: bool = False  # the store changed (another console, the CLI)
+    skipped: int = 0  # events that did not fit in the buffer
+    connected: bool = True
+
+    def __bool__(self) -> bool:
+        return bool(self.events or self.devices or self.acknowledged or self.changed
+                    or self.skipped)
+
+
+class LiveBuffer:
+    """One session's share of the live feed."""
+
+    def __init__(self, hub: LiveHub | None = None, limit: int = BUFFER_EVENTS) -> None:
+        self._hub = hub
+        self._events: deque[dict] = deque(maxlen=limit)
+        self._alarms: list[dict] = []
+        self._devices: dict[int, dict] = {}
+        self._acknowledged: list[int] = []
+        self._changed = False
+        self._skipped = 0
+
+    def put(self, msg: dict) -> None:
+        """Take one bus message (malformed ones are ignored)."""
+        kind = msg.get("type")
+        if kind in ("event", "alarm") and isinstance(msg.get("event"), dict):
+            if len(self._events) == self._events.maxlen:
+                self._skipped += 1
+            self._events.append(msg["event"])
+            if kind == "alarm":
+                self._alarms.append(msg["event"])
+                del self._alarms[:-100]
+        elif kind == "device" and isinstance(msg.get("device"), dict):
+            device_id = msg["device"].get("device_id")
+            if isinstance(device_id, int):
+                self._devices[device_id] = msg["device"]
+        elif kind == "alarm_acknowledged" and isinstance(msg.get("alarm_id"), int):
+            self._acknowledged.append(msg["alarm_id"])
+        elif kind == "changed":
+            self._changed = True
+
+    def drain(self) -> LiveBatch:
+        """Everything gathered since the last drain (empty batch if nothing)."""
+        batch = LiveBatch(list(self._events), self._alarms, self._devices,
+                          self._acknowledged, self._changed, self._skipped,
+                          self._hub is None or self._hub.connected)
+        self._events.clear()
+        self._alarms, self._devices, self._acknowledged = [], {}, []
+        self._changed, self._skipped = False, 0
+        return batch
+
+    def device_states(self) -> dict[int, dict]:
+        """The latest health of every device the hub has heard of."""
+        return dict(self._hub.devices) if self._hub is not None else {}
+
+    def close(self) -> None:
+        if self._hub is not None:
+            self._hub.unsubscribe(self)
+
+
+class LiveHub:
+    """Reads the bus and fans each message out to every subscribed buffer."""
+
+    def __init__(self, client: BusClient) -> None:
+        self.client = client
+        self.devices: dict[int, dict] = {}
+        self._buffers: list[LiveBuffer] = []
+        self._task: asyncio.Task | None = None
+
+    @property
+    def connected(self) -> bool:
+        return not self.client.closed
+
+    @classmethod
+    async def connect(cls, path: str) -> LiveHub:
+        """Connect to the gateway's bus and ask for every device's state."""
+        hub = cls(await BusClient.connect(path))
+        hub._task = asyncio.get_running_loop().create_task(hub._run())
+        try:
+            await hub.client.request({"type": "hello"})
+        except (TimeoutError, BusClosed) as err:
+            await hub.close()
+            raise DoorkeeperError(f"The gateway on {path} did not answer.") from err
+        return hub
+
+    def subscribe(self) -> LiveBuffer:
+        buffer = LiveBuffer(self)
+        self._buffers.append(buffer)
+        return buffer
+
+    def unsubscribe(self, buffer: LiveBuffer) -> None:
+        if buffer in self._buffers:
+            self._buffers.remove(buffer)
+
+    def dispatch(self, msg: dict) -> None:
+        """Keep device health, then give the message to every buffer."""
+        if msg.get("type") == "device" and isinstance(msg.get("device"), dict):
+            device_id = msg["device"].get("device_id")
+            if isinstance(device_id, int):
+                self.devices[device_id] = msg["device"]
+        for buffer in self._buffers:
+            buffer.put(msg)
+
+    async def _run(self) -> None:
+        async for msg in self.client.messages():
+            try:
+                self.dispatch(msg)
+            except Exception:  # one bad message never stops the feed
+                log.exception("live: could not dispatch %r", msg.get("type"))
+
+    async def close(self) -> None:
+        await self.client.close()
+        if self._task is not None:
+            self._task.cancel()
+
+
+class BusCommander(Commander):
+    """Commands over the bus, in the operator's name."""
+
+    def __init__(self, client: BusClient, operator_id: int) -> None:
+        self.client = client
+        self.operator_id = operator_id
+
+    async def request(self, msg: dict) -> dict:
+        try:
+            reply = await self.client.request({**msg, "operator_id": self.operator_id})
+        except (TimeoutError, BusClosed) as err:
+            raise DoorkeeperError("The gateway did not answer; try again.") from err
+        if not reply.get("ok"):
+            raise DoorkeeperError(str(reply.get("error") or "The gateway refused."))
+        return reply
+
+    async def notify(self, msg: dict) -> None:
+        try:
+            await self.client.send(msg)
+        except BusClosed:
+            log.warning("live: the gateway is gone; it will read the change when it starts")

@@ -1,0 +1,195 @@
+"""The main screen: a site → block tree, the site header, and the guide's tabs
+Blocks / Devices / Displays / Access Passes / Events, with the alarm count always in
+view. Everything it changes goes through core services (via the context); everything
+live comes from the gateway's bus, drained a few times a second."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane, Tree
+
+from console.context import ConsoleContext
+from console.live import LiveBatch
+from console.tabs.access_passes import AccessPassesTab
+from console.tabs.base import SiteTab
+from console.tabs.blocks import BlocksTab
+from console.tabs.devices import DevicesTab
+from console.tabs.displays import DisplaysTab
+from console.tabs.events import EventsTab
+from console.widgets.chrome import AlarmBadge, SiteHeaderBar, SiteTree
+from console.widgets.plain import plain
+from core.rights import Action
+from store.alarm_queries import open_alarm_count
+from store.queries import block_rows, site_header
+
+TABS: tuple[type[SiteTab], ...] = (BlocksTab, DevicesTab, DisplaysTab, AccessPassesTab,
+                                   EventsTab)
+#: live batches are drained this often: a few repaints a second at most
+LIVE_INTERVAL = 0.25
+#: below this width the tree starts hidden (toggle with t)
+NARROW = 100
+
+
+class MainScreen(Screen):
+    """The console of one operator."""
+
+    BINDINGS = [
+        Binding("slash", "search", "Search"),
+        Binding("a", "alarms", "Alarms"),
+        Binding("t", "toggle_tree", "Tree"),
+        Binding("question_mark", "keys", "Keys"),
+        Binding("1", "tab(0)", "Blocks", show=False),
+        Binding("2", "tab(1)", "Devices", show=False),
+        Binding("3", "tab(2)", "Displays", show=False),
+        Binding("4", "tab(3)", "Passes", show=False),
+        Binding("5", "tab(4)", "Events", show=False),
+        Binding("q", "app.quit", "Quit", show=False),
+    ]
+
+    def __init__(self, ctx: ConsoleContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.site_id: int | None = ctx.sites[0].id if ctx.sites else None
+        self.block_id: int | None = None
+        self.alarm_count = 0
+        self.tabs: dict[str, SiteTab] = {}
+
+    # --- layout ---------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="topbar"):
+            yield Static("Doorkeeper", id="brand")
+            yield Static(plain(self.ctx.operator.email), id="who")
+            yield AlarmBadge(id="alarm-badge")
+        with Horizontal(id="body"):
+            yield SiteTree(id="tree")
+            with Vertical(id="main"):
+                yield SiteHeaderBar(id="site-header")
+                with TabbedContent(id="tabs"):
+                    for cls in TABS:
+                        tab = cls(self.ctx, id=f"tab-{cls.__name__.lower()}")
+                        self.tabs[f"pane-{cls.__name__.lower()}"] = tab
+                        with TabPane(cls.title, id=f"pane-{cls.__name__.lower()}"):
+                            yield tab
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        tree = self.query_one(SiteTree)
+        for site in self.ctx.sites:
+            tree.add_site(site.id, site.name, await block_rows(self.ctx.store, site.id))
+        if self.size.width < NARROW:
+            tree.display = False
+        await self.refresh_alarm_count()
+        if self.site_id is not None:
+            await self.select(self.site_id, None)
+        self.set_interval(LIVE_INTERVAL, self.drain_live)
+        self.active_tab.focus()
+
+    # --- selection ------------------------------------------------------------------
+    @property
+    def active_tab(self) -> SiteTab:
+        return self.tabs[self.query_one(TabbedContent).active]
+
+    async def select(self, site_id: int, block_id: int | None) -> None:
+        """Show a site (and block): header, rights, then every tab learns of it."""
+        self.site_id, self.block_id = site_id, block_id
+        header = await site_header(self.ctx.store, site_id)
+        block = None
+        if block_id is not None:
+            rows = await block_rows(self.ctx.store, site_id)
+            block = next((b.name for b in rows if b.id == block_id), None)
+        self.query_one(SiteHeaderBar).show_header(header, block)
+        tabbed = self.query_one(TabbedContent)
+        for pane_id, tab in self.tabs.items():
+            if self.ctx.can(site_id, tab.area, Action.CONSULT):
+                tabbed.show_tab(pane_id)
+            else:
+                tabbed.hide_tab(pane_id)
+        visible = [p for p, t in self.tabs.items() if self.ctx.can(site_id, t.area)]
+        if visible and tabbed.active not in visible:
+            tabbed.active = visible[0]
+        for tab in self.tabs.values():
+            await tab.select(site_id, block_id)
+        if visible:
+            await self.tabs[tabbed.active].show()
+
+    @on(Tree.NodeSelected, "#tree")
+    async def _tree_selected(self, event: Tree.NodeSelected) -> None:
+        if event.node.data is not None:
+            await self.select(*event.node.data)
+            self.active_tab.focus()
+
+    @on(TabbedContent.TabActivated)
+    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.tabbed_content.id != "tabs":
+            return
+        for pane_id, tab in self.tabs.items():
+            if pane_id != event.pane.id:
+                tab.hide()
+        await self.tabs[event.pane.id].show()
+
+    # --- live -----------------------------------------------------------------------
+    async def drain_live(self) -> None:
+        """Take what the gateway sent since the last drain and show it once."""
+        if self.ctx.live is None:
+            return
+        batch: LiveBatch = self.ctx.live.drain()
+        if batch.alarms or batch.acknowledged or batch.changed:
+            mine = {s.id for s in self.ctx.sites}
+            new = [a for a in batch.alarms if a.get("site_id") in mine]
+            await self.refresh_alarm_count(connected=batch.connected)
+            if new:
+                self.app.bell()
+                self.query_one(AlarmBadge).flash()
+        if not batch:
+            return
+        screen_is_main = self.app.screen is self  # no redraw under a modal
+        for tab in self.tabs.values():
+            if tab.shown and screen_is_main:
+                await tab.live(batch)
+            else:
+                tab.live_hidden(batch)
+
+    async def refresh_alarm_count(self, connected: bool = True) -> None:
+        self.alarm_count = await open_alarm_count(self.ctx.store,
+                                                  [s.id for s in self.ctx.sites])
+        self.query_one(AlarmBadge).set_count(self.alarm_count, connected)
+
+    # --- actions --------------------------------------------------------------------
+    def action_tab(self, index: int) -> None:
+        pane_id = list(self.tabs)[index]
+        tabbed = self.query_one(TabbedContent)
+        if self.site_id is not None and self.ctx.can(self.site_id, self.tabs[pane_id].area):
+            tabbed.active = pane_id
+            self.tabs[pane_id].focus()
+
+    def action_toggle_tree(self) -> None:
+        tree = self.query_one(SiteTree)
+        tree.display = not tree.display
+        (tree if tree.display else self.active_tab).focus()
+
+    def action_keys(self) -> None:
+        if self.app.screen.query("HelpPanel"):
+            self.app.action_hide_help_panel()
+        else:
+            self.app.action_show_help_panel()
+
+    async def action_search(self) -> None:
+        from console.screens.search import SearchScreen
+        await self.app.push_screen(SearchScreen(self.ctx, self.site_id))
+
+    async def action_alarms(self) -> None:
+        from console.screens.alarms import AlarmsScreen
+        await self.app.push_screen(AlarmsScreen(self.ctx), callback=self._after_alarms)
+
+    async def _after_alarms(self, _result: object) -> None:
+        await self.refresh_alarm_count()
+
+    async def open_flat(self, site_id: int, block_id: int, flat_id: int) -> None:
+        """Go to a flat's block and open its Flat management (from search)."""
+        await self.select(site_id, block_id)
+        self.action_tab(0)
+        await self.tabs["pane-blockstab"].open_flat(flat_id)

@@ -1,0 +1,66 @@
+"""What every tab of the selected site shares: it loads only when shown, and a live
+batch that arrives while it is hidden only marks it stale (hidden tabs never redraw)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.containers import Vertical
+
+from console.context import ConsoleContext
+from console.live import LiveBatch
+from core.rights import Action, Area
+
+
+class SiteTab(Vertical):
+    """A tab of the selected site (and block, when the tree selects one)."""
+
+    #: the right needed to see this tab at all
+    area: ClassVar[Area]
+    title: ClassVar[str]
+
+    def __init__(self, ctx: ConsoleContext, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.ctx = ctx
+        self.site_id: int | None = None
+        self.block_id: int | None = None
+        self.stale = True
+        self.shown = False
+
+    def can(self, action: Action = Action.CONSULT, area: Area | None = None) -> bool:
+        """Whether the operator holds this right on the selected site."""
+        return self.ctx.can(self.site_id, area or self.area, action)
+
+    async def select(self, site_id: int, block_id: int | None) -> None:
+        """The tree's selection changed: reload now if shown, else when shown."""
+        self.site_id, self.block_id = site_id, block_id
+        self.stale = True
+        if self.shown:
+            await self.refresh_tab()
+
+    async def show(self) -> None:
+        """The tab became visible."""
+        self.shown = True
+        if self.stale and self.site_id is not None:
+            await self.refresh_tab()
+
+    def hide(self) -> None:
+        self.shown = False
+
+    async def refresh_tab(self) -> None:
+        self.stale = False
+        await self.reload()
+
+    async def reload(self) -> None:
+        """Read what the tab shows from the store (subclasses)."""
+
+    async def live(self, batch: LiveBatch) -> None:
+        """A coalesced batch of live messages while shown. By default a change made
+        elsewhere reloads the tab, keeping the cursor where it is."""
+        if batch.changed:
+            await self.refresh_tab()
+
+    def live_hidden(self, batch: LiveBatch) -> None:
+        """A batch while hidden: remember to reload when shown."""
+        if batch.changed:
+            self.stale = True

@@ -1,0 +1,95 @@
+"""A table that holds only the pages it was asked for.
+
+The first page loads on `load()`; the next one when the cursor comes within half a
+page of the last row held. Rows come from an async `fetch(after, limit)` that pages
+by keyset (`after` is the key of the last row held), so a deep page costs what the
+first does, and a list of millions opens at once (as toolong opens huge logs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+R = TypeVar("R")
+
+
+class PagedTable(DataTable, Generic[R]):
+    """A DataTable fed a page at a time from the store."""
+
+    def __init__(self, columns: Sequence[str], *,
+                 fetch: Callable[[Any, int], Awaitable[list[R]]],
+                 cells: Callable[[R], Sequence[Text | str]],
+                 key: Callable[[R], Any],
+                 page_size: int = 100, **kwargs: Any) -> None:
+        kwargs.setdefault("cursor_type", "row")
+        kwargs.setdefault("zebra_stripes", True)
+        super().__init__(**kwargs)
+        self._columns = list(columns)
+        self.fetch = fetch
+        self.cells = cells
+        self.key = key
+        self.page_size = page_size
+        self.rows_held: list[R] = []
+        self.exhausted = False
+        self._loading = False
+        self._generation = 0
+
+    def on_mount(self) -> None:
+        self.add_columns(*self._columns)
+
+    @property
+    def current(self) -> R | None:
+        """The row under the cursor."""
+        if 0 <= self.cursor_row < len(self.rows_held):
+            return self.rows_held[self.cursor_row]
+        return None
+
+    async def load(self, keep_cursor: bool = False) -> None:
+        """(Re)load from the first page; with keep_cursor, as many pages as were held."""
+        self._generation += 1
+        generation = self._generation
+        want = max(self.page_size, len(self.rows_held)) if keep_cursor else self.page_size
+        row = self.cursor_row
+        rows = await self.fetch(None, want)
+        if generation != self._generation:
+            return  # a newer load started meanwhile
+        self.clear()
+        self.rows_held = []
+        self.exhausted = len(rows) < want
+        self._add(rows)
+        if keep_cursor and self.rows_held:
+            self.move_cursor(row=min(row, len(self.rows_held) - 1), animate=False)
+
+    async def more(self) -> bool:
+        """Load the next page; False when there is none."""
+        if self.exhausted or self._loading:
+            return False
+        self._loading = True
+        generation = self._generation
+        try:
+            after = self.key(self.rows_held[-1]) if self.rows_held else None
+            rows = await self.fetch(after, self.page_size)
+        finally:
+            self._loading = False
+        if generation != self._generation:
+            return False
+        self.exhausted = len(rows) < self.page_size
+        self._add(rows)
+        return bool(rows)
+
+    def _add(self, rows: list[R]) -> None:
+        self.rows_held.extend(rows)
+        self.add_rows([tuple(self.cells(r)) for r in rows])
+
+    async def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table is self and event.cursor_row >= len(self.rows_held) - self.page_size // 2:
+            self.run_worker(self.more(), group="page", exclusive=False)
+
+    async def action_scroll_bottom(self) -> None:
+        """End: the last row held, then the next page."""
+        super().action_scroll_bottom()
+        await self.more()

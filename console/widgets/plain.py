@@ -1,0 +1,35 @@
+"""Text from outside (names, notes, device strings, caller IDs) shown as plain text:
+never parsed as markup, with control and escape characters removed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rich.text import Text
+
+from core.text import safe_text
+
+#: validity colours, as the guide shows them (chosen to survive 16-colour terminals)
+EXPIRED, NOT_STARTED, CURRENT = "red", "dark_orange", "grey70"
+
+
+def plain(value: object, style: str = "") -> Text:
+    """A Rich Text that shows `value` literally: no markup, no escapes."""
+    return Text(safe_text("" if value is None else value), style=style, no_wrap=True)
+
+
+def validity_style(valid_from: date | None, valid_to: date | None, today: date) -> str:
+    """Expired red, not started orange, current grey."""
+    if valid_to is not None and valid_to < today:
+        return EXPIRED
+    if valid_from is not None and valid_from > today:
+        return NOT_STARTED
+    return CURRENT
+
+
+def validity(valid_from: date | None, valid_to: date | None, today: date) -> Text:
+    """The validity period as text in its colour ("Permanent" when unbounded)."""
+    if valid_from is None and valid_to is None:
+        return Text("Permanent", style=CURRENT)
+    span = f"{valid_from or '…'} → {valid_to or '…'}"
+    return Text(span, style=validity_style(valid_from, valid_to, today))
