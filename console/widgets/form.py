@@ -1,0 +1,158 @@
+"""Dialogs with fields: each field shows its own error under it, from the service that
+refused (core errors name their field). A refused save changes nothing and the dialog
+stays open with what was typed."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static, Switch
+
+from console.widgets.plain import plain
+from core.errors import DoorkeeperError
+
+
+@dataclass
+class Field:
+    """One field of a form. kind: "text", "select" (options) or "switch"."""
+
+    name: str
+    label: str
+    value: Any = ""
+    kind: str = "text"
+    options: Sequence[tuple[str, Any]] = field(default_factory=list)
+    placeholder: str = ""
+    max_length: int = 0
+    disabled: bool = False
+    allow_blank: bool = True
+
+
+def field_widget(f: Field):
+    """The input widget of a field, id'd by its name."""
+    if f.kind == "select":
+        return Select(list(f.options), value=f.value if f.value is not None else Select.BLANK,
+                      allow_blank=f.allow_blank, id=f"f-{f.name}", disabled=f.disabled)
+    if f.kind == "switch":
+        return Switch(bool(f.value), id=f"f-{f.name}", disabled=f.disabled)
+    return Input("" if f.value is None else str(f.value), placeholder=f.placeholder,
+                 max_length=f.max_length, id=f"f-{f.name}", disabled=f.disabled)
+
+
+class FieldsMixin:
+    """Reads values and shows errors for a set of fields composed with `compose_fields`."""
+
+    fields: list[Field]
+
+    def compose_fields(self) -> ComposeResult:
+        for f in self.fields:
+            with Vertical(classes="field", id=f"field-{f.name}"):
+                yield Label(f.label)
+                yield field_widget(f)
+                yield Static("", classes="field-error", id=f"e-{f.name}")
+
+    def values(self) -> dict[str, Any]:
+        """What the operator entered, by field name (a blank select is None)."""
+        out: dict[str, Any] = {}
+        for f in self.fields:
+            widget = self.query_one(f"#f-{f.name}")
+            value = widget.value
+            if isinstance(widget, Select) and value is Select.BLANK:
+                value = None
+            out[f.name] = value
+        return out
+
+    def clear_errors(self) -> None:
+        for error in self.query(".field-error"):
+            error.update("")
+        for error in self.query(".form-error"):
+            error.update("")
+
+    def show_error(self, err: DoorkeeperError) -> None:
+        """Next to its field when it names one of ours, else at the foot of the form."""
+        names = {f.name for f in self.fields}
+        if err.field in names:
+            self.query_one(f"#e-{err.field}", Static).update(plain(err.message))
+            self.query_one(f"#f-{err.field}").focus()
+        else:
+            self.query_one(".form-error", Static).update(plain(err.message))
+
+
+class FormScreen(FieldsMixin, ModalScreen[Any]):
+    """A modal form: Save runs `save(values)`; on success the dialog closes with its
+    result, on a DoorkeeperError the message shows by its field and nothing closes."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"),
+                Binding("ctrl+s", "save", "Save")]
+
+    def __init__(self, title: str, fields: list[Field],
+                 save: Callable[[dict[str, Any]], Awaitable[Any]], *,
+                 save_label: str = "Save") -> None:
+        super().__init__(classes="form-screen")
+        self.title_text = title
+        self.fields = fields
+        self.save = save
+        self.save_label = save_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(plain(self.title_text, "bold"), classes="dialog-title")
+            with VerticalScroll(classes="dialog-body"):
+                yield from self.compose_fields()
+            yield Static("", classes="form-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.save_label, variant="primary", id="save")
+                yield Button("Cancel", id="cancel")
+
+    @on(Button.Pressed, "#save")
+    async def action_save(self) -> None:
+        self.clear_errors()
+        try:
+            result = await self.save(self.values())
+        except DoorkeeperError as err:
+            self.show_error(err)
+            return
+        self.dismiss(result if result is not None else True)
+
+    @on(Input.Submitted)
+    async def _submitted(self) -> None:
+        await self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question; Enter or y confirms, Escape or n declines."""
+
+    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n", "answer(False)", "No"),
+                Binding("escape", "answer(False)", "No")]
+
+    def __init__(self, question: str, yes: str = "Yes") -> None:
+        super().__init__(classes="form-screen")
+        self.question = question
+        self.yes = yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog confirm"):
+            yield Static(plain(self.question))
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.yes, variant="warning", id="yes")
+                yield Button("No", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#yes").focus()
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
