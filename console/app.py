@@ -32,7 +32,12 @@ class DoorkeeperApp(App):
     async def on_mount(self) -> None:
         if self.ctx is None and self.make_ctx is not None:
             self.ctx = await self.make_ctx()
+            self._owns_store = True
         await self.push_screen(MainScreen(self.ctx))
+
+    async def on_unmount(self) -> None:
+        if getattr(self, "_owns_store", False):
+            await self.ctx.store.close()
 
     @property
     def main(self) -> MainScreen:
