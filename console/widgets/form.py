@@ -37,7 +37,7 @@ class Field:
 def field_widget(f: Field):
     """The input widget of a field, id'd by its name."""
     if f.kind == "select":
-        return Select(list(f.options), value=f.value if f.value is not None else Select.BLANK,
+        return Select(list(f.options), value=f.value if f.value is not None else Select.NULL,
                       allow_blank=f.allow_blank, id=f"f-{f.name}", disabled=f.disabled)
     if f.kind == "switch":
         return Switch(bool(f.value), id=f"f-{f.name}", disabled=f.disabled)
@@ -63,7 +63,7 @@ class FieldsMixin:
         for f in self.fields:
             widget = self.query_one(f"#f-{f.name}")
             value = widget.value
-            if isinstance(widget, Select) and value is Select.BLANK:
+            if isinstance(widget, Select) and value is Select.NULL:
                 value = None
             out[f.name] = value
         return out
