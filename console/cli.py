@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from console import cli_operators, cli_serve
 from core.config import Config, load_config
 from core.errors import DoorkeeperError
 from core.services.operators import bootstrap_admin
@@ -63,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="the audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, parser_class=_Parser)
     audit_sub.add_parser("verify", parents=[common], help="check the hash chain")
+    cli_operators.register(sub, common)
+    cli_serve.register(sub, common)
     return p
 
 
@@ -184,6 +187,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await _gateway(args, config)
     if args.command == "console":
         return await _console(args, config)
+    if args.command == "operator":
+        return await cli_operators.run(args, config)
+    if args.command == "serve":
+        return await cli_serve.run(args, config)
     return await _audit_verify(args, config)
 
 
