@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, tuple_
 
 from store import tables as t
 from store.database import Store
@@ -15,3 +18,62 @@ async def open_alarm_count(store: Store, site_ids: list[int]) -> int:
         a.site_id.in_(site_ids), a.acknowledged_at.is_(None))
     async with store.engine.connect() as conn:
         return (await conn.execute(stmt)).scalar_one()
+
+
+@dataclass(frozen=True)
+class AlarmRow:
+    """A row of the Alarms screen: Raised, Site, Device, Alarm, and its acknowledgement."""
+
+    id: int
+    event_id: int
+    site_id: int
+    site: str
+    device: str
+    kind: str
+    raised_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str
+    note: str
+    cleared_at: datetime | None
+
+    @property
+    def key(self) -> tuple[datetime, int]:
+        """Its place in the list, newest first."""
+        return (self.raised_at, self.id)
+
+
+async def alarm_page(store: Store, site_ids: list[int], *, acknowledged: bool = False,
+                     before: tuple[datetime, int] | None = None,
+                     limit: int = 100) -> list[AlarmRow]:
+    """The newest `limit` alarms of these sites raised before `before` (raised_at, id):
+    the open ones only, or with `acknowledged` every one."""
+    a, s, d, o = t.alarms.c, t.sites.c, t.devices.c, t.operators.c
+    stmt = (select(a.id, a.event_id, a.site_id, s.name, d.name, a.kind, a.raised_at,
+                   a.acknowledged_at, o.email, a.note, a.cleared_at, a.device_id)
+            .select_from(t.alarms.outerjoin(t.sites, s.id == a.site_id)
+                         .outerjoin(t.devices, d.id == a.device_id)
+                         .outerjoin(t.operators, o.id == a.acknowledged_by))
+            .where(a.site_id.in_(site_ids)))
+    if not acknowledged:
+        stmt = stmt.where(a.acknowledged_at.is_(None))
+    if before is not None:
+        stmt = stmt.where(tuple_(a.raised_at, a.id) < tuple_(*before))
+    stmt = stmt.order_by(a.raised_at.desc(), a.id.desc()).limit(limit)
+    async with store.engine.connect() as conn:
+        rows = (await conn.execute(stmt)).all()
+    out = []
+    for r in rows:
+        device = r[4] or (f"#{r[11]} (deleted)" if r[11] is not None else "")
+        out.append(AlarmRow(r[0], r[1], r[2], r[3] or f"#{r[2]}", device, r[5], r[6], r[7],
+                            r[8] or "", r[9], r[10]))
+    return out
+
+
+async def alarm_signature(store: Store, site_ids: list[int]) -> tuple:
+    """A cheap fingerprint of these sites' alarms: it changes when one is raised,
+    acknowledged or cleared (the Alarms screen polls it, then reloads on a change)."""
+    a = t.alarms.c
+    stmt = select(func.max(a.id), func.count(a.acknowledged_at), func.count(a.cleared_at)
+                  ).where(a.site_id.in_(site_ids))
+    async with store.engine.connect() as conn:
+        return tuple((await conn.execute(stmt)).one())

@@ -1,0 +1,284 @@
+"""The Events tab: the site's log newest first in the guide's columns, its filters,
+paging by keyset, the live tail, and the event detail."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import insert
+from textual.widgets import Input, Select, Static
+
+from console.screens.event_detail import EventDetailScreen
+from console.tabs.events import COLUMNS, EventsTab
+from core.audit import jsonable
+from core.model import Event, EventKind, EventResult
+from store import tables as t
+from tests.conftest import NOW
+
+SIZE = (120, 40)
+K, R = EventKind, EventResult
+
+
+async def write(store, *events: Event) -> list[Event]:
+    writer = await store.event_writer()
+    writer.append_many(events)
+    await writer.flush()
+    return list(events)
+
+
+async def add_reader(store, estate) -> int:
+    async with store.engine.begin() as conn:
+        result = await conn.execute(insert(t.devices).values(
+            site_id=estate.site.id, name="MK2 Reader", type="reader", block_id=estate.block.id,
+            gsm_access_point=False, address="", notes=""))
+        return result.inserted_primary_key[0]
+
+
+def ev(estate, ago: timedelta, kind: EventKind, result: EventResult, description: str,
+       device_id: int | None = None, **fields) -> Event:
+    return Event(NOW - ago, estate.site.id, kind, result,
+                 device_id=estate.panel.id if device_id is None else device_id,
+                 description=description, **fields)
+
+
+async def open_events(app, pilot) -> EventsTab:
+    await pilot.pause()
+    await pilot.press("5")
+    await pilot.pause()
+    return app.main.tabs["pane-eventstab"]
+
+
+def shown(tab: EventsTab) -> list[str]:
+    """The Description column of the rows held, top to bottom."""
+    return [str(tab.table.get_row_at(i)[4]) for i in range(tab.table.row_count)]
+
+
+async def test_newest_first_in_the_guides_columns(console_ctx, make_app, store, estate):
+    h = timedelta(hours=1)
+    await write(store,
+                ev(estate, 3 * h, K.CALL_TO_RESIDENT, R.COMMUNICATION_NOT_COMPLETED, "oldest"),
+                ev(estate, h, K.ACCESS_BY_CODE, R.OPENING, "Code entered : 23456"),
+                ev(estate, 2 * h, K.DOOR_FORCED, R.ALARM, "middle"))
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_events(app, pilot)
+        table = tab.table
+        assert [str(c.label) for c in table.ordered_columns] == list(COLUMNS)
+        assert shown(tab) == ["Code entered : 23456", "middle", "oldest"]
+        first = [str(c) for c in table.get_row_at(0)]
+        # Europe/London in November is UTC
+        assert first == ["2026-11-27 09:00:00", "PP4G : IP MiniPro", "Access by code",
+                         "Opening", "Code entered : 23456"]
+        styles = [table.get_row_at(i)[3].style for i in range(3)]
+        assert styles == ["green", "bold red", "yellow"]
+
+
+@pytest.fixture
+async def log(store, estate) -> dict[str, int]:
+    """Five events over two months on the panel and a reader; returns the reader id."""
+    reader = await add_reader(store, estate)
+    d, h = timedelta(days=1), timedelta(hours=1)
+    await write(store,
+                ev(estate, h, K.CALL_TO_RESIDENT, R.OPENING, "A", credential="+447546277360",
+                   name="Sully Garfield"),
+                ev(estate, 2 * h, K.OPEN_BY_PROXIMITY_FOB, R.OPENING_DENIED, "B", reader,
+                   credential="1111100009", name="(Appl) Flat 010", reason="APass unknown"),
+                ev(estate, 3 * d, K.ACCESS_BY_CODE, R.OPENING, "C", credential="23456"),
+                ev(estate, 20 * d, K.CALL_TO_RESIDENT, R.COMMUNICATION_NOT_COMPLETED, "D",
+                   credential="+447498433382", name="Jolly, Michael"),
+                ev(estate, 60 * d, K.DOOR_FORCED, R.ALARM, "E", reader))
+    return {"reader": reader}
+
+
+#: (selects set, fields typed, descriptions expected): one app runs them all, clearing
+#: the filters (x) between cases
+FILTER_CASES = [
+    ({}, {}, "ABCDE"),
+    ({"ev-result": "Opening DENIED"}, {}, "B"),
+    ({"ev-kind": "Call to resident"}, {}, "AD"),
+    ({"ev-device": "$reader"}, {}, "BE"),
+    ({"ev-type": "reader"}, {}, "BE"),
+    ({"ev-type": "IPGUARD 4G", "ev-result": "Opening"}, {}, "AC"),
+    ({"ev-period": "today"}, {}, "AB"),
+    ({"ev-period": "7d"}, {}, "ABC"),
+    ({"ev-period": "30d"}, {}, "ABCD"),
+    ({}, {"ev-from": "2026-11-06", "ev-to": "2026-11-24"}, "CD"),
+    ({}, {"ev-from": "2026-11-27"}, "AB"),
+    ({}, {"ev-search": "1111100009"}, "B"),
+    ({}, {"ev-search": "+447546277360"}, "A"),
+    ({}, {"ev-search": "jolly"}, "D"),
+    ({"ev-kind": "Call to resident"}, {"ev-search": "garfield"}, "A"),
+]
+
+
+async def test_filters_narrow_the_log(console_ctx, make_app, log):
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_events(app, pilot)
+        await pilot.press("f")
+        for selects, inputs, expected in FILTER_CASES:
+            for widget_id, value in selects.items():
+                select = tab.query_one(f"#{widget_id}", Select)
+                select.value = log[value[1:]] if value.startswith("$") else value
+                await pilot.pause()
+            for widget_id, value in inputs.items():
+                tab.query_one(f"#{widget_id}", Input).focus()
+                await pilot.press(*value, "enter")
+                await pilot.pause()
+            assert "".join(shown(tab)) == expected, (selects, inputs)
+            await pilot.press("x")  # clear filters: everything again
+            await pilot.pause()
+            assert "".join(shown(tab)) == "ABCDE"
+
+
+async def test_search_key_focuses_the_search_field(console_ctx, make_app, log):
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_events(app, pilot)
+        await pilot.press("s")
+        assert app.focused is tab.query_one("#ev-search")
+        await pilot.press(*"Garfield")
+        await pilot.pause(0.5)  # applied after a short pause in typing
+        assert shown(tab) == ["A"]
+        await pilot.press("escape")
+        assert app.focused is tab.table
+
+
+async def test_a_bad_date_is_named_and_changes_nothing(console_ctx, make_app, log):
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_events(app, pilot)
+        await pilot.press("f")
+        tab.query_one("#ev-to", Input).focus()
+        await pilot.press(*"2026-13-40", "enter")
+        await pilot.pause()
+        assert "To: a date as YYYY-MM-DD" in str(tab.query_one("#ev-error", Static).render())
+        assert "".join(shown(tab)) == "ABCDE"
+        tab.query_one("#ev-from", Input).value = "2026-11-27"
+        tab.query_one("#ev-to", Input).value = "2026-11-01"
+        await tab.apply_filters()
+        assert "To must not be before From" in str(tab.query_one("#ev-error").render())
+        assert "".join(shown(tab)) == "ABCDE"
+
+
+async def test_paging_down_loads_the_next_page_without_duplicates(console_ctx, make_app,
+                                                                  store, estate):
+    await write(store, *(ev(estate, timedelta(seconds=i // 3), K.ACCESS_BY_CODE, R.OPENING,
+                            f"n{i}") for i in range(250)))
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_events(app, pilot)
+        table = tab.table
+        assert len(table.rows_held) == 100
+        for _ in range(3):  # about 90 rows down: past half the first page
+            await pilot.press("pagedown")
+            await pilot.pause()
+        assert len(table.rows_held) == 200 and 60 < table.cursor_row < 100
+        await pilot.press("ctrl+end")
+        await pilot.pause()
+        await pilot.press("ctrl+end")
+        await pilot.pause()
+        ids = [r["id"] for r in table.rows_held]
+        assert len(ids) == len(set(ids)) == 250 == table.row_count
+        keys = [(r["at"], r["id"]) for r in table.rows_held]
+        assert keys == sorted(keys, reverse=True)
+
+
+async def test_a_live_event_joins_at_the_top_when_following(console_ctx, make_app, store,
+                                                            estate, log):
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_events(app, pilot)
+        (new,) = await write(store, ev(estate, timedelta(0), K.OPEN_BY_TELEPHONE, R.OPENING,
+                                       "live one"))
+        console_ctx.live.put({"type": "event", "event": jsonable(new)})
+        await pilot.pause(0.4)
+        assert shown(tab)[:2] == ["live one", "A"]
+        assert tab.table.cursor_row == 0
+        assert str(tab.query_one("#ev-new", Static).render()) == ""
+
+
+async def test_a_live_event_published_before_it_is_stored_still_joins(console_ctx, make_app,
+                                                                      store, estate, log):
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_events(app, pilot)
+        new = ev(estate, timedelta(0), K.OPEN_BY_TELEPHONE, R.OPENING, "late")
+        console_ctx.live.put({"type": "event", "event": jsonable(new)})
+        await pilot.pause(0.35)
+        assert shown(tab)[0] == "A"
+        await write(store, new)
+        await pilot.pause(0.4)
+        assert shown(tab)[0] == "late"
+
+
+async def test_a_live_event_does_not_move_the_cursor_when_not_following(console_ctx, make_app,
+                                                                        store, estate, log):
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_events(app, pilot)
+        await pilot.press("down", "down")
+        before = tab.table.current["id"]
+        (new,) = await write(store, ev(estate, timedelta(0), K.TAMPER, R.ALARM, "live one"))
+        other_site = {**jsonable(new), "site_id": estate.site.id + 1}
+        console_ctx.live.put({"type": "alarm", "event": jsonable(new)})
+        console_ctx.live.put({"type": "event", "event": other_site})
+        await pilot.pause(0.4)
+        assert tab.table.cursor_row == 2 and tab.table.current["id"] == before
+        assert shown(tab)[0] == "A"
+        note = str(tab.query_one("#ev-new", Static).render())
+        assert note == "▲ 1 new event — Home to see them"
+        await pilot.press("home")
+        await pilot.pause()
+        assert shown(tab)[:2] == ["live one", "A"] and tab.table.cursor_row == 0
+        assert str(tab.query_one("#ev-new", Static).render()) == ""
+
+
+async def test_a_live_event_outside_the_filter_is_not_counted(console_ctx, make_app, store,
+                                                              estate, log):
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_events(app, pilot)
+        tab.query_one("#ev-result", Select).value = "Opening DENIED"
+        await pilot.pause()
+        await pilot.press("down")  # nowhere to go: still following
+        (new,) = await write(store, ev(estate, timedelta(0), K.ACCESS_BY_CODE, R.OPENING, "ok"))
+        console_ctx.live.put({"type": "event", "event": jsonable(new)})
+        await pilot.pause(0.4)
+        assert shown(tab) == ["B"]
+        assert str(tab.query_one("#ev-new", Static).render()) == ""
+
+
+HOSTILE = "[bold red]boom[/] [@click=app.quit]x[/]\x1b[31m red\x07"
+
+
+async def test_the_detail_shows_every_field_and_hostile_text_literally(console_ctx, make_app,
+                                                                       store, estate):
+    flat = estate.flats[0]
+    await write(store, ev(estate, timedelta(minutes=5), K.OPEN_BY_PROXIMITY_FOB,
+                          R.OPENING_DENIED, HOSTILE, block_id=estate.block.id,
+                          flat_id=flat.id, credential="1111100009", name="[i]Flat 010[/i]",
+                          reason="APass unknown"))
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_events(app, pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, EventDetailScreen)
+        lines = {str(line.query_one(".detail-label").render()):
+                 str(line.query_one(".detail-value").render())
+                 for line in app.screen.query(".detail-line")}
+        assert lines["Description"] == "[bold red]boom[/] [@click=app.quit]x[/] red"
+        assert lines["Name associated"] == "[i]Flat 010[/i]"
+        assert lines["Pattern"] == "APass unknown"
+        assert lines["Credential"] == "1111100009"
+        assert lines["Device"] == "PP4G : IP MiniPro (IPGUARD 4G)"
+        assert lines["Block"] == "Block C" and lines["Site"] == "Demo Cases"
+        assert lines["Flat"].startswith(flat.number)
+        assert lines["Date & time"].startswith("2026-11-27 09:55:00")
+        assert (lines["Event type"], lines["Result"]) == ("Open by proximity fob",
+                                                          "Opening DENIED")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.main
