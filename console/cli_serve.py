@@ -1,16 +1,56 @@
-"""`doorkeeper serve`: the gateway plus SSH workers (issue 5; being built)."""
+"""`doorkeeper serve`: the gateway plus SSH worker processes sharing one port (issue 5)."""
 
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
-from core.config import Config
+from core.config import Config, check_ssh
 from core.errors import DoorkeeperError
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
     """Add the `serve` command to the CLI."""
+    serve = sub.add_parser(
+        "serve", parents=[common],
+        help="serve the console over SSH: the gateway plus SSH worker processes")
+    serve.add_argument("--listen", metavar="HOST:PORT",
+                       help="address the workers listen on (default 127.0.0.1:2222)")
+    serve.add_argument("--workers", type=int, metavar="N",
+                       help="SSH worker processes (default one per core)")
+    serve.add_argument("--host-key", metavar="FILE",
+                       help="ed25519 host key, made on first start (default beside the db)")
+    serve.add_argument("--simulate", action="store_true",
+                       help="add the simulator over the store's devices")
+    serve.add_argument("--rate", type=float, help="simulated events per second")
+    serve.add_argument("--bus", metavar="PATH", help="the bus socket, overrides the config")
 
 
 async def run(args: argparse.Namespace, config: Config) -> int:
-    raise DoorkeeperError("`doorkeeper serve` is not built yet.")
+    """Check the settings, make the host key, then supervise until stopped."""
+    from console.serve import Supervisor, ensure_host_key, host_key_path
+    from store.database import Store
+
+    if args.rate is not None and not 0 <= args.rate <= 10_000:
+        raise DoorkeeperError("--rate must be 0 to 10000 events per second.")
+    if args.workers is not None and not 1 <= args.workers <= 64:
+        raise DoorkeeperError("--workers must be 1 to 64.")
+    if args.listen:
+        config.ssh.listen = args.listen
+    if args.host_key:
+        config.ssh.host_key = args.host_key
+    check_ssh(config.ssh)
+    if args.bus:
+        config.bus.path = args.bus
+    elif args.config is None:  # with no config, the bus socket lives beside the database
+        config.bus.path = str(Path(args.db or config.store.path).with_suffix(".sock"))
+    store = await Store.open(config.store, path=args.db)  # creates / migrates it
+    db = store.where
+    await store.close()
+    print(f"Host key {host_key_path(config, db)}: "
+          f"{ensure_host_key(host_key_path(config, db))}", flush=True)
+    workers = args.workers or config.ssh.workers or os.cpu_count() or 1
+    log_path = str(Path(db).with_suffix(".serve.log"))
+    return await Supervisor(config, db=db, config_path=args.config, simulate=args.simulate,
+                            rate=args.rate, workers=workers, log_path=log_path).run()

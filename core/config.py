@@ -46,6 +46,23 @@ class GatewayConfig:
 
 
 @dataclass
+class SSHConfig:
+    """`doorkeeper serve`: the console over SSH (OpenSSH's hardening guidance)."""
+
+    listen: str = "127.0.0.1:2222"  # host:port the workers share (SO_REUSEPORT)
+    host_key: str = ""  # ed25519 host key file; empty = beside the database
+    workers: int = 0  # SSH worker processes; 0 = one per core
+    idle_timeout: int = 900  # seconds without a key press before a session is closed; 0 = never
+    login_timeout: int = 30  # seconds to authenticate before the connection is closed
+    max_auth_tries: int = 4  # failed attempts on one connection before it is closed
+    keepalive_interval: int = 30  # seconds between keepalives to a silent client
+    keepalive_count_max: int = 3  # unanswered keepalives before the client is dropped
+    rate_burst: int = 10  # per client address: connections and failures at once ...
+    rate_per_minute: int = 20  # ... then this many a minute (token bucket)
+    max_sessions: int = 200  # sessions per worker process
+
+
+@dataclass
 class DriverConfig:
     """One [[driver]] section: its type and its settings."""
 
@@ -69,6 +86,7 @@ class Config:
     demo: DemoConfig = field(default_factory=DemoConfig)
     bus: BusConfig = field(default_factory=BusConfig)
     gateway: GatewayConfig = field(default_factory=GatewayConfig)
+    ssh: SSHConfig = field(default_factory=SSHConfig)
     drivers: list[DriverConfig] = field(default_factory=list)
     source: Path | None = None
 
@@ -103,7 +121,7 @@ def load_config(path: str | Path | None) -> Config:
         raise ConfigError(f"Config file {p} cannot be read: {err}.") from err
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"Config file {p} is not valid TOML: {err}.") from err
-    unknown = set(data) - {"store", "demo", "bus", "gateway", "driver"}
+    unknown = set(data) - {"store", "demo", "bus", "gateway", "ssh", "driver"}
     if unknown:
         raise ConfigError(f"Unknown section [{safe_text(sorted(unknown)[0])}] in {p}.")
     store = _section(data, "store", StoreConfig)
@@ -116,7 +134,40 @@ def load_config(path: str | Path | None) -> Config:
         raise ConfigError("Setting gateway.change_poll_ms must be 50 to 1000 (a change is "
                           "honoured within 1 s).")
     return Config(store=store, demo=demo, bus=_section(data, "bus", BusConfig),
-                  gateway=gateway, drivers=_drivers(data.get("driver", [])), source=p)
+                  gateway=gateway, ssh=check_ssh(_section(data, "ssh", SSHConfig)),
+                  drivers=_drivers(data.get("driver", [])), source=p)
+
+
+SSH_RANGES = {  # setting: (lowest, highest, what it counts)
+    "workers": (0, 64, "processes"),
+    "idle_timeout": (0, 86_400, "seconds"),
+    "login_timeout": (5, 120, "seconds"),
+    "max_auth_tries": (1, 10, "attempts"),
+    "keepalive_interval": (0, 3600, "seconds"),
+    "keepalive_count_max": (1, 20, "keepalives"),
+    "rate_burst": (1, 1000, "connections"),
+    "rate_per_minute": (1, 10_000, "connections"),
+    "max_sessions": (1, 10_000, "sessions"),
+}
+
+
+def check_ssh(ssh: SSHConfig) -> SSHConfig:
+    """The [ssh] settings in range, the listen address as host:port (one-line errors)."""
+    for key, (low, high, unit) in SSH_RANGES.items():
+        if not low <= getattr(ssh, key) <= high:
+            raise ConfigError(f"Setting ssh.{key} must be {low} to {high} {unit}.")
+    split_listen(ssh.listen, "Setting ssh.listen")
+    return ssh
+
+
+def split_listen(listen: str, what: str = "--listen") -> tuple[str, int]:
+    """"host:port" (IPv6 as "[::1]:2222") into its host and port, or a ConfigError."""
+    host, colon, port = listen.rpartition(":")
+    host = host.strip("[]") if host.startswith("[") else host
+    if not colon or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ConfigError(f"{what} must be host:port with a port of 1 to 65535, "
+                          f"got {safe_text(listen)!r}.")
+    return host, int(port)
 
 
 def _drivers(raw: object) -> list[DriverConfig]:

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from core.config import DEFAULT_DB, Config, DemoConfig, StoreConfig, load_config
+from core.config import (
+    DEFAULT_DB,
+    Config,
+    DemoConfig,
+    SSHConfig,
+    StoreConfig,
+    load_config,
+    split_listen,
+)
 from core.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
@@ -197,3 +205,39 @@ def test_the_example_file_loads_to_the_defaults():
     config = load_config(EXAMPLE)
     assert config.store == StoreConfig()
     assert config.demo == DemoConfig()
+
+
+# --- [ssh] (doorkeeper serve) -------------------------------------------------------------
+def test_ssh_defaults_follow_openssh_guidance():
+    ssh = load_config(None).ssh
+    assert (ssh.login_timeout, ssh.max_auth_tries) == (30, 4)
+    assert ssh.listen == "127.0.0.1:2222"
+    assert load_config(EXAMPLE).ssh == SSHConfig()
+
+
+def test_ssh_settings_load(tmp_path):
+    config = load_config(write(tmp_path, '[ssh]\nlisten = "[::1]:2022"\nworkers = 3\n'
+                                         'idle_timeout = 0\nhost_key = "/etc/dk/key"\n'))
+    assert config.ssh == SSHConfig(listen="[::1]:2022", workers=3, idle_timeout=0,
+                                   host_key="/etc/dk/key")
+    assert split_listen(config.ssh.listen) == ("::1", 2022)
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("workers = -1", "ssh.workers must be 0 to 64"),
+    ("login_timeout = 1", "ssh.login_timeout must be 5 to 120"),
+    ("max_auth_tries = 0", "ssh.max_auth_tries must be 1 to 10"),
+    ("idle_timeout = -5", "ssh.idle_timeout must be 0 to 86400"),
+    ("rate_burst = 0", "ssh.rate_burst must be 1 to 1000"),
+    ("rate_per_minute = 0", "ssh.rate_per_minute must be 1 to 10000"),
+    ("keepalive_count_max = 0", "ssh.keepalive_count_max must be 1 to 20"),
+    ('listen = "2222"', "ssh.listen must be host:port"),
+    ('listen = "localhost:99999"', "ssh.listen must be host:port"),
+    ('listen = ":22"', "ssh.listen must be host:port"),
+    ("workers = '2'", "ssh.workers must be a int"),
+    ("colour = 1", "Unknown setting ssh.colour"),
+])
+def test_ssh_bad_settings_are_one_line(tmp_path, text, words):
+    err = refused(write(tmp_path, f"[ssh]\n{text}\n"))
+    assert words in err.message
+    assert "\n" not in err.message

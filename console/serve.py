@@ -1,0 +1,182 @@
+"""`doorkeeper serve`'s supervisor: the gateway process, then N SSH worker processes
+sharing one port (SO_REUSEPORT). A worker that dies is started again; a gateway that
+dies is started again and the workers follow it (their sessions are told to connect
+again). SIGTERM/SIGINT/SIGHUP stop the workers (each session gets a line), then the
+gateway (every event flushed). The supervisor renders nothing and decides nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import asyncssh
+
+from console.launch import attach, start_gateway, stop_gateway
+from console.ssh.server import WorkerOptions
+from core.config import Config
+from core.errors import ConfigError, DoorkeeperError
+
+log = logging.getLogger(__name__)
+
+#: a worker that dies sooner than this after its start is restarted with a pause
+QUICK_DEATH = 5.0
+#: this many quick deaths in a row and serve gives up (a broken config, a taken port)
+MAX_QUICK_DEATHS = 5
+
+
+def host_key_path(config: Config, db: str) -> Path:
+    """The host key: as the config says, else beside the database."""
+    return Path(config.ssh.host_key or Path(db).with_suffix(".ssh_host_ed25519_key"))
+
+
+def ensure_host_key(path: Path) -> str:
+    """Generate an ed25519 host key on first start (mode 0600) and keep it; its fingerprint."""
+    if path.exists():
+        try:
+            key = asyncssh.read_private_key(str(path))
+        except (OSError, asyncssh.KeyImportError) as err:
+            raise ConfigError(f"The host key {path} cannot be read: {err}.") from err
+        return key.get_fingerprint()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = asyncssh.generate_private_key("ssh-ed25519", comment="doorkeeper host key")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(key.export_private_key())
+    path.with_name(path.name + ".pub").write_bytes(key.export_public_key())
+    log.info("generated the host key %s", path)
+    return key.get_fingerprint()
+
+
+@dataclass
+class WorkerProc:
+    """One worker process and when it started."""
+
+    number: int
+    proc: subprocess.Popen
+    started: float = field(default_factory=time.monotonic)
+
+
+class Supervisor:
+    """Starts and watches the gateway and the workers."""
+
+    def __init__(self, config: Config, *, db: str, config_path: str | None,
+                 simulate: bool, rate: float | None, workers: int, log_path: str) -> None:
+        self.config = config
+        self.db = db
+        self.config_path = config_path
+        self.simulate = simulate
+        self.rate = rate
+        self.count = workers
+        self.log_path = log_path
+        self.gateway: subprocess.Popen | None = None
+        self.workers: list[WorkerProc] = []
+        self.quick_deaths = 0
+        self.stopping = asyncio.Event()
+
+    def options(self) -> WorkerOptions:
+        return WorkerOptions(
+            db=self.db, bus=self.config.bus.path, ssh=asdict(self.config.ssh),
+            store=asdict(self.config.store),
+            host_key=str(host_key_path(self.config, self.db)), workers=self.count,
+            log=self.log_path)
+
+    async def start_gateway(self) -> None:
+        self.gateway = start_gateway(self.db, self.config.bus.path, self.config_path,
+                                     self.simulate, self.rate)
+        hub = await attach(self.config.bus.path, self.gateway)
+        await hub.close()
+
+    async def start_worker(self, number: int) -> WorkerProc:
+        """Start one worker and wait until it listens."""
+        read_fd, write_fd = os.pipe()
+        options = self.options()
+        options.ready_fd = write_fd
+        with open(self.log_path, "a", encoding="utf-8") as log_file:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "console.ssh.server", json.dumps(asdict(options))],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log_file,
+                pass_fds=(write_fd,))
+        os.close(write_fd)
+        try:
+            loop = asyncio.get_running_loop()
+            async with asyncio.timeout(60):
+                answer = await loop.run_in_executor(None, os.read, read_fd, 16)
+        except TimeoutError:
+            answer = b""
+        finally:
+            os.close(read_fd)
+        if not answer.startswith(b"ready"):
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            proc.wait()
+            raise DoorkeeperError(f"An SSH worker could not start; see {self.log_path}.")
+        return WorkerProc(number, proc)
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.add_signal_handler(sig, self.stopping.set)
+        try:
+            await self.start_gateway()
+            self.workers = list(await asyncio.gather(
+                *(self.start_worker(n) for n in range(self.count))))
+            host = self.config.ssh.listen
+            print(f"Serving the console over SSH on {host} ({self.count} worker"
+                  f"{'s' * (self.count != 1)}); log: {self.log_path}", flush=True)
+            while not self.stopping.is_set():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(0.5):
+                        await self.stopping.wait()
+                if not self.stopping.is_set():
+                    await self.watch()
+        finally:
+            await self.stop()
+        print("Stopped: every session closed, every event in the store.", flush=True)
+        return 0
+
+    async def watch(self) -> None:
+        """Start again what died: the gateway first, then the workers."""
+        if self.gateway is not None and self.gateway.poll() is not None:
+            log.error("the gateway stopped (exit %s); starting it again",
+                      self.gateway.returncode)
+            await self.start_gateway()
+        for n, worker in enumerate(self.workers):
+            if worker.proc.poll() is None or self.stopping.is_set():
+                continue
+            lived = time.monotonic() - worker.started
+            log.error("SSH worker %d stopped (exit %s) after %.0f s; starting it again",
+                      worker.number, worker.proc.returncode, lived)
+            if lived < QUICK_DEATH:
+                self.quick_deaths += 1
+                if self.quick_deaths >= MAX_QUICK_DEATHS:
+                    raise DoorkeeperError(f"SSH workers keep stopping; see {self.log_path}.")
+                await asyncio.sleep(min(5.0, 0.5 * 2 ** self.quick_deaths))
+            else:
+                self.quick_deaths = 0
+            self.workers[n] = await self.start_worker(worker.number)
+
+    async def stop(self) -> None:
+        """Workers first (sessions are told), then the gateway (events flushed)."""
+        for worker in self.workers:
+            with contextlib.suppress(ProcessLookupError):
+                worker.proc.send_signal(signal.SIGTERM)
+        loop = asyncio.get_running_loop()
+        for worker in self.workers:
+            try:
+                await loop.run_in_executor(None, worker.proc.wait, 10)
+            except subprocess.TimeoutExpired:
+                worker.proc.kill()
+                worker.proc.wait()
+        self.workers = []
+        await loop.run_in_executor(None, stop_gateway, self.gateway)
+        self.gateway = None

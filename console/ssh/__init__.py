@@ -1,0 +1,1 @@
+"""`doorkeeper serve`: the console over SSH (driver, sessions, workers)."""
