@@ -103,10 +103,13 @@ class AlarmsScreen(Screen[None]):
         open_ = row.acknowledged_at is None
         cells = (self._when(row, row.raised_at), plain(row.site), plain(row.device),
                  plain(row.kind, "bold red" if open_ else ""), self._when(row, row.cleared_at))
-        if not self.show_acknowledged:
-            return cells
-        return (*cells, self._when(row, row.acknowledged_at), plain(row.acknowledged_by),
-                plain(row.note))
+        if self.show_acknowledged:
+            cells = (*cells, self._when(row, row.acknowledged_at),
+                     plain(row.acknowledged_by), plain(row.note))
+        if not open_:  # done: greyed, so the open ones stand out
+            for text in cells:
+                text.stylize("dim")
+        return cells
 
     async def reload(self, current: AlarmRow | None = None) -> None:
         """Read the list again, keeping the cursor on the same alarm."""

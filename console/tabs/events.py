@@ -6,10 +6,13 @@ otherwise a note counts them and the cursor stays put."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from rich.cells import cell_len
+from rich.measure import Measurement
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -26,7 +29,7 @@ from console.widgets.plain import plain
 from core.errors import ValidationError
 from core.model import DeviceType, EventKind, EventResult
 from core.rights import Area
-from store.event_queries import event_detail, event_matches, site_devices
+from store.event_queries import DeviceChoice, event_detail, event_matches, site_devices
 from store.queries import EventFilter, event_page
 
 COLUMNS = ("Date & time", "Device", "Event type", "Result", "Description")
@@ -78,6 +81,98 @@ def period_bounds(period: str, now: datetime, tz: ZoneInfo, date_from: str = "",
     return None, None
 
 
+class Cell(Text):
+    """A one-line cell, measured in one pass (a DataTable measures every cell it is
+    given; Rich's Text measures word by word, which costs more than drawing it)."""
+
+    def __rich_measure__(self, console: Any, options: Any) -> Measurement:
+        width = cell_len(self.plain)
+        return Measurement(width, width)
+
+
+def cell(value: object, style: str = "") -> Cell:
+    """A cell showing `value` literally (through plain())."""
+    return Cell(plain(value).plain, style=style, no_wrap=True, end="")
+
+
+@dataclass
+class Choices:
+    """What the filter bar says, kept apart from its widgets (mounted on first use)."""
+
+    period: str = "all"
+    date_from: str = ""
+    date_to: str = ""
+    device_type: str | None = None
+    device_id: int | None = None
+    kind: str | None = None
+    result: str | None = None
+    search: str = ""
+
+
+#: filter widget id -> Choices field
+FIELDS = {"ev-period": "period", "ev-from": "date_from", "ev-to": "date_to",
+          "ev-type": "device_type", "ev-device": "device_id", "ev-kind": "kind",
+          "ev-result": "result", "ev-search": "search"}
+
+
+class FilterBar(Grid):
+    """The guide's filters in four compact lines."""
+
+    def __init__(self, choices: Choices, devices: list[tuple[Text, int]], **kwargs: Any):
+        super().__init__(id="ev-filters", **kwargs)
+        self.choices = choices
+        self.devices = devices
+
+    def compose(self) -> ComposeResult:
+        c = self.choices
+
+        def select(options: list, value: Any, widget_id: str) -> Select:
+            return Select(options, prompt="All", compact=True, id=widget_id,
+                          value=Select.NULL if value is None else value)
+
+        yield Label("Period")
+        yield Select(PERIODS, value=c.period, allow_blank=False, compact=True, id="ev-period")
+        yield Label("From–to")
+        with Horizontal(id="ev-dates"):
+            yield Input(c.date_from, placeholder="YYYY-MM-DD", compact=True, max_length=10,
+                        id="ev-from")
+            yield Input(c.date_to, placeholder="YYYY-MM-DD", compact=True, max_length=10,
+                        id="ev-to")
+        yield Label("Device type")
+        yield select([(d.value, d.value) for d in DeviceType], c.device_type, "ev-type")
+        yield Label("Device")
+        yield select(self.devices, c.device_id, "ev-device")
+        yield Label("Event type")
+        yield select([(k.value, k.value) for k in EventKind], c.kind, "ev-kind")
+        yield Label("Result")
+        yield select([(r.value, r.value) for r in EventResult], c.result, "ev-result")
+        yield Label("Search")
+        yield Input(c.search, placeholder="Telephone number, APass number or name",
+                    compact=True, max_length=60, id="ev-search")
+
+    def set_devices(self, devices: list[tuple[Text, int]], chosen: int | None) -> None:
+        """New options for the Device filter (another site, or another device type)."""
+        select = self.query_one("#ev-device", Select)
+        with self.prevent(Select.Changed):
+            select.set_options(devices)
+            if chosen is not None:
+                select.value = chosen
+
+    def show_choices(self, choices: Choices) -> None:
+        """Set every widget to what `choices` says, without reacting to it."""
+        with self.prevent(Select.Changed, Input.Changed):
+            for widget_id, name in FIELDS.items():
+                widget = self.query_one(f"#{widget_id}")
+                value = getattr(choices, name)
+                if isinstance(widget, Select):
+                    if value is None:
+                        widget.clear()
+                    else:
+                        widget.value = value
+                else:
+                    widget.value = value
+
+
 class EventTable(PagedTable[dict]):
     """The log: Home goes to the newest event (and fetches what came meanwhile)."""
 
@@ -112,9 +207,8 @@ class EventsTab(SiteTab):
     EventsTab #ev-new { width: auto; color: $warning; text-style: bold; }
     EventsTab #ev-filters {
         grid-size: 4; grid-columns: 12 1fr 8 1fr; grid-rows: 1; grid-gutter: 0 1;
-        height: auto; padding: 0 1; display: none;
+        height: auto; padding: 0 1;
     }
-    EventsTab #ev-filters.-shown { display: block; }
     EventsTab #ev-filters Label { color: $text-muted; }
     EventsTab #ev-dates { height: 1; }
     EventsTab #ev-dates Input { width: 1fr; }
@@ -127,6 +221,8 @@ class EventsTab(SiteTab):
     def __init__(self, ctx, **kwargs: Any) -> None:
         super().__init__(ctx, **kwargs)
         self.flt: EventFilter | None = None
+        self.choices = Choices()
+        self.devices: list[DeviceChoice] = []
         self.device_names: dict[int, str] = {}
         self.device_types: dict[int, str] = {}
         self._devices_of: int | None = None
@@ -140,30 +236,6 @@ class EventsTab(SiteTab):
         with Horizontal(id="ev-status"):
             yield Static("", id="ev-summary")
             yield Static("", id="ev-new")
-        with Grid(id="ev-filters"):
-            yield Label("Period")
-            yield Select(PERIODS, value="all", allow_blank=False, compact=True,
-                         id="ev-period")
-            yield Label("From–to")
-            with Horizontal(id="ev-dates"):
-                yield Input(placeholder="YYYY-MM-DD", compact=True, max_length=10,
-                            id="ev-from")
-                yield Input(placeholder="YYYY-MM-DD", compact=True, max_length=10,
-                            id="ev-to")
-            yield Label("Device type")
-            yield Select([(d.value, d.value) for d in DeviceType], prompt="All",
-                         compact=True, id="ev-type")
-            yield Label("Device")
-            yield Select([], prompt="All", compact=True, id="ev-device")
-            yield Label("Event type")
-            yield Select([(k.value, k.value) for k in EventKind], prompt="All",
-                         compact=True, id="ev-kind")
-            yield Label("Result")
-            yield Select([(r.value, r.value) for r in EventResult], prompt="All",
-                         compact=True, id="ev-result")
-            yield Label("Search")
-            yield Input(placeholder="Telephone number, APass number or name", compact=True,
-                        max_length=60, id="ev-search")
         yield Static("", id="ev-error")
         yield EventTable(COLUMNS, fetch=self._fetch, cells=self._cells,
                          key=lambda r: (r["at"], r["id"]), id="ev-table")
@@ -171,6 +243,20 @@ class EventsTab(SiteTab):
     @property
     def table(self) -> EventTable:
         return self.query_one(EventTable)
+
+    @property
+    def bar(self) -> FilterBar | None:
+        """The filter bar, once it has been shown."""
+        found = self.query(FilterBar)
+        return found.first() if found else None
+
+    async def _show_bar(self) -> FilterBar:
+        bar = self.bar
+        if bar is None:
+            bar = FilterBar(self.choices, self._device_options())
+            await self.mount(bar, before="#ev-error")
+        bar.display = True
+        return bar
 
     def focus(self, scroll_visible: bool = True) -> EventsTab:
         """The tab's focus goes to its list."""
@@ -192,19 +278,26 @@ class EventsTab(SiteTab):
         await self._load_rows()
 
     async def _load_devices(self) -> None:
-        devices = await site_devices(self.ctx.store, self.site_id)
-        site_changed = self._devices_of != self.site_id
+        """The site's devices: names for the list, options for the Device filter."""
+        self.devices = await site_devices(self.ctx.store, self.site_id)
+        if self._devices_of != self.site_id:
+            self.choices.device_id = None
         self._devices_of = self.site_id
-        self.device_names = {d.id: d.name for d in devices}
-        self.device_types = {d.id: d.type for d in devices}
-        select = self.query_one("#ev-device", Select)
-        chosen_type = self.query_one("#ev-type", Select).value
-        keep = select.value
-        with self.prevent(Select.Changed):
-            select.set_options([(plain(d.name), d.id) for d in devices
-                                if chosen_type is Select.NULL or d.type == chosen_type])
-            if not site_changed and keep in self.device_names:
-                select.value = keep
+        self.device_names = {d.id: d.name for d in self.devices}
+        self.device_types = {d.id: d.type for d in self.devices}
+        self._refresh_device_options()
+
+    def _device_options(self) -> list[tuple[Text, int]]:
+        chosen_type = self.choices.device_type
+        return [(plain(d.name), d.id) for d in self.devices
+                if chosen_type is None or d.type == chosen_type]
+
+    def _refresh_device_options(self) -> None:
+        options = self._device_options()
+        if self.choices.device_id not in {value for _, value in options}:
+            self.choices.device_id = None
+        if self.bar is not None:
+            self.bar.set_devices(options, self.choices.device_id)
 
     async def _fetch(self, after: tuple[datetime, int] | None, limit: int) -> list[dict]:
         if self.flt is None:
@@ -218,11 +311,11 @@ class EventsTab(SiteTab):
         description = row["description"]
         if len(description) > DESCRIPTION_CELL:
             description = description[:DESCRIPTION_CELL - 1] + "…"
-        return (Text(row["at"].astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S")),
-                plain(name),
-                plain(row["kind"], "bold red" if alarm else ""),
-                plain(row["result"], RESULT_STYLES.get(row["result"], "")),
-                plain(description))
+        return (Cell(row["at"].astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S"), end=""),
+                cell(name),
+                cell(row["kind"], "bold red" if alarm else ""),
+                cell(row["result"], RESULT_STYLES.get(row["result"], "")),
+                cell(description))
 
     async def _load_rows(self) -> None:
         """The first page for the current filter; what was new is now in view."""
@@ -232,23 +325,17 @@ class EventsTab(SiteTab):
 
     # --- filters ----------------------------------------------------------------------
     def _build_filter(self) -> EventFilter:
-        """The filter the bar describes (ValidationError naming a bad date)."""
-        def value(widget_id: str) -> Any:
-            v = self.query_one(widget_id, Select).value
-            return None if v is Select.NULL else v
-
-        since, until = period_bounds(value("#ev-period") or "all", self.ctx.actor.now(),
-                                     self.tz, self.query_one("#ev-from", Input).value,
-                                     self.query_one("#ev-to", Input).value)
-        device_type = value("#ev-type")
+        """The filter the choices describe (ValidationError naming a bad date)."""
+        c = self.choices
+        since, until = period_bounds(c.period, self.ctx.actor.now(), self.tz, c.date_from,
+                                     c.date_to)
         return EventFilter(site_id=self.site_id, since=since, until=until,
-                           device_type=DeviceType(device_type) if device_type else None,
-                           device_id=value("#ev-device"), kind=value("#ev-kind"),
-                           result=value("#ev-result"),
-                           search=self.query_one("#ev-search", Input).value.strip())
+                           device_type=DeviceType(c.device_type) if c.device_type else None,
+                           device_id=c.device_id, kind=c.kind, result=c.result,
+                           search=c.search.strip())
 
     async def apply_filters(self) -> bool:
-        """Read the bar; a bad date shows its message and changes nothing (False)."""
+        """Read the choices; a bad date shows its message and changes nothing (False)."""
         if self.site_id is None:
             return False
         error = self.query_one("#ev-error", Static)
@@ -268,22 +355,30 @@ class EventsTab(SiteTab):
     @on(Select.Changed)
     async def _select_changed(self, event: Select.Changed) -> None:
         event.stop()
-        if event.select.id == "ev-type" and self._devices_of is not None:
-            await self._load_devices()
-        if event.select.id == "ev-period" and event.value != "range":
-            for widget_id in ("#ev-from", "#ev-to"):
-                with self.prevent(Input.Changed):
-                    self.query_one(widget_id, Input).value = ""
+        name = FIELDS.get(event.select.id or "")
+        if name is None:
+            return
+        setattr(self.choices, name, None if event.value is Select.NULL else event.value)
+        if name == "device_type":
+            self._refresh_device_options()
+        if name == "period" and event.value != "range":
+            self.choices.date_from = self.choices.date_to = ""
+            if self.bar is not None:
+                self.bar.show_choices(self.choices)
         await self.apply_filters()
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        if event.input.id in ("ev-from", "ev-to") and event.value.strip():
-            period = self.query_one("#ev-period", Select)
-            if period.value != "range":
-                with self.prevent(Select.Changed):
-                    period.value = "range"
+        name = FIELDS.get(event.input.id or "")
+        if name is None:
+            return
+        setattr(self.choices, name, event.value)
+        if name in ("date_from", "date_to") and event.value.strip() and (
+                self.choices.period != "range"):
+            self.choices.period = "range"
+            if self.bar is not None:
+                self.bar.show_choices(self.choices)
         if self._search_timer is not None:
             self._search_timer.stop()
         self._search_timer = self.set_timer(SEARCH_DEBOUNCE_S, self.apply_filters)
@@ -296,30 +391,27 @@ class EventsTab(SiteTab):
         if await self.apply_filters():
             self.table.focus()
 
-    def action_filters(self) -> None:
+    async def action_filters(self) -> None:
         """Show or hide the filter bar."""
-        bar = self.query_one("#ev-filters")
-        bar.toggle_class("-shown")
-        if bar.has_class("-shown"):
-            self.query_one("#ev-period").focus()
-        else:
+        bar = self.bar
+        if bar is not None and bar.display:
+            bar.display = False
             self.table.focus()
+        else:
+            bar = await self._show_bar()
+            bar.query_one("#ev-period").focus()
 
-    def action_search(self) -> None:
+    async def action_search(self) -> None:
         """Show the filters and type in the Search field."""
-        self.query_one("#ev-filters").add_class("-shown")
-        self.query_one("#ev-search").focus()
+        bar = await self._show_bar()
+        bar.query_one("#ev-search").focus()
 
     async def action_clear_filters(self) -> None:
         """Back to every event of the site."""
-        with self.prevent(Select.Changed, Input.Changed):
-            self.query_one("#ev-period", Select).value = "all"
-            for widget_id in ("#ev-type", "#ev-device", "#ev-kind", "#ev-result"):
-                self.query_one(widget_id, Select).clear()
-            for widget_id in ("#ev-from", "#ev-to", "#ev-search"):
-                self.query_one(widget_id, Input).value = ""
-        if self._devices_of is not None:
-            await self._load_devices()
+        self.choices = Choices()
+        if self.bar is not None:
+            self.bar.show_choices(self.choices)
+        self._refresh_device_options()
         await self.apply_filters()
 
     def action_to_list(self) -> None:
@@ -329,11 +421,10 @@ class EventsTab(SiteTab):
         """One line: the filters in force, and how many new events wait above."""
         parts = []
         flt = self.flt or EventFilter()
-        period = self.query_one("#ev-period", Select).value
-        label = dict((v, k) for k, v in PERIODS).get(period, "All")
-        if period == "range":
-            label = (f"{self.query_one('#ev-from', Input).value or '…'} – "
-                     f"{self.query_one('#ev-to', Input).value or '…'}")
+        c = self.choices
+        label = dict((v, k) for k, v in PERIODS).get(c.period, "All")
+        if c.period == "range":
+            label = f"{c.date_from or '…'} – {c.date_to or '…'}"
         parts.append(Text(label))
         if flt.device_id is not None:
             parts.append(plain(self.device_names.get(flt.device_id, "?")))

@@ -157,6 +157,7 @@ async def test_a_bad_date_is_named_and_changes_nothing(console_ctx, make_app, lo
         assert "".join(shown(tab)) == "ABCDE"
         tab.query_one("#ev-from", Input).value = "2026-11-27"
         tab.query_one("#ev-to", Input).value = "2026-11-01"
+        await pilot.pause()
         await tab.apply_filters()
         assert "To must not be before From" in str(tab.query_one("#ev-error").render())
         assert "".join(shown(tab)) == "ABCDE"
@@ -240,9 +241,10 @@ async def test_a_live_event_outside_the_filter_is_not_counted(console_ctx, make_
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
         tab = await open_events(app, pilot)
+        await pilot.press("f")
         tab.query_one("#ev-result", Select).value = "Opening DENIED"
         await pilot.pause()
-        await pilot.press("down")  # nowhere to go: still following
+        await pilot.press("f", "down")  # nowhere to go: still following
         (new,) = await write(store, ev(estate, timedelta(0), K.ACCESS_BY_CODE, R.OPENING, "ok"))
         console_ctx.live.put({"type": "event", "event": jsonable(new)})
         await pilot.pause(0.4)
@@ -282,3 +284,20 @@ async def test_the_detail_shows_every_field_and_hostile_text_literally(console_c
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is app.main
+
+
+async def test_events_that_came_while_another_tab_was_shown_join_when_back(
+        console_ctx, make_app, store, estate, log):
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_events(app, pilot)
+        await pilot.press("1")
+        await pilot.pause()
+        (new,) = await write(store, ev(estate, timedelta(0), K.OPEN_BY_TELEPHONE, R.OPENING,
+                                       "while away"))
+        console_ctx.live.put({"type": "event", "event": jsonable(new)})
+        await pilot.pause(0.4)
+        assert shown(tab)[0] == "A"  # a hidden tab does not redraw
+        await pilot.press("5")
+        await pilot.pause()
+        assert shown(tab)[:2] == ["while away", "A"]
