@@ -34,6 +34,8 @@ from store.snapshot import (
 )
 
 log = logging.getLogger(__name__)
+#: seconds between two publications of the devices' last seen and counters
+HEALTH_INTERVAL = 1.0
 
 
 @dataclass
@@ -57,6 +59,7 @@ class Gateway:
         self._changed = asyncio.Event()
         self._stopping = asyncio.Event()
         self._watcher: asyncio.Task | None = None
+        self._health: asyncio.Task | None = None
         self._last_change = 0
 
     async def start(self) -> None:
@@ -72,6 +75,7 @@ class Gateway:
         for driver in self.drivers:
             await driver.start(self.runtime.report)
         self._watcher = asyncio.create_task(self._watch_changes(), name="change-watcher")
+        self._health = asyncio.create_task(self._publish_health(), name="health")
         log.info("gateway started: %d credentials, %d drivers, bus at %s",
                  snapshot.credential_count, len(self.drivers), self.config.bus.path)
 
@@ -110,6 +114,17 @@ class Gateway:
                     self.bus.publish({"type": "changed"})
             except Exception:  # the store is busy or gone for a moment: try again
                 log.exception("could not read changes; retrying")
+
+    async def _publish_health(self) -> None:
+        """Every second, the health of the devices heard from since (Devices tab)."""
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(HEALTH_INTERVAL):
+                    await self._stopping.wait()
+            try:
+                self.runtime.publish_health()
+            except Exception:  # never let one bad state stop the health feed
+                log.exception("could not publish device health")
 
     # --- the bus ----------------------------------------------------------------------
     async def on_message(self, msg: dict, peer: object) -> None:
@@ -193,6 +208,9 @@ class Gateway:
                 await driver.stop()
             except Exception:
                 log.exception("driver %s did not stop cleanly", driver.name)
+        if self._health is not None:
+            await self._health
+            self._health = None
         await self.bus.close()
         if self._watcher is not None:
             await self._watcher

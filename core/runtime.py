@@ -61,6 +61,7 @@ class Runtime:
         self.publish = publish
         self.drivers = drivers or []
         self.health: dict[int, DeviceHealth] = {}
+        self._health_changed: set[int] = set()  # seen or counted since last published
         #: seconds from a request reaching the runtime to its relay command issued
         self.decision_latency: deque[float] = deque(maxlen=200_000)
         self.decisions = 0
@@ -151,6 +152,7 @@ class Runtime:
     def _seen(self, device_id: int, at: datetime) -> None:
         health = self.health.setdefault(device_id, DeviceHealth(device_id))
         health.last_seen = at
+        self._health_changed.add(device_id)
         if not health.online:
             health.online = True
             self._status_event(StatusReport(device_id, Status.ONLINE, at))
@@ -165,6 +167,7 @@ class Runtime:
         """Add to one of a device's counters (polls, NAKs, CRC errors ...)."""
         health = self.health.setdefault(device_id, DeviceHealth(device_id))
         health.counters[counter] = health.counters.get(counter, 0) + n
+        self._health_changed.add(device_id)
 
     # --- out ---------------------------------------------------------------------------
     def _record(self, event: Event) -> None:
@@ -177,7 +180,16 @@ class Runtime:
                       "event": jsonable(event)})
 
     def _publish_health(self, device_id: int) -> None:
+        self._health_changed.discard(device_id)
         self.publish({"type": "device", "device": jsonable(self.health[device_id])})
+
+    def publish_health(self) -> None:
+        """Publish the health of devices seen or counted since the last call (the
+        gateway calls this every second: last seen and counters, without a message
+        per card read)."""
+        changed, self._health_changed = self._health_changed, set()
+        for device_id in sorted(changed):
+            self._publish_health(device_id)
 
     def _door_for(self, device_id: int, door_id: int | None) -> Door | None:
         if door_id is not None:

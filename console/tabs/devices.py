@@ -1,12 +1,44 @@
-"""The Devices tab (placeholder until built)."""
+"""The guide's Devices tab: every device of the site (or block) with its doors and its
+health live from the gateway, and a remote opening of a door from the desk.
+
+Health is painted cell by cell: a device report changes its Health, Last seen and
+Counters cells only (no reload); a change saved elsewhere reloads the list.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Static
+from zoneinfo import ZoneInfo
 
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from console.live import LiveBatch
+from console.screens.device_detail import (
+    TYPE_LABELS,
+    DeviceDetailScreen,
+    DoorPickScreen,
+    counters_text,
+    doors_cell,
+    health_text,
+    last_seen_text,
+)
 from console.tabs.base import SiteTab
+from console.widgets.form import ConfirmScreen
+from console.widgets.plain import plain
+from core.errors import DoorkeeperError
 from core.rights import Area
+from core.text import safe_text
+from store.device_queries import DeviceRow, device_rows
+
+#: (column key, heading); health first so it stays in view on a narrow terminal
+COLUMNS = (("device", "Device"), ("type", "Type"), ("health", "Health"),
+           ("seen", "Last seen"), ("block", "Block"), ("doors", "Door(s)"),
+           ("parent", "Wired to"), ("gsm", "GSM AP"), ("counters", "Counters"))
+#: seconds between two repaints of "12 s ago"
+TICK = 1.0
 
 
 class DevicesTab(SiteTab):
@@ -15,5 +47,185 @@ class DevicesTab(SiteTab):
     area = Area.DEVICES
     title = "Devices"
 
+    BINDINGS = [
+        Binding("o", "open_door", "Open door", tooltip="Open a door of this device remotely"),
+        Binding("i", "details", "Details", tooltip="The device in full (Enter too)"),
+    ]
+    DEFAULT_CSS = """
+    DevicesTab #devices-summary { height: 1; padding: 0 1; color: $text-muted; }
+    DevicesTab #devices-table { height: 1fr; }
+    """
+
+    def __init__(self, ctx, **kwargs) -> None:
+        super().__init__(ctx, **kwargs)
+        self.rows: list[DeviceRow] = []
+        self.health: dict[int, dict] = {}  # device id -> the gateway's latest report
+        self.tz = ZoneInfo("UTC")
+        self._painted: dict[tuple[int, str], str] = {}
+
     def compose(self) -> ComposeResult:
-        yield Static("Devices")
+        yield Static("", id="devices-summary")
+        yield DataTable(id="devices-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key, heading in COLUMNS:
+            table.add_column(heading, key=key)
+        self.set_interval(TICK, self._tick)
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#devices-table", DataTable)
+
+    @property
+    def current(self) -> DeviceRow | None:
+        """The device under the cursor."""
+        row = self.table.cursor_row
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def focus(self, scroll_visible: bool = True):
+        self.table.focus(scroll_visible)
+        return self
+
+    # --- loading ----------------------------------------------------------------------
+    async def reload(self) -> None:
+        """Read the site's (block's) devices and paint them with the health known."""
+        if self.site_id is None:
+            return
+        rows = await self.ctx.read(device_rows, self.site_id, self.block_id)
+        try:
+            self.tz = ZoneInfo(self.ctx.site(self.site_id).timezone)
+        except Exception:  # an unknown zone name: show UTC rather than fail
+            self.tz = ZoneInfo("UTC")
+        if self.ctx.live is not None:
+            self.health.update(self.ctx.live.device_states())
+        table = self.table
+        was = self.current.id if self.current else None
+        table.clear()
+        self.rows = rows
+        self._painted = {}
+        now = self.ctx.actor.now()
+        for row in rows:
+            state = self.health.get(row.id)
+            seen = last_seen_text(state, now, self.tz)
+            counters = counters_text(state)
+            self._painted.update({(row.id, "health"): str(health_text(state)),
+                                  (row.id, "seen"): seen, (row.id, "counters"): counters})
+            table.add_row(plain(row.name), plain(TYPE_LABELS.get(row.type, row.type)),
+                          health_text(state), plain(seen), plain(row.block or "—", "dim"
+                                                                  if not row.block else ""),
+                          doors_cell(row), plain(row.parent), Text("✓" if row.gsm_access_point
+                                                                   else ""),
+                          plain(counters), key=str(row.id))
+        index = next((i for i, r in enumerate(rows) if r.id == was), 0)
+        if rows:
+            table.move_cursor(row=index, animate=False)
+        self._summary()
+        self.refresh_bindings()
+
+    def _summary(self) -> None:
+        """"17 devices · 15 online · 1 offline · 1 unknown"."""
+        online = sum(1 for r in self.rows if (self.health.get(r.id) or {}).get("online") is True)
+        offline = sum(1 for r in self.rows
+                      if (self.health.get(r.id) or {}).get("online") is False)
+        unknown = len(self.rows) - online - offline
+        parts = [f"{len(self.rows)} device{'s' if len(self.rows) != 1 else ''}",
+                 f"{online} online", f"{offline} offline"]
+        if unknown:
+            parts.append(f"{unknown} unknown")
+        if self.ctx.live is None:
+            parts.append("no gateway: health unknown")
+        self.query_one("#devices-summary", Static).update(" · ".join(parts))
+
+    # --- live -------------------------------------------------------------------------
+    async def live(self, batch: LiveBatch) -> None:
+        """New health repaints only its cells; a change saved elsewhere reloads."""
+        self.health.update(batch.devices)
+        if batch.changed:
+            await self.refresh_tab()
+        elif batch.devices:
+            self._paint(batch.devices)
+
+    def live_hidden(self, batch: LiveBatch) -> None:
+        self.health.update(batch.devices)
+        super().live_hidden(batch)
+
+    async def show(self) -> None:
+        """Shown again: reload if stale, else bring the health painted up to date."""
+        await super().show()
+        self._paint(self.health)
+
+    def _paint(self, device_ids) -> None:
+        """Update the health cells of these devices that changed (no full redraw)."""
+        known = {r.id for r in self.rows}
+        ids = [i for i in device_ids if i in known]
+        if not ids:
+            return
+        now = self.ctx.actor.now()
+        table = self.table
+        for device_id in ids:
+            state = self.health.get(device_id)
+            cells = {"health": health_text(state), "seen": plain(last_seen_text(state, now,
+                                                                                self.tz)),
+                     "counters": plain(counters_text(state))}
+            for column, cell in cells.items():
+                if self._painted.get((device_id, column)) != cell.plain:
+                    self._painted[(device_id, column)] = cell.plain
+                    table.update_cell(str(device_id), column, cell,
+                                      update_width=column == "counters")
+        self._summary()
+
+    def _tick(self) -> None:
+        """Keep "12 s ago" true while the tab is in view."""
+        if self.shown and self.rows and self.screen is self.app.screen:
+            self._paint([r.id for r in self.rows if r.id in self.health])
+
+    # --- actions ----------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Open door only with Devices consult on the site and a door to open (False
+        hides the key from the footer and the palette)."""
+        if action == "open_door":
+            row = self.current
+            return self.can() and row is not None and bool(row.opens)
+        if action == "details":
+            return self.current is not None
+        return True
+
+    @on(DataTable.RowHighlighted, "#devices-table")
+    def _moved(self) -> None:
+        self.refresh_bindings()
+
+    @on(DataTable.RowSelected, "#devices-table")
+    def _selected(self) -> None:
+        self.action_details()
+
+    def action_details(self) -> None:
+        """The device in full."""
+        row = self.current
+        if row is not None:
+            self.app.push_screen(DeviceDetailScreen(row, self.health.get(row.id),
+                                                    self.ctx.actor.now(), self.tz))
+
+    def action_open_door(self) -> None:
+        """Pick the door, confirm, and ask the gateway to open it."""
+        row = self.current
+        if row is None or not row.opens or not self.can():
+            return
+        self.run_worker(self._open_door(row), group="open-door", exclusive=True)
+
+    async def _open_door(self, row: DeviceRow) -> None:
+        door = row.opens[0]
+        if len(row.opens) > 1:
+            door = await self.app.push_screen_wait(DoorPickScreen(row.name, row.opens))
+            if door is None:
+                return
+        question = f"Open {door.name} for {door.open_seconds} s?"
+        if not await self.app.push_screen_wait(ConfirmScreen(question, yes="Open")):
+            return
+        try:
+            await self.ctx.commander.request({"type": "open_door", "door_id": door.id})
+        except DoorkeeperError as err:
+            self.notify(safe_text(err.message), title="Door not opened", severity="error",
+                        markup=False)
+            return
+        self.notify(safe_text(f"{door.name} opened for {door.open_seconds} s"), markup=False)
