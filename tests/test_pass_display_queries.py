@@ -49,8 +49,8 @@ async def all_pages(fetch, key, limit: int) -> list:
         after = key(page[-1])
 
 
-@pytest.mark.parametrize("limit", [1, 4, 7, 100])
-@pytest.mark.parametrize("state, block, prefix", [
+LIMITS = (1, 4, 7, 100)
+PASS_CASES = [  # state, block, number prefix
     (APassState.ASSIGNED, None, ""),
     (APassState.ASSIGNED, "C", ""),
     (APassState.ASSIGNED, "D", ""),
@@ -60,22 +60,29 @@ async def all_pages(fetch, key, limit: int) -> list:
     (APassState.ASSIGNED, None, "1000000"),
     (APassState.STOCK, None, "09"),
     (APassState.STOCK, None, "5"),
-])
-async def test_pass_pages_never_repeat_or_skip(store, two_blocks, limit, state, block, prefix):
-    block_id = {"C": two_blocks.block_c, "D": two_blocks.block_d, None: None}[block]
+]
+
+
+async def test_pass_pages_never_repeat_or_skip(store, two_blocks):
+    """Every case at every page size (one estate: building it is the slow part)."""
     async with store.reader() as uow:
         everything = await uow.find(AccessPass, site_id=two_blocks.site_id)
-    expected = sorted(p.number for p in everything if p.state is state
-                      and (block_id is None or p.block_id == block_id)
-                      and p.number.startswith(prefix))
+    for state, block, prefix in PASS_CASES:
+        block_id = {"C": two_blocks.block_c, "D": two_blocks.block_d, None: None}[block]
+        expected = sorted(p.number for p in everything if p.state is state
+                          and (block_id is None or p.block_id == block_id)
+                          and p.number.startswith(prefix))
+        for limit in LIMITS:
 
-    async def fetch(after, n):
-        return await pass_page(store, two_blocks.site_id, state, block_id=block_id,
-                               prefix=prefix, after=after, limit=n)
+            async def fetch(after, n, state=state, block_id=block_id, prefix=prefix):
+                return await pass_page(store, two_blocks.site_id, state, block_id=block_id,
+                                       prefix=prefix, after=after, limit=n)
 
-    rows = await all_pages(fetch, lambda r: r.number, limit)
-    assert [r.number for r in rows] == expected
-    assert all(r.state == state.value for r in rows)
+            rows = await all_pages(fetch, lambda r: r.number, limit)
+            case = (state, block, prefix, limit)
+            assert [r.number for r in rows] == expected, case
+            assert all(r.state == state.value for r in rows), case
+    assert len(everything) > 4 * 7  # the cases span several pages
 
 
 async def test_pass_rows_carry_the_guide_columns_and_counts(store, two_blocks):
@@ -90,19 +97,17 @@ async def test_pass_rows_carry_the_guide_columns_and_counts(store, two_blocks):
     assert by_block[APassState.ASSIGNED] == 16
 
 
-@pytest.mark.parametrize("typed, found", [
-    ("001", "001"), ("1", "001"), ("0001", "001"), (" 3 ", "003"), ("4", None), ("", None),
-    ("x", None),
-])
-async def test_flat_by_number_accepts_the_number_without_its_zeros(store, estate, typed,
-                                                                   found):
-    flat = await flat_by_number(store, estate.block.id, typed)
-    assert (flat.number if flat else None) == found
+FLAT_NUMBERS = [("001", "001"), ("1", "001"), ("0001", "001"), (" 3 ", "003"), ("4", None),
+                ("", None), ("x", None)]
 
 
-@pytest.mark.parametrize("limit", [1, 3, 5, 100])
-async def test_display_pages_never_repeat_or_skip_with_equal_names(store, admin, two_blocks,
-                                                                   limit):
+async def test_flat_by_number_accepts_the_number_without_its_zeros(store, estate):
+    for typed, found in FLAT_NUMBERS:
+        flat = await flat_by_number(store, estate.block.id, typed)
+        assert (flat.number if flat else None) == found, typed
+
+
+async def test_display_pages_never_repeat_or_skip_with_equal_names(store, admin, two_blocks):
     names = ["Ann", "Bob", "Ann", "Ann", "Cy", "Bob"]
     made = []
     for i, flat in enumerate(two_blocks.flats):
@@ -112,19 +117,16 @@ async def test_display_pages_never_repeat_or_skip_with_equal_names(store, admin,
     block_names = {f.id: ("Block C" if f.block_id == two_blocks.block_c else "Block D")
                    for f in two_blocks.flats}
     expected = sorted((block_names[d.flat_id], d.display_name, d.id) for d in made)
+    for block_id, wanted in ((None, expected),
+                             (two_blocks.block_d, [k for k in expected if k[0] == "Block D"])):
+        for limit in (1, 3, 5, 100):
 
-    async def fetch(after, n):
-        return await display_page(store, two_blocks.site_id, after=after, limit=n)
+            async def fetch(after, n, block_id=block_id):
+                return await display_page(store, two_blocks.site_id, block_id=block_id,
+                                          after=after, limit=n)
 
-    rows = await all_pages(fetch, lambda r: r.key, limit)
-    assert [r.key for r in rows] == expected
-
-    async def fetch_d(after, n):
-        return await display_page(store, two_blocks.site_id, block_id=two_blocks.block_d,
-                                  after=after, limit=n)
-
-    rows = await all_pages(fetch_d, lambda r: r.key, limit)
-    assert [r.key for r in rows] == [k for k in expected if k[0] == "Block D"]
+            rows = await all_pages(fetch, lambda r: r.key, limit)
+            assert [r.key for r in rows] == wanted, (block_id, limit)
 
 
 async def test_site_panels_are_the_panel_devices_only(store, estate):
