@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static, Switch
+from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
 
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
@@ -109,6 +109,7 @@ class FormScreen(FieldsMixin, ModalScreen[Any]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.save_label, variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
+        yield Footer()
 
     @on(Button.Pressed, "#save")
     async def action_save(self) -> None:
