@@ -1,19 +1,369 @@
-"""The Blocks tab (placeholder until built)."""
+"""The Blocks tab: the site's blocks (Block, Flat(s), Device(s), APass(es), Notes, and
+a Total row); Enter on a block lists its flats in the guide's columns, a page at a
+time (Block C's 1,998 flats open at once); Enter on a flat opens FLAT MANAGEMENT.
+Adding, modifying and deleting need the Blocks or Flats right: without it the keys
+are hidden, and the services refuse anyway."""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Static
+from typing import Any
 
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from console.context import ConsoleContext
+from console.screens.block_forms import add_flats_form, block_form
+from console.screens.flat import FlatScreen
 from console.tabs.base import SiteTab
-from core.rights import Area
+from console.widgets.chrome import SiteHeaderBar, SiteTree
+from console.widgets.form import ConfirmScreen
+from console.widgets.paged_table import PagedTable
+from console.widgets.plain import plain
+from core.errors import DoorkeeperError
+from core.model import Block
+from core.phones import display_phone
+from core.rights import Action, Area
+from core.services.blocks import delete_block
+from core.services.flats import delete_flat
+from store.flat_queries import flat_block, flat_detail, next_flat_number, site_profiles
+from store.queries import BlockRow, FlatRow, block_rows, flat_page, site_header
+
+BLOCK_COLUMNS = ("Block", "Flat(s)", "Device(s)", "APass(es)", "Notes")
+FLAT_COLUMNS = ("Flat N°", "Flat", "Access Passes", "Display", "Direct call code",
+                "Telephone N° / Email", "Keypad code", "Notes")
+TOTAL = "total"
+#: open_flat pages this far at most to put the cursor on the flat it opens
+FIND_PAGES = 25
+
+
+def phone_cell(stored: str, default_country: str) -> Text:
+    """ "+447546277360 GB" as the guide shows it ("07546277360 GB"); foreign in yellow."""
+    value, _, region = stored.rpartition(" ")
+    if not value.startswith("+"):
+        return plain(stored)  # an email
+    foreign = region != default_country.upper()
+    return plain(display_phone(value, region), "yellow" if foreign else "")
+
+
+def passes_cell(numbers: list[str]) -> Text:
+    """The first APass and how many more ("1111100162 +2"): keeps the row narrow."""
+    if not numbers:
+        return Text("")
+    more = f" +{len(numbers) - 1}" if len(numbers) > 1 else ""
+    return plain(numbers[0] + more)
+
+
+class FlatsTable(PagedTable[FlatRow]):
+    """A block's flats. Repaints whole once its column widths are measured: on a real
+    terminal a table shown and filled in one go otherwise kept header-wide columns in
+    the rows it had drawn (headless screenshots never show it)."""
+
+    def _on_idle(self, _event: events.Idle) -> None:
+        if self._require_update_dimensions:  # DataTable measures right after this
+            self.call_after_refresh(self.refresh)
 
 
 class BlocksTab(SiteTab):
-    """The guide's Blocks tab."""
+    """The guide's Blocks tab, and a block's flats."""
 
     area = Area.BLOCKS
     title = "Blocks"
 
+    DEFAULT_CSS = """
+    BlocksTab #blocks-caption { height: 1; padding: 0 1; text-style: bold; }
+    BlocksTab DataTable { height: 1fr; }
+    BlocksTab #blocks-status { height: auto; padding: 0 1; }
+    BlocksTab #blocks-status.-error { color: $error; }
+    """
+
+    BINDINGS = [
+        Binding("n", "add_block", "Add a block"),
+        Binding("e", "modify_block", "Modify block"),
+        Binding("d", "delete_block", "Delete block"),
+        Binding("n", "add_flats", "Add flats"),
+        Binding("e", "open_current", "Flat management"),
+        Binding("d", "delete_flat", "Delete flat"),
+        Binding("escape", "back", "Blocks"),
+        Binding("backspace", "back", "Blocks", show=False),
+    ]
+
+    def __init__(self, ctx: ConsoleContext, **kwargs: Any) -> None:
+        super().__init__(ctx, **kwargs)
+        self.blocks: list[BlockRow] = []
+        self._loaded_block: int | None = None
+
     def compose(self) -> ComposeResult:
-        yield Static("Blocks")
+        yield Static("", id="blocks-caption")
+        yield DataTable(id="blocks-table", cursor_type="row", zebra_stripes=True)
+        yield FlatsTable(FLAT_COLUMNS, id="flats-table", fetch=self._fetch_flats,
+                         cells=self._flat_cells, key=lambda row: row.number)
+        yield Static("", id="blocks-status")
+
+    def on_mount(self) -> None:
+        self.query_one("#blocks-table", DataTable).add_columns(*BLOCK_COLUMNS)
+        self.query_one("#flats-table").display = False
+
+    # --- what is shown ----------------------------------------------------------------
+    @property
+    def blocks_table(self) -> DataTable:
+        return self.query_one("#blocks-table", DataTable)
+
+    @property
+    def flats_table(self) -> FlatsTable:
+        return self.query_one("#flats-table", FlatsTable)
+
+    @property
+    def in_block(self) -> bool:
+        """Whether a block's flats are shown (else the list of blocks)."""
+        return self.block_id is not None
+
+    def focus(self, scroll_visible: bool = True) -> BlocksTab:
+        (self.flats_table if self.in_block else self.blocks_table).focus(scroll_visible)
+        return self
+
+    async def reload(self) -> None:
+        """The blocks (with counts), or the shown block's flats, keeping the cursor."""
+        if self.site_id is None:
+            return
+        self.blocks = await block_rows(self.ctx.store, self.site_id)
+        if self.in_block and not any(b.id == self.block_id for b in self.blocks):
+            self.block_id = None  # deleted meanwhile
+        self.blocks_table.display = not self.in_block
+        self.flats_table.display = self.in_block
+        if self.in_block:
+            same = self._loaded_block == self.block_id
+            self._loaded_block = self.block_id
+            await self.flats_table.load(keep_cursor=same)
+        else:
+            self._loaded_block = None
+            self._fill_blocks()
+        self._caption()
+        self.refresh_bindings()
+
+    def _fill_blocks(self) -> None:
+        table = self.blocks_table
+        at = table.cursor_row
+        table.clear()
+        for b in self.blocks:
+            table.add_row(plain(b.name), Text(f"{b.flats:,}"), Text(f"{b.devices:,}"),
+                          Text(f"{b.passes:,}"), plain(b.notes), key=str(b.id))
+        if self.blocks:
+            total = (sum(b.flats for b in self.blocks), sum(b.devices for b in self.blocks),
+                     sum(b.passes for b in self.blocks))
+            table.add_row(Text("Total", style="bold"),
+                          *(Text(f"{n:,}", style="bold") for n in total), Text(""),
+                          key=TOTAL)
+            table.move_cursor(row=min(max(at, 0), len(self.blocks) - 1), animate=False)
+
+    def _caption(self) -> None:
+        block = self.block
+        if block is None:
+            site = self.ctx.site(self.site_id).name
+            text = plain(site, "bold")
+            text.append(f" · {len(self.blocks)} block(s)  ")
+        else:
+            text = plain(block.name, "bold")
+            text.append(f" · {block.flats:,} flats · {block.passes:,} APasses  ")
+            text.append("Esc: blocks", style="dim")
+        self.query_one("#blocks-caption", Static).update(text)
+
+    @property
+    def block(self) -> BlockRow | None:
+        """The block whose flats are shown."""
+        return next((b for b in self.blocks if b.id == self.block_id), None)
+
+    @property
+    def current_block(self) -> BlockRow | None:
+        """The block under the cursor of the blocks list (not the Total row)."""
+        row = self.blocks_table.cursor_row
+        return self.blocks[row] if not self.in_block and 0 <= row < len(self.blocks) else None
+
+    async def _fetch_flats(self, after: str | None, limit: int) -> list[FlatRow]:
+        if self.block_id is None:
+            return []
+        return await flat_page(self.ctx.store, self.block_id, after, limit)
+
+    def _flat_cells(self, row: FlatRow) -> tuple[Text, ...]:
+        country = self.ctx.site(self.site_id).default_country
+        phones = Text(" ").join(phone_cell(p, country) for p in row.telephones)
+        code = f"Main door : {row.keypad_code}" if row.keypad_code else ""
+        return (plain(row.number), plain(row.name), passes_cell(row.passes),
+                plain(row.display), plain(row.call_code), phones, plain(code),
+                plain(row.notes))
+
+    def say(self, message: str = "", error: bool = False) -> None:
+        """The tab's message line: why a change was refused, or what was done."""
+        status = self.query_one("#blocks-status", Static)
+        status.update(plain(message))
+        status.set_class(error, "-error")
+
+    # --- keys ----------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        block_actions = {"add_block", "modify_block", "delete_block"}
+        flat_actions = {"add_flats", "delete_flat"}
+        if action in block_actions:
+            if self.in_block or not self.can(Action.MODIFY, Area.BLOCKS):
+                return False
+            return True if action == "add_block" or self.current_block else None
+        if action in flat_actions:
+            if not self.in_block or not self.can(Action.MODIFY, Area.FLATS):
+                return False
+            return True if action == "add_flats" or self.flats_table.current else None
+        if action == "open_current":
+            return self.in_block and self.can(Action.CONSULT, Area.FLATS)
+        if action == "back":
+            return self.in_block
+        return True
+
+    @on(DataTable.RowSelected, "#blocks-table")
+    async def _block_chosen(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value != TOTAL:
+            await self.show_block(int(event.row_key.value))
+
+    @on(DataTable.RowSelected, "#flats-table")
+    def _flat_chosen(self) -> None:
+        self.action_open_current()
+
+    async def show_block(self, block_id: int | None) -> None:
+        """List a block's flats (None: back to the blocks)."""
+        self.block_id = block_id
+        self.say()
+        await self.refresh_tab()
+        await self._refresh_header()
+        self.focus()
+
+    async def action_back(self) -> None:
+        back_to = self.block_id
+        await self.show_block(None)
+        row = next((i for i, b in enumerate(self.blocks) if b.id == back_to), 0)
+        self.blocks_table.move_cursor(row=row, animate=False)
+
+    # --- blocks --------------------------------------------------------------------------
+    @work(exclusive=True, group="blocks-form")
+    async def action_add_block(self) -> None:
+        await self._block_form(None)
+
+    @work(exclusive=True, group="blocks-form")
+    async def action_modify_block(self) -> None:
+        row = self.current_block
+        if row is not None:
+            async with self.ctx.store.reader() as uow:
+                block = await uow.get(Block, row.id)
+            if block is not None:
+                await self._block_form(block)
+
+    async def _block_form(self, block: Block | None) -> None:
+        profiles = await site_profiles(self.ctx.store, self.site_id)
+        saved = await self.app.push_screen_wait(
+            block_form(self.ctx, self.site_id, profiles, block))
+        if saved:
+            await self._changed_blocks(f"{saved.name} saved.")
+
+    @work(exclusive=True, group="blocks-form")
+    async def action_delete_block(self) -> None:
+        row = self.current_block
+        if row is None or not await self.app.push_screen_wait(
+                ConfirmScreen(f"Delete block {row.name}?", yes="Delete")):
+            return
+        try:
+            await self.ctx.change(delete_block, row.id)
+        except DoorkeeperError as err:
+            self.say(err.message, error=True)
+            return
+        await self._changed_blocks(f"{row.name} deleted.")
+
+    async def _changed_blocks(self, message: str) -> None:
+        await self.reload()
+        await self._refresh_tree()
+        await self._refresh_header()
+        self.say(message)
+
+    # --- flats ---------------------------------------------------------------------------
+    @work(exclusive=True, group="blocks-form")
+    async def action_add_flats(self) -> None:
+        block = self.block
+        if block is None:
+            return
+        first = await next_flat_number(self.ctx.store, block.id)
+        made = await self.app.push_screen_wait(
+            add_flats_form(self.ctx, block.id, block.name, first))
+        if made:
+            await self.reload()
+            await self._refresh_header()
+            self.say(f"{len(made)} flat(s) added to {block.name}: "
+                     f"{made[0].number} to {made[-1].number}.")
+
+    @work(exclusive=True, group="blocks-form")
+    async def action_delete_flat(self) -> None:
+        row = self.flats_table.current
+        if row is None or not await self.app.push_screen_wait(ConfirmScreen(
+                f"Delete flat {row.number} {row.name} with its telephones and panel "
+                "displays?", yes="Delete")):
+            return
+        try:
+            await self.ctx.change(delete_flat, row.id)
+        except DoorkeeperError as err:
+            self.say(err.message, error=True)
+            return
+        await self.reload()
+        await self._refresh_header()
+        self.say(f"Flat {row.number} deleted.")
+
+    def action_open_current(self) -> None:
+        row = self.flats_table.current
+        if row is not None and self.in_block and self.can(Action.CONSULT, Area.FLATS):
+            self.run_worker(self._open(row.id), group="flat", exclusive=True)
+
+    async def open_flat(self, flat_id: int) -> None:
+        """Show the flat's block with the cursor on it, and open its FLAT MANAGEMENT."""
+        block_id = await flat_block(self.ctx.store, flat_id)
+        if block_id is None:
+            self.say(f"Flat {flat_id} no longer exists.", error=True)
+            return
+        if block_id != self.block_id or self._loaded_block != block_id:
+            await self.show_block(block_id)
+        table = self.flats_table
+        for _ in range(FIND_PAGES):
+            row = next((i for i, r in enumerate(table.rows_held) if r.id == flat_id), None)
+            if row is not None:
+                table.move_cursor(row=row, animate=False)
+                break
+            if not await table.more():
+                break
+        await self._open(flat_id)
+
+    async def _open(self, flat_id: int) -> None:
+        try:
+            detail = await flat_detail(self.ctx.store, flat_id)
+        except DoorkeeperError as err:
+            self.say(err.message, error=True)
+            return
+        self.app.push_screen(FlatScreen(self.ctx, detail), callback=self._after_flat)
+
+    async def _after_flat(self, _result: object) -> None:
+        await self.flats_table.load(keep_cursor=True)
+        self.blocks = await block_rows(self.ctx.store, self.site_id)
+        self._caption()
+        await self._refresh_header()
+        self.focus()
+
+    # --- the chrome around the tab ---------------------------------------------------------
+    async def _refresh_header(self) -> None:
+        """The site header's quotas (flats used) and the block shown."""
+        bar = self.app.main.query_one(SiteHeaderBar)
+        block = self.block
+        bar.show_header(await site_header(self.ctx.store, self.site_id),
+                        block.name if block else None)
+
+    async def _refresh_tree(self) -> None:
+        """The tree's blocks of this site after one was added, renamed or deleted."""
+        tree = self.app.main.query_one(SiteTree)
+        node = next((n for n in tree.root.children if n.data == (self.site_id, None)), None)
+        if node is None:
+            return
+        node.remove_children()
+        for block in self.blocks:
+            node.add_leaf(plain(block.name), data=(self.site_id, block.id))

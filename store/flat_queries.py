@@ -1,0 +1,84 @@
+"""Read models for the Blocks tab's dialogs: one flat with everything its Flat
+management window shows, the next free Flat N° of a block, a site's profiles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Integer, cast, func, select
+
+from core.errors import NotFound
+from core.model import (
+    AccessPass,
+    AccessProfile,
+    APassState,
+    Block,
+    Flat,
+    PanelDisplay,
+    Site,
+    Telephone,
+    WeekType,
+)
+from store import tables as t
+from store.database import Store
+
+
+@dataclass(frozen=True)
+class FlatDetail:
+    """A flat, its block and site, and what the four tabs of Flat management list."""
+
+    site: Site
+    block: Block
+    flat: Flat
+    telephones: list[Telephone]
+    displays: list[PanelDisplay]
+    passes: list[AccessPass]  # assigned to the flat, and its lost ones
+    profiles: list[AccessProfile]  # the site's
+    week_types: list[WeekType]  # the site's
+    names_used: int  # panel display names programmed on the site
+
+    @property
+    def names_left(self) -> int:
+        """The guide's "You can still program N name(s)"."""
+        return max(0, self.site.max_panel_names - self.names_used)
+
+
+async def flat_detail(store: Store, flat_id: int) -> FlatDetail:
+    """Everything Flat management shows for one flat, read in one transaction."""
+    async with store.reader() as uow:
+        flat = await uow.get(Flat, flat_id)
+        if flat is None:
+            raise NotFound(f"Flat {flat_id} does not exist.")
+        block = await uow.get(Block, flat.block_id)
+        site = await uow.get(Site, block.site_id)
+        telephones = await uow.find(Telephone, order_by="id", flat_id=flat_id)
+        displays = await uow.find(PanelDisplay, order_by="id", flat_id=flat_id)
+        passes = [p for p in await uow.find(AccessPass, order_by="number", flat_id=flat_id)
+                  if p.state in (APassState.ASSIGNED, APassState.LOST)]
+        profiles = await uow.find(AccessProfile, order_by="name", site_id=site.id)
+        week_types = await uow.find(WeekType, order_by="name", site_id=site.id)
+        usage = await uow.site_usage(site.id)
+    return FlatDetail(site, block, flat, telephones, displays, passes, profiles, week_types,
+                      usage["panel_names"])
+
+
+async def flat_block(store: Store, flat_id: int) -> int | None:
+    """The block a flat is in (None when the flat is gone)."""
+    async with store.engine.connect() as conn:
+        return (await conn.execute(
+            select(t.flats.c.block_id).where(t.flats.c.id == flat_id))).scalar_one_or_none()
+
+
+async def next_flat_number(store: Store, block_id: int) -> int:
+    """One past the highest numeric Flat N° of a block (1 for an empty block)."""
+    f = t.flats.c
+    async with store.engine.connect() as conn:
+        top = (await conn.execute(select(func.max(cast(f.number, Integer)))
+                                  .where(f.block_id == block_id))).scalar_one_or_none()
+    return (top or 0) + 1
+
+
+async def site_profiles(store: Store, site_id: int) -> list[AccessProfile]:
+    """A site's access profiles, by name (for a block's default profile)."""
+    async with store.reader() as uow:
+        return await uow.find(AccessProfile, order_by="name", site_id=site_id)
