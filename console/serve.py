@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,7 +23,7 @@ from pathlib import Path
 import asyncssh
 
 from console.launch import attach, start_gateway, stop_gateway
-from console.ssh.server import WorkerOptions
+from console.ssh.server import TokenBucket, WorkerOptions, serve_bucket
 from core.config import Config
 from core.errors import ConfigError, DoorkeeperError
 
@@ -82,6 +83,9 @@ class Supervisor:
         self.workers: list[WorkerProc] = []
         self.quick_deaths = 0
         self.stopping = asyncio.Event()
+        #: one bucket per client address for all workers (they ask over a socket pair)
+        self.bucket = TokenBucket(config.ssh.rate_burst, config.ssh.rate_per_minute)
+        self._bucket_tasks: set[asyncio.Task] = set()
 
     def options(self) -> WorkerOptions:
         return WorkerOptions(
@@ -99,14 +103,19 @@ class Supervisor:
     async def start_worker(self, number: int) -> WorkerProc:
         """Start one worker and wait until it listens."""
         read_fd, write_fd = os.pipe()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         options = self.options()
-        options.ready_fd = write_fd
+        options.ready_fd, options.throttle_fd = write_fd, theirs.fileno()
         with open(self.log_path, "a", encoding="utf-8") as log_file:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "console.ssh.server", json.dumps(asdict(options))],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log_file,
-                pass_fds=(write_fd,))
+                pass_fds=(write_fd, theirs.fileno()))
         os.close(write_fd)
+        theirs.close()
+        task = asyncio.get_running_loop().create_task(serve_bucket(self.bucket, ours))
+        self._bucket_tasks.add(task)
+        task.add_done_callback(self._bucket_tasks.discard)
         try:
             loop = asyncio.get_running_loop()
             async with asyncio.timeout(60):

@@ -20,6 +20,7 @@ import logging
 import math
 import os
 import signal
+import socket
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -69,6 +70,55 @@ class TokenBucket:
             del self._buckets[address]
 
 
+class SharedBucket:
+    """The supervisor's TokenBucket, asked over a socket the supervisor handed this worker
+    (all workers share one bucket per address, whichever worker the kernel picks for a
+    connection). Without that socket, or if it fails, a local bucket answers."""
+
+    def __init__(self, local: TokenBucket, fd: int = -1) -> None:
+        self.local = local
+        self.fd = fd
+        self._stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        self._lock = asyncio.Lock()
+
+    async def _ask(self, verb: str, address: str) -> bool:
+        if self.fd >= 0:
+            try:
+                async with self._lock, asyncio.timeout(1.0):
+                    if self._stream is None:
+                        sock = socket.socket(fileno=self.fd)
+                        self._stream = await asyncio.open_unix_connection(sock=sock)
+                    reader, writer = self._stream
+                    writer.write(f"{verb} {address}\n".encode())
+                    return (await reader.readline()).strip() == b"1"
+            except (OSError, TimeoutError, ValueError) as err:
+                log.warning("the shared throttle did not answer (%s); throttling locally", err)
+                self.fd = -1
+        return getattr(self.local, verb)(address)
+
+    async def take(self, address: str) -> bool:
+        """Take a token for this address; False when its bucket is empty."""
+        return await self._ask("take", address)
+
+    async def has(self, address: str) -> bool:
+        """Whether this address has a token left."""
+        return await self._ask("has", address)
+
+
+async def serve_bucket(bucket: TokenBucket, sock: socket.socket) -> None:
+    """The supervisor's side: answer one worker's `take ADDR` / `has ADDR` lines."""
+    reader, writer = await asyncio.open_unix_connection(sock=sock)
+    try:
+        while line := await reader.readline():
+            verb, _, address = line.decode("utf-8", "replace").strip().partition(" ")
+            ok = bucket.take(address) if verb == "take" else bucket.has(address)
+            writer.write(b"1\n" if ok else b"0\n")
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        writer.close()
+
+
 @dataclass
 class WorkerOptions:
     """What the supervisor hands each worker (as JSON on its command line)."""
@@ -81,6 +131,7 @@ class WorkerOptions:
     workers: int = 1
     log: str = ""
     ready_fd: int = -1
+    throttle_fd: int = -1  # the supervisor's shared token bucket
 
 
 class Worker:
@@ -91,9 +142,10 @@ class Worker:
         self.ssh = SSHConfig(**options.ssh)
         self.store = store
         self.hub = hub
-        share = max(1, options.workers)
-        self.limiter = TokenBucket(max(1, math.ceil(self.ssh.rate_burst / share)),
-                                   self.ssh.rate_per_minute / share)
+        share = max(1, options.workers)  # the local fallback: this worker's share
+        self.limiter = SharedBucket(TokenBucket(max(1, math.ceil(self.ssh.rate_burst / share)),
+                                                self.ssh.rate_per_minute / share),
+                                    options.throttle_fd)
         self.sessions: set[SSHSession] = set()
         self.host = SessionHost(self.make_context, float(self.ssh.idle_timeout),
                                 on_end=self.sessions.discard)
@@ -129,11 +181,6 @@ class Gatekeeper(asyncssh.SSHServer):
         self.conn = conn
         peer = conn.get_extra_info("peername") or ("?",)
         self.address = str(peer[0])
-        if not self.worker.limiter.take(self.address):
-            log.warning("throttled a connection from %s", self.address)
-            asyncio.get_running_loop().call_soon(
-                conn.disconnect, asyncssh.DISC_TOO_MANY_CONNECTIONS,
-                "Too many attempts from your address; try again later.")
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.operator is not None:
@@ -157,9 +204,17 @@ class Gatekeeper(asyncssh.SSHServer):
                                public_key=self.refused_key, source=self.address)
 
     # --- authentication ------------------------------------------------------------------
-    def begin_auth(self, username: str) -> bool:
+    async def begin_auth(self, username: str) -> bool:
+        """Throttle (one token per connection), then always ask for authentication:
+        whether a name exists is not told."""
         self.username = username
-        return True  # always: whether a name exists is not told
+        if not await self.worker.limiter.take(self.address):
+            self.failures = self.worker.ssh.max_auth_tries  # nothing will be checked
+            log.warning("throttled a connection from %s", self.address)
+            asyncio.get_running_loop().call_soon(
+                self.conn.disconnect, asyncssh.DISC_TOO_MANY_CONNECTIONS,
+                "Too many attempts from your address; try again later.")
+        return True
 
     def public_key_auth_supported(self) -> bool:
         return True
@@ -174,7 +229,7 @@ class Gatekeeper(asyncssh.SSHServer):
         """Is this one of the operator's keys? (No audit yet: the signature is checked
         after this; auth_completed audits the login.)"""
         line = " ".join(key.export_public_key("openssh").decode("ascii").split()[:2])
-        if self.worker.limiter.has(self.address):
+        if await self._may_try():
             try:
                 if await _key_is_theirs(self.worker.store, username, line):
                     self.key_line = line
@@ -182,12 +237,12 @@ class Gatekeeper(asyncssh.SSHServer):
             except Exception:
                 log.exception("could not check the key of %r", username)
         self.refused_key = line
-        self._failed()
+        await self._failed()
         return False
 
     async def validate_password(self, username: str, password: str) -> bool:
         from core.services import logins
-        if self.worker.limiter.has(self.address):
+        if await self._may_try():
             try:
                 self.operator = await logins.login(self.worker.store.uow(), username,
                                                    password=password, source=self.address)
@@ -198,7 +253,7 @@ class Gatekeeper(asyncssh.SSHServer):
                 log.info("refused %r from %s: %s", username, self.address, err.message)
             except Exception:
                 log.exception("could not check the password of %r", username)
-        self._failed()
+        await self._failed()
         return False
 
     async def auth_completed(self) -> None:
@@ -221,9 +276,14 @@ class Gatekeeper(asyncssh.SSHServer):
         self.logged_in.set()
         log.info("%s logged in from %s", self.username, self.address)
 
-    def _failed(self) -> None:
+    async def _may_try(self) -> bool:
+        """Whether an attempt is checked at all: tries left, tokens left."""
+        return (self.failures < self.worker.ssh.max_auth_tries
+                and await self.worker.limiter.has(self.address))
+
+    async def _failed(self) -> None:
         self.failures += 1
-        self.worker.limiter.take(self.address)
+        await self.worker.limiter.take(self.address)
         if self.failures >= self.worker.ssh.max_auth_tries and self.conn is not None:
             log.warning("%s: %d failed attempts for %r; connection closed", self.address,
                         self.failures, self.username)
@@ -284,18 +344,35 @@ async def run_worker(options: WorkerOptions) -> int:
         x11_forwarding=False, allow_pty=True, allow_scp=False)
     log.info("worker %d listening on %s:%d", os.getpid(), host, port)
     _ready(options.ready_fd)
+    why = ["The server is stopping; connect again in a moment."]
+    watcher = loop.create_task(_watch(stop, hub, os.getppid(), why))
     try:
         await stop.wait()
     finally:
+        watcher.cancel()
         server.close()
         for session in list(worker.sessions):
-            session.end("The server is stopping; connect again in a moment.")
+            session.end(why[0])
         deadline = loop.time() + 5
         while worker.sessions and loop.time() < deadline:
             await asyncio.sleep(0.05)
         await hub.close()
         await store.close()
     return 0
+
+
+async def _watch(stop: asyncio.Event, hub: LiveHub, parent: int, why: list[str]) -> None:
+    """Stop when the supervisor is gone (no orphans) or the gateway's bus closed (the
+    supervisor starts the gateway again, then this worker)."""
+    while not stop.is_set():
+        await asyncio.sleep(0.5)
+        if os.getppid() != parent:
+            log.warning("the supervisor is gone; stopping")
+            stop.set()
+        elif not hub.connected:
+            log.warning("the gateway's bus closed; stopping")
+            why[0] = "The gateway restarted; connect again in a moment."
+            stop.set()
 
 
 async def _attach(bus: str) -> LiveHub:

@@ -45,7 +45,7 @@ class FakeChannel:
         return self.out.decode("utf-8", "replace")
 
 
-async def until(check, timeout: float = 10.0) -> None:
+async def until(check, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
