@@ -437,3 +437,15 @@ class AuditEntry:
     prev_hash: str = ""
     hash: str = ""
     id: int | None = None
+
+
+@dataclass
+class OperatorKey:
+    """One SSH public key an operator logs in with (type, base64 and comment)."""
+
+    operator_id: int
+    key: str  # "type base64" as core.keys stores it, without the comment
+    fingerprint: str  # OpenSSH's "SHA256:…"
+    comment: str = ""
+    added_at: datetime | None = None
+    id: int | None = None

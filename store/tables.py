@@ -345,3 +345,15 @@ audit_head = Table(
     Column("hash", String(64), nullable=False),
     CheckConstraint("id = 1", name="single_row"),
 )
+
+# An operator's SSH public keys (issue 5): one row per key, a key at most once per
+# operator (by its fingerprint).
+operator_keys = Table(
+    "operator_keys", metadata, _id(),
+    _fk("operator_id", "operators.id", ondelete="CASCADE"),
+    Column("key", Text, nullable=False),
+    Column("fingerprint", String(60), nullable=False),
+    Column("comment", String(100), nullable=False),
+    Column("added_at", UtcDateTime),
+    UniqueConstraint("operator_id", "fingerprint"),
+)

@@ -62,6 +62,7 @@ from core.services import (
     facilities,
     flats,
     operations,
+    operator_keys,
     operators,
     residents,
     schedules,
@@ -75,6 +76,8 @@ TODAY = fixed_clock().date()  # 2026-11-27
 SITE_CREATOR = "site creator"  # marker: the guide's separate "Create a site" profile
 OWN_ACCOUNT = "own account"  # marker: any active operator, on their own account
 PASSWORD = "correct horse battery"
+KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICI85aXj6D0v7Y9/ttvXDan2SK+6bwNaHvQNn/ooH+ee "
+       "colleague@desk")
 
 # The Custom profile: allows flats, residents and week types; refuses keypad codes
 # (it may only consult them), so a flat change is allowed but a code change is not.
@@ -220,6 +223,11 @@ async def _colleague_on_site(s, admin, e):
     op = await _colleague(s, admin, e)
     await operators.grant_site(s.uow(), admin, op.id, e.site.id, Profile.CONCIERGE)
     return op
+
+
+async def _colleague_with_key(s, admin, e):
+    op = await _colleague_on_site(s, admin, e)
+    return await operator_keys.add_key(s.uow(), admin, op.id, KEY)
 
 
 async def _alarm(s, admin, e):
@@ -395,6 +403,18 @@ CASES = [
          setup=_colleague),
     Case("operators.set_password (own)", OWN_ACCOUNT,
          lambda s, a, e, p: operators.set_password(s.uow(), a, a.operator.id, PASSWORD)),
+    Case("operators.set_active (deactivate)", SITE_CREATOR,
+         lambda s, a, e, p: operators.set_active(s.uow(), a, p.id, False),
+         setup=_colleague),
+    # operators' SSH keys
+    Case("operator_keys.add_key (another operator)", USERS,
+         lambda s, a, e, p: operator_keys.add_key(s.uow(), a, p.id, KEY),
+         setup=_colleague_on_site),
+    Case("operator_keys.add_key (own)", OWN_ACCOUNT,
+         lambda s, a, e, p: operator_keys.add_key(s.uow(), a, a.operator.id, KEY)),
+    Case("operator_keys.remove_key (another operator)", USERS,
+         lambda s, a, e, p: operator_keys.remove_key(s.uow(), a, p.id),
+         setup=_colleague_with_key),
     # operations at the desk
     Case("operations.open_door", SEE_DEVICES,
          lambda s, a, e, p: operations.open_door(s.uow(), a, e.door.id, 5)),
@@ -408,8 +428,8 @@ def test_table_covers_every_service_function():
     """A new service function must get its row here."""
     import inspect
 
-    modules = [access_passes, blocks, devices, facilities, flats, operations, operators,
-               residents, schedules, sites]
+    modules = [access_passes, blocks, devices, facilities, flats, operations, operator_keys,
+               operators, residents, schedules, sites]
     public = {
         f"{m.__name__.rsplit('.', 1)[-1]}.{name}"
         for m in modules
@@ -418,7 +438,8 @@ def test_table_covers_every_service_function():
         and fn.__module__ == m.__name__
     }
     # not services: helpers used inside other services' units of work, and setup
-    internal = {"sites.check_quota", "operators.set_grant", "operators.bootstrap_admin"}
+    internal = {"sites.check_quota", "operators.set_grant", "operators.bootstrap_admin",
+                "operator_keys.require_key_rights"}
     covered = {c.name.split(" ", 1)[0] for c in CASES}
     assert public - internal - covered == set()
     assert covered <= public

@@ -22,7 +22,7 @@ from console.tabs.displays import DisplaysTab
 from console.tabs.events import EventsTab
 from console.widgets.chrome import AlarmBadge, SiteHeaderBar, SiteTree
 from console.widgets.plain import plain
-from core.rights import Action
+from core.rights import Action, Area
 from store.alarm_queries import open_alarm_count
 from store.queries import block_rows, site_header
 
@@ -40,6 +40,7 @@ class MainScreen(Screen):
     BINDINGS = [
         Binding("slash", "search", "Search"),
         Binding("a", "alarms", "Alarms"),
+        Binding("u", "users", "Users"),
         Binding("t", "toggle_tree", "Tree"),
         Binding("question_mark", "keys", "Keys"),
         Binding("1", "tab(0)", "Blocks", show=False),
@@ -184,6 +185,14 @@ class MainScreen(Screen):
     async def action_alarms(self) -> None:
         from console.screens.alarms import AlarmsScreen
         await self.app.push_screen(AlarmsScreen(self.ctx), callback=self._after_alarms)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Users only for operators who may consult users somewhere."""
+        return action != "users" or self.ctx.can(None, Area.USERS, Action.CONSULT)
+
+    async def action_users(self) -> None:
+        from console.screens.users import UsersScreen
+        await self.app.push_screen(UsersScreen(self.ctx))
 
     async def _after_alarms(self, _result: object) -> None:
         await self.refresh_alarm_count()

@@ -160,3 +160,20 @@ async def set_password(uow: UnitOfWork, actor: Actor, operator_id: int, password
         await uow.update(op)
         await record(uow, actor, "operator.password", op, before=before)
         await uow.commit()
+
+
+async def set_active(uow: UnitOfWork, actor: Actor, operator_id: int, active: bool) -> Operator:
+    """Deactivate an operator (their history and grants stay; they can no longer log
+    in or act) or reactivate one: a site creator's call, never on their own account."""
+    require_site_creator(actor)
+    async with uow:
+        before = await must_get(uow, Operator, operator_id, "Operator")
+        if before.id == actor.operator.id and not active:
+            raise ValidationError("An operator cannot deactivate their own account.",
+                                  field="active")
+        op = replace(before, active=active)
+        await uow.update(op)
+        await record(uow, actor, "operator.activate" if active else "operator.deactivate", op,
+                     before=before)
+        await uow.commit()
+    return op
