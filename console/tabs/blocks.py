@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
@@ -57,13 +57,7 @@ def passes_cell(numbers: list[str]) -> Text:
 
 
 class FlatsTable(PagedTable[FlatRow]):
-    """A block's flats. Repaints whole once its column widths are measured: on a real
-    terminal a table shown and filled in one go otherwise kept header-wide columns in
-    the rows it had drawn (headless screenshots never show it)."""
-
-    def _on_idle(self, _event: events.Idle) -> None:
-        if self._require_update_dimensions:  # DataTable measures right after this
-            self.call_after_refresh(self.refresh)
+    """A block's flats."""
 
 
 class BlocksTab(SiteTab):

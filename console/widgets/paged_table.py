@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from rich.text import Text
+from textual import events
 from textual.widgets import DataTable
 
 R = TypeVar("R")
@@ -40,6 +41,12 @@ class PagedTable(DataTable, Generic[R]):
 
     def on_mount(self) -> None:
         self.add_columns(*self._columns)
+
+    def _on_idle(self, _event: events.Idle) -> None:
+        # On a real terminal a table shown and filled in one go kept header-wide columns
+        # in the rows it had already drawn: repaint once the widths are measured.
+        if self._require_update_dimensions:
+            self.call_after_refresh(self.refresh)
 
     @property
     def current(self) -> R | None:
