@@ -12,13 +12,24 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.audit import GENESIS, entry_hash
 from core.errors import Conflict
-from core.model import AuditEntry, DeviceType, PanelDisplay, SiteGrant, Telephone
+from core.model import (
+    AccessPass,
+    AuditEntry,
+    DeviceType,
+    Flat,
+    PanelDisplay,
+    SiteGrant,
+    Telephone,
+)
 from core.ports import UnitOfWork
 from store import tables as t
 from store.mapping import mapper
+from store.search_index import reindex_flats
 
 T = TypeVar("T")
 PANEL_TYPES = [d.value for d in DeviceType if d.is_panel]
+#: what the search index holds of a flat (store/search_index.py)
+SEARCHED = (Flat, Telephone, PanelDisplay, AccessPass)
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -28,21 +39,27 @@ class SqlUnitOfWork(UnitOfWork):
         self.engine = engine
         self.write = write
         self.conn: AsyncConnection | None = None
+        self._touched: set[int] = set()  # flats whose search index rows are due
 
     # --- transaction -----------------------------------------------------------------
     async def begin(self) -> None:
         conn = await self.engine.connect()
         self.conn = await conn.execution_options(write=self.write)
         await self.conn.begin()
+        self._touched = set()
 
     async def commit(self) -> None:
         assert self.conn is not None
         try:
+            if self._touched:  # in this transaction: the index never drifts
+                await reindex_flats(self.conn, self._touched)
+                self._touched.clear()
             await self.conn.commit()
         except IntegrityError as err:
             raise Conflict(f"The change clashes with existing data: {err.orig}.") from err
 
     async def rollback(self) -> None:
+        self._touched.clear()
         if self.conn is None:
             return
         try:
@@ -57,6 +74,28 @@ class SqlUnitOfWork(UnitOfWork):
             return await self.conn.execute(stmt, params)
         except IntegrityError as err:
             raise Conflict(f"The change clashes with existing data: {err.orig}.") from err
+
+    # --- the search index -------------------------------------------------------------
+    def _touch(self, objs: Sequence[Any]) -> None:
+        """Note the flats these (new or updated) objects now belong to."""
+        for obj in objs:
+            if isinstance(obj, Flat):
+                self._touched.add(obj.id)
+            elif isinstance(obj, SEARCHED) and obj.flat_id is not None:
+                self._touched.add(obj.flat_id)
+
+    async def _touch_stored(self, objs: Sequence[Any]) -> None:
+        """Note the flats these objects belong to as stored (before an update moves them
+        or a delete removes them)."""
+        if not objs or not isinstance(objs[0], SEARCHED):
+            return
+        if isinstance(objs[0], Flat):
+            self._touched.update(o.id for o in objs)
+            return
+        table = mapper(type(objs[0])).table
+        ids = [o.id for o in objs]
+        stored = await self._exec(select(table.c.flat_id).where(table.c.id.in_(ids)))
+        self._touched.update(f for f in stored.scalars() if f is not None)
 
     # --- children (call chains, profile doors, task sites and doors) --------------------
     async def _load_children(self, cls: type, objs: list[Any]) -> None:
@@ -123,6 +162,7 @@ class SqlUnitOfWork(UnitOfWork):
         result = await self._exec(insert(mp.table).values(**mp.to_row(obj)))
         obj.id = result.inserted_primary_key[0]
         await self._save_children(obj, replace=False)
+        self._touch([obj])
         return obj
 
     async def add_all(self, objs: Sequence[T]) -> None:
@@ -133,6 +173,7 @@ class SqlUnitOfWork(UnitOfWork):
         result = await self._exec(stmt, [mp.to_row(o) for o in objs])
         for obj, new_id in zip(objs, result.scalars(), strict=True):
             obj.id = new_id
+        self._touch(objs)
         for spec in mp.children:
             rows = [{spec.fk: o.id, **r} for o in objs for r in spec.dump(o)]
             if rows:
@@ -140,9 +181,11 @@ class SqlUnitOfWork(UnitOfWork):
 
     async def update(self, obj: object) -> None:
         mp = mapper(type(obj))
+        await self._touch_stored([obj])
         await self._exec(update(mp.table).where(mp.table.c.id == obj.id)
                          .values(**mp.to_row(obj)))
         await self._save_children(obj, replace=True)
+        self._touch([obj])
 
     async def update_all(self, objs: Sequence[object]) -> None:
         """Write many objects of one class that have no children, in one statement."""
@@ -151,10 +194,13 @@ class SqlUnitOfWork(UnitOfWork):
         mp = mapper(type(objs[0]))
         assert not mp.children
         rows = [{**mp.to_row(o), "_id": o.id} for o in objs]
+        await self._touch_stored(objs)
         await self._exec(update(mp.table).where(mp.table.c.id == bindparam("_id")), rows)
+        self._touch(objs)
 
     async def delete(self, obj: object) -> None:
         mp = mapper(type(obj))
+        await self._touch_stored([obj])
         await self._exec(delete(mp.table).where(mp.table.c.id == obj.id))
 
     # --- queries for the rules ----------------------------------------------------------

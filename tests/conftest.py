@@ -97,6 +97,10 @@ def dump_database(path: Path) -> dict[str, list[tuple]]:
     try:
         names = [r[0] for r in con.execute(
             "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-        return {n: con.execute(f'SELECT * FROM "{n}" ORDER BY rowid').fetchall() for n in names}
+        without_rowid = {r[0] for r in con.execute(  # the search index's shadow tables
+            "SELECT name FROM sqlite_master WHERE type='table' AND sql LIKE '%WITHOUT ROWID%'")}
+        return {n: con.execute(f'SELECT * FROM "{n}"'
+                               + ("" if n in without_rowid else " ORDER BY rowid")).fetchall()
+                for n in names}
     finally:
         con.close()

@@ -2,7 +2,14 @@
 
 from alembic import context
 
+from store.search_index import is_search_table
 from store.tables import metadata
+
+
+def include_name(name: str | None, type_: str, _parent: object) -> bool:
+    """The search index (FTS5, made by hand in 0002) is not in the metadata: leave it be."""
+    return not (type_ == "table" and name and is_search_table(name))
+
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -13,6 +20,7 @@ context.configure(
     target_metadata=metadata,
     render_as_batch=True,  # SQLite alters tables by copying them
     compare_type=True,
+    include_name=include_name,
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -1,0 +1,274 @@
+"""The guide's search (section 10, "How to use the search function"): In (all my
+sites or one), By (name of resident, name of flat, telephone number, APasses, or
+anything), Keyword; results Site, Block, Flat, Access Pass, Resident.
+
+Over the FTS5 index of store/search_index.py. Typed text becomes a MATCH
+expression in which every word is a quoted string, so quotes, `*`, `NEAR`, `-`,
+`:` or parentheses are only ever data; the last word also matches as a prefix
+(search as you type). A telephone number matches in any written form ("+44 7546
+288399", "07546 288399", "00447546288399", "7546288399", or the start of one).
+Exact matches come first, then by site, block and flat. The whole search runs in
+the connection's own thread in one hop. SQLite only: other dialects get a
+StoreError.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Literal
+
+from core.errors import StoreError, ValidationError
+from store.search_index import (
+    COLUMNS,
+    FLAT_MASK,
+    SITE_SHIFT,
+    TABLE,
+    in_thread,
+    phone_forms,
+    rebuild_sync,
+    rowid,
+)
+from store.sqlite import is_sqlite
+
+if TYPE_CHECKING:
+    from store.database import Store
+
+By = Literal["resident", "flat", "telephone", "apass", "any"]
+BY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "resident": ("residents",), "flat": ("flat_name", "flat_number"),
+    "telephone": ("telephones",), "apass": ("apasses",), "any": COLUMNS,
+}
+#: an operator with at most this many sites (and not all of them) has them searched one
+#: rowid range at a time, in name order; more are filtered on the rowid
+MAX_RANGES = 16
+MAX_WORDS = 12
+MAX_TEXT = 200
+
+
+async def rebuild(store: Store) -> int:
+    """Rebuild the whole index in one transaction (after bulk loads); returns its flats."""
+    _require_sqlite(store)
+    async with store.engine.connect() as conn:
+        conn = await conn.execution_options(write=True)
+        async with conn.begin():
+            return await in_thread(conn, rebuild_sync)
+
+
+# --- what the user typed -----------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@lru_cache(maxsize=8192)
+def _fold(text: str) -> str:
+    """Lower case without accents, as the index's tokenizer compares."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _words(text: str) -> list[str]:
+    words = [w for w in _CONTROL.sub(" ", text[:MAX_TEXT]).split() if any(c.isalnum() for c in w)]
+    return words[:MAX_WORDS]
+
+
+def _phone_digits(text: str) -> str:
+    """Digits of a typed number, international ones without their "+" or "00", and without
+    the "(0)" some write after the country code."""
+    text = text[:MAX_TEXT].replace("(0)", "")
+    digits = re.sub(r"\D", "", text)
+    return digits[2:] if digits.startswith("00") else digits
+
+
+def _phrase(text: str, star: bool) -> str:
+    """An FTS5 string: whatever is inside is data, never syntax."""
+    return '"' + text.replace('"', '""') + '"' + ("*" if star else "")
+
+
+def _looks_numeric(text: str) -> bool:
+    return bool(re.fullmatch(r"[\d\s+\-().\u00a0/]*\d[\d\s+\-().\u00a0/]*", text))
+
+
+def match_expression(text: str, by: str, prefix: bool) -> str | None:
+    """A safe FTS5 MATCH expression for typed text (the last word a prefix when `prefix`),
+    or None when there is nothing to look for."""
+    if by not in BY_COLUMNS:
+        raise ValidationError(f"Search by {by!r}? Choose one of {', '.join(BY_COLUMNS)}.",
+                              field="by")
+    if by in ("telephone", "apass"):
+        digits = _phone_digits(text) if by == "telephone" else re.sub(r"\D", "", text[:MAX_TEXT])
+        return f"{{{BY_COLUMNS[by][0]}}} : {_phrase(digits, prefix)}" if digits else None
+    words = _words(text)
+    parts = []
+    if words:
+        body = " ".join(_phrase(w, prefix and i == len(words) - 1) for i, w in enumerate(words))
+        parts.append(f"({body})" if by == "any" else
+                     f"{{{' '.join(BY_COLUMNS[by])}}} : ({body})")
+    if by == "any" and _looks_numeric(text[:MAX_TEXT]):
+        for digits in dict.fromkeys([_phone_digits(text), re.sub(r"\D", "", text[:MAX_TEXT])]):
+            if digits:
+                parts.append(f"{{telephones apasses}} : {_phrase(digits, prefix)}")
+    return " OR ".join(parts) or None
+
+
+# --- results -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One row of the guide's search result: Site, Block, Flat, Access Pass, Resident."""
+
+    site_id: int
+    site: str
+    block_id: int
+    block: str
+    flat_id: int
+    flat: str
+    flat_number: str
+    access_passes: tuple[str, ...] = ()  # the matching ones, else the flat's
+    lost_passes: tuple[str, ...] = ()  # those of access_passes in the lost record
+    residents: tuple[str, ...] = ()  # the matching names, else the flat's
+    telephones: tuple[str, ...] = ()  # matching numbers, E.164
+    exact: bool = True  # every word matched whole (not only as a prefix)
+
+
+class SearchResults(list[SearchHit]):
+    """The hits shown, and whether more matched than were read ("50+ found")."""
+
+    def __init__(self, hits: Iterable[SearchHit] = (), capped: bool = False) -> None:
+        super().__init__(hits)
+        self.capped = capped
+
+
+def _require_sqlite(store: Store) -> None:
+    if not is_sqlite(store.url):
+        raise StoreError("Search needs the SQLite full-text index; this store is "
+                         f"{store.engine.dialect.name}.")
+
+
+@dataclass(frozen=True)
+class Query:
+    """What was typed: MATCH expressions, and the words and digits that pick out the
+    passes, names and numbers a hit shows."""
+
+    by: str
+    exact: str | None
+    prefix: str | None
+    words: tuple[str, ...]
+    digits: tuple[str, ...]
+
+    @classmethod
+    def of(cls, text: str, by: str) -> Query:
+        digits = {_phone_digits(text), re.sub(r"\D", "", text[:MAX_TEXT])}
+        return cls(by, match_expression(text, by, prefix=False),
+                   match_expression(text, by, prefix=True),
+                   tuple(_fold(w) for w in _words(text)), tuple(d for d in digits if d))
+
+
+async def search(store: Store, text: str, by: str, site_ids: Iterable[int],
+                 limit: int = 50) -> SearchResults:
+    """Flats of these sites matching typed text: exact matches first, then by site, block
+    and flat. At most `limit` exact and `limit` prefix matches are read (`capped` says
+    there were more)."""
+    _require_sqlite(store)
+    query = Query.of(text, by)
+    sites = sorted({int(s) for s in site_ids})
+    if query.prefix is None or not sites or limit < 1:
+        return SearchResults()
+    async with store.engine.connect() as conn:
+        return await in_thread(conn, lambda con: _search_sync(con, query, sites, limit))
+
+
+def _search_sync(con: sqlite3.Connection, query: Query, sites: list[int],
+                 limit: int) -> SearchResults:
+    con.execute("BEGIN")  # one snapshot for the matches and the names
+    try:
+        mine = [r[0] for r in con.execute(
+            f"SELECT id FROM sites WHERE id IN ({', '.join('?' * len(sites))}) ORDER BY name",
+            sites)]
+        every = con.execute("SELECT count(*) FROM sites").fetchone()[0] == len(mine)
+        exact = _matches(con, query.exact, mine, every, limit) if query.exact else []
+        prefixed = _matches(con, query.prefix, mine, every, limit)
+        rows = {r[0]: r for r in exact + prefixed}
+        blocks = {r[0]: r[1:] for r in con.execute(
+            "SELECT b.id, b.name, s.id, s.name FROM blocks b JOIN sites s ON s.id = b.site_id "
+            f"WHERE b.id IN ({', '.join('?' * len(rows))})", [r[3] for r in rows.values()])}
+    finally:
+        con.execute("COMMIT")
+    first = {r[0] for r in exact}
+    ranked = sorted((r for r in rows.values() if r[3] in blocks), key=lambda r: (
+        r[0] not in first, blocks[r[3]][2].casefold(), blocks[r[3]][0].casefold(),
+        r[5].split(" ")[0], r[0] & FLAT_MASK))
+    return SearchResults([_hit(r, r[0] in first, blocks[r[3]], query) for r in ranked[:limit]],
+                         capped=len(prefixed) >= limit)
+
+
+def _matches(con: sqlite3.Connection, match: str, sites: list[int], every: bool,
+             cap: int) -> list[tuple]:
+    """Up to `cap` matching index rows on these sites (taken site by site, by name)."""
+    sql = (f"SELECT rowid, flat_name, residents, block_id, details, flat_number FROM {TABLE} "
+           f"WHERE {TABLE} MATCH ?")
+    if every:
+        return con.execute(f"{sql} LIMIT ?", (match, cap)).fetchall()
+    if len(sites) > MAX_RANGES:
+        in_sites = ", ".join(map(str, sites))  # ints from the sites table
+        return con.execute(f"{sql} AND (rowid >> {SITE_SHIFT}) IN ({in_sites}) LIMIT ?",
+                           (match, cap)).fetchall()
+    found: list[tuple] = []
+    for site in sites:
+        found += con.execute(f"{sql} AND rowid >= ? AND rowid <= ? LIMIT ?",
+                             (match, rowid(site, 0), rowid(site, FLAT_MASK), cap - len(found)))
+        if len(found) >= cap:
+            break
+    return found
+
+
+@lru_cache(maxsize=8192)
+def _tokens(name: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"\w+", _fold(name)))
+
+
+_forms = lru_cache(maxsize=8192)(phone_forms)
+
+
+def _distinct_people(names: list[str]) -> list[str]:
+    """"Smith, John" on the panel and "John Smith" on his pass are one resident."""
+    seen: set[frozenset[str]] = set()
+    out = []
+    for name in names:
+        key = frozenset(_tokens(name))
+        if key not in seen:
+            seen.add(key)
+            out.append(name)
+    return out
+
+
+def _hit(row: tuple, exact: bool, block: tuple, query: Query) -> SearchHit:
+    """A hit, with the passes, names and numbers that made it match picked out."""
+    key, flat, residents, block_id, details, _ = row
+    block_name, site_id, site = block
+    d = json.loads(details)
+    by, words, digits = query.by, query.words, query.digits
+
+    def name_matches(n: str) -> bool:
+        return any(t.startswith(w) for w in words for t in _tokens(n))
+
+    names = _distinct_people(residents.split("\n") if residents else [])
+    by_digits = digits if by in ("apass", "any") else ()
+    passes = [p for p in d["p"] if any(p[0].startswith(x) for x in by_digits)]
+    by_words = words if by in ("resident", "any") else ()
+    if by_words:
+        passes += [p for p in d["p"] if p not in passes and name_matches(p[2])]
+    if not passes:
+        passes = [p for p in d["p"] if p[1] == "assigned"]
+    by_digits = digits if by in ("telephone", "any") else ()
+    phones = [v for v in d["t"] if any(f.startswith(x) for f in _forms(v) for x in by_digits)]
+    matching = [n for n in names if by_words and name_matches(n)]
+    return SearchHit(site_id, site, block_id, block_name, key & FLAT_MASK, flat, d["n"],
+                     tuple(p[0] for p in passes), tuple(p[0] for p in passes if p[1] == "lost"),
+                     tuple(matching or names), tuple(phones), exact)

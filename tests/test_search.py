@@ -1,0 +1,351 @@
+"""The guide's search over the FTS5 index: every By, every written form of a number,
+the index following every change made through the services, rollbacks, sites."""
+
+from __future__ import annotations
+
+import importlib.util
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+
+from core.model import Block, CallStep, Flat, PanelDisplay, Site, Telephone, TelephoneKind
+from core.services import access_passes, blocks, flats, residents, sites
+from store import search as search_module
+from store.database import Store
+from store.migrate import alembic_config
+from store.search import BY_COLUMNS, match_expression, rebuild, search
+from tests.conftest import SmallEstate
+
+MIGRATION = Path(search_module.__file__).parent / "migrations/versions/0002_search_index.py"
+
+
+@dataclass
+class Residents:
+    """The small estate with people in it, and a second site."""
+
+    site: Site
+    other: Site
+    flat: dict[str, int]  # flat number ("001" ...; "H01" for the other site) -> id
+    phone_id: int  # the number called by "Smith, John"
+
+
+@pytest.fixture
+async def people(store: Store, admin, estate: SmallEstate) -> Residents:
+    """The small estate with people in it (see add_people)."""
+    return await add_people(store, admin, estate)
+
+
+async def add_people(store: Store, admin, estate: SmallEstate) -> Residents:
+    """Flat 001: Smith, John on +44 7546 288399. Flat 002: Smithson, and APass
+    1111100008 of Zoë O'Brien. Flat 003: APass 1111100009, lost. Harbour View: John
+    Harbour, Flat H01, on +44 7911 123456."""
+    f1, f2, f3 = (f.id for f in estate.flats)
+    phone = await residents.add_telephone(store.uow(), admin, f1, "07546 288399")
+    await residents.add_panel_display(store.uow(), admin, PanelDisplay(
+        f1, "Smith, John", "1", call_chain=[CallStep(phone.id, 20)]))
+    await residents.add_panel_display(store.uow(), admin, PanelDisplay(
+        f2, "Smithson", "2", hardwired=True))
+    await access_passes.create_access_passes(store.uow(), admin, estate.site.id, "1111100008",
+                                             flat_id=f2, resident="Zoë O'Brien")
+    await access_passes.create_access_passes(store.uow(), admin, estate.site.id, "1111100009",
+                                             flat_id=f3, resident="Ann Lee")
+    await access_passes.send_to_lost(store.uow(), admin, "1111100009")
+    other = await sites.create_site(store.uow(), admin, Site(name="Harbour View"))
+    block = await blocks.create_block(store.uow(), admin, Block(other.id, "Tower"))
+    h01 = await flats.create_flat(store.uow(), admin, Flat(block.id, "H01", "Penthouse"))
+    far = await residents.add_telephone(store.uow(), admin, h01.id, "+44 7911 123456")
+    await residents.add_panel_display(store.uow(), admin, PanelDisplay(
+        h01.id, "John Harbour", "9", call_chain=[CallStep(far.id, 20)]))
+    return Residents(estate.site, other, {"001": f1, "002": f2, "003": f3, "H01": h01.id},
+                     phone.id)
+
+
+async def found(store: Store, people: Residents, text_: str, by: str = "any",
+                both: bool = False) -> list[str]:
+    sites_ = [people.site.id, people.other.id] if both else [people.site.id]
+    return [h.flat_number for h in await search(store, text_, by, sites_)]
+
+
+# --- each By ---------------------------------------------------------------------------
+
+BY_TABLE = [  # typed, By, the flats found
+    ("Smith", "resident", ["001", "002"]),  # the exact word first, then Smithson
+    ("smi", "resident", ["001", "002"]),
+    ("zoe", "resident", ["002"]),  # accents don't matter
+    ("O'Brien", "resident", ["002"]),
+    ("ann lee", "resident", ["003"]),  # a lost pass's resident
+    ("John Smith", "resident", ["001"]),
+    ("Smith", "flat", []),
+    ("Appt. 002", "flat", ["002"]),
+    ("2", "flat", ["002"]),  # Flat N° without its zeros
+    ("appt", "flat", ["001", "002", "003"]),
+    ("1111100008", "apass", ["002"]),
+    ("11111", "apass", ["002", "003"]),  # the lost one too
+    ("1111100008", "resident", []),
+    ("7546", "telephone", ["001"]),
+    ("7546", "resident", []),
+    ("smith", "telephone", []),
+    ("john", "any", ["001"]),
+    ("1111100009", "any", ["003"]),
+    ("07546", "any", ["001"]),
+    ("Appt. 003", "any", ["003"]),
+]
+
+
+async def test_each_by_finds_what_the_guide_says(store, people):
+    got = [(typed, by, await found(store, people, typed, by)) for typed, by, _ in BY_TABLE]
+    assert got == BY_TABLE
+
+
+WRITTEN_FORMS = [
+    "+44 7546 288399", "+447546288399", "07546 288399", "07546288399", "00447546288399",
+    "0044 7546 288399", "7546288399", "7546 288 399", "+44 (0)7546 288399", "(07546) 288-399",
+    "0754", "07546 28", "+44 75", "0044 754", "4475", "7546",
+]
+
+
+async def test_a_telephone_is_found_from_any_written_form(store, people):
+    for by in ("telephone", "any"):
+        got = {}
+        for written in WRITTEN_FORMS:
+            hits = await search(store, written, by, [people.site.id])
+            got[written] = [(h.flat_number, h.telephones) for h in hits]
+        assert got == {w: [("001", ("+447546288399",))] for w in WRITTEN_FORMS}, by
+
+
+async def test_other_numbers_find_nothing(store, people):
+    others = ["07546 288398", "+33 7546 288399", "288399", "44 0"]
+    assert {w: await found(store, people, w, "telephone") for w in others} == {
+        w: [] for w in others}
+
+
+async def test_a_hit_carries_names_and_the_passes_that_matched(store, people):
+    (hit,) = await search(store, "1111100008", "apass", [people.site.id])
+    assert (hit.site, hit.block, hit.flat, hit.flat_number) == (
+        "Demo Cases", "Block C", "Appt. 002", "002")
+    assert (hit.site_id, hit.flat_id) == (people.site.id, people.flat["002"])
+    assert hit.access_passes == ("1111100008",) and hit.lost_passes == ()
+    assert hit.residents == ("Smithson", "Zoë O'Brien") and hit.exact
+    (lost,) = await search(store, "Ann", "resident", [people.site.id])
+    assert lost.access_passes == ("1111100009",) and lost.lost_passes == ("1111100009",)
+    assert lost.residents == ("Ann Lee",)
+
+
+async def test_exact_matches_come_first_then_site_block_flat(store, admin, people):
+    await residents.add_panel_display(store.uow(), admin, PanelDisplay(
+        people.flat["003"], "Smithers", "3", hardwired=True))
+    hits = await search(store, "smith", "any", [people.site.id, people.other.id])
+    assert [(h.flat_number, h.exact) for h in hits] == [
+        ("001", True), ("002", False), ("003", False)]
+    await residents.update_panel_display(store.uow(), admin, (await _display(
+        store, "John Harbour")), display_name="John Smith")
+    hits = await search(store, "smith", "any", [people.other.id, people.site.id])
+    assert [(h.site, h.flat_number, h.exact) for h in hits] == [
+        ("Demo Cases", "001", True), ("Harbour View", "H01", True),
+        ("Demo Cases", "002", False), ("Demo Cases", "003", False)]
+
+
+async def test_limit_and_capped(store, people):
+    hits = await search(store, "appt", "flat", [people.site.id], limit=2)
+    assert [h.flat_number for h in hits] == ["001", "002"] and hits.capped
+    assert not (await search(store, "appt", "flat", [people.site.id])).capped
+
+
+# --- the operator's sites only ------------------------------------------------------------
+
+@pytest.mark.parametrize("ranges", [16, 0])  # site by site, or filtered on the rowid
+async def test_only_the_given_sites_are_searched(store, people, monkeypatch, ranges):
+    monkeypatch.setattr(search_module, "MAX_RANGES", ranges)
+    assert await found(store, people, "john") == ["001"]
+    assert await found(store, people, "john", both=True) == ["001", "H01"]
+    assert await found(store, people, "Penthouse", "flat") == []
+    assert [h.site for h in await search(store, "john", "any", [people.other.id])] == [
+        "Harbour View"]
+    assert await search(store, "john", "any", []) == []
+    assert await search(store, "john", "any", [9999]) == []
+
+
+# --- the index follows every change ---------------------------------------------------------
+
+async def _display(store: Store, name: str) -> int:
+    async with store.reader() as uow:
+        return (await uow.find(PanelDisplay, display_name=name))[0].id
+
+
+async def test_index_follows_flats(store, admin, people):
+    await flats.update_flat(store.uow(), admin, people.flat["001"], name="Penthouse A")
+    assert await found(store, people, "Penthouse", "flat") == ["001"]
+    assert await found(store, people, "Appt. 001", "flat") == []
+    made = await flats.create_flats(store.uow(), admin, await _block(store, people.flat["001"]),
+                                    4, 2)
+    assert await found(store, people, "Appt. 00", "flat") == ["002", "003", "004", "005"]
+    await flats.delete_flat(store.uow(), admin, made[0].id)
+    await flats.delete_flat(store.uow(), admin, people.flat["001"])  # with its phone, display
+    assert await found(store, people, "Appt. 00", "flat") == ["002", "003", "005"]
+    assert await found(store, people, "7546", "telephone") == []
+    assert await found(store, people, "Smith", "resident") == ["002"]
+
+
+async def _block(store: Store, flat_id: int) -> int:
+    async with store.reader() as uow:
+        return (await uow.get(Flat, flat_id)).block_id
+
+
+async def test_index_follows_telephones(store, admin, people):
+    f2 = people.flat["002"]
+    extra = await residents.add_telephone(store.uow(), admin, f2, "020 7946 0000")
+    assert await found(store, people, "0207946", "telephone") == ["002"]
+    await residents.update_telephone(store.uow(), admin, extra.id, value="0161 496 0000")
+    assert await found(store, people, "0207946", "telephone") == []
+    assert await found(store, people, "+44 161 496", "telephone") == ["002"]
+    await residents.delete_telephone(store.uow(), admin, extra.id)
+    assert await found(store, people, "0161", "telephone") == []
+    await residents.add_telephone(store.uow(), admin, f2, "nobody@example.org",
+                                  kind=TelephoneKind.EMAIL)  # an email is not a number
+    assert await found(store, people, "example", "any") == []
+
+
+async def test_index_follows_panel_displays(store, admin, people):
+    display = await _display(store, "Smithson")
+    await residents.update_panel_display(store.uow(), admin, display, display_name="Jones")
+    assert await found(store, people, "Smith", "resident") == ["001"]
+    assert await found(store, people, "jones", "resident") == ["002"]
+    await residents.delete_panel_display(store.uow(), admin, display)
+    assert await found(store, people, "jones", "resident") == []
+    assert await found(store, people, "zoe", "resident") == ["002"]  # the pass's resident
+
+
+async def test_index_follows_access_passes(store, admin, people):
+    await access_passes.assign_to_flat(store.uow(), admin, "1111100008", people.flat["001"],
+                                       resident="Mo Farah")
+    assert await found(store, people, "1111100008", "apass") == ["001"]
+    assert await found(store, people, "zoe", "resident") == []
+    assert await found(store, people, "farah", "resident") == ["001"]
+    await access_passes.send_to_stock(store.uow(), admin, "1111100008")
+    assert await found(store, people, "1111100008", "apass") == []
+    await access_passes.create_access_passes(store.uow(), admin, people.site.id, "2222200000",
+                                             3, flat_id=people.flat["003"])
+    assert await found(store, people, "22222", "apass") == ["003"]
+
+
+def _index_rows(store: Store) -> list[tuple]:
+    con = sqlite3.connect(store.where)
+    try:
+        return con.execute("SELECT rowid, * FROM flat_search ORDER BY rowid").fetchall()
+    finally:
+        con.close()
+
+
+async def test_a_rolled_back_change_leaves_the_index_as_it_was(store, people):
+    before = _index_rows(store)
+    async with store.uow() as uow:  # never committed
+        flat = await uow.get(Flat, people.flat["001"])
+        flat.name = "Zebra House"
+        await uow.update(flat)
+        await uow.add(Telephone(people.flat["002"], TelephoneKind.TELEPHONE, "+447700900999",
+                                "GB"))
+        await uow.delete(await uow.get(PanelDisplay, await _display(store, "Smithson")))
+    assert _index_rows(store) == before
+    assert await found(store, people, "Zebra", "flat") == []
+    assert await found(store, people, "Smithson", "resident") == ["002"]
+
+
+async def test_a_failed_commit_leaves_the_index_as_it_was(store, people, monkeypatch):
+    before = _index_rows(store)
+
+    def broken(con, ids):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr("store.search_index.reindex_sync", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        async with store.uow() as uow:
+            flat = await uow.get(Flat, people.flat["001"])
+            flat.name = "Zebra House"
+            await uow.update(flat)
+            await uow.commit()
+    assert _index_rows(store) == before
+    async with store.reader() as uow:
+        assert (await uow.get(Flat, people.flat["001"])).name == "Appt. 001"
+
+
+async def test_rebuild_gives_the_same_index(store, people):
+    before = _index_rows(store)
+    async with store.engine.connect() as conn:
+        await conn.execute(text("DELETE FROM flat_search"))
+        await conn.commit()
+    assert await found(store, people, "john") == []
+    assert await rebuild(store) == 4
+    assert _index_rows(store) == before
+
+
+async def test_an_older_store_is_indexed_when_it_is_migrated(tmp_path):
+    path = tmp_path / "old.db"
+    store = await Store.open(path=path, migrate=False)
+    async with store.engine.connect() as conn:
+        from alembic import command
+        await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0001"))
+        await conn.commit()
+    await store.close()
+    con = sqlite3.connect(path)
+    con.executescript("""
+        INSERT INTO sites VALUES (1, 'Old Court', 'GB', 'Europe/London', 5, 100, 10, 100, 0, '');
+        INSERT INTO blocks VALUES (1, 1, 'Block A', NULL, '');
+        INSERT INTO flats VALUES (7, 1, '007', 'Appt. 007', NULL, NULL, NULL, NULL, '', 'x');
+        INSERT INTO telephones VALUES (1, 7, 'telephone', '+447546288399', 'GB', 0, 0);
+    """)
+    con.commit()
+    con.close()
+    store = await Store.open(path=path)
+    try:
+        hits = await search(store, "07546 28", "any", [1])
+        assert [(h.site, h.flat) for h in hits] == [("Old Court", "Appt. 007")]
+    finally:
+        await store.close()
+
+
+# --- whatever is typed -------------------------------------------------------------------
+
+def _fts_table() -> sqlite3.Connection:
+    spec = importlib.util.spec_from_file_location("m0002", MIGRATION)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    con = sqlite3.connect(":memory:")
+    con.execute(migration.CREATE)
+    con.execute("INSERT INTO flat_search (rowid, flat_name, residents, telephones) "
+                "VALUES (1, 'Appt. 001', 'NEAR AND OR \"x\"', '447546288399')")
+    return con
+
+
+FTS = _fts_table()
+SYNTAX = st.lists(st.sampled_from(list('"*-:()^{}+.,\'/ \x00\t') + [
+    "NEAR", "AND", "OR", "NOT", "near", "a", "7", "é", "\u0301", "\u200b", "flat_name"]),
+    max_size=20).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(typed=st.one_of(st.text(max_size=60), SYNTAX), by=st.sampled_from(list(BY_COLUMNS)),
+       prefix=st.booleans())
+def test_no_text_makes_a_bad_match_expression(typed, by, prefix):
+    expr = match_expression(typed, by, prefix)
+    if expr is not None:
+        FTS.execute("SELECT rowid FROM flat_search WHERE flat_search MATCH ?", (expr,)).fetchall()
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(typed=st.one_of(st.text(max_size=30), SYNTAX), by=st.sampled_from(list(BY_COLUMNS)))
+async def test_search_never_raises_whatever_is_typed(store, people, typed, by):
+    hits = await search(store, typed, by, [people.site.id, people.other.id])
+    assert all(h.site in ("Demo Cases", "Harbour View") for h in hits)
+
+
+async def test_an_unknown_by_is_refused_with_its_field(store, people):
+    from core.errors import ValidationError
+    with pytest.raises(ValidationError) as err:
+        await search(store, "x", "postcode", [people.site.id])
+    assert err.value.field == "by"
