@@ -1,0 +1,224 @@
+"""The search screen (key `/` anywhere): the guide's section 10, "How to use the
+search function". In: All my sites, or one of them. By: Name of resident, Name of
+flat, Telephone number, APasses, or Anything. Keyword: searched as it is typed
+(a telephone number in any written form), results in the guide's columns Site,
+Block, Flat, Access Pass, Resident with "(N found)". Enter on a result goes to its
+flat; Escape closes. Only the operator's own sites are ever searched."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Label, Select, Static
+
+from console.context import ConsoleContext
+from console.widgets.plain import plain
+from core.errors import DoorkeeperError
+from core.phones import display_phone
+from core.rights import Area
+from store.search import SearchHit, SearchResults, search
+
+ALL_SITES = 0
+BY_OPTIONS = [("Anything", "any"), ("Name of resident", "resident"),
+              ("Name of flat", "flat"), ("Telephone number", "telephone"),
+              ("APasses", "apass")]
+COLUMNS = ("Site", "Block", "Flat", "Access Pass", "Resident")
+#: typing faster than this searches once, for the last keystroke
+DEBOUNCE_S = 0.1
+WIDE = 100  # narrower screens shorten the columns
+HINT = "Type a name, a flat, a telephone number (any way it is written) or an APass number."
+
+
+class SearchScreen(Screen[None]):
+    """Search the operator's sites for residents, flats, numbers and passes."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("enter", "open_current", "Open flat"),
+        Binding("ctrl+f", "focus_keyword", "Keyword"),
+        Binding("down", "focus_results", "Results", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    SearchScreen #search-title { height: 1; padding: 0 1; background: $panel;
+                                 text-style: bold; }
+    SearchScreen #search-form { height: 1; margin: 1 0; padding: 0 1; }
+    SearchScreen #search-form Label { padding: 0 1; }
+    SearchScreen #search-in { width: 22; }
+    SearchScreen #search-by { width: 21; }
+    SearchScreen #search-keyword { width: 1fr; min-width: 12; }
+    SearchScreen #search-status { height: 1; padding: 0 1; color: $text-muted; }
+    SearchScreen #search-results { height: 1fr; }
+    """
+
+    def __init__(self, ctx: ConsoleContext, site_id: int | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.site_id = site_id
+        #: the sites this operator may search: theirs, where they may consult flats
+        self.site_ids = [s.id for s in ctx.sites if ctx.can(s.id, Area.FLATS)]
+        self.hits: list[SearchHit] = []
+        self._generation = 0  # the newest query; an older answer is dropped
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Search", id="search-title")
+        sites = [s for s in self.ctx.sites if s.id in self.site_ids]
+        with Horizontal(id="search-form"):
+            yield Label("In")
+            yield Select([(plain("All my sites"), ALL_SITES)]
+                         + [(plain(s.name), s.id) for s in sites],
+                         value=ALL_SITES, allow_blank=False, compact=True, id="search-in")
+            yield Label("By")
+            yield Select(BY_OPTIONS, value="any", allow_blank=False, compact=True,
+                         id="search-by")
+            yield Label("Keyword")
+            yield Input(placeholder="name, flat, number, APass", compact=True,
+                        id="search-keyword")
+        yield Static(HINT, id="search-status")
+        table: DataTable = DataTable(id="search-results", cursor_type="row", zebra_stripes=True)
+        table.add_columns(*COLUMNS)
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#search-keyword", Input).focus()
+
+    # --- searching ----------------------------------------------------------------------
+    @on(Input.Changed, "#search-keyword")
+    @on(Select.Changed)
+    def _changed(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._generation += 1
+        self._timer = self.set_timer(DEBOUNCE_S, self._search_now)
+
+    def _search_now(self) -> None:
+        keyword = self.query_one("#search-keyword", Input).value
+        within = self.query_one("#search-in", Select).value
+        by = self.query_one("#search-by", Select).value
+        sites = self.site_ids if within == ALL_SITES else [within]
+        self.run_search(self._generation, keyword, str(by), sites)
+
+    @work(exclusive=True, group="search")
+    async def run_search(self, generation: int, keyword: str, by: str,
+                         sites: list[int]) -> None:
+        """One query in the background; only the newest one's answer is shown."""
+        if not keyword.strip():
+            results: SearchResults | None = SearchResults()
+        else:
+            try:
+                results = await search(self.ctx.store, keyword, by, sites)
+            except DoorkeeperError as err:
+                if generation == self._generation:
+                    self._status(Text(err.message, style="red"))
+                return
+        if generation == self._generation:
+            self.show(keyword, results)
+
+    def show(self, keyword: str, results: SearchResults) -> None:
+        """Fill the table with the hits, and say how many."""
+        self.hits = list(results)
+        table = self.query_one("#search-results", DataTable)
+        table.clear(columns=True)  # column widths fit these hits, not earlier ones
+        table.add_columns(*COLUMNS)
+        narrow = self.size.width < WIDE
+        for hit in self.hits:
+            table.add_row(*hit_cells(hit, narrow))
+        if not keyword.strip():
+            self._status(Text(HINT))
+            return
+        count = f"{len(self.hits)}+" if results.capped else str(len(self.hits))
+        line = Text("Search result for ")
+        line.append(plain(keyword.strip(), "bold"))
+        line.append(f" ({count} found)")
+        if results.capped:
+            line.append(" — keep typing to narrow it", style="dim")
+        self._status(line)
+
+    def _status(self, text: Text) -> None:
+        self.query_one("#search-status", Static).update(text)
+
+    # --- going to a flat ------------------------------------------------------------------
+    @on(Input.Submitted, "#search-keyword")
+    def _submitted(self) -> None:
+        self.action_focus_results()
+
+    def action_focus_results(self) -> None:
+        if self.hits:
+            self.query_one("#search-results", DataTable).focus()
+
+    def action_focus_keyword(self) -> None:
+        self.query_one("#search-keyword", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_current":  # Enter opens a flat only from the results
+            return bool(self.hits) and isinstance(self.focused, DataTable)
+        return True
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
+
+    async def action_open_current(self) -> None:
+        table = self.query_one("#search-results", DataTable)
+        if 0 <= table.cursor_row < len(self.hits):
+            await self.open(self.hits[table.cursor_row])
+
+    @on(DataTable.RowSelected, "#search-results")
+    async def _row_selected(self, event: DataTable.RowSelected) -> None:
+        if 0 <= event.cursor_row < len(self.hits):
+            await self.open(self.hits[event.cursor_row])
+
+    async def open(self, hit: SearchHit) -> None:
+        """Close the search and show the hit's flat, on the main screen's own message
+        loop (this screen's closes with it)."""
+        main = self.app.main
+        self.dismiss(None)
+        main.call_later(go_to_flat, main, hit)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+async def go_to_flat(main, hit: SearchHit) -> None:  # noqa: ANN001 (MainScreen: no cycle)
+    """The hit's flat opened from the Blocks tab; at least its site and block shown."""
+    blocks_tab = main.tabs.get("pane-blockstab")
+    if blocks_tab is not None and hasattr(blocks_tab, "open_flat"):
+        await main.open_flat(hit.site_id, hit.block_id, hit.flat_id)
+    else:
+        await main.select(hit.site_id, hit.block_id)
+
+
+def _cut(text: Text, width: int) -> Text:
+    text.truncate(width, overflow="ellipsis")
+    return text
+
+
+def hit_cells(hit: SearchHit, narrow: bool = False) -> tuple[Text, ...]:
+    """A hit in the guide's columns, every value shown literally; lost passes in red.
+    Narrow screens get shorter names and one pass, so Resident stays in view."""
+    shown = 1 if narrow else 2
+    passes = Text(no_wrap=True)
+    for i, number in enumerate(hit.access_passes[:shown]):
+        if i:
+            passes.append(", ")
+        lost = number in hit.lost_passes
+        passes.append(plain(number + (" (lost)" if lost else ""), "red" if lost else ""))
+    if len(hit.access_passes) > shown:
+        passes.append(f" +{len(hit.access_passes) - shown}", style="dim")
+    resident = Text(no_wrap=True)
+    for e164 in hit.telephones:  # the number that matched first: it is what was typed
+        resident.append(plain(display_phone(e164, ""), "bold"))
+        resident.append("  ")
+    resident.append(plain("; ".join(hit.residents)))
+    flat = plain(hit.flat)
+    if hit.flat_number and hit.flat_number not in hit.flat:
+        flat.append(plain(f" ({hit.flat_number})", "dim"))
+    site, block, flat_width = (12, 14, 12) if narrow else (20, 24, 18)
+    return (_cut(plain(hit.site), site), _cut(plain(hit.block), block), _cut(flat, flat_width),
+            passes, resident)
