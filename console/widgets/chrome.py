@@ -10,8 +10,9 @@ from console.widgets.plain import plain
 from store.queries import BlockRow, SiteHeader
 
 #: the guide's header names, in its order
-QUOTA_LABELS = (("panels", "panels"), ("flats", "flats"),
-                ("foreign_numbers", "foreign numbers"), ("panel_names", "names"))
+QUOTA_LABELS = (("panels", "panels", "panels"), ("flats", "flats", "flats"),
+                ("foreign_numbers", "foreign numbers", "foreign"),
+                ("panel_names", "names", "names"))
 
 
 class SiteTree(Tree[tuple[int, int | None]]):
@@ -30,20 +31,34 @@ class SiteTree(Tree[tuple[int, int | None]]):
 
 
 class SiteHeaderBar(Static):
-    """ "Demo Cases · Qty of panels 2 / 5, flats 11 / 100, foreign numbers 0 / 10"."""
+    """ "Demo Cases · Qty of panels 2 / 5, flats 11 / 100, foreign numbers 0 / 10"; the
+    labels shorten below 100 columns so every quota stays in view."""
+
+    _shown: tuple[SiteHeader, str | None] | None = None
 
     def show_header(self, header: SiteHeader, block: str | None = None) -> None:
+        self._shown = (header, block)
+        self._paint()
+
+    def on_resize(self) -> None:
+        self._paint()
+
+    def _paint(self) -> None:
+        if self._shown is None:
+            return
+        header, block = self._shown
+        narrow = self.size.width < 100
         text = plain(header.name, "bold")
-        if block:
+        if block and not narrow:
             text.append(" › ")
             text.append(plain(block))
         parts = []
-        for key, label in QUOTA_LABELS:
+        for key, label, short in QUOTA_LABELS:
             used, quota = header.usage.get(key, 0), header.quotas.get(key, 0)
             style = "bold red" if quota and used >= quota else ""
-            parts.append(Text(f"{label} {used}/{quota}", style=style))
-        text.append("  Qty of ")
-        text.append(Text(", ").join(parts))
+            parts.append(Text(f"{short if narrow else label} {used}/{quota}", style=style))
+        text.append("  " if narrow else "  Qty of ")
+        text.append(Text(" · " if narrow else ", ").join(parts))
         self.update(text)
 
 
