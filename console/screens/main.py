@@ -145,6 +145,9 @@ class MainScreen(Screen):
             if new:
                 self.app.bell()
                 self.query_one(AlarmBadge).flash()
+                # the gateway publishes an alarm before its writer has stored it: count
+                # again once the group commit has surely landed
+                self.set_timer(0.5, self.refresh_alarm_count)
         if not batch:
             return
         screen_is_main = self.app.screen is self  # no redraw under a modal

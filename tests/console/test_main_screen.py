@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from console.widgets.chrome import AlarmBadge, SiteHeaderBar, SiteTree
 from textual.widgets import TabbedContent
+
+from console.widgets.chrome import AlarmBadge, SiteHeaderBar, SiteTree
 
 
 async def test_opens_on_the_first_site_with_its_quotas(console_ctx, make_app):
