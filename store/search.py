@@ -27,8 +27,10 @@ from core.errors import StoreError, ValidationError
 from store.search_index import (
     COLUMNS,
     FLAT_MASK,
+    PASS,
     SITE_SHIFT,
     TABLE,
+    TEL,
     in_thread,
     phone_forms,
     rebuild_sync,
@@ -100,19 +102,21 @@ def match_expression(text: str, by: str, prefix: bool) -> str | None:
     if by not in BY_COLUMNS:
         raise ValidationError(f"Search by {by!r}? Choose one of {', '.join(BY_COLUMNS)}.",
                               field="by")
-    if by in ("telephone", "apass"):
-        digits = _phone_digits(text) if by == "telephone" else re.sub(r"\D", "", text[:MAX_TEXT])
-        return f"{{{BY_COLUMNS[by][0]}}} : {_phrase(digits, prefix)}" if digits else None
+    raw = re.sub(r"\D", "", text[:MAX_TEXT])
+    if by == "telephone":
+        digits = _phone_digits(text)
+        return _phrase(TEL + digits, prefix) if digits else None
+    if by == "apass":
+        return _phrase(PASS + raw, prefix) if raw else None
     words = _words(text)
     parts = []
     if words:
         body = " ".join(_phrase(w, prefix and i == len(words) - 1) for i, w in enumerate(words))
         parts.append(f"({body})" if by == "any" else
                      f"{{{' '.join(BY_COLUMNS[by])}}} : ({body})")
-    if by == "any" and _looks_numeric(text[:MAX_TEXT]):
-        for digits in dict.fromkeys([_phone_digits(text), re.sub(r"\D", "", text[:MAX_TEXT])]):
-            if digits:
-                parts.append(f"{{telephones apasses}} : {_phrase(digits, prefix)}")
+    if by == "any" and raw and _looks_numeric(text[:MAX_TEXT]):
+        marked = [TEL + d for d in dict.fromkeys([_phone_digits(text), raw]) if d] + [PASS + raw]
+        parts += [_phrase(m, prefix) for m in marked]
     return " OR ".join(parts) or None
 
 
@@ -253,22 +257,25 @@ def _hit(row: tuple, exact: bool, block: tuple, query: Query) -> SearchHit:
     key, flat, residents, block_id, details, _ = row
     block_name, site_id, site = block
     d = json.loads(details)
-    by, words, digits = query.by, query.words, query.digits
+    by = query.by
+    words = query.words if by in ("resident", "any") else ()
+    pass_digits = query.digits if by in ("apass", "any") else ()
+    phone_digits = query.digits if by in ("telephone", "any") else ()
+    matched: dict[str, bool] = {}
 
     def name_matches(n: str) -> bool:
-        return any(t.startswith(w) for w in words for t in _tokens(n))
+        if n not in matched:
+            matched[n] = any(t.startswith(w) for t in _tokens(n) for w in words)
+        return matched[n]
 
-    names = _distinct_people(residents.split("\n") if residents else [])
-    by_digits = digits if by in ("apass", "any") else ()
-    passes = [p for p in d["p"] if any(p[0].startswith(x) for x in by_digits)]
-    by_words = words if by in ("resident", "any") else ()
-    if by_words:
-        passes += [p for p in d["p"] if p not in passes and name_matches(p[2])]
+    names = _distinct_people(residents.split("\n")) if residents else []
+    passes = [p for p in d["p"] if (pass_digits and p[0].startswith(pass_digits))
+              or (words and name_matches(p[2]))]
     if not passes:
         passes = [p for p in d["p"] if p[1] == "assigned"]
-    by_digits = digits if by in ("telephone", "any") else ()
-    phones = [v for v in d["t"] if any(f.startswith(x) for f in _forms(v) for x in by_digits)]
-    matching = [n for n in names if by_words and name_matches(n)]
+    phones = [v for v in d["t"] if any(f.startswith(phone_digits) for f in _forms(v))
+              ] if phone_digits else []
+    matching = [n for n in names if name_matches(n)] if words else []
     return SearchHit(site_id, site, block_id, block_name, key & FLAT_MASK, flat, d["n"],
                      tuple(p[0] for p in passes), tuple(p[0] for p in passes if p[1] == "lost"),
                      tuple(matching or names), tuple(phones), exact)

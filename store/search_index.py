@@ -8,6 +8,10 @@ unit of work (store/search.py asks it questions).
   national form, national significant number: "447546288399 07546288399
   7546288399"), so whatever a person types matches as a prefix,
 - apasses: the flat's APass numbers (assigned or in the lost record),
+  numbers and APasses each behind a marker character (TEL, PASS: private-use
+  characters, which the tokenizer keeps in the token and nobody types), so that
+  "0754" typed as a flat's name never wades through every mobile number, and
+  "J" typed as a name never through every APass,
 - block_id (unindexed) and details (unindexed JSON: the flat number, the passes
   with their state and resident, the numbers in E.164), so that a search reads
   its hits from the index alone.
@@ -39,6 +43,7 @@ SITE_SHIFT = 32
 FLAT_MASK = (1 << SITE_SHIFT) - 1
 CHUNK = 500  # flats re-indexed per statement
 
+TEL, PASS = "\ue001", "\ue002"  # the markers of telephone and APass tokens
 _NATIONAL_PREFIX: dict[tuple[str, str, int], str] = {}
 _COUNTRY_CODES = frozenset(str(c) for c in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 
@@ -111,11 +116,11 @@ def _documents(con: sqlite3.Connection, where: str, params: list[Any]) -> list[t
     for f in flats.values():
         short = f["number"].lstrip("0")
         numbers = f"{f['number']} {short}" if short not in ("", f["number"]) else f["number"]
-        forms = dict.fromkeys(x for p in f["phones"] for x in phone_forms(p))
+        forms = dict.fromkeys(TEL + x for p in f["phones"] for x in phone_forms(p))
         details = json.dumps({"n": f["number"], "p": f["passes"], "t": f["phones"]},
                              separators=(",", ":"), ensure_ascii=False)
         docs.append((f["rowid"], f["name"], numbers, "\n".join(dict.fromkeys(f["names"])),
-                     " ".join(forms), " ".join(p[0] for p in f["passes"]), f["block_id"],
+                     " ".join(forms), " ".join(PASS + p[0] for p in f["passes"]), f["block_id"],
                      details))
     return docs
 
