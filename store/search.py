@@ -54,12 +54,13 @@ MAX_TEXT = 200
 
 
 async def rebuild(store: Store) -> int:
-    """Rebuild the whole index in one transaction (after bulk loads); returns its flats."""
+    """Recreate and refill the whole index in one transaction (after bulk loads, or to
+    repair it); returns how many flats it holds."""
     _require_sqlite(store)
     async with store.engine.connect() as conn:
         conn = await conn.execution_options(write=True)
         async with conn.begin():
-            return await in_thread(conn, rebuild_sync)
+            return await in_thread(conn, lambda con: rebuild_sync(con, recreate=True))
 
 
 # --- what the user typed -----------------------------------------------------------------

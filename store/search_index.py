@@ -42,6 +42,16 @@ UNINDEXED = ("block_id", "details")
 SITE_SHIFT = 32
 FLAT_MASK = (1 << SITE_SHIFT) - 1
 CHUNK = 500  # flats re-indexed per statement
+#: the table as migration 0002 creates it (rebuild() recreates it from here)
+CREATE = f"""
+CREATE VIRTUAL TABLE {TABLE} USING fts5(
+    {', '.join(COLUMNS)},
+    {', '.join(f'{c} UNINDEXED' for c in UNINDEXED)},
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '1 2 3 4 5 6',
+    columnsize = 0
+)
+"""
 
 TEL, PASS = "\ue001", "\ue002"  # the markers of telephone and APass tokens
 _NATIONAL_PREFIX: dict[tuple[str, str, int], str] = {}
@@ -145,11 +155,15 @@ def reindex_sync(con: sqlite3.Connection, flat_ids: Iterable[int]) -> None:
         con.executemany(_INSERT, docs)
 
 
-def rebuild_sync(con: sqlite3.Connection, chunk: int = 20_000) -> int:
-    """Refill the whole index from the tables (after a bulk load); returns flats indexed."""
+def rebuild_sync(con: sqlite3.Connection, chunk: int = 20_000, recreate: bool = False) -> int:
+    """Refill the whole index from the tables (after a bulk load); returns flats indexed.
+    `recreate` also drops and creates the table (an index of an older shape)."""
     cache = con.execute("PRAGMA cache_size").fetchone()[0]
     con.execute("PRAGMA cache_size = -262144")  # 256 MiB while it runs: fewer page reloads
     try:
+        if recreate:
+            con.execute(f"DROP TABLE IF EXISTS {TABLE}")
+            con.execute(CREATE)
         con.execute(f"DELETE FROM {TABLE}")
         top = con.execute("SELECT coalesce(max(id), 0) FROM flats").fetchone()[0]
         count = 0

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from core.model import Block, CallStep, Flat, PanelDisplay, Site, Telephone, TelephoneKind
 from core.services import access_passes, blocks, flats, residents, sites
 from store import search as search_module
+from store import search_index
 from store.database import Store
 from store.migrate import alembic_config
 from store.search import BY_COLUMNS, match_expression, rebuild, search
@@ -273,14 +274,19 @@ async def test_a_failed_commit_leaves_the_index_as_it_was(store, people, monkeyp
         assert (await uow.get(Flat, people.flat["001"])).name == "Appt. 001"
 
 
-async def test_rebuild_gives_the_same_index(store, people):
+async def test_rebuild_gives_the_same_index_even_from_an_older_shape(store, people):
     before = _index_rows(store)
     async with store.engine.connect() as conn:
-        await conn.execute(text("DELETE FROM flat_search"))
+        await conn.execute(text("DROP TABLE flat_search"))
+        await conn.execute(text("CREATE VIRTUAL TABLE flat_search USING fts5(flat_name)"))
         await conn.commit()
-    assert await found(store, people, "john") == []
     assert await rebuild(store) == 4
     assert _index_rows(store) == before
+    assert await found(store, people, "07546", "telephone") == ["001"]
+
+
+def test_the_index_is_created_as_the_migration_creates_it():
+    assert _migration().CREATE == search_index.CREATE
 
 
 async def test_an_older_store_is_indexed_when_it_is_migrated(tmp_path):
@@ -310,12 +316,16 @@ async def test_an_older_store_is_indexed_when_it_is_migrated(tmp_path):
 
 # --- whatever is typed -------------------------------------------------------------------
 
-def _fts_table() -> sqlite3.Connection:
+def _migration():
     spec = importlib.util.spec_from_file_location("m0002", MIGRATION)
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
+    return migration
+
+
+def _fts_table() -> sqlite3.Connection:
     con = sqlite3.connect(":memory:")
-    con.execute(migration.CREATE)
+    con.execute(_migration().CREATE)
     con.execute("INSERT INTO flat_search (rowid, flat_name, residents, telephones) "
                 "VALUES (1, 'Appt. 001', 'NEAR AND OR \"x\"', '447546288399')")
     return con
