@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from core.config import Config, check_ssh
+from core.config import Config, check_ssh, split_listen
 from core.errors import DoorkeeperError
 
 
@@ -37,6 +37,7 @@ async def run(args: argparse.Namespace, config: Config) -> int:
     if args.workers is not None and not 1 <= args.workers <= 64:
         raise DoorkeeperError("--workers must be 1 to 64.")
     if args.listen:
+        split_listen(args.listen, "--listen")
         config.ssh.listen = args.listen
     if args.host_key:
         config.ssh.host_key = args.host_key

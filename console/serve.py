@@ -2,7 +2,8 @@
 sharing one port (SO_REUSEPORT). A worker that dies is started again; a gateway that
 dies is started again and the workers follow it (their sessions are told to connect
 again). SIGTERM/SIGINT/SIGHUP stop the workers (each session gets a line), then the
-gateway (every event flushed). The supervisor renders nothing and decides nothing.
+gateway (every event flushed). A gateway already answering on the bus is used as it
+is (neither watched nor stopped). The supervisor renders nothing and decides nothing.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class Supervisor:
         self.count = workers
         self.log_path = log_path
         self.gateway: subprocess.Popen | None = None
+        self.own_gateway = True
         self.workers: list[WorkerProc] = []
         self.quick_deaths = 0
         self.stopping = asyncio.Event()
@@ -95,6 +97,18 @@ class Supervisor:
             log=self.log_path)
 
     async def start_gateway(self) -> None:
+        """Start the gateway, unless one already answers on the bus (then use that one)."""
+        if self.gateway is None:
+            try:
+                hub = await attach(self.config.bus.path, None)
+            except DoorkeeperError:
+                pass
+            else:
+                await hub.close()
+                self.own_gateway = False
+                log.warning("using the gateway already running on %s", self.config.bus.path)
+                return
+        self.own_gateway = True
         self.gateway = start_gateway(self.db, self.config.bus.path, self.config_path,
                                      self.simulate, self.rate)
         hub = await attach(self.config.bus.path, self.gateway)

@@ -241,11 +241,9 @@ class Gatekeeper(asyncssh.SSHServer):
         return False
 
     async def validate_password(self, username: str, password: str) -> bool:
-        from core.services import logins
         if await self._may_try():
             try:
-                self.operator = await logins.login(self.worker.store.uow(), username,
-                                                   password=password, source=self.address)
+                self.operator = await self._login(username, password=password)
                 self.audited = True
                 return True
             except DoorkeeperError as err:
@@ -258,12 +256,9 @@ class Gatekeeper(asyncssh.SSHServer):
 
     async def auth_completed(self) -> None:
         """Logged in: a key login is audited now that its signature is known good."""
-        from core.services import logins
         if self.operator is None and self.key_line:
             try:
-                self.operator = await logins.login(self.worker.store.uow(), self.username,
-                                                   public_key=self.key_line,
-                                                   source=self.address)
+                self.operator = await self._login(self.username, public_key=self.key_line)
                 self.audited = True
             except DoorkeeperError as err:
                 self.audited = True
@@ -275,6 +270,22 @@ class Gatekeeper(asyncssh.SSHServer):
                 self.logged_in.set()
         self.logged_in.set()
         log.info("%s logged in from %s", self.username, self.address)
+
+    async def _login(self, who: str, **proof: str):
+        """logins.login, tried again when the store is busy (a lock held by another
+        process); a DoorkeeperError that says so if it stays busy."""
+        from core.services import logins
+        for attempt in range(3):
+            try:
+                return await logins.login(self.worker.store.uow(), who, source=self.address,
+                                          **proof)
+            except DoorkeeperError:
+                raise
+            except Exception:
+                log.exception("login of %r from %s failed (attempt %d)", who, self.address,
+                              attempt + 1)
+                await asyncio.sleep(0.2 * (attempt + 1))
+        raise DoorkeeperError("The server is busy; try again in a moment.")
 
     async def _may_try(self) -> bool:
         """Whether an attempt is checked at all: tries left, tokens left."""
@@ -427,4 +438,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    # run the module under its own name (its loggers are "console.ssh.server", not
+    # "__main__", and its classes are the ones everything else imports)
+    from console.ssh import server
+    sys.exit(server.main(sys.argv[1:]))

@@ -109,6 +109,7 @@ class SSHSession(asyncssh.SSHServerSession):
         if not self.pty:
             self.send(NO_PTY)
             self._close(1)
+            self._ended()
             return
         self.task = asyncio.get_running_loop().create_task(
             self._run(), name=f"ssh session {self.operator} {self.source}")
@@ -135,6 +136,8 @@ class SSHSession(asyncssh.SSHServerSession):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self.task is None:
+            self._ended()  # no app was started
         self.end("")
 
     # --- the driver's channel ------------------------------------------------------------
@@ -198,8 +201,11 @@ class SSHSession(asyncssh.SSHServerSession):
             if self.ending:
                 self.send(f"\r\n{self.ending}\r\n".encode())
             self._close(status)
-            if callable(self.host.on_end):
-                self.host.on_end(self)
+            self._ended()
+
+    def _ended(self) -> None:
+        if callable(self.host.on_end):
+            self.host.on_end(self)
 
     def _make_driver(self, app: DoorkeeperApp, *, limit: int, **kwargs) -> SSHDriver:
         self.driver = SSHDriver(app, channel=self, limit=limit, **kwargs)

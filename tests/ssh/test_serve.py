@@ -31,11 +31,12 @@ def audit(served: Served, action: str, source: str) -> list[tuple]:
         con.close()
 
 
-def wait_for(check, timeout: float = 15.0, what: str = "") -> None:
+def wait_for(check, timeout: float = 30.0, what: str = "", shown=None) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out waiting for {what}"
+                                 + (f"; the screen:\n{shown()}" if shown else ""))
         time.sleep(0.1)
 
 
@@ -76,16 +77,16 @@ def test_openssh_key_login_console_keys_resize_quit(served: Served):
     tmux = Tmux(served.ssh(served.estate.admin, source=source))
     try:
         wait_for(lambda: all(w in tmux.screen() for w in ("Alarms", "Demo Cases", "Blocks",
-                                                          "Qty of panels")),
-                 what="the console")
+                                                          "Block C")),
+                 what="the console", shown=tmux.screen)
         tmux.keys("5")  # the Events tab
-        wait_for(lambda: "Date & time" in tmux.screen(), what="the Events tab")
+        wait_for(lambda: "Date & time" in tmux.screen(), what="the Events tab", shown=tmux.screen)
         tmux.resize(80, 24)
         # the header's right edge (the alarm count) follows the new width
         wait_for(lambda: "Alarms" in top_line(tmux)
-                 and 70 < len(top_line(tmux).rstrip()) <= 80, what="the resize")
+                 and 70 < len(top_line(tmux).rstrip()) <= 80, what="the resize", shown=tmux.screen)
         tmux.keys("C-q")
-        wait_for(lambda: "SSH-EXIT 0" in tmux.screen(), what="ssh to end")
+        wait_for(lambda: "SSH-EXIT 0" in tmux.screen(), what="ssh to end", shown=tmux.screen)
     finally:
         tmux.close()
     wait_for(lambda: audit(served, "session.logout", source), what="the logout audit")

@@ -77,11 +77,14 @@ async def close(session: SSHSession) -> None:
 
 
 async def test_no_pty_gets_one_line_and_is_closed(host):
+    ended: list = []
+    host.on_end = ended.append  # the worker forgets the session
     session, chan = SSHSession(host, "admin@test.example", "ssh 127.0.0.1"), FakeChannel()
     session.connection_made(chan)  # type: ignore[arg-type]
     session.session_started()
     assert bytes(chan.out) == NO_PTY and chan.status == 1
     assert session.task is None  # no app was started
+    assert ended == [session]
 
 
 async def test_keys_resize_and_quit(host):
@@ -166,3 +169,16 @@ async def test_idle_sessions_are_closed_with_a_line(host):
     assert "Demo Cases" in chan.text()
     assert "Closed after 1 minute without a key press." in chan.text()
     assert chan.status == 0
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["--listen", "nope"], "--listen must be host:port"),
+    (["--listen", "127.0.0.1:0"], "--listen must be host:port"),
+    (["--workers", "0"], "--workers must be 1 to 64"),
+    (["--rate", "-1"], "--rate must be 0 to 10000"),
+])
+def test_serve_refuses_bad_options_in_one_line(tmp_path, capsys, argv, words):
+    from console.cli import main
+    assert main(["serve", "--db", str(tmp_path / "x.db"), *argv]) == 2
+    err = capsys.readouterr().err
+    assert words in err and err.count("\n") == 1

@@ -1,0 +1,441 @@
+#!/usr/bin/env python3
+"""50 concierges at once over SSH: `doorkeeper serve` under live events.
+
+What is measured
+----------------
+A copy of the demo estate (3 sites, 200k past events) served by `doorkeeper serve`
+(2 SSH worker processes on one port) attached to a gateway whose simulated devices
+publish 10 events/s. The gateway runs in a probe process of this benchmark (the real
+console.gateway.Gateway) so its `runtime.decision_latency` can be read afterwards; serve
+uses a gateway already answering on the bus as it is. This process opens N asyncssh
+sessions with PTYs (100x30, xterm-256color) as the administrator, each from its own
+loopback address, and reads every byte each session receives.
+
+- event-to-screen: for the first event of each second on the shown site, the time from
+  this process receiving it on the bus (the gateway publishes it there) to the first
+  byte of its "Date & time" text (to the second, the site's time) in a session's
+  output, on every session showing the Events tab (the live tail; at 100 columns the
+  description is off to the right);
+- keypress-to-screen: KEY_SESSIONS sessions stay on the Blocks tab (no live tail there)
+  and press Down or Up twice a second; the time from sending the key to the first
+  output after it;
+- RSS per session: the workers' RSS under load minus their RSS before any session, per
+  session; CPU: the workers' and the gateway's CPU time over the load window;
+- decision p99: the gateway's own decide-and-command latency during the load window.
+
+The baseline is the same measure with one session watching events and one pressing
+keys (first, in the same run); the table
+of docs/textual-over-ssh (one process repainting per event) saturated a core at 10
+sessions with event-to-screen p95 2.4 s.
+Targets: event p95 <= 1 s, keypress p95 <= 200 ms, <= 15 MB per session, decision
+p99 <= 2 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncssh  # noqa: E402
+
+from bench._common import Checks, percentile, table  # noqa: E402
+from core.bus import BusClient  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SESSIONS = int(os.environ.get("BENCH_SSH_SESSIONS", 50))
+KEY_SESSIONS = max(1, SESSIONS // 5)  # the others watch the live tail
+LOAD_SECONDS = float(os.environ.get("BENCH_SSH_SECONDS", 60))
+BASE_SECONDS = max(10.0, LOAD_SECONDS / 4)
+RATE = 10.0
+SIZE = (100, 30)
+ADMIN = "admin@doorkeeper.example"
+ESTATE = Path(tempfile.gettempdir()) / "doorkeeper-bench-ssh-estate-v1.db"
+TABLE_P95 = 2.4  # s, one process repainting per event, 10 sessions
+
+
+# --- the gateway probe (a child process) --------------------------------------------------
+def probe_gateway(db: str, bus: str, out: str, rate: float) -> None:
+    """Run the real gateway; SIGUSR1 marks the decision count, SIGTERM stops and dumps."""
+    from console.gateway import Gateway, GatewayOptions
+    from core.config import Config
+    from store.database import Store
+
+    async def run() -> None:
+        config = Config()
+        config.bus.path = bus
+        store = await Store.open(path=db)
+        gateway = Gateway(config, store, GatewayOptions(simulate=True, rate=rate))
+        marks: list[int] = []
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGUSR1, lambda: marks.append(
+            len(gateway.runtime.decision_latency) if gateway.runtime else 0))
+        try:
+            await gateway.run()
+        finally:
+            Path(out).write_text(json.dumps({
+                "latency": list(gateway.runtime.decision_latency), "marks": marks}))
+
+    asyncio.run(run())
+
+
+# --- the estate ---------------------------------------------------------------------------
+def estate(folder: Path) -> Path:
+    """A copy of the demo estate (built once), with the benchmark's key for the admin."""
+    if not ESTATE.exists():
+        source = ROOT / "var" / "doorkeeper.db"
+        if source.exists():
+            with sqlite3.connect(source) as src, sqlite3.connect(ESTATE) as dst:
+                src.backup(dst)
+        else:
+            print(f"building the demo estate in {ESTATE} (once) …", flush=True)
+            subprocess.run([sys.executable, "-m", "console.cli", "demo", "--no-ui", "--db",
+                            str(ESTATE)], check=True, cwd=ROOT)
+    db = folder / "serve.db"
+    shutil.copy(ESTATE, db)
+    return db
+
+
+async def add_key(db: Path, key: Path) -> None:
+    from core.model import Operator
+    from core.services import operator_keys
+    from core.services.base import Actor
+    from store.database import Store
+
+    store = await Store.open(path=db)
+    try:
+        async with store.reader() as uow:
+            admin = (await uow.find(Operator, email=ADMIN))[0]
+        await operator_keys.add_key(store.uow(), Actor(admin, source="bench"), admin.id,
+                                    (key.with_suffix(".pub")).read_text())
+    finally:
+        await store.close()
+
+
+# --- sessions -----------------------------------------------------------------------------
+@dataclass
+class Session:
+    """One SSH console and everything it received."""
+
+    number: int
+    conn: asyncssh.SSHClientConnection | None = None
+    process: asyncssh.SSHClientProcess | None = None
+    out: bytearray = field(default_factory=bytearray)
+    chunks: list[tuple[float, int]] = field(default_factory=list)  # (time, end offset)
+    reader: asyncio.Task | None = None
+    waiters: list = field(default_factory=list)
+
+    def when(self, needle: bytes, offset: int) -> float | None:
+        """When the first byte of `needle` after `offset` arrived."""
+        at = self.out.find(needle, offset)
+        if at < 0:
+            return None
+        for t, end in self.chunks:
+            if end > at:
+                return t
+        return None
+
+    async def wait(self, needle: bytes, offset: int, timeout: float = 30) -> float:
+        deadline = time.perf_counter() + timeout
+        while (t := self.when(needle, offset)) is None:
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"session {self.number}: {needle!r} never came")
+            await asyncio.sleep(0.005)
+        return t
+
+    def send(self, data: bytes) -> tuple[float, int]:
+        offset = len(self.out)
+        t0 = time.perf_counter()
+        self.process.stdin.write(data)
+        return t0, offset
+
+
+async def open_session(n: int, port: int, key: Path, events_tab: bool = True) -> Session:
+    s = Session(n)
+    s.conn = await asyncssh.connect(
+        "127.0.0.1", port, local_addr=(f"127.0.{1 + n // 200}.{1 + n % 200}", 0),
+        username=ADMIN, client_keys=[str(key)], known_hosts=None, agent_path=None)
+    s.process = await s.conn.create_process(term_type="xterm-256color", term_size=SIZE,
+                                            encoding=None)
+
+    async def read() -> None:
+        while data := await s.process.stdout.read(1 << 16):
+            s.out += data
+            s.chunks.append((time.perf_counter(), len(s.out)))
+
+    s.reader = asyncio.get_running_loop().create_task(read())
+    await s.wait(b"Blocks", 0, timeout=120)
+    if events_tab:
+        t0, offset = s.send(b"5")  # the Events tab: the live tail
+        await s.wait(b"Date & time", offset, timeout=120)
+    else:
+        await s.wait(b"Flat(s)", 0, timeout=120)
+    return s
+
+
+async def close_session(s: Session) -> None:
+    if s.process is not None:
+        s.process.stdin.write(b"\x11")
+    if s.conn is not None:
+        s.conn.close()
+    if s.reader is not None:
+        s.reader.cancel()
+
+
+@dataclass
+class Published:
+    at: float
+    needle: bytes
+    offsets: dict[int, int]
+
+
+class Feed:
+    """The bus as this process sees it: when each event of the shown site came."""
+
+    def __init__(self, site_id: int, tz: str, sessions: list[Session]) -> None:
+        self.site_id = site_id
+        self.tz = ZoneInfo(tz)
+        self.sessions = sessions
+        self.events: list[Published] = []
+        self.seconds: set[str] = set()
+        self.on = False
+
+    async def run(self, bus: BusClient) -> None:
+        async for msg in bus.messages():
+            event = msg.get("event") if msg.get("type") in ("event", "alarm") else None
+            if not self.on or not isinstance(event, dict) or event.get("site_id") != self.site_id:
+                continue
+            # the list shows the time to the second: the first event of each second is
+            # known on screen by its "Date & time" (a later one of the same second only
+            # makes the measure longer, never shorter)
+            shown = datetime.fromisoformat(event["at"]).astimezone(self.tz).strftime(
+                "%Y-%m-%d %H:%M:%S")
+            if shown in self.seconds:
+                continue
+            self.seconds.add(shown)
+            self.events.append(Published(time.perf_counter(), shown.encode(),
+                                         {s.number: len(s.out) for s in self.sessions}))
+
+
+def event_latencies(feed: Feed, sessions: list[Session]) -> tuple[list[float], int]:
+    """Seconds from publication to screen, over every (event, watching session); misses."""
+    out, missed = [], 0
+    for e in feed.events:
+        for s in sessions:
+            t = s.when(e.needle, e.offsets[s.number])
+            if t is None:
+                missed += 1
+            else:
+                out.append(t - e.at)
+    return out, missed
+
+
+async def press_loop(sessions: list[Session], seconds: float) -> list[float]:
+    """Each session (on the Blocks tab: no live tail there) moves the cursor down or up
+    twice a second; from the key to the first output after it."""
+    latencies: list[float] = []
+
+    async def one(s: Session) -> None:
+        await asyncio.sleep(s.number * 0.1 % 1)
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            for key in (b"\x1b[B", b"\x1b[A"):
+                t0, offset = s.send(key)
+                while len(s.out) == offset:
+                    await asyncio.sleep(0.002)
+                latencies.append(s.when(b"", offset) - t0)
+                await asyncio.sleep(0.5)
+
+    await asyncio.gather(*(one(s) for s in sessions))
+    return latencies
+
+
+# --- processes ----------------------------------------------------------------------------
+def proc_stat(pid: int) -> tuple[float, float]:
+    """(CPU seconds, RSS MB) of a process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    rss = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return cpu, rss
+
+
+def workers_of(parent: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmd = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"console.ssh.server" in cmd:
+            pids.append(int(entry.name))
+    return pids
+
+
+def usage(pids: list[int]) -> tuple[float, float]:
+    cpu = rss = 0.0
+    for pid in pids:
+        c, r = proc_stat(pid)
+        cpu, rss = cpu + c, rss + r
+    return cpu, rss
+
+
+async def phase(name: str, count: int, seconds: float, port: int, key: Path, bus: BusClient,
+                site: tuple[int, str], pids: list[int], gateway: int) -> dict:
+    """Open `count` sessions, measure for `seconds`, close them (the baseline: one
+    session watching events and one pressing keys)."""
+    site_id, tz = site
+    idle_cpu, idle_rss = usage(pids)
+    sessions: list[Session] = []
+    t_open = time.perf_counter()
+    keyers_n = KEY_SESSIONS if count > 1 else 1
+    failed = 0
+    for start in range(0, count + (count == 1), 5):  # a few at a time: each app starts
+        opened_now = await asyncio.gather(*(open_session(n, port, key, n >= keyers_n)
+                                            for n in range(start, min(count + (count == 1),
+                                                                      start + 5))),
+                                          return_exceptions=True)
+        for s in opened_now:
+            if isinstance(s, BaseException):
+                failed += 1
+                print(f"a session did not open: {s!r}", flush=True)
+            else:
+                sessions.append(s)
+    opened = time.perf_counter() - t_open
+    keyers = [s for s in sessions if s.number < keyers_n]
+    watchers = [s for s in sessions if s.number >= keyers_n]
+    feed = Feed(site_id, tz, watchers)
+    listener = asyncio.get_running_loop().create_task(feed.run(bus))
+    await asyncio.sleep(2)  # settle
+    _, load_rss = usage(pids)
+    cpu0, gw0 = usage(pids)[0], proc_stat(gateway)[0]
+    t0 = time.perf_counter()
+    os.kill(gateway, signal.SIGUSR1)
+    feed.on = True
+    keys = await press_loop(keyers, seconds)
+    feed.on = False
+    os.kill(gateway, signal.SIGUSR1)
+    wall = time.perf_counter() - t0
+    cpu1, rss1 = usage(pids)
+    gw1 = proc_stat(gateway)[0]
+    await asyncio.sleep(1.5)  # the last events reach the screens
+    events, missed = event_latencies(feed, watchers)
+    listener.cancel()
+    for s in sessions:
+        await close_session(s)
+    count = len(sessions)
+    return {"name": name, "sessions": count, "failed": failed, "opened_s": opened, "events": events,
+            "missed": missed, "published": len(feed.events), "keys": keys,
+            "rss_per_session": (max(load_rss, rss1) - idle_rss) / count,
+            "workers_cpu": (cpu1 - cpu0) / wall, "gateway_cpu": (gw1 - gw0) / wall,
+            "out_kb_s": sum(len(s.out) for s in sessions) / count / 1024 / max(wall, 1)}
+
+
+async def main() -> int:
+    folder = Path(tempfile.mkdtemp(prefix="dk-bench-ssh-"))
+    db = estate(folder)
+    key = folder / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    await add_key(db, key)
+    bus_path = str(folder / "serve.sock")
+    probe_out = folder / "decisions.json"
+    with open(folder / "gw.log", "w") as gw_log:
+        gateway = subprocess.Popen([sys.executable, __file__, "--probe-gateway", str(db),
+                                    bus_path, str(probe_out), str(RATE)], cwd=ROOT,
+                                   stdout=subprocess.DEVNULL, stderr=gw_log)
+    from console.launch import attach
+    hub = await attach(bus_path, gateway)
+    await hub.close()
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    serve = subprocess.Popen([sys.executable, "-m", "console.cli", "serve", "--db", str(db),
+                              "--bus", bus_path, "--listen", f"127.0.0.1:{port}",
+                              "--workers", "2"], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    for line in serve.stdout:
+        if line.startswith("Serving"):
+            break
+    else:
+        print("serve did not start")
+        return 1
+    pids = workers_of(serve.pid)
+    bus = await BusClient.connect(bus_path)
+    site = sqlite3.connect(db).execute(
+        "SELECT id, timezone FROM sites ORDER BY name COLLATE NOCASE LIMIT 1").fetchone()
+    load = os.getloadavg()[0]
+    try:
+        base = await phase("1+1 sessions (baseline)", 1, BASE_SECONDS, port, key, bus, site,
+                           pids, gateway.pid)
+        loaded = await phase(f"{SESSIONS} sessions", SESSIONS, LOAD_SECONDS, port, key, bus,
+                             site, pids, gateway.pid)
+    finally:
+        await bus.close()
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=60)
+        gateway.send_signal(signal.SIGTERM)
+        gateway.wait(timeout=60)
+    data = json.loads(probe_out.read_text())
+    marks, lat = data["marks"], data["latency"]
+    during = lat[marks[2]:marks[3]] if len(marks) >= 4 else lat
+    decision_p99 = percentile(during, 99) * 1000 if during else float("nan")
+
+    rows = []
+    for r in (base, loaded):
+        ev, keys = r["events"], r["keys"]
+        rows.append((r["name"], f"{r['sessions']} (+{r['failed']} failed)", len(ev), r["missed"],
+                     percentile(ev, 50) * 1000 if ev else float("nan"),
+                     percentile(ev, 95) * 1000 if ev else float("nan"),
+                     percentile(keys, 50) * 1000 if keys else float("nan"),
+                     percentile(keys, 95) * 1000 if keys else float("nan"),
+                     r["rss_per_session"], r["workers_cpu"] * 100, r["gateway_cpu"] * 100,
+                     r["out_kb_s"], r["opened_s"]))
+    print(f"\n{SESSIONS} SSH sessions, {SIZE[0]}x{SIZE[1]} xterm-256color, {RATE:g} events/s, "
+          f"2 workers, {os.cpu_count()} cores, load average {load:.1f} at start\n")
+    table(("run", "sessions", "event samples", "missed", "event p50 ms", "event p95 ms", "key p50 ms",
+           "key p95 ms", "MB/session", "workers CPU %", "gateway CPU %", "kB/s/session",
+           "open s"), rows)
+    ev95 = percentile(loaded["events"], 95) if loaded["events"] else float("inf")
+    base95 = percentile(base["events"], 95) if base["events"] else float("nan")
+    key95 = percentile(loaded["keys"], 95) if loaded["keys"] else float("inf")
+    print(f"\nevent p95, {SESSIONS} sessions / 1 session: {ev95 / base95:.2f}x; "
+          f"against one process repainting per event at 10 sessions (2.4 s): "
+          f"{ev95 / TABLE_P95:.2f}x")
+    print(f"gateway decisions during the load: {len(during)}, p99 {decision_p99:.3f} ms")
+    checks = Checks()
+    checks.check("event-to-screen p95", ev95 <= 1.0, f"{ev95 * 1000:.0f} ms", "<= 1000 ms")
+    checks.check("keypress-to-screen p95", key95 <= 0.2, f"{key95 * 1000:.0f} ms", "<= 200 ms")
+    checks.check("RSS per session", loaded["rss_per_session"] <= 15,
+                 f"{loaded['rss_per_session']:.1f} MB", "<= 15 MB")
+    checks.check("gateway decision p99", decision_p99 <= 2.0, f"{decision_p99:.3f} ms",
+                 "<= 2 ms")
+    checks.check("events reached every watching screen", loaded["missed"] == 0,
+                 loaded["missed"], "0 missed")
+    checks.check("every session opened", loaded["failed"] == 0, loaded["failed"], "0 failed")
+    print()
+    checks.print()
+    shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--probe-gateway"]:
+        probe_gateway(sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]))
+        sys.exit(0)
+    sys.exit(asyncio.run(main()))
