@@ -90,6 +90,8 @@ class FormScreen(FieldsMixin, ModalScreen[Any]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"),
                 Binding("ctrl+s", "save", "Save")]
+    #: typing goes to the first field that takes it (a dialog may name another)
+    AUTO_FOCUS = ".field > Input, .field > Select, .field > Switch"
 
     def __init__(self, title: str, fields: list[Field],
                  save: Callable[[dict[str, Any]], Awaitable[Any]], *,
