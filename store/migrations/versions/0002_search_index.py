@@ -38,8 +38,9 @@ def upgrade() -> None:
         return
     op.execute(CREATE)
     from store import search_index as index
-    # A later revision that reshapes the index refills it itself.
-    if (index.COLUMNS, index.UNINDEXED) == (COLUMNS, UNINDEXED):
+    # Filled only while the store's code makes this very table: a later revision that
+    # reshapes the index (0004) recreates and refills it itself.
+    if index.CREATE.strip() == CREATE.strip():
         index.rebuild_sync(index.SqlAlchemyCursor(bind))
 
 
