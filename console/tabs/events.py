@@ -6,7 +6,7 @@ otherwise a note counts them and the cursor stays put."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,6 +33,9 @@ from store.event_queries import DeviceChoice, event_detail, event_matches, site_
 from store.queries import EventFilter, event_page
 
 COLUMNS = ("Date & time", "Device", "Event type", "Result", "Description")
+#: the fields of a row of the log (as store.queries.event_page gives them)
+ROW_KEYS = ("id", "at", "site_id", "kind", "result", "device_id", "block_id", "flat_id",
+            "credential", "name", "reason", "description")
 RESULT_STYLES = {
     EventResult.OPENING.value: "green",
     EventResult.OPENING_DENIED.value: "red",
@@ -42,9 +45,24 @@ RESULT_STYLES = {
 }
 #: a description longer than this is cut in the list (the detail shows all of it)
 DESCRIPTION_CELL = 100
-#: after a live event, how often and how many times to look for it in the store
-CATCH_UP_S, CATCH_UP_TRIES = 0.15, 6
+#: rows held while following the live tail; older ones page back in from the store
+LIVE_CAP = 200
+#: a live row has no id yet: it sorts after any stored event of the same instant
+LIVE_ID = 2**62
 SEARCH_DEBOUNCE_S = 0.3
+
+
+def live_row(event: dict) -> dict | None:
+    """A published event as a row of the log (None if it is malformed)."""
+    try:
+        at = datetime.fromisoformat(event["at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    row = {key: event.get(key) for key in ROW_KEYS}
+    row.update(at=at, id=event.get("id"))
+    for key in ("kind", "result", "credential", "name", "reason", "description"):
+        row[key] = str(row[key] or "")
+    return row
 
 
 class Cell(Text):
@@ -115,7 +133,6 @@ class EventsTab(SiteTab):
         self.device_types: dict[int, str] = {}
         self._devices_of: int | None = None
         self.pending = 0
-        self._catch_up: tuple[datetime, int] | None = None
         self._search_timer: Timer | None = None
         self.tz = ZoneInfo("UTC")
 
@@ -126,7 +143,7 @@ class EventsTab(SiteTab):
             yield Static("", id="ev-new")
         yield Static("", id="ev-error")
         yield EventTable(COLUMNS, fetch=self._fetch, cells=self._cells,
-                         key=lambda r: (r["at"], r["id"]), id="ev-table")
+                         key=lambda r: (r["at"], LIVE_ID if r["id"] is None else r["id"]), id="ev-table")
 
     @property
     def table(self) -> EventTable:
@@ -337,10 +354,21 @@ class EventsTab(SiteTab):
         row = self.table.current
         if row is None:
             return
-        detail = await event_detail(self.ctx.store, row["id"])
+        event_id = row["id"] if row["id"] is not None else await self._stored_id(row)
+        detail = await event_detail(self.ctx.store, event_id) if event_id else None
         if detail is not None:
             from console.screens.event_detail import EventDetailScreen
             await self.app.push_screen(EventDetailScreen(detail, self.tz))
+
+    async def _stored_id(self, row: dict) -> int | None:
+        """The id of a row that came live (the store gave it one on commit)."""
+        at = row["at"]
+        flt = EventFilter(site_id=row["site_id"], since=at, until=at + timedelta(microseconds=1))
+        for stored in await event_page(self.ctx.store, flt, None, 50):
+            if all(stored[k] == row[k] for k in ("device_id", "kind", "result", "credential")):
+                row["id"] = stored["id"]
+                return stored["id"]
+        return None
 
     # --- live -------------------------------------------------------------------------
     @property
@@ -362,32 +390,10 @@ class EventsTab(SiteTab):
             self.pending += len(new)
             self._show_status()
             return
-        newest = max(datetime.fromisoformat(e["at"]) for e in new)
-        await self._load_rows()
-        self._catch_up = (newest, CATCH_UP_TRIES)
-        self._check_caught_up()
-
-    def _check_caught_up(self) -> None:
-        """An event is in the store within ~100 ms of its publication: until the list
-        holds the newest one seen live, look again shortly."""
-        if self._catch_up is None:
-            return
-        newest, tries = self._catch_up
-        rows = self.table.rows_held
-        if (rows and rows[0]["at"] >= newest) or tries <= 0:
-            self._catch_up = None
-            return
-        self._catch_up = (newest, tries - 1)
-        self.set_timer(CATCH_UP_S, self._catch_up_again)
-
-    async def _catch_up_again(self) -> None:
-        if self._catch_up is None or not self.shown:
-            return
-        if self.following:
-            await self._load_rows()
-            self._check_caught_up()
-        else:
-            self._catch_up = None
+        # The bus already carries every field: show them as they are, no store query
+        # (one per batch and session was what saturated a worker of `serve`).
+        rows = [live_row(e) for e in reversed(new)]
+        self.table.prepend([r for r in rows if r is not None], LIVE_CAP)
 
     @on(EventTable.Newest)
     async def _newest(self, event: EventTable.Newest) -> None:

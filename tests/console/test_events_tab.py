@@ -49,6 +49,13 @@ async def open_events(app, pilot) -> EventsTab:
     return app.main.tabs["pane-eventstab"]
 
 
+def detail_lines(app) -> dict[str, str]:
+    """The event detail's lines, label -> value, as shown."""
+    return {str(line.query_one(".detail-label").render()):
+            str(line.query_one(".detail-value").render())
+            for line in app.screen.query(".detail-line")}
+
+
 def shown(tab: EventsTab) -> list[str]:
     """The Description column of the rows held, top to bottom."""
     return [str(tab.table.get_row_at(i)[4]) for i in range(tab.table.row_count)]
@@ -200,18 +207,31 @@ async def test_a_live_event_joins_at_the_top_when_following(console_ctx, make_ap
         assert str(tab.query_one("#ev-new", Static).render()) == ""
 
 
-async def test_a_live_event_published_before_it_is_stored_still_joins(console_ctx, make_app,
-                                                                      store, estate, log):
+async def test_a_live_event_joins_from_the_bus_before_it_is_stored(console_ctx, make_app,
+                                                                   store, estate, log):
+    """The tail shows what the bus carries (no store query per batch); its detail is
+    read from the store once the writer has it."""
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
         tab = await open_events(app, pilot)
+        fetches = []
+        fetch = tab.table.fetch
+
+        async def counted(after, limit):
+            fetches.append(after)
+            return await fetch(after, limit)
+
+        tab.table.fetch = counted
         new = ev(estate, timedelta(0), K.OPEN_BY_TELEPHONE, R.OPENING, "late")
         console_ctx.live.put({"type": "event", "event": jsonable(new)})
         await pilot.pause(0.35)
-        assert shown(tab)[0] == "A"
+        assert shown(tab)[:2] == ["late", "A"]
+        assert fetches == []  # the store was not asked
         await write(store, new)
-        await pilot.pause(0.4)
-        assert shown(tab)[0] == "late"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, EventDetailScreen)
+        assert detail_lines(app)["Description"] == "late"
 
 
 async def test_a_live_event_does_not_move_the_cursor_when_not_following(console_ctx, make_app,
@@ -268,9 +288,7 @@ async def test_the_detail_shows_every_field_and_hostile_text_literally(console_c
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, EventDetailScreen)
-        lines = {str(line.query_one(".detail-label").render()):
-                 str(line.query_one(".detail-value").render())
-                 for line in app.screen.query(".detail-line")}
+        lines = detail_lines(app)
         assert lines["Description"] == "[bold red]boom[/] [@click=app.quit]x[/] red"
         assert lines["Name associated"] == "[i]Flat 010[/i]"
         assert lines["Pattern"] == "APass unknown"
