@@ -198,7 +198,9 @@ def _search_sync(con: sqlite3.Connection, query: Query, sites: list[int],
             sites)]
         every = con.execute("SELECT count(*) FROM sites").fetchone()[0] == len(mine)
         exact = _matches(con, query.exact, mine, every, limit) if query.exact else []
-        prefixed = _matches(con, query.prefix, mine, every, limit)
+        # a page of exact matches needs no prefix matches: they would come after it
+        full = len(exact) >= limit
+        prefixed = [] if full else _matches(con, query.prefix, mine, every, limit)
         rows = {r[0]: r for r in exact + prefixed}
         blocks = {r[0]: r[1:] for r in con.execute(
             "SELECT b.id, b.name, s.id, s.name FROM blocks b JOIN sites s ON s.id = b.site_id "
@@ -210,7 +212,7 @@ def _search_sync(con: sqlite3.Connection, query: Query, sites: list[int],
         r[0] not in first, blocks[r[3]][2].casefold(), blocks[r[3]][0].casefold(),
         r[5].split(" ")[0], r[0] & FLAT_MASK))
     return SearchResults([_hit(r, r[0] in first, blocks[r[3]], query) for r in ranked[:limit]],
-                         capped=len(prefixed) >= limit)
+                         capped=full or len(prefixed) >= limit)
 
 
 def _matches(con: sqlite3.Connection, match: str, sites: list[int], every: bool,
