@@ -5,6 +5,8 @@ live comes from the gateway's bus, drained a few times a second."""
 
 from __future__ import annotations
 
+import asyncio
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -95,14 +97,9 @@ class MainScreen(Screen):
         return self.tabs[self.query_one(TabbedContent).active]
 
     async def select(self, site_id: int, block_id: int | None) -> None:
-        """Show a site (and block): header, rights, then every tab learns of it."""
+        """Show a site (and block): rights, then every tab learns of it while the header
+        is read (both are in the first frame)."""
         self.site_id, self.block_id = site_id, block_id
-        header = await site_header(self.ctx.store, site_id)
-        block = None
-        if block_id is not None:
-            rows = await block_rows(self.ctx.store, site_id)
-            block = next((b.name for b in rows if b.id == block_id), None)
-        self.query_one(SiteHeaderBar).show_header(header, block)
         tabbed = self.query_one(TabbedContent)
         for pane_id, tab in self.tabs.items():
             if self.ctx.can(site_id, tab.area, Action.CONSULT):
@@ -112,10 +109,25 @@ class MainScreen(Screen):
         visible = [p for p, t in self.tabs.items() if self.ctx.can(site_id, t.area)]
         if visible and tabbed.active not in visible:
             tabbed.active = visible[0]
-        for tab in self.tabs.values():
-            await tab.select(site_id, block_id)
-        if visible:
-            await self.tabs[tabbed.active].show()
+
+        async def tabs() -> None:
+            for tab in self.tabs.values():
+                await tab.select(site_id, block_id)
+            if visible:
+                await self.tabs[tabbed.active].show()
+
+        header, _ = await asyncio.gather(site_header(self.ctx.store, site_id), tabs())
+        self.query_one(SiteHeaderBar).show_header(header, self._block_name(site_id, block_id))
+
+    def _block_name(self, site_id: int, block_id: int | None) -> str | None:
+        """The block's name as the tree shows it."""
+        if block_id is None:
+            return None
+        for site in self.query_one(SiteTree).root.children:
+            for node in site.children:
+                if node.data == (site_id, block_id):
+                    return str(node.label)
+        return None
 
     @on(Tree.NodeSelected, "#tree")
     async def _tree_selected(self, event: Tree.NodeSelected) -> None:

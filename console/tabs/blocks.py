@@ -125,8 +125,6 @@ class BlocksTab(SiteTab):
         self.blocks = await block_rows(self.ctx.store, self.site_id)
         if self.in_block and not any(b.id == self.block_id for b in self.blocks):
             self.block_id = None  # deleted meanwhile
-        self.blocks_table.display = not self.in_block
-        self.flats_table.display = self.in_block
         if self.in_block:
             same = self._loaded_block == self.block_id
             self._loaded_block = self.block_id
@@ -134,6 +132,9 @@ class BlocksTab(SiteTab):
         else:
             self._loaded_block = None
             self._fill_blocks()
+        # switched once the rows are in: no frame is drawn of a half-loaded table
+        self.blocks_table.display = not self.in_block
+        self.flats_table.display = self.in_block
         self._caption()
         self.refresh_bindings()
 

@@ -10,8 +10,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rich.cells import cell_len
-from rich.measure import Measurement
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -65,18 +63,9 @@ def live_row(event: dict) -> dict | None:
     return row
 
 
-class Cell(Text):
-    """A one-line cell, measured in one pass (a DataTable measures every cell it is
-    given; Rich's Text measures word by word, which costs more than drawing it)."""
-
-    def __rich_measure__(self, console: Any, options: Any) -> Measurement:
-        width = cell_len(self.plain)
-        return Measurement(width, width)
-
-
-def cell(value: object, style: str = "") -> Cell:
+def cell(value: object, style: str = "") -> Text:
     """A cell showing `value` literally (through plain())."""
-    return Cell(plain(value).plain, style=style, no_wrap=True, end="")
+    return plain(value, style)
 
 
 class EventTable(PagedTable[dict]):
@@ -216,7 +205,7 @@ class EventsTab(SiteTab):
         description = row["description"]
         if len(description) > DESCRIPTION_CELL:
             description = description[:DESCRIPTION_CELL - 1] + "…"
-        return (Cell(row["at"].astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S"), end=""),
+        return (plain(row["at"].astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S")),
                 cell(name),
                 cell(row["kind"], "bold red" if alarm else ""),
                 cell(row["result"], RESULT_STYLES.get(row["result"], "")),

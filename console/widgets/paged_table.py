@@ -1,7 +1,7 @@
 """A table that holds only the pages it was asked for.
 
-The first page loads on `load()`; the next one when the cursor comes within half a
-page of the last row held. Rows come from an async `fetch(after, limit)` that pages
+The first page loads on `load()`; the next one when the cursor comes within
+PREFETCH rows of the last row held. Rows come from an async `fetch(after, limit)` that pages
 by keyset (`after` is the key of the last row held), so a deep page costs what the
 first does, and a list of millions opens at once (as toolong opens huge logs).
 """
@@ -16,6 +16,8 @@ from textual import events
 from textual.widgets import DataTable
 
 R = TypeVar("R")
+#: the next page loads when the cursor comes this close to the last row held
+PREFETCH = 25
 
 
 class PagedTable(DataTable, Generic[R]):
@@ -25,7 +27,7 @@ class PagedTable(DataTable, Generic[R]):
                  fetch: Callable[[Any, int], Awaitable[list[R]]],
                  cells: Callable[[R], Sequence[Text | str]],
                  key: Callable[[R], Any],
-                 page_size: int = 100, **kwargs: Any) -> None:
+                 page_size: int = 100, first_page: int = 50, **kwargs: Any) -> None:
         kwargs.setdefault("cursor_type", "row")
         kwargs.setdefault("zebra_stripes", True)
         super().__init__(**kwargs)
@@ -34,6 +36,8 @@ class PagedTable(DataTable, Generic[R]):
         self.cells = cells
         self.key = key
         self.page_size = page_size
+        #: the first page is about a screenful: it is what the operator waits for
+        self.first_page = min(first_page, page_size)
         self.rows_held: list[R] = []
         self.exhausted = False
         self._loading = False
@@ -59,7 +63,7 @@ class PagedTable(DataTable, Generic[R]):
         """(Re)load from the first page; with keep_cursor, as many pages as were held."""
         self._generation += 1
         generation = self._generation
-        want = max(self.page_size, len(self.rows_held)) if keep_cursor else self.page_size
+        want = max(self.first_page, len(self.rows_held)) if keep_cursor else self.first_page
         row = self.cursor_row
         rows = await self.fetch(None, want)
         if generation != self._generation:
@@ -105,7 +109,7 @@ class PagedTable(DataTable, Generic[R]):
         self.add_rows([tuple(self.cells(r)) for r in rows])
 
     async def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.data_table is self and event.cursor_row >= len(self.rows_held) - self.page_size // 2:
+        if event.data_table is self and event.cursor_row >= len(self.rows_held) - PREFETCH:
             self.run_worker(self.more(), group="page", exclusive=False)
 
     async def action_scroll_bottom(self) -> None:

@@ -4,7 +4,10 @@ never parsed as markup, with control and escape characters removed."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+from rich.cells import cell_len
+from rich.measure import Measurement
 from rich.text import Text
 
 from core.text import safe_text
@@ -13,9 +16,19 @@ from core.text import safe_text
 EXPIRED, NOT_STARTED, CURRENT = "red", "dark_orange", "grey70"
 
 
+class PlainText(Text):
+    """One line of text, measured in one pass: a table measures every cell it is given,
+    and Rich's Text measures word by word, which costs more than drawing it."""
+
+    def __rich_measure__(self, console: Any, options: Any) -> Measurement:
+        width = max((cell_len(line) for line in self.plain.split("\n")), default=0)
+        return Measurement(width, width)
+
+
 def plain(value: object, style: str = "") -> Text:
     """A Rich Text that shows `value` literally: no markup, no escapes."""
-    return Text(safe_text("" if value is None else value), style=style, no_wrap=True)
+    return PlainText(safe_text("" if value is None else value), style=style, no_wrap=True,
+                     end="")
 
 
 def validity_style(valid_from: date | None, valid_to: date | None, today: date) -> str:
