@@ -10,6 +10,7 @@ from pathlib import Path
 from core.model import (
     AccessProfile,
     Block,
+    CallStep,
     Device,
     DeviceType,
     Door,
@@ -51,9 +52,10 @@ async def _build(path: Path, flat_names: list[str] | None) -> None:
                                   default_access_profile_id=profile.id)
         for flat, name in zip(made, flat_names or [], strict=False):
             await flats.update_flat(store.uow(), admin, flat.id, name=name)
-        await residents.add_telephone(store.uow(), admin, made[0].id, "020 7946 0123")
+        phone = await residents.add_telephone(store.uow(), admin, made[0].id, "020 7946 0123")
         await residents.add_panel_display(store.uow(), admin, PanelDisplay(
-            made[0].id, (flat_names or ["Jolly, Michael"])[0], "101"))
+            made[0].id, (flat_names or ["Jolly, Michael"])[0], "101",
+            call_chain=[CallStep(phone.id, 20)]))
         await access_passes.create_access_passes(store.uow(), admin, site.id, "1111100007", 2,
                                                  flat_id=made[0].id, resident="Michael Jolly")
         await access_passes.create_access_passes(store.uow(), admin, site.id, "1111100100", 3)
