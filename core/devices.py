@@ -108,6 +108,7 @@ class DeviceHealth:
     online: bool = True
     last_seen: datetime | None = None
     counters: dict[str, int] = field(default_factory=dict)
+    info: dict[str, str] = field(default_factory=dict)  # what the device says it is (OSDP ID/CAP)
 
 
 class Driver(abc.ABC):

@@ -169,6 +169,19 @@ class Runtime:
         health.counters[counter] = health.counters.get(counter, 0) + n
         self._health_changed.add(device_id)
 
+    def set_counter(self, device_id: int, counter: str, value: int) -> None:
+        """Set one of a device's counters to a driver's own total (or gauge, e.g. round trip)."""
+        health = self.health.setdefault(device_id, DeviceHealth(device_id))
+        if health.counters.get(counter) != value:
+            health.counters[counter] = value
+            self._health_changed.add(device_id)
+
+    def describe(self, device_id: int, info: dict[str, str]) -> None:
+        """What a device says it is (vendor, model, firmware, capabilities), for the Devices tab."""
+        health = self.health.setdefault(device_id, DeviceHealth(device_id))
+        health.info = {str(k): safe_text(str(v)) for k, v in info.items()}
+        self._health_changed.add(device_id)
+
     # --- out ---------------------------------------------------------------------------
     def _record(self, event: Event) -> None:
         if event.at.tzinfo is None:  # a driver's naive time is taken as UTC

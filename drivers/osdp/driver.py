@@ -1,0 +1,440 @@
+"""The OSDP control panel: polls a bus of readers, reports what they say, carries out commands.
+
+One task per bus. Each turn it serves the reader with a queued command first
+(a grant's OUT goes out before anyone else's POLL), else the next reader due
+for a POLL, round-robin. A reader starts at sequence 0 with ID and CAP (shown
+on the Devices tab), then - if it has a key - the Secure Channel handshake;
+a reader commissioned in install mode is sent its own key with KEYSET first.
+A reader with a key is spoken to only in Secure Channel: one that fails the
+handshake or answers in plaintext is refused with an alarm and tried again
+with back-off, never used in plaintext. A reader that has not answered for
+`offline_after` seconds is reported offline (queued commands dropped: a late
+relay pulse is worse than none) and tried again with back-off until it
+answers. NAKs, bad checks and bad MACs are counted, never fatal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Protocol
+
+from core.devices import (
+    AccessRequest,
+    Command,
+    Credential,
+    DeviceEvent,
+    Driver,
+    OpenDoor,
+    Signal,
+    Status,
+    StatusReport,
+)
+from drivers.osdp import codec
+from drivers.osdp.cards import card_number
+from drivers.osdp.channel import Bus, BusError
+from drivers.osdp.codec import Cmd, Color, FrameError, Nak, Output, Reply
+from drivers.osdp.reader import Link, ReaderConfig, ReaderState
+from drivers.osdp.secure import SCS_CCRYPT, SecureError, Session
+
+log = logging.getLogger(__name__)
+OFFLINE_AFTER = 1.5  # seconds without a reply (+ one reply timeout: offline within 2 s)
+BACKOFF = (0.5, 8.0)  # first and longest wait between attempts at an absent reader
+COUNTER_PUSH = 1.0  # seconds between two pushes of the counters
+IDLE_WAKE = 0.25  # at most this long asleep (held-open doors are checked)
+
+
+class Telemetry(Protocol):
+    """Where the driver's counters and readers' identities go (the gateway's runtime)."""
+
+    def set_counter(self, device_id: int, counter: str, value: int) -> None: ...
+
+    def describe(self, device_id: int, info: dict[str, str]) -> None: ...
+
+
+class OsdpDriver(Driver):
+    """An OSDP control panel for one bus (one serial port) of up to 126 readers."""
+
+    name = "osdp"
+
+    def __init__(self, port: str, baud: int, readers: Iterable[ReaderConfig], *,
+                 telemetry: Telemetry | None = None, poll_interval: float = 0.0,
+                 reply_timeout: float = 0.2, offline_after: float = OFFLINE_AFTER,
+                 backoff: tuple[float, float] = BACKOFF,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.bus = Bus(port, baud, reply_timeout=reply_timeout)
+        self.readers = [ReaderState(c) for c in readers]
+        addresses = [r.config.address for r in self.readers]
+        if len(set(addresses)) != len(addresses):
+            raise ValueError("two readers share an address on one bus")
+        self.telemetry = telemetry
+        self.poll_interval, self.offline_after, self.backoff = poll_interval, offline_after, backoff
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._by_device = {r.config.device_id: r for r in self.readers}
+        self._door_devices = {r.config.door_device_id for r in self.readers} - {None}
+        self._report: Callable[[DeviceEvent], None] | None = None
+        self._task: asyncio.Task | None = None
+        self._wake = asyncio.Event()
+        self._turn = 0
+        self._pushed = 0.0
+        self._stopping = False
+
+    # --- the Driver interface --------------------------------------------------------------
+    async def start(self, report: Callable[[DeviceEvent], None]) -> None:
+        """Open the port and start polling (a port that cannot open is retried)."""
+        if self._task is not None:
+            return
+        self._report = report
+        self._wake = asyncio.Event()
+        self._stopping = False
+        now = asyncio.get_running_loop().time()
+        for reader in self.readers:
+            reader.last_reply = now  # an absent reader is offline `offline_after` from now
+        self._task = asyncio.create_task(self._run(), name=f"osdp {self.bus.port}")
+
+    async def stop(self) -> None:
+        """Stop polling and close the port."""
+        self._stopping = True
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.wait({task}, timeout=1.0)
+        await self.bus.close()
+        self._push(force=True)
+
+    def handles(self, device_id: int) -> bool:
+        """Our readers, and the devices whose doors our readers' outputs open."""
+        return device_id in self._by_device or device_id in self._door_devices
+
+    def command(self, command: Command) -> None:
+        """Queue OUT for a grant's door, LED and BUZ for a reader's feedback (never raises)."""
+        try:
+            if isinstance(command, OpenDoor):
+                for reader in self.readers:
+                    if reader.config.door_id == command.door_id and reader.link is Link.ONLINE:
+                        tenths = max(1, min(int(command.seconds * 10), 0xFFFF))
+                        reader.queue.append((Cmd.OUT, codec.out_data(
+                            reader.config.output, Output.PULSE_ON, tenths)))
+                        reader.granted(self._now(), command.seconds)
+            elif isinstance(command, Signal):
+                reader = self._by_device.get(command.device_id)
+                if reader is not None and reader.link is Link.ONLINE:
+                    self._feedback(reader, command.granted)
+            self._wake.set()
+        except Exception:
+            log.exception("osdp: command %r not queued", command)
+
+    def _feedback(self, reader: ReaderState, granted: bool) -> None:
+        c = reader.config
+        color = Color.GREEN if granted else Color.RED
+        reader.queue.append((Cmd.LED, codec.led_data(color, int(c.led_seconds * 10))))
+        if c.buzzer:
+            beep = c.short_beep if granted else c.long_beep
+            reader.queue.append((Cmd.BUZ, codec.buz_data(max(1, int(beep * 10)))))
+
+    # --- the polling loop --------------------------------------------------------------------
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    async def _run(self) -> None:
+        delay = self.backoff[0]
+        while not self._stopping:
+            if not self.bus.is_open:
+                try:
+                    await self.bus.open()
+                    delay = self.backoff[0]
+                except BusError as err:
+                    log.warning("osdp: %s; trying again in %.1f s", err, delay)
+                    self._all_offline(str(err))
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self.backoff[1])
+                    continue
+            reader = self._next_reader(self._now())
+            if reader is None:
+                await self._idle()
+            else:
+                try:
+                    await self._service(reader)
+                except BusError as err:
+                    log.warning("osdp: %s", err)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # never let one reader's reply stop the bus
+                    log.exception("osdp: reader %d", reader.config.address)
+                    reader.counters["errors"] = reader.counters.get("errors", 0) + 1
+                    reader.reset()
+            self._check_doors(self._now())
+            self._push()
+
+    def _next_reader(self, now: float) -> ReaderState | None:
+        n = len(self.readers)
+        for reader in self.readers:  # a command waiting goes first
+            if reader.link is Link.ONLINE and (reader.queue or reader.pending):
+                return reader
+        for i in range(n):
+            reader = self.readers[(self._turn + i) % n]
+            if reader.next_due <= now:
+                self._turn = (self._turn + i + 1) % n
+                return reader
+        return None
+
+    async def _idle(self) -> None:
+        now = self._now()
+        due = min((r.next_due for r in self.readers), default=now + IDLE_WAKE)
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), max(0.0, min(due - now, IDLE_WAKE)))
+
+    async def _service(self, reader: ReaderState) -> None:
+        if reader.link is not Link.ONLINE:
+            await self._connect(reader)
+            return
+        code, data = reader.queue.popleft() if reader.queue and not reader.pending else (
+            Cmd.POLL, b"")
+        reply = await self._exchange(reader, code, data)
+        if reply is not None:
+            self._on_reply(reader, *reply)
+            reader.next_due = self._now() + self.poll_interval
+
+    # --- one exchange ------------------------------------------------------------------------
+    async def _transact(self, reader: ReaderState, frame: bytes,
+                        code: int) -> codec.Frame | None:
+        """Send (or send again) a frame; count; None if no reply came."""
+        if reader.pending is not None:
+            frame = reader.pending
+            reader.counters["retries"] += 1
+        if code == Cmd.POLL:
+            reader.counters["polls"] += 1
+        bad = self.bus.deframer.bad_checks
+        started = self._now()
+        reply = await self.bus.transact(reader.config.address, frame)
+        reader.counters["crc errors"] += self.bus.deframer.bad_checks - bad
+        now = self._now()
+        if reply is None:
+            reader.pending = frame
+            self._missed(reader, now)
+            return None
+        reader.pending = None
+        reader.sequence = codec.next_sequence(reader.sequence)
+        reader.last_reply = now
+        reader.counters["replies"] += 1
+        rtt = (now - started) * 1000
+        reader.rtt_sum = rtt if not reader.rtt_sum else reader.rtt_sum * 0.9 + rtt * 0.1
+        reader.counters["rtt ms"] = round(reader.rtt_sum)
+        return reply
+
+    async def _exchange(self, reader: ReaderState, code: int,
+                        data: bytes = b"") -> tuple[int, bytes] | None:
+        """One command and its reply's code and plain data (None: none, or not trusted)."""
+        session = reader.session
+        address = reader.config.address
+        if session is not None and session.active:
+            frame = session.wrap(address, code, data, reader.sequence)
+        else:
+            frame = codec.encode(address, code, data, reader.sequence)
+        reply = await self._transact(reader, frame, code)
+        if reply is None:
+            return None
+        body = reply.data
+        if session is not None and session.active:
+            if reply.scb is None:
+                self._refuse(reader, "answered in plaintext")
+                return None
+            try:
+                body = session.unwrap(reply)
+            except SecureError:
+                reader.counters["mac errors"] += 1
+                reader.reset()  # a new handshake; not fatal
+                return None
+        elif reader.config.secure and reader.link is Link.ONLINE:
+            self._refuse(reader, "no secure channel")
+            return None
+        if reply.code == Reply.NAK:
+            reader.counters["naks"] += 1
+            reason = codec.parse_nak(body)
+            if reason == Nak.SEQUENCE or (reader.config.secure and reason in (
+                    Nak.SECURITY, Nak.SCB_UNSUPPORTED)):
+                reader.reset()
+        return reply.code, body
+
+    def _missed(self, reader: ReaderState, now: float) -> None:
+        if reader.link in (Link.OFFLINE, Link.REFUSED):
+            reader.reset()
+            reader.backoff = min(max(reader.backoff * 2, self.backoff[0]), self.backoff[1])
+            reader.next_due = now + reader.backoff
+        elif now - reader.last_reply >= self.offline_after:
+            self._offline(reader, now, "")
+
+    def _offline(self, reader: ReaderState, now: float, detail: str,
+                 link: Link = Link.OFFLINE) -> None:
+        reader.reset()
+        reader.link = link
+        reader.queue.clear()
+        reader.backoff = self.backoff[0]
+        reader.next_due = now + reader.backoff
+        self._emit(StatusReport(reader.config.device_id, Status.OFFLINE, self.clock(),
+                                detail=detail))
+
+    def _refuse(self, reader: ReaderState, why: str) -> None:
+        log.warning("osdp: reader %d refused: %s", reader.config.address, why)
+        if reader.link is Link.REFUSED:
+            reader.reset()
+            reader.backoff = min(max(reader.backoff * 2, self.backoff[0]), self.backoff[1])
+            reader.next_due = self._now() + reader.backoff
+            return
+        self._offline(reader, self._now(), f"secure channel refused: {why}", Link.REFUSED)
+
+    def _all_offline(self, why: str) -> None:
+        now = self._now()
+        for reader in self.readers:
+            if reader.link not in (Link.OFFLINE, Link.REFUSED):
+                self._offline(reader, now, why)
+
+    # --- connecting ----------------------------------------------------------------------------
+    async def _connect(self, reader: ReaderState) -> None:
+        """Sequence 0, ID and CAP, then the secure channel if the reader has a key."""
+        reader.reset()
+        ident = await self._exchange(reader, Cmd.ID, b"\x00")
+        if ident is None:
+            return
+        if ident[0] == Reply.PDID:
+            with contextlib.suppress(FrameError):
+                pid = codec.parse_pdid(ident[1])
+                reader.info.update(vendor=f"{pid.vendor:06X}", model=str(pid.model),
+                                   version=str(pid.version), serial=f"{pid.serial:08X}",
+                                   firmware=pid.firmware)
+        cap = await self._exchange(reader, Cmd.CAP, b"\x00")
+        if cap is None:
+            return
+        if cap[0] == Reply.PDCAP:
+            caps = codec.parse_pdcap(cap[1])
+            reader.info["capabilities"] = ", ".join(
+                f"{codec.CAPABILITY_NAMES.get(f, f)} {n}" for f, (_, n) in sorted(caps.items())
+                if f in codec.CAPABILITY_NAMES)
+        if reader.config.secure and not await self._secure(reader):
+            return
+        reader.info["secure channel"] = "on" if reader.session else "off"
+        reader.link = Link.ONLINE
+        reader.backoff = 0.0
+        reader.next_due = self._now()
+        if self.telemetry is not None:
+            self.telemetry.describe(reader.config.device_id, dict(reader.info))
+        # the runtime raises "device online" only for a device it knew to be offline
+        self._emit(StatusReport(reader.config.device_id, Status.ONLINE, self.clock()))
+
+    async def _secure(self, reader: ReaderState) -> bool:
+        """The handshake (install key first when commissioning); True once it is active."""
+        install = reader.config.install and not reader.commissioned
+        session = Session(reader.config.scbk, install=install)
+        why = await self._handshake(reader, session)
+        if why and install:  # perhaps it already has its key
+            session = Session(reader.config.scbk)
+            why = await self._handshake(reader, session)
+        if why is None and not session.active:
+            return False  # no answer: the offline logic takes it from here
+        if why:
+            self._refuse(reader, why)
+            return False
+        reader.session = session
+        if session.key_selector == 0:
+            keyset = await self._exchange(reader, Cmd.KEYSET,
+                                          codec.keyset_data(reader.config.scbk))
+            if keyset is None or keyset[0] != Reply.ACK:
+                self._refuse(reader, "KEYSET not accepted")
+                return False
+            reader.commissioned = True
+            log.warning("osdp: reader %d commissioned with its own key; set install = false",
+                        reader.config.address)
+            reader.reset()  # the new key is used from the next session
+            return False
+        return True
+
+    async def _handshake(self, reader: ReaderState, session: Session) -> str | None:
+        """CHLNG/CCRYPT/SCRYPT/RMAC_I; the reason it failed, or None (see session.active)."""
+        address = reader.config.address
+        reply = await self._transact(reader, session.challenge(address, reader.sequence),
+                                     Cmd.CHLNG)
+        if reply is None:
+            return None
+        if reply.code == Reply.NAK or reply.scb_type != SCS_CCRYPT:
+            reader.counters["naks"] += reply.code == Reply.NAK
+            return "the reader does not take the challenge"
+        try:
+            session.on_ccrypt(reply)
+            reply = await self._transact(
+                reader, session.server_cryptogram(address, reader.sequence), Cmd.SCRYPT)
+            if reply is None:
+                return None
+            session.on_rmac_i(reply)
+        except SecureError as err:
+            reader.counters["mac errors"] += 1
+            return str(err)
+        return None
+
+    # --- what readers say ----------------------------------------------------------------------
+    def _on_reply(self, reader: ReaderState, code: int, data: bytes) -> None:
+        c = reader.config
+        try:
+            if code == Reply.RAW:
+                number = card_number(codec.parse_raw(data), c.card_format)
+                if number is None:
+                    reader.counters["bad reads"] = reader.counters.get("bad reads", 0) + 1
+                else:
+                    self._emit(AccessRequest(c.device_id, c.door_id, Credential.APASS, number,
+                                             self.clock()))
+            elif code == Reply.KEYPAD:
+                _, keys = codec.parse_keypad(data)
+                entered = reader.keypad(keys.decode("ascii", "replace"))
+                if entered:
+                    self._emit(AccessRequest(c.device_id, None, Credential.CODE, entered,
+                                             self.clock()))
+            elif code == Reply.LSTATR and len(data) >= 2:
+                self._local_status(reader, bool(data[0]), bool(data[1]))
+            elif code == Reply.ISTATR:
+                self._inputs(reader, data)
+        except FrameError:
+            reader.counters["bad replies"] = reader.counters.get("bad replies", 0) + 1
+
+    def _inputs(self, reader: ReaderState, data: bytes) -> None:
+        c = reader.config
+        if c.contact_input is None or len(data) <= c.contact_input:
+            return
+        if reader.contact(data[c.contact_input] == 1, self._now()):
+            self._emit(StatusReport(c.device_id, Status.DOOR_FORCED, self.clock(), c.door_id))
+
+    def _local_status(self, reader: ReaderState, tamper: bool, power: bool) -> None:
+        c = reader.config
+        if tamper and not reader.tamper:
+            self._emit(StatusReport(c.device_id, Status.TAMPER, self.clock()))
+        if power and not reader.power:
+            self._emit(StatusReport(c.device_id, Status.POWER_FAILURE, self.clock()))
+        reader.tamper, reader.power = tamper, power
+
+    def _check_doors(self, now: float) -> None:
+        for reader in self.readers:
+            if reader.door_open and reader.held_open(now):
+                self._emit(StatusReport(reader.config.device_id, Status.DOOR_HELD_OPEN,
+                                        self.clock(), reader.config.door_id))
+
+    def _emit(self, event: DeviceEvent) -> None:
+        if self._report is None:
+            return
+        try:
+            self._report(event)
+        except Exception:
+            log.exception("osdp: the report callback failed on %r", event)
+
+    def _push(self, force: bool = False) -> None:
+        """The counters to the Devices tab, once a second."""
+        if self.telemetry is None:
+            return
+        now = asyncio.get_running_loop().time()
+        if not force and now - self._pushed < COUNTER_PUSH:
+            return
+        self._pushed = now
+        for reader in self.readers:
+            for name, value in reader.counters.items():
+                self.telemetry.set_counter(reader.config.device_id, name, value)
