@@ -46,6 +46,42 @@ class GatewayOptions:
     rate: float | None = None
 
 
+def osdp_for(runtime: Runtime, settings: dict) -> Driver:
+    """An OSDP driver for one bus, its readers resolved against the store's devices and doors."""
+    from drivers.osdp.driver import OsdpDriver
+    from drivers.osdp.reader import ReaderConfig
+
+    snapshot = runtime.snapshot
+    readers = []
+    for reader in settings.get("reader", []):
+        device = reader["device"]
+        if isinstance(device, str):
+            found = [d for d in snapshot.devices.values() if d.name == device]
+            if len(found) != 1:
+                raise ConfigError(f"OSDP reader {reader['address']}: device {device!r} "
+                                  + ("is not in the store." if not found else "is ambiguous; "
+                                     "give its id."))
+            device = found[0].id
+        elif device not in snapshot.devices:
+            raise ConfigError(f"OSDP reader {reader['address']}: no device {device} in the store.")
+        door = snapshot.device_doors.get(device, {}).get(reader.get("relay", 1))
+        scbk = reader.get("scbk")
+        readers.append(ReaderConfig(
+            reader["address"], device, door_id=door.id if door else None,
+            door_device_id=door.device_id if door else None, output=reader.get("output", 0),
+            open_seconds=door.open_seconds if door else 5,
+            held_open_seconds=door.held_open_seconds if door else 30,
+            contact_input=(None if reader.get("contact_input", 0) < 0
+                           else reader.get("contact_input", 0)),
+            card_format=reader.get("card_format", "wiegand26"),
+            led_seconds=float(reader.get("led_seconds", 2.0)),
+            short_beep=float(reader.get("short_beep", 0.1)),
+            long_beep=float(reader.get("long_beep", 1.0)), buzzer=reader.get("buzzer", True),
+            scbk=bytes.fromhex(scbk) if scbk else None, install=reader.get("install", False)))
+    return OsdpDriver(settings["port"], settings.get("baud", 9600), readers, telemetry=runtime,
+                      poll_interval=settings.get("poll_ms", 0) / 1000)
+
+
 class Gateway:
     """One gateway process's parts, started and stopped together."""
 
@@ -92,6 +128,8 @@ class Gateway:
                 if self.options.rate is not None:
                     settings["rate"] = self.options.rate
                 drivers.append(simulator_for(self.runtime.snapshot, settings))
+            elif section.type == "osdp":
+                drivers.append(osdp_for(self.runtime, section.settings))
             else:
                 raise ConfigError(f"The {section.type} driver is not part of this version "
                                   "yet; remove its [[driver]] section.")

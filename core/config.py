@@ -72,10 +72,18 @@ class DriverConfig:
 
 DRIVER_SETTINGS: dict[str, dict[str, type]] = {
     "simulator": {"rate": float, "seed": int},
-    "osdp": {"port": str, "baud": int},
+    "osdp": {"port": str, "baud": int, "poll_ms": int, "reader": list},
     "modem": {"port": str, "baud": int},
 }
 BAUDS = {9600, 19200, 38400, 57600, 115200, 230400}
+#: one [[driver.reader]] of an osdp driver: setting -> accepted types
+OSDP_READER: dict[str, tuple[type, ...]] = {
+    "address": (int,), "device": (int, str), "relay": (int,), "output": (int,),
+    "contact_input": (int,), "card_format": (str,), "led_seconds": (int, float),
+    "short_beep": (int, float), "long_beep": (int, float), "buzzer": (bool,), "scbk": (str,),
+    "install": (bool,),
+}
+CARD_FORMATS = ("wiegand26", "wiegand34", "raw")
 
 
 @dataclass
@@ -208,7 +216,56 @@ def _drivers(raw: object) -> list[DriverConfig]:
             if settings.get("baud", 9600) not in BAUDS:
                 raise ConfigError(f"Setting driver.baud ([[driver]] {n}) must be one of "
                                   f"{', '.join(map(str, sorted(BAUDS)))}.")
+        if kind == "osdp":
+            settings["reader"] = _osdp_readers(settings.get("reader", []), n)
+            if not 0 <= settings.get("poll_ms", 0) <= 1000:
+                raise ConfigError(f"Setting driver.poll_ms ([[driver]] {n}) must be 0 to 1000.")
         if kind == "simulator" and not 0 <= settings.get("rate", 1.0) <= 10_000:
             raise ConfigError(f"Setting driver.rate ([[driver]] {n}) must be 0 to 10000.")
         out.append(DriverConfig(kind, settings))
+    return out
+
+
+def _osdp_readers(raw: list, n: int) -> list[dict]:
+    """The [[driver.reader]] entries of an osdp driver, checked (one-line errors)."""
+    out, addresses = [], set()
+    for m, reader in enumerate(raw, start=1):
+        where = f"([[driver]] {n}, reader {m})"
+        if not isinstance(reader, dict):
+            raise ConfigError(f"Each [[driver.reader]] must be a table {where}.")
+        for key, value in reader.items():
+            kinds = OSDP_READER.get(key)
+            if kinds is None:
+                raise ConfigError(f"Unknown setting driver.reader.{safe_text(key)} {where}.")
+            if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+                raise ConfigError(f"Setting driver.reader.{key} {where} must be "
+                                  f"{' or '.join(k.__name__ for k in kinds)}, got {value!r}.")
+        address = reader.get("address")
+        if address is None or not 0 <= address <= 126:
+            raise ConfigError(f"Setting driver.reader.address {where} must be 0 to 126.")
+        if address in addresses:
+            raise ConfigError(f"Two readers at address {address} on one bus {where}.")
+        addresses.add(address)
+        if "device" not in reader:
+            raise ConfigError(f"Setting driver.reader.device {where} is required (the "
+                              "device's id or name).")
+        if reader.get("card_format", "wiegand26") not in CARD_FORMATS:
+            raise ConfigError(f"Setting driver.reader.card_format {where} must be one of "
+                              f"{', '.join(CARD_FORMATS)}.")
+        scbk = reader.get("scbk", "")
+        if scbk:
+            try:
+                key = bytes.fromhex(scbk)
+            except ValueError:
+                key = b""
+            if len(key) != 16:
+                raise ConfigError(f"Setting driver.reader.scbk {where} must be 32 hex digits "
+                                  "(an AES-128 key).")
+        if reader.get("install") and not scbk:
+            raise ConfigError(f"Setting driver.reader.install {where} needs the reader's own "
+                              "key in scbk (sent to it with KEYSET).")
+        for key in ("led_seconds", "short_beep", "long_beep"):
+            if key in reader and not 0 <= reader[key] <= 25:
+                raise ConfigError(f"Setting driver.reader.{key} {where} must be 0 to 25 s.")
+        out.append(dict(reader))
     return out
