@@ -19,8 +19,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check core store drivers console tests bench
 	$(BIN)/lint-imports
 
+# The console's Pilot tests are in-process and independent: they run on two workers.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 tests/console
+	$(BIN)/python -m pytest --ignore=tests/console
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -127,6 +127,10 @@ class DeviceDetailScreen(ModalScreen[None]):
             Text.assemble(("Health: ", "bold"), health_text(state)),
             _line("Last seen", seen),
         ]
+        info = (state or {}).get("info")
+        if isinstance(info, dict) and info:  # what the reader said it is (OSDP ID and CAP)
+            out.append(_line("Reported by the device:"))
+            out += [_line("", f"  {name}: {value}") for name, value in info.items()]
         counters = (state or {}).get("counters")
         if isinstance(counters, dict) and counters:
             out.append(_line("Counters:"))
