@@ -64,6 +64,11 @@ class SmallEstate:
 @pytest.fixture
 async def estate(store: Store, admin: Actor) -> SmallEstate:
     """A small estate built through the services by the administrator."""
+    return await build_small_estate(store, admin)
+
+
+async def build_small_estate(store: Store, admin: Actor) -> SmallEstate:
+    """The small estate of the `estate` fixture, for tests that build their own store."""
     site = await sites.create_site(store.uow(), admin, Site(
         name="Demo Cases", max_panels=2, max_flats=5, max_foreign_numbers=1,
         max_panel_names=3))

@@ -4,29 +4,21 @@ event loop (snapshots): the same services, with a few residents, passes and even
 from __future__ import annotations
 
 import asyncio
-from datetime import time, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from core.model import (
-    AccessProfile,
-    Block,
     CallStep,
-    Device,
-    DeviceType,
-    Door,
     Event,
     EventKind,
     EventResult,
     PanelDisplay,
-    Site,
-    TimeWindow,
-    WeekType,
 )
-from core.services import access_passes, blocks, devices, flats, residents, schedules, sites
+from core.services import access_passes, flats, residents
 from core.services.base import Actor
 from core.services.operators import bootstrap_admin
 from store.database import Store
-from tests.conftest import NOW, fixed_clock
+from tests.conftest import NOW, build_small_estate, fixed_clock
 
 
 async def _build(path: Path, flat_names: list[str] | None) -> None:
@@ -34,22 +26,8 @@ async def _build(path: Path, flat_names: list[str] | None) -> None:
     try:
         op = await bootstrap_admin(store.uow(), "admin@test.example")
         admin = Actor(op, source="test", clock=fixed_clock)
-        site = await sites.create_site(store.uow(), admin, Site(
-            name="Demo Cases", max_panels=2, max_flats=5, max_foreign_numbers=1,
-            max_panel_names=3))
-        block = await blocks.create_block(store.uow(), admin, Block(site.id, "Block C"))
-        made = await flats.create_flats(store.uow(), admin, block.id, 1, 3)
-        panel = await devices.create_device(store.uow(), admin, Device(
-            site.id, "PP4G : IP MiniPro", DeviceType.IPGUARD_4G, block_id=block.id,
-            gsm_access_point=True), [Door(0, 1, "Main entrance")])
-        async with store.reader() as uow:
-            door = (await uow.find(Door, device_id=panel.id))[0]
-        wt = await schedules.save_week_type(store.uow(), admin, WeekType(
-            site.id, "Always", [TimeWindow(d, time(0, 0), time(23, 59)) for d in range(8)]))
-        profile = await schedules.save_access_profile(store.uow(), admin, AccessProfile(
-            site.id, "Profil - Block C", wt.id, [door.id]))
-        await blocks.update_block(store.uow(), admin, block.id,
-                                  default_access_profile_id=profile.id)
+        small = await build_small_estate(store, admin)
+        site, block, made, panel = small.site, small.block, small.flats, small.panel
         for flat, name in zip(made, flat_names or [], strict=False):
             await flats.update_flat(store.uow(), admin, flat.id, name=name)
         phone = await residents.add_telephone(store.uow(), admin, made[0].id, "020 7946 0123")
