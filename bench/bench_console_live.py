@@ -24,6 +24,7 @@ import shutil
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -34,6 +35,7 @@ from bench.bench_console_block import DB, build  # noqa: E402
 from console.app import DoorkeeperApp  # noqa: E402
 from console.launch import attach, console_context, start_gateway, stop_gateway  # noqa: E402
 from console.widgets.paged_table import PagedTable  # noqa: E402
+from core.model import Event, EventKind, EventResult, Site  # noqa: E402
 from store.database import Store  # noqa: E402
 
 SIZE = (120, 40)
@@ -41,11 +43,30 @@ LOAD_SECONDS = float(os.environ.get("BENCH_LIVE_SECONDS", 60))
 BASE_SECONDS = LOAD_SECONDS / 3
 
 
+async def seed_events(db: Path, n: int = 200) -> None:
+    """Past events on every site, so the Events tab has rows before the run starts."""
+    store = await Store.open(path=db)
+    try:
+        async with store.reader() as uow:
+            sites = await uow.find(Site)
+        writer = await store.event_writer()
+        now = datetime.now(UTC)
+        for site in sites:
+            writer.append_many(Event(at=now - timedelta(minutes=i + 1), site_id=site.id,
+                                     kind=EventKind.ACCESS_BY_CODE,
+                                     result=EventResult.OPENING, description=f"seed {i}")
+                               for i in range(n))
+        await writer.flush()
+    finally:
+        await store.close()
+
+
 async def run(rate: float, seconds: float, folder: Path) -> tuple[list[float], int, int]:
     """Key latencies, events received and frames composed in one run."""
     db = folder / f"live-{rate:g}.db"
     shutil.copy(DB, db)
     bus = str(folder / f"b{rate:g}.sock")
+    await seed_events(db)  # the estate has no history: give the cursor rows to move over
     proc = start_gateway(str(db), bus, None, simulate=True, rate=rate)
     hub = None
     store = await Store.open(path=db)
