@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from drivers.osdp.codec import CardRead
 
-FORMATS = ("wiegand26", "wiegand34", "raw")
 DIGITS = 10
 
 
