@@ -167,14 +167,10 @@ def edit_screen(ctx: ConsoleContext, row: PassRow, choices: PassChoices) -> Form
         if not assigned:
             return await ctx.change(update_access_pass, row.number, type=values["type"],
                                     colour=values["colour"], notes=notes)
-        # the assignment first: it validates what was typed before anything is written
-        result = await ctx.change(assign_to_flat, row.number, row.flat_id,
-                                  resident=values["resident"] or "",
-                                  access_profile_id=values["access_profile_id"], notes=notes)
-        if (values["type"], values["colour"]) != (row.type, row.colour):
-            result = await ctx.change(update_access_pass, row.number, type=values["type"],
-                                      colour=values["colour"])
-        return result
+        return await ctx.change(update_access_pass, row.number, type=values["type"],
+                                colour=values["colour"], notes=notes,
+                                resident=values["resident"] or "",
+                                access_profile_id=values["access_profile_id"])
 
     return _focused(FormScreen(f"APASS MANAGEMENT · {row.number}", fields, save),
                     "resident" if assigned else "notes")

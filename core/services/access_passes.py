@@ -136,8 +136,10 @@ async def send_to_lost(uow: UnitOfWork, actor: Actor, number: str,
 
 async def update_access_pass(uow: UnitOfWork, actor: Actor, number: str, *,
                              type: APassType | None = None, colour: APassColour | None = None,
-                             notes: str | None = None) -> AccessPass:
-    """Correct a pass's type, colour tag or notes."""
+                             notes: str | None = None, resident: str | None = None,
+                             access_profile_id: int | None = None) -> AccessPass:
+    """Correct a pass's type, colour tag or notes; for an assigned pass also its resident
+    and access profile (checked against the site as an assignment is)."""
     async with uow:
         before = await _pass_by_number(uow, number)
         site = await authorize(uow, actor, before.site_id, Area.APASS_MANAGEMENT, Action.MODIFY)
@@ -145,6 +147,14 @@ async def update_access_pass(uow: UnitOfWork, actor: Actor, number: str, *,
                      type=APassType(type) if type else before.type,
                      colour=APassColour(colour) if colour else before.colour,
                      notes=before.notes if notes is None else rules.notes(notes))
+        if (resident is not None or access_profile_id is not None) and before.flat_id is None:
+            raise ValidationError("Only a pass assigned to a flat has a resident and a profile.",
+                                  field="resident")
+        if resident is not None:
+            ap.resident = rules.text(resident, "resident", label="Resident")
+        if access_profile_id is not None:
+            _, _, ap.access_profile_id = await _assignment(uow, site, before.flat_id,
+                                                           access_profile_id)
         await uow.update(ap)
         await record(uow, actor, "access_pass.update", ap, before=before, site_id=site.id)
         await uow.commit()
