@@ -1,4 +1,15 @@
-"""libosdp peripheral devices on one pseudo-terminal: the real peer the driver is tested against."""
+"""libosdp peripheral devices on one pseudo-terminal: the real peer the driver is tested against.
+
+Each PD hears only the frames addressed to it (and broadcasts). On a real bus a
+PD sees every byte, but libosdp 3.2.9's Python PD reads its channel once per
+20 ms refresh and, when that read starts with a frame for another address,
+skips it and throws away the rest of what it read - its own frame included
+(measured: a POLL for PD 1 written behind one for PD 2 in the same 20 ms is
+never answered; 25 ms apart, it is). With 8 PDs on one pty every PD then
+missed most of its POLLs (200 ms timeouts, 26 polls/s in all). A firmware
+PD reading its UART byte by byte does not do that, so the hub does the
+addressing instead of the PDs' rx buffers.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +21,48 @@ import tty
 import osdp
 
 KEY = bytes(range(0xA0, 0xB0))
+SOM, BROADCAST = 0x53, 0x7F
+
+
+class Router:
+    """Splits the CP's byte stream into frames and says which PD hears each byte.
+
+    It trusts LEN (the CP under test writes whole frames); a header whose LEN is
+    not sane goes to everyone, as noise does.
+    """
+
+    def __init__(self) -> None:
+        self.header = bytearray()  # SOM, ADDR, LEN_L, LEN_H of the frame coming in
+        self.to: int | None = None  # address the current frame's bytes go to
+        self.left = 0  # bytes of that frame still to come
+
+    def split(self, data: bytes) -> list[tuple[int | None, bytes]]:
+        """(address or None for everyone, bytes) runs, in order."""
+        out: list[tuple[int | None, bytes]] = []
+        i = 0
+        while i < len(data):
+            if self.left:
+                chunk = data[i:i + self.left]
+                out.append((self.to, chunk))
+                self.left -= len(chunk)
+                i += len(chunk)
+            elif self.header or data[i] == SOM:
+                self.header.append(data[i])
+                i += 1
+                if len(self.header) == 4:
+                    length = self.header[2] | self.header[3] << 8
+                    if 8 <= length <= 1024:  # a sane frame: route it by address
+                        self.to = self.header[1] & 0x7F
+                        self.to = None if self.to == BROADCAST else self.to
+                        self.left = length - 4
+                    else:
+                        self.to = None
+                    out.append((self.to, bytes(self.header)))
+                    self.header.clear()
+            else:  # noise or a mark byte between frames: everyone hears it
+                out.append((None, data[i:i + 1]))
+                i += 1
+        return out
 
 
 class PtyHub:
@@ -22,18 +75,18 @@ class PtyHub:
         os.set_blocking(self.master, False)
         self.path = os.ttyname(self.slave)
         self.lock = threading.Lock()
-        self.buffers: list[bytearray] = []
+        self.buffers: dict[int, bytearray] = {}  # PD address -> what it has yet to read
+        self.router = Router()
         self.wire: list[bytes] = []  # everything the CP sent, when recording
         self.recording = False
 
-    def channel(self) -> HubChannel:
-        """A channel for one more PD."""
-        buf = bytearray()
-        self.buffers.append(buf)
+    def channel(self, address: int) -> HubChannel:
+        """A channel for one more PD, at `address`."""
+        buf = self.buffers.setdefault(address, bytearray())
         return HubChannel(self, buf)
 
     def pump(self) -> None:
-        """Copy what the CP wrote into every PD's buffer."""
+        """Copy what the CP wrote into the buffer of the PD each frame is addressed to."""
         while True:
             try:
                 data = os.read(self.master, 4096)
@@ -43,8 +96,12 @@ class PtyHub:
                 return
             if self.recording:
                 self.wire.append(data)
-            for buf in self.buffers:
-                buf += data
+            for to, run in self.router.split(data):
+                if to is None:
+                    for buf in self.buffers.values():
+                        buf += run
+                elif to in self.buffers:
+                    self.buffers[to] += run
 
     def close(self) -> None:
         for fd in (self.master, self.slave):
@@ -84,8 +141,10 @@ class Peer:
     """A libosdp PD and what its command handler saw."""
 
     def __init__(self, hub: PtyHub, address: int, scbk: bytes | None = None,
-                 enforce_secure: bool = False, install: bool = False) -> None:
-        self.channel = hub.channel()
+                 enforce_secure: bool = False, install: bool = False,
+                 refresh: float | None = None) -> None:
+        """`refresh`: seconds between two reads of the line; None = libosdp's own thread (20 ms)."""
+        self.channel = hub.channel(address)
         self.commands: list[dict] = []
         self.keys: list[bytes] = []
         flags = []
@@ -104,7 +163,25 @@ class Peer:
         ])
         self.pd = osdp.PeripheralDevice(info, caps, log_level=osdp.LogLevel.Emergency,
                                         command_handler=self._handler)
-        self.pd.start()
+        if refresh is None:
+            self.pd.start()
+        else:
+            self._start(refresh)
+
+    def _start(self, period: float) -> None:
+        """libosdp's PeripheralDevice.start with another period (teardown stops it the same)."""
+        pd = self.pd
+        pd.event, pd.lock = threading.Event(), threading.Lock()
+
+        def refresh() -> None:
+            while not pd.event.is_set():
+                with pd.lock:
+                    pd.ctx.refresh()
+                pd.event.wait(period)
+
+        pd.thread = threading.Thread(name=f"pd {self.channel.hub.path}", target=refresh,
+                                     daemon=True)
+        pd.thread.start()
 
     def _handler(self, command: dict):
         self.commands.append(command)
