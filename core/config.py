@@ -64,7 +64,7 @@ class SSHConfig:
 
 @dataclass
 class DriverConfig:
-    """One [[driver]] section: its type and its settings."""
+    """One [[driver]] (or [[osdp]]) section: its type and its settings."""
 
     type: str
     settings: dict = field(default_factory=dict)
@@ -76,7 +76,7 @@ DRIVER_SETTINGS: dict[str, dict[str, type]] = {
     "modem": {"port": str, "baud": int},
 }
 BAUDS = {9600, 19200, 38400, 57600, 115200, 230400}
-#: one [[driver.reader]] of an osdp driver: setting -> accepted types
+#: one [[osdp.reader]] (or [[driver.reader]] of an osdp driver): setting -> accepted types
 OSDP_READER: dict[str, tuple[type, ...]] = {
     "address": (int,), "device": (int, str), "relay": (int,), "output": (int,),
     "contact_input": (int,), "card_format": (str,), "led_seconds": (int, float),
@@ -129,7 +129,7 @@ def load_config(path: str | Path | None) -> Config:
         raise ConfigError(f"Config file {p} cannot be read: {err}.") from err
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"Config file {p} is not valid TOML: {err}.") from err
-    unknown = set(data) - {"store", "demo", "bus", "gateway", "ssh", "driver"}
+    unknown = set(data) - {"store", "demo", "bus", "gateway", "ssh", "driver", "osdp"}
     if unknown:
         raise ConfigError(f"Unknown section [{safe_text(sorted(unknown)[0])}] in {p}.")
     store = _section(data, "store", StoreConfig)
@@ -143,7 +143,8 @@ def load_config(path: str | Path | None) -> Config:
                           "honoured within 1 s).")
     return Config(store=store, demo=demo, bus=_section(data, "bus", BusConfig),
                   gateway=gateway, ssh=check_ssh(_section(data, "ssh", SSHConfig)),
-                  drivers=_drivers(data.get("driver", [])), source=p)
+                  drivers=_one_per_port(_drivers(data.get("driver", []))
+                                        + _drivers(data.get("osdp", []), "osdp")), source=p)
 
 
 SSH_RANGES = {  # setting: (lowest, highest, what it counts)
@@ -178,79 +179,100 @@ def split_listen(listen: str, what: str = "--listen") -> tuple[str, int]:
     return host, int(port)
 
 
-def _drivers(raw: object) -> list[DriverConfig]:
-    """The [[driver]] sections, each checked against its type's settings."""
+def _drivers(raw: object, table: str = "driver") -> list[DriverConfig]:
+    """The [[driver]] sections (or [[osdp]], each an osdp driver), checked against their type."""
     if not isinstance(raw, list):
-        raise ConfigError("[[driver]] must be an array of tables (write [[driver]]).")
+        raise ConfigError(f"[[{table}]] must be an array of tables (write [[{table}]]).")
     out = []
     for n, section in enumerate(raw, start=1):
+        where = f"[[{table}]] {n}"
         if not isinstance(section, dict):
-            raise ConfigError(f"[[driver]] {n} must be a table.")
-        kind = section.get("type")
-        if kind not in DRIVER_SETTINGS:
-            known = ", ".join(DRIVER_SETTINGS)
-            raise ConfigError(f"Unknown driver {safe_text(kind)!r} in [[driver]] {n}; "
-                              f"known: {known}.")
-        settings = {}
-        for key, value in section.items():
-            if key == "type":
-                continue
-            expected = DRIVER_SETTINGS[kind].get(key)
-            if expected is None:
-                raise ConfigError(f"Unknown setting driver.{safe_text(key)} for a {kind} driver "
-                                  f"([[driver]] {n}).")
-            if expected is float and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value)
-            if not isinstance(value, expected) or isinstance(value, bool):
-                raise ConfigError(f"Setting driver.{key} ([[driver]] {n}) must be a "
-                                  f"{expected.__name__}, got {value!r}.")
-            settings[key] = value
-        if kind in ("osdp", "modem"):
-            port = settings.get("port")
-            if not port:
-                raise ConfigError(f"Setting driver.port is required for a {kind} driver "
-                                  f"([[driver]] {n}).")
-            if not Path(port).exists():
-                raise ConfigError(f"Setting driver.port ([[driver]] {n}): {port} does not "
-                                  "exist.")
-            if settings.get("baud", 9600) not in BAUDS:
-                raise ConfigError(f"Setting driver.baud ([[driver]] {n}) must be one of "
-                                  f"{', '.join(map(str, sorted(BAUDS)))}.")
-        if kind == "osdp":
-            settings["reader"] = _osdp_readers(settings.get("reader", []), n)
-            if not 0 <= settings.get("poll_ms", 0) <= 1000:
-                raise ConfigError(f"Setting driver.poll_ms ([[driver]] {n}) must be 0 to 1000.")
-        if kind == "simulator" and not 0 <= settings.get("rate", 1.0) <= 10_000:
-            raise ConfigError(f"Setting driver.rate ([[driver]] {n}) must be 0 to 10000.")
-        out.append(DriverConfig(kind, settings))
+            raise ConfigError(f"{where} must be a table.")
+        if table == "osdp":
+            kind = "osdp"
+        else:
+            kind = section.get("type")
+            if kind not in DRIVER_SETTINGS:
+                known = ", ".join(DRIVER_SETTINGS)
+                raise ConfigError(f"Unknown driver {safe_text(kind)!r} in {where}; "
+                                  f"known: {known}.")
+        out.append(DriverConfig(kind, _driver_settings(kind, section, table, where)))
     return out
 
 
-def _osdp_readers(raw: list, n: int) -> list[dict]:
-    """The [[driver.reader]] entries of an osdp driver, checked (one-line errors)."""
+def _one_per_port(drivers: list[DriverConfig]) -> list[DriverConfig]:
+    """No serial port driven by two sections."""
+    ports = [d.settings["port"] for d in drivers if "port" in d.settings]
+    for port in ports:
+        if ports.count(port) > 1:
+            raise ConfigError(f"Two driver sections use the port {port}; one bus per port.")
+    return drivers
+
+
+def _driver_settings(kind: str, section: dict, table: str, where: str) -> dict:
+    """One driver section's settings, checked (one-line errors naming `where`)."""
+    settings = {}
+    for key, value in section.items():
+        if key == "type" and table == "driver":
+            continue
+        expected = DRIVER_SETTINGS[kind].get(key)
+        if expected is None:
+            raise ConfigError(f"Unknown setting {table}.{safe_text(key)} for a {kind} driver "
+                              f"({where}).")
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if key == "reader" and not isinstance(value, list):
+            raise ConfigError(f"Setting {table}.reader ({where}) must be an array of tables "
+                              f"(write [[{table}.reader]]).")
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise ConfigError(f"Setting {table}.{key} ({where}) must be a "
+                              f"{expected.__name__}, got {value!r}.")
+        settings[key] = value
+    if kind in ("osdp", "modem"):
+        port = settings.get("port")
+        if not port:
+            raise ConfigError(f"Setting {table}.port is required for a {kind} driver "
+                              f"({where}).")
+        if not Path(port).exists():
+            raise ConfigError(f"Setting {table}.port ({where}): {port} does not exist.")
+        if settings.get("baud", 9600) not in BAUDS:
+            raise ConfigError(f"Setting {table}.baud ({where}) must be one of "
+                              f"{', '.join(map(str, sorted(BAUDS)))}.")
+    if kind == "osdp":
+        settings["reader"] = _osdp_readers(settings.get("reader", []), table, where)
+        if not 0 <= settings.get("poll_ms", 0) <= 1000:
+            raise ConfigError(f"Setting {table}.poll_ms ({where}) must be 0 to 1000.")
+    if kind == "simulator" and not 0 <= settings.get("rate", 1.0) <= 10_000:
+        raise ConfigError(f"Setting {table}.rate ({where}) must be 0 to 10000.")
+    return settings
+
+
+def _osdp_readers(raw: list, table: str, section: str) -> list[dict]:
+    """The [[driver.reader]] / [[osdp.reader]] entries of an osdp bus, checked (one-line errors)."""
     out, addresses = [], set()
+    name = f"{table}.reader"
     for m, reader in enumerate(raw, start=1):
-        where = f"([[driver]] {n}, reader {m})"
+        where = f"({section}, reader {m})"
         if not isinstance(reader, dict):
-            raise ConfigError(f"Each [[driver.reader]] must be a table {where}.")
+            raise ConfigError(f"Each [[{name}]] must be a table {where}.")
         for key, value in reader.items():
             kinds = OSDP_READER.get(key)
             if kinds is None:
-                raise ConfigError(f"Unknown setting driver.reader.{safe_text(key)} {where}.")
+                raise ConfigError(f"Unknown setting {name}.{safe_text(key)} {where}.")
             if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-                raise ConfigError(f"Setting driver.reader.{key} {where} must be "
+                raise ConfigError(f"Setting {name}.{key} {where} must be "
                                   f"{' or '.join(k.__name__ for k in kinds)}, got {value!r}.")
         address = reader.get("address")
         if address is None or not 0 <= address <= 126:
-            raise ConfigError(f"Setting driver.reader.address {where} must be 0 to 126.")
+            raise ConfigError(f"Setting {name}.address {where} must be 0 to 126.")
         if address in addresses:
             raise ConfigError(f"Two readers at address {address} on one bus {where}.")
         addresses.add(address)
         if "device" not in reader:
-            raise ConfigError(f"Setting driver.reader.device {where} is required (the "
+            raise ConfigError(f"Setting {name}.device {where} is required (the "
                               "device's id or name).")
         if reader.get("card_format", "wiegand26") not in CARD_FORMATS:
-            raise ConfigError(f"Setting driver.reader.card_format {where} must be one of "
+            raise ConfigError(f"Setting {name}.card_format {where} must be one of "
                               f"{', '.join(CARD_FORMATS)}.")
         scbk = reader.get("scbk", "")
         if scbk:
@@ -259,13 +281,13 @@ def _osdp_readers(raw: list, n: int) -> list[dict]:
             except ValueError:
                 key = b""
             if len(key) != 16:
-                raise ConfigError(f"Setting driver.reader.scbk {where} must be 32 hex digits "
+                raise ConfigError(f"Setting {name}.scbk {where} must be 32 hex digits "
                                   "(an AES-128 key).")
         if reader.get("install") and not scbk:
-            raise ConfigError(f"Setting driver.reader.install {where} needs the reader's own "
+            raise ConfigError(f"Setting {name}.install {where} needs the reader's own "
                               "key in scbk (sent to it with KEYSET).")
         for key in ("led_seconds", "short_beep", "long_beep"):
             if key in reader and not 0 <= reader[key] <= 25:
-                raise ConfigError(f"Setting driver.reader.{key} {where} must be 0 to 25 s.")
+                raise ConfigError(f"Setting {name}.{key} {where} must be 0 to 25 s.")
         out.append(dict(reader))
     return out
