@@ -64,7 +64,9 @@ def osdp_for(runtime: Runtime, settings: dict) -> Driver:
             device = found[0].id
         elif device not in snapshot.devices:
             raise ConfigError(f"OSDP reader {reader['address']}: no device {device} in the store.")
-        door = snapshot.device_doors.get(device, {}).get(reader.get("relay", 1))
+        doors = snapshot.device_doors.get(device) or snapshot.device_doors.get(
+            snapshot.devices[device].parent_id, {})  # a reader opens its control unit's doors
+        door = doors.get(reader.get("relay", 1))
         scbk = reader.get("scbk")
         readers.append(ReaderConfig(
             reader["address"], device, door_id=door.id if door else None,

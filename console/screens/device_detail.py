@@ -69,12 +69,19 @@ def last_seen_text(state: dict | None, now: datetime, tz: ZoneInfo) -> str:
     return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
+def counter_text(name: str, n: object, sep: str = " ") -> str:
+    """"grants 12"; a gauge named "... ms" reads "round trip 13 ms"."""
+    if isinstance(name, str) and name.endswith(" ms"):
+        return f"{name[:-3]}{sep}{n} ms"
+    return f"{name}{sep}{n}"
+
+
 def counters_text(state: dict | None) -> str:
     """The driver's counters in one line: "grants 12 · denials 3"."""
     counters = (state or {}).get("counters")
     if not isinstance(counters, dict) or not counters:
         return ""
-    return " · ".join(f"{name} {n}" for name, n in counters.items())
+    return " · ".join(counter_text(name, n) for name, n in counters.items())
 
 
 def door_text(door: Door) -> str:
@@ -134,7 +141,7 @@ class DeviceDetailScreen(ModalScreen[None]):
         counters = (state or {}).get("counters")
         if isinstance(counters, dict) and counters:
             out.append(_line("Counters:"))
-            out += [_line("", f"  {name}: {n}") for name, n in counters.items()]
+            out += [_line("", "  " + counter_text(name, n, ": ")) for name, n in counters.items()]
         else:
             out.append(_line("Counters", "—"))
         if row.doors:

@@ -172,7 +172,7 @@ class DevicesTab(SiteTab):
                 if self._painted.get((device_id, column)) != cell.plain:
                     self._painted[(device_id, column)] = cell.plain
                     table.update_cell(str(device_id), column, cell,
-                                      update_width=column == "counters")
+                                      update_width=column in ("health", "counters"))
         self._summary()
 
     def _tick(self) -> None:

@@ -363,6 +363,30 @@ def parse_pdcap(data: bytes) -> dict[int, tuple[int, int]]:
     return {data[i]: (data[i + 1], data[i + 2]) for i in range(0, len(data) - 2, 3)}
 
 
+def describe_caps(caps: dict[int, tuple[int, int]]) -> str:
+    """PDCAP in words: "outputs 1, LEDs 1, CRC-16, AES-128, receive buffer 256 bytes"."""
+    words = []
+    for code, (compliance, n) in sorted(caps.items()):
+        name = CAPABILITY_NAMES.get(code)
+        if name is None:
+            continue
+        if code == 8:  # check character: compliance 1 = CRC-16 supported
+            words.append("CRC-16" if compliance else "checksum only")
+        elif code == 9:  # communication security: compliance bit 0 = AES-128
+            words.append(("AES-128" + (" (install key)" if n & 1 else ""))
+                         if compliance & 1 else "no secure channel")
+        elif code in (10, 11):  # sizes: compliance is the low byte, items the high byte
+            words.append(f"{name} {compliance | n << 8} bytes")
+        elif code == 3:  # card data format
+            words.append({1: "card data binary", 2: "card data BCD",
+                          3: "card data binary or BCD"}.get(compliance, "card data"))
+        elif code == 7:
+            continue  # time keeping: deprecated
+        else:
+            words.append(f"{name} {n}")
+    return ", ".join(words)
+
+
 @dataclass(frozen=True)
 class CardRead:
     """RAW: a card's bits as read (format 0 unspecified, 1 Wiegand)."""

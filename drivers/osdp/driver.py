@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from core.devices import (
@@ -211,7 +211,7 @@ class OsdpDriver(Driver):
         bad = self.bus.deframer.bad_checks
         started = self._now()
         reply = await self.bus.transact(reader.config.address, frame)
-        reader.counters["crc errors"] += self.bus.deframer.bad_checks - bad
+        reader.counters["CRC errors"] += self.bus.deframer.bad_checks - bad
         now = self._now()
         if reply is None:
             reader.pending = frame
@@ -223,7 +223,7 @@ class OsdpDriver(Driver):
         reader.counters["replies"] += 1
         rtt = (now - started) * 1000
         reader.rtt_sum = rtt if not reader.rtt_sum else reader.rtt_sum * 0.9 + rtt * 0.1
-        reader.counters["rtt ms"] = round(reader.rtt_sum)
+        reader.counters["round trip ms"] = round(reader.rtt_sum)
         return reply
 
     async def _exchange(self, reader: ReaderState, code: int,
@@ -246,14 +246,14 @@ class OsdpDriver(Driver):
             try:
                 body = session.unwrap(reply)
             except SecureError:
-                reader.counters["mac errors"] += 1
+                reader.counters["MAC errors"] += 1
                 reader.reset()  # a new handshake; not fatal
                 return None
         elif reader.config.secure and reader.link is Link.ONLINE:
             self._refuse(reader, "no secure channel")
             return None
         if reply.code == Reply.NAK:
-            reader.counters["naks"] += 1
+            reader.counters["NAKs"] += 1
             reason = codec.parse_nak(body)
             if reason == Nak.SEQUENCE or (reader.config.secure and reason in (
                     Nak.SECURITY, Nak.SCB_UNSUPPORTED)):
@@ -310,10 +310,7 @@ class OsdpDriver(Driver):
         if cap is None:
             return
         if cap[0] == Reply.PDCAP:
-            caps = codec.parse_pdcap(cap[1])
-            reader.info["capabilities"] = ", ".join(
-                f"{codec.CAPABILITY_NAMES.get(f, f)} {n}" for f, (_, n) in sorted(caps.items())
-                if f in codec.CAPABILITY_NAMES)
+            reader.info["capabilities"] = codec.describe_caps(codec.parse_pdcap(cap[1]))
         if reader.config.secure and not await self._secure(reader):
             return
         reader.info["secure channel"] = "on" if reader.session else "off"
@@ -360,7 +357,7 @@ class OsdpDriver(Driver):
         if reply is None:
             return None
         if reply.code == Reply.NAK or reply.scb_type != SCS_CCRYPT:
-            reader.counters["naks"] += reply.code == Reply.NAK
+            reader.counters["NAKs"] += reply.code == Reply.NAK
             return "the reader does not take the challenge"
         try:
             session.on_ccrypt(reply)
@@ -370,7 +367,7 @@ class OsdpDriver(Driver):
                 return None
             session.on_rmac_i(reply)
         except SecureError as err:
-            reader.counters["mac errors"] += 1
+            reader.counters["MAC errors"] += 1
             return str(err)
         return None
 
@@ -428,13 +425,18 @@ class OsdpDriver(Driver):
             log.exception("osdp: the report callback failed on %r", event)
 
     def _push(self, force: bool = False) -> None:
-        """The counters to the Devices tab, once a second."""
-        if self.telemetry is None:
-            return
+        """Once a second: readers heard from are seen (the Devices tab's "Last seen"), and
+        the counters."""
         now = asyncio.get_running_loop().time()
         if not force and now - self._pushed < COUNTER_PUSH:
             return
-        self._pushed = now
+        since, self._pushed = self._pushed, now
+        for reader in self.readers:
+            if reader.link is Link.ONLINE and reader.last_reply > since:
+                at = self.clock() - timedelta(seconds=max(0.0, now - reader.last_reply))
+                self._emit(StatusReport(reader.config.device_id, Status.ONLINE, at))
+        if self.telemetry is None:
+            return
         for reader in self.readers:
             for name, value in reader.counters.items():
                 self.telemetry.set_counter(reader.config.device_id, name, value)

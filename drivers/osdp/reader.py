@@ -54,7 +54,7 @@ class Link(enum.Enum):
     REFUSED = "refused"  # failed the secure channel; tried again with back-off
 
 
-COUNTERS = ("polls", "replies", "naks", "crc errors", "mac errors", "retries", "rtt ms")
+COUNTERS = ("polls", "replies", "NAKs", "CRC errors", "MAC errors", "retries", "round trip ms")
 
 
 @dataclass

@@ -203,17 +203,20 @@ async def test_enter_shows_the_device_in_full(console_ctx, make_app, estate):
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
         await open_devices(pilot)
-        msg = device_msg(estate.panel.id, True, "2026-11-27T09:59:30+00:00", polls=40)
+        msg = device_msg(estate.panel.id, True, "2026-11-27T09:59:30+00:00", polls=40,
+                         **{"round trip ms": 13})
         msg["device"]["info"] = {"vendor": "[b]ACME[/b]", "model": "MK2 v1.2"}  # OSDP ID
         console_ctx.live.put(msg)
         await pilot.pause(0.3)
+        assert cells(app, estate.panel.id)["counters"] == "polls 40 · round trip 13 ms"
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, DeviceDetailScreen)
         text = "\n".join(str(line) for line in app.screen.lines())
         for part in ("Type: IPGUARD 4G", "Block: Block C", "GSM access point: yes",
                      "Health: ● Online", "Last seen: 30 s ago (2026-11-27 09:59:30 GMT)",
-                     "polls: 40", "vendor: [b]ACME[/b]", "model: MK2 v1.2",
+                     "polls: 40", "round trip: 13 ms", "vendor: [b]ACME[/b]",
+                     "model: MK2 v1.2",
                      "Relay 1: Main entrance — opens 5 s, held-open alarm after "
                      "30 s"):
             assert part in text

@@ -16,8 +16,8 @@ import pytest
 
 from core.config import load_config
 from core.errors import ConfigError
-from core.model import EventResult
-from core.services import access_passes
+from core.model import Device, DeviceType, Door, EventResult
+from core.services import access_passes, devices
 from drivers.osdp.cards import wiegand
 from drivers.osdp.reader import Link
 from store.database import Store
@@ -170,6 +170,31 @@ async def test_the_gateway_drives_a_real_reader(tmp_path, store, admin, estate, 
     finally:
         await gw.stop()
         pd.teardown()
+        hub.close()
+
+
+async def test_a_reader_wired_to_a_control_unit_opens_the_units_door(tmp_path, store, admin,
+                                                                       estate):
+    from console.gateway import Gateway, GatewayOptions
+
+    unit = await devices.create_device(store.uow(), admin, Device(
+        estate.site.id, "Centrale", DeviceType.CONTROL_UNIT, block_id=estate.block.id),
+        [Door(0, 1, "Back door"), Door(0, 2, "Bin store", open_seconds=8)])
+    await devices.create_device(store.uow(), admin, Device(
+        estate.site.id, "MK2 Reader", DeviceType.READER, block_id=estate.block.id,
+        parent_id=unit.id))
+    hub = PtyHub()
+    config = load_config(_write(tmp_path, _bus("osdp", port=hub.path, readers=[
+        'address = 3\ndevice = "MK2 Reader"\nrelay = 2'])))
+    config.bus.path = short_socket()
+    gw = Gateway(config, await Store.open(path=store.where), GatewayOptions())
+    await gw.start()
+    try:
+        reader = gw.drivers[0].readers[0].config
+        assert (reader.door_device_id, reader.open_seconds) == (unit.id, 8)
+        assert gw.runtime.snapshot.doors[reader.door_id].name == "Bin store"
+    finally:
+        await gw.stop()
         hub.close()
 
 

@@ -128,10 +128,13 @@ async def test_card_read_grant_pulses_the_relay_and_shows_green(bus, estate):
     assert opened[0].result is EventResult.OPENING and opened[0].credential == f"{KNOWN:010d}"
     # ID and CAP were read on connect, the counters are the runtime's
     health = bus.runtime.health[estate.panel.id]
-    assert health.info["vendor"] == "FEBABE" and "outputs 1" in health.info["capabilities"]
+    assert health.info["vendor"] == "FEBABE"
+    assert health.info["capabilities"] == ("contact status 1, outputs 1, LEDs 1, audible 1, "
+                                           "CRC-16, AES-128, receive buffer 256 bytes, "
+                                           "readers 1")
     await bus.driver.stop()
     assert health.counters["polls"] > 0 and health.counters["replies"] > 0
-    assert "rtt ms" in health.counters
+    assert "round trip ms" in health.counters
 
 
 async def test_unknown_card_is_denied_red_and_long_beep(bus, estate):
@@ -252,3 +255,19 @@ async def test_a_reader_that_fails_secure_channel_is_refused_never_plaintext(bus
     assert pd.commands == [] and bus.driver.readers[0].link is Link.REFUSED
     sent = {f.code for f in codec.Deframer().feed(b"".join(bus.hub.wire))}
     assert sent <= {codec.Cmd.ID, codec.Cmd.CAP, codec.Cmd.CHLNG}  # never a plaintext POLL
+
+
+async def test_a_reader_answering_polls_is_seen_every_second(bus, estate):
+    pd = Peer(bus.hub, 7)
+    bus.peers.append(pd)
+    await bus.start([bus.reader(7, estate.panel.id)])
+    await bus.online()
+    await asyncio.sleep(2.2)
+    # the Devices tab's "Last seen" follows the polls, not only card reads
+    assert len(bus.statuses(Status.ONLINE)) >= 3
+    assert not [e for e in bus.sink.events if e.kind is EventKind.DEVICE_ONLINE]
+    pd.stop()
+    await bus.until(lambda: bus.statuses(Status.OFFLINE))
+    seen = len(bus.statuses(Status.ONLINE))
+    await asyncio.sleep(1.2)
+    assert len(bus.statuses(Status.ONLINE)) == seen  # silent: not seen
