@@ -394,7 +394,7 @@ async def main(argv: list[str] | None = None) -> int:
               f"{before:.0f}, reload {during:.0f}, then layout and render)"
               + (f"; {len(times)} PageDowns, median {median(times):.0f} ms" if times else ""),
               flush=True)
-    print(f"Ours: Events tab (PagedTable over store.queries.event_page, keyset by (at, id), "
+    print(f"Ours: Events tab (LogTable over store.queries.event_page, keyset by (at, id), "
           f"100 rows a page), {args.repeat} opens; {args.pages} PageDowns "
           f"({held} rows held at the end)")
     print(f"Baseline: plain Textual DataTable with all of the newest {args.baseline_rows:,} "

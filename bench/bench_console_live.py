@@ -34,7 +34,7 @@ from bench._console import FrameClock, press  # noqa: E402
 from bench.bench_console_block import DB, build  # noqa: E402
 from console.app import DoorkeeperApp  # noqa: E402
 from console.launch import attach, console_context, start_gateway, stop_gateway  # noqa: E402
-from console.widgets.paged_table import PagedTable  # noqa: E402
+from console.widgets.log_table import LogTable  # noqa: E402
 from core.model import Event, EventKind, EventResult, Site  # noqa: E402
 from store.database import Store  # noqa: E402
 
@@ -87,7 +87,7 @@ async def run(rate: float, seconds: float, folder: Path) -> tuple[list[float], i
             await pilot.press("5")
             await pilot.pause(0.5)
             events_tab = app.main.tabs["pane-eventstab"]
-            grid = next(t for t in events_tab.query(PagedTable) if t.display)
+            grid = next(t for t in events_tab.query(LogTable) if t.display)
             grid.focus()
             await pilot.pause(0.3)
             clock = FrameClock(app)

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from console.context import Commander
 from core.bus import BusClient, BusClosed
@@ -22,6 +25,11 @@ log = logging.getLogger(__name__)
 
 #: events a buffer keeps between two drains; older ones are only counted
 BUFFER_EVENTS = 500
+#: how often a session takes its batch: a few times a second, half as often once a
+#: process serves many sessions (each batch costs a frame per session; the bus-to-screen
+#: aim is 1 s)
+DRAIN_S, BUSY_DRAIN_S, BUSY_SESSIONS = 0.25, 0.5, 12
+T = TypeVar("T")
 
 
 @dataclass
@@ -82,6 +90,18 @@ class LiveBuffer:
         self._changed, self._skipped = False, 0
         return batch
 
+    @property
+    def drain_interval(self) -> float:
+        return self._hub.drain_interval if self._hub is not None else DRAIN_S
+
+    async def alarm_read(self, key: Hashable, read: Callable[[], Awaitable[T]],
+                         later: float = 0.0) -> T:
+        """A read about alarms, shared with the other sessions of this process: one
+        started after the last alarm news arrived (plus `later` seconds) is reused."""
+        if self._hub is None:
+            return await read()
+        return await self._hub.reads.get(key, self._hub.alarms_changed_at + later, read)
+
     def device_states(self) -> dict[int, dict]:
         """The latest health of every device the hub has heard of."""
         return dict(self._hub.devices) if self._hub is not None else {}
@@ -89,6 +109,22 @@ class LiveBuffer:
     def close(self) -> None:
         if self._hub is not None:
             self._hub.unsubscribe(self)
+
+
+class SharedReads:
+    """One store read for many sessions: a read started after `not_before` is shared."""
+
+    def __init__(self) -> None:
+        self._last: dict[Hashable, tuple[float, asyncio.Future]] = {}
+
+    async def get(self, key: Hashable, not_before: float,
+                  read: Callable[[], Awaitable[T]]) -> T:
+        entry = self._last.get(key)
+        if entry is None or entry[0] < not_before or (
+                entry[1].done() and entry[1].exception() is not None):
+            entry = (time.monotonic(), asyncio.ensure_future(read()))
+            self._last[key] = entry
+        return await asyncio.shield(entry[1])
 
 
 class LiveHub:
@@ -99,6 +135,13 @@ class LiveHub:
         self.devices: dict[int, dict] = {}
         self._buffers: list[LiveBuffer] = []
         self._task: asyncio.Task | None = None
+        self.reads = SharedReads()
+        #: when the last alarm, acknowledgement or change notice arrived (monotonic)
+        self.alarms_changed_at = 0.0
+
+    @property
+    def drain_interval(self) -> float:
+        return BUSY_DRAIN_S if len(self._buffers) > BUSY_SESSIONS else DRAIN_S
 
     @property
     def connected(self) -> bool:
@@ -131,6 +174,8 @@ class LiveHub:
             device_id = msg["device"].get("device_id")
             if isinstance(device_id, int):
                 self.devices[device_id] = msg["device"]
+        elif msg.get("type") in ("alarm", "alarm_acknowledged", "changed"):
+            self.alarms_changed_at = time.monotonic()
         for buffer in self._buffers:
             buffer.put(msg)
 

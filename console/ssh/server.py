@@ -30,6 +30,8 @@ import asyncssh
 
 from console.launch import attach, console_context
 from console.live import LiveHub
+from console.ssh.gc_policy import GcPolicy
+from console.ssh.lag import LoopMonitor
 from console.ssh.session import SessionHost, SSHSession
 from core.config import SSHConfig, StoreConfig, split_listen
 from core.errors import DoorkeeperError
@@ -147,8 +149,13 @@ class Worker:
                                                 self.ssh.rate_per_minute / share),
                                     options.throttle_fd)
         self.sessions: set[SSHSession] = set()
+        self.gc = GcPolicy()
         self.host = SessionHost(self.make_context, float(self.ssh.idle_timeout),
-                                on_end=self.sessions.discard)
+                                on_end=self._ended)
+
+    def _ended(self, session: SSHSession) -> None:
+        self.sessions.discard(session)
+        self.gc.session_closed()
 
     async def make_context(self, operator: str, source: str):
         return await console_context(self.store, operator, self.hub, source=source)
@@ -357,9 +364,14 @@ async def run_worker(options: WorkerOptions) -> int:
     _ready(options.ready_fd)
     why = ["The server is stopping; connect again in a moment."]
     watcher = loop.create_task(_watch(stop, hub, os.getppid(), why))
+    monitor = LoopMonitor()
+    monitor.start()
+    worker.gc.start()
     try:
         await stop.wait()
     finally:
+        worker.gc.stop()
+        monitor.stop()
         watcher.cancel()
         server.close()
         for session in list(worker.sessions):

@@ -17,12 +17,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import Input, Select, Static
 
 from console.live import LiveBatch
 from console.tabs.base import SiteTab
 from console.tabs.event_filters import FIELDS, PERIODS, Choices, FilterBar, period_bounds
-from console.widgets.paged_table import PagedTable
+from console.widgets.log_table import LogTable
 from console.widgets.plain import plain
 from core.errors import ValidationError
 from core.model import DeviceType, EventResult
@@ -43,8 +43,9 @@ RESULT_STYLES = {
 }
 #: a description longer than this is cut in the list (the detail shows all of it)
 DESCRIPTION_CELL = 100
-#: rows held while following the live tail; older ones page back in from the store
-LIVE_CAP = 200
+#: rows held while following the live tail (a tall screenful); older ones page back in
+#: from the store when the cursor goes down. Each batch redraws what is held, per session.
+LIVE_CAP = 75
 #: a live row has no id yet: it sorts after any stored event of the same instant
 LIVE_ID = 2**62
 SEARCH_DEBOUNCE_S = 0.3
@@ -68,7 +69,7 @@ def cell(value: object, style: str = "") -> Text:
     return plain(value, style)
 
 
-class EventTable(PagedTable[dict]):
+class EventTable(LogTable[dict]):
     """The log: Home goes to the newest event (and fetches what came meanwhile)."""
 
     BINDINGS = [Binding("home", "newest", "Newest", show=False),
@@ -337,8 +338,8 @@ class EventsTab(SiteTab):
         self.query_one("#ev-new", Static).update(note)
 
     # --- the detail -------------------------------------------------------------------
-    @on(DataTable.RowSelected, "#ev-table")
-    async def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(LogTable.RowSelected, "#ev-table")
+    async def _row_selected(self, event: LogTable.RowSelected) -> None:
         event.stop()
         row = self.table.current
         if row is None:

@@ -65,12 +65,19 @@ class SiteHeaderBar(Static):
 class AlarmBadge(Static):
     """ "Alarms 12": always visible; flashes when a new alarm comes."""
 
+    _shown: tuple[int, bool] | None = None
+
     def set_count(self, count: int, connected: bool = True) -> None:
+        # unchanged: no update, since an update lays out the whole screen again (a cost
+        # paid per session on every recount when fifty are served)
+        if (count, connected) == self._shown:
+            return
+        self._shown = (count, connected)
         self.set_class(count > 0, "-alarms")
         label = Text(f" ⚠ Alarms {count} " if count else " Alarms 0 ")
         if not connected:
             label.append(" · gateway offline ", style="italic")
-        self.update(label)
+        self.update(label, layout=label.cell_len != self.content_size.width)
 
     def flash(self) -> None:
         self.add_class("-flash")

@@ -92,18 +92,6 @@ class PagedTable(DataTable, Generic[R]):
         self._add(rows)
         return bool(rows)
 
-    def prepend(self, rows: list[R], cap: int) -> None:
-        """Put rows above those held (a live tail), keeping at most `cap` rows; what
-        falls off the bottom is paged back in from the store when the cursor gets there."""
-        held = (rows + self.rows_held)[:max(cap, len(rows))]
-        if len(held) < len(rows) + len(self.rows_held):
-            self.exhausted = False
-        row, column = self.cursor_coordinate
-        self.clear()
-        self.rows_held = []
-        self._add(held)
-        self.move_cursor(row=row, column=column, animate=False)
-
     def _add(self, rows: list[R]) -> None:
         self.rows_held.extend(rows)
         self.add_rows([tuple(self.cells(r)) for r in rows])
