@@ -63,22 +63,39 @@ class SiteHeaderBar(Static):
 
 
 class AlarmBadge(Static):
-    """ "Alarms 12": always visible; flashes when a new alarm comes."""
+    """ "Alarms 12": always visible; flashes when a new alarm comes.
+
+    Served over SSH, every session of a worker repaints its badge for every alarm, so
+    the badge changes as little as it can: nothing when the count is the same, no
+    layout unless its width changes, and the flash is a reversed label rather than a
+    CSS class (a class change restyles the node: about 2.5 ms a session an alarm)."""
 
     _shown: tuple[int, bool] | None = None
+    _flashing = False
 
     def set_count(self, count: int, connected: bool = True) -> None:
-        # unchanged: no update, since an update lays out the whole screen again (a cost
-        # paid per session on every recount when fifty are served)
         if (count, connected) == self._shown:
             return
         self._shown = (count, connected)
         self.set_class(count > 0, "-alarms")
+        self._paint()
+
+    def flash(self) -> None:
+        """Reverse the badge for a second (a new alarm while flashing changes nothing)."""
+        if not self._flashing:
+            self._flashing = True
+            self._paint()
+            self.set_timer(1.0, self._unflash)
+
+    def _unflash(self) -> None:
+        self._flashing = False
+        self._paint()
+
+    def _paint(self) -> None:
+        count, connected = self._shown or (0, True)
         label = Text(f" ⚠ Alarms {count} " if count else " Alarms 0 ")
         if not connected:
             label.append(" · gateway offline ", style="italic")
+        if self._flashing:
+            label.stylize("bold reverse")
         self.update(label, layout=label.cell_len != self.content_size.width)
-
-    def flash(self) -> None:
-        self.add_class("-flash")
-        self.set_timer(1.0, lambda: self.remove_class("-flash"))

@@ -225,12 +225,19 @@ class LogTable(ScrollView, Generic[R], can_focus=True):
         return Strip(text.render(self.app.console), text.cell_len)
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        # the styles are read once a frame (DOMNode.rich_style walks the ancestors)
+        """The lines in `crop`, straight from the row strips.
+
+        Textual's generic path (StylesCache: borders, padding, tint, line filters) made
+        new strips for every line of every frame; this widget has none of those, so its
+        lines go to the compositor as they are. The styles are read once a frame
+        (DOMNode.rich_style walks the ancestors)."""
         base = self.rich_style
         self._styles = (base + self.get_component_rich_style("logtable--header"),
                         base + self.get_component_rich_style("logtable--cursor"),
                         base + self.get_component_rich_style("logtable--even-row"), base)
-        return super().render_lines(crop)
+        x1, x2 = crop.x, crop.right
+        return [self.render_line(y).crop_extend(x1, x2, base)
+                for y in range(crop.y, crop.bottom)]
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -255,8 +262,13 @@ class LogTable(ScrollView, Generic[R], can_focus=True):
         return strip.apply_style(even if index % 2 else base)  # cached by the strip
 
     def _cut(self, cells: Sequence[Text]) -> Strip:
+        """A row cut to the view, through the app's line filters (once, not per frame)."""
         scroll_x, width = self._view
-        return self._line(cells).crop_extend(scroll_x, scroll_x + width, None)
+        strip = self._line(cells).crop_extend(scroll_x, scroll_x + width, None)
+        background = self.background_colors[1]
+        for line_filter in self.app.get_line_filters():
+            strip = strip.apply_filter(line_filter, background)
+        return strip
 
     # --- keys and mouse ------------------------------------------------------------------
     @property
