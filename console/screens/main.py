@@ -169,12 +169,24 @@ class MainScreen(Screen):
                 self.set_timer(0.5, partial(self.refresh_alarm_count, later=0.5))
         if not batch:
             return
+        if batch.changed:
+            await self._reread_chrome()
         screen_is_main = self.app.screen is self  # no redraw under a modal
         for tab in self.tabs.values():
             if tab.shown and screen_is_main:
                 await tab.live(batch)
             else:
                 tab.live_hidden(batch)
+
+    async def _reread_chrome(self) -> None:
+        """The tree's blocks and the site header, after a change made anywhere."""
+        tree = self.query_one(SiteTree)
+        for site in self.ctx.sites:
+            tree.set_blocks(site.id, await block_rows(self.ctx.store, site.id))
+        if self.site_id is not None:
+            self.query_one(SiteHeaderBar).show_header(
+                await site_header(self.ctx.store, self.site_id),
+                self._block_name(self.site_id, self.block_id))
 
     async def refresh_alarm_count(self, connected: bool = True, later: float = 0.0) -> None:
         """Count my sites' open alarms (one query shared by the sessions of a process)."""

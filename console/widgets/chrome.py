@@ -29,6 +29,18 @@ class SiteTree(Tree[tuple[int, int | None]]):
             node.add_leaf(plain(block.name), data=(site_id, block.id))
         return node
 
+    def set_blocks(self, site_id: int, blocks: list[BlockRow]) -> None:
+        """A site's blocks as they are now (another console may have changed them)."""
+        for node in self.root.children:
+            if node.data != (site_id, None):
+                continue
+            now = [(plain(b.name), (site_id, b.id)) for b in blocks]
+            if [(str(c.label), c.data) for c in node.children] != [
+                    (str(label), data) for label, data in now]:
+                node.remove_children()
+                for label, data in now:
+                    node.add_leaf(label, data=data)
+
 
 class SiteHeaderBar(Static):
     """ "Demo Cases · Qty of panels 2 / 5, flats 11 / 100, foreign numbers 0 / 10"; the

@@ -16,12 +16,12 @@ from console.app import DoorkeeperApp
 from console.gateway import Gateway, GatewayOptions
 from console.launch import console_context
 from console.live import LiveHub
-from console.widgets.chrome import AlarmBadge
+from console.widgets.chrome import AlarmBadge, SiteTree
 from core.audit import jsonable
 from core.config import Config, DriverConfig
 from core.devices import OpenDoor, Status
 from core.model import Event, EventKind, EventResult
-from core.services import devices
+from core.services import blocks, devices
 from store.database import Store
 
 ADMIN = "admin@test.example"
@@ -140,6 +140,24 @@ async def test_a_rename_by_another_console_shows_within_a_second(store, estate, 
         took = await until(lambda: device_name(app, estate.panel.id) == "Front panel", 1.0,
                            pilot)
         assert took < 1.0
+
+
+async def test_a_block_renamed_by_another_console_shows_in_the_tree_within_a_second(
+        store, estate, gateway, hub):
+    ctx = await console_context(store, ADMIN, hub)
+    other = await console_context(store, ADMIN, hub)
+    app = DoorkeeperApp(ctx)
+
+    def tree_blocks() -> list[str]:
+        return [str(leaf.label) for site in app.screen.query_one(SiteTree).root.children
+                for leaf in site.children]
+
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert estate.block.name in tree_blocks()
+        await other.change(blocks.update_block, estate.block.id, name="Block C - East")
+        took = await until(lambda: "Block C - East" in tree_blocks(), 1.0, pilot)
+        assert took < 1.0 and estate.block.name not in tree_blocks()
 
 
 async def test_an_alarm_on_the_bus_raises_the_count_and_rings_the_bell(store, estate,
