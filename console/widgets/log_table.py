@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from console.widgets.paged_table import PREFETCH
+from console.widgets.paged_table import PREFETCH, next_page
 
 R = TypeVar("R")
 #: a cell wider than this is cut with an ellipsis (the row's detail shows all of it)
@@ -35,6 +35,18 @@ class Column(NamedTuple):
     """A column as DataTable's ordered_columns gives it (tests and callers read .label)."""
 
     label: Text
+
+
+class RowMessage(Message):
+    """Something happened on a row of a LogTable."""
+
+    def __init__(self, table: LogTable, cursor_row: int) -> None:
+        super().__init__()
+        self.table, self.cursor_row = table, cursor_row
+
+    @property
+    def control(self) -> LogTable:
+        return self.table
 
 
 class LogTable(ScrollView, Generic[R], can_focus=True):
@@ -68,27 +80,11 @@ class LogTable(ScrollView, Generic[R], can_focus=True):
     }
     """
 
-    class RowHighlighted(Message):
+    class RowHighlighted(RowMessage):
         """The cursor moved to another row."""
 
-        def __init__(self, table: LogTable, cursor_row: int) -> None:
-            super().__init__()
-            self.table, self.cursor_row = table, cursor_row
-
-        @property
-        def control(self) -> LogTable:
-            return self.table
-
-    class RowSelected(Message):
+    class RowSelected(RowMessage):
         """Enter (or a second click) on a row."""
-
-        def __init__(self, table: LogTable, cursor_row: int) -> None:
-            super().__init__()
-            self.table, self.cursor_row = table, cursor_row
-
-        @property
-        def control(self) -> LogTable:
-            return self.table
 
     def __init__(self, columns: Sequence[str], *,
                  fetch: Callable[[Any, int], Awaitable[list[R]]],
@@ -166,18 +162,9 @@ class LogTable(ScrollView, Generic[R], can_focus=True):
 
     async def more(self) -> bool:
         """Load the next page; False when there is none."""
-        if self.exhausted or self._loading:
+        rows = await next_page(self)
+        if rows is None:
             return False
-        self._loading = True
-        generation = self._generation
-        try:
-            after = self.key(self.rows_held[-1]) if self.rows_held else None
-            rows = await self.fetch(after, self.page_size)
-        finally:
-            self._loading = False
-        if generation != self._generation:
-            return False
-        self.exhausted = len(rows) < self.page_size
         cells = [tuple(self.cells(r)) for r in rows]
         self._set_rows(self.rows_held + rows, self._cells_held + cells,
                        self._strips + [None] * len(rows))

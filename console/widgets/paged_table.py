@@ -9,15 +9,36 @@ first does, and a list of millions opens at once (as toolong opens huge logs).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from rich.text import Text
 from textual import events
 from textual.widgets import DataTable
 
+if TYPE_CHECKING:
+    from console.widgets.log_table import LogTable
+
 R = TypeVar("R")
 #: the next page loads when the cursor comes this close to the last row held
 PREFETCH = 25
+
+
+async def next_page(table: PagedTable | LogTable) -> list[R] | None:
+    """The page after the last row a table holds, by its keyset; None when there is none,
+    one is already coming, or a newer load began meanwhile. Sets `exhausted`."""
+    if table.exhausted or table._loading:
+        return None
+    table._loading = True
+    generation = table._generation
+    try:
+        after = table.key(table.rows_held[-1]) if table.rows_held else None
+        rows = await table.fetch(after, table.page_size)
+    finally:
+        table._loading = False
+    if generation != table._generation:
+        return None
+    table.exhausted = len(rows) < table.page_size
+    return rows
 
 
 class PagedTable(DataTable, Generic[R]):
@@ -77,18 +98,9 @@ class PagedTable(DataTable, Generic[R]):
 
     async def more(self) -> bool:
         """Load the next page; False when there is none."""
-        if self.exhausted or self._loading:
+        rows = await next_page(self)
+        if rows is None:
             return False
-        self._loading = True
-        generation = self._generation
-        try:
-            after = self.key(self.rows_held[-1]) if self.rows_held else None
-            rows = await self.fetch(after, self.page_size)
-        finally:
-            self._loading = False
-        if generation != self._generation:
-            return False
-        self.exhausted = len(rows) < self.page_size
         self._add(rows)
         return bool(rows)
 
