@@ -33,11 +33,12 @@ class FrameClock:
                                 timeout: float = 30.0) -> float:
         """Seconds from t0 to the first frame composed once `ready()` holds."""
         deadline = time.perf_counter() + timeout
+        t_ready = t0  # the last moment it was seen not ready: the change came after it
         while not ready():
             if time.perf_counter() > deadline:
                 raise TimeoutError("the screen never became ready")
+            t_ready = time.perf_counter()
             await asyncio.sleep(0.0005)
-        t_ready = time.perf_counter()
         while True:
             later = [f for f in self.frames if f >= t_ready]
             if later:

@@ -6,6 +6,7 @@ live comes from the gateway's bus, drained a few times a second."""
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from functools import partial
 
@@ -91,7 +92,11 @@ class MainScreen(Screen):
         await self.refresh_alarm_count()
         if self.site_id is not None:
             await self.select(self.site_id, None)
-        self.set_interval(LIVE_INTERVAL, self.drain_live)
+        # each session's drains at its own phase: sessions that opened together (a worker
+        # restarted, a desk logging in at 8:00) would otherwise repaint in step, and the
+        # worker's other sessions would wait for the whole burst
+        self.set_timer(random.uniform(0, LIVE_INTERVAL),
+                       lambda: self.set_interval(LIVE_INTERVAL, self.drain_live))
         self.active_tab.focus()
 
     # --- selection ------------------------------------------------------------------

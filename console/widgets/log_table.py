@@ -260,7 +260,8 @@ class LogTable(ScrollView, Generic[R], can_focus=True):
     # --- keys and mouse ------------------------------------------------------------------
     @property
     def _page(self) -> int:
-        return max(1, self.scrollable_content_region.height - 2)
+        """Rows in view (the header takes a line)."""
+        return max(1, self.scrollable_content_region.height - 1)
 
     def _scroll_to_cursor(self) -> None:
         rows_in_view = max(1, self.scrollable_content_region.height - 1)
@@ -302,10 +303,16 @@ class LogTable(ScrollView, Generic[R], can_focus=True):
         self._moved()
 
     def action_page_up(self) -> None:
-        self.move_cursor(row=self.cursor_row - self._page)
+        """A screen up: the view and the cursor move together (as DataTable's do)."""
+        step = self._page
+        self.scroll_to(y=self.scroll_offset.y - step, animate=False, immediate=True)
+        self.move_cursor(row=self.cursor_row - step)
 
     def action_page_down(self) -> None:
-        self.move_cursor(row=self.cursor_row + self._page)
+        """A screen down: the next rows come into view, the cursor keeps its place."""
+        step = self._page
+        self.scroll_to(y=self.scroll_offset.y + step, animate=False, immediate=True)
+        self.move_cursor(row=self.cursor_row + step)
         self._moved()
 
     async def action_scroll_bottom(self) -> None:
