@@ -46,6 +46,11 @@ class GatewayOptions:
     rate: float | None = None
 
 
+#: [[osdp.reader]] settings passed to ReaderConfig as they are, and those in seconds
+READER_OPTIONS = ("output", "contact_input", "card_format", "buzzer", "install")
+READER_SECONDS = ("led_seconds", "short_beep", "long_beep")
+
+
 def osdp_for(runtime: Runtime, settings: dict) -> Driver:
     """An OSDP driver for one bus, its readers resolved against the store's devices and doors."""
     from drivers.osdp.driver import OsdpDriver
@@ -67,19 +72,18 @@ def osdp_for(runtime: Runtime, settings: dict) -> Driver:
         doors = snapshot.device_doors.get(device) or snapshot.device_doors.get(
             snapshot.devices[device].parent_id, {})  # a reader opens its control unit's doors
         door = doors.get(reader.get("relay", 1))
-        scbk = reader.get("scbk")
-        readers.append(ReaderConfig(
-            reader["address"], device, door_id=door.id if door else None,
-            door_device_id=door.device_id if door else None, output=reader.get("output", 0),
-            open_seconds=door.open_seconds if door else 5,
-            held_open_seconds=door.held_open_seconds if door else 30,
-            contact_input=(None if reader.get("contact_input", 0) < 0
-                           else reader.get("contact_input", 0)),
-            card_format=reader.get("card_format", "wiegand26"),
-            led_seconds=float(reader.get("led_seconds", 2.0)),
-            short_beep=float(reader.get("short_beep", 0.1)),
-            long_beep=float(reader.get("long_beep", 1.0)), buzzer=reader.get("buzzer", True),
-            scbk=bytes.fromhex(scbk) if scbk else None, install=reader.get("install", False)))
+        # the settings given; the rest take ReaderConfig's defaults
+        options = {key: reader[key] for key in READER_OPTIONS if key in reader}
+        options.update({key: float(reader[key]) for key in READER_SECONDS if key in reader})
+        if reader.get("contact_input", 0) < 0:
+            options["contact_input"] = None
+        if reader.get("scbk"):
+            options["scbk"] = bytes.fromhex(reader["scbk"])
+        if door is not None:
+            options.update(door_id=door.id, door_device_id=door.device_id,
+                           open_seconds=door.open_seconds,
+                           held_open_seconds=door.held_open_seconds)
+        readers.append(ReaderConfig(reader["address"], device, **options))
     return OsdpDriver(settings["port"], settings.get("baud", 9600), readers, telemetry=runtime,
                       poll_interval=settings.get("poll_ms", 0) / 1000)
 

@@ -75,6 +75,10 @@ class OsdpDriver(Driver):
         self.clock = clock or (lambda: datetime.now(UTC))
         self._by_device = {r.config.device_id: r for r in self.readers}
         self._door_devices = {r.config.door_device_id for r in self.readers} - {None}
+        self._by_door: dict[int, list[ReaderState]] = {}  # a grant's door -> readers pulsing it
+        for r in self.readers:
+            if r.config.door_id is not None:
+                self._by_door.setdefault(r.config.door_id, []).append(r)
         self._report: Callable[[DeviceEvent], None] | None = None
         self._task: asyncio.Task | None = None
         self._wake = asyncio.Event()
@@ -113,8 +117,8 @@ class OsdpDriver(Driver):
         """Queue OUT for a grant's door, LED and BUZ for a reader's feedback (never raises)."""
         try:
             if isinstance(command, OpenDoor):
-                for reader in self.readers:
-                    if reader.config.door_id == command.door_id and reader.link is Link.ONLINE:
+                for reader in self._by_door.get(command.door_id, ()):
+                    if reader.link is Link.ONLINE:
                         tenths = max(1, min(int(command.seconds * 10), 0xFFFF))
                         reader.queue.append((Cmd.OUT, codec.out_data(
                             reader.config.output, Output.PULSE_ON, tenths)))
@@ -262,11 +266,15 @@ class OsdpDriver(Driver):
 
     def _missed(self, reader: ReaderState, now: float) -> None:
         if reader.link in (Link.OFFLINE, Link.REFUSED):
-            reader.reset()
-            reader.backoff = min(max(reader.backoff * 2, self.backoff[0]), self.backoff[1])
-            reader.next_due = now + reader.backoff
+            self._retry_later(reader, now)
         elif now - reader.last_reply >= self.offline_after:
             self._offline(reader, now, "")
+
+    def _retry_later(self, reader: ReaderState, now: float) -> None:
+        """An absent or refused reader: start again later, the wait doubling up to the longest."""
+        reader.reset()
+        reader.backoff = min(max(reader.backoff * 2, self.backoff[0]), self.backoff[1])
+        reader.next_due = now + reader.backoff
 
     def _offline(self, reader: ReaderState, now: float, detail: str,
                  link: Link = Link.OFFLINE) -> None:
@@ -281,9 +289,7 @@ class OsdpDriver(Driver):
     def _refuse(self, reader: ReaderState, why: str) -> None:
         log.warning("osdp: reader %d refused: %s", reader.config.address, why)
         if reader.link is Link.REFUSED:
-            reader.reset()
-            reader.backoff = min(max(reader.backoff * 2, self.backoff[0]), self.backoff[1])
-            reader.next_due = self._now() + reader.backoff
+            self._retry_later(reader, self._now())
             return
         self._offline(reader, self._now(), f"secure channel refused: {why}", Link.REFUSED)
 

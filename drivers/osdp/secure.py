@@ -131,16 +131,26 @@ class Session:
             iv = _cbc(self.s_mac1, iv, message[:-16])[-16:]
         return aes(self.s_mac2, bytes(a ^ b for a, b in zip(iv, message[-16:], strict=True)))
 
+    def seal(self, address: int, code: int, data: bytes, sequence: int, *,
+             reply: bool = False) -> tuple[bytes, bytes]:
+        """A frame in the session (data encrypted, MAC appended) and its full MAC.
+
+        A command chains from the reader's last MAC, a reply from ours."""
+        chain = self.c_mac if reply else self.r_mac
+        if data:
+            scb = bytes((2, SCS_REPLY_ENC if reply else SCS_CMD_ENC))
+            data = _cbc(self.s_enc, _invert(chain), pad(data))
+        else:
+            scb = bytes((2, SCS_REPLY_MAC if reply else SCS_CMD_MAC))
+        draft = codec.encode(address, code, data, sequence, reply=reply, scb=scb, mac=bytes(4))
+        mac = self._mac(chain, draft[:-6])
+        return codec.encode(address, code, data, sequence, reply=reply, scb=scb,
+                            mac=mac[:4]), mac
+
     def wrap(self, address: int, code: int, data: bytes, sequence: int) -> bytes:
         """A command in the secure channel: data encrypted, MAC appended."""
-        if data:
-            scb = bytes((2, SCS_CMD_ENC))
-            data = _cbc(self.s_enc, _invert(self.r_mac), pad(data))
-        else:
-            scb = bytes((2, SCS_CMD_MAC))
-        draft = codec.encode(address, code, data, sequence, scb=scb, mac=bytes(4))
-        self.c_mac = self._mac(self.r_mac, draft[:-6])
-        return codec.encode(address, code, data, sequence, scb=scb, mac=self.c_mac[:4])
+        frame, self.c_mac = self.seal(address, code, data, sequence)
+        return frame
 
     def unwrap(self, frame: Frame) -> bytes:
         """A reply's plain data after checking its MAC; SecureError if it fails."""
@@ -160,11 +170,4 @@ class Session:
 
 def reader_reply(session: Session, address: int, code: int, data: bytes, sequence: int) -> bytes:
     """What a reader would send in this session (for tests and the fuzzer): the mirror of wrap."""
-    if data:
-        scb = bytes((2, SCS_REPLY_ENC))
-        data = _cbc(session.s_enc, _invert(session.c_mac), pad(data))
-    else:
-        scb = bytes((2, SCS_REPLY_MAC))
-    draft = codec.encode(address, code, data, sequence, reply=True, scb=scb, mac=bytes(4))
-    mac = session._mac(session.c_mac, draft[:-6])
-    return codec.encode(address, code, data, sequence, reply=True, scb=scb, mac=mac[:4])
+    return session.seal(address, code, data, sequence, reply=True)[0]
