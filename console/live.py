@@ -94,13 +94,14 @@ class LiveBuffer:
     def drain_interval(self) -> float:
         return self._hub.drain_interval if self._hub is not None else DRAIN_S
 
-    async def alarm_read(self, key: Hashable, read: Callable[[], Awaitable[T]],
-                         later: float = 0.0) -> T:
-        """A read about alarms, shared with the other sessions of this process: one
-        started after the last alarm news arrived (plus `later` seconds) is reused."""
+    async def shared_read(self, key: Hashable, read: Callable[[], Awaitable[T]],
+                          later: float = 0.0) -> T:
+        """A store read shared with the other sessions of this process (the alarm count,
+        the tree's blocks, the site header): one started after the last alarm or change
+        news arrived (plus `later` seconds) is reused."""
         if self._hub is None:
             return await read()
-        return await self._hub.reads.get(key, self._hub.alarms_changed_at + later, read)
+        return await self._hub.reads.get(key, self._hub.news_at + later, read)
 
     def device_states(self) -> dict[int, dict]:
         """The latest health of every device the hub has heard of."""
@@ -137,7 +138,7 @@ class LiveHub:
         self._task: asyncio.Task | None = None
         self.reads = SharedReads()
         #: when the last alarm, acknowledgement or change notice arrived (monotonic)
-        self.alarms_changed_at = 0.0
+        self.news_at = 0.0
 
     @property
     def drain_interval(self) -> float:
@@ -175,7 +176,7 @@ class LiveHub:
             if isinstance(device_id, int):
                 self.devices[device_id] = msg["device"]
         elif msg.get("type") in ("alarm", "alarm_acknowledged", "changed"):
-            self.alarms_changed_at = time.monotonic()
+            self.news_at = time.monotonic()
         for buffer in self._buffers:
             buffer.put(msg)
 

@@ -183,25 +183,27 @@ class MainScreen(Screen):
             else:
                 tab.live_hidden(batch)
 
+    async def _read(self, query, *args, later: float = 0.0):
+        """A store read this session shares with the others of its process."""
+        read = partial(query, self.ctx.store, *args)
+        if self.ctx.live is None:
+            return await read()
+        return await self.ctx.live.shared_read((query.__name__, *args), read, later)
+
     async def _reread_chrome(self) -> None:
         """The tree's blocks and the site header, after a change made anywhere."""
         tree = self.query_one(SiteTree)
         for site in self.ctx.sites:
-            tree.set_blocks(site.id, await block_rows(self.ctx.store, site.id))
+            tree.set_blocks(site.id, await self._read(block_rows, site.id))
         if self.site_id is not None:
             self.query_one(SiteHeaderBar).show_header(
-                await site_header(self.ctx.store, self.site_id),
+                await self._read(site_header, self.site_id),
                 self._block_name(self.site_id, self.block_id))
 
     async def refresh_alarm_count(self, connected: bool = True, later: float = 0.0) -> None:
         """Count my sites' open alarms (one query shared by the sessions of a process)."""
-        sites = sorted(s.id for s in self.ctx.sites)
-        read = partial(open_alarm_count, self.ctx.store, sites)
-        if self.ctx.live is None:
-            self.alarm_count = await read()
-        else:
-            self.alarm_count = await self.ctx.live.alarm_read(("alarms", tuple(sites)), read,
-                                                              later)
+        sites = tuple(sorted(s.id for s in self.ctx.sites))
+        self.alarm_count = await self._read(open_alarm_count, sites, later=later)
         self.query_one(AlarmBadge).set_count(self.alarm_count, connected)
 
     # --- actions --------------------------------------------------------------------

@@ -41,8 +41,6 @@ RESULT_STYLES = {
     EventResult.ALARM.value: "bold red",
     EventResult.INFORMATION.value: "",
 }
-#: a description longer than this is cut in the list (the detail shows all of it)
-DESCRIPTION_CELL = 100
 #: rows held while following the live tail (a tall screenful); older ones page back in
 #: from the store when the cursor goes down. Each batch redraws what is held, per session.
 LIVE_CAP = 75
@@ -62,11 +60,6 @@ def live_row(event: dict) -> dict | None:
     for key in ("kind", "result", "credential", "name", "reason", "description"):
         row[key] = str(row[key] or "")
     return row
-
-
-def cell(value: object, style: str = "") -> Text:
-    """A cell showing `value` literally (through plain())."""
-    return plain(value, style)
 
 
 class EventTable(LogTable[dict]):
@@ -203,14 +196,11 @@ class EventsTab(SiteTab):
         alarm = row["result"] == EventResult.ALARM.value
         device = row["device_id"]
         name = self.device_names.get(device, f"#{device}" if device is not None else "")
-        description = row["description"]
-        if len(description) > DESCRIPTION_CELL:
-            description = description[:DESCRIPTION_CELL - 1] + "…"
         return (plain(row["at"].astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S")),
-                cell(name),
-                cell(row["kind"], "bold red" if alarm else ""),
-                cell(row["result"], RESULT_STYLES.get(row["result"], "")),
-                cell(description))
+                plain(name),
+                plain(row["kind"], "bold red" if alarm else ""),
+                plain(row["result"], RESULT_STYLES.get(row["result"], "")),
+                plain(row["description"]))  # the list cuts a long one; the detail has all
 
     async def _load_rows(self) -> None:
         """The first page for the current filter; what was new is now in view."""

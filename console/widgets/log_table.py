@@ -155,7 +155,8 @@ class LogTable(ScrollView, Generic[R], can_focus=True):
         if generation != self._generation:
             return  # a newer load started meanwhile
         self.exhausted = len(rows) < want
-        self._set_rows(rows, [tuple(self.cells(r)) for r in rows])
+        cells = [tuple(self.cells(r)) for r in rows]
+        self._hold(rows, cells, [None] * len(rows), cells, start_over=True)
         self.cursor_row = -1
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.move_cursor(row=row)
@@ -166,8 +167,8 @@ class LogTable(ScrollView, Generic[R], can_focus=True):
         if rows is None:
             return False
         cells = [tuple(self.cells(r)) for r in rows]
-        self._set_rows(self.rows_held + rows, self._cells_held + cells,
-                       self._strips + [None] * len(rows))
+        self._hold(self.rows_held + rows, self._cells_held + cells,
+                   self._strips + [None] * len(rows), cells)
         return bool(rows)
 
     def prepend(self, rows: list[R], cap: int) -> None:
@@ -178,23 +179,23 @@ class LogTable(ScrollView, Generic[R], can_focus=True):
         if len(rows) + len(self.rows_held) > keep:
             self.exhausted = False
         cells = [tuple(self.cells(r)) for r in rows]
-        self._set_rows((rows + self.rows_held)[:keep], (cells + self._cells_held)[:keep],
-                       ([None] * len(rows) + self._strips)[:keep])
+        self._hold((rows + self.rows_held)[:keep], (cells + self._cells_held)[:keep],
+                   ([None] * len(rows) + self._strips)[:keep], cells)
         self.move_cursor(row=self.cursor_row)
 
-    def _set_rows(self, rows: list[R], cells: list[tuple[Text, ...]],
-                  strips: list[Strip | None] | None = None) -> None:
-        self.rows_held, self._cells_held = rows, cells
-        self._strips = strips if strips is not None else [None] * len(rows)
-        new = list(self._widths) if strips is not None else [
-            cell_len(label.plain) for label in self.labels]
-        fresh = cells if strips is None else [
-            c for c, s in zip(cells, self._strips, strict=True) if s is None]
-        for row in fresh:
+    def _hold(self, rows: list[R], cells: list[tuple[Text, ...]],
+              strips: list[Strip | None], new: list[tuple[Text, ...]], *,
+              start_over: bool = False) -> None:
+        """Hold these rows; the columns widen to fit the `new` cells (all of them start
+        over on a load) and every strip is cut again if a width changed."""
+        self.rows_held, self._cells_held, self._strips = rows, cells, strips
+        widths = ([cell_len(label.plain) for label in self.labels] if start_over
+                  else list(self._widths))
+        for row in new:
             for i, cell in enumerate(row):
-                new[i] = max(new[i], min(MAX_CELL, cell.cell_len))
-        if new != self._widths:
-            self._widths = new
+                widths[i] = max(widths[i], min(MAX_CELL, cell.cell_len))
+        if widths != self._widths:
+            self._widths = widths
             self._strips = [None] * len(rows)
             self._header = None
         self.virtual_size = Size(sum(w + 2 for w in self._widths), len(rows) + 1)

@@ -1,4 +1,4 @@
-"""Sessions of one process share the alarm count read (console/live.py SharedReads) and
+"""Sessions of one process share store reads such as the alarm count (console/live.py SharedReads) and
 take their batches less often once the process serves many."""
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ async def test_one_read_serves_every_session_until_alarm_news_arrives():
     hub = LiveHub(client=None)  # no bus needed: messages are dispatched by hand
     sessions = [hub.subscribe() for _ in range(20)]
     read = Reads()
-    counts = await asyncio.gather(*(s.alarm_read("k", read) for s in sessions))
+    counts = await asyncio.gather(*(s.shared_read("k", read) for s in sessions))
     assert counts == [1] * 20 and read.count == 1
     hub.dispatch({"type": "alarm", "event": {"site_id": 1}})
-    counts = await asyncio.gather(*(s.alarm_read("k", read) for s in sessions))
+    counts = await asyncio.gather(*(s.shared_read("k", read) for s in sessions))
     assert counts == [2] * 20 and read.count == 2
     # the recount half a second later (the alarm is stored by then) is one read too
     await asyncio.sleep(0.06)
-    later = await asyncio.gather(*(s.alarm_read("k", read, later=0.05) for s in sessions))
+    later = await asyncio.gather(*(s.shared_read("k", read, later=0.05) for s in sessions))
     assert later == [3] * 20 and read.count == 3
 
 
@@ -47,8 +47,8 @@ async def test_a_failed_read_is_not_handed_to_the_next_session():
         return 7
 
     with pytest.raises(OSError):
-        await session.alarm_read("k", flaky)
-    assert await session.alarm_read("k", flaky) == 7
+        await session.shared_read("k", flaky)
+    assert await session.shared_read("k", flaky) == 7
 
 
 def test_a_busy_process_drains_half_as_often():
