@@ -113,7 +113,7 @@ class SearchScreen(Screen[None]):
             results: SearchResults | None = SearchResults()
         else:
             try:
-                results = await search(self.ctx.store, keyword, by, sites)
+                results = await self.ctx.read(search, keyword, by, sites)
             except DoorkeeperError as err:
                 if generation == self._generation:
                     self._status(Text(err.message, style="red"))
@@ -179,19 +179,10 @@ class SearchScreen(Screen[None]):
         loop (this screen's closes with it)."""
         main = self.app.main
         self.dismiss(None)
-        main.call_later(go_to_flat, main, hit)
+        main.call_later(main.open_flat, hit.site_id, hit.block_id, hit.flat_id)
 
     def action_close(self) -> None:
         self.dismiss(None)
-
-
-async def go_to_flat(main, hit: SearchHit) -> None:  # noqa: ANN001 (MainScreen: no cycle)
-    """The hit's flat opened from the Blocks tab; at least its site and block shown."""
-    blocks_tab = main.tabs.get("pane-blockstab")
-    if blocks_tab is not None and hasattr(blocks_tab, "open_flat"):
-        await main.open_flat(hit.site_id, hit.block_id, hit.flat_id)
-    else:
-        await main.select(hit.site_id, hit.block_id)
 
 
 def _cut(text: Text, width: int) -> Text:

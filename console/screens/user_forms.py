@@ -11,10 +11,9 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Label, Select
 
 from console.context import ConsoleContext
 from console.widgets.form import Field, FormScreen
@@ -160,28 +159,18 @@ def grant_fields(site_options: list[tuple[Any, int]], grant: GrantRow | None,
 class GrantForm(FormScreen):
     """A form whose fields end with a profile, and the rights matrix under them."""
 
+    AUTO_FOCUS = ".field > Input"  # the first typed field (a grant's site is fixed)
 
     def __init__(self, title: str, fields: list[Field], save, rights: frozenset[str],
                  **kwargs: Any) -> None:
         super().__init__(title, fields, save, **kwargs)
         self.start_rights = rights
 
-    def compose(self) -> ComposeResult:
+    def compose_body(self) -> ComposeResult:
         profile = next(f.value for f in self.fields if f.name == "profile")
-        with Vertical(classes="dialog"):
-            yield Static(plain(self.title_text, "bold"), classes="dialog-title")
-            with VerticalScroll(classes="dialog-body"):
-                yield from self.compose_fields()
-                yield Label("Rights · Custom profile: arrows move, space switches")
-                yield RightsMatrix(self.start_rights, profile == Profile.CUSTOM.value)
-            yield Static("", classes="form-error")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button(self.save_label, variant="primary", id="save")
-                yield Button("Cancel", id="cancel")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
+        yield from self.compose_fields()
+        yield Label("Rights · Custom profile: arrows move, space switches")
+        yield RightsMatrix(self.start_rights, profile == Profile.CUSTOM.value)
 
     @on(Select.Changed, "#f-profile")
     def _profile_changed(self, event: Select.Changed) -> None:
@@ -230,7 +219,7 @@ def add_user_form(ctx: ConsoleContext, site_options: list[tuple[Any, int]]) -> G
         grant = _grant_args(ctx, values)
         key = values["key"].strip()
         if key:
-            key = parse_public_key(key).line
+            parse_public_key(key)  # a damaged key is refused before the account is written
         if not created:
             created.append(await ctx.change(add_operator, Operator(
                 email=values["email"], name=values["name"], login=values["login"] or None)))
@@ -293,15 +282,6 @@ def remove_key_form(ctx: ConsoleContext, operator: Operator,
               options=options, allow_blank=False)], save, save_label="Remove")
 
 
-class PasswordForm(FormScreen):
-    """A password typed twice, hidden."""
-
-    def on_mount(self) -> None:
-        for name in ("password", "confirm"):
-            self.query_one(f"#f-{name}", Input).password = True
-        self.query_one("#f-password").focus()
-
-
 def password_form(ctx: ConsoleContext, operator: Operator) -> FormScreen:
     """Set an operator's password (at least 10 characters, stored as an argon2 hash)."""
 
@@ -311,5 +291,6 @@ def password_form(ctx: ConsoleContext, operator: Operator) -> FormScreen:
         await ctx.change(set_password, operator.id, values["password"])
         return True
 
-    return PasswordForm(f"Password · {operator.email}", [
-        Field("password", "Password"), Field("confirm", "Password again")], save)
+    return FormScreen(f"Password · {operator.email}", [
+        Field("password", "Password", password=True),
+        Field("confirm", "Password again", password=True)], save)

@@ -33,6 +33,7 @@ from store.operator_queries import GrantRow, OperatorRow, operator_rows
 
 # the guide's "Sites  Profile  Validity" first, so they fit 80 columns
 COLUMNS = ("User / Email", "Site", "Profile", "Validity", "Keys", "Status", "Login")
+HINT = "Validity: red expired · orange not started · grey current. Creator: may create sites"
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class UsersScreen(Screen[None]):
         table = DataTable(id="users-table", cursor_type="row", zebra_stripes=True)
         table.add_columns(*COLUMNS)
         yield table
-        yield Static("", id="users-hint")
+        yield Static(HINT, id="users-hint")
         yield Footer()
 
     @property
@@ -135,9 +136,6 @@ class UsersScreen(Screen[None]):
         count = len(rows)
         self.query_one("#users-title", Static).update(Text(
             f"Users · {count} operator{'s' if count != 1 else ''}", style="bold"))
-        self.query_one("#users-hint", Static).update(
-            "Validity: red expired · orange not started · grey current. "
-            "Creator: may create sites")
         self.refresh_bindings()
 
     def _today(self, grant: GrantRow):

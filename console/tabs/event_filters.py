@@ -20,6 +20,7 @@ from core.model import DeviceType, EventKind, EventResult
 PERIODS = [("All", "all"), ("Today", "today"), ("7 days", "7d"), ("30 days", "30d"),
            ("From – to", "range")]
 
+
 def _day(value: str, name: str, label: str) -> date | None:
     value = value.strip()
     if not value:

@@ -32,6 +32,7 @@ class Field:
     max_length: int = 0
     disabled: bool = False
     allow_blank: bool = True
+    password: bool = False  # a text field whose characters are hidden
 
 
 def field_widget(f: Field):
@@ -42,7 +43,8 @@ def field_widget(f: Field):
     if f.kind == "switch":
         return Switch(bool(f.value), id=f"f-{f.name}", disabled=f.disabled)
     return Input("" if f.value is None else str(f.value), placeholder=f.placeholder,
-                 max_length=f.max_length, id=f"f-{f.name}", disabled=f.disabled)
+                 max_length=f.max_length, password=f.password, id=f"f-{f.name}",
+                 disabled=f.disabled)
 
 
 class FieldsMixin:
@@ -106,12 +108,16 @@ class FormScreen(FieldsMixin, ModalScreen[Any]):
         with Vertical(classes="dialog"):
             yield Static(plain(self.title_text, "bold"), classes="dialog-title")
             with VerticalScroll(classes="dialog-body"):
-                yield from self.compose_fields()
+                yield from self.compose_body()
             yield Static("", classes="form-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.save_label, variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
         yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        """The dialog's scrolling body: its fields (a dialog may add widgets under them)."""
+        yield from self.compose_fields()
 
     @on(Button.Pressed, "#save")
     async def action_save(self) -> None:
