@@ -27,12 +27,13 @@ from pathlib import Path
 from core import rules
 from core.config import Config
 from core.errors import DoorkeeperError, NotFound, ValidationError
-from core.keys import parse_public_key
+from core.keys import PublicKey, parse_public_key
 from core.model import Operator, OperatorKey, Site
 from core.passwords import hash_password
 from core.rights import Profile, rights_for
 from core.services import operator_keys, operators
 from core.services.base import Actor
+from core.services.logins import find_operator
 from core.text import safe_text
 from store.database import Store
 from store.operator_queries import OperatorRow, operator_rows
@@ -92,8 +93,8 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 # --- reading input ---------------------------------------------------------------------
 
 
-def _read_key(path: str) -> str:
-    """The key line of a file (or stdin), checked."""
+def _read_key(path: str) -> PublicKey:
+    """The key of a file (or stdin), checked."""
     if path == "-":
         text = sys.stdin.read()
     else:
@@ -107,7 +108,7 @@ def _read_key(path: str) -> str:
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     if len(lines) != 1:
         raise ValidationError(f"{path} should hold exactly one public key line.")
-    return parse_public_key(lines[0]).line
+    return parse_public_key(lines[0])
 
 
 def _read_password() -> str:
@@ -123,12 +124,12 @@ def _read_password() -> str:
 
 
 def _profile(value: str) -> Profile:
+    """A profile by its name in any case, with "-" or "_" for spaces; the core refuses others."""
     wanted = value.strip().replace("-", " ").replace("_", " ").casefold()
-    for p in Profile:
-        if p.value.casefold() == wanted:
-            return p
-    raise ValidationError(f"Unknown profile {value!r}; choose one of "
-                          f"{', '.join(p.value for p in Profile)}.")
+    found = next((p for p in Profile if p.value.casefold() == wanted), None)
+    if found is None:
+        rights_for(value)  # not a profile's name: the core's "Unknown profile …" error
+    return found or Profile(value)
 
 
 # --- acting -------------------------------------------------------------------------------
@@ -154,12 +155,12 @@ async def _site(store: Store, name_or_id: str) -> Site:
 
 
 async def _operator(store: Store, email: str) -> Operator:
-    who = email.strip().lower()
+    """The operator with this email (any case) or login name, as the login finds them."""
     async with store.reader() as uow:
-        found = await uow.find(Operator, email=who) or await uow.find(Operator, login=who)
-    if not found:
+        found = await find_operator(uow, email)
+    if found is None:
         raise NotFound(f"No operator is called {email!r}.")
-    return found[0]
+    return found
 
 
 async def _add(store: Store, actor: Actor, args: argparse.Namespace) -> int:
@@ -175,7 +176,7 @@ async def _add(store: Store, actor: Actor, args: argparse.Namespace) -> int:
         site = await _site(store, name)
         if site.id not in {s.id for s in sites}:
             sites.append(site)
-    key = _read_key(args.key) if args.key else None
+    key = _read_key(args.key).line if args.key else None
     password = _read_password() if args.password else None
 
     op = await operators.add_operator(store.uow(), actor, Operator(
@@ -223,8 +224,7 @@ async def _key_rows(store: Store, email: str) -> tuple[Operator, list[OperatorKe
 async def _key_remove(store: Store, actor: Actor, args: argparse.Namespace) -> int:
     op, keys = await _key_rows(store, args.email)
     which = args.which.strip()
-    fingerprint = which if which.startswith("SHA256:") else \
-        parse_public_key(_read_key(which)).fingerprint
+    fingerprint = which if which.startswith("SHA256:") else _read_key(which).fingerprint
     found = [k for k in keys if k.fingerprint == fingerprint]
     if not found:
         raise NotFound(f"{op.email} has no key {safe_text(fingerprint)}.")
@@ -260,7 +260,7 @@ async def _dispatch(store: Store, args: argparse.Namespace) -> int:
         return 0
     if args.key_command == "add":
         op = await _operator(store, args.email)
-        key = await operator_keys.add_key(store.uow(), actor, op.id, _read_key(args.file))
+        key = await operator_keys.add_key(store.uow(), actor, op.id, _read_key(args.file).line)
         print(f"Key {key.fingerprint} added to {op.email}.")
         return 0
     return await _key_remove(store, actor, args)

@@ -77,12 +77,11 @@ class SqlUnitOfWork(UnitOfWork):
 
     # --- the search index -------------------------------------------------------------
     def _touch(self, objs: Sequence[Any]) -> None:
-        """Note the flats these (new or updated) objects now belong to."""
-        for obj in objs:
-            if isinstance(obj, Flat):
-                self._touched.add(obj.id)
-            elif isinstance(obj, SEARCHED) and obj.flat_id is not None:
-                self._touched.add(obj.flat_id)
+        """Note the flats these (new or updated) objects, all of one class, now belong to."""
+        if not objs or not isinstance(objs[0], SEARCHED):
+            return
+        attr = "id" if isinstance(objs[0], Flat) else "flat_id"
+        self._touched.update(f for o in objs if (f := getattr(o, attr)) is not None)
 
     async def _touch_stored(self, objs: Sequence[Any]) -> None:
         """Note the flats these objects belong to as stored (before an update moves them
