@@ -21,10 +21,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
-from core import rules
+from core import days, rules
 from core.config import Config
 from core.errors import DoorkeeperError, NotFound, ValidationError
 from core.keys import PublicKey, parse_public_key
@@ -41,12 +41,10 @@ from store.operator_queries import OperatorRow, operator_rows
 
 def _date(value: str) -> date:
     """YYYY-MM-DD, or the guide's DD/MM/YYYY."""
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            pass
-    raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD or DD/MM/YYYY)")
+    day = days.parse_day(value)
+    if day is None:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date ({days.DAY_HINT})")
+    return day
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:

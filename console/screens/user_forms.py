@@ -4,7 +4,7 @@ through core services; their refusals land by the field they name."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from rich.text import Text
@@ -18,7 +18,7 @@ from textual.widgets import Label, Select
 from console.context import ConsoleContext
 from console.widgets.form import Field, FormScreen
 from console.widgets.plain import plain
-from core import rules
+from core import days, rules
 from core.errors import PermissionDenied, ValidationError
 from core.keys import KEY_LINE_MAX, parse_public_key
 from core.model import Operator, OperatorKey
@@ -27,7 +27,7 @@ from core.services.operator_keys import add_key, remove_key
 from core.services.operators import add_operator, grant_site, set_password
 from store.operator_queries import GrantRow
 
-DATE_HINT = "YYYY-MM-DD or DD/MM/YYYY; empty = permanent"
+DATE_HINT = f"{days.DAY_HINT}; empty = permanent"
 
 
 def parse_day(value: str | None, field: str) -> date | None:
@@ -35,12 +35,10 @@ def parse_day(value: str | None, field: str) -> date | None:
     value = (value or "").strip()
     if not value:
         return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            pass
-    raise ValidationError(f"{value!r} is not a date ({DATE_HINT}).", field=field)
+    day = days.parse_day(value)
+    if day is None:
+        raise ValidationError(f"{value!r} is not a date ({DATE_HINT}).", field=field)
+    return day
 
 
 class RightsMatrix(Widget, can_focus=True):
