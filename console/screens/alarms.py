@@ -16,14 +16,14 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from console.context import ConsoleContext
+from console.screens.event_detail import show_event_detail
 from console.widgets.form import Field, FormScreen
 from console.widgets.paged_table import PagedTable
 from console.widgets.plain import plain
-from core.errors import DoorkeeperError
 from core.rights import Action, Area
 from core.rules import NOTES_MAX
 from core.services.operations import acknowledge_alarm
-from core.views.events import alarm_page, alarm_signature, event_detail, open_alarm_count
+from core.views.events import alarm_page, alarm_signature, open_alarm_count
 from core.views.rows import AlarmRow
 
 OPEN_COLUMNS = ("Raised", "Site", "Device", "Alarm", "Cleared")
@@ -192,16 +192,9 @@ class AlarmsScreen(Screen[None]):
     async def action_detail(self) -> None:
         """The event that raised the alarm, in full."""
         row = self.table.current
-        if row is None:
-            return
-        try:
-            detail = await self.ctx.view(event_detail, row.event_id)
-        except DoorkeeperError as err:
-            self.notify(err.message, severity="error")
-        else:
-            from console.screens.event_detail import EventDetailScreen
-            await self.app.push_screen(EventDetailScreen(
-                detail, self.zones.get(row.site_id, ZoneInfo("UTC"))))
+        if row is not None:
+            await show_event_detail(self, self.ctx, row.event_id,
+                                    self.zones.get(row.site_id, ZoneInfo("UTC")))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
@@ -11,8 +12,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from console.context import ConsoleContext
 from console.widgets.plain import plain
+from core.errors import DoorkeeperError
+from core.views.events import event_detail
 from core.views.rows import EventDetail
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
 
 
 def detail_lines(detail: EventDetail, tz: ZoneInfo) -> list[tuple[str, Text]]:
@@ -78,3 +85,15 @@ class EventDetailScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+async def show_event_detail(node: Widget, ctx: ConsoleContext, event_id: int,
+                            tz: ZoneInfo) -> None:
+    """Read one event through core as the operator and open its Detail; a refusal (an
+    event of a site they may not consult, or gone) is a notice, not a crash."""
+    try:
+        detail = await ctx.view(event_detail, event_id)
+    except DoorkeeperError as err:
+        node.notify(err.message, severity="error")
+        return
+    await node.app.push_screen(EventDetailScreen(detail, tz))

@@ -106,24 +106,17 @@ class BlocksTab(SiteTab):
         yield Static("", id="blocks-status")
 
     def on_mount(self) -> None:
-        self.query_one("#blocks-table", DataTable).add_columns(*self._labels(BLOCK_COLUMNS))
         self.query_one("#flats-table").display = False
 
-    def _labels(self, columns: tuple[tuple[str, str | None], ...]) -> list[str]:
-        """The columns the operator may consult on the selected site."""
-        parts = views.BLOCK_PARTS if columns is BLOCK_COLUMNS else views.FLAT_PARTS
-        gone = views.hidden(self.ctx.viewer, self.site_id, parts) if self.site_id else set()
-        return [label for label, part in columns if part not in gone]
-
-    def _set_columns(self) -> None:
-        """Columns follow the rights on the selected site (they differ between sites)."""
-        if self._columns_of == self.site_id:
-            return
-        self._columns_of = self.site_id
-        for table, columns in ((self.blocks_table, BLOCK_COLUMNS),
-                               (self.flats_table, FLAT_COLUMNS)):
-            table.clear(columns=True)
-            table.add_columns(*self._labels(columns))
+    def _set_columns(self, site_id: int) -> None:
+        """The columns the operator may consult on the site (they differ between sites)."""
+        if self._columns_of != site_id:
+            self._columns_of = site_id
+            for table, columns, parts in ((self.blocks_table, BLOCK_COLUMNS, views.BLOCK_PARTS),
+                                          (self.flats_table, FLAT_COLUMNS, views.FLAT_PARTS)):
+                gone = views.hidden(self.ctx.viewer, site_id, parts)
+                table.clear(columns=True)
+                table.add_columns(*(label for label, part in columns if part not in gone))
 
     # --- what is shown ----------------------------------------------------------------
     @property
@@ -147,7 +140,7 @@ class BlocksTab(SiteTab):
         """The blocks (with counts), or the shown block's flats, keeping the cursor."""
         if self.site_id is None:
             return
-        self._set_columns()
+        self._set_columns(self.site_id)
         self.blocks = await self.ctx.view(views.block_rows, self.site_id)
         if self.in_block and not any(b.id == self.block_id for b in self.blocks):
             self.block_id = None  # deleted meanwhile

@@ -20,15 +20,16 @@ from textual.timer import Timer
 from textual.widgets import Input, Select, Static
 
 from console.live import LiveBatch
+from console.screens.event_detail import show_event_detail
 from console.tabs.base import SiteTab
 from console.tabs.event_filters import FIELDS, PERIODS, Choices, FilterBar, period_bounds
 from console.widgets.log_table import LogTable
 from console.widgets.plain import plain
-from core.errors import DoorkeeperError, ValidationError
+from core.errors import ValidationError
 from core.model import DeviceType, EventResult
 from core.rights import Area
 from core.views.devices import site_devices
-from core.views.events import event_detail, event_page, live_events
+from core.views.events import event_page, live_events
 from core.views.rows import DeviceChoice, EventFilter
 
 COLUMNS = ("Date & time", "Device", "Event type", "Result", "Description")
@@ -336,15 +337,8 @@ class EventsTab(SiteTab):
         if row is None:
             return
         event_id = row["id"] if row["id"] is not None else await self._stored_id(row)
-        if not event_id:
-            return
-        try:
-            detail = await self.ctx.view(event_detail, event_id)
-        except DoorkeeperError as err:
-            self.notify(err.message, severity="error")
-        else:
-            from console.screens.event_detail import EventDetailScreen
-            await self.app.push_screen(EventDetailScreen(detail, self.tz))
+        if event_id:
+            await show_event_detail(self, self.ctx, event_id, self.tz)
 
     async def _stored_id(self, row: dict) -> int | None:
         """The id of a row that came live (the store gave it one on commit)."""
