@@ -25,9 +25,9 @@ import pytest_asyncio
 from core.errors import NotFound, PermissionDenied
 from core.model import (
     Alarm,
-    CallStep,
     APassState,
     Block,
+    CallStep,
     Event,
     EventKind,
     EventResult,
