@@ -80,7 +80,7 @@ class OsdpDriver(Driver):
             if r.config.door_id is not None:
                 self._by_door.setdefault(r.config.door_id, []).append(r)
         self._report: Callable[[DeviceEvent], None] | None = None
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._turn = 0
         self._pushed = 0.0
@@ -124,9 +124,9 @@ class OsdpDriver(Driver):
                             reader.config.output, Output.PULSE_ON, tenths)))
                         reader.granted(self._now(), command.seconds)
             elif isinstance(command, Signal):
-                reader = self._by_device.get(command.device_id)
-                if reader is not None and reader.link is Link.ONLINE:
-                    self._feedback(reader, command.granted)
+                signalled = self._by_device.get(command.device_id)
+                if signalled is not None and signalled.link is Link.ONLINE:
+                    self._feedback(signalled, command.granted)
             self._wake.set()
         except Exception:
             log.exception("osdp: command %r not queued", command)
