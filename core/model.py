@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date, time
+from typing import Protocol
 
 from core.model_events import (
     ALARM_KINDS,
@@ -51,11 +52,27 @@ __all__ = [
     # what happened (core.model_events)
     "EventKind", "ALARM_KINDS", "EventResult", "EVENT_TEXT_LIMITS", "Event", "Alarm",
     "AuditEntry",
+    # ids
+    "Stored", "id_of",
 ]
 
 
 class StrEnum(enum.StrEnum):
     """An enum whose values are the words stored and shown."""
+
+
+class Stored(Protocol):
+    """Any of the model's objects: its id is None until the store has added it."""
+
+    @property
+    def id(self) -> int | None: ...
+
+
+def id_of(obj: Stored) -> int:
+    """The id of an object read from (or added to) the store; ValueError for a new one."""
+    if obj.id is None:
+        raise ValueError(f"this {type(obj).__name__} has no id: it was never stored")
+    return obj.id
 
 
 # --- estate -----------------------------------------------------------------
