@@ -32,8 +32,11 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+import aiosqlite
 import phonenumbers
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from store import aiosqlite_compat
 
 T = TypeVar("T")
 TABLE = "flat_search"
@@ -200,9 +203,9 @@ async def in_thread(conn: AsyncConnection, fn: Callable[[sqlite3.Connection], T]
     (aiosqlite costs a hop per call; a search wants a few milliseconds in all)."""
     raw = await conn.get_raw_connection()
     aio = raw.driver_connection
-    # aiosqlite has no public "run this in your thread"; _execute is what every one of
-    # its own methods uses, and has been since its first release.
-    return await aio._execute(fn, aio._conn)
+    if not isinstance(aio, aiosqlite.Connection):
+        raise TypeError(f"in_thread needs an aiosqlite connection, not {type(aio).__name__}")
+    return await aiosqlite_compat.run_in_thread(aio, fn)
 
 
 async def reindex_flats(conn: AsyncConnection, flat_ids: Iterable[int]) -> None:

@@ -1,0 +1,50 @@
+"""Every private API of a third-party library the code touches, checked against the installed
+version: a release that moves one fails here, naming the version, before it fails in use.
+
+Each private use sits in one compat module (store/aiosqlite_compat.py,
+console/ssh/textual_compat.py, console/ssh/rich_compat.py) and its library is pinned
+in pyproject.toml to the versions tested.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from importlib.metadata import version
+
+import aiosqlite
+import pytest
+
+from store import aiosqlite_compat
+
+# --- aiosqlite: run a function in the connection's thread -------------------------------
+
+
+def test_aiosqlite_still_has_execute_and_conn():
+    aiosqlite_compat.check()
+
+
+def test_aiosqlite_version_is_the_pinned_one():
+    assert version("aiosqlite").startswith(aiosqlite_compat.TESTED + "."), (
+        f"aiosqlite {version('aiosqlite')} is installed; store/aiosqlite_compat.py was tested "
+        f"with {aiosqlite_compat.TESTED}.x: run this file, then move TESTED and the pin")
+
+
+async def test_aiosqlite_runs_the_function_in_its_own_thread(tmp_path):
+    async with aiosqlite.connect(tmp_path / "t.db") as conn:
+        await conn.execute("CREATE TABLE t (x)")
+        await conn.execute("INSERT INTO t VALUES (42)")
+
+        def work(con: sqlite3.Connection) -> tuple[int, str]:
+            return con.execute("SELECT x FROM t").fetchone()[0], threading.current_thread().name
+
+        value, thread = await aiosqlite_compat.run_in_thread(conn, work)
+    assert value == 42  # the same connection: it sees the uncommitted row
+    assert thread != threading.current_thread().name
+
+
+def test_a_missing_private_api_is_reported_with_the_version(monkeypatch):
+    monkeypatch.delattr(aiosqlite.Connection, "_execute")
+    with pytest.raises(RuntimeError, match=rf"aiosqlite {version('aiosqlite')}: "
+                                           r"Connection\._execute is gone"):
+        aiosqlite_compat.check()
