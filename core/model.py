@@ -13,9 +13,9 @@ alarms, audit) in core.model_events. Every name is importable from here.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import Field, dataclass, field
 from datetime import date, time
-from typing import Protocol
+from typing import Any, ClassVar, Protocol
 
 from core.model_events import (
     ALARM_KINDS,
@@ -62,10 +62,10 @@ class StrEnum(enum.StrEnum):
 
 
 class Stored(Protocol):
-    """Any of the model's objects: its id is None until the store has added it."""
+    """Any of the model's objects: a dataclass whose id is None until the store adds it."""
 
-    @property
-    def id(self) -> int | None: ...
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+    id: int | None
 
 
 def id_of(obj: Stored) -> int:

@@ -13,7 +13,7 @@ from typing import Self, TypeVar
 
 from core.model import AuditEntry, Event, PanelDisplay, SiteGrant, Stored, Telephone
 
-T = TypeVar("T")
+T = TypeVar("T", bound=Stored)
 
 
 class UnitOfWork(abc.ABC):

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
 
-from core.model import APassState, DeviceType, Site
+from core.errors import NotFound
+from core.model import APassState, DeviceType, Site, id_of
 from store import tables as t
 from store.database import Store
 
@@ -60,10 +62,12 @@ async def site_header(store: Store, site_id: int) -> SiteHeader:
     async with store.reader() as uow:
         site = await uow.get(Site, site_id)
         usage = await uow.site_usage(site_id)
+    if site is None:
+        raise NotFound(f"Site {site_id} does not exist.")
     quotas = {"panels": site.max_panels, "flats": site.max_flats,
               "foreign_numbers": site.max_foreign_numbers,
               "panel_names": site.max_panel_names}
-    return SiteHeader(site.id, site.name, usage, quotas)
+    return SiteHeader(id_of(site), site.name, usage, quotas)
 
 
 @dataclass(frozen=True)
@@ -133,9 +137,9 @@ class EventFilter:
     search: str = ""
 
 
-def _event_where(flt: EventFilter):
+def _event_where(flt: EventFilter) -> ColumnElement[bool]:
     e = t.events.c
-    clauses = []
+    clauses: list[ColumnElement[bool]] = []
     if flt.site_id is not None:
         clauses.append(e.site_id == flt.site_id)
     if flt.since is not None:
@@ -162,7 +166,7 @@ def _event_where(flt: EventFilter):
 
 
 async def event_page(store: Store, flt: EventFilter, before: tuple[datetime, int] | None = None,
-                     limit: int = 100) -> list[dict]:
+                     limit: int = 100) -> list[dict[str, Any]]:
     """The newest `limit` events matching the filter, older than `before` (at, id)."""
     e = t.events.c
     stmt = select(t.events).where(_event_where(flt))

@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 import phonenumbers
+from sqlalchemy import Connection, CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store import aiosqlite_compat
@@ -103,7 +104,7 @@ def phone_forms(e164: str) -> list[str]:
     return list(dict.fromkeys([digits, prefix + nsn, nsn]))
 
 
-def _documents(con: sqlite3.Connection, where: str, params: list[Any]) -> list[tuple]:
+def _documents(con: sqlite3.Connection, where: str, params: list[Any]) -> list[tuple[Any, ...]]:
     """Index rows (rowid, COLUMNS, UNINDEXED) of the flats `where` selects."""
     flats: dict[int, dict[str, Any]] = {}
     for fid, number, name, block_id, site_id in con.execute(
@@ -186,16 +187,16 @@ class SqlAlchemyCursor:
     """The two sqlite3 calls the index code makes, over a SQLAlchemy sync connection
     (migrations run there)."""
 
-    def __init__(self, connection: Any) -> None:
+    def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def execute(self, sql: str, params: Iterable[Any] = ()) -> Any:
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> CursorResult[Any]:
         return self.connection.exec_driver_sql(sql, tuple(params))
 
-    def executemany(self, sql: str, rows: Iterable[tuple]) -> None:
-        rows = list(rows)
-        if rows:
-            self.connection.exec_driver_sql(sql, rows)
+    def executemany(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        many = list(rows)
+        if many:
+            self.connection.exec_driver_sql(sql, many)
 
 
 async def in_thread(conn: AsyncConnection, fn: Callable[[sqlite3.Connection], T]) -> T:

@@ -17,7 +17,7 @@ from core.rights import Action, Area, check, grant_is_current, right
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
-T = TypeVar("T")
+T = TypeVar("T", bound=Stored)
 D = TypeVar("D", bound="DataclassInstance")
 
 
