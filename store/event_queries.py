@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -35,7 +36,7 @@ async def site_devices(store: Store, site_id: int) -> list[DeviceChoice]:
 class EventDetail:
     """Every field of one event, with the names of what it refers to."""
 
-    event: dict
+    event: dict[str, Any]
     site: str
     device: str
     device_type: str
@@ -82,7 +83,8 @@ def _when(value: object) -> datetime | None:
         return None
 
 
-def event_matches(flt: EventFilter, event: dict, device_types: dict[int, str]) -> bool:
+def event_matches(flt: EventFilter, event: dict[str, Any], device_types: dict[int, str]
+                  ) -> bool:
     """Whether a live event (a dict as the gateway publishes it) passes the filter;
     `device_types` maps the site's device ids to their type."""
     if flt.site_id is not None and event.get("site_id") != flt.site_id:
@@ -98,7 +100,8 @@ def event_matches(flt: EventFilter, event: dict, device_types: dict[int, str]) -
     if flt.device_id is not None:
         if device_id != flt.device_id:
             return False
-    elif flt.device_type is not None and device_types.get(device_id) != flt.device_type.value:
+    elif flt.device_type is not None and (
+            device_id is None or device_types.get(device_id) != flt.device_type.value):
         return False
     if flt.kind and event.get("kind") != flt.kind:
         return False
