@@ -49,9 +49,9 @@ def _date(value: str) -> date:
 
 def register(sub, common: argparse.ArgumentParser) -> None:
     """Add the `operator` command to the CLI."""
-    parser_class = sub._parser_class  # the CLI's one-line-error parser
     op = sub.add_parser("operator", help="operators: add, list, remove; their SSH keys")
-    ops = op.add_subparsers(dest="operator_command", required=True, parser_class=parser_class)
+    # sub-commands parse with the CLI's own (one-line-error) parser class, as `op` does
+    ops = op.add_subparsers(dest="operator_command", required=True, parser_class=type(op))
 
     add = ops.add_parser("add", parents=[common], help="add an operator with a profile on sites")
     add.add_argument("email")
@@ -77,7 +77,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     pw.add_argument("email")
 
     key = ops.add_parser("key", help="an operator's SSH public keys")
-    keys = key.add_subparsers(dest="key_command", required=True, parser_class=parser_class)
+    keys = key.add_subparsers(dest="key_command", required=True, parser_class=type(key))
     kadd = keys.add_parser("add", parents=[common], help="add a public key")
     kadd.add_argument("email")
     kadd.add_argument("file", metavar="PUBKEY_FILE", help='public key file, "-" for stdin')

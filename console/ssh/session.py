@@ -23,6 +23,7 @@ import asyncssh
 from rich.console import Console
 
 from console.ssh.driver import OUTPUT_LIMIT, SSHDriver
+from console.ssh.rich_compat import environ_console
 
 if TYPE_CHECKING:
     from console.app import DoorkeeperApp
@@ -58,9 +59,9 @@ class NullFile(io.TextIOBase):
 def client_console(term_type: str, env: dict[str, str]) -> Console:
     """The Rich console of one client: colour depth from its TERM/COLORTERM, not ours."""
     environ = {"TERM": term_type or "xterm", "COLORTERM": env.get("COLORTERM", "")}
-    return Console(color_system="auto", file=NullFile(), markup=True, highlight=False,
-                   emoji=False, legacy_windows=False, _environ=environ, force_terminal=True,
-                   safe_box=False, soft_wrap=False)
+    return environ_console(environ, color_system="auto", file=NullFile(), markup=True,
+                           highlight=False, emoji=False, legacy_windows=False,
+                           force_terminal=True, safe_box=False, soft_wrap=False)
 
 
 class SSHSession(asyncssh.SSHServerSession):
