@@ -2,7 +2,7 @@
 version: a release that moves one fails here, naming the version, before it fails in use.
 
 Each private use sits in one compat module (store/aiosqlite_compat.py,
-console/ssh/textual_compat.py, console/ssh/rich_compat.py) and its library is pinned
+console/textual_compat.py, console/rich_compat.py) and its library is pinned
 in pyproject.toml to the versions tested.
 """
 
@@ -19,9 +19,11 @@ import textual
 from rich.color import ColorSystem
 from rich.console import Console
 from rich.style import Style
+from textual.app import App, ComposeResult
 from textual.strip import Strip
+from textual.widgets import DataTable
 
-from console.ssh import rich_compat, textual_compat
+from console import rich_compat, textual_compat
 from store import aiosqlite_compat
 
 # --- aiosqlite: run a function in the connection's thread -------------------------------
@@ -66,7 +68,7 @@ def test_textual_still_has_the_parser_and_strip_methods():
 
 def test_textual_version_is_the_pinned_one():
     assert textual.__version__ == textual_compat.TESTED, (
-        f"textual {textual.__version__} is installed; console/ssh/textual_compat.py was "
+        f"textual {textual.__version__} is installed; console/textual_compat.py was "
         f"tested with {textual_compat.TESTED}: run this file, then move TESTED and the pin")
 
 
@@ -86,6 +88,22 @@ def test_render_style_ignores_richs_per_style_cache():
     assert "\x1b[31mx\x1b[0m" in out and "cached" not in out
 
 
+async def test_a_table_knows_when_its_column_widths_are_still_to_measure():
+    class OneTable(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DataTable()
+
+    async with OneTable().run_test() as pilot:
+        table = pilot.app.query_one(DataTable)
+        await pilot.pause()
+        assert not textual_compat.widths_pending(table)
+        table.add_column("name")
+        table.add_row("a long enough cell")
+        assert textual_compat.widths_pending(table)
+        await pilot.pause()
+        assert not textual_compat.widths_pending(table)
+
+
 def test_a_changed_textual_is_reported_with_the_version(monkeypatch):
     monkeypatch.setattr(Strip, "render_ansi", lambda style: "")
     with pytest.raises(RuntimeError, match=rf"textual {textual.__version__}: Strip\.render_ansi"):
@@ -101,7 +119,7 @@ def test_rich_console_still_takes_an_environment():
 
 def test_rich_version_is_the_pinned_one():
     assert version("rich").startswith(rich_compat.TESTED + "."), (
-        f"rich {version('rich')} is installed; console/ssh/rich_compat.py was tested with "
+        f"rich {version('rich')} is installed; console/rich_compat.py was tested with "
         f"{rich_compat.TESTED}.x: run this file, then move TESTED and the pin")
 
 

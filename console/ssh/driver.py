@@ -5,7 +5,7 @@ frame at once, or drops it when the client is not reading (the channel's buffer 
 `limit`) and asks for a full repaint once the buffer drains, so a slow client costs a
 bounded amount of memory and never holds up the others. Input: the channel's bytes are
 decoded incrementally as UTF-8 and parsed by Textual's own xterm parser (a private
-module: console/ssh/textual_compat.py holds it and the other private Textual parts).
+module: console/textual_compat.py holds it and the other private Textual parts).
 No signals, no termios, no threads: everything runs on the worker's event loop.
 """
 
@@ -22,8 +22,8 @@ from textual.driver import Driver
 from textual.geometry import Size
 from textual.message import Message
 
-from console.ssh import textual_compat
-from console.ssh.textual_compat import XTermParser
+from console import textual_compat
+from console.textual_compat import XTermParser
 
 if TYPE_CHECKING:
     from textual.app import App

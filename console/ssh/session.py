@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 import asyncssh
 from rich.console import Console
 
+from console.rich_compat import environ_console
 from console.ssh.driver import OUTPUT_LIMIT, SSHDriver
-from console.ssh.rich_compat import environ_console
 
 if TYPE_CHECKING:
     from console.app import DoorkeeperApp

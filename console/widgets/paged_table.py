@@ -15,6 +15,8 @@ from rich.text import Text
 from textual import events
 from textual.widgets import DataTable
 
+from console import textual_compat
+
 if TYPE_CHECKING:
     from console.widgets.log_table import LogTable
 
@@ -67,10 +69,11 @@ class PagedTable(DataTable, Generic[R]):
     def on_mount(self) -> None:
         self.add_columns(*self._columns)
 
-    def _on_idle(self, _event: events.Idle) -> None:
+    def on_idle(self, _event: events.Idle) -> None:
         # On a real terminal a table shown and filled in one go kept header-wide columns
         # in the rows it had already drawn: repaint once the widths are measured.
-        if self._require_update_dimensions:
+        # (Textual calls this before DataTable's own idle handler, which measures them.)
+        if textual_compat.widths_pending(self):
             self.call_after_refresh(self.refresh)
 
     @property

@@ -25,7 +25,7 @@ TESTED = "15.0"  # the Rich releases this module was tested with (pinned in pypr
 
 
 def _broken(what: str) -> RuntimeError:
-    return RuntimeError(f"rich {version('rich')}: {what}; console/ssh/rich_compat.py was "
+    return RuntimeError(f"rich {version('rich')}: {what}; console/rich_compat.py was "
                         f"written for rich {TESTED}.x (pinned in pyproject.toml) and must be "
                         "updated")
 

@@ -6,6 +6,12 @@
   every escape sequence. `escape_pending` reads its `_timeout_time` (from
   `textual._parser.Parser`): a lone Esc is only known as such after the escape delay.
 - `Strip.render_style`: replaced by `colours_per_client()`, see there.
+- `Driver`'s protected `_app`, `_loop`, `_size` and `_mouse`: what a driver subclass
+  works with (Textual's own drivers do the same).
+- `DataTable._require_update_dimensions`: `widths_pending` tells a paged table that
+  the column widths are not measured yet (it repaints once they are).
+
+Nothing else in the code may reach into Textual's private names.
 
 Textual is pinned in pyproject.toml to the version this was tested with (TESTED);
 tests/test_private_apis.py runs `check()` and fails naming the installed version if
@@ -19,19 +25,22 @@ from typing import TYPE_CHECKING
 
 import textual
 from textual._xterm_parser import XTermParser
+from textual.driver import Driver
 from textual.strip import Strip
+from textual.widgets import DataTable
 
 if TYPE_CHECKING:
     from rich.color import ColorSystem
     from rich.style import Style
 
-__all__ = ["TESTED", "XTermParser", "check", "colours_per_client", "escape_pending"]
+__all__ = ["TESTED", "XTermParser", "check", "colours_per_client", "escape_pending",
+           "widths_pending"]
 
 TESTED = "8.2.8"  # the Textual release this module was tested with (pinned in pyproject.toml)
 
 
 def _broken(what: str) -> RuntimeError:
-    return RuntimeError(f"textual {textual.__version__}: {what}; console/ssh/textual_compat.py "
+    return RuntimeError(f"textual {textual.__version__}: {what}; console/textual_compat.py "
                         f"was written for textual {TESTED} (pinned in pyproject.toml) and must "
                         "be updated")
 
@@ -39,6 +48,11 @@ def _broken(what: str) -> RuntimeError:
 def escape_pending(parser: XTermParser) -> bool:
     """True while the parser holds input (a lone Esc) until the escape delay has passed."""
     return parser._timeout_time is not None
+
+
+def widths_pending(table: DataTable[object]) -> bool:
+    """True while a table's column widths are still to be measured (on its next idle)."""
+    return bool(table._require_update_dimensions)
 
 
 def _render_style(cls: type[Strip], style: Style, text: str, color_system: ColorSystem) -> str:
@@ -74,6 +88,12 @@ def check() -> None:
         raise _broken("XTermParser no longer holds a lone Esc in _timeout_time")
     if not hasattr(parser, "terminal_size") or not callable(getattr(parser, "tick", None)):
         raise _broken("XTermParser.terminal_size or XTermParser.tick is gone")
+    source = inspect.getsource(Driver.__init__)
+    for name in ("_app", "_loop", "_size", "_mouse"):
+        if f"self.{name} =" not in source:
+            raise _broken(f"Driver.__init__ no longer sets self.{name}")
+    if not isinstance(getattr(DataTable(), "_require_update_dimensions", None), bool):
+        raise _broken("DataTable()._require_update_dimensions is gone")
     for name, params in (("render_style", ["style", "text", "color_system"]),
                          ("render_ansi", ["style", "color_system"])):
         method = getattr(Strip, name, None)
