@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from core.errors import DoorkeeperError, NotFound, PermissionDenied
-from core.model import Operator, Site, SiteGrant
+from core.model import Operator, Site, SiteGrant, id_of
 from core.ports import UnitOfWork
 from core.rights import Action, Area, grant_is_current, right
 from core.services.base import Actor
@@ -88,7 +88,7 @@ async def load_context(store: Store, who: str, source: str = "console",
             site = await uow.get(Site, grant.site_id)
             if site is not None and grant_is_current(grant, actor.today(site)):
                 sites.append(site)
-                rights[site.id] = grant.rights
+                rights[id_of(site)] = grant.rights
     if not operator.active:
         raise PermissionDenied(f"{operator.email} is not active.")
     if not sites and not operator.can_create_sites:
