@@ -15,6 +15,7 @@ import io
 import logging
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
@@ -43,10 +44,10 @@ END_GRACE = 2.0
 class SessionHost:
     """What a session needs from its worker."""
 
-    make_context: object  # async (operator email, source) -> ConsoleContext
+    make_context: Callable[[str, str], Awaitable[ConsoleContext]]  # (operator, source)
     idle_timeout: float = 0.0  # seconds; 0 = never
     output_limit: int = OUTPUT_LIMIT
-    on_end: object = None  # callable(session) when the session is over
+    on_end: Callable[[SSHSession], object] | None = None  # when the session is over
 
 
 class NullFile(io.TextIOBase):
@@ -176,13 +177,14 @@ class SSHSession(asyncssh.SSHServerSession):
             self.app = app = DoorkeeperApp(ctx, driver_class=partial(
                 self._make_driver, limit=self.host.output_limit))
             app.console = client_console(self.term_type, self._environment())
-            app.error_console = Console(file=io.StringIO(), width=100, color_system=None)
+            errors = io.StringIO()
+            app.error_console = Console(file=errors, width=100, color_system=None)
             self._watch_idle()
             await app.run_async(size=self.size, mouse=True)
             if app.return_code:
                 status = 1
                 log.error("%s %s: the console stopped on an error:\n%s", self.operator,
-                          self.source, app.error_console.file.getvalue())
+                          self.source, errors.getvalue())
                 self.ending = ("Doorkeeper hit an error and closed this session; it is "
                                "logged. Connect again to carry on.")
         except asyncio.CancelledError:
@@ -213,6 +215,8 @@ class SSHSession(asyncssh.SSHServerSession):
         return self.driver
 
     def _environment(self) -> dict[str, str]:
+        if self.chan is None:
+            return {}
         try:
             return {str(k): str(v) for k, v in self.chan.get_environment().items()}
         except Exception:  # an odd value from the client: the defaults do

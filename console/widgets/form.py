@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -17,6 +17,13 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
 
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
+    _Node = DOMNode  # the mixin queries the screen or widget it is mixed into
+else:
+    _Node = object
 
 
 @dataclass
@@ -47,7 +54,7 @@ def field_widget(f: Field):
                  disabled=f.disabled)
 
 
-class FieldsMixin:
+class FieldsMixin(_Node):
     """Reads values and shows errors for a set of fields composed with `compose_fields`."""
 
     fields: list[Field]
@@ -64,6 +71,8 @@ class FieldsMixin:
         out: dict[str, Any] = {}
         for f in self.fields:
             widget = self.query_one(f"#f-{f.name}")
+            if not isinstance(widget, Input | Select | Switch):  # what field_widget makes
+                raise TypeError(f"field {f.name} is a {type(widget).__name__}")
             value = widget.value
             if isinstance(widget, Select) and value is Select.NULL:
                 value = None
@@ -71,9 +80,9 @@ class FieldsMixin:
         return out
 
     def clear_errors(self) -> None:
-        for error in self.query(".field-error"):
+        for error in self.query(".field-error").results(Static):
             error.update("")
-        for error in self.query(".form-error"):
+        for error in self.query(".form-error").results(Static):
             error.update("")
 
     def show_error(self, err: DoorkeeperError) -> None:

@@ -101,7 +101,7 @@ class PagedTable(DataTable, Generic[R]):
 
     async def more(self) -> bool:
         """Load the next page; False when there is none."""
-        rows = await next_page(self)
+        rows: list[R] | None = await next_page(self)
         if rows is None:
             return False
         self._add(rows)
@@ -115,7 +115,8 @@ class PagedTable(DataTable, Generic[R]):
         if event.data_table is self and event.cursor_row >= len(self.rows_held) - PREFETCH:
             self.run_worker(self.more(), group="page", exclusive=False)
 
-    async def action_scroll_bottom(self) -> None:
+    # async where DataTable's is not: Textual awaits an async action, and the page must load
+    async def action_scroll_bottom(self) -> None:  # type: ignore[override]
         """End: the last row held, then the next page."""
         super().action_scroll_bottom()
         await self.more()
