@@ -38,7 +38,7 @@ class OperatorRow:
 
     @property
     def id(self) -> int:
-        return self.operator.id  # type: ignore[return-value]
+        return id_of(self.operator)
 
 
 async def operator_rows(store: Store, site_ids: Iterable[int] | None = None,

@@ -5,6 +5,7 @@ operator; a refusal shows by its field (forms) or on the window's message line
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.text import Text
@@ -146,7 +147,7 @@ class ListPane(Vertical):
             return self.rows[table.cursor_row]
         return None
 
-    def fill(self, rows: list[Any], cells: list[tuple[Text, ...]], caption: Text) -> None:
+    def fill(self, rows: list[Any], cells: Sequence[tuple[Text, ...]], caption: Text) -> None:
         """Show rows, keeping the cursor where it was."""
         table = self.query_one(DataTable)
         at = table.cursor_row

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -34,7 +35,7 @@ class Field:
     label: str
     value: Any = ""
     kind: str = "text"
-    options: Sequence[tuple[str, Any]] = field(default_factory=list)
+    options: Sequence[tuple[str | Text, Any]] = field(default_factory=list)  # (label, value)
     placeholder: str = ""
     max_length: int = 0
     disabled: bool = False
