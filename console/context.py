@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.errors import DoorkeeperError, NotFound, PermissionDenied
 from core.model import Operator, Site, SiteGrant, id_of
@@ -14,6 +14,9 @@ from core.ports import UnitOfWork
 from core.rights import Action, Area, grant_is_current, right
 from core.services.base import Actor
 from store.database import Store
+
+if TYPE_CHECKING:
+    from console.live import LiveBuffer
 
 T = TypeVar("T")
 
@@ -37,7 +40,7 @@ class ConsoleContext:
     sites: list[Site]
     rights: dict[int, frozenset[str]]
     commander: Commander = field(default_factory=Commander)
-    live: Any = None  # a console.live.LiveBuffer, or None when no gateway is attached
+    live: LiveBuffer | None = None  # None when no gateway is attached
 
     @property
     def operator(self) -> Operator:

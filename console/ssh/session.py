@@ -15,7 +15,7 @@ import io
 import logging
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
@@ -91,7 +91,7 @@ class SSHSession(asyncssh.SSHServerSession):
         chan.set_write_buffer_limits(high=self.host.output_limit // 2)
 
     def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int],
-                      term_modes: object) -> bool:
+                      term_modes: Mapping[int, int]) -> bool:
         self.pty = True
         self.term_type = term_type
         width, height = term_size[0] or 80, term_size[1] or 24
@@ -116,7 +116,7 @@ class SSHSession(asyncssh.SSHServerSession):
         self.task = asyncio.get_running_loop().create_task(
             self._run(), name=f"ssh session {self.operator} {self.source}")
 
-    def data_received(self, data: bytes, datatype: object) -> None:
+    def data_received(self, data: bytes, datatype: asyncssh.DataType) -> None:
         self.last_input = time.monotonic()
         if self.driver is not None:
             self.driver.feed(data)
