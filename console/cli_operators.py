@@ -35,8 +35,9 @@ from core.services import operator_keys, operators
 from core.services.base import Actor
 from core.services.logins import find_operator
 from core.text import safe_text
+from core.views.rows import OperatorRow
 from store.database import Store
-from store.operator_queries import OperatorRow, operator_rows
+from store.operator_queries import operator_rows
 
 
 def _date(value: str) -> date:

@@ -4,16 +4,19 @@ same context serves a local console and each SSH session (issue 5)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from core.errors import DoorkeeperError, NotFound, PermissionDenied
-from core.model import Operator, Site, SiteGrant, id_of
-from core.ports import UnitOfWork
-from core.rights import Action, Area, grant_is_current, right
+from core.errors import DoorkeeperError
+from core.model import Operator, Site
+from core.rights import Action, Area
 from core.services.base import Actor
+from core.views.port import ReadModel
+from core.views.viewer import Viewer, load_viewer
 from store.database import Store
+from store.reads import StoreReads
 
 if TYPE_CHECKING:
     from console.live import LiveBuffer
@@ -33,31 +36,41 @@ class Commander:
 
 @dataclass
 class ConsoleContext:
-    """One operator's view of the estate, and the way their changes go through."""
+    """One operator's view of the estate: reads go through core's read services as
+    this viewer, changes through core's services as this actor."""
 
     store: Store
-    actor: Actor
-    sites: list[Site]
-    rights: dict[int, frozenset[str]]
+    viewer: Viewer
     commander: Commander = field(default_factory=Commander)
     live: LiveBuffer | None = None  # None when no gateway is attached
+    reads: ReadModel = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reads = StoreReads(self.store)
+
+    @property
+    def actor(self) -> Actor:
+        return self.viewer.actor
 
     @property
     def operator(self) -> Operator:
-        return self.actor.operator
+        return self.viewer.operator
+
+    @property
+    def sites(self) -> list[Site]:
+        return self.viewer.sites
+
+    @property
+    def rights(self) -> Mapping[int, frozenset[str]]:
+        return self.viewer.rights
 
     def can(self, site_id: int | None, area: Area, action: Action = Action.CONSULT) -> bool:
-        """Whether the operator holds this right on the site (the UI hides what they lack;
-        the services refuse anyway)."""
-        if site_id is None:
-            return any(right(area, action) in r for r in self.rights.values())
-        return right(area, action) in self.rights.get(site_id, frozenset())
+        """Whether the operator holds this right on the site (None: on any): the UI hides
+        what they lack; the read and change services refuse it anyway."""
+        return self.viewer.may(site_id, area, action)
 
     def site(self, site_id: int) -> Site:
-        for site in self.sites:
-            if site.id == site_id:
-                return site
-        raise NotFound(f"Site {site_id} is not one of yours.")
+        return self.viewer.site(site_id)
 
     async def change(self, service: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """Run a service as this operator (one unit of work, audited), then tell the
@@ -66,46 +79,33 @@ class ConsoleContext:
         await self.commander.notify({"type": "change"})
         return result
 
-    async def read(self, query: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-        """Run a read model against the store."""
-        return await query(self.store, *args, **kwargs)
+    async def view(self, read: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """Run one of core's read services (core.views.*) as this operator."""
+        return await read(self.reads, self.viewer, *args, **kwargs)
+
+    async def view_shared(self, read: Callable[..., Awaitable[T]], *args: Any,
+                          later: float = 0.0) -> T:
+        """A read shared with this process's other sessions that see the same (the alarm
+        count, the tree's blocks, the site header): keyed by the viewer's rights."""
+        if self.live is None:
+            return await self.view(read, *args)
+        key = (read.__module__, read.__name__, args, self.viewer.fingerprint())
+        return await self.live.shared_read(key, lambda: self.view(read, *args), later)
 
     async def refresh_rights(self) -> None:
         """Reload the operator's sites and grants (after a change of their grant)."""
-        fresh = await load_context(self.store, self.operator.email, self.actor.source,
-                                   self.actor.clock)
-        self.sites, self.rights = fresh.sites, fresh.rights
+        async with self.store.reader() as uow:
+            self.viewer = await load_viewer(uow, self.operator.email, self.actor.source,
+                                            self.actor.clock)
 
 
 async def load_context(store: Store, who: str, source: str = "console",
-                       clock: Callable | None = None) -> ConsoleContext:
+                       clock: Callable[[], datetime] | None = None) -> ConsoleContext:
     """The context of the operator with this email or login, with every site on which
     their grant is current today. PermissionDenied if they may not log in."""
     async with store.reader() as uow:
-        operator = await _operator(uow, who)
-        actor = Actor(operator, source=source) if clock is None else Actor(
-            operator, source=source, clock=clock)
-        sites: list[Site] = []
-        rights: dict[int, frozenset[str]] = {}
-        for grant in await uow.find(SiteGrant, operator_id=operator.id):
-            site = await uow.get(Site, grant.site_id)
-            if site is not None and grant_is_current(grant, actor.today(site)):
-                sites.append(site)
-                rights[id_of(site)] = grant.rights
-    if not operator.active:
-        raise PermissionDenied(f"{operator.email} is not active.")
-    if not sites and not operator.can_create_sites:
-        raise PermissionDenied(f"{operator.email} has no site to look after today.")
-    sites.sort(key=lambda s: s.name.casefold())
-    return ConsoleContext(store, actor, sites, rights)
-
-
-async def _operator(uow: UnitOfWork, who: str) -> Operator:
-    who = who.strip()
-    found = await uow.find(Operator, email=who.lower()) or await uow.find(Operator, login=who)
-    if not found:
-        raise NotFound(f"No operator is called {who!r}.")
-    return found[0]
+        viewer = await load_viewer(uow, who, source, clock)
+    return ConsoleContext(store, viewer)
 
 
 async def default_operator(store: Store) -> str:

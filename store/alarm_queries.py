@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, tuple_
 
+from core.views.rows import AlarmRow
 from store import tables as t
 from store.database import Store
 
@@ -19,28 +19,6 @@ async def open_alarm_count(store: Store, site_ids: list[int]) -> int:
         a.site_id.in_(site_ids), a.acknowledged_at.is_(None))
     async with store.engine.connect() as conn:
         return (await conn.execute(stmt)).scalar_one()
-
-
-@dataclass(frozen=True)
-class AlarmRow:
-    """A row of the Alarms screen: Raised, Site, Device, Alarm, and its acknowledgement."""
-
-    id: int
-    event_id: int
-    site_id: int
-    site: str
-    device: str
-    kind: str
-    raised_at: datetime
-    acknowledged_at: datetime | None
-    acknowledged_by: str
-    note: str
-    cleared_at: datetime | None
-
-    @property
-    def key(self) -> tuple[datetime, int]:
-        """Its place in the list, newest first."""
-        return (self.raised_at, self.id)
 
 
 async def alarm_page(store: Store, site_ids: list[int], *, acknowledged: bool = False,

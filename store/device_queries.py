@@ -7,42 +7,16 @@ with the doors) instead of paging.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from core.model import DeviceType, Door
+from core.views.rows import DeviceRow
 from store import tables as t
 from store.database import Store
 
 #: the order devices are listed in within a block: panels first, as the guide's filter
 TYPE_ORDER = {kind: rank for rank, kind in enumerate(DeviceType)}
-
-
-@dataclass(frozen=True)
-class DeviceRow:
-    """One device with what the Devices tab and its detail show."""
-
-    id: int
-    site_id: int
-    name: str
-    type: DeviceType
-    block_id: int | None
-    block: str  # "" when the device belongs to the site, not a block
-    parent_id: int | None
-    parent: str  # the control unit it is wired to, "" if none
-    gsm_access_point: bool
-    address: str
-    notes: str
-    doors: tuple[Door, ...] = ()  # its own relays
-    inherited: tuple[Door, ...] = ()  # a reader with no relay opens its control unit's
-    wired: tuple[str, ...] = field(default=())  # devices wired to this one
-
-    @property
-    def opens(self) -> tuple[Door, ...]:
-        """The doors a remote opening from this device can pulse."""
-        return self.doors or self.inherited
 
 
 async def device_rows(store: Store, site_id: int, block_id: int | None = None

@@ -4,47 +4,14 @@ on (block, display name, id), with each name's call chain."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import func, select, tuple_
 
 from core.model import DeviceType
+from core.views.rows import CallLink, DisplayRow, PanelRow
 from store import tables as t
 from store.database import Store
 
 PANEL_TYPES = [d.value for d in DeviceType if d.is_panel]
-
-
-@dataclass(frozen=True)
-class CallLink:
-    """One number of a call chain and how long it rings before the next."""
-
-    value: str
-    country: str
-    ring_seconds: int
-
-
-@dataclass(frozen=True)
-class DisplayRow:
-    """A name on the panels, in the Displays tab's columns."""
-
-    id: int
-    display_name: str
-    call_code: str
-    flat_id: int
-    flat_number: str
-    flat_name: str
-    block_id: int
-    block: str
-    access_profile: str
-    auto_open: str | None  # the week type's name; None = "Never"
-    hardwired: bool
-    call_chain: tuple[CallLink, ...] = ()
-
-    @property
-    def key(self) -> tuple[str, str, int]:
-        """Its place in the list: block, display name, id."""
-        return (self.block, self.display_name, self.id)
 
 
 async def display_page(store: Store, site_id: int, *, block_id: int | None = None,
@@ -80,17 +47,6 @@ async def display_page(store: Store, site_id: int, *, block_id: int | None = Non
                 .order_by(calls.panel_display_id, calls.position)):
             chains.setdefault(display_id, []).append(CallLink(value, country, ring))
     return [DisplayRow(*r, call_chain=tuple(chains.get(r[0], ()))) for r in rows]
-
-
-@dataclass(frozen=True)
-class PanelRow:
-    """A panel of a site and the block whose names it shows."""
-
-    id: int
-    name: str
-    type: str
-    block_id: int | None
-    block: str
 
 
 async def site_panels(store: Store, site_id: int) -> list[PanelRow]:

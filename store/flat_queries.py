@@ -3,8 +3,6 @@ management window shows, the next free Flat N° of a block, a site's profiles.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import Integer, cast, func, select
 
 from core.errors import NotFound
@@ -19,28 +17,10 @@ from core.model import (
     Telephone,
     WeekType,
 )
+from core.views.rows import FlatDetail
 from store import tables as t
 from store.database import Store
-
-
-@dataclass(frozen=True)
-class FlatDetail:
-    """A flat, its block and site, and what the four tabs of Flat management list."""
-
-    site: Site
-    block: Block
-    flat: Flat
-    telephones: list[Telephone]
-    displays: list[PanelDisplay]
-    passes: list[AccessPass]  # assigned to the flat, and its lost ones
-    profiles: list[AccessProfile]  # the site's
-    week_types: list[WeekType]  # the site's
-    names_used: int  # panel display names programmed on the site
-
-    @property
-    def names_left(self) -> int:
-        """The guide's "You can still program N name(s)"."""
-        return max(0, self.site.max_panel_names - self.names_used)
+from store.queries import in_site
 
 
 async def flat_detail(store: Store, flat_id: int) -> FlatDetail:
@@ -71,12 +51,22 @@ async def flat_block(store: Store, flat_id: int) -> int | None:
             select(t.flats.c.block_id).where(t.flats.c.id == flat_id))).scalar_one_or_none()
 
 
-async def next_flat_number(store: Store, block_id: int) -> int:
+async def flat_place(store: Store, flat_id: int) -> tuple[int, int] | None:
+    """The (site, block) a flat is in (None when the flat is gone)."""
+    f, b = t.flats.c, t.blocks.c
+    async with store.engine.connect() as conn:
+        row = (await conn.execute(select(b.site_id, f.block_id).join_from(
+            t.flats, t.blocks, b.id == f.block_id).where(f.id == flat_id))).first()
+    return (row[0], row[1]) if row else None
+
+
+async def next_flat_number(store: Store, block_id: int, *, site_id: int | None = None) -> int:
     """One past the highest numeric Flat N° of a block (1 for an empty block)."""
     f = t.flats.c
     async with store.engine.connect() as conn:
         top = (await conn.execute(select(func.max(cast(f.number, Integer)))
-                                  .where(f.block_id == block_id))).scalar_one_or_none()
+                                  .where(f.block_id == block_id, in_site(f.block_id, site_id))
+                                  )).scalar_one_or_none()
     return (top or 0) + 1
 
 

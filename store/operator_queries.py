@@ -7,38 +7,10 @@ Operators are few (tens, not thousands), so this reads them whole.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date
 
 from core.model import Operator, OperatorKey, Site, SiteGrant, id_of
+from core.views.rows import GrantRow, OperatorRow
 from store.database import Store
-
-
-@dataclass(frozen=True)
-class GrantRow:
-    """One line of PROFILE BY SITE."""
-
-    grant_id: int
-    site_id: int
-    site: str
-    timezone: str
-    profile: str
-    rights: frozenset[str]
-    valid_from: date | None
-    valid_to: date | None
-
-
-@dataclass
-class OperatorRow:
-    """An operator, their profile on each site shown, and their keys."""
-
-    operator: Operator
-    grants: list[GrantRow] = field(default_factory=list)
-    keys: list[OperatorKey] = field(default_factory=list)
-
-    @property
-    def id(self) -> int:
-        return id_of(self.operator)
 
 
 async def operator_rows(store: Store, site_ids: Iterable[int] | None = None,

@@ -4,33 +4,13 @@ number, and what the APass dialogs need (blocks, profiles, a flat by its Flat N�
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import func, select
 
 from core.model import APassState
+from core.views.rows import FlatRef, PassChoices, PassRow
 from store import tables as t
 from store.database import Store
-
-
-@dataclass(frozen=True)
-class PassRow:
-    """A row of the Access Passes tab, in the guide's columns."""
-
-    id: int
-    number: str
-    type: str
-    colour: str
-    state: str
-    block_id: int | None
-    block: str
-    flat_id: int | None
-    flat_number: str
-    flat_name: str
-    resident: str
-    access_profile_id: int | None
-    access_profile: str
-    notes: str
+from store.queries import in_site
 
 
 def _prefix_bounds(prefix: str) -> tuple[str, str]:
@@ -84,14 +64,6 @@ async def pass_counts(store: Store, site_id: int, block_id: int | None = None
     return counts
 
 
-@dataclass(frozen=True)
-class PassChoices:
-    """The options of the APass dialogs on one site: (label, id) pairs."""
-
-    blocks: list[tuple[str, int]]
-    access_profiles: list[tuple[str, int]]
-
-
 async def pass_choices(store: Store, site_id: int) -> PassChoices:
     """A site's blocks and access profiles, by name."""
     b, p = t.blocks.c, t.access_profiles.c
@@ -100,20 +72,12 @@ async def pass_choices(store: Store, site_id: int) -> PassChoices:
                                      .order_by(b.name))).all()
         profiles = (await conn.execute(select(p.name, p.id).where(p.site_id == site_id)
                                        .order_by(p.name))).all()
-    return PassChoices([tuple(r) for r in blocks], [tuple(r) for r in profiles])
+    return PassChoices([(r[0], r[1]) for r in blocks], [(r[0], r[1]) for r in profiles],
+                       site_id)
 
 
-@dataclass(frozen=True)
-class FlatRef:
-    """A flat found by its Flat N°."""
-
-    id: int
-    block_id: int
-    number: str
-    name: str
-
-
-async def flat_by_number(store: Store, block_id: int, typed: str) -> FlatRef | None:
+async def flat_by_number(store: Store, block_id: int, typed: str, *,
+                         site_id: int | None = None) -> FlatRef | None:
     """The flat of a block with this Flat N°; "7" also finds "007" or "0007"."""
     typed = (typed or "").strip()
     if not typed:
@@ -124,7 +88,7 @@ async def flat_by_number(store: Store, block_id: int, typed: str) -> FlatRef | N
         bare = typed.lstrip("0") or "0"
         forms += [bare.zfill(width) for width in range(len(bare), 11)]
     stmt = (select(f.id, f.block_id, f.number, f.name)
-            .where(f.block_id == block_id, f.number.in_(forms))
+            .where(f.block_id == block_id, in_site(f.block_id, site_id), f.number.in_(forms))
             .order_by(f.number != typed, f.number).limit(1))
     async with store.engine.connect() as conn:
         row = (await conn.execute(stmt)).first()

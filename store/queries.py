@@ -7,28 +7,16 @@ so the 1,000th page costs what the first does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, func, or_, select, true, tuple_
 
 from core.errors import NotFound
-from core.model import APassState, DeviceType, Site, id_of
+from core.model import APassState, Site, id_of
+from core.views.rows import BlockRow, EventFilter, FlatRow, SiteHeader
 from store import tables as t
 from store.database import Store
-
-
-@dataclass(frozen=True)
-class BlockRow:
-    """A row of the Blocks table: "Flat(s) Device(s) APass(es)"."""
-
-    id: int
-    name: str
-    flats: int
-    devices: int
-    passes: int
-    notes: str
 
 
 async def block_rows(store: Store, site_id: int) -> list[BlockRow]:
@@ -47,16 +35,6 @@ async def block_rows(store: Store, site_id: int) -> list[BlockRow]:
         return [BlockRow(*r) for r in await conn.execute(stmt)]
 
 
-@dataclass(frozen=True)
-class SiteHeader:
-    """The guide's header: "Qty of panels 2 / 5, flats 11 / 100, foreign numbers 0 / 10"."""
-
-    site_id: int
-    name: str
-    usage: dict[str, int]
-    quotas: dict[str, int]
-
-
 async def site_header(store: Store, site_id: int) -> SiteHeader:
     """A site's quotas and how much of each is used."""
     async with store.reader() as uow:
@@ -70,27 +48,20 @@ async def site_header(store: Store, site_id: int) -> SiteHeader:
     return SiteHeader(id_of(site), site.name, usage, quotas)
 
 
-@dataclass(frozen=True)
-class FlatRow:
-    """A row of a block's flats, in the guide's columns."""
-
-    id: int
-    number: str
-    name: str
-    passes: list[str] = field(default_factory=list)
-    display: str = ""
-    call_code: str = ""
-    telephones: list[str] = field(default_factory=list)
-    keypad_code: str = ""
-    notes: str = ""
+def in_site(block_id: ColumnElement[int], site_id: int | None) -> ColumnElement[bool]:
+    """The block is one of the site's (always true when no site is named)."""
+    if site_id is None:
+        return true()
+    return block_id.in_(select(t.blocks.c.id).where(t.blocks.c.site_id == site_id))
 
 
 async def flat_page(store: Store, block_id: int, after: str | None = None,
-                    limit: int = 100) -> list[FlatRow]:
-    """Up to `limit` flats of a block after Flat N° `after`, with their columns filled."""
+                    limit: int = 100, *, site_id: int | None = None) -> list[FlatRow]:
+    """Up to `limit` flats of a block (of the site, when given) after Flat N° `after`,
+    with their columns filled."""
     f = t.flats.c
     stmt = select(f.id, f.number, f.name, f.code_main_door, f.notes).where(
-        f.block_id == block_id)
+        f.block_id == block_id, in_site(f.block_id, site_id))
     if after is not None:
         stmt = stmt.where(f.number > after)
     async with store.engine.connect() as conn:
@@ -122,21 +93,6 @@ async def flat_page(store: Store, block_id: int, after: str | None = None,
                     r.code_main_door or "", r.notes) for r in flats]
 
 
-@dataclass(frozen=True)
-class EventFilter:
-    """The guide's filters: GSM access point (site), period, device type, device,
-    event type, result, and a search on telephone number, APass number or name."""
-
-    site_id: int | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    device_type: DeviceType | None = None
-    device_id: int | None = None
-    kind: str | None = None
-    result: str | None = None
-    search: str = ""
-
-
 def _event_where(flt: EventFilter) -> ColumnElement[bool]:
     e = t.events.c
     clauses: list[ColumnElement[bool]] = []
@@ -166,10 +122,13 @@ def _event_where(flt: EventFilter) -> ColumnElement[bool]:
 
 
 async def event_page(store: Store, flt: EventFilter, before: tuple[datetime, int] | None = None,
-                     limit: int = 100) -> list[dict[str, Any]]:
-    """The newest `limit` events matching the filter, older than `before` (at, id)."""
+                     limit: int = 100, *, site_ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """The newest `limit` events matching the filter (on these sites, when given), older
+    than `before` (at, id)."""
     e = t.events.c
     stmt = select(t.events).where(_event_where(flt))
+    if site_ids is not None:
+        stmt = stmt.where(e.site_id.in_(site_ids))
     if before is not None:
         stmt = stmt.where(tuple_(e.at, e.id) < tuple_(*before))
     stmt = stmt.order_by(e.at.desc(), e.id.desc()).limit(limit)

@@ -24,8 +24,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from core.errors import StoreError, ValidationError
+from core.views.search_rows import BY_FIELDS, SearchHit, SearchResults
 from store.search_index import (
-    COLUMNS,
     FLAT_MASK,
     PASS,
     SITE_SHIFT,
@@ -42,10 +42,7 @@ if TYPE_CHECKING:
     from store.database import Store
 
 By = Literal["resident", "flat", "telephone", "apass", "any"]
-BY_COLUMNS: dict[str, tuple[str, ...]] = {
-    "resident": ("residents",), "flat": ("flat_name", "flat_number"),
-    "telephone": ("telephones",), "apass": ("apasses",), "any": COLUMNS,
-}
+BY_COLUMNS = BY_FIELDS
 #: an operator with at most this many sites (and not all of them) has them searched one
 #: rowid range at a time, in name order; more are filtered on the rowid
 MAX_RANGES = 16
@@ -97,57 +94,35 @@ def _looks_numeric(text: str) -> bool:
     return bool(re.fullmatch(r"[\d\s+\-().\u00a0/]*\d[\d\s+\-().\u00a0/]*", text))
 
 
-def match_expression(text: str, by: str, prefix: bool) -> str | None:
+def match_expression(text: str, by: str, prefix: bool,
+                     columns: frozenset[str] | None = None) -> str | None:
     """A safe FTS5 MATCH expression for typed text (the last word a prefix when `prefix`),
-    or None when there is nothing to look for."""
+    looking only in `columns` of those `by` names (None: all of them), or None when
+    there is nothing to look for."""
     if by not in BY_COLUMNS:
         raise ValidationError(f"Search by {by!r}? Choose one of {', '.join(BY_COLUMNS)}.",
                               field="by")
+    cols = [c for c in BY_COLUMNS[by] if columns is None or c in columns]
     raw = re.sub(r"\D", "", text[:MAX_TEXT])
-    if by == "telephone":
-        digits = _phone_digits(text)
-        return _phrase(TEL + digits, prefix) if digits else None
-    if by == "apass":
-        return _phrase(PASS + raw, prefix) if raw else None
-    words = _words(text)
+    digits = _phone_digits(text)
     parts = []
-    if words:
+    words = [] if by in ("telephone", "apass") else _words(text)
+    word_cols = [c for c in cols if c not in ("telephones", "apasses")]
+    if words and word_cols:
         body = " ".join(_phrase(w, prefix and i == len(words) - 1) for i, w in enumerate(words))
-        parts.append(f"({body})" if by == "any" else
-                     f"{{{' '.join(BY_COLUMNS[by])}}} : ({body})")
-    if by == "any" and raw and _looks_numeric(text[:MAX_TEXT]):
-        marked = [TEL + d for d in dict.fromkeys([_phone_digits(text), raw]) if d] + [PASS + raw]
-        parts += [_phrase(m, prefix) for m in marked]
+        # the marked columns never hold a plain word: "any" needs no column filter
+        parts.append(f"({body})" if by == "any" and len(word_cols) == 3
+                     else f"{{{' '.join(word_cols)}}} : ({body})")
+    numeric = by in ("telephone", "apass") or (raw and _looks_numeric(text[:MAX_TEXT]))
+    if numeric and "telephones" in cols:
+        marked = dict.fromkeys([digits] + ([raw] if by == "any" else []))
+        parts += [_phrase(TEL + d, prefix) for d in marked if d]
+    if numeric and "apasses" in cols and raw:
+        parts.append(_phrase(PASS + raw, prefix))
     return " OR ".join(parts) or None
 
 
 # --- results -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    """One row of the guide's search result: Site, Block, Flat, Access Pass, Resident."""
-
-    site_id: int
-    site: str
-    block_id: int
-    block: str
-    flat_id: int
-    flat: str
-    flat_number: str
-    access_passes: tuple[str, ...] = ()  # the matching ones, else the flat's
-    lost_passes: tuple[str, ...] = ()  # those of access_passes in the lost record
-    residents: tuple[str, ...] = ()  # the matching names, else the flat's
-    telephones: tuple[str, ...] = ()  # matching numbers, E.164
-    exact: bool = True  # every word matched whole (not only as a prefix)
-
-
-class SearchResults(list[SearchHit]):
-    """The hits shown, and whether more matched than were read ("50+ found")."""
-
-    def __init__(self, hits: Iterable[SearchHit] = (), capped: bool = False) -> None:
-        super().__init__(hits)
-        self.capped = capped
 
 
 def _require_sqlite(store: Store) -> None:
@@ -168,20 +143,20 @@ class Query:
     digits: tuple[str, ...]
 
     @classmethod
-    def of(cls, text: str, by: str) -> Query:
+    def of(cls, text: str, by: str, columns: frozenset[str] | None = None) -> Query:
         digits = {_phone_digits(text), re.sub(r"\D", "", text[:MAX_TEXT])}
-        return cls(by, match_expression(text, by, prefix=False),
-                   match_expression(text, by, prefix=True),
+        return cls(by, match_expression(text, by, prefix=False, columns=columns),
+                   match_expression(text, by, prefix=True, columns=columns),
                    tuple(_fold(w) for w in _words(text)), tuple(d for d in digits if d))
 
 
 async def search(store: Store, text: str, by: str, site_ids: Iterable[int],
-                 limit: int = 50) -> SearchResults:
+                 limit: int = 50, columns: frozenset[str] | None = None) -> SearchResults:
     """Flats of these sites matching typed text: exact matches first, then by site, block
     and flat. At most `limit` exact and `limit` prefix matches are read (`capped` says
     there were more)."""
     _require_sqlite(store)
-    query = Query.of(text, by)
+    query = Query.of(text, by, columns)
     sites = sorted({int(s) for s in site_ids})
     if query.prefix is None or not sites or limit < 1:
         return SearchResults()

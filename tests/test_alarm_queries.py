@@ -10,8 +10,9 @@ from core.errors import PermissionDenied
 from core.model import Event, EventKind, EventResult, Site
 from core.rights import Profile
 from core.services import operations, sites
+from core.views.events import event_matches
 from store.alarm_queries import alarm_page, alarm_signature, open_alarm_count
-from store.event_queries import event_detail, event_matches, site_devices
+from store.event_queries import event_detail, site_devices
 from store.queries import EventFilter
 from tests.conftest import NOW, make_operator
 

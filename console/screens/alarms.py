@@ -19,11 +19,12 @@ from console.context import ConsoleContext
 from console.widgets.form import Field, FormScreen
 from console.widgets.paged_table import PagedTable
 from console.widgets.plain import plain
+from core.errors import DoorkeeperError
 from core.rights import Action, Area
 from core.rules import NOTES_MAX
 from core.services.operations import acknowledge_alarm
-from store.alarm_queries import AlarmRow, alarm_page, alarm_signature, open_alarm_count
-from store.event_queries import event_detail
+from core.views.events import alarm_page, alarm_signature, event_detail, open_alarm_count
+from core.views.rows import AlarmRow
 
 OPEN_COLUMNS = ("Raised", "Site", "Device", "Alarm", "Cleared")
 ALL_COLUMNS = (*OPEN_COLUMNS, "Acknowledged", "By", "Note")
@@ -58,8 +59,6 @@ class AlarmsScreen(Screen[None]):
     def __init__(self, ctx: ConsoleContext) -> None:
         super().__init__()
         self.ctx = ctx
-        #: the sites whose events this operator may consult
-        self.site_ids = [s.id for s in ctx.sites if ctx.can(s.id, Area.EVENTS)]
         self.zones = {s.id: ZoneInfo(s.timezone) for s in ctx.sites}
         self.show_acknowledged = False
         self._signature: tuple | None = None
@@ -88,10 +87,8 @@ class AlarmsScreen(Screen[None]):
 
     # --- reading ----------------------------------------------------------------------
     async def _fetch(self, after: Any, limit: int) -> list[AlarmRow]:
-        if not self.site_ids:
-            return []
-        return await alarm_page(self.ctx.store, self.site_ids,
-                                acknowledged=self.show_acknowledged, before=after, limit=limit)
+        return await self.ctx.view(alarm_page, acknowledged=self.show_acknowledged,
+                                   before=after, limit=limit)
 
     def _when(self, row: AlarmRow, value) -> Text:
         if value is None:
@@ -121,17 +118,17 @@ class AlarmsScreen(Screen[None]):
                 if row.id == current.id:
                     self.table.move_cursor(row=index, animate=False)
                     break
-        self._signature = await alarm_signature(self.ctx.store, self.site_ids or [-1])
+        self._signature = await self.ctx.view(alarm_signature)
         await self._show_title()
 
     async def poll(self) -> None:
         """Reload when an alarm was raised, acknowledged or cleared since the last look."""
-        if await alarm_signature(self.ctx.store, self.site_ids or [-1]) != self._signature:
+        if await self.ctx.view(alarm_signature) != self._signature:
             await self.reload()
 
     async def _show_title(self) -> None:
         rows = self.table.rows_held
-        count = await open_alarm_count(self.ctx.store, self.site_ids) if self.site_ids else 0
+        count = await self.ctx.view(open_alarm_count)
         title = Text(f"Alarms · {count} open on your sites", style="bold")
         if self.show_acknowledged:
             title.append(" · acknowledged ones shown too", style="")
@@ -198,8 +195,11 @@ class AlarmsScreen(Screen[None]):
         row = self.table.current
         if row is None:
             return
-        detail = await event_detail(self.ctx.store, row.event_id)
-        if detail is not None:
+        try:
+            detail = await self.ctx.view(event_detail, row.event_id)
+        except DoorkeeperError as err:
+            self.notify(err.message, severity="error")
+        else:
             from console.screens.event_detail import EventDetailScreen
             await self.app.push_screen(EventDetailScreen(
                 detail, self.zones.get(row.site_id, ZoneInfo("UTC"))))

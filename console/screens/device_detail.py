@@ -17,7 +17,7 @@ from textual.widgets.option_list import Option
 
 from console.widgets.plain import plain
 from core.model import DeviceType, Door
-from store.device_queries import DeviceRow
+from core.views.rows import DeviceRow
 
 #: the guide's names of device types
 TYPE_LABELS = {

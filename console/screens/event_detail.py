@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from console.widgets.plain import plain
-from store.event_queries import EventDetail
+from core.views.rows import EventDetail
 
 
 def detail_lines(detail: EventDetail, tz: ZoneInfo) -> list[tuple[str, Text]]:

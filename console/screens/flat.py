@@ -5,18 +5,14 @@ operator; a refusal shows by its field (forms) or on the window's message line
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import (
     Button,
-    DataTable,
     Footer,
     Input,
     Static,
@@ -25,25 +21,18 @@ from textual.widgets import (
 )
 
 from console.context import ConsoleContext
-from console.screens.flat_forms import (
-    display_form,
-    phone_label,
-    profile_name,
-    telephone_form,
-    week_type_name,
-)
-from console.widgets.form import ConfirmScreen, Field, FieldsMixin
+from console.screens.flat_panes import DisplaysPane, ListPane, PassesPane, PhonesPane
+from console.widgets.form import Field, FieldsMixin
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
-from core.model import APassState
 from core.rights import Action, Area
 from core.rules import NOTES_MAX
-from core.services.access_passes import send_to_lost, send_to_stock
 from core.services.flats import update_flat
-from core.services.residents import delete_panel_display, delete_telephone
-from store.flat_queries import FlatDetail, flat_detail
+from core.views.blocks import flat_detail
+from core.views.rows import FlatDetail
 
 PANES = ("tab-flat", "tab-phones", "tab-displays", "tab-passes")
+CODE_FIELDS = ("code_main_door", "code_aux_relay_1", "code_aux_relay_2")
 
 
 class FlatPane(FieldsMixin, VerticalScroll):
@@ -55,6 +44,9 @@ class FlatPane(FieldsMixin, VerticalScroll):
         detail, can = owner.detail, owner.can
         flat, editable = detail.flat, can(Area.FLATS)
         codes = editable and can(Area.KEYPAD_CODE)
+        #: keypad codes are left out, not shown empty, for an operator who may not
+        #: consult them (saving then leaves them as they are)
+        self.codes_shown = owner.ctx.can(detail.site.id, Area.KEYPAD_CODE)
         self.fields = [
             Field("number", "Flat N°", flat.number, disabled=not editable),
             Field("name", "* Name of flat", flat.name, disabled=not editable),
@@ -69,6 +61,8 @@ class FlatPane(FieldsMixin, VerticalScroll):
             Field("notes", f"Notes (max {NOTES_MAX} characters)", flat.notes,
                   disabled=not editable),
         ]
+        if not self.codes_shown:
+            self.fields = [f for f in self.fields if f.name not in CODE_FIELDS]
 
     def compose(self) -> ComposeResult:
         yield from self.compose_fields()
@@ -102,8 +96,8 @@ class FlatPane(FieldsMixin, VerticalScroll):
         self.clear_errors()
         values = self.values()
         if not self.owner.can(Area.KEYPAD_CODE):
-            for name in ("code_main_door", "code_aux_relay_1", "code_aux_relay_2"):
-                values.pop(name)
+            for name in CODE_FIELDS:
+                values.pop(name, None)
         try:
             await self.owner.ctx.change(update_flat, self.owner.detail.flat.id, **values)
         except DoorkeeperError as err:
@@ -112,184 +106,6 @@ class FlatPane(FieldsMixin, VerticalScroll):
             return
         await self.owner.reload()
         self.owner.say("Flat saved.")
-
-
-class ListPane(Vertical):
-    """A tab that lists rows in a table, with keys for its actions."""
-
-    right: Area = Area.RESIDENTS_DISPLAYS
-
-    def __init__(self, owner: FlatScreen, columns: tuple[str, ...], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.owner = owner
-        self.columns = columns
-        self.rows: list[Any] = []
-
-    def compose(self) -> ComposeResult:
-        yield Static("", classes="pane-caption")
-        yield DataTable(cursor_type="row", zebra_stripes=True)
-
-    def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(*self.columns)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("add", "modify", "delete", "stock", "lost"):
-            if not self.owner.can(self.right):
-                return False
-            if action != "add" and self.current is None:
-                return None  # shown, but nothing to act on
-        return True
-
-    @property
-    def current(self) -> Any:
-        table = self.query_one(DataTable)
-        if 0 <= table.cursor_row < len(self.rows):
-            return self.rows[table.cursor_row]
-        return None
-
-    def fill(self, rows: list[Any], cells: Sequence[tuple[Text, ...]], caption: Text) -> None:
-        """Show rows, keeping the cursor where it was."""
-        table = self.query_one(DataTable)
-        at = table.cursor_row
-        self.rows = rows
-        table.clear()
-        table.add_rows(cells)
-        if rows:
-            table.move_cursor(row=min(max(at, 0), len(rows) - 1), animate=False)
-        self.query_one(".pane-caption", Static).update(caption)
-        self.refresh_bindings()
-
-    @on(DataTable.RowSelected)
-    def _selected(self) -> None:
-        if self.check_action("modify", ()) and hasattr(self, "action_modify"):
-            self.action_modify()
-
-    async def _run_form(self, screen: Any) -> None:
-        if await self.app.push_screen_wait(screen):
-            await self.owner.reload()
-
-    async def _confirmed(self, question: str, change: Any, *args: Any, done: str) -> None:
-        if not await self.app.push_screen_wait(ConfirmScreen(question)):
-            return
-        try:
-            await self.owner.ctx.change(change, *args)
-        except DoorkeeperError as err:
-            self.owner.say(err.message, error=True)
-            return
-        await self.owner.reload()
-        self.owner.say(done)
-
-
-class PhonesPane(ListPane):
-    """TELEPHONE(S) & EMAIL(S): up to three per flat."""
-
-    BINDINGS = [Binding("n", "add", "Add a telephone number or email"),
-                Binding("e", "modify", "Modify"),
-                Binding("d", "delete", "Delete")]
-
-    def show(self, detail: FlatDetail) -> None:
-        country = detail.site.default_country
-        cells = [(plain(phone_label(p, country), "yellow" if p.foreign else ""),
-                  plain("yes" if p.app_activated else "")) for p in detail.telephones]
-        caption = plain(f"{len(detail.telephones)} of 3 telephone numbers or emails")
-        self.fill(detail.telephones, cells, caption)
-
-    @work(exclusive=True, group="flat-form")
-    async def action_add(self) -> None:
-        await self._run_form(telephone_form(self.owner.ctx, self.owner.detail))
-
-    @work(exclusive=True, group="flat-form")
-    async def action_modify(self) -> None:
-        if self.current is not None:
-            await self._run_form(telephone_form(self.owner.ctx, self.owner.detail,
-                                                self.current))
-
-    @work(exclusive=True, group="flat-form")
-    async def action_delete(self) -> None:
-        phone = self.current
-        if phone is not None:
-            shown = phone_label(phone, self.owner.detail.site.default_country)
-            await self._confirmed(f"Delete {shown}?", delete_telephone, phone.id,
-                                  done=f"{shown} deleted.")
-
-
-class DisplaysPane(ListPane):
-    """PANEL DISPLAY(S): the flat's names on the panels, within the site's quota."""
-
-    BINDINGS = [Binding("n", "add", "Add a panel display name"),
-                Binding("e", "modify", "Modify"),
-                Binding("d", "delete", "Delete")]
-
-    def show(self, detail: FlatDetail) -> None:
-        phones = {p.id: p for p in detail.telephones}
-        country = detail.site.default_country
-
-        def chain(display: Any) -> str:
-            return " → ".join(
-                f"{phone_label(phones[s.telephone_id], country)} {s.ring_seconds} s"
-                if s.telephone_id in phones else f"? {s.ring_seconds} s"
-                for s in display.call_chain) or ("hardwired" if display.hardwired else "")
-
-        cells = [(plain(d.display_name), plain(d.call_code),
-                  plain(profile_name(detail, d.access_profile_id)), plain(chain(d)),
-                  plain(week_type_name(detail, d.auto_open_week_type_id)))
-                 for d in detail.displays]
-        caption = plain(f"Qty of flats/names programmed = {detail.site.max_panel_names}. "
-                        f"You can still program : {detail.names_left} name(s)")
-        self.fill(detail.displays, cells, caption)
-
-    @work(exclusive=True, group="flat-form")
-    async def action_add(self) -> None:
-        await self._run_form(display_form(self.owner.ctx, self.owner.detail))
-
-    @work(exclusive=True, group="flat-form")
-    async def action_modify(self) -> None:
-        if self.current is not None:
-            await self._run_form(display_form(self.owner.ctx, self.owner.detail,
-                                              self.current))
-
-    @work(exclusive=True, group="flat-form")
-    async def action_delete(self) -> None:
-        display = self.current
-        if display is not None:
-            await self._confirmed(f"Remove {display.display_name} from the panels?",
-                                  delete_panel_display, display.id,
-                                  done=f"{display.display_name} removed.")
-
-
-class PassesPane(ListPane):
-    """APASS(ES): the flat's passes; send one to the site stock or the lost record."""
-
-    right = Area.APASS_MANAGEMENT
-    BINDINGS = [Binding("l", "lost", "To lost record"),
-                Binding("s", "stock", "To site stock")]
-
-    def show(self, detail: FlatDetail) -> None:
-        cells = [(plain(p.number), plain(p.type), plain(p.colour), plain(p.resident),
-                  plain(profile_name(detail, p.access_profile_id)),
-                  plain("LOST" if p.state is APassState.LOST else "assigned",
-                        "red" if p.state is APassState.LOST else ""))
-                 for p in detail.passes]
-        assigned = sum(p.state is APassState.ASSIGNED for p in detail.passes)
-        self.fill(detail.passes, cells, plain(f"{assigned} APass(es) assigned"))
-
-    @work(exclusive=True, group="flat-form")
-    async def action_lost(self) -> None:
-        ap = self.current
-        if ap is not None:
-            await self._confirmed(
-                f"Send APass {ap.number} to the site lost APasses record? It will be "
-                "disabled BUT its programmed data will be saved.", send_to_lost, ap.number,
-                done=f"APass {ap.number} is in the lost record.")
-
-    @work(exclusive=True, group="flat-form")
-    async def action_stock(self) -> None:
-        ap = self.current
-        if ap is not None:
-            await self._confirmed(
-                f"Send APass {ap.number} to the site stock of available APasses? It will be "
-                "disabled AND all its programmed data will be deleted.", send_to_stock,
-                ap.number, done=f"APass {ap.number} is back in the site stock.")
 
 
 class FlatScreen(ModalScreen[bool]):
@@ -332,6 +148,14 @@ class FlatScreen(ModalScreen[bool]):
         self.detail = detail
         self.first_pane = pane
 
+    @property
+    def panes(self) -> tuple[str, ...]:
+        """The tabs the operator may consult (the read service left the others out)."""
+        d = self.detail
+        shown = {"tab-flat": True, "tab-phones": d.telephones is not None,
+                 "tab-displays": d.displays is not None, "tab-passes": d.passes is not None}
+        return tuple(p for p in PANES if shown[p])
+
     def can(self, area: Area) -> bool:
         """Whether the operator may change `area` on this flat's site."""
         return self.ctx.can(self.detail.site.id, area, Action.MODIFY)
@@ -339,17 +163,24 @@ class FlatScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="flat-dialog"):
             yield Static(self._title(), id="flat-title")
-            with TabbedContent(id="flat-tabs", initial=PANES[self.first_pane]):
+            initial = PANES[self.first_pane]
+            with TabbedContent(id="flat-tabs",
+                               initial=initial if initial in self.panes else PANES[0]):
                 with TabPane("Flat", id="tab-flat"):
                     yield FlatPane(self)
-                with TabPane("Telephone(s) & Email(s)", id="tab-phones"):
-                    yield PhonesPane(self, ("Telephone N° / Email", "IPGUARD App activated"))
-                with TabPane("Panel display(s)", id="tab-displays"):
-                    yield DisplaysPane(self, ("Name", "Call code", "Access / display profile",
-                                              "Call chain", "Auto-opening"))
-                with TabPane("APass(es)", id="tab-passes"):
-                    yield PassesPane(self, ("Access Pass", "Type", "Colour", "Resident",
-                                            "Access profile", "State"))
+                if "tab-phones" in self.panes:
+                    with TabPane("Telephone(s) & Email(s)", id="tab-phones"):
+                        yield PhonesPane(self, ("Telephone N° / Email",
+                                                "IPGUARD App activated"))
+                if "tab-displays" in self.panes:
+                    with TabPane("Panel display(s)", id="tab-displays"):
+                        yield DisplaysPane(self, ("Name", "Call code",
+                                                  "Access / display profile", "Call chain",
+                                                  "Auto-opening"))
+                if "tab-passes" in self.panes:
+                    with TabPane("APass(es)", id="tab-passes"):
+                        yield PassesPane(self, ("Access Pass", "Type", "Colour", "Resident",
+                                                "Access profile", "State"))
             yield Static("", id="flat-message")
             with Horizontal(id="flat-buttons"):
                 yield Button("Close", id="close", compact=True)
@@ -372,7 +203,7 @@ class FlatScreen(ModalScreen[bool]):
 
     async def reload(self) -> None:
         """Read the flat again after a change (the Flat tab keeps what is typed)."""
-        self.detail = await flat_detail(self.ctx.store, self.detail.flat.id)
+        self.detail = await self.ctx.view(flat_detail, self.detail.flat.id)
         self._show()
 
     def say(self, message: str, error: bool = False) -> None:
@@ -399,7 +230,8 @@ class FlatScreen(ModalScreen[bool]):
             self.query_one(f"#{self.active_pane} DataTable").focus()
 
     def action_pane(self, index: int) -> None:
-        self.query_one("#flat-tabs", TabbedContent).active = PANES[index]
+        if PANES[index] in self.panes:
+            self.query_one("#flat-tabs", TabbedContent).active = PANES[index]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "save":

@@ -20,7 +20,7 @@ from core.services.residents import (
     update_panel_display,
     update_telephone,
 )
-from store.flat_queries import FlatDetail
+from core.views.rows import FlatDetail
 
 #: a Select holds no None: 0 stands for "the block's profile" and for "Never"
 DEFAULT = 0

@@ -28,8 +28,9 @@ from console.tabs.events import EventsTab
 from console.widgets.chrome import AlarmBadge, SiteHeaderBar, SiteTree
 from console.widgets.plain import plain
 from core.rights import Action, Area
-from store.alarm_queries import open_alarm_count
-from store.queries import block_rows, site_header
+from core.views.blocks import block_rows, site_header
+from core.views.events import live_alarms, open_alarm_count
+from core.views.rows import BlockRow
 
 TABS: tuple[type[SiteTab], ...] = (BlocksTab, DevicesTab, DisplaysTab, AccessPassesTab,
                                    EventsTab)
@@ -86,7 +87,7 @@ class MainScreen(Screen):
     async def on_mount(self) -> None:
         tree = self.query_one(SiteTree)
         for site in self.ctx.sites:
-            tree.add_site(site.id, site.name, await block_rows(self.ctx.store, site.id))
+            tree.add_site(site.id, site.name, await self._blocks(site.id))
         if self.size.width < NARROW:
             tree.display = False
         await self.refresh_alarm_count()
@@ -124,7 +125,7 @@ class MainScreen(Screen):
             if visible:
                 await self.tabs[tabbed.active].show()
 
-        header, _ = await asyncio.gather(site_header(self.ctx.store, site_id), tabs())
+        header, _ = await asyncio.gather(self.ctx.view(site_header, site_id), tabs())
         self.query_one(SiteHeaderBar).show_header(header, self._block_name(site_id, block_id))
 
     def _block_name(self, site_id: int, block_id: int | None) -> str | None:
@@ -163,8 +164,7 @@ class MainScreen(Screen):
         self._drained_at = now
         batch: LiveBatch = self.ctx.live.drain()
         if batch.alarms or batch.acknowledged or batch.changed:
-            mine = {s.id for s in self.ctx.sites}
-            new = [a for a in batch.alarms if a.get("site_id") in mine]
+            new = live_alarms(self.ctx.viewer, batch.alarms)
             await self.refresh_alarm_count(connected=batch.connected)
             if new:
                 self.app.bell()
@@ -183,27 +183,26 @@ class MainScreen(Screen):
             else:
                 tab.live_hidden(batch)
 
-    async def _read(self, query, *args, later: float = 0.0):
-        """A store read this session shares with the others of its process."""
-        read = partial(query, self.ctx.store, *args)
-        if self.ctx.live is None:
-            return await read()
-        return await self.ctx.live.shared_read((query.__name__, *args), read, later)
+    async def _blocks(self, site_id: int) -> list[BlockRow]:
+        """A site's blocks for the tree (none where the operator may not consult them),
+        read once for the sessions of this process that see the same."""
+        if not self.ctx.can(site_id, Area.BLOCKS):
+            return []
+        return await self.ctx.view_shared(block_rows, site_id)
 
     async def _reread_chrome(self) -> None:
         """The tree's blocks and the site header, after a change made anywhere."""
         tree = self.query_one(SiteTree)
         for site in self.ctx.sites:
-            tree.set_blocks(site.id, await self._read(block_rows, site.id))
+            tree.set_blocks(site.id, await self._blocks(site.id))
         if self.site_id is not None:
             self.query_one(SiteHeaderBar).show_header(
-                await self._read(site_header, self.site_id),
+                await self.ctx.view_shared(site_header, self.site_id),
                 self._block_name(self.site_id, self.block_id))
 
     async def refresh_alarm_count(self, connected: bool = True, later: float = 0.0) -> None:
         """Count my sites' open alarms (one query shared by the sessions of a process)."""
-        sites = tuple(sorted(s.id for s in self.ctx.sites))
-        self.alarm_count = await self._read(open_alarm_count, sites, later=later)
+        self.alarm_count = await self.ctx.view_shared(open_alarm_count, later=later)
         self.query_one(AlarmBadge).set_count(self.alarm_count, connected)
 
     # --- actions --------------------------------------------------------------------

@@ -19,7 +19,8 @@ from core.services.access_passes import (
     create_access_passes,
     update_access_pass,
 )
-from store.pass_queries import PassChoices, PassRow, flat_by_number
+from core.views.blocks import flat_by_number
+from core.views.rows import PassChoices, PassRow
 
 TYPE_LABELS = {
     APassType.PROXIMITY_FOB: "APass (proximity fob)",
@@ -44,8 +45,8 @@ def type_label(value: str, short: bool = False) -> str:
         return value
 
 
-async def resolve_flat(ctx: ConsoleContext, block_id: int | None, flat_number: str | None,
-                       *, required: bool) -> int | None:
+async def resolve_flat(ctx: ConsoleContext, site_id: int | None, block_id: int | None,
+                       flat_number: str | None, *, required: bool) -> int | None:
     """The flat id of a block and a typed Flat N°, or a ValidationError by its field."""
     typed = (flat_number or "").strip()
     if not typed:
@@ -58,7 +59,9 @@ async def resolve_flat(ctx: ConsoleContext, block_id: int | None, flat_number: s
         return None
     if block_id is None:
         raise ValidationError("Choose the block of the flat.", field="block_id")
-    flat = await ctx.read(flat_by_number, block_id, typed)
+    if site_id is None:
+        raise ValidationError("Choose the site of the flat.", field="block_id")
+    flat = await ctx.view(flat_by_number, site_id, block_id, typed)
     if flat is None:
         raise ValidationError(f"This block has no Flat N° {typed!r}.", field="flat_number")
     return flat.id
@@ -105,7 +108,7 @@ def create_passes_screen(ctx: ConsoleContext, site_id: int, choices: PassChoices
 
     async def save(values: dict[str, Any]) -> Any:
         quantity = _quantity(values["quantity"])
-        flat_id = await resolve_flat(ctx, values["block_id"], values["flat_number"],
+        flat_id = await resolve_flat(ctx, site_id, values["block_id"], values["flat_number"],
                                      required=False)
         try:
             return await ctx.change(
@@ -133,8 +136,8 @@ def assign_screen(ctx: ConsoleContext, row: PassRow, choices: PassChoices, *,
     ]
 
     async def save(values: dict[str, Any]) -> Any:
-        flat_id = await resolve_flat(ctx, values["block_id"], values["flat_number"],
-                                     required=True)
+        flat_id = await resolve_flat(ctx, choices.site_id, values["block_id"],
+                                     values["flat_number"], required=True)
         try:
             return await ctx.change(assign_to_flat, row.number, flat_id,
                                     resident=values["resident"] or "",

@@ -21,7 +21,8 @@ from console.widgets.plain import plain
 from core.errors import DoorkeeperError
 from core.phones import display_phone
 from core.rights import Area
-from store.search import SearchHit, SearchResults, search
+from core.views.search import search
+from core.views.search_rows import SearchHit, SearchResults
 
 ALL_SITES = 0
 BY_OPTIONS = [("Anything", "any"), ("Name of resident", "resident"),
@@ -61,7 +62,7 @@ class SearchScreen(Screen[None]):
         self.ctx = ctx
         self.site_id = site_id
         #: the sites this operator may search: theirs, where they may consult flats
-        self.site_ids = [s.id for s in ctx.sites if ctx.can(s.id, Area.FLATS)]
+        self.site_ids = ctx.viewer.sites_with(Area.FLATS)
         self.hits: list[SearchHit] = []
         self._generation = 0  # the newest query; an older answer is dropped
         self._timer: Timer | None = None
@@ -113,12 +114,13 @@ class SearchScreen(Screen[None]):
             results: SearchResults | None = SearchResults()
         else:
             try:
-                results = await self.ctx.read(search, keyword, by, sites)
+                results = await self.ctx.view(search, keyword, by, sites)
             except DoorkeeperError as err:
                 if generation == self._generation:
                     self._status(Text(err.message, style="red"))
                 return
-        if generation == self._generation:
+        # an answer that comes after the screen closed (Escape while it ran) is dropped
+        if generation == self._generation and self.is_attached:
             self.show(keyword, results)
 
     def show(self, keyword: str, results: SearchResults) -> None:
@@ -195,18 +197,19 @@ def hit_cells(hit: SearchHit, narrow: bool = False) -> tuple[Text, ...]:
     Narrow screens get shorter names and one pass, so Resident stays in view."""
     shown = 1 if narrow else 2
     passes = Text(no_wrap=True)
-    for i, number in enumerate(hit.access_passes[:shown]):
+    numbers, lost_ones = hit.access_passes or (), hit.lost_passes or ()  # None: not yours
+    for i, number in enumerate(numbers[:shown]):
         if i:
             passes.append(", ")
-        lost = number in hit.lost_passes
+        lost = number in lost_ones
         passes.append(plain(number + (" (lost)" if lost else ""), "red" if lost else ""))
-    if len(hit.access_passes) > shown:
-        passes.append(f" +{len(hit.access_passes) - shown}", style="dim")
+    if len(numbers) > shown:
+        passes.append(f" +{len(numbers) - shown}", style="dim")
     resident = Text(no_wrap=True)
-    for e164 in hit.telephones:  # the number that matched first: it is what was typed
+    for e164 in hit.telephones or ():  # the number that matched first: it is what was typed
         resident.append(plain(display_phone(e164, ""), "bold"))
         resident.append("  ")
-    resident.append(plain("; ".join(hit.residents)))
+    resident.append(plain("; ".join(hit.residents or ())))
     flat = plain(hit.flat)
     if hit.flat_number and hit.flat_number not in hit.flat:
         flat.append(plain(f" ({hit.flat_number})", "dim"))

@@ -25,7 +25,7 @@ from core.model import Operator, OperatorKey
 from core.rights import Action, Area, Profile, right, rights_for
 from core.services.operator_keys import add_key, remove_key
 from core.services.operators import add_operator, grant_site, set_password
-from store.operator_queries import GrantRow
+from core.views.rows import GrantRow
 
 DATE_HINT = f"{days.DAY_HINT}; empty = permanent"
 

@@ -29,7 +29,8 @@ from console.widgets.plain import plain, validity
 from core.errors import DoorkeeperError
 from core.rights import Action, Area
 from core.services.operators import revoke_site
-from store.operator_queries import GrantRow, OperatorRow, operator_rows
+from core.views.operators import operator_rows
+from core.views.rows import GrantRow, OperatorRow
 
 # the guide's "Sites  Profile  Validity" first, so they fit 80 columns
 COLUMNS = ("User / Email", "Site", "Profile", "Validity", "Keys", "Status", "Login")
@@ -118,11 +119,7 @@ class UsersScreen(Screen[None]):
         current = self.current
         keep = (current.row.id, current.grant.site_id if current.grant else None) \
             if current else None
-        if self.creator:
-            rows = await self.ctx.read(operator_rows)
-        else:
-            rows = await self.ctx.read(operator_rows, self._sites(Action.CONSULT),
-                                       with_ungranted=bool(self._sites(Action.MODIFY)))
+        rows = await self.ctx.view(operator_rows)
         self.lines = [Line(r, g) for r in rows for g in (r.grants or [None])]
         table = self.table
         table.clear()

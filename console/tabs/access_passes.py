@@ -30,7 +30,8 @@ from core.errors import DoorkeeperError
 from core.model import APassState
 from core.rights import Action, Area
 from core.services.access_passes import send_to_lost, send_to_stock
-from store.pass_queries import PassChoices, PassRow, pass_choices, pass_counts, pass_page
+from core.views.passes import pass_choices, pass_counts, pass_page
+from core.views.rows import PassChoices, PassRow
 
 VIEWS: tuple[tuple[str, APassState], ...] = (
     ("APasses assigned", APassState.ASSIGNED),
@@ -122,13 +123,13 @@ class AccessPassesTab(SiteTab):
         if self.site_id is None or (self.prefix and not _digits(self.prefix)):
             return []
         block = self.block_id if self.view is APassState.ASSIGNED else None
-        return await self.ctx.read(pass_page, self.site_id, self.view, block_id=block,
+        return await self.ctx.view(pass_page, self.site_id, self.view, block_id=block,
                                    prefix=self.prefix, after=after, limit=limit)
 
     async def reload(self) -> None:
         """Counts, dialog choices and the list (the cursor stays on a refresh)."""
-        self.choices = await self.ctx.read(pass_choices, self.site_id)
-        self.counts = await self.ctx.read(pass_counts, self.site_id, self.block_id)
+        self.choices = await self.ctx.view(pass_choices, self.site_id)
+        self.counts = await self.ctx.view(pass_counts, self.site_id, self.block_id)
         await self._load_list()
 
     async def _load_list(self) -> None:

@@ -41,7 +41,9 @@ class SiteTab(Vertical):
     async def show(self) -> None:
         """The tab became visible."""
         self.shown = True
-        if self.stale and self.site_id is not None:
+        # a tab the operator may not consult on this site reads nothing (Textual
+        # activates the first tab even while it is hidden)
+        if self.stale and self.site_id is not None and self.can():
             await self.refresh_tab()
 
     def hide(self) -> None:

@@ -6,7 +6,7 @@ are hidden, and the services refuse anyway."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -23,17 +23,24 @@ from console.widgets.form import ConfirmScreen
 from console.widgets.paged_table import PagedTable
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
-from core.model import Block
 from core.phones import display_phone
 from core.rights import Action, Area
 from core.services.blocks import delete_block
 from core.services.flats import delete_flat
-from store.flat_queries import flat_block, flat_detail, next_flat_number, site_profiles
-from store.queries import BlockRow, FlatRow, block_rows, flat_page, site_header
+from core.views import blocks as views
+from core.views.rows import BlockRow, FlatRow
 
-BLOCK_COLUMNS = ("Block", "Flat(s)", "Device(s)", "APass(es)", "Notes")
-FLAT_COLUMNS = ("Flat N°", "Flat", "Access Passes", "Display", "Direct call code",
-                "Telephone N° / Email", "Keypad code", "Notes")
+if TYPE_CHECKING:
+    from core.model import Block
+
+#: the guide's columns, each with the field of the row it shows (None: always shown);
+#: a column whose field the operator may not consult on the site is left out
+BLOCK_COLUMNS = (("Block", None), ("Flat(s)", None), ("Device(s)", "devices"),
+                 ("APass(es)", "passes"), ("Notes", None))
+FLAT_COLUMNS = (("Flat N°", None), ("Flat", None), ("Access Passes", "passes"),
+                ("Display", "display"), ("Direct call code", "call_code"),
+                ("Telephone N° / Email", "telephones"), ("Keypad code", "keypad_code"),
+                ("Notes", None))
 TOTAL = "total"
 #: open_flat pages this far at most to put the cursor on the flat it opens
 FIND_PAGES = 25
@@ -88,17 +95,35 @@ class BlocksTab(SiteTab):
         super().__init__(ctx, **kwargs)
         self.blocks: list[BlockRow] = []
         self._loaded_block: int | None = None
+        self._columns_of: int | None = None  # the site whose rights set the columns
 
     def compose(self) -> ComposeResult:
         yield Static("", id="blocks-caption")
         yield DataTable(id="blocks-table", cursor_type="row", zebra_stripes=True)
-        yield FlatsTable(FLAT_COLUMNS, id="flats-table", fetch=self._fetch_flats,
+        yield FlatsTable([label for label, _ in FLAT_COLUMNS], id="flats-table",
+                         fetch=self._fetch_flats,
                          cells=self._flat_cells, key=lambda row: row.number)
         yield Static("", id="blocks-status")
 
     def on_mount(self) -> None:
-        self.query_one("#blocks-table", DataTable).add_columns(*BLOCK_COLUMNS)
+        self.query_one("#blocks-table", DataTable).add_columns(*self._labels(BLOCK_COLUMNS))
         self.query_one("#flats-table").display = False
+
+    def _labels(self, columns: tuple[tuple[str, str | None], ...]) -> list[str]:
+        """The columns the operator may consult on the selected site."""
+        parts = views.BLOCK_PARTS if columns is BLOCK_COLUMNS else views.FLAT_PARTS
+        gone = views.hidden(self.ctx.viewer, self.site_id, parts) if self.site_id else set()
+        return [label for label, part in columns if part not in gone]
+
+    def _set_columns(self) -> None:
+        """Columns follow the rights on the selected site (they differ between sites)."""
+        if self._columns_of == self.site_id:
+            return
+        self._columns_of = self.site_id
+        for table, columns in ((self.blocks_table, BLOCK_COLUMNS),
+                               (self.flats_table, FLAT_COLUMNS)):
+            table.clear(columns=True)
+            table.add_columns(*self._labels(columns))
 
     # --- what is shown ----------------------------------------------------------------
     @property
@@ -122,7 +147,8 @@ class BlocksTab(SiteTab):
         """The blocks (with counts), or the shown block's flats, keeping the cursor."""
         if self.site_id is None:
             return
-        self.blocks = await block_rows(self.ctx.store, self.site_id)
+        self._set_columns()
+        self.blocks = await self.ctx.view(views.block_rows, self.site_id)
         if self.in_block and not any(b.id == self.block_id for b in self.blocks):
             self.block_id = None  # deleted meanwhile
         if self.in_block:
@@ -142,12 +168,13 @@ class BlocksTab(SiteTab):
         table = self.blocks_table
         at = table.cursor_row
         table.clear()
+        counts = [c for c in ("flats", "devices", "passes")
+                  if self.blocks and getattr(self.blocks[0], c) is not None]
         for b in self.blocks:
-            table.add_row(plain(b.name), Text(f"{b.flats:,}"), Text(f"{b.devices:,}"),
-                          Text(f"{b.passes:,}"), plain(b.notes), key=str(b.id))
+            table.add_row(plain(b.name), *(Text(f"{getattr(b, c):,}") for c in counts),
+                          plain(b.notes), key=str(b.id))
         if self.blocks:
-            total = (sum(b.flats for b in self.blocks), sum(b.devices for b in self.blocks),
-                     sum(b.passes for b in self.blocks))
+            total = (sum(getattr(b, c) for b in self.blocks) for c in counts)
             table.add_row(Text("Total", style="bold"),
                           *(Text(f"{n:,}", style="bold") for n in total), Text(""),
                           key=TOTAL)
@@ -161,7 +188,10 @@ class BlocksTab(SiteTab):
             text.append(f" · {len(self.blocks)} block(s)  ")
         else:
             text = plain(block.name, "bold")
-            text.append(f" · {block.flats:,} flats · {block.passes:,} APasses  ")
+            text.append(f" · {block.flats:,} flats")
+            if block.passes is not None:
+                text.append(f" · {block.passes:,} APasses")
+            text.append("  ")
             text.append("Esc: blocks", style="dim")
         self.query_one("#blocks-caption", Static).update(text)
 
@@ -179,15 +209,21 @@ class BlocksTab(SiteTab):
     async def _fetch_flats(self, after: str | None, limit: int) -> list[FlatRow]:
         if self.block_id is None:
             return []
-        return await flat_page(self.ctx.store, self.block_id, after, limit)
+        return await self.ctx.view(views.flat_page, self.site_id, self.block_id, after, limit)
 
     def _flat_cells(self, row: FlatRow) -> tuple[Text, ...]:
         country = self.ctx.site(self.site_id).default_country
-        phones = Text(" ").join(phone_cell(p, country) for p in row.telephones)
-        code = f"Main door : {row.keypad_code}" if row.keypad_code else ""
-        return (plain(row.number), plain(row.name), passes_cell(row.passes),
-                plain(row.display), plain(row.call_code), phones, plain(code),
-                plain(row.notes))
+        cells: list[Text] = [plain(row.number), plain(row.name)]
+        if row.passes is not None:
+            cells.append(passes_cell(row.passes))
+        if row.display is not None:
+            cells += [plain(row.display), plain(row.call_code or "")]
+        if row.telephones is not None:
+            cells.append(Text(" ").join(phone_cell(p, country) for p in row.telephones))
+        if row.keypad_code is not None:
+            cells.append(plain(f"Main door : {row.keypad_code}" if row.keypad_code else ""))
+        cells.append(plain(row.notes))
+        return tuple(cells)
 
     def say(self, message: str = "", error: bool = False) -> None:
         """The tab's message line: why a change was refused, or what was done."""
@@ -245,13 +281,15 @@ class BlocksTab(SiteTab):
     async def action_modify_block(self) -> None:
         row = self.current_block
         if row is not None:
-            async with self.ctx.store.reader() as uow:
-                block = await uow.get(Block, row.id)
-            if block is not None:
-                await self._block_form(block)
+            try:
+                block = await self.ctx.view(views.block, self.site_id, row.id)
+            except DoorkeeperError as err:
+                self.say(err.message, error=True)
+                return
+            await self._block_form(block)
 
     async def _block_form(self, block: Block | None) -> None:
-        profiles = await site_profiles(self.ctx.store, self.site_id)
+        profiles = await self.ctx.view(views.site_profiles, self.site_id)
         saved = await self.app.push_screen_wait(
             block_form(self.ctx, self.site_id, profiles, block))
         if saved:
@@ -282,7 +320,7 @@ class BlocksTab(SiteTab):
         block = self.block
         if block is None:
             return
-        first = await next_flat_number(self.ctx.store, block.id)
+        first = await self.ctx.view(views.next_flat_number, self.site_id, block.id)
         made = await self.app.push_screen_wait(
             add_flats_form(self.ctx, block.id, block.name, first))
         if made:
@@ -314,9 +352,10 @@ class BlocksTab(SiteTab):
 
     async def open_flat(self, flat_id: int) -> None:
         """Show the flat's block with the cursor on it, and open its FLAT MANAGEMENT."""
-        block_id = await flat_block(self.ctx.store, flat_id)
-        if block_id is None:
-            self.say(f"Flat {flat_id} no longer exists.", error=True)
+        try:
+            _, block_id = await self.ctx.view(views.flat_place, flat_id)
+        except DoorkeeperError as err:
+            self.say(err.message, error=True)
             return
         if block_id != self.block_id or self._loaded_block != block_id:
             await self.show_block(block_id)
@@ -332,7 +371,7 @@ class BlocksTab(SiteTab):
 
     async def _open(self, flat_id: int) -> None:
         try:
-            detail = await flat_detail(self.ctx.store, flat_id)
+            detail = await self.ctx.view(views.flat_detail, flat_id)
         except DoorkeeperError as err:
             self.say(err.message, error=True)
             return
@@ -340,7 +379,7 @@ class BlocksTab(SiteTab):
 
     async def _after_flat(self, _result: object) -> None:
         await self.flats_table.load(keep_cursor=True)
-        self.blocks = await block_rows(self.ctx.store, self.site_id)
+        self.blocks = await self.ctx.view(views.block_rows, self.site_id)
         self._caption()
         await self._refresh_header()
         self.focus()
@@ -350,7 +389,7 @@ class BlocksTab(SiteTab):
         """The site header's quotas (flats used) and the block shown."""
         bar = self.app.main.query_one(SiteHeaderBar)
         block = self.block
-        bar.show_header(await site_header(self.ctx.store, self.site_id),
+        bar.show_header(await self.ctx.view(views.site_header, self.site_id),
                         block.name if block else None)
 
     async def _refresh_tree(self) -> None:

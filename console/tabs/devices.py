@@ -31,7 +31,8 @@ from console.widgets.plain import plain
 from core.errors import DoorkeeperError
 from core.rights import Area
 from core.text import safe_text
-from store.device_queries import DeviceRow, device_rows
+from core.views.devices import device_rows
+from core.views.rows import DeviceRow
 
 #: (column key, heading); health first so it stays in view on a narrow terminal
 COLUMNS = (("device", "Device"), ("type", "Type"), ("health", "Health"),
@@ -92,7 +93,7 @@ class DevicesTab(SiteTab):
         """Read the site's (block's) devices and paint them with the health known."""
         if self.site_id is None:
             return
-        rows = await self.ctx.read(device_rows, self.site_id, self.block_id)
+        rows = await self.ctx.view(device_rows, self.site_id, self.block_id)
         try:
             self.tz = ZoneInfo(self.ctx.site(self.site_id).timezone)
         except Exception:  # an unknown zone name: show UTC rather than fail

@@ -17,8 +17,9 @@ from console.widgets.paged_table import PagedTable
 from console.widgets.plain import plain
 from core.phones import display_phone
 from core.rights import Area
-from store.display_queries import DisplayRow, PanelRow, display_page, site_panels
-from store.queries import site_header
+from core.views.blocks import site_header
+from core.views.devices import display_page, site_panels
+from core.views.rows import DisplayRow, PanelRow
 
 #: the call chain comes before block and profile so it stays in view at 80 columns
 COLUMNS = ("Display name", "Call code", "Flat N°", "Call chain", "Auto-opening", "Block",
@@ -111,7 +112,7 @@ class DisplaysTab(SiteTab):
     async def _fetch(self, after: tuple | None, limit: int) -> list[DisplayRow]:
         if self.site_id is None:
             return []
-        return await self.ctx.read(display_page, self.site_id, block_id=self.panel_block,
+        return await self.ctx.view(display_page, self.site_id, block_id=self.panel_block,
                                    after=after, limit=limit)
 
     async def reload(self) -> None:
@@ -119,7 +120,7 @@ class DisplaysTab(SiteTab):
         select = self.query_one("#dp-panel", Select)
         if self._options_for != (self.site_id, self.block_id):
             self._options_for = (self.site_id, self.block_id)
-            options = panel_options(await self.ctx.read(site_panels, self.site_id))
+            options = panel_options(await self.ctx.view(site_panels, self.site_id))
             self.panel_blocks = [value for _, value in options]
             self.panel_block = self.block_id
             with select.prevent(Select.Changed):
@@ -129,7 +130,7 @@ class DisplaysTab(SiteTab):
         wanted = (self.site_id, self.panel_block)
         await self.table.load(keep_cursor=wanted == self._loaded_for)
         self._loaded_for = wanted
-        header = await self.ctx.read(site_header, self.site_id)
+        header = await self.ctx.view(site_header, self.site_id)
         used, quota = header.usage.get("panel_names", 0), header.quotas.get("panel_names", 0)
         self.query_one("#dp-quota", Static).update(Text(
             f"Names programmed {used:,} / {quota:,}",

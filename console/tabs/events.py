@@ -24,11 +24,12 @@ from console.tabs.base import SiteTab
 from console.tabs.event_filters import FIELDS, PERIODS, Choices, FilterBar, period_bounds
 from console.widgets.log_table import LogTable
 from console.widgets.plain import plain
-from core.errors import ValidationError
+from core.errors import DoorkeeperError, ValidationError
 from core.model import DeviceType, EventResult
 from core.rights import Area
-from store.event_queries import DeviceChoice, event_detail, event_matches, site_devices
-from store.queries import EventFilter, event_page
+from core.views.devices import site_devices
+from core.views.events import event_detail, event_page, live_events
+from core.views.rows import DeviceChoice, EventFilter
 
 COLUMNS = ("Date & time", "Device", "Event type", "Result", "Description")
 #: the fields of a row of the log (as store.queries.event_page gives them)
@@ -167,7 +168,7 @@ class EventsTab(SiteTab):
 
     async def _load_devices(self) -> None:
         """The site's devices: names for the list, options for the Device filter."""
-        self.devices = await site_devices(self.ctx.store, self.site_id)
+        self.devices = await self.ctx.view(site_devices, self.site_id)
         if self._devices_of != self.site_id:
             self.choices.device_id = None
         self._devices_of = self.site_id
@@ -190,7 +191,7 @@ class EventsTab(SiteTab):
     async def _fetch(self, after: tuple[datetime, int] | None, limit: int) -> list[dict]:
         if self.flt is None:
             return []
-        return await event_page(self.ctx.store, self.flt, after, limit)
+        return await self.ctx.view(event_page, self.flt, after, limit)
 
     def _cells(self, row: dict) -> tuple[Text, ...]:
         alarm = row["result"] == EventResult.ALARM.value
@@ -335,8 +336,13 @@ class EventsTab(SiteTab):
         if row is None:
             return
         event_id = row["id"] if row["id"] is not None else await self._stored_id(row)
-        detail = await event_detail(self.ctx.store, event_id) if event_id else None
-        if detail is not None:
+        if not event_id:
+            return
+        try:
+            detail = await self.ctx.view(event_detail, event_id)
+        except DoorkeeperError as err:
+            self.notify(err.message, severity="error")
+        else:
             from console.screens.event_detail import EventDetailScreen
             await self.app.push_screen(EventDetailScreen(detail, self.tz))
 
@@ -344,7 +350,7 @@ class EventsTab(SiteTab):
         """The id of a row that came live (the store gave it one on commit)."""
         at = row["at"]
         flt = EventFilter(site_id=row["site_id"], since=at, until=at + timedelta(microseconds=1))
-        for stored in await event_page(self.ctx.store, flt, None, 50):
+        for stored in await self.ctx.view(event_page, flt, None, 50):
             if all(stored[k] == row[k] for k in ("device_id", "kind", "result", "credential")):
                 row["id"] = stored["id"]
                 return stored["id"]
@@ -363,7 +369,7 @@ class EventsTab(SiteTab):
             await self._load_devices()
         if self.flt is None:
             return
-        new = [e for e in batch.events if event_matches(self.flt, e, self.device_types)]
+        new = live_events(self.ctx.viewer, self.flt, batch.events, self.device_types)
         if not new:
             return
         if not self.following:
@@ -385,8 +391,8 @@ class EventsTab(SiteTab):
         """Hidden (another tab, or a dialog above): count what would have joined."""
         if self.flt is None:
             return
-        self.pending += sum(event_matches(self.flt, e, self.device_types)
-                            for e in batch.events)
+        self.pending += len(live_events(self.ctx.viewer, self.flt, batch.events,
+                                        self.device_types))
 
     async def show(self) -> None:
         """Shown again: what came meanwhile joins if the operator was at the top."""

@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.widgets import Static, Tree
 
 from console.widgets.plain import plain
-from store.queries import BlockRow, SiteHeader
+from core.views.rows import BlockRow, SiteHeader
 
 #: the guide's header names, in its order
 QUOTA_LABELS = (("panels", "panels", "panels"), ("flats", "flats", "flats"),

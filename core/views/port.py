@@ -1,0 +1,145 @@
+"""What the read services need from the store: plain queries, no rights.
+
+Every method that lists something of a site takes the site id and returns only
+rows of that site, so an id from elsewhere (a block of another site) finds
+nothing; the services above check the operator's rights on that site.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from core.model import AccessProfile, APassState, Block
+from core.views.rows import (
+    AlarmRow,
+    BlockRow,
+    DeviceChoice,
+    DeviceRow,
+    DisplayRow,
+    EventDetail,
+    EventFilter,
+    FlatDetail,
+    FlatRef,
+    FlatRow,
+    OperatorRow,
+    PanelRow,
+    PassChoices,
+    PassRow,
+    SiteHeader,
+)
+from core.views.search_rows import SearchResults
+
+
+class ReadModel(abc.ABC):
+    """The store's read side, as the read services use it."""
+
+    # --- blocks and flats ---------------------------------------------------------------
+    @abc.abstractmethod
+    async def block_rows(self, site_id: int) -> list[BlockRow]:
+        """Every block of a site with its counts, by name."""
+
+    @abc.abstractmethod
+    async def block(self, site_id: int, block_id: int) -> Block | None:
+        """One block of a site."""
+
+    @abc.abstractmethod
+    async def site_header(self, site_id: int) -> SiteHeader:
+        """A site's quotas and how much of each is used."""
+
+    @abc.abstractmethod
+    async def flat_page(self, site_id: int, block_id: int, after: str | None,
+                        limit: int) -> list[FlatRow]:
+        """Up to `limit` flats of a block of the site after Flat N° `after`."""
+
+    @abc.abstractmethod
+    async def flat_detail(self, flat_id: int) -> FlatDetail | None:
+        """Everything Flat management shows for one flat (None when it is gone)."""
+
+    @abc.abstractmethod
+    async def flat_place(self, flat_id: int) -> tuple[int, int] | None:
+        """The (site, block) a flat is in, or None when it is gone."""
+
+    @abc.abstractmethod
+    async def next_flat_number(self, site_id: int, block_id: int) -> int:
+        """One past the highest numeric Flat N° of a block of the site."""
+
+    @abc.abstractmethod
+    async def flat_by_number(self, site_id: int, block_id: int, typed: str) -> FlatRef | None:
+        """The flat of a block of the site with this Flat N° ("7" finds "007")."""
+
+    @abc.abstractmethod
+    async def site_profiles(self, site_id: int) -> list[AccessProfile]:
+        """A site's access profiles, by name."""
+
+    # --- access passes --------------------------------------------------------------------
+    @abc.abstractmethod
+    async def pass_page(self, site_id: int, state: APassState, *, block_id: int | None,
+                        prefix: str, after: str | None, limit: int) -> list[PassRow]:
+        """Up to `limit` passes of a site in a state, in number order."""
+
+    @abc.abstractmethod
+    async def pass_counts(self, site_id: int, block_id: int | None
+                          ) -> dict[APassState, int]:
+        """How many passes a site has in each state."""
+
+    @abc.abstractmethod
+    async def pass_choices(self, site_id: int) -> PassChoices:
+        """A site's blocks and access profiles, by name."""
+
+    # --- displays and devices -------------------------------------------------------------
+    @abc.abstractmethod
+    async def display_page(self, site_id: int, *, block_id: int | None,
+                           after: tuple[str, str, int] | None, limit: int
+                           ) -> list[DisplayRow]:
+        """Up to `limit` names on a site's panels after the key `after`."""
+
+    @abc.abstractmethod
+    async def site_panels(self, site_id: int) -> list[PanelRow]:
+        """The panels of a site."""
+
+    @abc.abstractmethod
+    async def device_rows(self, site_id: int, block_id: int | None) -> list[DeviceRow]:
+        """Every device of a site (or of one of its blocks)."""
+
+    @abc.abstractmethod
+    async def site_devices(self, site_id: int) -> list[DeviceChoice]:
+        """Every device of a site, by name (the event filters' choices)."""
+
+    # --- events and alarms ------------------------------------------------------------------
+    @abc.abstractmethod
+    async def event_page(self, flt: EventFilter, site_ids: list[int],
+                         before: tuple[datetime, int] | None, limit: int
+                         ) -> list[dict[str, Any]]:
+        """The newest events of these sites matching the filter, older than `before`."""
+
+    @abc.abstractmethod
+    async def event_detail(self, event_id: int) -> EventDetail | None:
+        """One event and the names of what it refers to."""
+
+    @abc.abstractmethod
+    async def open_alarm_count(self, site_ids: list[int]) -> int:
+        """Alarms not yet acknowledged on these sites."""
+
+    @abc.abstractmethod
+    async def alarm_page(self, site_ids: list[int], *, acknowledged: bool,
+                         before: tuple[datetime, int] | None, limit: int) -> list[AlarmRow]:
+        """The newest alarms of these sites (open ones, or every one)."""
+
+    @abc.abstractmethod
+    async def alarm_signature(self, site_ids: list[int]) -> tuple[Any, ...]:
+        """A fingerprint of these sites' alarms that changes with them."""
+
+    # --- operators and search -----------------------------------------------------------------
+    @abc.abstractmethod
+    async def operator_rows(self, site_ids: Iterable[int] | None, *,
+                            with_ungranted: bool) -> list[OperatorRow]:
+        """Operators with their grants on these sites (None: every site)."""
+
+    @abc.abstractmethod
+    async def search(self, text: str, by: str, site_ids: Iterable[int], limit: int,
+                     columns: frozenset[str] | None) -> SearchResults:
+        """Flats of these sites matching typed text, looking only in `columns` of the
+        index (None: every column `by` names)."""

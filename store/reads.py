@@ -1,0 +1,137 @@
+"""The store's read side behind core's ReadModel port: each method is one of the read
+models in store/*_queries.py and store/search.py, scoped to the site it names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from core.errors import NotFound
+from core.model import AccessProfile, APassState, Block
+from core.views.port import ReadModel
+from core.views.rows import (
+    AlarmRow,
+    BlockRow,
+    DeviceChoice,
+    DeviceRow,
+    DisplayRow,
+    EventDetail,
+    EventFilter,
+    FlatDetail,
+    FlatRef,
+    FlatRow,
+    OperatorRow,
+    PanelRow,
+    PassChoices,
+    PassRow,
+    SiteHeader,
+)
+from core.views.search_rows import SearchResults
+from store import (
+    alarm_queries,
+    device_queries,
+    display_queries,
+    event_queries,
+    flat_queries,
+    operator_queries,
+    pass_queries,
+    queries,
+    search,
+)
+from store.database import Store
+
+
+class StoreReads(ReadModel):
+    """Core's read port over one store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def block_rows(self, site_id: int) -> list[BlockRow]:
+        return await queries.block_rows(self.store, site_id)
+
+    async def block(self, site_id: int, block_id: int) -> Block | None:
+        async with self.store.reader() as uow:
+            found = await uow.get(Block, block_id)
+        return found if found is not None and found.site_id == site_id else None
+
+    async def site_header(self, site_id: int) -> SiteHeader:
+        return await queries.site_header(self.store, site_id)
+
+    async def flat_page(self, site_id: int, block_id: int, after: str | None,
+                        limit: int) -> list[FlatRow]:
+        return await queries.flat_page(self.store, block_id, after, limit, site_id=site_id)
+
+    async def flat_detail(self, flat_id: int) -> FlatDetail | None:
+        try:
+            return await flat_queries.flat_detail(self.store, flat_id)
+        except NotFound:
+            return None
+
+    async def flat_place(self, flat_id: int) -> tuple[int, int] | None:
+        return await flat_queries.flat_place(self.store, flat_id)
+
+    async def next_flat_number(self, site_id: int, block_id: int) -> int:
+        return await flat_queries.next_flat_number(self.store, block_id, site_id=site_id)
+
+    async def flat_by_number(self, site_id: int, block_id: int, typed: str) -> FlatRef | None:
+        return await pass_queries.flat_by_number(self.store, block_id, typed, site_id=site_id)
+
+    async def site_profiles(self, site_id: int) -> list[AccessProfile]:
+        return await flat_queries.site_profiles(self.store, site_id)
+
+    async def pass_page(self, site_id: int, state: APassState, *, block_id: int | None,
+                        prefix: str, after: str | None, limit: int) -> list[PassRow]:
+        return await pass_queries.pass_page(self.store, site_id, state, block_id=block_id,
+                                            prefix=prefix, after=after, limit=limit)
+
+    async def pass_counts(self, site_id: int, block_id: int | None
+                          ) -> dict[APassState, int]:
+        return await pass_queries.pass_counts(self.store, site_id, block_id)
+
+    async def pass_choices(self, site_id: int) -> PassChoices:
+        return await pass_queries.pass_choices(self.store, site_id)
+
+    async def display_page(self, site_id: int, *, block_id: int | None,
+                           after: tuple[str, str, int] | None, limit: int
+                           ) -> list[DisplayRow]:
+        return await display_queries.display_page(self.store, site_id, block_id=block_id,
+                                                  after=after, limit=limit)
+
+    async def site_panels(self, site_id: int) -> list[PanelRow]:
+        return await display_queries.site_panels(self.store, site_id)
+
+    async def device_rows(self, site_id: int, block_id: int | None) -> list[DeviceRow]:
+        return await device_queries.device_rows(self.store, site_id, block_id)
+
+    async def site_devices(self, site_id: int) -> list[DeviceChoice]:
+        return await event_queries.site_devices(self.store, site_id)
+
+    async def event_page(self, flt: EventFilter, site_ids: list[int],
+                         before: tuple[datetime, int] | None, limit: int
+                         ) -> list[dict[str, Any]]:
+        return await queries.event_page(self.store, flt, before, limit, site_ids=site_ids)
+
+    async def event_detail(self, event_id: int) -> EventDetail | None:
+        return await event_queries.event_detail(self.store, event_id)
+
+    async def open_alarm_count(self, site_ids: list[int]) -> int:
+        return await alarm_queries.open_alarm_count(self.store, site_ids)
+
+    async def alarm_page(self, site_ids: list[int], *, acknowledged: bool,
+                         before: tuple[datetime, int] | None, limit: int) -> list[AlarmRow]:
+        return await alarm_queries.alarm_page(self.store, site_ids, acknowledged=acknowledged,
+                                              before=before, limit=limit)
+
+    async def alarm_signature(self, site_ids: list[int]) -> tuple[Any, ...]:
+        return await alarm_queries.alarm_signature(self.store, site_ids)
+
+    async def operator_rows(self, site_ids: Iterable[int] | None, *,
+                            with_ungranted: bool) -> list[OperatorRow]:
+        return await operator_queries.operator_rows(self.store, site_ids,
+                                                    with_ungranted=with_ungranted)
+
+    async def search(self, text: str, by: str, site_ids: Iterable[int], limit: int,
+                     columns: frozenset[str] | None) -> SearchResults:
+        return await search.search(self.store, text, by, site_ids, limit, columns)
