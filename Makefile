@@ -18,6 +18,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check core store drivers console tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # The console's Pilot tests are in-process and independent: they run on two workers.
 test: lint

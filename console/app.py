@@ -30,13 +30,16 @@ class DoorkeeperApp(App):
         self.make_ctx = make_ctx
 
     async def on_mount(self) -> None:
-        if self.ctx is None and self.make_ctx is not None:
-            self.ctx = await self.make_ctx()
+        ctx = self.ctx
+        if ctx is None:
+            if self.make_ctx is None:
+                raise RuntimeError("DoorkeeperApp needs a context or make_ctx")
+            ctx = self.ctx = await self.make_ctx()
             self._owns_store = True
-        await self.push_screen(MainScreen(self.ctx))
+        await self.push_screen(MainScreen(ctx))
 
     async def on_unmount(self) -> None:
-        if getattr(self, "_owns_store", False):
+        if getattr(self, "_owns_store", False) and self.ctx is not None:
             await self.ctx.store.close()
 
     @property

@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from console import cli_operators, cli_serve
 from core.config import Config, load_config
@@ -25,12 +26,12 @@ EXIT_USAGE = 2
 class _Parser(argparse.ArgumentParser):
     """argparse, but an error is one line, not a usage block."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see '{self.prog} --help')\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)  # only a parent: its arguments are copied
     common.add_argument("--config", metavar="FILE", help="config file (see config.example.toml)")
     common.add_argument("--db", metavar="PATH", help="SQLite store file, overrides the config")
 

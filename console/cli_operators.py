@@ -28,15 +28,16 @@ from core import days, rules
 from core.config import Config
 from core.errors import DoorkeeperError, NotFound, ValidationError
 from core.keys import PublicKey, parse_public_key
-from core.model import Operator, OperatorKey, Site
+from core.model import Operator, OperatorKey, Site, id_of
 from core.passwords import hash_password
 from core.rights import Profile, rights_for
 from core.services import operator_keys, operators
 from core.services.base import Actor
 from core.services.logins import find_operator
 from core.text import safe_text
+from core.views.rows import OperatorRow
 from store.database import Store
-from store.operator_queries import OperatorRow, operator_rows
+from store.operator_queries import operator_rows
 
 
 def _date(value: str) -> date:
@@ -49,9 +50,9 @@ def _date(value: str) -> date:
 
 def register(sub, common: argparse.ArgumentParser) -> None:
     """Add the `operator` command to the CLI."""
-    parser_class = sub._parser_class  # the CLI's one-line-error parser
     op = sub.add_parser("operator", help="operators: add, list, remove; their SSH keys")
-    ops = op.add_subparsers(dest="operator_command", required=True, parser_class=parser_class)
+    # sub-commands parse with the CLI's own (one-line-error) parser class, as `op` does
+    ops = op.add_subparsers(dest="operator_command", required=True, parser_class=type(op))
 
     add = ops.add_parser("add", parents=[common], help="add an operator with a profile on sites")
     add.add_argument("email")
@@ -77,7 +78,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     pw.add_argument("email")
 
     key = ops.add_parser("key", help="an operator's SSH public keys")
-    keys = key.add_subparsers(dest="key_command", required=True, parser_class=parser_class)
+    keys = key.add_subparsers(dest="key_command", required=True, parser_class=type(key))
     kadd = keys.add_parser("add", parents=[common], help="add a public key")
     kadd.add_argument("email")
     kadd.add_argument("file", metavar="PUBKEY_FILE", help='public key file, "-" for stdin')
@@ -169,7 +170,7 @@ async def _add(store: Store, actor: Actor, args: argparse.Namespace) -> int:
         raise ValidationError("--right goes with --profile Custom only.")
     rights_for(profile, custom)
     rules.validity_dates(args.valid_from, args.valid_to)
-    sites = []
+    sites: list[Site] = []
     for name in args.site:
         site = await _site(store, name)
         if site.id not in {s.id for s in sites}:
@@ -180,10 +181,11 @@ async def _add(store: Store, actor: Actor, args: argparse.Namespace) -> int:
     op = await operators.add_operator(store.uow(), actor, Operator(
         email=args.email, name=args.name, login=args.login), password=password)
     for site in sites:
-        await operators.grant_site(store.uow(), actor, op.id, site.id, profile, custom=custom,
+        await operators.grant_site(store.uow(), actor, id_of(op), id_of(site), profile,
+                                   custom=custom,
                                    valid_from=args.valid_from, valid_to=args.valid_to)
     if key:
-        await operator_keys.add_key(store.uow(), actor, op.id, key)
+        await operator_keys.add_key(store.uow(), actor, id_of(op), key)
     where = ", ".join(s.name for s in sites)
     print(f"Operator {op.email} added: {profile.value} on {safe_text(where)}"
           f"{' with a key' if key else ''}{' and a password' if password else ''}.")
@@ -198,7 +200,7 @@ def _validity(row_from: date | None, row_to: date | None) -> str:
 
 def _table(rows: list[OperatorRow]) -> str:
     head = ("EMAIL", "LOGIN", "STATUS", "SITES (PROFILE, VALIDITY)", "KEYS")
-    lines = [head]
+    lines: list[tuple[str, ...]] = [head]
     for row in rows:
         op = row.operator
         sites = "; ".join(f"{g.site}: {g.profile} ({_validity(g.valid_from, g.valid_to)})"
@@ -226,7 +228,7 @@ async def _key_remove(store: Store, actor: Actor, args: argparse.Namespace) -> i
     found = [k for k in keys if k.fingerprint == fingerprint]
     if not found:
         raise NotFound(f"{op.email} has no key {safe_text(fingerprint)}.")
-    await operator_keys.remove_key(store.uow(), actor, found[0].id)
+    await operator_keys.remove_key(store.uow(), actor, id_of(found[0]))
     print(f"Key {fingerprint} of {op.email} removed.")
     return 0
 
@@ -248,17 +250,18 @@ async def _dispatch(store: Store, args: argparse.Namespace) -> int:
         return await _add(store, actor, args)
     if command == "remove":
         op = await _operator(store, args.email)
-        await operators.set_active(store.uow(), actor, op.id, False)
+        await operators.set_active(store.uow(), actor, id_of(op), False)
         print(f"Operator {op.email} deactivated (history and sites kept).")
         return 0
     if command == "password":
         op = await _operator(store, args.email)
-        await operators.set_password(store.uow(), actor, op.id, _read_password())
+        await operators.set_password(store.uow(), actor, id_of(op), _read_password())
         print(f"Password of {op.email} set.")
         return 0
     if args.key_command == "add":
         op = await _operator(store, args.email)
-        key = await operator_keys.add_key(store.uow(), actor, op.id, _read_key(args.file).line)
+        key = await operator_keys.add_key(store.uow(), actor, id_of(op),
+                                          _read_key(args.file).line)
         print(f"Key {key.fingerprint} added to {op.email}.")
         return 0
     return await _key_remove(store, actor, args)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.errors import DoorkeeperError
 from core.model import Operator, Site
@@ -17,6 +17,9 @@ from core.views.port import ReadModel
 from core.views.viewer import Viewer, load_viewer
 from store.database import Store
 from store.reads import StoreReads
+
+if TYPE_CHECKING:
+    from console.live import LiveBuffer
 
 T = TypeVar("T")
 
@@ -39,7 +42,7 @@ class ConsoleContext:
     store: Store
     viewer: Viewer
     commander: Commander = field(default_factory=Commander)
-    live: Any = None  # a console.live.LiveBuffer, or None when no gateway is attached
+    live: LiveBuffer | None = None  # None when no gateway is attached
     reads: ReadModel = field(init=False)
 
     def __post_init__(self) -> None:

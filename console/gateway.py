@@ -16,7 +16,7 @@ import signal
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from core.bus import BusServer
+from core.bus import BusPeer, BusServer
 from core.config import Config, DriverConfig
 from core.devices import Driver
 from core.errors import ConfigError, DoorkeeperError
@@ -171,7 +171,7 @@ class Gateway:
                 log.exception("could not publish device health")
 
     # --- the bus ----------------------------------------------------------------------
-    async def on_message(self, msg: dict, peer: object) -> None:
+    async def on_message(self, msg: dict, peer: BusPeer) -> None:
         """A console's notice or command; a bad one is answered, never fatal.
 
         The bus socket is the trust boundary (mode 0660, like the database file):

@@ -15,6 +15,7 @@ from pathlib import Path
 from console.context import ConsoleContext, default_operator, load_context
 from console.live import BusCommander, LiveHub
 from core.errors import DoorkeeperError
+from core.model import id_of
 from store.database import Store
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ async def console_context(store: Store, operator: str | None, hub: LiveHub | Non
     ctx = await load_context(store, operator or await default_operator(store), source)
     if hub is not None:
         ctx.live = hub.subscribe()
-        ctx.commander = BusCommander(hub.client, ctx.operator.id)
+        ctx.commander = BusCommander(hub.client, id_of(ctx.operator))
     return ctx
 
 

@@ -6,9 +6,13 @@ heard of), so its grants and denials are the real access engine's.
 
 from __future__ import annotations
 
-from core.access import AccessSnapshot, Holder
+from collections.abc import Iterable
+from typing import Any
+
+from core.access import AccessSnapshot
 from core.devices import Credential
-from core.model import APassState
+from core.model import APassState, id_of
+from core.site_index import Holder
 from drivers.simulator import (
     SimDevice,
     SimDisplay,
@@ -22,19 +26,19 @@ from drivers.simulator import (
 def _doors_of(snapshot: AccessSnapshot, device_id: int) -> dict[int, int]:
     """relay -> door id (the snapshot gives a reader its control unit's relays)."""
     doors = snapshot.device_doors.get(device_id) or {}
-    return {relay: door.id for relay, door in doors.items()}
+    return {relay: id_of(door) for relay, door in doors.items()}
 
 
 def build_plan(snapshot: AccessSnapshot) -> SimulatorPlan:
     """Every device, and the credentials the snapshot knows, as the simulator's plan."""
-    devices = tuple(SimDevice(d.id, d.site_id, d.type, _doors_of(snapshot, d.id))
-                    for d in snapshot.devices.values())
+    devices = tuple(SimDevice(device_id, d.site_id, d.type, _doors_of(snapshot, device_id))
+                    for device_id, d in snapshot.devices.items())
     at_door: dict[int, list[int]] = {}
     for dev in devices:
         for door_id in dev.doors.values():
             at_door.setdefault(door_id, []).append(dev.id)
 
-    def where(door_ids) -> tuple[int, ...]:
+    def where(door_ids: Iterable[int]) -> tuple[int, ...]:
         return tuple(sorted({d for door in door_ids for d in at_door.get(door, ())}))
 
     def as_pass(number: str, h: Holder) -> SimPass:
@@ -48,15 +52,16 @@ def build_plan(snapshot: AccessSnapshot) -> SimulatorPlan:
                                        if relay in _doors_of(snapshot, d)))
                   for data in snapshot.sites.values() for (code, relay), h in data.codes.items())
     displays = tuple(
-        SimDisplay(display.call_code, site.display_numbers[display.id],
-                   tuple(d.id for d in site.devices.values()
+        SimDisplay(display.call_code, site.display_numbers[id_of(display)],
+                   tuple(device_id for device_id, d in site.devices.items()
                          if d.block_id == holder.block_id and d.type.is_panel))
         for site in snapshot.sites.values()
-        for display, holder in site.displays.values() if site.display_numbers.get(display.id))
+        for display, holder in site.displays.values()
+        if site.display_numbers.get(id_of(display)))
     grants = snapshot.provider_doors
     mobiles, passes, pcodes = [], [], []
-    for p in snapshot.providers.values():
-        doors = grants.get(p.id, {})
+    for provider_id, p in snapshot.providers.items():
+        doors = grants.get(provider_id, {})
         if p.mobile:
             mobiles.append(SimEntry(p.mobile, where(d for d, g in doors.items()
                                                     if g.by_telephone)))
@@ -75,7 +80,7 @@ def build_plan(snapshot: AccessSnapshot) -> SimulatorPlan:
                          tuple(passes), tuple(pcodes), timezone=zone)
 
 
-def simulator_for(snapshot: AccessSnapshot, settings: dict) -> SimulatorDriver:
+def simulator_for(snapshot: AccessSnapshot, settings: dict[str, Any]) -> SimulatorDriver:
     """A simulator driver over the snapshot's estate, with the config's rate and seed."""
     return SimulatorDriver(build_plan(snapshot), rate=settings.get("rate", 1.0),
                            seed=settings.get("seed"))

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Literal
 
 from core.devices import AccessRequest, Credential
 from core.model import (
@@ -32,6 +33,7 @@ from core.model import (
     PanelDisplay,
     ServiceProvider,
     Task,
+    id_of,
 )
 from core.rules import validity_status
 from core.site_index import Holder, SiteIndex
@@ -102,19 +104,21 @@ class AccessSnapshot:
         self.providers: dict[int, ServiceProvider] = {}
         self.provider_by_number: dict[str, int] = {}
         self.provider_by_mobile: dict[str, int] = {}
-        self.provider_codes: dict[str, list[tuple[int, int | str]]] = {}  # code -> (pid, relay)
+        # code -> (provider id, relay, or a key safe's door)
+        self.provider_codes: dict[str, list[tuple[int, int | Literal["key safe"]]]] = {}
         self.provider_doors: dict[int, dict[int, ProviderGrant]] = {}
         self._tasks: list[Task] = []
 
     # --- building --------------------------------------------------------------------
     def set_site(self, index: SiteIndex) -> None:
         """Swap in a site's new index (built anywhere, e.g. in a worker thread)."""
-        self.drop_site(index.site.id)
-        self.sites[index.site.id] = index
+        site_id = id_of(index.site)
+        self.drop_site(site_id)
+        self.sites[site_id] = index
         self.devices.update(index.devices)
         self.doors.update(index.doors)
         self.device_doors.update(index.device_doors)
-        self.door_site.update(dict.fromkeys(index.doors, index.site.id))
+        self.door_site.update(dict.fromkeys(index.doors, site_id))
         if self._tasks:
             self._index_tasks()  # task doors may have changed site data
 
@@ -142,19 +146,21 @@ class AccessSnapshot:
     def load_facilities(self, providers: Iterable[ServiceProvider], tasks: Iterable[Task]
                         ) -> None:
         """(Re)load every service provider and task (they span sites)."""
-        self.providers = {p.id: p for p in providers}
+        self.providers = {id_of(p): p for p in providers}
         self.provider_by_number, self.provider_by_mobile, self.provider_codes = {}, {}, {}
-        for p in self.providers.values():
+        for provider_id, p in self.providers.items():
             for number in (p.apass_number, p.radio_number):
                 if number:
-                    self.provider_by_number[number] = p.id
+                    self.provider_by_number[number] = provider_id
             if p.mobile:
-                self.provider_by_mobile[p.mobile] = p.id
+                self.provider_by_mobile[p.mobile] = provider_id
             for attr, relay in PROVIDER_CODE_RELAYS.items():
                 if getattr(p, attr):
-                    self.provider_codes.setdefault(getattr(p, attr), []).append((p.id, relay))
+                    self.provider_codes.setdefault(getattr(p, attr), []).append(
+                        (provider_id, relay))
             if p.code_key_safe:
-                self.provider_codes.setdefault(p.code_key_safe, []).append((p.id, "key safe"))
+                self.provider_codes.setdefault(p.code_key_safe, []).append(
+                    (provider_id, "key safe"))
         self._tasks = list(tasks)
         self._index_tasks()
 
@@ -209,12 +215,13 @@ class AccessSnapshot:
         provider_id = self.provider_by_number.get(request.value)
         if provider_id is not None:
             provider = self.providers[provider_id]
-            holder = Holder(None, provider.name, provider_id=provider_id)
+            as_provider = Holder(None, provider.name, provider_id=provider_id)
             if request.value == provider.radio_number:
                 kind = EventKind.OPEN_BY_RADIO_TRANSMITTER
             by = "by_radio" if kind is EventKind.OPEN_BY_RADIO_TRANSMITTER else "by_apass"
-            reason = self._provider_reason(provider, door, by, request.at)
-            return self._pass_decision(not reason, kind, reason, device, door, request, holder)
+            reason = self._provider_reason(provider_id, door, by, request.at)
+            return self._pass_decision(not reason, kind, reason, device, door, request,
+                                       as_provider)
         holder = self.sites[device.site_id].passes.get(request.value)
         if holder is None:
             return self._pass_decision(False, kind, APASS_UNKNOWN, device, door, request, None)
@@ -231,16 +238,17 @@ class AccessSnapshot:
             reason = ""
         return self._pass_decision(not reason, kind, reason, device, door, request, holder)
 
-    def _provider_reason(self, provider: ServiceProvider, door: Door, by: str,
-                         at: datetime) -> str:
-        site_id = self.door_site[door.id]
+    def _provider_reason(self, provider_id: int, door: Door, by: str, at: datetime) -> str:
+        provider = self.providers[provider_id]
+        door_id = id_of(door)
+        site_id = self.door_site[door_id]
         today = at.astimezone(self.sites[site_id].zone).date()
         status = validity_status(provider.valid_from, provider.valid_to, today).value
         if status == "expired":
             return VALIDITY_EXPIRED
         if status == "not started":
             return NOT_VALID_YET
-        grant = self.provider_doors.get(provider.id, {}).get(door.id)
+        grant = self.provider_doors.get(provider_id, {}).get(door_id)
         if grant is None or not getattr(grant, by):
             return NOT_ON_THIS_DOOR
         if not self.in_week_type(grant.week_type_id, site_id, at):
@@ -269,7 +277,7 @@ class AccessSnapshot:
             holder = data.codes.get((code, relay)) if data else None
             if holder is None:
                 continue
-            door = self.device_doors.get(device.id, {}).get(relay)
+            door = self.device_doors.get(request.device_id, {}).get(relay)
             if door is None or door.id not in holder.door_ids:
                 reason = NOT_ON_THIS_DOOR
                 continue
@@ -279,21 +287,23 @@ class AccessSnapshot:
             return Decision(True, kind, "", site_id, door, holder.block_id, holder.flat_id,
                             holder.name, f"{desc} Info : {holder.info}")
         # service providers' codes
-        for provider_id, relay in self.provider_codes.get(code, []):
-            if relay == "key safe":
-                if device.type is not DeviceType.KEY_SAFE:
-                    continue
+        for provider_id, relay_of in self.provider_codes.get(code, []):
+            if isinstance(relay_of, int):
+                relay = relay_of
+            elif device.type is DeviceType.KEY_SAFE:  # "key safe": a key safe's door
                 relay = 1
-            door = self.device_doors.get(device.id, {}).get(relay)
+            else:
+                continue
+            door = self.device_doors.get(request.device_id, {}).get(relay)
             if door is None:
                 continue
-            provider = self.providers[provider_id]
-            why = self._provider_reason(provider, door, "by_code", request.at)
+            why = self._provider_reason(provider_id, door, "by_code", request.at)
             if not why:
-                return Decision(True, kind, "", site_id, door, None, None, provider.name,
-                                f"{desc} Service provider : {provider.name}")
+                name = self.providers[provider_id].name
+                return Decision(True, kind, "", site_id, door, None, None, name,
+                                f"{desc} Service provider : {name}")
             reason = why
-        door = self.device_doors.get(device.id, {}).get(1)
+        door = self.device_doors.get(request.device_id, {}).get(1)
         return Decision(False, kind, reason, site_id, door, None, None, "",
                         f"{desc} Pattern : {reason}")
 
@@ -304,7 +314,7 @@ class AccessSnapshot:
         provider_id = self.provider_by_mobile.get(number)
         if provider_id is not None:
             provider = self.providers[provider_id]
-            reason = self._provider_reason(provider, door, "by_telephone", request.at)
+            reason = self._provider_reason(provider_id, door, "by_telephone", request.at)
             return Decision(not reason, kind, reason, device.site_id, door, None, None,
                             provider.name, f"Service provider : {provider.name} {desc}"
                             + (f" Pattern : {reason}" if reason else ""))

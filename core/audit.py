@@ -29,7 +29,7 @@ def jsonable(value: object) -> object:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, frozenset | set):
-        return sorted(jsonable(v) for v in value)
+        return [jsonable(v) for v in sorted(value)]
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     if isinstance(value, dict):
@@ -37,12 +37,19 @@ def jsonable(value: object) -> object:
     return value
 
 
-def snapshot(obj: object | None) -> dict | None:
+def jsonable_fields(obj: object) -> dict[str, object]:
+    """A dataclass's fields as a JSON-safe dict (see jsonable)."""
+    data = jsonable(obj)
+    if not isinstance(data, dict):
+        raise TypeError(f"{type(obj).__name__} is not a dataclass instance")
+    return data
+
+
+def snapshot(obj: object | None) -> dict[str, object] | None:
     """The before/after image of an object for the audit trail (secrets removed)."""
     if obj is None:
         return None
-    data = jsonable(obj)
-    assert isinstance(data, dict)
+    data = jsonable_fields(obj)
     if "password_hash" in data:
         data["password_hash"] = "***" if data["password_hash"] else None
     return data

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.errors import ConfigError
 from core.text import safe_text
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 DEFAULT_DB = "var/doorkeeper.db"
+#: one [section] of settings (TOML values, checked against the section's dataclass)
+Section = TypeVar("Section", bound="DataclassInstance")
 
 
 @dataclass
@@ -67,7 +74,8 @@ class DriverConfig:
     """One [[driver]] (or [[osdp]]) section: its type and its settings."""
 
     type: str
-    settings: dict = field(default_factory=dict)
+    # TOML values, each checked against DRIVER_SETTINGS (readers: dicts as _osdp_readers left them)
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 DRIVER_SETTINGS: dict[str, dict[str, type]] = {
@@ -99,12 +107,12 @@ class Config:
     source: Path | None = None
 
 
-def _section(data: dict, name: str, cls: type) -> object:
+def _section(data: dict[str, Any], name: str, cls: type[Section]) -> Section:
     raw = data.get(name, {})
     if not isinstance(raw, dict):
         raise ConfigError(f"[{name}] must be a table.")
     defaults = cls()
-    values = {}
+    values: dict[str, object] = {}
     for key, value in raw.items():
         if not hasattr(defaults, key):
             raise ConfigError(f"Unknown setting {name}.{safe_text(key)}.")
@@ -113,7 +121,7 @@ def _section(data: dict, name: str, cls: type) -> object:
             raise ConfigError(f"Setting {name}.{key} must be a {expected.__name__}, "
                               f"got {value!r}.")
         values[key] = value
-    return cls(**values)
+    return dataclasses.replace(defaults, **values)
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -188,14 +196,11 @@ def _drivers(raw: object, table: str = "driver") -> list[DriverConfig]:
         where = f"[[{table}]] {n}"
         if not isinstance(section, dict):
             raise ConfigError(f"{where} must be a table.")
-        if table == "osdp":
-            kind = "osdp"
-        else:
-            kind = section.get("type")
-            if kind not in DRIVER_SETTINGS:
-                known = ", ".join(DRIVER_SETTINGS)
-                raise ConfigError(f"Unknown driver {safe_text(kind)!r} in {where}; "
-                                  f"known: {known}.")
+        kind = "osdp" if table == "osdp" else section.get("type")
+        if not isinstance(kind, str) or kind not in DRIVER_SETTINGS:
+            known = ", ".join(DRIVER_SETTINGS)
+            raise ConfigError(f"Unknown driver {safe_text(kind)!r} in {where}; "
+                              f"known: {known}.")
         out.append(DriverConfig(kind, _driver_settings(kind, section, table, where)))
     return out
 
@@ -209,9 +214,10 @@ def _one_per_port(drivers: list[DriverConfig]) -> list[DriverConfig]:
     return drivers
 
 
-def _driver_settings(kind: str, section: dict, table: str, where: str) -> dict:
+def _driver_settings(kind: str, section: dict[str, Any], table: str,
+                     where: str) -> dict[str, Any]:
     """One driver section's settings, checked (one-line errors naming `where`)."""
-    settings = {}
+    settings: dict[str, Any] = {}
     for key, value in section.items():
         if key == "type" and table == "driver":
             continue
@@ -247,9 +253,10 @@ def _driver_settings(kind: str, section: dict, table: str, where: str) -> dict:
     return settings
 
 
-def _osdp_readers(raw: list, table: str, section: str) -> list[dict]:
+def _osdp_readers(raw: list[Any], table: str, section: str) -> list[dict[str, Any]]:
     """The [[driver.reader]] / [[osdp.reader]] entries of an osdp bus, checked (one-line errors)."""
-    out, addresses = [], set()
+    out: list[dict[str, Any]] = []
+    addresses: set[int] = set()
     name = f"{table}.reader"
     for m, reader in enumerate(raw, start=1):
         where = f"({section}, reader {m})"

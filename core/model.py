@@ -3,17 +3,76 @@
 Field names match the store's columns one for one, so the store can map rows
 to these dataclasses without a hand-written converter per type. Objects refer
 to each other by id; loading graphs is the store's business, not the model's.
+
+This module holds the estate (sites, blocks, flats, telephones, panel
+displays), access passes, week types and devices; the people (operators,
+contractors, tasks) are in core.model_people and what happened (events,
+alarms, audit) in core.model_events. Every name is importable from here.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from dataclasses import Field, dataclass, field
+from datetime import date, time
+from typing import Any, ClassVar, Protocol
+
+from core.model_events import (
+    ALARM_KINDS,
+    EVENT_TEXT_LIMITS,
+    Alarm,
+    AuditEntry,
+    Event,
+    EventKind,
+    EventResult,
+)
+from core.model_people import (
+    ManagementCompany,
+    Operator,
+    OperatorKey,
+    ServiceProvider,
+    SiteGrant,
+    Task,
+    TaskDoor,
+    ValidityStatus,
+)
+
+__all__ = [
+    # estate
+    "StrEnum", "Site", "Block", "Flat", "TelephoneKind", "Telephone", "CallStep", "PanelDisplay",
+    # access passes
+    "APassType", "APassColour", "APassState", "AccessPass",
+    # time
+    "HOLIDAY", "TimeWindow", "WeekType", "Holiday", "AccessProfile",
+    # devices
+    "DeviceType", "Device", "Door",
+    # people (core.model_people)
+    "Operator", "SiteGrant", "OperatorKey", "ManagementCompany", "ServiceProvider",
+    "ValidityStatus", "TaskDoor", "Task",
+    # what happened (core.model_events)
+    "EventKind", "ALARM_KINDS", "EventResult", "EVENT_TEXT_LIMITS", "Event", "Alarm",
+    "AuditEntry",
+    # ids
+    "Stored", "id_of",
+]
 
 
 class StrEnum(enum.StrEnum):
     """An enum whose values are the words stored and shown."""
+
+
+class Stored(Protocol):
+    """Any of the model's objects: a dataclass whose id is None until the store adds it."""
+
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+    id: int | None
+
+
+def id_of(obj: Stored) -> int:
+    """The id of an object read from (or added to) the store; ValueError for a new one."""
+    if obj.id is None:
+        raise ValueError(f"this {type(obj).__name__} has no id: it was never stored")
+    return obj.id
 
 
 # --- estate -----------------------------------------------------------------
@@ -241,211 +300,4 @@ class Door:
     name: str
     open_seconds: int = 5
     held_open_seconds: int = 30
-    id: int | None = None
-
-
-# --- people who use the console ---------------------------------------------------
-
-
-@dataclass
-class Operator:
-    """A console user. Rights come per site through SiteGrant."""
-
-    email: str
-    name: str = ""
-    login: str | None = None
-    language: str = "en"
-    password_hash: str | None = None
-    can_create_sites: bool = False  # the guide's "Create a site" profile
-    active: bool = True
-    id: int | None = None
-
-
-@dataclass
-class SiteGrant:
-    """An operator's profile and rights on one site, with validity dates."""
-
-    operator_id: int
-    site_id: int
-    profile: str
-    rights: frozenset[str]  # "area:action" strings, see core.rights
-    valid_from: date | None = None  # None with valid_to None = permanent
-    valid_to: date | None = None
-    id: int | None = None
-
-
-# --- facilities -------------------------------------------------------------------
-
-
-@dataclass
-class ManagementCompany:
-    """A contractor firm in charge of a service on one or more sites."""
-
-    name: str
-    person_in_charge: str = ""
-    telephone: str = ""
-    email: str = ""
-    id: int | None = None
-
-
-@dataclass
-class ServiceProvider:
-    """A management company's employee with credentials and validity."""
-
-    company_id: int
-    name: str
-    valid_from: date | None = None  # both None = permanent task
-    valid_to: date | None = None
-    email: str = ""
-    mobile: str = ""  # E.164; mandatory for dial to open
-    apass_number: str | None = None
-    apass_dual_tech: bool = False
-    radio_number: str | None = None
-    radio_dual_tech: bool = False
-    code_door: str | None = None
-    code_relay_1: str | None = None
-    code_relay_2: str | None = None
-    code_key_safe: str | None = None
-    id: int | None = None
-
-
-class ValidityStatus(StrEnum):
-    EXPIRED = "expired"  # shown red
-    NOT_STARTED = "not started"  # shown orange
-    CURRENT = "current"  # shown grey
-
-
-@dataclass
-class TaskDoor:
-    """How a task lets its provider through one door."""
-
-    door_id: int
-    by_code: bool = False
-    by_apass: bool = False
-    by_radio: bool = False
-    by_mobile: bool = False
-    by_telephone: bool = False
-
-
-@dataclass
-class Task:
-    """Access rights given to a service provider on one or more sites."""
-
-    name: str
-    company_id: int
-    provider_id: int
-    site_ids: list[int] = field(default_factory=list)
-    week_type_ids: dict[int, int | None] = field(default_factory=dict)  # site -> week type
-    doors: list[TaskDoor] = field(default_factory=list)
-    id: int | None = None
-
-
-# --- what happened --------------------------------------------------------------
-
-
-class EventKind(StrEnum):
-    CALL_TO_RESIDENT = "Call to resident"
-    ACCESS_BY_CODE = "Access by code"
-    OPEN_BY_PROXIMITY_FOB = "Open by proximity fob"
-    OPEN_BY_RADIO_TRANSMITTER = "Open by radio transmitter"
-    ACCESS_BY_MOBILE = "Access by mobile"
-    OPEN_BY_TELEPHONE = "Open by telephone"
-    REMOTE_OPENING = "Remote opening"
-    DOOR_FORCED = "Door forced"
-    DOOR_HELD_OPEN = "Door held open"
-    TAMPER = "Tamper"
-    POWER_FAILURE = "Power failure"
-    DEVICE_OFFLINE = "Device offline"
-    DEVICE_ONLINE = "Device online"
-
-    @property
-    def is_alarm(self) -> bool:
-        """Events that need a person."""
-        return self in ALARM_KINDS
-
-
-ALARM_KINDS = frozenset(
-    {
-        EventKind.DOOR_FORCED,
-        EventKind.DOOR_HELD_OPEN,
-        EventKind.TAMPER,
-        EventKind.POWER_FAILURE,
-        EventKind.DEVICE_OFFLINE,
-    }
-)
-
-
-class EventResult(StrEnum):
-    OPENING = "Opening"
-    OPENING_DENIED = "Opening DENIED"
-    COMMUNICATION_NOT_COMPLETED = "Communication not completed"
-    ALARM = "Alarm"
-    INFORMATION = "Information"
-
-
-# The longest text each field of an event may hold (the store's columns match).
-EVENT_TEXT_LIMITS = {"credential": 32, "name": 120, "reason": 60, "description": 2000}
-
-
-@dataclass
-class Event:
-    """What a device reported, with the guide's description fields."""
-
-    at: datetime
-    site_id: int
-    kind: EventKind
-    result: EventResult
-    device_id: int | None = None
-    block_id: int | None = None
-    flat_id: int | None = None
-    credential: str = ""  # APass number, telephone number or code entered
-    name: str = ""  # "Name associated" / resident
-    reason: str = ""  # "Pattern": why a denial happened
-    description: str = ""
-    id: int | None = None
-
-
-@dataclass
-class Alarm:
-    """An alarm event awaiting (or given) a person's acknowledgement."""
-
-    event_id: int
-    site_id: int
-    kind: EventKind
-    raised_at: datetime
-    device_id: int | None = None
-    acknowledged_at: datetime | None = None
-    acknowledged_by: int | None = None
-    note: str = ""
-    cleared_at: datetime | None = None
-    id: int | None = None
-
-
-@dataclass
-class AuditEntry:
-    """Who changed what, when, before and after; hash-chained to its predecessor."""
-
-    at: datetime
-    actor: str  # operator email, or "system"
-    action: str  # e.g. "flat.update"
-    entity: str
-    entity_id: int | None
-    site_id: int | None
-    before: dict | None
-    after: dict | None
-    source: str = ""  # where the actor was: "cli", an SSH address ...
-    prev_hash: str = ""
-    hash: str = ""
-    id: int | None = None
-
-
-@dataclass
-class OperatorKey:
-    """One SSH public key an operator logs in with (type, base64 and comment)."""
-
-    operator_id: int
-    key: str  # "type base64" as core.keys stores it, without the comment
-    fingerprint: str  # OpenSSH's "SHA256:…"
-    comment: str = ""
-    added_at: datetime | None = None
     id: int | None = None

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Sequence
-from typing import Any, Self, TypeVar
+from typing import Self, TypeVar
 
-from core.model import AuditEntry, Event, PanelDisplay, SiteGrant, Telephone
+from core.model import AuditEntry, Event, PanelDisplay, SiteGrant, Stored, Telephone
 
-T = TypeVar("T")
+T = TypeVar("T", bound=Stored)
 
 
 class UnitOfWork(abc.ABC):
@@ -48,11 +48,11 @@ class UnitOfWork(abc.ABC):
         """The object of that class and id, or None."""
 
     @abc.abstractmethod
-    async def find(self, cls: type[T], order_by: str | None = None, **where: Any) -> list[T]:
+    async def find(self, cls: type[T], order_by: str | None = None, **where: object) -> list[T]:
         """Objects whose fields equal the given values."""
 
     @abc.abstractmethod
-    async def count(self, cls: type, **where: Any) -> int:
+    async def count(self, cls: type[Stored], **where: object) -> int:
         """How many objects match."""
 
     @abc.abstractmethod
@@ -64,15 +64,15 @@ class UnitOfWork(abc.ABC):
         """Insert many objects of one class; sets their ids."""
 
     @abc.abstractmethod
-    async def update(self, obj: object) -> None:
+    async def update(self, obj: Stored) -> None:
         """Write every field of an object that has an id."""
 
     @abc.abstractmethod
-    async def update_all(self, objs: Sequence[object]) -> None:
+    async def update_all(self, objs: Sequence[Stored]) -> None:
         """Write many objects of one class at once."""
 
     @abc.abstractmethod
-    async def delete(self, obj: object) -> None:
+    async def delete(self, obj: Stored) -> None:
         """Remove the object (and what it owns: call steps, windows ...)."""
 
     # --- queries for the rules ---------------------------------------------------

@@ -109,7 +109,7 @@ def flat_number(value: str | None) -> str:
     return value
 
 
-def floor(value: int | str | None) -> int | None:
+def floor(value: int | float | str | None) -> int | None:
     """Floor: a whole number, or not defined."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from core.access import AccessSnapshot, Decision
-from core.audit import jsonable
+from core.audit import jsonable_fields
 from core.devices import (
     AccessRequest,
     CallOutcome,
@@ -30,7 +30,7 @@ from core.devices import (
     Status,
     StatusReport,
 )
-from core.model import EVENT_TEXT_LIMITS, Door, Event, EventKind, EventResult
+from core.model import EVENT_TEXT_LIMITS, Door, Event, EventKind, EventResult, id_of
 from core.ports import EventSink
 from core.text import safe_text
 
@@ -55,7 +55,8 @@ class Runtime:
     """Decides, commands, records and publishes; keeps each device's health."""
 
     def __init__(self, snapshot: AccessSnapshot, sink: EventSink,
-                 publish: Callable[[dict], None], drivers: list[Driver] | None = None) -> None:
+                 publish: Callable[[dict[str, object]], None],
+                 drivers: list[Driver] | None = None) -> None:
         self.snapshot = snapshot
         self.sink = sink
         self.publish = publish
@@ -87,7 +88,7 @@ class Runtime:
         door = decision.door
         if decision.granted and door is not None:
             # the relay belongs to the door's device (a reader's control unit)
-            self._command(OpenDoor(door.device_id, door.id, door.relay, door.open_seconds))
+            self._command(OpenDoor(door.device_id, id_of(door), door.relay, door.open_seconds))
         self._command(Signal(request.device_id, decision.granted))
         self.decision_latency.append(time.perf_counter() - started)
         self.decisions += 1
@@ -114,7 +115,7 @@ class Runtime:
         if call.outcome is CallOutcome.OPENED:
             door = self._door_for(call.device_id, call.door_id)
             if door is not None:
-                self._command(OpenDoor(door.device_id, door.id, door.relay, door.open_seconds))
+                self._command(OpenDoor(door.device_id, id_of(door), door.relay, door.open_seconds))
         number = safe_text(call.telephone)
         self._record(Event(
             at=call.at, site_id=device.site_id if device else 0,
@@ -190,11 +191,11 @@ class Runtime:
             setattr(event, name, getattr(event, name)[:limit])
         self.sink.append(event)
         self.publish({"type": "alarm" if event.kind.is_alarm else "event",
-                      "event": jsonable(event)})
+                      "event": jsonable_fields(event)})
 
     def _publish_health(self, device_id: int) -> None:
         self._health_changed.discard(device_id)
-        self.publish({"type": "device", "device": jsonable(self.health[device_id])})
+        self.publish({"type": "device", "device": jsonable_fields(self.health[device_id])})
 
     def publish_health(self) -> None:
         """Publish the health of devices seen or counted since the last call (the
@@ -222,13 +223,13 @@ class Runtime:
     def open_door(self, door: Door, seconds: int, operator: str, at: datetime) -> None:
         """A remote opening checked and audited by the service: pulse, record, publish."""
         device = self.snapshot.devices.get(door.device_id)
-        self._command(OpenDoor(door.device_id, door.id, door.relay, seconds))
+        self._command(OpenDoor(door.device_id, id_of(door), door.relay, seconds))
         self._record(Event(
             at=at, site_id=device.site_id if device else 0, kind=EventKind.REMOTE_OPENING,
             result=EventResult.OPENING, device_id=door.device_id,
             block_id=device.block_id if device else None, name=operator,
             description=f"Remote opening of {door.name} for {seconds} s by {operator}"))
 
-    def device_states(self) -> list[dict]:
+    def device_states(self) -> list[dict[str, object]]:
         """Every known device's health, for a subscriber that just connected."""
-        return [jsonable(h) for h in self.health.values()]
+        return [jsonable_fields(h) for h in self.health.values()]

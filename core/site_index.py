@@ -27,6 +27,7 @@ from core.model import (
     Telephone,
     TelephoneKind,
     WeekType,
+    id_of,
 )
 
 CODE_RELAYS = {"code_main_door": 1, "code_aux_relay_1": 2, "code_aux_relay_2": 3}
@@ -71,10 +72,17 @@ class SiteIndex:
     def put_pass(self, ap: AccessPass) -> None:
         """Index one APass (replacing what its number had)."""
         flat_name, info = self.places.get(ap.flat_id, ("", "")) if ap.flat_id else ("", "")
-        doors_of, wt = self.profiles.get(ap.access_profile_id, (frozenset(), None))
+        doors_of, wt = self.profile(ap.access_profile_id)
         self.passes[ap.number] = Holder(
             self.site.id, ap.resident or flat_name, ap.flat_id, ap.block_id, info, doors_of, wt,
             ap.state, radio=ap.type is APassType.RADIO_TRANSMITTER)
+
+
+    def profile(self, profile_id: int | None) -> tuple[frozenset[int], int | None]:
+        """An access profile's doors and week type (none for no profile)."""
+        if profile_id is None:
+            return frozenset(), None
+        return self.profiles.get(profile_id, (frozenset(), None))
 
 
 def build_site_index(site: Site, blocks: Iterable[Block], flats: Iterable[Flat],
@@ -84,50 +92,52 @@ def build_site_index(site: Site, blocks: Iterable[Block], flats: Iterable[Flat],
                      devices: Iterable[Device], doors: Iterable[Door]) -> SiteIndex:
     """A site's whole index from its objects."""
     index = SiteIndex(site, ZoneInfo(site.timezone), {h.day for h in holidays})
-    index.week_types = {wt.id: [(w.day, w.start, w.end) for w in wt.windows]
+    index.week_types = {id_of(wt): [(w.day, w.start, w.end) for w in wt.windows]
                         for wt in week_types}
-    index.profiles = {p.id: (frozenset(p.door_ids), p.week_type_id) for p in profiles}
-    blocks = {b.id: b for b in blocks}
-    devices = list(devices)
-    for device in devices:
-        index.devices[device.id] = device
-        index.device_doors[device.id] = {}
+    index.profiles = {id_of(p): (frozenset(p.door_ids), p.week_type_id) for p in profiles}
+    block_by_id = {id_of(b): b for b in blocks}
+    device_list = list(devices)
+    for device in device_list:
+        index.devices[id_of(device)] = device
+        index.device_doors[id_of(device)] = {}
     for door in doors:
-        index.doors[door.id] = door
+        index.doors[id_of(door)] = door
         index.device_doors[door.device_id][door.relay] = door
-    for device in devices:
+    for device in device_list:
         # a reader wired to a control unit opens the control unit's relays
-        if not index.device_doors[device.id] and device.parent_id in index.device_doors:
-            index.device_doors[device.id] = index.device_doors[device.parent_id]
-    flats = {f.id: f for f in flats}
-    index.places = {f.id: (f.name, f"{blocks[f.block_id].name}/{f.name}")
-                    for f in flats.values()}
-    displays = list(displays)
-    with_display = {d.flat_id for d in displays}
+        parent = device.parent_id
+        if not index.device_doors[id_of(device)] and parent in index.device_doors:
+            index.device_doors[id_of(device)] = index.device_doors[parent]
+    flat_by_id = {id_of(f): f for f in flats}
+    index.places = {flat_id: (f.name, f"{block_by_id[f.block_id].name}/{f.name}")
+                    for flat_id, f in flat_by_id.items()}
+    display_list = list(displays)
+    with_display = {d.flat_id for d in display_list}
     residents: dict[int, Holder] = {}
-    for flat in flats.values():
-        block = blocks[flat.block_id]
-        doors_of, wt = index.profiles.get(block.default_access_profile_id, (frozenset(), None))
-        holder = Holder(site.id, flat.name, flat.id, block.id, index.places[flat.id][1],
+    for flat_id, flat in flat_by_id.items():
+        block = block_by_id[flat.block_id]
+        doors_of, wt = index.profile(block.default_access_profile_id)
+        holder = Holder(site.id, flat.name, flat_id, block.id, index.places[flat_id][1],
                         doors_of, wt)
-        residents[flat.id] = holder
+        residents[flat_id] = holder
         # "Code is only active if the flat has a registered panel display"
-        if flat.id in with_display:
+        if flat_id in with_display:
             for attr, relay in CODE_RELAYS.items():
                 code = getattr(flat, attr)
                 if code:
                     index.codes[(code, relay)] = holder
     for ap in passes:
         index.put_pass(ap)
-    telephones = list(telephones)
-    for phone in telephones:
+    phone_list = list(telephones)
+    for phone in phone_list:
         if phone.kind is TelephoneKind.TELEPHONE and phone.flat_id in residents:
             index.phones.setdefault(phone.value, []).append(residents[phone.flat_id])
-    numbers = {t.id: t.value for t in telephones}
-    for display in displays:
-        holder = residents.get(display.flat_id)
-        if holder is not None:
-            index.displays[(holder.block_id, display.call_code)] = (display, holder)
-            index.display_numbers[display.id] = tuple(
+    numbers = {id_of(t): t.value for t in phone_list}
+    for display in display_list:
+        resident = residents.get(display.flat_id)
+        if resident is not None:
+            block_id = flat_by_id[display.flat_id].block_id
+            index.displays[(block_id, display.call_code)] = (display, resident)
+            index.display_numbers[id_of(display)] = tuple(
                 numbers[s.telephone_id] for s in display.call_chain if s.telephone_id in numbers)
     return index

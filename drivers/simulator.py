@@ -130,7 +130,7 @@ class SimulatorDriver(Driver):
         self._codes = {e.value for e in (*plan.flat_codes, *plan.provider_codes)}
         self._keypads = tuple(sorted({i for e in plan.flat_codes for i in e.device_ids}))
         self._report: Callable[[DeviceEvent], None] | None = None
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._wake = asyncio.Event()
         self._pending: list[tuple[float, int, Callable[[], object]]] = []  # (due, seq, fire)
@@ -293,7 +293,7 @@ class SimulatorDriver(Driver):
     # --- what a lively estate does -----------------------------------------------------------
     def _random_event(self, at: float) -> None:
         start, end = self.plan.working_hours
-        weights = dict(MIX)
+        weights: dict[str, float] = dict(MIX)
         if not start <= self.clock().astimezone(self._zone).hour < end:
             weights["provider"] = OFF_HOURS_PROVIDER
         getattr(self, f"_random_{self.rng.choices(list(weights), list(weights.values()))[0]}")(at)
@@ -340,8 +340,11 @@ class SimulatorDriver(Driver):
 
     def _random_provider(self, at: float) -> None:
         plan = self.plan
-        ways = [w for w in ((plan.provider_passes, None), (plan.provider_codes, self.enter_code),
-                            (plan.provider_mobiles, self.dial)) if w[0]]
+        # a pass is presented (None); a code is typed; a mobile dials
+        every: list[tuple[Sequence[SimPass | SimEntry], Callable[[str, int], object] | None]] = [
+            (plan.provider_passes, None), (plan.provider_codes, self.enter_code),
+            (plan.provider_mobiles, self.dial)]
+        ways = [w for w in every if w[0]]
         if ways:
             choices, act = self.rng.choice(ways)
             chosen = self.rng.choice(choices)
@@ -349,7 +352,7 @@ class SimulatorDriver(Driver):
                 return
             if isinstance(chosen, SimPass):
                 self.present(chosen.number, device_id, chosen.credential)
-            else:
+            elif act is not None:
                 act(chosen.value, device_id)
 
     def _random_alarm(self, at: float) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, tuple_
 
@@ -47,7 +48,7 @@ async def alarm_page(store: Store, site_ids: list[int], *, acknowledged: bool = 
     return out
 
 
-async def alarm_signature(store: Store, site_ids: list[int]) -> tuple:
+async def alarm_signature(store: Store, site_ids: list[int]) -> tuple[Any, ...]:
     """A cheap fingerprint of these sites' alarms: it changes when one is raised,
     acknowledged or cleared (the Alarms screen polls it, then reloads on a change)."""
     a = t.alarms.c

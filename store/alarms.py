@@ -20,4 +20,5 @@ async def acknowledge_all_but_newest(uow: SqlUnitOfWork, keep: int, operator_id:
         update(t.alarms).where(a.id.not_in(newest), a.acknowledged_at.is_(None))
         .values(acknowledged_at=a.raised_at, acknowledged_by=operator_id, note=note,
                 cleared_at=a.raised_at))
-    return result.rowcount
+    changed: int = result.rowcount
+    return changed

@@ -56,7 +56,7 @@ class Store:
     @property
     def where(self) -> str:
         """The database file for SQLite, else the URL (for messages and tools)."""
-        return self.engine.url.database if is_sqlite(self.url) else self.url
+        return (self.engine.url.database or self.url) if is_sqlite(self.url) else self.url
 
     def uow(self) -> SqlUnitOfWork:
         """A unit of work for one service call (a write transaction)."""
@@ -79,7 +79,9 @@ class Store:
             head = (await conn.execute(select(t.audit_head))).first()
             result = await conn.stream(select(t.audit_entries).order_by(t.audit_entries.c.id))
             entries = [mp.from_row(r) async for r in result]
-        return verify_chain(entries, head.count if head else 0, head.hash if head else None)
+        # head.count would be tuple.count to a type checker: read the columns by name
+        count = head._mapping["count"] if head else 0
+        return verify_chain(entries, count, head.hash if head else None)
 
     async def close(self) -> None:
         """Flush events and release the database."""

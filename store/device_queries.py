@@ -40,12 +40,13 @@ async def device_rows(store: Store, site_id: int, block_id: int | None = None
         wired: dict[int, list[str]] = {}
         if ids:
             o = t.doors.c
-            for r in await conn.execute(
+            for door in await conn.execute(
                     select(o.id, o.device_id, o.relay, o.name, o.open_seconds,
                            o.held_open_seconds).where(o.device_id.in_(ids))
                     .order_by(o.device_id, o.relay)):
-                doors.setdefault(r.device_id, []).append(Door(
-                    r.device_id, r.relay, r.name, r.open_seconds, r.held_open_seconds, r.id))
+                doors.setdefault(door.device_id, []).append(Door(
+                    door.device_id, door.relay, door.name, door.open_seconds,
+                    door.held_open_seconds, door.id))
             for parent_id, name in await conn.execute(
                     select(d.parent_id, d.name).where(d.parent_id.in_({r.id for r in rows}))
                     .order_by(d.name)):

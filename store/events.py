@@ -15,8 +15,9 @@ import contextlib
 import itertools
 import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import OperationalError
@@ -47,6 +48,10 @@ def _malformed(event: Event) -> str:
     return ""
 
 
+
+def _unchanged(value: datetime) -> object:
+    return value
+
 class EventWriter(EventSink):
     """Appends events to the store in the background with group commit."""
 
@@ -60,12 +65,13 @@ class EventWriter(EventSink):
         self._flush_to = 0  # a flush() waits for this many: write without waiting
         self._wake = asyncio.Event()
         self._progress = asyncio.Condition()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._closing = False
         self.batches = 0
         self.failures = 0
         self.rejected = 0  # events the database refused outright (logged in full)
         self._sql: str | None = None
+        self._at: Callable[[datetime], object] = _unchanged  # the dialect's bind of `at`
 
     async def start(self) -> EventWriter:
         """Start the background task (idempotent)."""
@@ -168,7 +174,7 @@ class EventWriter(EventSink):
                               event, getattr(err, "orig", err))
                     break
 
-    def _compile(self) -> None:
+    def _compile(self) -> str:
         """The INSERT in the dialect's own SQL, taking rows as plain tuples.
 
         This is the hot path of group commit, so rows are built by one tuple
@@ -177,26 +183,26 @@ class EventWriter(EventSink):
         dialect = self.engine.dialect
         stmt = insert(t.events).values({c: bindparam(c) for c in COLUMNS})
         compiled = stmt.compile(dialect=dialect)
-        if not compiled.positional or list(compiled.positiontup) != list(COLUMNS):
+        if not compiled.positional or list(compiled.positiontup or ()) != list(COLUMNS):
             raise RuntimeError(f"the event writer needs a positional driver ({dialect.name})")
         self._sql = compiled.string
         at_type = t.events.c.at.type
-        self._at = at_type.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
+        self._at = at_type.dialect_impl(dialect).bind_processor(dialect) or _unchanged
+        return self._sql
 
-    def _rows(self, batch: list[Event], first_id: int) -> list[tuple]:
+    def _rows(self, batch: list[Event], first_id: int) -> list[tuple[Any, ...]]:
         at = self._at
         return [(i, at(e.at), e.site_id, e.kind.value, e.result.value, e.device_id, e.block_id,
                  e.flat_id, e.credential, e.name, e.reason, e.description)
                 for i, e in enumerate(batch, start=first_id)]
 
     async def _write(self, batch: list[Event]) -> None:
-        if self._sql is None:
-            self._compile()
+        sql = self._sql if self._sql is not None else self._compile()
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(write=True)
             async with conn.begin():
                 last = (await conn.execute(select(func.max(t.events.c.id)))).scalar() or 0
-                await conn.exec_driver_sql(self._sql, self._rows(batch, last + 1))
+                await conn.exec_driver_sql(sql, self._rows(batch, last + 1))
                 alarms = [
                     mapper(Alarm).to_row(Alarm(event_id=i, site_id=e.site_id, kind=e.kind,
                                                raised_at=e.at, device_id=e.device_id))

@@ -30,14 +30,16 @@ async def flat_detail(store: Store, flat_id: int) -> FlatDetail:
         if flat is None:
             raise NotFound(f"Flat {flat_id} does not exist.")
         block = await uow.get(Block, flat.block_id)
-        site = await uow.get(Site, block.site_id)
+        site = await uow.get(Site, block.site_id) if block is not None else None
+        if block is None or site is None:  # the foreign keys forbid it
+            raise NotFound(f"Flat {flat_id}'s block or site does not exist.")
         telephones = await uow.find(Telephone, order_by="id", flat_id=flat_id)
         displays = await uow.find(PanelDisplay, order_by="id", flat_id=flat_id)
         passes = [p for p in await uow.find(AccessPass, order_by="number", flat_id=flat_id)
                   if p.state in (APassState.ASSIGNED, APassState.LOST)]
         profiles = await uow.find(AccessProfile, order_by="name", site_id=site.id)
         week_types = await uow.find(WeekType, order_by="name", site_id=site.id)
-        usage = await uow.site_usage(site.id)
+        usage = await uow.site_usage(block.site_id)
     return FlatDetail(site, block, flat, telephones, displays, passes, profiles, week_types,
                       usage["panel_names"])
 

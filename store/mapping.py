@@ -12,15 +12,19 @@ import dataclasses
 import enum
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import time
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Table
+from sqlalchemy import Row, Table
 
 from core import model as m
 from store import tables as t
+
+S = TypeVar("S", bound=m.Stored)
+#: a row as the database gives it, or as it is written: column -> value
+Values = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -29,25 +33,25 @@ class ChildSpec:
 
     table: Table
     fk: str
-    dump: Callable[[Any], list[dict]]
-    load: Callable[[Any, list[dict]], None]
+    dump: Callable[[Any], list[Values]]
+    load: Callable[[Any, list[Values]], None]
     order_by: str | None = None
 
 
-def _load_chain(obj: m.PanelDisplay, rows: list[dict]) -> None:
+def _load_chain(obj: m.PanelDisplay, rows: list[Values]) -> None:
     obj.call_chain = [m.CallStep(r["telephone_id"], r["ring_seconds"]) for r in rows]
 
 
-def _load_profile_doors(obj: m.AccessProfile, rows: list[dict]) -> None:
+def _load_profile_doors(obj: m.AccessProfile, rows: list[Values]) -> None:
     obj.door_ids = sorted(r["door_id"] for r in rows)
 
 
-def _load_task_sites(obj: m.Task, rows: list[dict]) -> None:
+def _load_task_sites(obj: m.Task, rows: list[Values]) -> None:
     obj.site_ids = sorted(r["site_id"] for r in rows)
     obj.week_type_ids = {r["site_id"]: r["week_type_id"] for r in rows}
 
 
-def _load_task_doors(obj: m.Task, rows: list[dict]) -> None:
+def _load_task_doors(obj: m.Task, rows: list[Values]) -> None:
     obj.doors = [m.TaskDoor(**{k: v for k, v in r.items() if k != "task_id"}) for r in rows]
 
 
@@ -80,28 +84,28 @@ TABLES: dict[type, Table] = {
 }
 
 
-def _windows_out(windows: list[m.TimeWindow]) -> list[dict]:
+def _windows_out(windows: list[m.TimeWindow]) -> list[dict[str, object]]:
     return [{"day": w.day, "start": w.start.isoformat("minutes"),
              "end": w.end.isoformat("minutes")} for w in windows]
 
 
-def _windows_in(rows: list[dict]) -> list[m.TimeWindow]:
+def _windows_in(rows: list[Values]) -> list[m.TimeWindow]:
     return [m.TimeWindow(r["day"], time.fromisoformat(r["start"]), time.fromisoformat(r["end"]))
             for r in rows]
 
 
 # Field-specific conversions that the type hints alone don't give.
-SPECIAL_OUT: dict[tuple[type, str], Callable] = {
+SPECIAL_OUT: dict[tuple[type, str], Callable[[Any], object]] = {
     (m.WeekType, "windows"): _windows_out,
     (m.SiteGrant, "rights"): sorted,
 }
-SPECIAL_IN: dict[tuple[type, str], Callable] = {
+SPECIAL_IN: dict[tuple[type, str], Callable[[Any], object]] = {
     (m.WeekType, "windows"): _windows_in,
     (m.SiteGrant, "rights"): frozenset,
 }
 
 
-def _enum_of(annotation: Any) -> type[enum.Enum] | None:
+def _enum_of(annotation: object) -> type[enum.Enum] | None:
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return annotation
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
@@ -112,10 +116,10 @@ def _enum_of(annotation: Any) -> type[enum.Enum] | None:
     return None
 
 
-class Mapper:
+class Mapper(Generic[S]):
     """How one dataclass is written to and read from its table."""
 
-    def __init__(self, cls: type) -> None:
+    def __init__(self, cls: type[S]) -> None:
         self.cls = cls
         self.table = TABLES[cls]
         self.children = CHILDREN.get(cls, [])
@@ -123,7 +127,7 @@ class Mapper:
         hints = typing.get_type_hints(cls)
         self.columns = [f.name for f in dataclasses.fields(cls)
                         if f.name in self.table.c and f.name not in child_fields]
-        self.inbound: dict[str, Callable] = {}
+        self.inbound: dict[str, Callable[[Any], object]] = {}
         for name in self.columns:
             special = SPECIAL_IN.get((cls, name))
             enum_cls = _enum_of(hints[name])
@@ -133,9 +137,9 @@ class Mapper:
                 self.inbound[name] = enum_cls
         self.outbound = {name: fn for (c, name), fn in SPECIAL_OUT.items() if c is cls}
 
-    def to_row(self, obj: Any, *, with_id: bool = False) -> dict:
+    def to_row(self, obj: S, *, with_id: bool = False) -> Values:
         """Column values of an object (without its id unless asked)."""
-        row = {}
+        row: Values = {}
         for name in self.columns:
             if name == "id" and not with_id:
                 continue
@@ -147,9 +151,9 @@ class Mapper:
             row[name] = value
         return row
 
-    def from_row(self, row: Any) -> Any:
+    def from_row(self, row: Row[Any] | Mapping[str, Any]) -> S:
         """An object from a result row (children are filled separately)."""
-        data = dict(row._mapping) if hasattr(row, "_mapping") else dict(row)
+        data = dict(row._mapping) if isinstance(row, Row) else dict(row)
         values = {}
         for name in self.columns:
             value = data[name]
@@ -160,10 +164,10 @@ class Mapper:
         return self.cls(**values)
 
 
-_MAPPERS: dict[type, Mapper] = {}
+_MAPPERS: dict[type, Mapper[Any]] = {}
 
 
-def mapper(cls: type) -> Mapper:
+def mapper(cls: type[S]) -> Mapper[S]:
     """The (cached) mapper of a domain class."""
     found = _MAPPERS.get(cls)
     if found is None:

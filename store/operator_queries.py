@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from core.model import Operator, OperatorKey, Site, SiteGrant
+from core.model import Operator, OperatorKey, Site, SiteGrant, id_of
 from core.views.rows import GrantRow, OperatorRow
 from store.database import Store
 
@@ -32,17 +32,18 @@ async def operator_rows(store: Store, site_ids: Iterable[int] | None = None,
             continue
         site = sites[g.site_id]
         by_op.setdefault(g.operator_id, []).append(GrantRow(
-            g.id, g.site_id, site.name, site.timezone, g.profile, g.rights, g.valid_from,
+            id_of(g), g.site_id, site.name, site.timezone, g.profile, g.rights, g.valid_from,
             g.valid_to))
     keys_by_op: dict[int, list[OperatorKey]] = {}
     for k in keys:
         keys_by_op.setdefault(k.operator_id, []).append(k)
     rows = []
     for op in ops:
-        lines = sorted(by_op.get(op.id, []), key=lambda r: r.site.casefold())
-        if wanted is not None and not lines and not (with_ungranted and op.id not in has_any):
+        op_id = id_of(op)
+        lines = sorted(by_op.get(op_id, []), key=lambda r: r.site.casefold())
+        if wanted is not None and not lines and not (with_ungranted and op_id not in has_any):
             continue
-        rows.append(OperatorRow(op, lines, keys_by_op.get(op.id, [])))
+        rows.append(OperatorRow(op, lines, keys_by_op.get(op_id, [])))
     return rows
 
 

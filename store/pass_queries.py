@@ -44,7 +44,7 @@ async def pass_page(store: Store, site_id: int, state: APassState, *,
         stmt = stmt.where(ap.number > after)
     stmt = stmt.order_by(ap.number).limit(limit)
     async with store.engine.connect() as conn:
-        return [PassRow(*r) for r in await conn.execute(stmt)]
+        return [PassRow(*tuple(r)) for r in await conn.execute(stmt)]
 
 
 async def pass_counts(store: Store, site_id: int, block_id: int | None = None

@@ -8,10 +8,12 @@ so the 1,000th page costs what the first does.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true, tuple_
 
-from core.model import APassState, Site
+from core.errors import NotFound
+from core.model import APassState, Site, id_of
 from core.views.rows import BlockRow, EventFilter, FlatRow, SiteHeader
 from store import tables as t
 from store.database import Store
@@ -38,10 +40,12 @@ async def site_header(store: Store, site_id: int) -> SiteHeader:
     async with store.reader() as uow:
         site = await uow.get(Site, site_id)
         usage = await uow.site_usage(site_id)
+    if site is None:
+        raise NotFound(f"Site {site_id} does not exist.")
     quotas = {"panels": site.max_panels, "flats": site.max_flats,
               "foreign_numbers": site.max_foreign_numbers,
               "panel_names": site.max_panel_names}
-    return SiteHeader(site.id, site.name, usage, quotas)
+    return SiteHeader(id_of(site), site.name, usage, quotas)
 
 
 def in_site(block_id: ColumnElement[int], site_id: int | None) -> ColumnElement[bool]:
@@ -89,9 +93,9 @@ async def flat_page(store: Store, block_id: int, after: str | None = None,
                     r.code_main_door or "", r.notes) for r in flats]
 
 
-def _event_where(flt: EventFilter):
+def _event_where(flt: EventFilter) -> ColumnElement[bool]:
     e = t.events.c
-    clauses = []
+    clauses: list[ColumnElement[bool]] = []
     if flt.site_id is not None:
         clauses.append(e.site_id == flt.site_id)
     if flt.since is not None:
@@ -118,7 +122,7 @@ def _event_where(flt: EventFilter):
 
 
 async def event_page(store: Store, flt: EventFilter, before: tuple[datetime, int] | None = None,
-                     limit: int = 100, *, site_ids: list[int] | None = None) -> list[dict]:
+                     limit: int = 100, *, site_ids: list[int] | None = None) -> list[dict[str, Any]]:
     """The newest `limit` events matching the filter (on these sites, when given), older
     than `before` (at, id)."""
     e = t.events.c

@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from core.errors import StoreError, ValidationError
 from core.views.search_rows import BY_FIELDS, SearchHit, SearchResults
@@ -166,6 +166,9 @@ async def search(store: Store, text: str, by: str, site_ids: Iterable[int],
 
 def _search_sync(con: sqlite3.Connection, query: Query, sites: list[int],
                  limit: int) -> SearchResults:
+    prefix = query.prefix
+    if prefix is None:  # search() answers those without the index
+        return SearchResults()
     con.execute("BEGIN")  # one snapshot for the matches and the names
     try:
         mine = [r[0] for r in con.execute(
@@ -175,7 +178,7 @@ def _search_sync(con: sqlite3.Connection, query: Query, sites: list[int],
         exact = _matches(con, query.exact, mine, every, limit) if query.exact else []
         # a page of exact matches needs no prefix matches: they would come after it
         full = len(exact) >= limit
-        prefixed = [] if full else _matches(con, query.prefix, mine, every, limit)
+        prefixed = [] if full else _matches(con, prefix, mine, every, limit)
         rows = {r[0]: r for r in exact + prefixed}
         blocks = {r[0]: r[1:] for r in con.execute(
             "SELECT b.id, b.name, s.id, s.name FROM blocks b JOIN sites s ON s.id = b.site_id "
@@ -191,7 +194,7 @@ def _search_sync(con: sqlite3.Connection, query: Query, sites: list[int],
 
 
 def _matches(con: sqlite3.Connection, match: str, sites: list[int], every: bool,
-             cap: int) -> list[tuple]:
+             cap: int) -> list[tuple[Any, ...]]:
     """Up to `cap` matching index rows on these sites (taken site by site, by name)."""
     sql = (f"SELECT rowid, flat_name, residents, block_id, details, flat_number FROM {TABLE} "
            f"WHERE {TABLE} MATCH ?")
@@ -201,7 +204,7 @@ def _matches(con: sqlite3.Connection, match: str, sites: list[int], every: bool,
         in_sites = ", ".join(map(str, sites))  # ints from the sites table
         return con.execute(f"{sql} AND (rowid >> {SITE_SHIFT}) IN ({in_sites}) LIMIT ?",
                            (match, cap)).fetchall()
-    found: list[tuple] = []
+    found: list[tuple[Any, ...]] = []
     for site in sites:
         found += con.execute(f"{sql} AND rowid >= ? AND rowid <= ? LIMIT ?",
                              (match, rowid(site, 0), rowid(site, FLAT_MASK), cap - len(found)))
@@ -230,7 +233,7 @@ def _distinct_people(names: list[str]) -> list[str]:
     return out
 
 
-def _hit(row: tuple, exact: bool, block: tuple, query: Query) -> SearchHit:
+def _hit(row: tuple[Any, ...], exact: bool, block: tuple[Any, ...], query: Query) -> SearchHit:
     """A hit, with the passes, names and numbers that made it match picked out."""
     key, flat, residents, block_id, details, _ = row
     block_name, site_id, site = block

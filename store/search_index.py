@@ -32,8 +32,12 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+import aiosqlite
 import phonenumbers
+from sqlalchemy import Connection, CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from store import aiosqlite_compat
 
 T = TypeVar("T")
 TABLE = "flat_search"
@@ -100,7 +104,7 @@ def phone_forms(e164: str) -> list[str]:
     return list(dict.fromkeys([digits, prefix + nsn, nsn]))
 
 
-def _documents(con: sqlite3.Connection, where: str, params: list[Any]) -> list[tuple]:
+def _documents(con: sqlite3.Connection, where: str, params: list[Any]) -> list[tuple[Any, ...]]:
     """Index rows (rowid, COLUMNS, UNINDEXED) of the flats `where` selects."""
     flats: dict[int, dict[str, Any]] = {}
     for fid, number, name, block_id, site_id in con.execute(
@@ -183,16 +187,16 @@ class SqlAlchemyCursor:
     """The two sqlite3 calls the index code makes, over a SQLAlchemy sync connection
     (migrations run there)."""
 
-    def __init__(self, connection: Any) -> None:
+    def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def execute(self, sql: str, params: Iterable[Any] = ()) -> Any:
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> CursorResult[Any]:
         return self.connection.exec_driver_sql(sql, tuple(params))
 
-    def executemany(self, sql: str, rows: Iterable[tuple]) -> None:
-        rows = list(rows)
-        if rows:
-            self.connection.exec_driver_sql(sql, rows)
+    def executemany(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        many = list(rows)
+        if many:
+            self.connection.exec_driver_sql(sql, many)
 
 
 async def in_thread(conn: AsyncConnection, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -200,9 +204,9 @@ async def in_thread(conn: AsyncConnection, fn: Callable[[sqlite3.Connection], T]
     (aiosqlite costs a hop per call; a search wants a few milliseconds in all)."""
     raw = await conn.get_raw_connection()
     aio = raw.driver_connection
-    # aiosqlite has no public "run this in your thread"; _execute is what every one of
-    # its own methods uses, and has been since its first release.
-    return await aio._execute(fn, aio._conn)
+    if not isinstance(aio, aiosqlite.Connection):
+        raise TypeError(f"in_thread needs an aiosqlite connection, not {type(aio).__name__}")
+    return await aiosqlite_compat.run_in_thread(aio, fn)
 
 
 async def reindex_flats(conn: AsyncConnection, flat_ids: Iterable[int]) -> None:

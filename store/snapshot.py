@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 
@@ -21,13 +22,18 @@ from core.model import (
     PanelDisplay,
     ServiceProvider,
     Site,
+    Stored,
     Task,
     Telephone,
     WeekType,
+    id_of,
 )
 from core.site_index import build_site_index
 from store import tables as t
 from store.database import Store
+from store.unit_of_work import SqlUnitOfWork
+
+T = TypeVar("T", bound=Stored)
 
 
 async def reload_site(store: Store, snapshot: AccessSnapshot, site_id: int) -> None:
@@ -38,14 +44,14 @@ async def reload_site(store: Store, snapshot: AccessSnapshot, site_id: int) -> N
             snapshot.drop_site(site_id)
             return
         blocks = await uow.find(Block, site_id=site_id)
-        flats, telephones, displays = [], [], []
+        flats: list[Flat] = []
         for block in blocks:
             flats += await uow.find(Flat, block_id=block.id)
-        flat_ids = [f.id for f in flats]
+        flat_ids = [id_of(f) for f in flats]
         telephones = await _in(uow, Telephone, "flat_id", flat_ids)
         displays = await _in(uow, PanelDisplay, "flat_id", flat_ids)
         devices = await uow.find(Device, site_id=site_id)
-        doors = await _in(uow, Door, "device_id", [d.id for d in devices])
+        doors = await _in(uow, Door, "device_id", [id_of(d) for d in devices])
         objects = (site, blocks, flats, await uow.find(AccessPass, site_id=site_id),
                    telephones, displays, await uow.find(AccessProfile, site_id=site_id),
                    await uow.find(WeekType, site_id=site_id),
@@ -54,9 +60,9 @@ async def reload_site(store: Store, snapshot: AccessSnapshot, site_id: int) -> N
     snapshot.set_site(await asyncio.to_thread(build_site_index, *objects))
 
 
-async def _in(uow, cls: type, column: str, ids: list[int]) -> list:
+async def _in(uow: SqlUnitOfWork, cls: type[T], column: str, ids: list[int]) -> list[T]:
     """Objects whose `column` is one of `ids` (in chunks, for SQLite's variable limit)."""
-    out = []
+    out: list[T] = []
     for i in range(0, len(ids), 500):
         chunk = set(ids[i:i + 500])
         out += await uow.find_in(cls, column, chunk)
@@ -73,7 +79,7 @@ async def load_snapshot(store: Store) -> AccessSnapshot:
     """The whole snapshot: every site, then the providers and tasks."""
     snapshot = AccessSnapshot()
     async with store.reader() as uow:
-        site_ids = [s.id for s in await uow.find(Site)]
+        site_ids = [id_of(s) for s in await uow.find(Site)]
     for site_id in site_ids:
         await reload_site(store, snapshot, site_id)
     await reload_facilities(store, snapshot)
@@ -124,7 +130,8 @@ PASS_MOVES = {"access_pass.assign", "access_pass.stock", "access_pass.lost",
 NO_ACCESS = {"operator", "grant", "alarm", "door.open"}
 
 
-async def apply_changes(store: Store, snapshot: AccessSnapshot, changes: list[Change]) -> set:
+async def apply_changes(store: Store, snapshot: AccessSnapshot, changes: list[Change]
+                        ) -> set[int]:
     """Reload what the changes touched: the sites they name, or the facilities.
 
     A site's reload rebuilds its indexes from the store in one read; the

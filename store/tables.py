@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 from core.model import EVENT_TEXT_LIMITS
@@ -38,31 +39,31 @@ NAMING = {
 metadata = MetaData(naming_convention=NAMING)
 
 
-class UtcDateTime(TypeDecorator):
+class UtcDateTime(TypeDecorator[datetime]):
     """Timezone-aware in Python, UTC in the database (SQLite has no timezones)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the store")
         return value.astimezone(UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _id() -> Column:
+def _id() -> Column[int]:
     return Column("id", Integer, primary_key=True, autoincrement=True)
 
 
 def _fk(name: str, target: str, *, nullable: bool = False, ondelete: str = "RESTRICT",
-        index: bool = True) -> Column:
+        index: bool = True) -> Column[int]:
     return Column(name, Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable,
                   index=index)
 

@@ -6,7 +6,19 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Executable,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -19,14 +31,15 @@ from core.model import (
     Flat,
     PanelDisplay,
     SiteGrant,
+    Stored,
     Telephone,
 )
 from core.ports import UnitOfWork
 from store import tables as t
-from store.mapping import mapper
+from store.mapping import Values, mapper
 from store.search_index import reindex_flats
 
-T = TypeVar("T")
+T = TypeVar("T", bound=Stored)
 PANEL_TYPES = [d.value for d in DeviceType if d.is_panel]
 #: what the search index holds of a flat (store/search_index.py)
 SEARCHED = (Flat, Telephone, PanelDisplay, AccessPass)
@@ -68,7 +81,8 @@ class SqlUnitOfWork(UnitOfWork):
             await self.conn.close()
             self.conn = None
 
-    async def _exec(self, stmt: Any, params: Any = None) -> Any:
+    async def _exec(self, stmt: Executable,
+                    params: Values | list[Values] | None = None) -> CursorResult[Any]:
         assert self.conn is not None, "unit of work used outside `async with`"
         try:
             return await self.conn.execute(stmt, params)
@@ -76,20 +90,20 @@ class SqlUnitOfWork(UnitOfWork):
             raise Conflict(f"The change clashes with existing data: {err.orig}.") from err
 
     # --- the search index -------------------------------------------------------------
-    def _touch(self, objs: Sequence[Any]) -> None:
+    def _touch(self, objs: Sequence[Stored]) -> None:
         """Note the flats these (new or updated) objects, all of one class, now belong to."""
         if not objs or not isinstance(objs[0], SEARCHED):
             return
         attr = "id" if isinstance(objs[0], Flat) else "flat_id"
         self._touched.update(f for o in objs if (f := getattr(o, attr)) is not None)
 
-    async def _touch_stored(self, objs: Sequence[Any]) -> None:
+    async def _touch_stored(self, objs: Sequence[Stored]) -> None:
         """Note the flats these objects belong to as stored (before an update moves them
         or a delete removes them)."""
         if not objs or not isinstance(objs[0], SEARCHED):
             return
         if isinstance(objs[0], Flat):
-            self._touched.update(o.id for o in objs)
+            self._touched.update(o.id for o in objs if o.id is not None)
             return
         table = mapper(type(objs[0])).table
         ids = [o.id for o in objs]
@@ -97,7 +111,7 @@ class SqlUnitOfWork(UnitOfWork):
         self._touched.update(f for f in stored.scalars() if f is not None)
 
     # --- children (call chains, profile doors, task sites and doors) --------------------
-    async def _load_children(self, cls: type, objs: list[Any]) -> None:
+    async def _load_children(self, cls: type[T], objs: list[T]) -> None:
         mp = mapper(cls)
         if not mp.children or not objs:
             return
@@ -107,13 +121,13 @@ class SqlUnitOfWork(UnitOfWork):
             stmt = select(spec.table).where(fk.in_(list(by_id)))
             if spec.order_by:
                 stmt = stmt.order_by(fk, spec.table.c[spec.order_by])
-            grouped: dict[int, list[dict]] = {i: [] for i in by_id}
+            grouped: dict[int | None, list[Values]] = {i: [] for i in by_id}
             for row in (await self._exec(stmt)).mappings():
                 grouped[row[spec.fk]].append(dict(row))
             for obj_id, rows in grouped.items():
                 spec.load(by_id[obj_id], rows)
 
-    async def _save_children(self, obj: Any, *, replace: bool) -> None:
+    async def _save_children(self, obj: Stored, *, replace: bool) -> None:
         for spec in mapper(type(obj)).children:
             if replace:
                 await self._exec(delete(spec.table).where(spec.table.c[spec.fk] == obj.id))
@@ -122,9 +136,9 @@ class SqlUnitOfWork(UnitOfWork):
                 await self._exec(insert(spec.table), rows)
 
     # --- generic access ---------------------------------------------------------------
-    def _where(self, cls: type, where: dict[str, Any]) -> Any:
+    def _where(self, cls: type[Stored], where: dict[str, object]) -> ColumnElement[bool]:
         table = mapper(cls).table
-        clauses = []
+        clauses: list[ColumnElement[bool]] = []
         for key, value in where.items():
             col = table.c[key]
             clauses.append(col.is_(None) if value is None else col == getattr(value, "value",
@@ -135,7 +149,8 @@ class SqlUnitOfWork(UnitOfWork):
         found = await self.find(cls, id=id)
         return found[0] if found else None
 
-    async def find(self, cls: type[T], order_by: str | None = None, **where: Any) -> list[T]:
+    async def find(self, cls: type[T], order_by: str | None = None, **where: object
+                   ) -> list[T]:
         mp = mapper(cls)
         stmt = select(mp.table).where(self._where(cls, where))
         stmt = stmt.order_by(mp.table.c[order_by or "id"])
@@ -143,7 +158,7 @@ class SqlUnitOfWork(UnitOfWork):
         await self._load_children(cls, objs)
         return objs
 
-    async def find_in(self, cls: type[T], column: str, values: Iterable[Any]) -> list[T]:
+    async def find_in(self, cls: type[T], column: str, values: Iterable[object]) -> list[T]:
         """Objects whose `column` is one of `values`."""
         mp = mapper(cls)
         stmt = select(mp.table).where(mp.table.c[column].in_(list(values)))
@@ -151,15 +166,19 @@ class SqlUnitOfWork(UnitOfWork):
         await self._load_children(cls, objs)
         return objs
 
-    async def count(self, cls: type, **where: Any) -> int:
+    async def count(self, cls: type[Stored], **where: object) -> int:
         table = mapper(cls).table
         stmt = select(func.count()).select_from(table).where(self._where(cls, where))
-        return (await self._exec(stmt)).scalar_one()
+        n: int = (await self._exec(stmt)).scalar_one()
+        return n
 
     async def add(self, obj: T) -> T:
         mp = mapper(type(obj))
         result = await self._exec(insert(mp.table).values(**mp.to_row(obj)))
-        obj.id = result.inserted_primary_key[0]
+        key = result.inserted_primary_key
+        if key is None:
+            raise RuntimeError(f"the database gave no id for the new {type(obj).__name__}")
+        obj.id = key[0]
         await self._save_children(obj, replace=False)
         self._touch([obj])
         return obj
@@ -178,7 +197,7 @@ class SqlUnitOfWork(UnitOfWork):
             if rows:
                 await self._exec(insert(spec.table), rows)
 
-    async def update(self, obj: object) -> None:
+    async def update(self, obj: Stored) -> None:
         mp = mapper(type(obj))
         await self._touch_stored([obj])
         await self._exec(update(mp.table).where(mp.table.c.id == obj.id)
@@ -186,7 +205,7 @@ class SqlUnitOfWork(UnitOfWork):
         await self._save_children(obj, replace=True)
         self._touch([obj])
 
-    async def update_all(self, objs: Sequence[object]) -> None:
+    async def update_all(self, objs: Sequence[Stored]) -> None:
         """Write many objects of one class that have no children, in one statement."""
         if not objs:
             return
@@ -197,7 +216,7 @@ class SqlUnitOfWork(UnitOfWork):
         await self._exec(update(mp.table).where(mp.table.c.id == bindparam("_id")), rows)
         self._touch(objs)
 
-    async def delete(self, obj: object) -> None:
+    async def delete(self, obj: Stored) -> None:
         mp = mapper(type(obj))
         await self._touch_stored([obj])
         await self._exec(delete(mp.table).where(mp.table.c.id == obj.id))
@@ -282,7 +301,8 @@ class SqlUnitOfWork(UnitOfWork):
     async def audit(self, entry: AuditEntry) -> AuditEntry:
         head = (await self._exec(select(t.audit_head).where(t.audit_head.c.id == 1)
                                  .with_for_update())).first()
-        count, prev = (head.count, head.hash) if head else (0, GENESIS)
+        # head.count would be tuple.count to a type checker: read the columns by name
+        count, prev = (head._mapping["count"], head.hash) if head else (0, GENESIS)
         entry.id = count + 1
         entry.at = entry.at.astimezone(UTC)  # hashed as stored
         entry.prev_hash = prev

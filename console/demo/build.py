@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from console.demo.estate import build_estate
 from console.demo.history import generate_history
 from core.errors import DoorkeeperError
-from core.model import AuditEntry, Site
+from core.model import AuditEntry, Site, id_of
 from core.services.base import Actor, record
 from store.alarms import acknowledge_all_but_newest
 from store.database import Store
@@ -55,7 +55,7 @@ async def build_demo(store: Store, seed: int = 1, events: int = 200_000,
     concierge = next(o for o in estate.operators if o.login == "concierge")
     async with store.uow() as uow:
         # The desk dealt with all but the newest alarms, left for the demo to show.
-        await acknowledge_all_but_newest(uow, OPEN_ALARMS, concierge.id, "Checked on site")
+        await acknowledge_all_but_newest(uow, OPEN_ALARMS, id_of(concierge), "Checked on site")
         await record(uow, Actor(estate.admin, source="demo"), COMPLETE,
                      {"seed": seed, "events": len(history)})
         await uow.commit()

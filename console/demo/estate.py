@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, time
+from typing import TypedDict
 
 from faker import Faker
 
@@ -43,6 +44,7 @@ from core.model import (
     TelephoneKind,
     TimeWindow,
     WeekType,
+    id_of,
 )
 from core.phones import parse_phone
 from core.rights import Area, Profile
@@ -66,7 +68,16 @@ UK_RANGES = ["2079460", "1134960", "1144960", "1164960", "1174960", "1184960", "
 FR_RANGES = ["199001", "199002"]  # +33 1 99 00 xx xx: ARCEP fiction numbers
 
 # (site, quotas, [(block, flats)], gsm access point)
-ESTATE = [
+class Quotas(TypedDict):
+    """A site's quotas, as Site takes them."""
+
+    max_panels: int
+    max_flats: int
+    max_foreign_numbers: int
+    max_panel_names: int
+
+
+ESTATE: list[tuple[str, Quotas, list[tuple[str, int]]]] = [
     ("Byron Court", dict(max_panels=5, max_flats=2200, max_foreign_numbers=40,
                          max_panel_names=2200),
      [("Block A - MINI", 40), ("Block B - MINI PLUS hands free", 60),
@@ -147,39 +158,39 @@ async def build_estate(store: Store, seed: int = 1, admin_email: str = f"admin@{
         site = await sites.create_site(store.uow(), actor, Site(name=site_name, **quotas))
         estate.sites.append(site)
         always = await schedules.save_week_type(store.uow(), actor, WeekType(
-            site.id, "Always", _windows(range(7), "00:00", "23:59", holidays=True)))
+            id_of(site), "Always", _windows(range(7), "00:00", "23:59", holidays=True)))
         office = await schedules.save_week_type(store.uow(), actor, WeekType(
-            site.id, "Office hours", _windows(range(5), "08:00", "18:00")))
+            id_of(site), "Office hours", _windows(range(5), "08:00", "18:00")))
         contractors = await schedules.save_week_type(store.uow(), actor, WeekType(
-            site.id, "Contractors", _windows(range(5), "07:00", "19:00")
+            id_of(site), "Contractors", _windows(range(5), "07:00", "19:00")
             + _windows(range(5, 6), "08:00", "13:00")))
         for day, name in BANK_HOLIDAYS:
-            await schedules.add_holiday(store.uow(), actor, site.id, day, name)
+            await schedules.add_holiday(store.uow(), actor, id_of(site), day, name)
         site_doors: list[Door] = []
         for b_index, (block_name, n_flats) in enumerate(block_specs):
-            block = await blocks.create_block(store.uow(), actor, Block(site.id, block_name))
+            block = await blocks.create_block(store.uow(), actor, Block(id_of(site), block_name))
             estate.blocks.append(block)
             block_doors = await _devices(store, actor, estate, site, block, b_index)
             site_doors += block_doors
             profile = await schedules.save_access_profile(store.uow(), actor, AccessProfile(
-                site.id, f"Profil - {block_name}", always.id, [d.id for d in block_doors]))
-            block = await blocks.update_block(store.uow(), actor, block.id,
-                                              default_access_profile_id=profile.id)
+                id_of(site), f"Profil - {block_name}", id_of(always), [id_of(d) for d in block_doors]))
+            block = await blocks.update_block(store.uow(), actor, id_of(block),
+                                              default_access_profile_id=id_of(profile))
             if n_flats:
                 digits = 4 if n_flats > 999 else 3
-                made = await flats.create_flats(store.uow(), actor, block.id, 1, n_flats,
+                made = await flats.create_flats(store.uow(), actor, id_of(block), 1, n_flats,
                                                 digits=digits)
                 next_pass = await _residents(store, actor, estate, site, block, made, rnd,
-                                             fake, numbers, next_pass, office.id)
+                                             fake, numbers, next_pass, id_of(office))
         await schedules.save_access_profile(store.uow(), actor, AccessProfile(
-            site.id, "Profil - Staff office hours", office.id, [d.id for d in site_doors]))
+            id_of(site), "Profil - Staff office hours", id_of(office), [id_of(d) for d in site_doors]))
         # Site stock: passes not yet handed out.
         stock = await access_passes.create_access_passes(
-            store.uow(), actor, site.id, str(next_pass), 150, colour=APassColour.GREY,
+            store.uow(), actor, id_of(site), str(next_pass), 150, colour=APassColour.GREY,
             notes="Delivered in stock")
         estate.passes += stock
         next_pass += 1000
-        estate.week_types[site.id] = {w.name: w.id for w in (always, office, contractors)}
+        estate.week_types[id_of(site)] = {w.name: id_of(w) for w in (always, office, contractors)}
 
     await _facilities(store, actor, estate, rnd)
     await _operators(store, actor, estate)
@@ -217,14 +228,14 @@ async def _devices(store: Store, actor: Actor, estate: DemoEstate, site: Site, b
         gsm_ap = b_index == 0 and (dtype is DeviceType.GSM_MODEM if site.name == "Harbour View"
                                    else i == 0 and dtype.is_panel)
         device = await devices.create_device(store.uow(), actor, Device(
-            site.id, name, dtype, block_id=block.id,
+            id_of(site), name, dtype, block_id=id_of(block),
             parent_id=control_id if parent else None, gsm_access_point=gsm_ap,
             address=f"osdp:{len(estate.devices) % 126 + 1}"), dev_doors)
         estate.devices.append(device)
         if dtype is DeviceType.CONTROL_UNIT:
-            control_id = device.id
+            control_id = id_of(device)
         async with store.reader() as uow:
-            made = await uow.find(Door, device_id=device.id)
+            made = await uow.find(Door, device_id=id_of(device))
         doors += made
         estate.doors += made
     return doors
@@ -235,7 +246,7 @@ async def _residents(store: Store, actor: Actor, estate: DemoEstate, site: Site,
                      next_pass: int, office_id: int) -> int:
     """Telephones, displays, keypad codes and passes for a block's flats, in one unit."""
     used_codes = {f.code_main_door for f in estate.flats if f.code_main_door}
-    foreign_left = site.max_foreign_numbers - estate.foreign_used.get(site.id, 0)
+    foreign_left = site.max_foreign_numbers - estate.foreign_used.get(id_of(site), 0)
     residents = []  # (flat, first, surname, phones)
     for flat in block_flats:
         flat.temporary_id = rules.temporary_id(rnd.getrandbits(36))  # seeded, not secrets
@@ -256,13 +267,13 @@ async def _residents(store: Store, actor: Actor, estate: DemoEstate, site: Site,
             foreign = foreign_left > 0 and rnd.random() < 0.01
             parsed = parse_phone(numbers.take(foreign), site.default_country)
             foreign_left -= foreign
-            phones.append(Telephone(flat.id, TelephoneKind.TELEPHONE, parsed.e164, parsed.region,
+            phones.append(Telephone(id_of(flat), TelephoneKind.TELEPHONE, parsed.e164, parsed.region,
                                     parsed.is_foreign(site.default_country), app_activated=i == 0))
         if rnd.random() < 0.15:
-            phones.append(Telephone(flat.id, TelephoneKind.EMAIL, rules.email(
-                f"{first}.{surname}{flat.id}@mail.{DOMAIN}".replace(" ", ""))))
+            phones.append(Telephone(id_of(flat), TelephoneKind.EMAIL, rules.email(
+                f"{first}.{surname}{id_of(flat)}@mail.{DOMAIN}".replace(" ", ""))))
         residents.append((flat, first, surname, phones))
-    estate.foreign_used[site.id] = site.max_foreign_numbers - foreign_left
+    estate.foreign_used[id_of(site)] = site.max_foreign_numbers - foreign_left
     estate.flats += block_flats
     phones = [p for *_, ps in residents for p in ps]
     displays, passes = [], []
@@ -272,28 +283,28 @@ async def _residents(store: Store, actor: Actor, estate: DemoEstate, site: Site,
         for flat, first, surname, flat_phones in residents:
             flat_no = str(int(flat.number))
             name = rnd.choice([f"Flat {flat_no}", f"{surname}, {first}", f"{first} {surname}"])
-            chain = [CallStep(p.id, rules.TRANSFER_SECONDS_DEFAULT) for p in flat_phones
+            chain = [CallStep(id_of(p), rules.TRANSFER_SECONDS_DEFAULT) for p in flat_phones
                      if p.kind is TelephoneKind.TELEPHONE][: rules.MAX_CALL_CHAIN]
             displays.append(PanelDisplay(
-                flat.id, rules.text(name, "display_name", label="Display name"),
+                id_of(flat), rules.text(name, "display_name", label="Display name"),
                 rules.call_code(flat_no if len(flat_no) < 4 else "C" + flat_no[-4:]),
                 block.default_access_profile_id, chain,
                 auto_open_week_type_id=office_id if rnd.random() < 0.02 else None))
             for _ in range(rnd.choice([1, 1, 2, 2, 3])):
                 state = APassState.LOST if rnd.random() < 0.03 else APassState.ASSIGNED
                 passes.append(AccessPass(
-                    site.id, rules.apass_number(next_pass), rnd.choice(PASS_TYPES),
-                    rnd.choice(list(APassColour)), state, block.id, flat.id,
+                    id_of(site), rules.apass_number(next_pass), rnd.choice(PASS_TYPES),
+                    rnd.choice(list(APassColour)), state, id_of(block), id_of(flat),
                     rules.text(f"{first} {surname}", "resident", label="Resident"),
                     block.default_access_profile_id,
                     "Reported lost at the desk" if state is APassState.LOST else ""))
                 next_pass += 1
         await uow.add_all(displays)
         await uow.add_all(passes)
-        await record(uow, actor, "demo.residents", site_id=site.id, entity_id=block.id,
+        await record(uow, actor, "demo.residents", site_id=id_of(site), entity_id=id_of(block),
                      obj={"block": block.name, "telephones": len(phones),
                           "displays": len(displays), "access_passes": len(passes)})
-        usage = await uow.site_usage(site.id)
+        usage = await uow.site_usage(id_of(site))
         for attr, (key, label) in sites.QUOTAS.items():
             assert usage[key] <= getattr(site, attr), f"demo overfills {label}"
         await uow.commit()
@@ -310,28 +321,28 @@ async def _facilities(store: Store, actor: Actor, estate: DemoEstate, rnd: rando
     cleaners = await facilities.save_company(store.uow(), actor, ManagementCompany(
         "Byron's Facilities", "Dana Okafor", "02079460999", f"office@facilities.{DOMAIN}"))
     solomon = await facilities.save_provider(store.uow(), actor, ServiceProvider(
-        company.id, "Solomon - Access Till Christmas", date(2026, 9, 1), date(2026, 12, 24),
+        id_of(company), "Solomon - Access Till Christmas", date(2026, 9, 1), date(2026, 12, 24),
         email=f"solomon@{DOMAIN}", mobile="+442079460998", apass_number="1364589620",
         radio_number="3695843697", code_door="1234", code_relay_1="6973"))
     dana = await facilities.save_provider(store.uow(), actor, ServiceProvider(
-        cleaners.id, "Dana Okafor", email=f"dana@facilities.{DOMAIN}",
+        id_of(cleaners), "Dana Okafor", email=f"dana@facilities.{DOMAIN}",
         mobile="+441134960998", apass_number="4640800090", code_door="5058"),
         permanent=True)
     expired = await facilities.save_provider(store.uow(), actor, ServiceProvider(
-        cleaners.id, "Lee Winters (left)", date(2023, 1, 9), date(2025, 1, 8),
+        id_of(cleaners), "Lee Winters (left)", date(2023, 1, 9), date(2025, 1, 8),
         apass_number="0758008974", code_door="2244"))
     estate.providers += [solomon, dana, expired]
     for provider, comp, name, site_slice in (
             (solomon, company, "Access over Christmas for Solomon", estate.sites[:2]),
             (dana, cleaners, "Cleaning rota", estate.sites),
             (expired, cleaners, "Window cleaning 2024", estate.sites[2:])):
-        site_ids = [s.id for s in site_slice]
+        site_ids = [id_of(s) for s in site_slice]
         doors = [d for d in estate.doors
                  if next(x for x in estate.devices if x.id == d.device_id).site_id in site_ids]
         await facilities.save_task(store.uow(), actor, Task(
-            name, comp.id, provider.id, site_ids,
-            {s.id: estate.week_types[s.id]["Contractors"] for s in site_slice},
-            [TaskDoor(d.id, by_code=True, by_apass=True, by_radio=bool(provider.radio_number),
+            name, id_of(comp), id_of(provider), site_ids,
+            {id_of(s): estate.week_types[id_of(s)]["Contractors"] for s in site_slice},
+            [TaskDoor(id_of(d), by_code=True, by_apass=True, by_radio=bool(provider.radio_number),
                       by_telephone=bool(provider.mobile) and rnd.random() < 0.5)
              for d in doors]))
 
@@ -343,6 +354,6 @@ async def _operators(store: Store, actor: Actor, estate: DemoEstate) -> None:
             f"{login}@{DOMAIN}", name, login=login))
         for site in estate.sites:
             await operators.grant_site(
-                store.uow(), actor, op.id, site.id, profile,
+                store.uow(), actor, id_of(op), id_of(site), profile,
                 custom=AUDITOR_RIGHTS if profile is Profile.CUSTOM else None)
         estate.operators.append(op)

@@ -19,11 +19,14 @@ from core.model import (
     AccessPass,
     APassState,
     APassType,
+    Device,
     Event,
     EventKind,
     EventResult,
     Flat,
+    Telephone,
     TelephoneKind,
+    id_of,
 )
 from core.phones import display_phone
 
@@ -44,7 +47,7 @@ def generate_history(estate: DemoEstate, count: int, days: int, seed: int,
     start = end - timedelta(days=days)
     flats = {f.id: f for f in estate.flats}
     block_of = {b.id: b for b in estate.blocks}
-    phones_by_flat: dict[int, list] = {}
+    phones_by_flat: dict[int, list[Telephone]] = {}
     for t in estate.telephones:
         if t.kind is TelephoneKind.TELEPHONE:
             phones_by_flat.setdefault(t.flat_id, []).append(t)
@@ -53,11 +56,11 @@ def generate_history(estate: DemoEstate, count: int, days: int, seed: int,
     lost = [p for p in estate.passes if p.state is APassState.LOST]
     stock = [p for p in estate.passes if p.state is APassState.STOCK]
     coded = [f for f in estate.flats if f.code_main_door]
-    site_devices: dict[int, list] = {}
+    site_devices: dict[int, list[Device]] = {}
     for d in estate.devices:
         site_devices.setdefault(d.site_id, []).append(d)
-    block_site = {b.id: b.site_id for b in estate.blocks}
-    block_devices: dict[int, list] = {}
+    block_site = {id_of(b): b.site_id for b in estate.blocks}
+    block_devices: dict[int, list[Device]] = {}
     for d in estate.devices:
         if d.block_id is not None:
             block_devices.setdefault(d.block_id, []).append(d)
@@ -73,9 +76,11 @@ def generate_history(estate: DemoEstate, count: int, days: int, seed: int,
         return start + timedelta(days=day, hours=hour, seconds=rnd.randrange(3600),
                                  microseconds=rnd.randrange(1_000_000))
 
-    def where(flat: Flat | None, site_id: int | None = None):
+    def where(flat: Flat | None, site_id: int | None = None) -> tuple[int, Device]:
         if flat is not None:
             return block_site[flat.block_id], rnd.choice(block_devices[flat.block_id])
+        if site_id is None:
+            raise ValueError("an event happens at a flat or on a site")
         return site_id, rnd.choice(site_devices[site_id])
 
     def info(flat: Flat) -> str:
@@ -109,7 +114,7 @@ def generate_history(estate: DemoEstate, count: int, days: int, seed: int,
         kind = EventKind.OPEN_BY_RADIO_TRANSMITTER if radio else EventKind.OPEN_BY_PROXIMITY_FOB
         result = EventResult.OPENING_DENIED if reason else EventResult.OPENING
         flat = flats.get(ap.flat_id) if ap and ap.flat_id else None
-        site_id, dev = where(flat, ap.site_id if ap else rnd.choice(estate.sites).id)
+        site_id, dev = where(flat, ap.site_id if ap else id_of(rnd.choice(estate.sites)))
         number = ap.number if ap else str(rnd.randrange(10**9, 10**10))
         name = flat.name if flat else ""
         desc = (f"APass number : {number} (Resident) Name associated : {ap.resident if ap else ''}"
@@ -120,11 +125,11 @@ def generate_history(estate: DemoEstate, count: int, days: int, seed: int,
     def code() -> Event:
         if rnd.random() < 0.85 and coded:
             flat = rnd.choice(coded)
-            entered, result, reason = flat.code_main_door, EventResult.OPENING, ""
+            entered, result, reason = flat.code_main_door or "", EventResult.OPENING, ""
         else:
             flat, entered = None, str(rnd.randrange(1000, 99999))
             result, reason = EventResult.OPENING_DENIED, "code unknown"
-        site_id, dev = where(flat, None if flat else rnd.choice(estate.sites).id)
+        site_id, dev = where(flat, None if flat else id_of(rnd.choice(estate.sites)))
         return Event(when(), site_id, EventKind.ACCESS_BY_CODE, result, dev.id,
                      flat.block_id if flat else None, flat.id if flat else None, entered,
                      flat.name if flat else "", reason,
@@ -133,20 +138,20 @@ def generate_history(estate: DemoEstate, count: int, days: int, seed: int,
     def provider() -> Event:
         p = rnd.choice(dialling)
         site = rnd.choice(estate.sites)
-        _, dev = where(None, site.id)
+        _, dev = where(None, id_of(site))
         kind = rnd.choice([EventKind.ACCESS_BY_MOBILE, EventKind.OPEN_BY_TELEPHONE])
-        return Event(when(), site.id, kind, EventResult.OPENING, dev.id, dev.block_id, None,
+        return Event(when(), id_of(site), kind, EventResult.OPENING, dev.id, dev.block_id, None,
                      p.mobile, p.name, "", f"Service provider : {p.name} Tel number : "
                      f"{display_phone(p.mobile, 'GB')}")
 
     def alarm() -> Event:
         site = rnd.choice(estate.sites)
-        _, dev = where(None, site.id)
+        _, dev = where(None, id_of(site))
         kind = rnd.choices([EventKind.DOOR_FORCED, EventKind.DOOR_HELD_OPEN, EventKind.TAMPER,
                             EventKind.POWER_FAILURE, EventKind.DEVICE_OFFLINE,
                             EventKind.DEVICE_ONLINE], [15, 40, 5, 3, 18, 19])[0]
         result = EventResult.INFORMATION if kind is EventKind.DEVICE_ONLINE else EventResult.ALARM
-        return Event(when(), site.id, kind, result, dev.id, dev.block_id, None, "", dev.name,
+        return Event(when(), id_of(site), kind, result, dev.id, dev.block_id, None, "", dev.name,
                      "", f"{kind.value} : {dev.name}")
 
     makers = [call, apass, code, provider, alarm]

@@ -98,7 +98,8 @@ class AlarmsScreen(Screen[None]):
 
     def _cells(self, row: AlarmRow) -> tuple[Text, ...]:
         open_ = row.acknowledged_at is None
-        cells = (self._when(row, row.raised_at), plain(row.site), plain(row.device),
+        cells: tuple[Text, ...] = (self._when(row, row.raised_at), plain(row.site),
+                                   plain(row.device),
                  plain(row.kind, "bold red" if open_ else ""), self._when(row, row.cleared_at))
         if self.show_acknowledged:
             cells = (*cells, self._when(row, row.acknowledged_at),

@@ -4,6 +4,7 @@ consult is not built at all) and changes it through core services."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -66,7 +67,7 @@ class ListPane(Vertical):
             return self.rows[table.cursor_row]
         return None
 
-    def fill(self, rows: list[Any], cells: list[tuple[Text, ...]], caption: Text) -> None:
+    def fill(self, rows: list[Any], cells: Sequence[tuple[Text, ...]], caption: Text) -> None:
         """Show rows, keeping the cursor where it was."""
         table = self.query_one(DataTable)
         at = table.cursor_row

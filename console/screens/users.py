@@ -99,7 +99,8 @@ class UsersScreen(Screen[None]):
     # --- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static(Text("Users", style="bold"), id="users-title")
-        table = DataTable(id="users-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text | str] = DataTable(id="users-table", cursor_type="row",
+                                                 zebra_stripes=True)
         table.add_columns(*COLUMNS)
         yield table
         yield Static(HINT, id="users-hint")

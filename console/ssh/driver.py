@@ -5,7 +5,7 @@ frame at once, or drops it when the client is not reading (the channel's buffer 
 `limit`) and asks for a full repaint once the buffer drains, so a slow client costs a
 bounded amount of memory and never holds up the others. Input: the channel's bytes are
 decoded incrementally as UTF-8 and parsed by Textual's own xterm parser (a private
-module, pinned with Textual in pyproject.toml and covered by tests/ssh/test_driver.py).
+module: console/textual_compat.py holds it and the other private Textual parts).
 No signals, no termios, no threads: everything runs on the worker's event loop.
 """
 
@@ -18,11 +18,12 @@ from codecs import getincrementaldecoder
 from typing import TYPE_CHECKING, Protocol
 
 from textual import constants, events
-from textual._xterm_parser import XTermParser
 from textual.driver import Driver
 from textual.geometry import Size
 from textual.message import Message
-from textual.strip import Strip
+
+from console import textual_compat
+from console.textual_compat import XTermParser
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -33,29 +34,8 @@ log = logging.getLogger(__name__)
 OUTPUT_LIMIT = 256 * 1024
 
 
-def _render_style(cls, style, text: str, color_system) -> str:
-    """Strip.render_style without Rich's one-per-style `_ansi` cache (see below)."""
-    ansi = cls.render_ansi(style, color_system)
-    output = f"\x1b[{ansi}m{text}\x1b[0m" if ansi else text
-    if style._link:
-        output = f"\x1b]8;id={style._link_id};{style._link}\x1b\\{output}\x1b]8;;\x1b\\"
-    return output
-
-
-def colours_per_client() -> None:
-    """Let each app in the process render in its own client's colour depth.
-
-    Rich caches a style's escape codes on the (shared, interned) Style object for the
-    first colour system that renders it, and Textual's Strip.render_style reuses that
-    cache: a 16-colour client would get the 256-colour codes another session rendered
-    first. Textual's own `Strip.render_ansi` is cached per (style, colour system), so
-    going through it alone costs nothing more. Textual is pinned (pyproject.toml);
-    tests/ssh/test_session.py checks mixed depths in one process.
-    """
-    Strip.render_style = classmethod(_render_style)  # type: ignore[method-assign]
-
-
-colours_per_client()
+# each app in the process renders in its own client's colour depth (see there)
+textual_compat.colours_per_client()
 
 
 class Channel(Protocol):
@@ -157,7 +137,7 @@ class SSHDriver(Driver):
 
     def _schedule_tick(self) -> None:
         """A lone Esc is only known as such after the escape delay: tick the parser then."""
-        if self._tick is None and getattr(self._parser, "_timeout_time", None) is not None:
+        if self._tick is None and textual_compat.escape_pending(self._parser):
             self._tick = self._loop.call_later(constants.ESCAPE_DELAY + 0.01, self._on_tick)
 
     def _on_tick(self) -> None:

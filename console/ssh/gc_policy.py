@@ -70,7 +70,8 @@ class GcPolicy:
         if self._closed_at is not None:
             if now - self._closed_at >= self.settle:
                 return "sessions ended"
-            if now - self._first_closed_at >= 20 * self.settle:
+            first = self._first_closed_at if self._first_closed_at is not None else now
+            if now - first >= 20 * self.settle:
                 return "sessions keep ending"
         if now - self._cleaned_at >= self.every:
             return "periodic"

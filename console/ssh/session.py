@@ -15,6 +15,7 @@ import io
 import logging
 import sys
 import time
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING
 import asyncssh
 from rich.console import Console
 
+from console.rich_compat import environ_console
 from console.ssh.driver import OUTPUT_LIMIT, SSHDriver
 
 if TYPE_CHECKING:
@@ -42,10 +44,10 @@ END_GRACE = 2.0
 class SessionHost:
     """What a session needs from its worker."""
 
-    make_context: object  # async (operator email, source) -> ConsoleContext
+    make_context: Callable[[str, str], Awaitable[ConsoleContext]]  # (operator, source)
     idle_timeout: float = 0.0  # seconds; 0 = never
     output_limit: int = OUTPUT_LIMIT
-    on_end: object = None  # callable(session) when the session is over
+    on_end: Callable[[SSHSession], object] | None = None  # when the session is over
 
 
 class NullFile(io.TextIOBase):
@@ -58,9 +60,9 @@ class NullFile(io.TextIOBase):
 def client_console(term_type: str, env: dict[str, str]) -> Console:
     """The Rich console of one client: colour depth from its TERM/COLORTERM, not ours."""
     environ = {"TERM": term_type or "xterm", "COLORTERM": env.get("COLORTERM", "")}
-    return Console(color_system="auto", file=NullFile(), markup=True, highlight=False,
-                   emoji=False, legacy_windows=False, _environ=environ, force_terminal=True,
-                   safe_box=False, soft_wrap=False)
+    return environ_console(environ, color_system="auto", file=NullFile(), markup=True,
+                           highlight=False, emoji=False, legacy_windows=False,
+                           force_terminal=True, safe_box=False, soft_wrap=False)
 
 
 class SSHSession(asyncssh.SSHServerSession):
@@ -89,7 +91,7 @@ class SSHSession(asyncssh.SSHServerSession):
         chan.set_write_buffer_limits(high=self.host.output_limit // 2)
 
     def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int],
-                      term_modes: object) -> bool:
+                      term_modes: Mapping[int, int]) -> bool:
         self.pty = True
         self.term_type = term_type
         width, height = term_size[0] or 80, term_size[1] or 24
@@ -114,7 +116,7 @@ class SSHSession(asyncssh.SSHServerSession):
         self.task = asyncio.get_running_loop().create_task(
             self._run(), name=f"ssh session {self.operator} {self.source}")
 
-    def data_received(self, data: bytes, datatype: object) -> None:
+    def data_received(self, data: bytes, datatype: asyncssh.DataType) -> None:
         self.last_input = time.monotonic()
         if self.driver is not None:
             self.driver.feed(data)
@@ -175,13 +177,14 @@ class SSHSession(asyncssh.SSHServerSession):
             self.app = app = DoorkeeperApp(ctx, driver_class=partial(
                 self._make_driver, limit=self.host.output_limit))
             app.console = client_console(self.term_type, self._environment())
-            app.error_console = Console(file=io.StringIO(), width=100, color_system=None)
+            errors = io.StringIO()
+            app.error_console = Console(file=errors, width=100, color_system=None)
             self._watch_idle()
             await app.run_async(size=self.size, mouse=True)
             if app.return_code:
                 status = 1
                 log.error("%s %s: the console stopped on an error:\n%s", self.operator,
-                          self.source, app.error_console.file.getvalue())
+                          self.source, errors.getvalue())
                 self.ending = ("Doorkeeper hit an error and closed this session; it is "
                                "logged. Connect again to carry on.")
         except asyncio.CancelledError:
@@ -212,6 +215,8 @@ class SSHSession(asyncssh.SSHServerSession):
         return self.driver
 
     def _environment(self) -> dict[str, str]:
+        if self.chan is None:
+            return {}
         try:
             return {str(k): str(v) for k, v in self.chan.get_environment().items()}
         except Exception:  # an odd value from the client: the defaults do

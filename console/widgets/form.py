@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,6 +19,13 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
 
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
+    _Node = DOMNode  # the mixin queries the screen or widget it is mixed into
+else:
+    _Node = object
+
 
 @dataclass
 class Field:
@@ -27,7 +35,7 @@ class Field:
     label: str
     value: Any = ""
     kind: str = "text"
-    options: Sequence[tuple[str, Any]] = field(default_factory=list)
+    options: Sequence[tuple[str | Text, Any]] = field(default_factory=list)  # (label, value)
     placeholder: str = ""
     max_length: int = 0
     disabled: bool = False
@@ -47,7 +55,7 @@ def field_widget(f: Field):
                  disabled=f.disabled)
 
 
-class FieldsMixin:
+class FieldsMixin(_Node):
     """Reads values and shows errors for a set of fields composed with `compose_fields`."""
 
     fields: list[Field]
@@ -64,6 +72,8 @@ class FieldsMixin:
         out: dict[str, Any] = {}
         for f in self.fields:
             widget = self.query_one(f"#f-{f.name}")
+            if not isinstance(widget, Input | Select | Switch):  # what field_widget makes
+                raise TypeError(f"field {f.name} is a {type(widget).__name__}")
             value = widget.value
             if isinstance(widget, Select) and value is Select.NULL:
                 value = None
@@ -71,9 +81,9 @@ class FieldsMixin:
         return out
 
     def clear_errors(self) -> None:
-        for error in self.query(".field-error"):
+        for error in self.query(".field-error").results(Static):
             error.update("")
-        for error in self.query(".form-error"):
+        for error in self.query(".form-error").results(Static):
             error.update("")
 
     def show_error(self, err: DoorkeeperError) -> None:

@@ -163,7 +163,7 @@ class LogTable(ScrollView, Generic[R], can_focus=True):
 
     async def more(self) -> bool:
         """Load the next page; False when there is none."""
-        rows = await next_page(self)
+        rows: list[R] | None = await next_page(self)
         if rows is None:
             return False
         cells = [tuple(self.cells(r)) for r in rows]

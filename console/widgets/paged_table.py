@@ -15,6 +15,8 @@ from rich.text import Text
 from textual import events
 from textual.widgets import DataTable
 
+from console import textual_compat
+
 if TYPE_CHECKING:
     from console.widgets.log_table import LogTable
 
@@ -67,10 +69,11 @@ class PagedTable(DataTable, Generic[R]):
     def on_mount(self) -> None:
         self.add_columns(*self._columns)
 
-    def _on_idle(self, _event: events.Idle) -> None:
+    def on_idle(self, _event: events.Idle) -> None:
         # On a real terminal a table shown and filled in one go kept header-wide columns
         # in the rows it had already drawn: repaint once the widths are measured.
-        if self._require_update_dimensions:
+        # (Textual calls this before DataTable's own idle handler, which measures them.)
+        if textual_compat.widths_pending(self):
             self.call_after_refresh(self.refresh)
 
     @property
@@ -98,7 +101,7 @@ class PagedTable(DataTable, Generic[R]):
 
     async def more(self) -> bool:
         """Load the next page; False when there is none."""
-        rows = await next_page(self)
+        rows: list[R] | None = await next_page(self)
         if rows is None:
             return False
         self._add(rows)
@@ -112,7 +115,8 @@ class PagedTable(DataTable, Generic[R]):
         if event.data_table is self and event.cursor_row >= len(self.rows_held) - PREFETCH:
             self.run_worker(self.more(), group="page", exclusive=False)
 
-    async def action_scroll_bottom(self) -> None:
+    # async where DataTable's is not: Textual awaits an async action, and the page must load
+    async def action_scroll_bottom(self) -> None:  # type: ignore[override]
         """End: the last row held, then the next page."""
         super().action_scroll_bottom()
         await self.more()

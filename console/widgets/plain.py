@@ -4,9 +4,9 @@ never parsed as markup, with control and escape characters removed."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions
 from rich.measure import Measurement
 from rich.text import Text
 
@@ -20,7 +20,7 @@ class PlainText(Text):
     """One line of text, measured in one pass: a table measures every cell it is given,
     and Rich's Text measures word by word, which costs more than drawing it."""
 
-    def __rich_measure__(self, console: Any, options: Any) -> Measurement:
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         width = max((cell_len(line) for line in self.plain.split("\n")), default=0)
         return Measurement(width, width)
 

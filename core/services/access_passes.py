@@ -15,6 +15,7 @@ from core.model import (
     Block,
     Flat,
     Site,
+    id_of,
 )
 from core.ports import UnitOfWork
 from core.rights import Action, Area
@@ -34,7 +35,7 @@ async def _assignment(uow: UnitOfWork, site: Site, flat_id: int | None,
         if profile is None or profile.site_id != site.id:
             raise ValidationError("That access profile is not on this site.",
                                   field="access_profile_id")
-    return block.id, flat.id, profile_id
+    return id_of(block), id_of(flat), profile_id
 
 
 async def create_access_passes(

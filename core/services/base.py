@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 from core.audit import snapshot
 from core.errors import NotFound, PermissionDenied, ValidationError
-from core.model import AuditEntry, Block, Flat, Operator, Site, SiteGrant
+from core.model import AuditEntry, Block, Flat, Operator, Site, SiteGrant, Stored
 from core.ports import UnitOfWork
 from core.rights import Action, Area, check, grant_is_current, right
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound=Stored)
+D = TypeVar("D", bound="DataclassInstance")
 
 
 def utc_now() -> datetime:
@@ -41,7 +45,7 @@ class Actor:
         return now.date()
 
 
-def changed(obj: T, changes: dict[str, object], editable: set[str]) -> T:
+def changed(obj: D, changes: dict[str, object], editable: set[str]) -> D:
     """A copy of `obj` with `changes`, refusing fields that may not be changed here
     (an id, the site or flat an object belongs to)."""
     refused = set(changes) - editable
@@ -95,8 +99,9 @@ async def flat_context(uow: UnitOfWork, flat_id: int) -> tuple[Flat, Block]:
     return flat, block
 
 
-async def record(uow: UnitOfWork, actor: Actor, action: str, obj: object | None = None, *,
-                 before: object | None = None, site_id: int | None = None,
+async def record(uow: UnitOfWork, actor: Actor, action: str,
+                 obj: Stored | Mapping[str, object] | None = None, *,
+                 before: Stored | None = None, site_id: int | None = None,
                  entity_id: int | None = None) -> None:
     """Write the audit entry of a change: who, when, what, before and after."""
     target = obj if obj is not None else before

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from core import rules
 from core.errors import Conflict, ValidationError
-from core.model import AccessProfile, Block, Device, DeviceType, Door, Task
+from core.model import AccessProfile, Block, Device, DeviceType, Door, Task, id_of
 from core.ports import UnitOfWork
 from core.rights import Action, Area
 from core.services.base import Actor, authorize, changed, must_get, record
@@ -63,7 +63,7 @@ async def create_device(uow: UnitOfWork, actor: Actor, device: Device,
         device = await uow.add(device)
         relays = set()
         for door in doors or []:
-            door = _clean_door(replace(door, device_id=device.id, id=None))
+            door = _clean_door(replace(door, device_id=id_of(device), id=None))
             if door.relay in relays:
                 raise Conflict(f"Relay {door.relay} is given twice.", field="relay")
             relays.add(door.relay)

@@ -19,6 +19,7 @@ from core.model import (
     Task,
     TaskDoor,
     WeekType,
+    id_of,
 )
 from core.phones import parse_phone
 from core.ports import UnitOfWork
@@ -68,7 +69,7 @@ async def save_provider(uow: UnitOfWork, actor: Actor, provider: ServiceProvider
         before = (await must_get(uow, ServiceProvider, provider.id, "Service provider")
                   if provider.id else None)
         if before:
-            await _require_task_sites(uow, actor, before.id)
+            await _require_task_sites(uow, actor, id_of(before))
         await must_get(uow, ManagementCompany, provider.company_id, "Management company")
         p = replace(provider)
         p.name = rules.text(p.name, "name", label="Name & First Name", required=True)
@@ -169,7 +170,7 @@ async def delete_provider(uow: UnitOfWork, actor: Actor, provider_id: int) -> No
     async with uow:
         await require_somewhere(uow, actor, Area.FACILITIES, Action.MODIFY)
         p = await must_get(uow, ServiceProvider, provider_id, "Service provider")
-        await _require_task_sites(uow, actor, p.id)
+        await _require_task_sites(uow, actor, id_of(p))
         if await uow.count(Task, provider_id=provider_id):
             raise Conflict(f"{p.name} still has tasks; delete them first.")
         await uow.delete(p)

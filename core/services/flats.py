@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from core import rules
 from core.errors import Conflict, ValidationError
-from core.model import AccessPass, APassState, Block, Flat, PanelDisplay, Telephone
+from core.model import AccessPass, APassState, Block, Flat, PanelDisplay, Telephone, id_of
 from core.ports import UnitOfWork
 from core.rights import Action, Area
 from core.services.base import Actor, authorize, changed, flat_context, must_get, record
@@ -62,9 +62,9 @@ async def create_flat(uow: UnitOfWork, actor: Actor, flat: Flat) -> Flat:
         block = await must_get(uow, Block, flat.block_id, "Block")
         site = await authorize(uow, actor, block.site_id, Area.FLATS, Action.MODIFY)
         flat = _clean(replace(flat, id=None))
-        await _require_code_right(uow, actor, site.id, None, flat)
+        await _require_code_right(uow, actor, id_of(site), None, flat)
         await check_quota(uow, site, "flats")
-        await _unique(uow, flat, site.id)
+        await _unique(uow, flat, id_of(site))
         flat = await uow.add(flat)
         await record(uow, actor, "flat.create", flat, site_id=site.id)
         await uow.commit()
@@ -103,8 +103,8 @@ async def update_flat(uow: UnitOfWork, actor: Actor, flat_id: int, **changes: ob
         before, block = await flat_context(uow, flat_id)
         site = await authorize(uow, actor, block.site_id, Area.FLATS, Action.MODIFY)
         flat = _clean(changed(before, changes, EDITABLE))
-        await _require_code_right(uow, actor, site.id, before, flat)
-        await _unique(uow, flat, site.id)
+        await _require_code_right(uow, actor, id_of(site), before, flat)
+        await _unique(uow, flat, id_of(site))
         await uow.update(flat)
         await record(uow, actor, "flat.update", flat, before=before, site_id=site.id)
         await uow.commit()

@@ -93,6 +93,8 @@ async def login(uow: UnitOfWork, who: str, *, public_key: str | None = None,
         op = await find_operator(uow, who)
         actor = Actor(op or Operator(email=_clean_who(who) or "?"), source=source, clock=clock)
         details: dict[str, object] = {"who": _clean_who(who), "method": method}
+        reason: str | None
+        told: str | None
         if op is None:
             if password is not None:
                 _burn_time(password)

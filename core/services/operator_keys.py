@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from core.errors import Conflict, NotFound, PermissionDenied
 from core.keys import parse_public_key
-from core.model import Operator, OperatorKey, SiteGrant
+from core.model import Operator, OperatorKey, SiteGrant, id_of
 from core.ports import UnitOfWork
 from core.rights import Action, Area
 from core.services.base import Actor, authorize, must_get, record, require_somewhere
@@ -56,7 +56,7 @@ async def add_key(uow: UnitOfWork, actor: Actor, operator_id: int, line: str) ->
         if len(existing) >= MAX_KEYS:
             raise Conflict(f"{target.email} has {MAX_KEYS} keys already; remove one first.",
                            field="key")
-        key = await uow.add(OperatorKey(operator_id=target.id, key=parsed.identity,
+        key = await uow.add(OperatorKey(operator_id=id_of(target), key=parsed.identity,
                                         fingerprint=parsed.fingerprint,
                                         comment=parsed.comment, added_at=actor.now()))
         await record(uow, actor, "operator_key.create", key)

@@ -8,7 +8,7 @@ from datetime import date
 
 from core import rules
 from core.errors import Conflict, PermissionDenied, ValidationError
-from core.model import Operator, Site, SiteGrant
+from core.model import Operator, Site, SiteGrant, id_of
 from core.passwords import hash_password
 from core.ports import UnitOfWork
 from core.rights import Action, Area, Profile, rights_for
@@ -61,7 +61,7 @@ async def bootstrap_admin(uow: UnitOfWork, email: str, *, source: str = "cli") -
             await record(uow, actor, "operator.create", op)
         # An administrator administers every site there is.
         for site in await uow.find(Site):
-            await set_grant(uow, actor, op, site.id, Profile.ADMINISTRATION, None, None, None)
+            await set_grant(uow, actor, op, id_of(site), Profile.ADMINISTRATION, None, None, None)
         await uow.commit()
     return op
 
@@ -90,8 +90,8 @@ async def set_grant(uow: UnitOfWork, actor: Actor, op: Operator, site_id: int,
     rules.validity_dates(valid_from, valid_to)
     profile = Profile(profile)
     rights = rights_for(profile, custom)
-    existing = await uow.grant(op.id, site_id)
-    grant = SiteGrant(operator_id=op.id, site_id=site_id, profile=profile.value, rights=rights,
+    existing = await uow.grant(id_of(op), site_id)
+    grant = SiteGrant(operator_id=id_of(op), site_id=site_id, profile=profile.value, rights=rights,
                       valid_from=valid_from, valid_to=valid_to,
                       id=existing.id if existing else None)
     if existing:
@@ -112,9 +112,9 @@ async def grant_site(uow: UnitOfWork, actor: Actor, operator_id: int, site_id: i
         site = await authorize(uow, actor, site_id, Area.USERS, Action.MODIFY)
         if not actor.operator.can_create_sites:
             # nobody hands out more than they hold, nor changes their own profile
-            own = await uow.grant(actor.operator.id, site_id)
+            own = await uow.grant(id_of(actor.operator), site_id)
             wanted = rights_for(profile, custom)
-            if operator_id == actor.operator.id or not wanted <= own.rights:
+            if own is None or operator_id == actor.operator.id or not wanted <= own.rights:
                 raise PermissionDenied(f"{actor.operator.email} may not give rights they do "
                                        f"not hold on {site.name}.")
             await _no_more_than_actor(uow, actor, op, site_id, own)
@@ -133,7 +133,7 @@ async def revoke_site(uow: UnitOfWork, actor: Actor, operator_id: int, site_id: 
         if not actor.operator.can_create_sites:
             op = await must_get(uow, Operator, operator_id, "Operator")
             await _no_more_than_actor(uow, actor, op, site_id,
-                                      await uow.grant(actor.operator.id, site_id))
+                                      await uow.grant(id_of(actor.operator), site_id))
         await uow.delete(grant)
         await record(uow, actor, "grant.delete", before=grant, site_id=site_id)
         await uow.commit()
@@ -143,7 +143,7 @@ async def _no_more_than_actor(uow: UnitOfWork, actor: Actor, op: Operator, site_
                               own: SiteGrant | None) -> None:
     """An operator may not change the grant of someone who holds more than they do
     (a site creator, or a wider profile)."""
-    theirs = await uow.grant(op.id, site_id)
+    theirs = await uow.grant(id_of(op), site_id)
     if op.can_create_sites or (theirs is not None and own is not None
                                and not theirs.rights <= own.rights):
         raise PermissionDenied(f"{actor.operator.email} may not change the access of "

@@ -18,6 +18,7 @@ from core.model import (
     Telephone,
     TelephoneKind,
     WeekType,
+    id_of,
 )
 from core.phones import parse_phone
 from core.ports import UnitOfWork
@@ -77,7 +78,7 @@ async def update_telephone(uow: UnitOfWork, actor: Actor, telephone_id: int,
         site = await authorize(uow, actor, block.site_id, Area.RESIDENTS_DISPLAYS, Action.MODIFY)
         phone = await _clean_telephone(uow, site, changed(before, changes, PHONE_EDITABLE),
                                        before)
-        if phone.kind is not TelephoneKind.TELEPHONE and await uow.displays_calling(phone.id):
+        if phone.kind is not TelephoneKind.TELEPHONE and await uow.displays_calling(id_of(phone)):
             raise Conflict(f"{before.value} is called by a panel display; it cannot become "
                            "an email.", field="kind")
         await uow.update(phone)
@@ -144,7 +145,7 @@ async def _clean_display(uow: UnitOfWork, site: Site, block: Block,
                               "hardwired NPH or no telephone N° installation'.",
                               field="call_chain")
     display.call_chain = chain
-    other = await uow.display_by_call_code(block.id, display.call_code)
+    other = await uow.display_by_call_code(id_of(block), display.call_code)
     if other is not None and other.id != display.id:
         raise Conflict(f"Call code {display.call_code} is already used by "
                        f"{other.display_name!r} in {block.name}.", field="call_code")

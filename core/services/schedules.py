@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, time
+from typing import Any
 
 from core import rules
 from core.errors import Conflict, ValidationError
@@ -16,6 +18,7 @@ from core.model import (
     Door,
     Holiday,
     PanelDisplay,
+    Stored,
     Task,
     TimeWindow,
     WeekType,
@@ -25,10 +28,10 @@ from core.rights import Action, Area
 from core.services.base import Actor, authorize, must_get, record
 
 
-def _windows(windows: list) -> list[TimeWindow]:
+def _windows(windows: Sequence[TimeWindow | dict[str, Any]]) -> list[TimeWindow]:
     out = []
-    for i, w in enumerate(windows, start=1):
-        w = TimeWindow(**w) if isinstance(w, dict) else w
+    for i, given in enumerate(windows, start=1):
+        w = TimeWindow(**given) if isinstance(given, dict) else given
         if isinstance(w.start, str):
             w = replace(w, start=time.fromisoformat(w.start))
         if isinstance(w.end, str):
@@ -42,7 +45,7 @@ def _windows(windows: list) -> list[TimeWindow]:
     return out
 
 
-async def _unique_name(uow: UnitOfWork, cls: type, site_id: int, name: str, own_id: int | None,
+async def _unique_name(uow: UnitOfWork, cls: type[Stored], site_id: int, name: str, own_id: int | None,
                        what: str) -> None:
     for other in await uow.find(cls, site_id=site_id, name=name):
         if other.id != own_id:

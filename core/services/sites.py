@@ -9,7 +9,7 @@ import phonenumbers
 
 from core import rules
 from core.errors import QuotaExceeded, ValidationError
-from core.model import Site
+from core.model import Site, id_of
 from core.ports import UnitOfWork
 from core.rights import Profile
 from core.services.base import Actor, changed, must_get, record, require_site_creator
@@ -43,7 +43,7 @@ async def check_quota(uow: UnitOfWork, site: Site, usage_key: str, adding: int =
     """Refuse a change that would take a site past one of its quotas."""
     attr = next(a for a, (k, _) in QUOTAS.items() if k == usage_key)
     limit = getattr(site, attr)
-    used = (await uow.site_usage(site.id))[usage_key]
+    used = (await uow.site_usage(id_of(site)))[usage_key]
     if used + adding > limit:
         label = QUOTAS[attr][1]
         raise QuotaExceeded(
@@ -60,7 +60,7 @@ async def create_site(uow: UnitOfWork, actor: Actor, site: Site) -> Site:
         await record(uow, actor, "site.create", site, site_id=site.id)
         if actor.operator.id is not None:
             # whoever creates a site administers it
-            await set_grant(uow, actor, actor.operator, site.id, Profile.ADMINISTRATION)
+            await set_grant(uow, actor, actor.operator, id_of(site), Profile.ADMINISTRATION)
         await uow.commit()
     return site
 

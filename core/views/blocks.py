@@ -9,6 +9,7 @@ not consult on the flat's site comes back as None.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from core.errors import NotFound
 from core.model import AccessProfile, Block
@@ -39,7 +40,8 @@ async def block_rows(reads: ReadModel, viewer: Viewer, site_id: int) -> list[Blo
     """The guide's Blocks table of a site."""
     viewer.require(site_id, Area.BLOCKS)
     rows = await reads.block_rows(site_id)
-    masked = dict.fromkeys(hidden(viewer, site_id, BLOCK_PARTS))
+    # the parts masked are None (Any: mypy checks replace()'s keywords against every field)
+    masked: dict[str, Any] = dict.fromkeys(hidden(viewer, site_id, BLOCK_PARTS))
     return [replace(r, **masked) for r in rows] if masked else rows
 
 
@@ -67,7 +69,8 @@ async def flat_page(reads: ReadModel, viewer: Viewer, site_id: int, block_id: in
     gone = hidden(viewer, site_id, FLAT_PARTS) - {"displays"}
     if not gone:
         return rows
-    return [replace(r, **dict.fromkeys(gone)) for r in rows]
+    blank: dict[str, Any] = dict.fromkeys(gone)  # Any: as in block_rows
+    return [replace(r, **blank) for r in rows]
 
 
 async def flat_detail(reads: ReadModel, viewer: Viewer, flat_id: int) -> FlatDetail:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import cast
 
 import serial_asyncio_fast
 
@@ -33,7 +34,8 @@ class _Protocol(asyncio.Protocol):
         self.bus = bus
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.bus._transport = transport  # type: ignore[assignment]
+        # the serial port's transport is a full asyncio.Transport (it writes)
+        self.bus._transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         self.bus._received(data)

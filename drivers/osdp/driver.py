@@ -11,6 +11,9 @@ with back-off, never used in plaintext. A reader that has not answered for
 `offline_after` seconds is reported offline (queued commands dropped: a late
 relay pulse is worse than none) and tried again with back-off until it
 answers. NAKs, bad checks and bad MACs are counted, never fatal.
+
+Meeting a reader (ID, CAP, the handshake, KEYSET) is drivers.osdp.handshake;
+what its replies mean as core events is drivers.osdp.replies.
 """
 
 from __future__ import annotations
@@ -23,9 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from core.devices import (
-    AccessRequest,
     Command,
-    Credential,
     DeviceEvent,
     Driver,
     OpenDoor,
@@ -33,12 +34,11 @@ from core.devices import (
     Status,
     StatusReport,
 )
-from drivers.osdp import codec
-from drivers.osdp.cards import card_number
+from drivers.osdp import codec, handshake, replies
 from drivers.osdp.channel import Bus, BusError
-from drivers.osdp.codec import Cmd, Color, FrameError, Nak, Output, Reply
+from drivers.osdp.codec import Cmd, Color, Nak, Output, Reply
 from drivers.osdp.reader import Link, ReaderConfig, ReaderState
-from drivers.osdp.secure import SCS_CCRYPT, SecureError, Session
+from drivers.osdp.secure import SecureError
 
 log = logging.getLogger(__name__)
 OFFLINE_AFTER = 1.5  # seconds without a reply (+ one reply timeout: offline within 2 s)
@@ -80,7 +80,7 @@ class OsdpDriver(Driver):
             if r.config.door_id is not None:
                 self._by_door.setdefault(r.config.door_id, []).append(r)
         self._report: Callable[[DeviceEvent], None] | None = None
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._turn = 0
         self._pushed = 0.0
@@ -124,9 +124,9 @@ class OsdpDriver(Driver):
                             reader.config.output, Output.PULSE_ON, tenths)))
                         reader.granted(self._now(), command.seconds)
             elif isinstance(command, Signal):
-                reader = self._by_device.get(command.device_id)
-                if reader is not None and reader.link is Link.ONLINE:
-                    self._feedback(reader, command.granted)
+                signalled = self._by_device.get(command.device_id)
+                if signalled is not None and signalled.link is Link.ONLINE:
+                    self._feedback(signalled, command.granted)
             self._wake.set()
         except Exception:
             log.exception("osdp: command %r not queued", command)
@@ -299,26 +299,18 @@ class OsdpDriver(Driver):
             if reader.link not in (Link.OFFLINE, Link.REFUSED):
                 self._offline(reader, now, why)
 
-    # --- connecting ----------------------------------------------------------------------------
+    # --- connecting (drivers.osdp.handshake) -------------------------------------------------
     async def _connect(self, reader: ReaderState) -> None:
         """Sequence 0, ID and CAP, then the secure channel if the reader has a key."""
         reader.reset()
-        ident = await self._exchange(reader, Cmd.ID, b"\x00")
-        if ident is None:
+        if not await handshake.identify(reader, self._exchange):
             return
-        if ident[0] == Reply.PDID:
-            with contextlib.suppress(FrameError):
-                pid = codec.parse_pdid(ident[1])
-                reader.info.update(vendor=f"{pid.vendor:06X}", model=str(pid.model),
-                                   version=str(pid.version), serial=f"{pid.serial:08X}",
-                                   firmware=pid.firmware)
-        cap = await self._exchange(reader, Cmd.CAP, b"\x00")
-        if cap is None:
-            return
-        if cap[0] == Reply.PDCAP:
-            reader.info["capabilities"] = codec.describe_caps(codec.parse_pdcap(cap[1]))
-        if reader.config.secure and not await self._secure(reader):
-            return
+        if reader.config.secure:
+            secured = await handshake.secure(reader, self._transact, self._exchange)
+            if isinstance(secured, str):
+                self._refuse(reader, secured)
+            if secured is not True:
+                return
         reader.info["secure channel"] = "on" if reader.session else "off"
         reader.link = Link.ONLINE
         reader.backoff = 0.0
@@ -328,99 +320,14 @@ class OsdpDriver(Driver):
         # the runtime raises "device online" only for a device it knew to be offline
         self._emit(StatusReport(reader.config.device_id, Status.ONLINE, self.clock()))
 
-    async def _secure(self, reader: ReaderState) -> bool:
-        """The handshake (install key first when commissioning); True once it is active."""
-        install = reader.config.install and not reader.commissioned
-        session = Session(reader.config.scbk, install=install)
-        why = await self._handshake(reader, session)
-        if why and install:  # perhaps it already has its key
-            session = Session(reader.config.scbk)
-            why = await self._handshake(reader, session)
-        if why is None and not session.active:
-            return False  # no answer: the offline logic takes it from here
-        if why:
-            self._refuse(reader, why)
-            return False
-        reader.session = session
-        if session.key_selector == 0:
-            keyset = await self._exchange(reader, Cmd.KEYSET,
-                                          codec.keyset_data(reader.config.scbk))
-            if keyset is None or keyset[0] != Reply.ACK:
-                self._refuse(reader, "KEYSET not accepted")
-                return False
-            reader.commissioned = True
-            log.warning("osdp: reader %d commissioned with its own key; set install = false",
-                        reader.config.address)
-            reader.reset()  # the new key is used from the next session
-            return False
-        return True
-
-    async def _handshake(self, reader: ReaderState, session: Session) -> str | None:
-        """CHLNG/CCRYPT/SCRYPT/RMAC_I; the reason it failed, or None (see session.active)."""
-        address = reader.config.address
-        reply = await self._transact(reader, session.challenge(address, reader.sequence),
-                                     Cmd.CHLNG)
-        if reply is None:
-            return None
-        if reply.code == Reply.NAK or reply.scb_type != SCS_CCRYPT:
-            reader.counters["NAKs"] += reply.code == Reply.NAK
-            return "the reader does not take the challenge"
-        try:
-            session.on_ccrypt(reply)
-            reply = await self._transact(
-                reader, session.server_cryptogram(address, reader.sequence), Cmd.SCRYPT)
-            if reply is None:
-                return None
-            session.on_rmac_i(reply)
-        except SecureError as err:
-            reader.counters["MAC errors"] += 1
-            return str(err)
-        return None
-
-    # --- what readers say ----------------------------------------------------------------------
+    # --- what readers say (drivers.osdp.replies) --------------------------------------------
     def _on_reply(self, reader: ReaderState, code: int, data: bytes) -> None:
-        c = reader.config
-        try:
-            if code == Reply.RAW:
-                number = card_number(codec.parse_raw(data), c.card_format)
-                if number is None:
-                    reader.counters["bad reads"] = reader.counters.get("bad reads", 0) + 1
-                else:
-                    self._emit(AccessRequest(c.device_id, c.door_id, Credential.APASS, number,
-                                             self.clock()))
-            elif code == Reply.KEYPAD:
-                _, keys = codec.parse_keypad(data)
-                entered = reader.keypad(keys.decode("ascii", "replace"))
-                if entered:
-                    self._emit(AccessRequest(c.device_id, None, Credential.CODE, entered,
-                                             self.clock()))
-            elif code == Reply.LSTATR and len(data) >= 2:
-                self._local_status(reader, bool(data[0]), bool(data[1]))
-            elif code == Reply.ISTATR:
-                self._inputs(reader, data)
-        except FrameError:
-            reader.counters["bad replies"] = reader.counters.get("bad replies", 0) + 1
-
-    def _inputs(self, reader: ReaderState, data: bytes) -> None:
-        c = reader.config
-        if c.contact_input is None or len(data) <= c.contact_input:
-            return
-        if reader.contact(data[c.contact_input] == 1, self._now()):
-            self._emit(StatusReport(c.device_id, Status.DOOR_FORCED, self.clock(), c.door_id))
-
-    def _local_status(self, reader: ReaderState, tamper: bool, power: bool) -> None:
-        c = reader.config
-        if tamper and not reader.tamper:
-            self._emit(StatusReport(c.device_id, Status.TAMPER, self.clock()))
-        if power and not reader.power:
-            self._emit(StatusReport(c.device_id, Status.POWER_FAILURE, self.clock()))
-        reader.tamper, reader.power = tamper, power
+        for event in replies.reply_events(reader, code, data, self._now(), self.clock):
+            self._emit(event)
 
     def _check_doors(self, now: float) -> None:
-        for reader in self.readers:
-            if reader.door_open and reader.held_open(now):
-                self._emit(StatusReport(reader.config.device_id, Status.DOOR_HELD_OPEN,
-                                        self.clock(), reader.config.door_id))
+        for event in replies.held_open(self.readers, now, self.clock):
+            self._emit(event)
 
     def _emit(self, event: DeviceEvent) -> None:
         if self._report is None:
