@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from core.bus import BusClient
+from console.headless.bus.client import BusClient
 from core.config import Config, DriverConfig
 from core.devices import OpenDoor, Status
 from core.model import Operator
@@ -36,7 +36,7 @@ def short_socket() -> str:
 @pytest.fixture
 async def gateway(store, admin, estate):
     """A gateway over the small estate, its simulator quiet until a test speaks."""
-    from console.gateway import Gateway, GatewayOptions
+    from console.headless.gateway import Gateway, GatewayOptions
 
     await access_passes.create_access_passes(store.uow(), admin, estate.site.id, "1111100000",
                                              2, flat_id=estate.flats[0].id)
