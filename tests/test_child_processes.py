@@ -102,3 +102,20 @@ async def test_serve_started_from_a_folder_with_its_own_packages_starts_its_chil
     assert proc.returncode == 0, "".join(lines) + out
     served_log = Path(store.where).with_suffix(".serve.log").read_text(encoding="utf-8")
     assert "hostile" not in served_log + out
+
+
+def test_another_projects_core_in_the_current_folder_is_refused_clearly(tmp_path,
+                                                                        monkeypatch) -> None:
+    """A benign `core/` (a Django project's) is not ours: `python -m console.cli` from
+    there says so, instead of failing on `core.config` not being found; `-P` runs."""
+    (tmp_path / "core").mkdir()
+    (tmp_path / "core" / "__init__.py").write_text("")
+    monkeypatch.chdir(tmp_path)
+    run = subprocess.run([sys.executable, "-m", "console.cli", "--help"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0
+    assert "another project's 'core' is first on sys.path" in run.stderr
+    assert "python -P -m console.cli" in run.stderr
+    run = subprocess.run([sys.executable, "-P", "-m", "console.cli", "--help"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and "gateway" in run.stdout
