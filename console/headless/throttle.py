@@ -70,7 +70,10 @@ class SharedBucket:
                         self._stream = await asyncio.open_unix_connection(sock=sock)
                     reader, writer = self._stream
                     writer.write(f"{verb} {address}\n".encode())
-                    return (await reader.readline()).strip() == b"1"
+                    answer = await reader.readline()
+                    if not answer:  # the supervisor closed its end
+                        raise ConnectionError("the supervisor's throttle closed")
+                    return answer.strip() == b"1"
             except (OSError, TimeoutError, ValueError) as err:
                 log.warning("the shared throttle did not answer (%s); throttling locally", err)
                 self.fd = -1
