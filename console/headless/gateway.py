@@ -14,11 +14,12 @@ import contextlib
 import logging
 import os
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from console.headless.bus.server import BusServer
-from core.bus import COMMANDS, GatewayBus, Kind, Message, Peer, reply_to
+from core.bus import COMMANDS, GatewayBus, Kind, Message, MessageHandler, Peer, reply_to
 from core.config import Config, DriverConfig
 from core.devices import Driver
 from core.errors import ConfigError, DoorkeeperError
@@ -94,12 +95,14 @@ class Gateway:
     """One gateway process's parts, started and stopped together."""
 
     def __init__(self, config: Config, store: Store, options: GatewayOptions,
-                 bus: GatewayBus | None = None) -> None:
+                 make_bus: Callable[[MessageHandler], GatewayBus] | None = None) -> None:
         self.config = config
         self.store = store
         self.options = options
-        #: the bus adapter: given (a test, another transport), else the Unix socket
-        self.bus = bus if bus is not None else BusServer(config.bus.path, self.on_message)
+        #: the bus's adapter, made with the gateway's handler: the Unix socket unless
+        #: `make_bus` gives another (a test's, another transport's)
+        self.bus = (make_bus(self.on_message) if make_bus is not None
+                    else BusServer(config.bus.path, self.on_message))
         self.drivers: list[Driver] = []
         self.runtime: Runtime | None = None
         self._changed = asyncio.Event()
