@@ -90,7 +90,9 @@ async def _subscribers(path: str, count: int) -> None:
     read END_TYPE (or lost its connection), one JSON line with each client's
     counts, this process's CPU seconds and its peak resident memory.
     """
-    from core.bus import BusClient  # imported here: _common itself needs only the stdlib
+    from console.headless.bus.client import (
+        BusClient,  # imported here: _common itself needs only the stdlib
+    )
 
     class CountingClient(BusClient):
         """A console's client that also counts the bytes of every line it reads."""

@@ -3,8 +3,8 @@
 
 What is measured
 ----------------
-A core.bus.BusServer listens on a short /tmp socket in this process. The
-subscribers are core.bus.BusClient connections (what a console uses) in a
+A console.headless.bus.server.BusServer listens on a short /tmp socket in this process. The
+subscribers are console.headless.bus.client.BusClient connections (what a console uses) in a
 separate Python process, each reading `messages()` and counting the messages
 and the bytes it receives, and when it read the first and the last event.
 
@@ -55,8 +55,9 @@ from pathlib import Path
 
 from _common import END_TYPE, Checks, SubscriberProcess, table
 
+from console.headless.bus.server import BusServer
+from console.headless.bus.wire import encode
 from core.audit import jsonable
-from core.bus import BusServer, encode
 from core.model import Event, EventKind, EventResult
 
 HIGH_WATER = 256 * 1024  # a subscriber's unsent bytes above which the publisher waits

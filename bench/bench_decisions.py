@@ -17,7 +17,7 @@ checked to be >= the requested number. Building takes most of the running
 time (about 95 s for 100,000): on SQLite `add_all` inserts one row per
 statement (RETURNING with sort_by_parameter_order).
 
-The real gateway (console.gateway.Gateway, no drivers in its config, the bus
+The real gateway (console.headless.gateway.Gateway, no drivers in its config, the bus
 on a short /tmp socket) is started in this process; its drivers are then
 replaced by a bench driver that handles every device and notes
 time.perf_counter() when each OpenDoor and Signal command reaches its
@@ -40,7 +40,7 @@ ones (`--tick-ms 1` injects one request at a time at 1,000/s).
 Two runs in the same gateway, same requests, by default first WITHOUT
 subscribers (the baseline) and then WITH 50 bus subscribers (`--order
 with-first` swaps them), after an unreported 2 s warm-up. The subscribers are
-50 core.bus.BusClient connections in a separate Python process, each counting
+50 console.headless.bus.client.BusClient connections in a separate Python process, each counting
 what it reads until an end marker published after the run; every one should
 have read every event the run published. Also printed: the bare
 `snapshot.decide()` cost per call (a tight loop over the same requests), the
@@ -82,7 +82,7 @@ from pathlib import Path
 
 from _common import END_TYPE, Checks, SubscriberProcess, percentile, summary_ms, table
 
-from console.gateway import Gateway, GatewayOptions
+from console.headless.gateway import Gateway, GatewayOptions
 from core import rules
 from core.access import apass_credential
 from core.config import Config

@@ -6,7 +6,7 @@ What is measured
 A copy of the demo estate (3 sites, 200k past events) served by `doorkeeper serve`
 (2 SSH worker processes on one port) attached to a gateway whose simulated devices
 publish 10 events/s. The gateway runs in a probe process of this benchmark (the real
-console.gateway.Gateway) so its `runtime.decision_latency` can be read afterwards; serve
+console.headless.gateway.Gateway) so its `runtime.decision_latency` can be read afterwards; serve
 uses a gateway already answering on the bus as it is. This process opens N asyncssh
 sessions with PTYs (100x30, xterm-256color) as the administrator, each from its own
 loopback address, and reads every byte each session receives.
@@ -53,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import asyncssh  # noqa: E402
 
 from bench._common import Checks, percentile, table  # noqa: E402
-from core.bus import BusClient  # noqa: E402
+from console.headless.bus.client import BusClient  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSIONS = int(os.environ.get("BENCH_SSH_SESSIONS", 50))
@@ -70,7 +70,7 @@ TABLE_P95 = 2.4  # s, one process repainting per event, 10 sessions
 # --- the gateway probe (a child process) --------------------------------------------------
 def probe_gateway(db: str, bus: str, out: str, rate: float) -> None:
     """Run the real gateway; SIGUSR1 marks the decision count, SIGTERM stops and dumps."""
-    from console.gateway import Gateway, GatewayOptions
+    from console.headless.gateway import Gateway, GatewayOptions
     from core.config import Config
     from store.database import Store
 

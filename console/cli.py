@@ -137,7 +137,7 @@ def _log_to_file(db: str, name: str) -> None:
 
 
 async def _gateway(args: argparse.Namespace, config: Config) -> int:
-    from console.gateway import Gateway, GatewayOptions
+    from console.headless.gateway import Gateway, GatewayOptions
 
     if args.rate is not None and not 0 <= args.rate <= 10_000:
         raise DoorkeeperError("--rate must be 0 to 10000 events per second.")

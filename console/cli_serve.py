@@ -29,7 +29,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 
 async def run(args: argparse.Namespace, config: Config) -> int:
     """Check the settings, make the host key, then supervise until stopped."""
-    from console.serve import Supervisor, ensure_host_key, host_key_path
+    from console.headless.supervisor import Supervisor, ensure_host_key, host_key_path
     from store.database import Store
 
     if args.rate is not None and not 0 <= args.rate <= 10_000:

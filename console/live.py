@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from console.context import Commander
-from core.bus import BusClient, BusClosed
+from console.headless.bus.client import BusClient
+from core.bus import BusClosed, ConsoleBus, Kind
 from core.errors import DoorkeeperError
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ class SharedReads:
 class LiveHub:
     """Reads the bus and fans each message out to every subscribed buffer."""
 
-    def __init__(self, client: BusClient) -> None:
+    def __init__(self, client: ConsoleBus) -> None:
         self.client = client
         self.devices: dict[int, dict] = {}
         self._buffers: list[LiveBuffer] = []
@@ -154,7 +155,7 @@ class LiveHub:
         hub = cls(await BusClient.connect(path))
         hub._task = asyncio.get_running_loop().create_task(hub._run())
         try:
-            await hub.client.request({"type": "hello"})
+            await hub.client.request({"type": Kind.HELLO})
         except (TimeoutError, BusClosed) as err:
             await hub.close()
             raise DoorkeeperError(f"The gateway on {path} did not answer.") from err
@@ -196,7 +197,7 @@ class LiveHub:
 class BusCommander(Commander):
     """Commands over the bus, in the operator's name."""
 
-    def __init__(self, client: BusClient, operator_id: int) -> None:
+    def __init__(self, client: ConsoleBus, operator_id: int) -> None:
         self.client = client
         self.operator_id = operator_id
 

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from core.bus import BusClient, BusClosed, BusPeer, BusServer
+from console.headless.bus.client import BusClient
+from console.headless.bus.server import BusPeer, BusServer
+from core.bus import BusClosed
 from core.errors import ConfigError
 
 
@@ -222,7 +224,7 @@ async def test_a_publish_burst_completes_without_waiting_for_any_reader(bus) -> 
 
 
 async def test_malformed_lines_are_logged_and_ignored(bus, caplog) -> None:
-    caplog.set_level(logging.WARNING, logger="core.bus")
+    caplog.set_level(logging.WARNING, logger="console.headless.bus")
     received: list[tuple[dict, BusPeer]] = []
     server = await bus.server(lambda msg, peer: received.append((msg, peer)))
     loop = asyncio.get_running_loop()
@@ -258,7 +260,7 @@ async def test_malformed_lines_are_logged_and_ignored(bus, caplog) -> None:
 
 @pytest.mark.parametrize("with_newline", [False, True])
 async def test_an_over_long_line_drops_only_that_peer(bus, caplog, with_newline) -> None:
-    caplog.set_level(logging.WARNING, logger="core.bus")
+    caplog.set_level(logging.WARNING, logger="console.headless.bus")
     received: list[dict] = []
     server = await bus.server(lambda msg, peer: received.append(msg), max_line=4096)
     loop = asyncio.get_running_loop()
@@ -297,7 +299,7 @@ async def test_lines_split_across_reads_are_reassembled(bus) -> None:
 
 
 async def test_handler_failures_are_logged_and_serving_goes_on(bus, caplog) -> None:
-    caplog.set_level(logging.ERROR, logger="core.bus")
+    caplog.set_level(logging.ERROR, logger="console.headless.bus")
     handled: list[str] = []
 
     async def later(msg: dict) -> None:
@@ -466,7 +468,7 @@ async def test_client_close_ends_its_own_iteration(bus) -> None:
 
 
 async def test_client_skips_malformed_lines_from_the_server(sock_path: Path, caplog) -> None:
-    caplog.set_level(logging.WARNING, logger="core.bus")
+    caplog.set_level(logging.WARNING, logger="console.headless.bus")
 
     async def fake_gateway(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b'{"type":"event","n":1}\nnot json\n\xff\xfe\n[1,2]\n{"type":"event","n":2}\n')

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from core.bus import BusClient
+from console.headless.bus.client import BusClient
+from core.bus import GatewayBus, Kind
 from core.config import Config, DriverConfig
 from core.devices import OpenDoor, Status
 from core.model import Operator
@@ -36,7 +37,7 @@ def short_socket() -> str:
 @pytest.fixture
 async def gateway(store, admin, estate):
     """A gateway over the small estate, its simulator quiet until a test speaks."""
-    from console.gateway import Gateway, GatewayOptions
+    from console.headless.gateway import Gateway, GatewayOptions
 
     await access_passes.create_access_passes(store.uow(), admin, estate.site.id, "1111100000",
                                              2, flat_id=estate.flats[0].id)
@@ -173,6 +174,51 @@ async def test_open_door_by_bus_is_checked_audited_and_carried_out(store, admin,
                                ).fetchall() == [("desk@test.example",)]
     finally:
         await client.close()
+
+
+class MemoryBus(GatewayBus):
+    """core.bus.GatewayBus without a socket: what the gateway publishes and answers."""
+
+    def __init__(self, on_message) -> None:
+        self.on_message = on_message
+        self.published: list[dict] = []
+        self.sent: list[tuple[object, dict]] = []
+
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    def publish(self, msg: dict) -> None:
+        self.published.append(msg)
+
+    def send(self, peer, msg: dict) -> bool:
+        self.sent.append((peer, msg))
+        return True
+
+
+async def test_the_gateway_speaks_to_any_adapter_of_the_bus_port(store, admin, estate):
+    """The gateway needs core.bus.GatewayBus only: here an in-memory one, no socket."""
+    from console.headless.gateway import Gateway, GatewayOptions
+
+    await access_passes.create_access_passes(store.uow(), admin, estate.site.id, "1111100000",
+                                             1, flat_id=estate.flats[0].id)
+    config = Config()
+    config.drivers = [DriverConfig("simulator", {"rate": 0.0, "seed": 1})]
+    gw = Gateway(config, await Store.open(path=store.where), GatewayOptions(),
+                 make_bus=MemoryBus)
+    await gw.start()
+    try:
+        gw.drivers[0].present("1111100000", estate.panel.id)
+        await asyncio.sleep(0.1)
+        assert any(m["type"] == Kind.EVENT and m["event"]["result"] == "Opening"
+                   for m in gw.bus.published)
+        peer = object()  # a transport that cannot tell the peer's user
+        await gw.bus.on_message({"type": "hello", "request_id": "r1"}, peer)
+        assert gw.bus.sent[-1] == (peer, {"type": "reply", "request_id": "r1", "ok": True})
+    finally:
+        await gw.stop()
 
 
 async def test_malformed_bus_messages_never_stop_the_gateway(gateway, estate):

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from console.app import DoorkeeperApp
-from console.gateway import Gateway, GatewayOptions
+from console.headless.gateway import Gateway, GatewayOptions
 from console.launch import console_context
 from console.live import LiveHub
 from console.widgets.chrome import AlarmBadge, SiteTree

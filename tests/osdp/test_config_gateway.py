@@ -142,7 +142,7 @@ def test_the_example_osdp_section_loads_when_uncommented(tmp_path):
 
 @pytest.mark.parametrize("style", STYLES)
 async def test_the_gateway_drives_a_real_reader(tmp_path, store, admin, estate, style):
-    from console.gateway import Gateway, GatewayOptions
+    from console.headless.gateway import Gateway, GatewayOptions
 
     await access_passes.create_access_passes(store.uow(), admin, estate.site.id, "0012345678",
                                              1, flat_id=estate.flats[0].id)
@@ -175,7 +175,7 @@ async def test_the_gateway_drives_a_real_reader(tmp_path, store, admin, estate, 
 
 async def test_a_reader_wired_to_a_control_unit_opens_the_units_door(tmp_path, store, admin,
                                                                        estate):
-    from console.gateway import Gateway, GatewayOptions
+    from console.headless.gateway import Gateway, GatewayOptions
 
     unit = await devices.create_device(store.uow(), admin, Device(
         estate.site.id, "Centrale", DeviceType.CONTROL_UNIT, block_id=estate.block.id),

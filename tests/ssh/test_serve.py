@@ -14,7 +14,7 @@ import uuid
 import asyncssh
 import pytest
 
-from core.bus import BusClient
+from console.headless.bus.client import BusClient
 from core.services import blocks
 from core.services.base import Actor
 from core.services.logins import login

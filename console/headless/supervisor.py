@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import asyncssh
 
-from console.launch import attach, start_gateway, stop_gateway
-from console.ssh.server import TokenBucket, WorkerOptions, serve_bucket
+from console.headless.children import (
+    WorkerOptions,
+    gateway_answers,
+    start_gateway,
+    stop_gateway,
+    wait_for_bus,
+)
+from console.headless.throttle import TokenBucket, serve_bucket
 from core.config import Config
 from core.errors import ConfigError, DoorkeeperError
 
@@ -100,19 +104,17 @@ class Supervisor:
         """Start the gateway, unless one already answers on the bus (then use that one)."""
         if self.gateway is None:
             try:
-                hub = await attach(self.config.bus.path, None)
+                await wait_for_bus(self.config.bus.path, None, gateway_answers)
             except DoorkeeperError:
                 pass
             else:
-                await hub.close()
                 self.own_gateway = False
                 log.warning("using the gateway already running on %s", self.config.bus.path)
                 return
         self.own_gateway = True
         self.gateway = start_gateway(self.db, self.config.bus.path, self.config_path,
                                      self.simulate, self.rate)
-        hub = await attach(self.config.bus.path, self.gateway)
-        await hub.close()
+        await wait_for_bus(self.config.bus.path, self.gateway, gateway_answers)
 
     async def start_worker(self, number: int) -> WorkerProc:
         """Start one worker and wait until it listens."""
@@ -121,10 +123,9 @@ class Supervisor:
         options = self.options()
         options.ready_fd, options.throttle_fd = write_fd, theirs.fileno()
         with open(self.log_path, "a", encoding="utf-8") as log_file:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "console.ssh.server", json.dumps(asdict(options))],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log_file,
-                pass_fds=(write_fd, theirs.fileno()))
+            proc = subprocess.Popen(options.command(), stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=log_file,
+                                    pass_fds=(write_fd, theirs.fileno()))
         os.close(write_fd)
         theirs.close()
         task = asyncio.get_running_loop().create_task(serve_bucket(self.bucket, ours))

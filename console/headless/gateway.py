@@ -1,7 +1,8 @@
 """`doorkeeper gateway`: the headless process that owns the devices.
 
 Composition: the store (snapshot, event writer), the runtime (decisions), the
-bus (local socket), the drivers named in the config, and a change watcher
+bus (core.bus.GatewayBus; its Unix-socket adapter by default), the drivers named
+in the config, and a change watcher
 that reads the audit trail so a change saved by any process is honoured
 within a second. SIGTERM/SIGINT stop it cleanly with every event flushed.
 """
@@ -13,10 +14,12 @@ import contextlib
 import logging
 import os
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from core.bus import BusPeer, BusServer
+from console.headless.bus.server import BusServer
+from core.bus import COMMANDS, GatewayBus, Kind, Message, MessageHandler, Peer, reply_to
 from core.config import Config, DriverConfig
 from core.devices import Driver
 from core.errors import ConfigError, DoorkeeperError
@@ -91,11 +94,15 @@ def osdp_for(runtime: Runtime, settings: dict) -> Driver:
 class Gateway:
     """One gateway process's parts, started and stopped together."""
 
-    def __init__(self, config: Config, store: Store, options: GatewayOptions) -> None:
+    def __init__(self, config: Config, store: Store, options: GatewayOptions,
+                 make_bus: Callable[[MessageHandler], GatewayBus] | None = None) -> None:
         self.config = config
         self.store = store
         self.options = options
-        self.bus = BusServer(config.bus.path, self.on_message)
+        #: the bus's adapter, made with the gateway's handler: the Unix socket unless
+        #: `make_bus` gives another (a test's, another transport's)
+        self.bus = (make_bus(self.on_message) if make_bus is not None
+                    else BusServer(config.bus.path, self.on_message))
         self.drivers: list[Driver] = []
         self.runtime: Runtime | None = None
         self._changed = asyncio.Event()
@@ -122,7 +129,7 @@ class Gateway:
                  snapshot.credential_count, len(self.drivers), self.config.bus.path)
 
     async def _make_drivers(self) -> list[Driver]:
-        from console.simulation import simulator_for  # the simulator only when asked
+        from console.headless.simulation import simulator_for  # the simulator only when asked
 
         drivers: list[Driver] = []
         sections = list(self.config.drivers)
@@ -155,7 +162,7 @@ class Gateway:
                     await apply_changes(self.store, self.runtime.snapshot, changes)
                     self._last_change = changes[-1].id
                     # consoles refresh what they show (a change by another concierge)
-                    self.bus.publish({"type": "changed"})
+                    self.bus.publish({"type": Kind.CHANGED})
             except Exception:  # the store is busy or gone for a moment: try again
                 log.exception("could not read changes; retrying")
 
@@ -171,7 +178,7 @@ class Gateway:
                 log.exception("could not publish device health")
 
     # --- the bus ----------------------------------------------------------------------
-    async def on_message(self, msg: dict, peer: BusPeer) -> None:
+    async def on_message(self, msg: Message, peer: Peer) -> None:
         """A console's notice or command; a bad one is answered, never fatal.
 
         The bus socket is the trust boundary (mode 0660, like the database file):
@@ -179,16 +186,16 @@ class Gateway:
         are the consoles that authenticated their operator.
         """
         kind = msg.get("type")
-        reply = {"type": "reply", "request_id": msg.get("request_id"), "ok": True}
-        if kind == "change":
+        reply = reply_to(msg)
+        if kind == Kind.CHANGE:
             self._changed.set()
             return
-        if kind == "hello":
+        if kind == Kind.HELLO:
             for state in self.runtime.device_states():
-                self.bus.send(peer, {"type": "device", "device": state})
+                self.bus.send(peer, {"type": Kind.DEVICE, "device": state})
             self.bus.send(peer, reply)
             return
-        if kind not in ("open_door", "ack_alarm"):
+        if kind not in COMMANDS:
             log.warning("ignored a bus message of type %r", kind)
             return
         uid = getattr(peer, "uid", None)
@@ -199,7 +206,7 @@ class Gateway:
             return
         try:
             actor = await self._actor(msg.get("operator_id"))
-            if kind == "open_door":
+            if kind == Kind.OPEN_DOOR:
                 door = await operations.open_door(self.store.uow(), actor,
                                                   _int(msg, "door_id"), msg.get("seconds"))
                 self.runtime.open_door(door, door.open_seconds, actor.operator.email,
@@ -207,7 +214,7 @@ class Gateway:
             else:
                 alarm = await operations.acknowledge_alarm(
                     self.store.uow(), actor, _int(msg, "alarm_id"), str(msg.get("note", "")))
-                self.bus.publish({"type": "alarm_acknowledged", "alarm_id": alarm.id,
+                self.bus.publish({"type": Kind.ALARM_ACKNOWLEDGED, "alarm_id": alarm.id,
                                   "by": actor.operator.email, "note": alarm.note})
         except DoorkeeperError as err:
             reply.update(ok=False, error=err.message)
@@ -263,7 +270,7 @@ class Gateway:
         log.info("gateway stopped; every event flushed")
 
 
-def _int(msg: dict, key: str) -> int:
+def _int(msg: Message, key: str) -> int:
     value = msg.get(key)
     if not isinstance(value, int) or isinstance(value, bool):
         raise DoorkeeperError(f"{key} must be a number.")
