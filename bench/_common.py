@@ -14,6 +14,7 @@ Two environment variables tie a script to bench/run.py:
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import math
 import os
@@ -264,23 +265,27 @@ def demo_estate(events: int = 0) -> Path:
     """The demo estate (seed 1) with `events` past events, built once into the temp folder.
 
     Built by `doorkeeper demo --no-ui` into a partial file renamed when complete,
-    so an interrupted build is never reused. The file is never part of the repository.
+    so an interrupted build is never reused, under a lock, so benchmarks run side by
+    side (`bench/run.py --jobs`) build it once. It is never part of the repository.
     """
     path = Path(tempfile.gettempdir()) / (
         "doorkeeper-bench-estate-v1.db" if events == 0
         else f"doorkeeper-bench-estate-v1-{events}.db")
-    if path.exists():
-        return path
-    partial = path.with_name(path.name + ".partial")
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{partial}{suffix}").unlink(missing_ok=True)
-    print(f"building the demo estate ({events:,} past events) in {path} (once) …", flush=True)
-    subprocess.run([sys.executable, "-m", "console.cli", "demo", "--no-ui", "--db", str(partial),
-                    "--seed", "1", "--events", str(events)], check=True, cwd=ROOT,
-                   stdout=subprocess.DEVNULL)
-    with sqlite3.connect(partial) as con:  # one file: the WAL folded in
-        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    partial.rename(path)
-    for suffix in ("-wal", "-shm"):
-        Path(f"{partial}{suffix}").unlink(missing_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if path.exists():
+            return path
+        partial = path.with_name(path.name + ".partial")
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{partial}{suffix}").unlink(missing_ok=True)
+        print(f"building the demo estate ({events:,} past events) in {path} (once) …",
+              flush=True)
+        subprocess.run([sys.executable, "-m", "console.cli", "demo", "--no-ui", "--db",
+                        str(partial), "--seed", "1", "--events", str(events)], check=True,
+                       cwd=ROOT, stdout=subprocess.DEVNULL)
+        with sqlite3.connect(partial) as con:  # one file: the WAL folded in
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for suffix in ("-wal", "-shm"):
+            Path(f"{partial}{suffix}").unlink(missing_ok=True)
+        partial.rename(path)
     return path
