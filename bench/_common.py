@@ -14,6 +14,7 @@ Two environment variables tie a script to bench/run.py:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import json
 import math
@@ -25,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -261,31 +262,65 @@ class SubscriberProcess:
 
 # --- the demo estate, built once ------------------------------------------------------------
 
+def estate_path(events: int = 0) -> Path:
+    """Where the demo estate (seed 1) with `events` past events is kept between runs."""
+    return Path(tempfile.gettempdir()) / (
+        "doorkeeper-bench-estate-v1.db" if events == 0
+        else f"doorkeeper-bench-estate-v1-{events}.db")
+
+
+@contextlib.contextmanager
+def building_estate(events: int = 0, wait: bool = True) -> Iterator[Path | None]:
+    """Hold the estate's lock; give the partial file to build it into, or None.
+
+    None when the estate exists already, or (`wait=False`) when another process
+    holds the lock. A partial file built by the end of the block becomes the
+    estate; on an error, or when the file was not made, nothing does.
+    """
+    path = estate_path(events)
+    with open(path.with_name(path.name + ".lock"), "w") as lock:  # unlocked on close
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield None
+            return
+        if path.exists():
+            yield None
+            return
+        partial = path.with_name(path.name + ".partial")
+        remove_db(partial)
+        try:
+            yield partial
+        except BaseException:
+            remove_db(partial)
+            raise
+        if partial.exists():
+            con = sqlite3.connect(partial)
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # one file: the WAL folded in
+            con.close()
+            remove_db(partial, ("-wal", "-shm"))
+            partial.rename(path)
+
+
+def remove_db(path: Path, suffixes: Sequence[str] = ("", "-wal", "-shm", "-journal")) -> None:
+    """Remove an SQLite file and the files beside it."""
+    for suffix in suffixes:
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def demo_estate(events: int = 0) -> Path:
     """The demo estate (seed 1) with `events` past events, built once into the temp folder.
 
     Built by `doorkeeper demo --no-ui` into a partial file renamed when complete,
     so an interrupted build is never reused, under a lock, so benchmarks run side by
-    side (`bench/run.py --jobs`) build it once. It is never part of the repository.
+    side (`bench/run.py --jobs`) build it once; bench_demo_build.py's builds of the
+    same estate fill it too. It is never part of the repository.
     """
-    path = Path(tempfile.gettempdir()) / (
-        "doorkeeper-bench-estate-v1.db" if events == 0
-        else f"doorkeeper-bench-estate-v1-{events}.db")
-    with open(path.with_name(path.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
-        if path.exists():
-            return path
-        partial = path.with_name(path.name + ".partial")
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{partial}{suffix}").unlink(missing_ok=True)
-        print(f"building the demo estate ({events:,} past events) in {path} (once) …",
-              flush=True)
-        subprocess.run([sys.executable, "-m", "console.cli", "demo", "--no-ui", "--db",
-                        str(partial), "--seed", "1", "--events", str(events)], check=True,
-                       cwd=ROOT, stdout=subprocess.DEVNULL)
-        with sqlite3.connect(partial) as con:  # one file: the WAL folded in
-            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        for suffix in ("-wal", "-shm"):
-            Path(f"{partial}{suffix}").unlink(missing_ok=True)
-        partial.rename(path)
-    return path
+    with building_estate(events) as partial:
+        if partial is not None:
+            print(f"building the demo estate ({events:,} past events) in "
+                  f"{estate_path(events)} (once) …", flush=True)
+            subprocess.run([sys.executable, "-m", "console.cli", "demo", "--no-ui", "--db",
+                            str(partial), "--seed", "1", "--events", str(events)],
+                           check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return estate_path(events)

@@ -12,6 +12,9 @@ check and the baseline is taken with `--events 1`). Both wall-clock times (proce
 own figure ("... in X s") are printed, then the events part (the difference)
 and the events/s of the history part (generation plus the event writer).
 With `--repeat K` the two builds alternate K times and medians are used.
+A build of an estate the other benchmarks keep in the temp folder (the estate
+alone, or the default history; `_common.demo_estate`) is made into that file when
+it is missing: the same command, timed the same way, and one build fewer for them.
 
 The resulting database is then read with plain sqlite3 and its counts are
 printed (sites, blocks, flats, the largest block, telephones, panel displays,
@@ -47,7 +50,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import QUICK, QUICK_HELP, ROOT, Checks, median, table
+from _common import (
+    QUICK,
+    QUICK_HELP,
+    ROOT,
+    Checks,
+    building_estate,
+    estate_path,
+    median,
+    remove_db,
+    table,
+)
 
 from core.model import APassState, DeviceType
 from core.rights import Profile
@@ -75,6 +88,24 @@ def build(db: Path, events: int | None) -> tuple[float, float | None, subprocess
     wall = time.perf_counter() - t0
     m = re.search(r" in ([0-9.]+) s\.", proc.stdout)
     return wall, float(m.group(1)) if m else None, proc
+
+
+def build_or_keep(path: Path, events: int | None
+                  ) -> tuple[Path, float, float | None, subprocess.CompletedProcess]:
+    """`build(path, events)`; or, when the other benchmarks keep this estate and it is
+    missing (and no one else is making it), the same build into the kept file. The
+    file built, then what `build` returns."""
+    kept = DEFAULT_EVENTS if events is None else events
+    if kept not in (0, DEFAULT_EVENTS):
+        return (path, *build(path, events))
+    with building_estate(kept, wait=False) as partial:
+        if partial is None:
+            return (path, *build(path, events))
+        wall, mine, proc = build(partial, events)
+        if proc.returncode != 0:
+            remove_db(partial)  # not kept
+            return path, wall, mine, proc
+    return estate_path(kept), wall, mine, proc
 
 
 def last_line(proc: subprocess.CompletedProcess) -> str:
@@ -118,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     checks = Checks()
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as tmp:
         tmpdir = Path(tmp)
-        db = tmpdir / "demo-0.db"  # the database whose contents are checked
+        db: Path | None = None  # the first full build's database: its contents are checked
         base_events, base_ok = 0, True
         base: list[tuple[float, float | None]] = []
         full: list[tuple[float, float | None]] = []
@@ -127,14 +158,15 @@ def main(argv: list[str] | None = None) -> int:
             for kind in (("estate", "full") if r % 2 == 0 else ("full", "estate")):
                 path = tmpdir / f"{'demo' if kind == 'full' else 'estate'}-{r}.db"
                 if kind == "full":
-                    wall, mine, proc = build(path, args.events)
+                    path, wall, mine, proc = build_or_keep(path, args.events)
                     if proc.returncode != 0:
                         raise SystemExit(f"doorkeeper demo failed ({proc.returncode}): "
                                          f"{last_line(proc)}")
                     full.append((wall, mine))
                     summary = proc.stdout.strip().splitlines()[-1]
+                    db = db or path
                 else:
-                    wall, mine, proc = build(path, base_events)
+                    path, wall, mine, proc = build_or_keep(path, base_events)
                     if proc.returncode != 0 and base_events == 0:
                         base_ok = False
                         print(f"NOTE: '--events 0' exited {proc.returncode}: "
@@ -148,9 +180,8 @@ def main(argv: list[str] | None = None) -> int:
                     if proc.returncode != 0:
                         raise SystemExit(f"the estate alone cannot be built: {last_line(proc)}")
                     base.append((wall, mine))
-                if path != db:
-                    for suffix in ("", "-wal", "-shm"):
-                        Path(f"{path}{suffix}").unlink(missing_ok=True)
+                if path != db and path.parent == tmpdir:
+                    remove_db(path)
         print(summary)
         print()
 
