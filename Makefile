@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -25,8 +25,13 @@ test: lint
 	$(BIN)/python -m pytest -n 2 tests/console
 	$(BIN)/python -m pytest --ignore=tests/console
 
+# Every benchmark, then one summary table; fails at the end on a FAIL or a crashed script.
 bench: $(STAMP)
-	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	$(BIN)/python bench/run.py
+
+# The same with small sizes (about a minute): catches a broken benchmark, not a slow one.
+bench-quick: $(STAMP)
+	$(BIN)/python bench/run.py --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

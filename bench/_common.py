@@ -1,24 +1,38 @@
-"""Small helpers shared by the benchmarks: tables, checks, statistics.
+"""Small helpers shared by the benchmarks: tables, checks, statistics, quick mode.
 
-Not a benchmark itself (`make bench` runs only bench/bench_*.py).
+Not a benchmark itself (`make bench` runs only bench/bench_*.py, through bench/run.py).
+
+Two environment variables tie a script to bench/run.py:
+
+- `BENCH_QUICK=1` (or `--quick` on a script's command line) asks for quick mode:
+  the same code paths with small sizes, so a broken benchmark shows the day it
+  breaks (`QUICK`);
+- `BENCH_REPORT=<file>`: every line of `Checks` is also appended to that file as
+  one JSON object, which the runner reads for its summary table.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import json
 import math
 import os
 import resource
+import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0") or "--quick" in sys.argv[1:]
+QUICK_HELP = "small sizes, the same code paths (also BENCH_QUICK=1)"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
@@ -45,19 +59,69 @@ def _fmt(value: object) -> str:
 
 
 class Checks:
-    """PASS/FAIL lines, collected and printed as a table."""
+    """What a benchmark found against what it should: a table, and lines for bench/run.py.
+
+    Three kinds of line:
+
+    - `target(...)`: a performance figure against its bound (p95 <= 5 ms, ratio
+      >= 0.3). PASS or FAIL; in quick mode a miss is MISS, which does not fail
+      the run (the sizes are too small for the figure to mean much);
+    - `check(...)`: a correctness condition that holds at any size (every event
+      stored, the same rows on both sides). PASS or FAIL in both modes;
+    - `info(...)`: printed beside them with its bound, never a failure
+      ("not a target"): ok or missed.
+    """
 
     def __init__(self) -> None:
-        self.rows: list[tuple[str, str, str, str]] = []
+        self.rows: list[dict[str, str]] = []
+
+    def target(self, name: str, ok: bool, got: object, want: str, *,
+               baseline: object = "", ratio: object = "") -> bool:
+        """A performance target: PASS, FAIL (MISS in quick mode)."""
+        return self._add("target", name, ok, got, want, baseline, ratio,
+                         "PASS" if ok else ("MISS" if QUICK else "FAIL"))
 
     def check(self, name: str, ok: bool, got: object, want: str) -> bool:
-        self.rows.append((name, _fmt(got), want, "PASS" if ok else "FAIL"))
+        """A correctness check: PASS or FAIL, quick mode or not."""
+        return self._add("check", name, ok, got, want, "", "", "PASS" if ok else "FAIL")
+
+    def info(self, name: str, ok: bool, got: object, want: str, *,
+             baseline: object = "", ratio: object = "") -> bool:
+        """A figure shown against a bound that is not a target: never a failure."""
+        return self._add("info", name, ok, got, want, baseline, ratio,
+                         "ok" if ok else "missed")
+
+    def _add(self, kind: str, name: str, ok: bool, got: object, want: str, baseline: object,
+             ratio: object, result: str) -> bool:
+        self.rows.append({"kind": kind, "name": name, "figure": _fmt(got), "target": want,
+                          "baseline": _fmt(baseline), "ratio": _fmt(ratio), "result": result})
         return ok
 
+    @property
+    def failed(self) -> int:
+        return sum(r["result"] == "FAIL" for r in self.rows)
+
     def print(self) -> None:
-        table(("check", "got", "target", "result"), self.rows)
-        failed = sum(r[3] == "FAIL" for r in self.rows)
-        print(f"{len(self.rows) - failed} of {len(self.rows)} checks passed.")
+        """The table on stdout; each line also to $BENCH_REPORT for bench/run.py."""
+        table(("check", "got", "baseline", "ratio", "target", "result"),
+              [(r["name"], r["figure"], r["baseline"], r["ratio"], r["target"], r["result"])
+               for r in self.rows])
+        counted = [r for r in self.rows if r["kind"] != "info"]
+        passed = sum(r["result"] == "PASS" for r in counted)
+        print(f"{passed} of {len(counted)} targets and checks passed"
+              + (" (quick mode: a missed target is MISS, not FAIL)." if QUICK else "."))
+        report(self.rows)
+
+
+def report(rows: Sequence[dict[str, str]]) -> None:
+    """Append rows to the file named by $BENCH_REPORT, one JSON object a line."""
+    path = os.environ.get("BENCH_REPORT")
+    if not path:
+        return
+    bench = Path(sys.argv[0]).stem
+    with open(path, "a", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps({"bench": bench, **row}) + "\n")
 
 
 def median(values: Sequence[float]) -> float:
@@ -196,3 +260,69 @@ class SubscriberProcess:
             self.proc.kill()
             await self.proc.wait()
         self.stderr.close()
+
+
+# --- the demo estate, built once ------------------------------------------------------------
+
+def estate_path(events: int = 0) -> Path:
+    """Where the demo estate (seed 1) with `events` past events is kept between runs."""
+    return Path(tempfile.gettempdir()) / (
+        "doorkeeper-bench-estate-v1.db" if events == 0
+        else f"doorkeeper-bench-estate-v1-{events}.db")
+
+
+@contextlib.contextmanager
+def building_estate(events: int = 0, wait: bool = True) -> Iterator[Path | None]:
+    """Hold the estate's lock; give the partial file to build it into, or None.
+
+    None when the estate exists already, or (`wait=False`) when another process
+    holds the lock. A partial file built by the end of the block becomes the
+    estate; on an error, or when the file was not made, nothing does.
+    """
+    path = estate_path(events)
+    with open(path.with_name(path.name + ".lock"), "w") as lock:  # unlocked on close
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield None
+            return
+        if path.exists():
+            yield None
+            return
+        partial = path.with_name(path.name + ".partial")
+        remove_db(partial)
+        try:
+            yield partial
+        except BaseException:
+            remove_db(partial)
+            raise
+        if partial.exists():
+            con = sqlite3.connect(partial)
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # one file: the WAL folded in
+            con.close()
+            remove_db(partial, ("-wal", "-shm"))
+            partial.rename(path)
+
+
+def remove_db(path: Path, suffixes: Sequence[str] = ("", "-wal", "-shm", "-journal")) -> None:
+    """Remove an SQLite file and the files beside it."""
+    for suffix in suffixes:
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def demo_estate(events: int = 0) -> Path:
+    """The demo estate (seed 1) with `events` past events, built once into the temp folder.
+
+    Built by `doorkeeper demo --no-ui` into a partial file renamed when complete,
+    so an interrupted build is never reused, under a lock, so benchmarks run side by
+    side (`bench/run.py --jobs`) build it once; bench_demo_build.py's builds of the
+    same estate fill it too. It is never part of the repository.
+    """
+    with building_estate(events) as partial:
+        if partial is not None:
+            print(f"building the demo estate ({events:,} past events) in "
+                  f"{estate_path(events)} (once) …", flush=True)
+            subprocess.run([sys.executable, "-m", "console.cli", "demo", "--no-ui", "--db",
+                            str(partial), "--seed", "1", "--events", str(events)],
+                           check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return estate_path(events)

@@ -37,6 +37,7 @@ How to run
     make bench                                   # every bench/bench_*.py
     .venv/bin/python bench/bench_bus_fanout.py   # this one (about 45 s)
     .venv/bin/python bench/bench_bus_fanout.py --seconds 3 --subscribers 10
+    .venv/bin/python bench/bench_bus_fanout.py --quick   # 1 s a run, 5 subscribers
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from _common import END_TYPE, Checks, SubscriberProcess, table
+from _common import END_TYPE, QUICK, QUICK_HELP, Checks, SubscriberProcess, table
 
 from console.headless.bus.server import BusServer
 from console.headless.bus.wire import encode
@@ -210,10 +211,13 @@ async def one_run(server: BusServer, path: str, subscribers: int, messages: list
 
 async def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--seconds", type=float, default=10.0, help="seconds per run (10)")
-    ap.add_argument("--subscribers", type=int, default=50, help="subscribers (50)")
+    ap.add_argument("--seconds", type=float, default=1.0 if QUICK else 10.0,
+                    help="seconds per run (10; 1 with --quick)")
+    ap.add_argument("--subscribers", type=int, default=5 if QUICK else 50,
+                    help="subscribers (50; 5 with --quick)")
     ap.add_argument("--burst", type=int, default=100,
                     help="messages published between two yields to the loop (100)")
+    ap.add_argument("--quick", action="store_true", help=QUICK_HELP)
     args = ap.parse_args(argv)
     if args.seconds <= 0 or args.subscribers < 1 or args.burst < 1:
         ap.error("--seconds must be positive, --subscribers and --burst at least 1")
@@ -273,6 +277,9 @@ async def main(argv: list[str] | None = None) -> int:
     print()
 
     checks = Checks()
+    checks.info(f"per-subscriber delivered events/s, {many.subscribers} subscribers",
+                True, f"{statistics.median(many.rates()):,.0f}", "(no target)",
+                baseline=f"{statistics.median(one.rates()):,.0f}", ratio=f"{ratio:.3f}")
     for r in results:
         events = [c["events"] for c in r.clients]
         checks.check(f"{r.subscribers} subscriber(s): each read every event",

@@ -14,8 +14,10 @@ What is measured
 
    Baseline, measured in the same run: plain `sqlite3` `executemany` of the
    SAME rows (the same ids, the same stored timestamps, plus the same alarm
-   rows the writer adds for alarm events) into the SAME schema, copied from
-   `sqlite_master` of a freshly migrated store, with the store's pragmas (WAL,
+   rows the writer adds for alarm events) into the SAME schema: a copy (the
+   sqlite3 backup API) of a freshly migrated store, so virtual tables such as
+   the FTS5 search index come with their shadow tables as SQLite made them,
+   with the store's pragmas (WAL,
    synchronous=FULL, foreign keys, busy timeout), one `BEGIN IMMEDIATE` ...
    `COMMIT` per batch of the writer's batch size. Both databases are compared
    after the first repeat to prove they hold identical rows.
@@ -39,6 +41,7 @@ How to run
     make bench                                    # every bench/bench_*.py
     .venv/bin/python bench/bench_event_append.py  # this one
     .venv/bin/python bench/bench_event_append.py --events 50000 --repeat 1
+    .venv/bin/python bench/bench_event_append.py --quick   # 5,000 events, 1 s of durability
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from _common import Checks, median, percentile, table
+from _common import QUICK, QUICK_HELP, Checks, median, percentile, table
 
 from core.config import StoreConfig
 from core.model import ALARM_KINDS, Event, EventKind, EventResult
@@ -67,7 +70,7 @@ TARGET_RATIO = 0.3
 TARGET_EVENTS_PER_S = 20_000
 TARGET_DURABLE_MS = 100.0
 DURABILITY_RATE = 200  # events/s
-DURABILITY_SECONDS = 3.0
+DURABILITY_SECONDS = 1.0 if QUICK else 3.0
 
 EVENT_COLUMNS = ("id", "at", "site_id", "kind", "result", "device_id", "block_id", "flat_id",
                  "credential", "name", "reason", "description")
@@ -253,7 +256,8 @@ async def close_store(store: Store, where: str) -> None:
 
 @dataclass
 class Schema:
-    statements: list[str]
+    template: Path  # a freshly migrated store, closed: the raw side starts from a copy
+    objects: int  # tables, indexes, triggers ... in it
     pragmas: list[str]
     batch: int
     flush_ms: int
@@ -275,13 +279,11 @@ async def read_schema(path: Path) -> Schema:
                    for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")}
     await close_store(store, "schema")
     con = sqlite3.connect(path)
-    statements = [sql for (sql,) in con.execute(
-        "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
-        "ORDER BY CASE type WHEN 'table' THEN 0 ELSE 1 END, rowid")]
+    (objects,) = con.execute("SELECT count(*) FROM sqlite_master").fetchone()
     con.close()
     if pragmas["journal_mode"].lower() != "wal" or pragmas["synchronous"] != 2:
         raise SystemExit(f"unexpected store pragmas {pragmas}: the baseline would differ")
-    return Schema(statements, [f"PRAGMA {k} = {v}" for k, v in pragmas.items()], batch,
+    return Schema(path, objects, [f"PRAGMA {k} = {v}" for k, v in pragmas.items()], batch,
                   flush_ms)
 
 
@@ -304,10 +306,10 @@ def run_raw(path: Path, schema: Schema, rows: list[tuple],
             alarm_batches: list[list[tuple]]) -> tuple[float, int]:
     """Seconds to write the same rows with plain sqlite3 executemany; batches written."""
     con = sqlite3.connect(path, isolation_level=None)
+    with sqlite3.connect(schema.template) as template:
+        template.backup(con)  # the whole schema, FTS5 shadow tables as SQLite made them
     for pragma in schema.pragmas:
         con.execute(pragma)
-    for sql in schema.statements:
-        con.execute(sql)
     con.executemany(SITE_SQL, SITES)
     gc.collect()
     t0 = time.perf_counter()
@@ -414,8 +416,11 @@ async def durability(path: Path) -> dict[str, float]:
 
 async def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--events", type=int, default=200_000, help="events per run (200000)")
-    ap.add_argument("--repeat", type=int, default=3, help="repeats of each side (3)")
+    ap.add_argument("--events", type=int, default=5_000 if QUICK else 200_000,
+                    help="events per run (200000; 5000 with --quick)")
+    ap.add_argument("--repeat", type=int, default=1 if QUICK else 3,
+                    help="repeats of each side (3; 1 with --quick)")
+    ap.add_argument("--quick", action="store_true", help=QUICK_HELP)
     args = ap.parse_args(argv)
     if args.events < 1 or args.repeat < 1:
         ap.error("--events and --repeat must be 1 or more")
@@ -434,8 +439,8 @@ async def main(argv: list[str] | None = None) -> int:
               f"writer batches of {schema.batch:,}, {args.repeat} repeat(s); "
               f"SQLite {sqlite3.sqlite_version}, Python {sys.version.split()[0]}; "
               f"data made in {time.perf_counter() - t:.1f} s; temp dir {tmpdir}")
-        print(f"Baseline: sqlite3 executemany, schema copied from a migrated store "
-              f"({len(schema.statements)} statements), {'; '.join(schema.pragmas)}")
+        print(f"Baseline: sqlite3 executemany into a copy of a migrated store "
+              f"({schema.objects} schema objects), {'; '.join(schema.pragmas)}")
         print()
 
         ours_rates, raw_rates, runs = [], [], []
@@ -451,8 +456,8 @@ async def main(argv: list[str] | None = None) -> int:
             if r == 0:
                 d_ours, d_raw = digest(tmpdir / "ours-0.db"), digest(tmpdir / "raw-0.db")
                 if d_ours != d_raw:
-                    raise SystemExit(f"the two databases differ: ours {d_ours[:2]} "
-                                     f"raw {d_raw[:2]}; the comparison is not like for like")
+                    print(f"WARNING: the two databases differ: ours {d_ours[:2]} "
+                          f"raw {d_raw[:2]}; the comparison is not like for like")
             for side in order:
                 for suffix in ("", "-wal", "-shm"):
                     (tmpdir / f"{side}-{r}.db{suffix}").unlink(missing_ok=True)
@@ -463,7 +468,8 @@ async def main(argv: list[str] | None = None) -> int:
                          f"{result['ours'][1]}/{result['raw'][1]}"))
         table(("run", "order", "ours s", "ours ev/s", "raw s", "raw ev/s", "ratio",
                "batches"), runs)
-        print("(identical events and alarms rows in both databases: checked on run 1)")
+        print("(events and alarms rows of both databases compared on run 1: "
+              f"{'identical' if d_ours == d_raw else 'DIFFERENT'})")
         print()
         ours, raw = median(ours_rates), median(raw_rates)
         ratio = ours / raw
@@ -486,14 +492,17 @@ async def main(argv: list[str] | None = None) -> int:
         print()
 
     checks = Checks()
-    checks.check("throughput ratio ours/raw", ratio >= TARGET_RATIO, f"{ratio:.2f}",
-                 f">= {TARGET_RATIO}")
-    checks.check("ours events/s", ours >= TARGET_EVENTS_PER_S, round(ours),
-                 f">= {TARGET_EVENTS_PER_S:,}")
-    checks.check("durable within (max ms)", d["max"] <= TARGET_DURABLE_MS,
-                 f"{d['max']:.1f}", f"<= {TARGET_DURABLE_MS:g}")
-    checks.check("Store.close() returns (not a target)", not close_hangs,
-                 f"{len(close_hangs)} hang(s)", f"0 in {closes[0]} closes")
+    checks.target("throughput ratio ours/raw", ratio >= TARGET_RATIO, f"{ratio:.2f}",
+                  f">= {TARGET_RATIO}", baseline=f"{raw:,.0f} ev/s", ratio=f"{ratio:.2f}")
+    checks.target("ours events/s", ours >= TARGET_EVENTS_PER_S, round(ours),
+                  f">= {TARGET_EVENTS_PER_S:,}", baseline=f"{raw:,.0f} ev/s",
+                  ratio=f"{ratio:.2f}")
+    checks.target("durable within (max ms)", d["max"] <= TARGET_DURABLE_MS,
+                  f"{d['max']:.1f}", f"<= {TARGET_DURABLE_MS:g}")
+    checks.check("same events and alarms rows as the baseline", d_ours == d_raw,
+                 "identical" if d_ours == d_raw else "different", "identical")
+    checks.info("Store.close() returns (not a target)", not close_hangs,
+                f"{len(close_hangs)} hang(s)", f"0 in {closes[0]} closes")
     checks.print()
     return 0
 
