@@ -20,10 +20,10 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-# The console's Pilot tests are in-process and independent: they run on two workers.
+# One run of the whole suite on two workers. Tests sharing a fixture that costs seconds
+# (the SSH server, the demo estate) share a worker: tests/conftest.py groups them.
 test: lint
-	$(BIN)/python -m pytest -n 2 tests/console
-	$(BIN)/python -m pytest --ignore=tests/console
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 # Every benchmark, then one summary table; fails at the end on a FAIL or a crashed script.
 bench: $(STAMP)

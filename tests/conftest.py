@@ -1,9 +1,17 @@
-"""Shared fixtures: a real SQLite store in a temporary folder, and a small estate."""
+"""Shared fixtures: a real SQLite store in a temporary folder, and a small estate.
+
+Migrating a database and building the estate through the services cost more than most
+tests that use them, so each test process builds them once (`_seeds`) and every test gets
+its own copy of the file: the copy is the same database the test would have built.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import copy
+import shutil
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from pathlib import Path
 
@@ -33,18 +41,100 @@ def fixed_clock() -> datetime:
     return NOW
 
 
+@dataclass
+class Seeds:
+    """Database files built once per test process, to copy: `empty` (migrated), `admin`
+    (plus the first administrator) and `estate` (plus the small estate)."""
+
+    folder: Path
+    admin: Operator | None = None
+    estate: SmallEstate | None = None
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+def save_copy(store: Store, path: Path) -> Path:
+    """A consistent copy of a store's SQLite file, what is still in its WAL included."""
+    src, dst = sqlite3.connect(store.where), sqlite3.connect(path)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+    return path
+
+
+async def _build_seeds(seeds: Seeds) -> Seeds:
+    store = await Store.open(path=seeds.folder / "build.db")
+    try:
+        seeds.files["empty"] = save_copy(store, seeds.folder / "empty.db")
+        seeds.admin = await operators.bootstrap_admin(store.uow(), "admin@test.example")
+        seeds.files["admin"] = save_copy(store, seeds.folder / "admin.db")
+        admin = Actor(seeds.admin, source="test", clock=fixed_clock)
+        seeds.estate = await build_small_estate(store, admin)
+        seeds.files["estate"] = save_copy(store, seeds.folder / "estate.db")
+    finally:
+        await store.close()
+    return seeds
+
+
+@pytest.fixture(scope="session")
+def _seeds(tmp_path_factory: pytest.TempPathFactory) -> Seeds:
+    """The seed files of this test process (each xdist worker builds its own, in ~0.5 s)."""
+    return asyncio.run(_build_seeds(Seeds(tmp_path_factory.mktemp("seeds"))))
+
+
+#: which seed a test's store was copied from
+_SEEDED = pytest.StashKey[str]()
+
+
 @pytest.fixture
-async def store(tmp_path: Path):
-    """An empty, migrated store in a real SQLite file."""
-    st = await Store.open(path=tmp_path / "doorkeeper.db")
+async def store(request: pytest.FixtureRequest, tmp_path: Path, _seeds: Seeds):
+    """An empty, migrated store in a real SQLite file.
+
+    When the test also asks for `admin` or `estate`, the file is a copy of a seed that
+    already holds them, and those fixtures hand out copies of the seed's objects."""
+    names = request.fixturenames
+    seed = "estate" if "estate" in names else "admin" if "admin" in names else "empty"
+    path = shutil.copyfile(_seeds.files[seed], tmp_path / "doorkeeper.db")
+    request.node.stash[_SEEDED] = seed
+    st = await Store.open(path=path, migrate=False)  # the seed was migrated when built
     yield st
     await st.close()
 
 
+async def seeded(request: pytest.FixtureRequest, store: Store, build):
+    """What `await build()` makes in the test's (fresh) store, built once per test process.
+
+    The first test runs `build` and keeps a copy of the database and of what it returned;
+    later tests get their store's file replaced by a copy of that database, and a copy of
+    the objects. For a fixture (named by `request`) that adds to the store before the test
+    has touched it."""
+    cache = request.config.stash.setdefault(_BUILT, {})
+    key = (request.node.path, request.fixturename, request.node.stash.get(_SEEDED, ""))
+    if key not in cache:
+        made = await build()
+        folder = request.getfixturevalue("_seeds").folder
+        cache[key] = (save_copy(store, folder / f"built-{len(cache)}.db"), made)
+    else:
+        await store.engine.dispose()  # no connection is left on the file replaced
+        where = Path(store.where)
+        for leftover in (where.with_name(where.name + "-wal"),
+                         where.with_name(where.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+        shutil.copyfile(cache[key][0], where)
+    return copy.deepcopy(cache[key][1])
+
+
+_BUILT = pytest.StashKey[dict[tuple, tuple[Path, object]]]()
+
+
 @pytest.fixture
-async def admin(store: Store) -> Actor:
+async def admin(request: pytest.FixtureRequest, store: Store, _seeds: Seeds) -> Actor:
     """The first administrator (may create sites)."""
-    op = await operators.bootstrap_admin(store.uow(), "admin@test.example")
+    if request.node.stash.get(_SEEDED, "empty") != "empty":
+        op = copy.deepcopy(_seeds.admin)
+    else:  # a store asked for before `admin` was known (getfixturevalue)
+        op = await operators.bootstrap_admin(store.uow(), "admin@test.example")
     return Actor(op, source="test", clock=fixed_clock)
 
 
@@ -62,8 +152,11 @@ class SmallEstate:
 
 
 @pytest.fixture
-async def estate(store: Store, admin: Actor) -> SmallEstate:
+async def estate(request: pytest.FixtureRequest, store: Store, admin: Actor,
+                 _seeds: Seeds) -> SmallEstate:
     """A small estate built through the services by the administrator."""
+    if request.node.stash.get(_SEEDED, "empty") == "estate":
+        return copy.deepcopy(_seeds.estate)
     return await build_small_estate(store, admin)
 
 
@@ -109,3 +202,18 @@ def dump_database(path: Path) -> dict[str, list[tuple]]:
                 for n in names}
     finally:
         con.close()
+
+
+#: fixtures built once per test process that cost seconds: the tests using one run on one
+#: xdist worker (`--dist loadgroup`, see the Makefile), so it is built once, not per worker
+SHARED_FIXTURES = ("served", "demo_db")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests of a shared fixture with its xdist group."""
+    for item in items:
+        for name in SHARED_FIXTURES:
+            if name in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(name))
+                break

@@ -26,6 +26,7 @@ from core.model import (
 )
 from core.services import access_passes, devices, facilities, flats, residents, schedules, sites
 from store.snapshot import load_snapshot
+from tests.conftest import seeded
 
 # Friday 27 November 2026, 10:00 in London (UTC in winter); and a Sunday night.
 WEEKDAY = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -45,8 +46,13 @@ class World:
 
 
 @pytest.fixture
-async def world(store, admin, estate) -> World:
-    """The small estate plus: codes, a display, passes in every state, providers."""
+async def world(request, store, admin, estate) -> World:
+    """The small estate plus: codes, a display, passes in every state, providers (built
+    once per test process, then copied: tests/conftest.py's `seeded`)."""
+    return await seeded(request, store, lambda: build_world(store, admin, estate))
+
+
+async def build_world(store, admin, estate) -> World:
     site, block = estate.site, estate.block
     flat1, flat2, flat3 = estate.flats
     await sites.update_site(store.uow(), admin, site.id, residents_dial_to_open=True,

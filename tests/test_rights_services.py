@@ -555,7 +555,8 @@ async def test_service_enforces_rights(base: Base, tmp_path, tmp_path_factory, c
                                        who: Who, allowed: bool):
     admin = Actor(replace(base.admin), source="test", clock=fixed_clock)
     template, prepared = await _case_template(base, case, admin, tmp_path_factory)
-    path = _copy(template, tmp_path / "doorkeeper.db")
+    # not doorkeeper.db: the first test built the base in its own store, still open there
+    path = _copy(template, tmp_path / "case.db")
     actor = Actor(replace(base.operators[who.key]), source="test", clock=fixed_clock)
     assert actor.operator.active is who.active
     estate, prepared = copy.deepcopy((base.estate, prepared))

@@ -4,15 +4,16 @@ Textual's DataTable lays out and renders every visible cell again (through Rich)
 row is added, and a live tail adds rows several times a second: served over SSH to fifty
 concierges that alone saturated both cores (bench/bench_ssh_sessions.py). Here a row becomes
 a Strip once, when it is first shown at the current column widths, and a frame only crops
-and tints the strips in view. Like PagedTable it pages from the store by keyset: a
-screenful on `load()`, the next page when the cursor comes within PREFETCH rows of the last
-row held. The header stays on the first line; the columns scroll sideways together.
+and tints the strips in view. Like PagedTable it pages from the store by keyset through a
+Pager (console/widgets/pager.py): a screenful on `load()`, the next page when the cursor
+comes within PREFETCH rows of the last row held. The header stays on the first line; the
+columns scroll sideways together.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, NamedTuple
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -24,9 +25,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from console.widgets.paged_table import PREFETCH, next_page
+from console.widgets.pager import PREFETCH, Fetch, PagedRows, Pager, R
 
-R = TypeVar("R")
 #: a cell wider than this is cut with an ellipsis (the row's detail shows all of it)
 MAX_CELL = 100
 
@@ -49,7 +49,7 @@ class RowMessage(Message):
         return self.table
 
 
-class LogTable(ScrollView, Generic[R], can_focus=True):
+class LogTable(ScrollView, PagedRows[R], can_focus=True):
     """A keyset-paged list with a row cursor, rendered from cached strips."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -87,16 +87,14 @@ class LogTable(ScrollView, Generic[R], can_focus=True):
         """Enter (or a second click) on a row."""
 
     def __init__(self, columns: Sequence[str], *,
-                 fetch: Callable[[Any, int], Awaitable[list[R]]],
+                 fetch: Fetch[R],
                  cells: Callable[[R], Sequence[Text]],
                  key: Callable[[R], Any],
                  page_size: int = 100, first_page: int = 50, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.labels = [Text(c) for c in columns]
-        self.fetch, self.cells, self.key = fetch, cells, key
-        self.page_size = page_size
-        self.first_page = min(first_page, page_size)
-        self.rows_held: list[R] = []
+        self.cells = cells
+        self.pager = Pager(fetch, key, page_size=page_size, first_page=first_page)
         self._cells_held: list[tuple[Text, ...]] = []
         self._strips: list[Strip | None] = []  # None: not yet drawn at these widths
         self._widths = [cell_len(label.plain) for label in self.labels]
@@ -104,9 +102,6 @@ class LogTable(ScrollView, Generic[R], can_focus=True):
         self._view = (0, 0)  # (scroll_x, width) the strips are cut to
         self._styles = (Style(),) * 4
         self.cursor_row = 0
-        self.exhausted = False
-        self._loading = False
-        self._generation = 0
 
     # --- what DataTable offered and callers use ------------------------------------------
     header_height = 1
@@ -122,13 +117,6 @@ class LogTable(ScrollView, Generic[R], can_focus=True):
     def get_row_at(self, index: int) -> list[Text]:
         """The cells of one row held."""
         return list(self._cells_held[index])
-
-    @property
-    def current(self) -> R | None:
-        """The row under the cursor."""
-        if 0 <= self.cursor_row < len(self.rows_held):
-            return self.rows_held[self.cursor_row]
-        return None
 
     def move_cursor(self, *, row: int | None = None, animate: bool = False,
                     **_: Any) -> None:
@@ -147,28 +135,23 @@ class LogTable(ScrollView, Generic[R], can_focus=True):
     # --- loading -------------------------------------------------------------------------
     async def load(self, keep_cursor: bool = False) -> None:
         """(Re)load from the first page; with keep_cursor, as many rows as were held."""
-        self._generation += 1
-        generation = self._generation
-        want = max(self.first_page, len(self.rows_held)) if keep_cursor else self.first_page
         row = self.cursor_row if keep_cursor else 0
-        rows = await self.fetch(None, want)
-        if generation != self._generation:
+        rows = await self.pager.load(keep=keep_cursor)
+        if rows is None:
             return  # a newer load started meanwhile
-        self.exhausted = len(rows) < want
         cells = [tuple(self.cells(r)) for r in rows]
-        self._hold(rows, cells, [None] * len(rows), cells, start_over=True)
+        self._hold(cells, [None] * len(rows), cells, start_over=True)
         self.cursor_row = -1
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.move_cursor(row=row)
 
     async def more(self) -> bool:
         """Load the next page; False when there is none."""
-        rows: list[R] | None = await next_page(self)
+        rows = await self.pager.more()
         if rows is None:
             return False
         cells = [tuple(self.cells(r)) for r in rows]
-        self._hold(self.rows_held + rows, self._cells_held + cells,
-                   self._strips + [None] * len(rows), cells)
+        self._hold(self._cells_held + cells, self._strips + [None] * len(rows), cells)
         return bool(rows)
 
     def prepend(self, rows: list[R], cap: int) -> None:
@@ -176,19 +159,19 @@ class LogTable(ScrollView, Generic[R], can_focus=True):
         off the bottom pages back in from the store when the cursor gets there. Only the
         new rows are formatted; the others keep their strips."""
         keep = max(cap, len(rows))
-        if len(rows) + len(self.rows_held) > keep:
-            self.exhausted = False
+        self.pager.prepend(rows, keep)
         cells = [tuple(self.cells(r)) for r in rows]
-        self._hold((rows + self.rows_held)[:keep], (cells + self._cells_held)[:keep],
+        self._hold((cells + self._cells_held)[:keep],
                    ([None] * len(rows) + self._strips)[:keep], cells)
         self.move_cursor(row=self.cursor_row)
 
-    def _hold(self, rows: list[R], cells: list[tuple[Text, ...]],
-              strips: list[Strip | None], new: list[tuple[Text, ...]], *,
-              start_over: bool = False) -> None:
-        """Hold these rows; the columns widen to fit the `new` cells (all of them start
-        over on a load) and every strip is cut again if a width changed."""
-        self.rows_held, self._cells_held, self._strips = rows, cells, strips
+    def _hold(self, cells: list[tuple[Text, ...]], strips: list[Strip | None],
+              new: list[tuple[Text, ...]], *, start_over: bool = False) -> None:
+        """Show the rows the pager holds, with these cells; the columns widen to fit the
+        `new` cells (all of them start over on a load) and every strip is cut again if a
+        width changed."""
+        self._cells_held, self._strips = cells, strips
+        rows = self.rows_held
         widths = ([cell_len(label.plain) for label in self.labels] if start_over
                   else list(self._widths))
         for row in new:
@@ -343,5 +326,5 @@ class LogTable(ScrollView, Generic[R], can_focus=True):
             self._moved_view()
 
     def _moved_view(self) -> None:
-        if not self.exhausted and not self._loading and self.rows_held:
+        if self.pager.can_load_more:
             self.run_worker(self.more(), group="page", exclusive=False)

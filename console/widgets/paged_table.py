@@ -1,53 +1,25 @@
-"""A table that holds only the pages it was asked for.
-
-The first page loads on `load()`; the next one when the cursor comes within
-PREFETCH rows of the last row held. Rows come from an async `fetch(after, limit)` that pages
-by keyset (`after` is the key of the last row held), so a deep page costs what the
-first does, and a list of millions opens at once (as toolong opens huge logs).
-"""
+"""A table that holds only the pages it was asked for (console/widgets/pager.py pages
+them from the store by keyset: a list of millions opens at once)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from rich.text import Text
 from textual import events
 from textual.widgets import DataTable
 
 from console import textual_compat
-
-if TYPE_CHECKING:
-    from console.widgets.log_table import LogTable
-
-R = TypeVar("R")
-#: the next page loads when the cursor comes this close to the last row held
-PREFETCH = 25
+from console.widgets.pager import PREFETCH, Fetch, PagedRows, Pager, R
 
 
-async def next_page(table: PagedTable | LogTable) -> list[R] | None:
-    """The page after the last row a table holds, by its keyset; None when there is none,
-    one is already coming, or a newer load began meanwhile. Sets `exhausted`."""
-    if table.exhausted or table._loading:
-        return None
-    table._loading = True
-    generation = table._generation
-    try:
-        after = table.key(table.rows_held[-1]) if table.rows_held else None
-        rows = await table.fetch(after, table.page_size)
-    finally:
-        table._loading = False
-    if generation != table._generation:
-        return None
-    table.exhausted = len(rows) < table.page_size
-    return rows
-
-
-class PagedTable(DataTable, Generic[R]):
+# PagedRows declares cursor_row as an attribute (LogTable sets it); DataTable derives it
+class PagedTable(DataTable, PagedRows[R]):  # type: ignore[override]
     """A DataTable fed a page at a time from the store."""
 
     def __init__(self, columns: Sequence[str], *,
-                 fetch: Callable[[Any, int], Awaitable[list[R]]],
+                 fetch: Fetch[R],
                  cells: Callable[[R], Sequence[Text | str]],
                  key: Callable[[R], Any],
                  page_size: int = 100, first_page: int = 50, **kwargs: Any) -> None:
@@ -55,16 +27,8 @@ class PagedTable(DataTable, Generic[R]):
         kwargs.setdefault("zebra_stripes", True)
         super().__init__(**kwargs)
         self._columns = list(columns)
-        self.fetch = fetch
         self.cells = cells
-        self.key = key
-        self.page_size = page_size
-        #: the first page is about a screenful: it is what the operator waits for
-        self.first_page = min(first_page, page_size)
-        self.rows_held: list[R] = []
-        self.exhausted = False
-        self._loading = False
-        self._generation = 0
+        self.pager = Pager(fetch, key, page_size=page_size, first_page=first_page)
 
     def on_mount(self) -> None:
         self.add_columns(*self._columns)
@@ -76,39 +40,26 @@ class PagedTable(DataTable, Generic[R]):
         if textual_compat.widths_pending(self):
             self.call_after_refresh(self.refresh)
 
-    @property
-    def current(self) -> R | None:
-        """The row under the cursor."""
-        if 0 <= self.cursor_row < len(self.rows_held):
-            return self.rows_held[self.cursor_row]
-        return None
-
     async def load(self, keep_cursor: bool = False) -> None:
         """(Re)load from the first page; with keep_cursor, as many pages as were held."""
-        self._generation += 1
-        generation = self._generation
-        want = max(self.first_page, len(self.rows_held)) if keep_cursor else self.first_page
         row = self.cursor_row
-        rows = await self.fetch(None, want)
-        if generation != self._generation:
+        rows = await self.pager.load(keep=keep_cursor)
+        if rows is None:
             return  # a newer load started meanwhile
         self.clear()
-        self.rows_held = []
-        self.exhausted = len(rows) < want
         self._add(rows)
-        if keep_cursor and self.rows_held:
-            self.move_cursor(row=min(row, len(self.rows_held) - 1), animate=False)
+        if keep_cursor and rows:
+            self.move_cursor(row=min(row, len(rows) - 1), animate=False)
 
     async def more(self) -> bool:
         """Load the next page; False when there is none."""
-        rows: list[R] | None = await next_page(self)
+        rows = await self.pager.more()
         if rows is None:
             return False
         self._add(rows)
         return bool(rows)
 
     def _add(self, rows: list[R]) -> None:
-        self.rows_held.extend(rows)
         self.add_rows([tuple(self.cells(r)) for r in rows])
 
     async def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

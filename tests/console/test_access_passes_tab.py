@@ -13,7 +13,7 @@ from core.model import AccessPass, APassState
 from core.rights import Action, Area, right
 from core.services import access_passes
 from tests.conftest import dump_database, make_operator
-from tests.console.conftest import context_for
+from tests.console.conftest import context_for, show_tab
 
 PANE = "pane-accesspassestab"
 
@@ -32,8 +32,7 @@ async def passes(store, **where) -> list[AccessPass]:
 
 
 async def open_tab(pilot) -> AccessPassesTab:
-    await pilot.press("4")
-    await pilot.pause()
+    await show_tab(pilot, "4")
     return tab_of(pilot.app)
 
 

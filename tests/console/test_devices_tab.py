@@ -12,7 +12,7 @@ from core.model import Device, DeviceType, Door
 from core.rights import Profile
 from core.services import devices
 from tests.conftest import make_operator
-from tests.console.conftest import context_for
+from tests.console.conftest import context_for, show_tab
 
 SIZE = (120, 40)
 
@@ -32,8 +32,7 @@ def device_msg(device_id: int, online: bool, last_seen: str | None = None,
 
 async def open_devices(pilot) -> None:
     await pilot.pause()
-    await pilot.press("2")
-    await pilot.pause()
+    await show_tab(pilot, "2")
 
 
 async def test_lists_the_panel_with_its_door_and_unknown_health(console_ctx, make_app, estate):
@@ -67,14 +66,14 @@ async def test_live_reports_turn_it_offline_and_online_cell_by_cell(console_ctx,
         # the fixed clock is 10:00:00 UTC
         console_ctx.live.put(device_msg(estate.panel.id, False, "2026-11-27T09:59:48+00:00",
                                         grants=12, denials=3))
-        await pilot.pause(0.3)
+        await console_ctx.live.shown()
         row = cells(app, estate.panel.id)
         assert row["health"] == "● Offline"
         assert row["seen"] == "12 s ago"
         assert row["counters"] == "grants 12 · denials 3"
         console_ctx.live.put(device_msg(estate.panel.id, True, "2026-11-26T09:00:00+00:00",
                                         grants=13))
-        await pilot.pause(0.3)
+        await console_ctx.live.shown()
         row = cells(app, estate.panel.id)
         # a day back: the site's own time (Europe/London is UTC in November)
         assert (row["health"], row["seen"], row["counters"]) == (
@@ -88,11 +87,10 @@ async def test_health_that_came_while_hidden_shows_when_the_tab_is_opened(consol
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
         await open_devices(pilot)
-        await pilot.press("1")
+        await show_tab(pilot, "1")
         console_ctx.live.put(device_msg(estate.panel.id, False, "2026-11-27T09:58:00+00:00"))
-        await pilot.pause(0.3)
-        await pilot.press("2")
-        await pilot.pause()
+        await console_ctx.live.shown()
+        await show_tab(pilot, "2")
         assert cells(app, estate.panel.id)["health"] == "● Offline"
         assert cells(app, estate.panel.id)["seen"] == "2 min ago"
 
@@ -104,7 +102,7 @@ async def test_a_change_saved_elsewhere_reloads_the_list(console_ctx, make_app, 
         await open_devices(pilot)
         await devices.update_device(store.uow(), admin, estate.panel.id, name="Front panel")
         console_ctx.live.put({"type": "changed"})
-        await pilot.pause(0.3)
+        await console_ctx.live.shown()
         assert cells(app, estate.panel.id)["device"] == "Front panel"
 
 
@@ -207,7 +205,7 @@ async def test_enter_shows_the_device_in_full(console_ctx, make_app, estate):
                          **{"round trip ms": 13})
         msg["device"]["info"] = {"vendor": "[b]ACME[/b]", "model": "MK2 v1.2"}  # OSDP ID
         console_ctx.live.put(msg)
-        await pilot.pause(0.3)
+        await console_ctx.live.shown()
         assert cells(app, estate.panel.id)["counters"] == "polls 40 · round trip 13 ms"
         await pilot.press("enter")
         await pilot.pause()

@@ -9,6 +9,7 @@ from textual.widgets import Select, Static
 from console.tabs.displays import DisplaysTab
 from core.model import Block, CallStep, Device, DeviceType, Door, PanelDisplay
 from core.services import blocks, devices, flats, residents, sites
+from tests.console.conftest import show_tab
 
 PANE = "pane-displaystab"
 HOSTILE = "[@click=app.quit]x[/] [b]bold[/b]"
@@ -33,8 +34,7 @@ async def add_display(store, admin, flat_id: int, name: str, code: str, phones=(
 
 
 async def open_tab(pilot) -> DisplaysTab:
-    await pilot.press("3")
-    await pilot.pause()
+    await show_tab(pilot, "3")
     return tab_of(pilot.app)
 
 

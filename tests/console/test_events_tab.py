@@ -10,11 +10,13 @@ from sqlalchemy import insert
 from textual.widgets import Input, Select, Static
 
 from console.screens.event_detail import EventDetailScreen
-from console.tabs.events import COLUMNS, EventsTab
+from console.tabs.events import COLUMNS, EventsTab, EventTable
+from console.widgets.log_table import LogTable
 from core.audit import jsonable
 from core.model import Event, EventKind, EventResult
 from store import tables as t
 from tests.conftest import NOW
+from tests.console.conftest import handled, press, show_tab, type_into
 
 SIZE = (120, 40)
 K, R = EventKind, EventResult
@@ -44,8 +46,7 @@ def ev(estate, ago: timedelta, kind: EventKind, result: EventResult, description
 
 async def open_events(app, pilot) -> EventsTab:
     await pilot.pause()
-    await pilot.press("5")
-    await pilot.pause()
+    await show_tab(pilot, "5")
     return app.main.tabs["pane-eventstab"]
 
 
@@ -120,22 +121,24 @@ FILTER_CASES = [
 
 
 async def test_filters_narrow_the_log(console_ctx, make_app, log):
+    """Each step waits until the tab has handled it, the log read included."""
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
         tab = await open_events(app, pilot)
-        await pilot.press("f")
+        await press(pilot, "f")
         for selects, inputs, expected in FILTER_CASES:
             for widget_id, value in selects.items():
                 select = tab.query_one(f"#{widget_id}", Select)
-                select.value = log[value[1:]] if value.startswith("$") else value
-                await pilot.pause()
+                async with handled(tab, Select.Changed):
+                    select.value = log[value[1:]] if value.startswith("$") else value
             for widget_id, value in inputs.items():
-                tab.query_one(f"#{widget_id}", Input).focus()
-                await pilot.press(*value, "enter")
-                await pilot.pause()
+                field = tab.query_one(f"#{widget_id}", Input)
+                field.focus()
+                await type_into(pilot, field, value)
+                async with handled(tab, Input.Submitted):
+                    await pilot.press("enter")
             assert "".join(shown(tab)) == expected, (selects, inputs)
-            await pilot.press("x")  # clear filters: everything again
-            await pilot.pause()
+            await press(pilot, "x")  # clear filters: everything again
             assert "".join(shown(tab)) == "ABCDE"
 
 
@@ -156,15 +159,17 @@ async def test_a_bad_date_is_named_and_changes_nothing(console_ctx, make_app, lo
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
         tab = await open_events(app, pilot)
-        await pilot.press("f")
-        tab.query_one("#ev-to", Input).focus()
-        await pilot.press(*"2026-13-40", "enter")
-        await pilot.pause()
+        await press(pilot, "f")
+        field = tab.query_one("#ev-to", Input)
+        field.focus()
+        await type_into(pilot, field, "2026-13-40")
+        async with handled(tab, Input.Submitted):
+            await pilot.press("enter")
         assert "To: a date as YYYY-MM-DD" in str(tab.query_one("#ev-error", Static).render())
         assert "".join(shown(tab)) == "ABCDE"
-        tab.query_one("#ev-from", Input).value = "2026-11-27"
-        tab.query_one("#ev-to", Input).value = "2026-11-01"
-        await pilot.pause()
+        async with handled(tab, Input.Changed, times=2):
+            tab.query_one("#ev-from", Input).value = "2026-11-27"
+            tab.query_one("#ev-to", Input).value = "2026-11-01"
         await tab.apply_filters()
         assert "To must not be before From" in str(tab.query_one("#ev-error").render())
         assert "".join(shown(tab)) == "ABCDE"
@@ -180,14 +185,12 @@ async def test_paging_down_loads_the_next_page_without_duplicates(console_ctx, m
         table = tab.table
         assert len(table.rows_held) == table.first_page  # a screenful first
         for _ in range(3):  # about 90 rows down: past the first page, pages follow
-            await pilot.press("pagedown")
-            await pilot.pause()
+            await press(pilot, "pagedown")  # the next page is read by a worker
             await app.workers.wait_for_complete()
         assert len(table.rows_held) in (150, 250) and 60 < table.cursor_row < 100
-        await pilot.press("ctrl+end")
-        await pilot.pause()
-        await pilot.press("ctrl+end")
-        await pilot.pause()
+        for _ in range(2):
+            await press(pilot, "ctrl+end")
+            await app.workers.wait_for_complete()
         ids = [r["id"] for r in table.rows_held]
         assert len(ids) == len(set(ids)) == 250 == table.row_count
         keys = [(r["at"], r["id"]) for r in table.rows_held]
@@ -202,7 +205,7 @@ async def test_a_live_event_joins_at_the_top_when_following(console_ctx, make_ap
         (new,) = await write(store, ev(estate, timedelta(0), K.OPEN_BY_TELEPHONE, R.OPENING,
                                        "live one"))
         console_ctx.live.put({"type": "event", "event": jsonable(new)})
-        await pilot.pause(0.4)
+        await console_ctx.live.shown()
         assert shown(tab)[:2] == ["live one", "A"]
         assert tab.table.cursor_row == 0
         assert str(tab.query_one("#ev-new", Static).render()) == ""
@@ -225,12 +228,12 @@ async def test_a_live_event_joins_from_the_bus_before_it_is_stored(console_ctx, 
         tab.table.fetch = counted
         new = ev(estate, timedelta(0), K.OPEN_BY_TELEPHONE, R.OPENING, "late")
         console_ctx.live.put({"type": "event", "event": jsonable(new)})
-        await pilot.pause(0.35)
+        await console_ctx.live.shown()
         assert shown(tab)[:2] == ["late", "A"]
         assert fetches == []  # the store was not asked
         await write(store, new)
-        await pilot.press("enter")
-        await pilot.pause()
+        async with handled(tab, LogTable.RowSelected):  # the detail is read, then shown
+            await pilot.press("enter")
         assert isinstance(app.screen, EventDetailScreen)
         assert detail_lines(app)["Description"] == "late"
 
@@ -246,13 +249,13 @@ async def test_a_live_event_does_not_move_the_cursor_when_not_following(console_
         other_site = {**jsonable(new), "site_id": estate.site.id + 1}
         console_ctx.live.put({"type": "alarm", "event": jsonable(new)})
         console_ctx.live.put({"type": "event", "event": other_site})
-        await pilot.pause(0.4)
+        await console_ctx.live.shown()
         assert tab.table.cursor_row == 2 and tab.table.current["id"] == before
         assert shown(tab)[0] == "A"
         note = str(tab.query_one("#ev-new", Static).render())
         assert note == "▲ 1 new event — Home to see them"
-        await pilot.press("home")
-        await pilot.pause()
+        async with handled(tab, EventTable.Newest):  # the tab reads the log again
+            await pilot.press("home")
         assert shown(tab)[:2] == ["live one", "A"] and tab.table.cursor_row == 0
         assert str(tab.query_one("#ev-new", Static).render()) == ""
 
@@ -262,13 +265,13 @@ async def test_a_live_event_outside_the_filter_is_not_counted(console_ctx, make_
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
         tab = await open_events(app, pilot)
-        await pilot.press("f")
-        tab.query_one("#ev-result", Select).value = "Opening DENIED"
-        await pilot.pause()
+        await press(pilot, "f")
+        async with handled(tab, Select.Changed):
+            tab.query_one("#ev-result", Select).value = "Opening DENIED"
         await pilot.press("f", "down")  # nowhere to go: still following
         (new,) = await write(store, ev(estate, timedelta(0), K.ACCESS_BY_CODE, R.OPENING, "ok"))
         console_ctx.live.put({"type": "event", "event": jsonable(new)})
-        await pilot.pause(0.4)
+        await console_ctx.live.shown()
         assert shown(tab) == ["B"]
         assert str(tab.query_one("#ev-new", Static).render()) == ""
 
@@ -285,9 +288,9 @@ async def test_the_detail_shows_every_field_and_hostile_text_literally(console_c
                           reason="APass unknown"))
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
-        await open_events(app, pilot)
-        await pilot.press("enter")
-        await pilot.pause()
+        tab = await open_events(app, pilot)
+        async with handled(tab, LogTable.RowSelected):
+            await pilot.press("enter")
         assert isinstance(app.screen, EventDetailScreen)
         lines = detail_lines(app)
         assert lines["Description"] == "[bold red]boom[/] [@click=app.quit]x[/] red"
@@ -300,8 +303,7 @@ async def test_the_detail_shows_every_field_and_hostile_text_literally(console_c
         assert lines["Date & time"].startswith("2026-11-27 09:55:00")
         assert (lines["Event type"], lines["Result"]) == ("Open by proximity fob",
                                                           "Opening DENIED")
-        await pilot.press("escape")
-        await pilot.pause()
+        await press(pilot, "escape")
         assert app.screen is app.main
 
 
@@ -310,13 +312,11 @@ async def test_events_that_came_while_another_tab_was_shown_join_when_back(
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
         tab = await open_events(app, pilot)
-        await pilot.press("1")
-        await pilot.pause()
+        await show_tab(pilot, "1")
         (new,) = await write(store, ev(estate, timedelta(0), K.OPEN_BY_TELEPHONE, R.OPENING,
                                        "while away"))
         console_ctx.live.put({"type": "event", "event": jsonable(new)})
-        await pilot.pause(0.4)
+        await console_ctx.live.shown()
         assert shown(tab)[0] == "A"  # a hidden tab does not redraw
-        await pilot.press("5")
-        await pilot.pause()
+        await show_tab(pilot, "5")
         assert shown(tab)[:2] == ["while away", "A"]

@@ -23,6 +23,7 @@ from core.devices import OpenDoor, Status
 from core.model import Event, EventKind, EventResult
 from core.services import blocks, devices
 from store.database import Store
+from tests.console.conftest import show_tab
 
 ADMIN = "admin@test.example"
 SIZE = (120, 40)
@@ -76,8 +77,7 @@ async def test_o_y_opens_the_door_through_the_gateway_audited(store, estate, gat
     app = DoorkeeperApp(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("2")
-        await pilot.pause()
+        await show_tab(pilot, "2")
         await pilot.press("o", "y")
         await until(lambda: list(app._notifications), 2.0, pilot)
         assert [n.message for n in app._notifications] == ["Main entrance opened for 5 s"]
@@ -100,8 +100,7 @@ async def test_a_device_the_gateway_sees_go_offline_turns_red(store, estate, gat
     app = DoorkeeperApp(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("2")
-        await pilot.pause()
+        await show_tab(pilot, "2")
         assert health(app, estate.panel.id) == "unknown"  # not heard from since it started
         sim = gateway.drivers[0]
         sim.raise_status(estate.panel.id, Status.OFFLINE)
@@ -116,8 +115,7 @@ async def test_a_card_read_shows_last_seen_and_counters_within_two_seconds(
     app = DoorkeeperApp(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("2")
-        await pilot.pause()
+        await show_tab(pilot, "2")
         sim = gateway.drivers[0]
         sim.present("9999999999", estate.panel.id)  # unknown: a denial
         table = app.main.tabs["pane-devicestab"].table
@@ -133,8 +131,7 @@ async def test_a_rename_by_another_console_shows_within_a_second(store, estate, 
     app = DoorkeeperApp(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("2")
-        await pilot.pause()
+        await show_tab(pilot, "2")
         assert device_name(app, estate.panel.id) == "PP4G : IP MiniPro"
         await other.change(devices.update_device, estate.panel.id, name="Front panel")
         took = await until(lambda: device_name(app, estate.panel.id) == "Front panel", 1.0,

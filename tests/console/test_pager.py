@@ -1,0 +1,76 @@
+"""The keyset pager PagedTable and LogTable share: pages follow the last key held, a short
+page ends the list, and a page that comes back after a newer load is dropped."""
+
+from __future__ import annotations
+
+import asyncio
+
+from console.widgets.pager import Pager
+
+NUMBERS = list(range(1000, 0, -1))  # newest first, keyed by the number itself
+
+
+def pager(**kwargs) -> tuple[Pager[int], list]:
+    asked = []
+
+    async def fetch(after, limit):
+        asked.append((after, limit))
+        rows = [n for n in NUMBERS if after is None or n < after]
+        return rows[:limit]
+
+    return Pager(fetch, lambda n: n, **kwargs), asked
+
+
+async def test_pages_follow_the_last_key_held_until_a_short_page():
+    p, asked = pager(page_size=400, first_page=50)
+    assert await p.load() == NUMBERS[:50] and p.rows == NUMBERS[:50]
+    assert p.can_load_more and not p.exhausted
+    assert await p.more() == NUMBERS[50:450]
+    assert await p.more() == NUMBERS[450:850]
+    assert await p.more() == NUMBERS[850:]  # short: nothing after it
+    assert p.exhausted and not p.can_load_more
+    assert await p.more() is None
+    assert asked == [(None, 50), (951, 400), (551, 400), (151, 400)]
+    assert p.rows == NUMBERS
+
+
+async def test_a_reload_keeps_as_many_rows_as_were_held():
+    p, asked = pager(page_size=100, first_page=30)
+    await p.load()
+    await p.more()
+    assert await p.load(keep=True) == NUMBERS[:130]
+    assert await p.load() == NUMBERS[:30]
+    assert asked[-2:] == [(None, 130), (None, 30)]
+
+
+async def test_a_page_that_comes_after_a_newer_load_is_dropped():
+    gate = asyncio.Event()
+    p, _ = pager(page_size=10, first_page=10)
+    await p.load()
+    slow = p.fetch
+
+    async def held_back(after, limit):
+        await gate.wait()
+        return await slow(after, limit)
+
+    p.fetch = held_back
+    coming = asyncio.ensure_future(p.more())
+    await asyncio.sleep(0)
+    assert not p.can_load_more and await p.more() is None  # one page at a time
+    p.fetch = slow
+    assert await p.load() == NUMBERS[:10]
+    gate.set()
+    assert await coming is None and p.rows == NUMBERS[:10]
+
+
+async def test_a_live_tail_keeps_the_newest_and_lets_the_rest_page_back_in():
+    p, _ = pager(page_size=10, first_page=10)
+    p.fetch = lambda after, limit: _rows(NUMBERS[-5:] if after is None else [])
+    await p.load()
+    assert p.exhausted  # five rows: all there is
+    p.prepend([2000, 1999], keep=6)
+    assert p.rows == [2000, 1999, *NUMBERS[-5:-1]] and not p.exhausted
+
+
+async def _rows(rows):
+    return rows
