@@ -63,6 +63,9 @@ class SearchScreen(Screen[None]):
         self.site_id = site_id
         #: the sites this operator may search: theirs, where they may consult flats
         self.site_ids = ctx.viewer.sites_with(Area.FLATS)
+        #: no "Access Pass" column for an operator who may consult APasses nowhere
+        self.with_passes = bool(set(self.site_ids) & set(ctx.viewer.sites_with(Area.APASS_MANAGEMENT)))
+        self.columns = COLUMNS if self.with_passes else tuple(c for c in COLUMNS if c != "Access Pass")
         self.hits: list[SearchHit] = []
         self._generation = 0  # the newest query; an older answer is dropped
         self._timer: Timer | None = None
@@ -83,7 +86,7 @@ class SearchScreen(Screen[None]):
                         id="search-keyword")
         yield Static(HINT, id="search-status")
         table: DataTable = DataTable(id="search-results", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*COLUMNS)
+        table.add_columns(*self.columns)
         yield table
         yield Footer()
 
@@ -128,10 +131,11 @@ class SearchScreen(Screen[None]):
         self.hits = list(results)
         table = self.query_one("#search-results", DataTable)
         table.clear(columns=True)  # column widths fit these hits, not earlier ones
-        table.add_columns(*COLUMNS)
+        table.add_columns(*self.columns)
         narrow = self.size.width < WIDE
         for hit in self.hits:
-            table.add_row(*hit_cells(hit, narrow))
+            cells = hit_cells(hit, narrow)
+            table.add_row(*(cells if self.with_passes else cells[:3] + cells[4:]))
         if not keyword.strip():
             self._status(Text(HINT))
             return

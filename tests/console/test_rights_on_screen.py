@@ -67,6 +67,8 @@ async def test_apasses_absent_for_an_operator_without_the_right(store, admin, es
         await settle(pilot)
         found = rows(search)
         assert bool(found) is sees_passes
+        results = search.query_one("#search-results", DataTable)
+        assert ("Access Pass" in _labels(results)) is sees_passes
         if sees_passes:
             assert f"{LOST} (lost)" in found[0][3]
         # whatever the profile, nothing of it reached the screen's text either
