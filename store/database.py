@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic.util import CommandError
 from sqlalchemy import select
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -47,8 +46,12 @@ class Store:
             except (OperationalError, DatabaseError) as err:
                 await engine.dispose()
                 raise StoreError(f"Cannot open the store {url}: {err.orig}.") from err
-            except CommandError as err:
+            except Exception as err:
+                from alembic.util import CommandError  # only on this path: see store/migrate
+
                 await engine.dispose()
+                if not isinstance(err, CommandError):
+                    raise
                 raise StoreError(f"The store {url} has a schema this Doorkeeper does not know "
                                  f"(is it from a newer version?): {err}.") from err
         return store

@@ -1,27 +1,53 @@
-"""Alembic, driven from code: migrations are applied whenever a store opens."""
+"""Alembic, driven from code: migrations are applied whenever a store opens.
+
+Alembic (and the SQLAlchemy dialects it loads) costs about a second of CPU to import,
+paid by every CLI command and every process that opens a store. A store already at
+`HEAD` (the common case) is recognised by one query and Alembic is not imported;
+`tests/test_migrations.py` checks that `HEAD` is Alembic's own head revision.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: the newest revision under store/migrations/versions (update it with each new one)
+HEAD = "0004"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config pointing at store/migrations, bound to a connection."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
     return cfg
 
 
+async def is_at_head(engine: AsyncEngine) -> bool:
+    """Whether the store's schema is already at `HEAD` (False when unsure: Alembic decides)."""
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
+    except Exception:  # noqa: BLE001 - no table yet, or a fault Alembic will name
+        return False
+    return [r[0] for r in rows] == [HEAD]
+
+
 async def upgrade_to_head(engine: AsyncEngine) -> None:
     """Create or upgrade the schema to the newest revision."""
+    if await is_at_head(engine):
+        return
+    from alembic import command
 
     def _upgrade(conn: Connection) -> None:
         command.upgrade(alembic_config(conn), "head")

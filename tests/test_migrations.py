@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from store import migrate
 from store.database import Store
 from store.migrate import alembic_config
 from store.search_index import is_search_table
@@ -53,3 +58,26 @@ async def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path):
     finally:
         await store.close()
     assert (mode, fks, busy) == ("wal", 1, 5000)
+
+
+def test_head_is_alembics_own_head():
+    """store.migrate.HEAD lets a store at head open without importing Alembic: it must be
+    the newest revision, or stores would open without their newest migration."""
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == migrate.HEAD
+
+
+def test_a_cli_command_on_a_store_at_head_does_not_import_alembic(tmp_path):
+    path = tmp_path / "h.db"
+    asyncio.run(_open_and_close(path))
+    probe = ("import asyncio, sys; from store.database import Store\n"
+             "async def main():\n"
+             f"    s = await Store.open(path={str(path)!r}); await s.close()\n"
+             "asyncio.run(main()); print('alembic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).parent.parent)
+    assert out.stdout.strip() == "False"
+
+
+async def _open_and_close(path: Path) -> None:
+    store = await Store.open(path=path)
+    await store.close()
