@@ -34,9 +34,10 @@ from core.devices import (
     Status,
     StatusReport,
 )
-from drivers.osdp import codec, handshake, replies
+from drivers.osdp import codec, handshake, payloads, replies
 from drivers.osdp.channel import Bus, BusError
-from drivers.osdp.codec import Cmd, Color, Nak, Output, Reply
+from drivers.osdp.codec import Cmd, Nak, Reply
+from drivers.osdp.payloads import Color, Output
 from drivers.osdp.reader import Link, ReaderConfig, ReaderState
 from drivers.osdp.secure import SecureError
 
@@ -120,7 +121,7 @@ class OsdpDriver(Driver):
                 for reader in self._by_door.get(command.door_id, ()):
                     if reader.link is Link.ONLINE:
                         tenths = max(1, min(int(command.seconds * 10), 0xFFFF))
-                        reader.queue.append((Cmd.OUT, codec.out_data(
+                        reader.queue.append((Cmd.OUT, payloads.out_data(
                             reader.config.output, Output.PULSE_ON, tenths)))
                         reader.granted(self._now(), command.seconds)
             elif isinstance(command, Signal):
@@ -134,10 +135,10 @@ class OsdpDriver(Driver):
     def _feedback(self, reader: ReaderState, granted: bool) -> None:
         c = reader.config
         color = Color.GREEN if granted else Color.RED
-        reader.queue.append((Cmd.LED, codec.led_data(color, int(c.led_seconds * 10))))
+        reader.queue.append((Cmd.LED, payloads.led_data(color, int(c.led_seconds * 10))))
         if c.buzzer:
             beep = c.short_beep if granted else c.long_beep
-            reader.queue.append((Cmd.BUZ, codec.buz_data(max(1, int(beep * 10)))))
+            reader.queue.append((Cmd.BUZ, payloads.buz_data(max(1, int(beep * 10)))))
 
     # --- the polling loop --------------------------------------------------------------------
     def _now(self) -> float:
@@ -258,7 +259,7 @@ class OsdpDriver(Driver):
             return None
         if reply.code == Reply.NAK:
             reader.counters["NAKs"] += 1
-            reason = codec.parse_nak(body)
+            reason = payloads.parse_nak(body)
             if reason == Nak.SEQUENCE or (reader.config.secure and reason in (
                     Nak.SECURITY, Nak.SCB_UNSUPPORTED)):
                 reader.reset()

@@ -18,7 +18,7 @@ from core.model import CallStep, EventKind, EventResult, PanelDisplay
 from core.ports import EventSink
 from core.runtime import Runtime
 from core.services import access_passes, flats, residents
-from drivers.osdp import codec
+from drivers.osdp import codec, payloads
 from drivers.osdp.cards import wiegand
 from drivers.osdp.driver import OsdpDriver
 from drivers.osdp.reader import Link, ReaderConfig
@@ -119,7 +119,7 @@ async def test_card_read_grant_pulses_the_relay_and_shows_green(bus, estate):
     await bus.online()
     pd.card(wiegand(KNOWN))
     out = await bus.until(lambda: pd.of(osdp.Command.Output))
-    assert out[0]["control_code"] == codec.Output.PULSE_ON
+    assert out[0]["control_code"] == payloads.Output.PULSE_ON
     assert out[0]["timer_count"] == estate.door.open_seconds * 10
     await bus.until(lambda: pd.of(osdp.Command.Buzzer))
     assert _leds(pd) == [GREEN]
