@@ -47,7 +47,8 @@ async def test_a_reader_with_15ms_between_bytes_comes_online(bus, estate):
     pd = ScriptedReader(bus.hub, 0x22, gap=0.015)  # PDID: 20 bytes, ~290 ms
     bus.peers.append(pd)
     await bus.start([bus.reader(0x22, estate.panel.id)])
-    await bus.until(lambda: bus.driver.readers[0].link is Link.ONLINE, timeout=5)
+    # a busy machine stretches the scripted gaps now and then: a retry, then online
+    await bus.until(lambda: bus.driver.readers[0].link is Link.ONLINE, timeout=10)
     assert bus.runtime.health[estate.panel.id].info["vendor"] == "FEBABE"
     await bus.until(lambda: bus.driver.readers[0].counters["replies"] >= 5)
 
@@ -63,7 +64,7 @@ async def test_a_reply_of_1000_bytes_at_9600_baud(bus, estate):
     pd = ScriptedReader(bus.hub, 0x23, long_cap, gap=0.0104, chunk=10)  # 960 bytes a second
     bus.peers.append(pd)
     await bus.start([bus.reader(0x23, estate.panel.id)], baud=9600)
-    await bus.until(lambda: bus.driver.readers[0].link is Link.ONLINE, timeout=5)
+    await bus.until(lambda: bus.driver.readers[0].link is Link.ONLINE, timeout=10)
     assert "biometrics 1" in bus.runtime.health[estate.panel.id].info["capabilities"]
 
 
