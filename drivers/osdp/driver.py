@@ -4,20 +4,20 @@ One task per bus. Each turn it serves a reader with a new queued command first
 (a grant's OUT goes out before anyone else's POLL), else the reader due that
 has had the least bus time so far: each exchange is charged to its reader,
 so a reader that makes the bus wait 200 ms for nothing, or answers slowly,
-gets no more than its share of the bus and its retries wait their turn. A
-reader starts at sequence 0 with ID and CAP (shown
-on the Devices tab), then - if it has a key - the Secure Channel handshake;
-a reader commissioned in install mode is sent its own key with KEYSET first.
-A reader with a key is spoken to only in Secure Channel: one that fails the
-handshake or answers in plaintext is refused with an alarm and tried again
-with back-off, never used in plaintext. A reader that has not answered for
-`offline_after` seconds is reported offline (queued commands dropped: a late
-relay pulse is worse than none) and tried again with back-off until it
-answers. NAKs, bad checks and bad MACs are counted, never fatal; so are stale
-replies (the wrong sequence number: never taken as the answer) and malformed
-frames. A reader that misses too many exchanges over a window raises a
-"communication quality" alarm, cleared when it answers well again
-(drivers.osdp.quality).
+gets no more than its share of the bus and its retries wait their turn.
+
+A reader starts at sequence 0 with ID and CAP (shown on the Devices tab),
+then, if it has a key, the Secure Channel handshake; a reader commissioned in
+install mode is sent its own key with KEYSET first. A reader with a key is
+spoken to only in Secure Channel: one that fails the handshake or answers in
+plaintext is refused with an alarm and tried again with back-off, never used
+in plaintext. A reader that has not answered for `offline_after` seconds is
+reported offline (queued commands dropped: a late relay pulse is worse than
+none) and tried again with back-off until it answers. NAKs, bad checks and bad
+MACs are counted, never fatal; so are stale replies (the wrong sequence
+number: never taken as the answer) and malformed frames. A reader that misses
+too many exchanges over a window raises a "communication quality" alarm,
+cleared when it answers well again (drivers.osdp.quality).
 
 Meeting a reader (ID, CAP, the handshake, KEYSET) is drivers.osdp.handshake;
 what its replies mean as core events is drivers.osdp.replies.
@@ -299,10 +299,10 @@ class OsdpDriver(Driver):
         """A frame that was not the awaited reply, counted against the reader it concerns."""
         reader = self._by_address.get(address) if address is not None else None
         if fault == Fault.STALE or (fault == Fault.FOREIGN and reader is not None):
-            counter = "stale replies"  # a reader of ours answering late
-        else:
+            counter = "stale replies"  # one of our readers answering late
+        else:  # it names no reader of ours: the reader asked is the one it disturbed
             counter = "CRC errors" if fault == Fault.CHECK else "malformed frames"
-            reader = None if fault == Fault.FOREIGN else reader
+            reader = None
         if reader is None and self.bus.last_address is not None:
             reader = self._by_address.get(self.bus.last_address)
         if reader is not None:
