@@ -40,6 +40,8 @@ class Status(enum.StrEnum):
     POWER_FAILURE = "power failure"
     DOOR_FORCED = "door forced"  # opened without a grant
     DOOR_HELD_OPEN = "door held open"  # open longer than allowed
+    COMMUNICATION_QUALITY = "communication quality"  # too many exchanges unanswered lately
+    COMMUNICATION_RESTORED = "communication restored"  # answering well again
 
 
 @dataclass(frozen=True)

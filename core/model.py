@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Protocol
 
 from core.model_events import (
     ALARM_KINDS,
+    CLEARS,
     EVENT_TEXT_LIMITS,
     Alarm,
     AuditEntry,
@@ -50,7 +51,7 @@ __all__ = [
     "Operator", "SiteGrant", "OperatorKey", "ManagementCompany", "ServiceProvider",
     "ValidityStatus", "TaskDoor", "Task",
     # what happened (core.model_events)
-    "EventKind", "ALARM_KINDS", "EventResult", "EVENT_TEXT_LIMITS", "Event", "Alarm",
+    "EventKind", "ALARM_KINDS", "CLEARS", "EventResult", "EVENT_TEXT_LIMITS", "Event", "Alarm",
     "AuditEntry",
     # ids
     "Stored", "id_of",

@@ -28,6 +28,8 @@ class EventKind(enum.StrEnum):
     POWER_FAILURE = "Power failure"
     DEVICE_OFFLINE = "Device offline"
     DEVICE_ONLINE = "Device online"
+    COMMUNICATION_QUALITY = "Communication quality"
+    COMMUNICATION_RESTORED = "Communication restored"
 
     @property
     def is_alarm(self) -> bool:
@@ -42,8 +44,14 @@ ALARM_KINDS = frozenset(
         EventKind.TAMPER,
         EventKind.POWER_FAILURE,
         EventKind.DEVICE_OFFLINE,
+        EventKind.COMMUNICATION_QUALITY,
     }
 )
+#: an event of the key's kind clears the device's open alarms of the value's kind
+CLEARS = {
+    EventKind.DEVICE_ONLINE: EventKind.DEVICE_OFFLINE,
+    EventKind.COMMUNICATION_RESTORED: EventKind.COMMUNICATION_QUALITY,
+}
 
 
 class EventResult(enum.StrEnum):

@@ -43,6 +43,8 @@ STATUS_KINDS = {
     Status.POWER_FAILURE: EventKind.POWER_FAILURE,
     Status.DOOR_FORCED: EventKind.DOOR_FORCED,
     Status.DOOR_HELD_OPEN: EventKind.DOOR_HELD_OPEN,
+    Status.COMMUNICATION_QUALITY: EventKind.COMMUNICATION_QUALITY,
+    Status.COMMUNICATION_RESTORED: EventKind.COMMUNICATION_RESTORED,
 }
 CALL_RESULTS = {
     CallOutcome.OPENED: EventResult.OPENING,
@@ -139,7 +141,7 @@ class Runtime:
     def _status_event(self, report: StatusReport) -> None:
         device = self.snapshot.devices.get(report.device_id)
         kind = STATUS_KINDS[report.status]
-        result = EventResult.INFORMATION if kind is EventKind.DEVICE_ONLINE else EventResult.ALARM
+        result = EventResult.ALARM if kind.is_alarm else EventResult.INFORMATION
         name = device.name if device else f"device {report.device_id}"
         door = self.snapshot.doors.get(report.door_id) if report.door_id else None
         where = f"{name} / {door.name}" if door else name

@@ -23,7 +23,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.model import EVENT_TEXT_LIMITS, Alarm, Event, EventKind, EventResult
+from core.model import CLEARS, EVENT_TEXT_LIMITS, Alarm, Event, EventKind, EventResult
 from core.ports import EventSink
 from store import tables as t
 from store.mapping import mapper
@@ -210,14 +210,15 @@ class EventWriter(EventSink):
                 ]
                 if alarms:
                     await conn.execute(insert(t.alarms), alarms)
-                back = [{"d": e.device_id, "back_at": e.at, "online_id": i}
+                back = [{"d": e.device_id, "back_at": e.at, "online_id": i,
+                         "k": CLEARS[e.kind].value}
                         for i, e in enumerate(batch, start=last + 1)
-                        if e.kind is EventKind.DEVICE_ONLINE and e.device_id is not None]
-                if back:  # a device that answers again clears its "offline" alarm
+                        if e.kind in CLEARS and e.device_id is not None]
+                if back:  # "device online" clears "device offline", and so on (CLEARS)
                     a = t.alarms.c
                     await conn.execute(
                         update(t.alarms).where(a.device_id == bindparam("d"),
-                                               a.kind == EventKind.DEVICE_OFFLINE.value,
+                                               a.kind == bindparam("k"),
                                                a.cleared_at.is_(None),
                                                a.event_id < bindparam("online_id"))
                         .values(cleared_at=bindparam("back_at", type_=a.cleared_at.type)), back)

@@ -13,7 +13,7 @@ A read whose bit count or parity does not fit the reader's format gives None.
 
 from __future__ import annotations
 
-from drivers.osdp.codec import CardRead
+from drivers.osdp.payloads import CardRead
 
 DIGITS = 10
 

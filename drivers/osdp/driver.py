@@ -1,16 +1,23 @@
 """The OSDP control panel: polls a bus of readers, reports what they say, carries out commands.
 
-One task per bus. Each turn it serves the reader with a queued command first
-(a grant's OUT goes out before anyone else's POLL), else the next reader due
-for a POLL, round-robin. A reader starts at sequence 0 with ID and CAP (shown
-on the Devices tab), then - if it has a key - the Secure Channel handshake;
-a reader commissioned in install mode is sent its own key with KEYSET first.
-A reader with a key is spoken to only in Secure Channel: one that fails the
-handshake or answers in plaintext is refused with an alarm and tried again
-with back-off, never used in plaintext. A reader that has not answered for
-`offline_after` seconds is reported offline (queued commands dropped: a late
-relay pulse is worse than none) and tried again with back-off until it
-answers. NAKs, bad checks and bad MACs are counted, never fatal.
+One task per bus. Each turn it serves a reader with a new queued command first
+(a grant's OUT goes out before anyone else's POLL), else the reader due that
+has had the least bus time so far: each exchange is charged to its reader,
+so a reader that makes the bus wait 200 ms for nothing, or answers slowly,
+gets no more than its share of the bus and its retries wait their turn.
+
+A reader starts at sequence 0 with ID and CAP (shown on the Devices tab),
+then, if it has a key, the Secure Channel handshake; a reader commissioned in
+install mode is sent its own key with KEYSET first. A reader with a key is
+spoken to only in Secure Channel: one that fails the handshake or answers in
+plaintext is refused with an alarm and tried again with back-off, never used
+in plaintext. A reader that has not answered for `offline_after` seconds is
+reported offline (queued commands dropped: a late relay pulse is worse than
+none) and tried again with back-off until it answers. NAKs, bad checks and bad
+MACs are counted, never fatal; so are stale replies (the wrong sequence
+number: never taken as the answer) and malformed frames. A reader that misses
+too many exchanges over a window raises a "communication quality" alarm,
+cleared when it answers well again (drivers.osdp.quality).
 
 Meeting a reader (ID, CAP, the handshake, KEYSET) is drivers.osdp.handshake;
 what its replies mean as core events is drivers.osdp.replies.
@@ -34,9 +41,11 @@ from core.devices import (
     Status,
     StatusReport,
 )
-from drivers.osdp import codec, handshake, replies
-from drivers.osdp.channel import Bus, BusError
-from drivers.osdp.codec import Cmd, Color, Nak, Output, Reply
+from drivers.osdp import codec, handshake, payloads, replies
+from drivers.osdp.channel import Bus, BusError, Fault
+from drivers.osdp.codec import Cmd, Nak, Reply
+from drivers.osdp.payloads import Color, Output
+from drivers.osdp.quality import WINDOW
 from drivers.osdp.reader import Link, ReaderConfig, ReaderState
 from drivers.osdp.secure import SecureError
 
@@ -63,10 +72,12 @@ class OsdpDriver(Driver):
     def __init__(self, port: str, baud: int, readers: Iterable[ReaderConfig], *,
                  telemetry: Telemetry | None = None, poll_interval: float = 0.0,
                  reply_timeout: float = 0.2, offline_after: float = OFFLINE_AFTER,
-                 backoff: tuple[float, float] = BACKOFF,
+                 backoff: tuple[float, float] = BACKOFF, quality_window: float = WINDOW,
                  clock: Callable[[], datetime] | None = None) -> None:
-        self.bus = Bus(port, baud, reply_timeout=reply_timeout)
+        self.bus = Bus(port, baud, reply_timeout=reply_timeout, on_fault=self._on_fault)
         self.readers = [ReaderState(c) for c in readers]
+        for reader in self.readers:
+            reader.quality.window = quality_window
         addresses = [r.config.address for r in self.readers]
         if len(set(addresses)) != len(addresses):
             raise ValueError("two readers share an address on one bus")
@@ -74,6 +85,7 @@ class OsdpDriver(Driver):
         self.poll_interval, self.offline_after, self.backoff = poll_interval, offline_after, backoff
         self.clock = clock or (lambda: datetime.now(UTC))
         self._by_device = {r.config.device_id: r for r in self.readers}
+        self._by_address = {r.config.address: r for r in self.readers}
         self._door_devices = {r.config.door_device_id for r in self.readers} - {None}
         self._by_door: dict[int, list[ReaderState]] = {}  # a grant's door -> readers pulsing it
         for r in self.readers:
@@ -83,6 +95,7 @@ class OsdpDriver(Driver):
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._turn = 0
+        self._used = 0.0  # the least bus time of the reader last chosen
         self._pushed = 0.0
         self._stopping = False
 
@@ -120,7 +133,7 @@ class OsdpDriver(Driver):
                 for reader in self._by_door.get(command.door_id, ()):
                     if reader.link is Link.ONLINE:
                         tenths = max(1, min(int(command.seconds * 10), 0xFFFF))
-                        reader.queue.append((Cmd.OUT, codec.out_data(
+                        reader.queue.append((Cmd.OUT, payloads.out_data(
                             reader.config.output, Output.PULSE_ON, tenths)))
                         reader.granted(self._now(), command.seconds)
             elif isinstance(command, Signal):
@@ -134,10 +147,10 @@ class OsdpDriver(Driver):
     def _feedback(self, reader: ReaderState, granted: bool) -> None:
         c = reader.config
         color = Color.GREEN if granted else Color.RED
-        reader.queue.append((Cmd.LED, codec.led_data(color, int(c.led_seconds * 10))))
+        reader.queue.append((Cmd.LED, payloads.led_data(color, int(c.led_seconds * 10))))
         if c.buzzer:
             beep = c.short_beep if granted else c.long_beep
-            reader.queue.append((Cmd.BUZ, codec.buz_data(max(1, int(beep * 10)))))
+            reader.queue.append((Cmd.BUZ, payloads.buz_data(max(1, int(beep * 10)))))
 
     # --- the polling loop --------------------------------------------------------------------
     def _now(self) -> float:
@@ -174,16 +187,24 @@ class OsdpDriver(Driver):
             self._push()
 
     def _next_reader(self, now: float) -> ReaderState | None:
+        """A new command first; else, of the readers due, the one with the least bus time
+        (a retry is only a turn like any other: it never goes ahead of everyone)."""
         n = len(self.readers)
-        for reader in self.readers:  # a command waiting goes first
-            if reader.link is Link.ONLINE and (reader.queue or reader.pending):
+        for reader in self.readers:
+            if reader.link is Link.ONLINE and reader.queue and reader.pending is None:
                 return reader
+        # a reader back from a wait may catch up by one reply timeout, not its whole absence
+        floor = self._used - self.bus.reply_timeout
+        chosen, turn = None, 0
         for i in range(n):
             reader = self.readers[(self._turn + i) % n]
-            if reader.next_due <= now:
-                self._turn = (self._turn + i + 1) % n
-                return reader
-        return None
+            if reader.next_due <= now or (reader.link is Link.ONLINE and reader.queue):
+                reader.used = max(reader.used, floor)
+                if chosen is None or reader.used < chosen.used:
+                    chosen, turn = reader, (self._turn + i + 1) % n
+        if chosen is not None:
+            self._turn, self._used = turn, max(self._used, chosen.used)
+        return chosen
 
     async def _idle(self) -> None:
         now = self._now()
@@ -212,12 +233,14 @@ class OsdpDriver(Driver):
             reader.counters["retries"] += 1
         if code == Cmd.POLL:
             reader.counters["polls"] += 1
-        bad = self.bus.deframer.bad_checks
         started = self._now()
         reply = await self.bus.transact(reader.config.address, frame)
-        reader.counters["CRC errors"] += self.bus.deframer.bad_checks - bad
         now = self._now()
+        reader.used += now - started
+        if reader.link is Link.ONLINE:
+            self._quality(reader, now, reply is not None)
         if reply is None:
+            reader.counters["timeouts"] += 1
             reader.pending = frame
             self._missed(reader, now)
             return None
@@ -258,11 +281,32 @@ class OsdpDriver(Driver):
             return None
         if reply.code == Reply.NAK:
             reader.counters["NAKs"] += 1
-            reason = codec.parse_nak(body)
+            reason = payloads.parse_nak(body)
             if reason == Nak.SEQUENCE or (reader.config.secure and reason in (
                     Nak.SECURITY, Nak.SCB_UNSUPPORTED)):
                 reader.reset()
         return reply.code, body
+
+    def _quality(self, reader: ReaderState, now: float, answered: bool) -> None:
+        change = reader.quality.record(now, answered)
+        if change is not None:
+            status = (Status.COMMUNICATION_QUALITY if change == "poor"
+                      else Status.COMMUNICATION_RESTORED)
+            self._emit(StatusReport(reader.config.device_id, status, self.clock(),
+                                    detail=reader.quality.describe()))
+
+    def _on_fault(self, fault: str, address: int | None) -> None:
+        """A frame that was not the awaited reply, counted against the reader it concerns."""
+        reader = self._by_address.get(address) if address is not None else None
+        if fault == Fault.STALE or (fault == Fault.FOREIGN and reader is not None):
+            counter = "stale replies"  # one of our readers answering late
+        else:  # it names no reader of ours: the reader asked is the one it disturbed
+            counter = "CRC errors" if fault == Fault.CHECK else "malformed frames"
+            reader = None
+        if reader is None and self.bus.last_address is not None:
+            reader = self._by_address.get(self.bus.last_address)
+        if reader is not None:
+            reader.counters[counter] += 1
 
     def _missed(self, reader: ReaderState, now: float) -> None:
         if reader.link in (Link.OFFLINE, Link.REFUSED):

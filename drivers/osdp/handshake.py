@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from drivers.osdp import codec
+from drivers.osdp import codec, payloads
 from drivers.osdp.codec import Cmd, FrameError, Reply
 from drivers.osdp.reader import ReaderState
 from drivers.osdp.secure import SCS_CCRYPT, SecureError, Session
@@ -34,7 +34,7 @@ async def identify(reader: ReaderState, exchange: Exchange) -> bool:
         return False
     if ident[0] == Reply.PDID:
         with contextlib.suppress(FrameError):
-            pid = codec.parse_pdid(ident[1])
+            pid = payloads.parse_pdid(ident[1])
             reader.info.update(vendor=f"{pid.vendor:06X}", model=str(pid.model),
                                version=str(pid.version), serial=f"{pid.serial:08X}",
                                firmware=pid.firmware)
@@ -42,7 +42,7 @@ async def identify(reader: ReaderState, exchange: Exchange) -> bool:
     if cap is None:
         return False
     if cap[0] == Reply.PDCAP:
-        reader.info["capabilities"] = codec.describe_caps(codec.parse_pdcap(cap[1]))
+        reader.info["capabilities"] = payloads.describe_caps(payloads.parse_pdcap(cap[1]))
     return True
 
 
@@ -68,7 +68,7 @@ async def secure(reader: ReaderState, transact: Transact, exchange: Exchange) ->
         return why
     reader.session = session
     if session.key_selector == 0:
-        keyset = await exchange(reader, Cmd.KEYSET, codec.keyset_data(key))
+        keyset = await exchange(reader, Cmd.KEYSET, payloads.keyset_data(key))
         if keyset is None or keyset[0] != Reply.ACK:
             return "KEYSET not accepted"
         reader.commissioned = True

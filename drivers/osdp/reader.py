@@ -12,6 +12,7 @@ import enum
 from collections import deque
 from dataclasses import dataclass, field
 
+from drivers.osdp.quality import Quality
 from drivers.osdp.secure import Session
 
 #: seconds after a relay pulse ends during which the door may still be opened
@@ -54,7 +55,10 @@ class Link(enum.Enum):
     REFUSED = "refused"  # failed the secure channel; tried again with back-off
 
 
-COUNTERS = ("polls", "replies", "NAKs", "CRC errors", "MAC errors", "retries", "round trip ms")
+#: shown with the device's health; "stale replies" had the wrong sequence number (a late
+#: answer to an earlier command), "malformed frames" a bad length, cut short or another address
+COUNTERS = ("polls", "replies", "timeouts", "retries", "NAKs", "CRC errors", "MAC errors",
+            "stale replies", "malformed frames", "round trip ms")
 
 
 @dataclass
@@ -81,6 +85,8 @@ class ReaderState:
     info: dict[str, str] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
     rtt_sum: float = 0.0
+    used: float = 0.0  # seconds of bus time spent on it: the fair scheduler serves the least
+    quality: Quality = field(default_factory=Quality)
 
     def reset(self) -> None:
         """Start the conversation again from sequence 0 (drops the secure channel)."""

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from core.devices import AccessRequest, Credential, DeviceEvent, Status, StatusReport
-from drivers.osdp import codec
+from drivers.osdp import payloads
 from drivers.osdp.cards import card_number
 from drivers.osdp.codec import FrameError, Reply
 from drivers.osdp.reader import ReaderState
@@ -26,13 +26,13 @@ def reply_events(reader: ReaderState, code: int, data: bytes, now: float,
     c = reader.config
     try:
         if code == Reply.RAW:
-            number = card_number(codec.parse_raw(data), c.card_format)
+            number = card_number(payloads.parse_raw(data), c.card_format)
             if number is None:
                 reader.counters["bad reads"] = reader.counters.get("bad reads", 0) + 1
                 return []
             return [AccessRequest(c.device_id, c.door_id, Credential.APASS, number, clock())]
         if code == Reply.KEYPAD:
-            _, keys = codec.parse_keypad(data)
+            _, keys = payloads.parse_keypad(data)
             entered = reader.keypad(keys.decode("ascii", "replace"))
             if entered:
                 return [AccessRequest(c.device_id, None, Credential.CODE, entered, clock())]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.osdp import cards, codec
-from drivers.osdp.codec import CardRead, Cmd, Deframer, Reply
+from drivers.osdp import cards, codec, payloads
+from drivers.osdp.codec import Cmd, Deframer, Reply
+from drivers.osdp.payloads import CardRead
 
 
 def test_crc_is_aug_ccitt():
@@ -46,15 +47,16 @@ def test_encode_headers(kwargs, expected):
 
 
 def test_checksum_frames_round_trip():
-    frame = codec.encode(5, Cmd.LED, codec.led_data(codec.Color.GREEN, 20), 1, use_crc=False)
+    frame = codec.encode(5, Cmd.LED, payloads.led_data(payloads.Color.GREEN, 20), 1,
+                         use_crc=False)
     assert frame[-1] == codec.checksum(frame[:-1])
-    assert codec.decode(frame).data == codec.led_data(codec.Color.GREEN, 20)
+    assert codec.decode(frame).data == payloads.led_data(payloads.Color.GREEN, 20)
 
 
 @pytest.mark.parametrize("damage", [lambda f: f[:-1] + bytes([f[-1] ^ 1]),
                                     lambda f: f[:6] + bytes([f[6] ^ 0x10]) + f[7:]])
 def test_a_damaged_frame_fails_its_crc(damage):
-    frame = codec.encode(3, Cmd.OUT, codec.out_data(0, codec.Output.PULSE_ON, 50), 1)
+    frame = codec.encode(3, Cmd.OUT, payloads.out_data(0, payloads.Output.PULSE_ON, 50), 1)
     with pytest.raises(codec.CheckError):
         codec.decode(damage(frame))
 
@@ -88,28 +90,28 @@ def test_deframer_skips_noise_marks_and_bad_frames():
 
 
 def test_command_payloads_byte_for_byte():
-    assert codec.out_data(0, codec.Output.PULSE_ON, 30) == bytes.fromhex("00 05 1e 00")
-    assert codec.led_data(codec.Color.RED, 20) == bytes.fromhex(
+    assert payloads.out_data(0, payloads.Output.PULSE_ON, 30) == bytes.fromhex("00 05 1e 00")
+    assert payloads.led_data(payloads.Color.RED, 20) == bytes.fromhex(
         "00 00 02 0a 00 01 01 14 00 01 0a 00 00 00")
-    assert codec.buz_data(10) == bytes.fromhex("00 02 0a 00 01")
+    assert payloads.buz_data(10) == bytes.fromhex("00 02 0a 00 01")
     key = bytes(range(16))
-    assert codec.keyset_data(key) == b"\x01\x10" + key
-    assert codec.comset_data(2, 115200) == bytes.fromhex("02 00 c2 01 00")
+    assert payloads.keyset_data(key) == b"\x01\x10" + key
+    assert payloads.comset_data(2, 115200) == bytes.fromhex("02 00 c2 01 00")
 
 
 def test_reply_payloads():
-    pid = codec.parse_pdid(bytes.fromhex("be ba fe 01 02 af be ad de 03 04 05"))
+    pid = payloads.parse_pdid(bytes.fromhex("be ba fe 01 02 af be ad de 03 04 05"))
     assert (pid.vendor, pid.model, pid.version, pid.serial, pid.firmware) == (
         0xFEBABE, 1, 2, 0xDEADBEAF, "3.4.5")
-    assert codec.parse_pdcap(bytes.fromhex("02 01 04 04 01 01")) == {2: (1, 4), 4: (1, 1)}
-    read = codec.parse_raw(bytes.fromhex("00 01 1a 00") + cards.wiegand(12345678))
+    assert payloads.parse_pdcap(bytes.fromhex("02 01 04 04 01 01")) == {2: (1, 4), 4: (1, 1)}
+    read = payloads.parse_raw(bytes.fromhex("00 01 1a 00") + cards.wiegand(12345678))
     assert (read.reader, read.format, read.bits) == (0, 1, 26)
-    assert codec.parse_keypad(b"\x00\x05123\x7f\x0d") == (0, b"123*#")
-    assert codec.parse_nak(b"\x04") == codec.Nak.SEQUENCE
+    assert payloads.parse_keypad(b"\x00\x05123\x7f\x0d") == (0, b"123*#")
+    assert payloads.parse_nak(b"\x04") == codec.Nak.SEQUENCE
     with pytest.raises(codec.FrameError):
-        codec.parse_raw(bytes.fromhex("00 01 1a 00 01"))
+        payloads.parse_raw(bytes.fromhex("00 01 1a 00 01"))
     with pytest.raises(codec.FrameError):
-        codec.parse_keypad(b"\x00\x09123")
+        payloads.parse_keypad(b"\x00\x09123")
 
 
 @pytest.mark.parametrize(("number", "size", "fmt", "expected"), [

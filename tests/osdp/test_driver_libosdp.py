@@ -13,99 +13,15 @@ import time
 import osdp
 import pytest
 
-from core.devices import AccessRequest, Status, StatusReport
-from core.model import CallStep, EventKind, EventResult, PanelDisplay
-from core.ports import EventSink
-from core.runtime import Runtime
-from core.services import access_passes, flats, residents
-from drivers.osdp import codec
+from core.devices import AccessRequest, Status
+from core.model import EventKind, EventResult
+from drivers.osdp import codec, payloads
 from drivers.osdp.cards import wiegand
-from drivers.osdp.driver import OsdpDriver
-from drivers.osdp.reader import Link, ReaderConfig
-from store.snapshot import load_snapshot
-from tests.conftest import fixed_clock
-from tests.osdp.peer import KEY, Peer, PtyHub
+from drivers.osdp.reader import Link
+from tests.osdp.peer import KEY, Peer
 
 KNOWN, UNKNOWN = 12345678, 7654321
 GREEN, RED = osdp.CommandLEDColor.Green, osdp.CommandLEDColor.Red
-
-
-class ListSink(EventSink):
-    """Events as the runtime records them."""
-
-    def __init__(self) -> None:
-        self.events = []
-
-    def append(self, event) -> None:
-        self.events.append(event)
-
-    async def flush(self) -> None:
-        pass
-
-
-class Setup:
-    """A bus: the pty, its PDs, the driver, the runtime and what they reported."""
-
-    def __init__(self, snapshot, door) -> None:
-        self.hub = PtyHub()
-        self.door = door
-        self.sink = ListSink()
-        self.reports: list = []
-        self.runtime = Runtime(snapshot, self.sink, lambda msg: None)
-        self.peers: list[Peer] = []
-        self.driver: OsdpDriver | None = None
-
-    def reader(self, address: int, device_id: int, **kw) -> ReaderConfig:
-        kw.setdefault("door_id", self.door.id)
-        return ReaderConfig(address, device_id, door_device_id=self.door.device_id,
-                            open_seconds=self.door.open_seconds, **kw)
-
-    async def start(self, readers: list[ReaderConfig], **kw) -> OsdpDriver:
-        self.driver = OsdpDriver(self.hub.path, 115200, readers, telemetry=self.runtime,
-                                 clock=fixed_clock, **kw)
-        self.runtime.drivers = [self.driver]
-
-        def report(event) -> None:
-            self.reports.append(event)
-            self.runtime.report(event)
-
-        await self.driver.start(report)
-        return self.driver
-
-    async def until(self, check, timeout: float = 3.0):
-        """Wait for check() to be truthy; return it."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if value := check():
-                return value
-            await asyncio.sleep(0.01)
-        raise AssertionError("timed out")
-
-    async def online(self, n: int = 1) -> None:
-        await self.until(lambda: sum(r.link is Link.ONLINE for r in self.driver.readers) >= n)
-
-    def statuses(self, status: Status) -> list[StatusReport]:
-        return [e for e in self.reports if isinstance(e, StatusReport) and e.status is status]
-
-    async def close(self) -> None:
-        if self.driver:
-            await self.driver.stop()
-        for peer in self.peers:
-            peer.teardown()
-        self.hub.close()
-
-
-@pytest.fixture
-async def bus(store, admin, estate):
-    await access_passes.create_access_passes(store.uow(), admin, estate.site.id,
-                                             f"{KNOWN:010d}", 1, flat_id=estate.flats[0].id)
-    await flats.update_flat(store.uow(), admin, estate.flats[0].id, code_main_door="4321")
-    phone = await residents.add_telephone(store.uow(), admin, estate.flats[0].id, "07546277360")
-    await residents.add_panel_display(store.uow(), admin, PanelDisplay(  # codes need a display
-        estate.flats[0].id, "Sully Garfield", "A1", call_chain=[CallStep(phone.id, 20)]))
-    setup = Setup(await load_snapshot(store), estate.door)
-    yield setup
-    await setup.close()
 
 
 def _leds(peer: Peer) -> list[int]:
@@ -119,7 +35,7 @@ async def test_card_read_grant_pulses_the_relay_and_shows_green(bus, estate):
     await bus.online()
     pd.card(wiegand(KNOWN))
     out = await bus.until(lambda: pd.of(osdp.Command.Output))
-    assert out[0]["control_code"] == codec.Output.PULSE_ON
+    assert out[0]["control_code"] == payloads.Output.PULSE_ON
     assert out[0]["timer_count"] == estate.door.open_seconds * 10
     await bus.until(lambda: pd.of(osdp.Command.Buzzer))
     assert _leds(pd) == [GREEN]

@@ -1,0 +1,167 @@
+"""Hostile and flaky readers on a pty: late replies, slow bytes, long replies, garbage.
+
+Each reader here is a ScriptedReader (tests/osdp/scripted.py): libosdp's PD is
+a well-behaved peer and cannot be made to answer late, with the wrong
+sequence number or with a broken frame. They share the PtyHub with libosdp's
+PDs where a test needs healthy neighbours.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+from core.devices import OpenDoor
+from core.model import Event, EventKind, EventResult
+from drivers.osdp.codec import Cmd, Reply
+from drivers.osdp.reader import Link
+from tests.osdp.scripted import ScriptedReader, normal, reply
+
+
+def _previous(sequence: int) -> int:
+    return 3 if sequence <= 1 else sequence - 1
+
+
+async def test_a_stale_reply_never_completes_an_out(bus, estate):
+    def late_then_right(reader, command):
+        if command.code != Cmd.OUT:
+            return normal(reader, command)
+        if len(reader.of(Cmd.OUT)) == 1:  # the previous command's late ACK, OUT not done
+            return [reply(reader, command, sequence=_previous(command.sequence))]
+        reader.done.append(command)
+        return normal(reader, command)
+
+    pd = ScriptedReader(bus.hub, 0x21, late_then_right)
+    bus.peers.append(pd)
+    await bus.start([bus.reader(0x21, estate.panel.id)])
+    await bus.online()
+    bus.driver.command(OpenDoor(estate.door.device_id, estate.door.id, 1, 5))
+    await bus.until(lambda: pd.done)
+    sent = pd.of(Cmd.OUT)
+    assert len(sent) == 2 and sent[0].raw == sent[1].raw  # the same OUT sent again
+    reader = bus.driver.readers[0]
+    assert reader.counters["stale replies"] == 1
+
+
+async def test_a_reader_with_15ms_between_bytes_comes_online(bus, estate):
+    pd = ScriptedReader(bus.hub, 0x22, gap=0.015)  # PDID: 20 bytes, ~290 ms
+    bus.peers.append(pd)
+    await bus.start([bus.reader(0x22, estate.panel.id)])
+    # a busy machine stretches the scripted gaps now and then: a retry, then online
+    await bus.until(lambda: bus.driver.readers[0].link is Link.ONLINE, timeout=10)
+    assert bus.runtime.health[estate.panel.id].info["vendor"] == "FEBABE"
+    await bus.until(lambda: bus.driver.readers[0].counters["replies"] >= 5)
+
+
+async def test_a_reply_of_1000_bytes_at_9600_baud(bus, estate):
+    big = bytes((14, 1, 1)) * 330  # PDCAP: 990 bytes of data, ~1.04 s on the wire at 9600
+
+    def long_cap(reader, command):
+        if command.code == Cmd.CAP:
+            return [reply(reader, command, Reply.PDCAP, big)]
+        return normal(reader, command)
+
+    pd = ScriptedReader(bus.hub, 0x23, long_cap, gap=0.0104, chunk=10)  # 960 bytes a second
+    bus.peers.append(pd)
+    await bus.start([bus.reader(0x23, estate.panel.id)], baud=9600)
+    await bus.until(lambda: bus.driver.readers[0].link is Link.ONLINE, timeout=10)
+    assert "biometrics 1" in bus.runtime.health[estate.panel.id].info["capabilities"]
+
+
+def _malformed(reader, command):
+    """The first four POLLs get garbage, one kind each; then the reader behaves."""
+    n = len(reader.of(Cmd.POLL))
+    ack = reply(reader, command)
+    if command.code != Cmd.POLL or n > 4:
+        return normal(reader, command)
+    return [[bytes.fromhex("53 a4 ff ff 04 40 00 00"),  # LEN 65535
+             ack[:6],  # a short frame: the rest never comes
+             reply(reader, command, address=0x30),  # a reply from another address
+             ack[:-1] + bytes((ack[-1] ^ 0xFF,))][n - 1]]  # a bad CRC
+
+
+async def test_malformed_frames_are_counted_and_shown_in_device_health(bus, estate):
+    pd = ScriptedReader(bus.hub, 0x24, _malformed)
+    bus.peers.append(pd)
+    await bus.start([bus.reader(0x24, estate.panel.id)])
+    await bus.online()
+    await bus.until(lambda: len(pd.of(Cmd.POLL)) > 6)
+    counters = bus.driver.readers[0].counters
+    assert counters["malformed frames"] == 3 and counters["CRC errors"] == 1
+    assert counters["timeouts"] == 4 and counters["retries"] == 4
+    assert bus.driver.readers[0].link is Link.ONLINE
+    health = await bus.until(lambda: bus.runtime.health[estate.panel.id].counters.get(
+        "malformed frames") and bus.runtime.health[estate.panel.id].counters)
+    assert health["malformed frames"] == 3 and health["CRC errors"] == 1
+
+
+def _one_in(n: int):
+    """ID and CAP answered (it comes online), then 1 command in `n`."""
+    def answer(reader, command):
+        heard = len(reader.heard)
+        return normal(reader, command) if heard <= 2 or heard % n == 0 else []
+    return answer
+
+
+async def test_a_reader_answering_1_in_6_waits_for_its_turn(bus, estate):
+    healthy = [ScriptedReader(bus.hub, a) for a in (0x31, 0x32, 0x33)]
+    flaky = ScriptedReader(bus.hub, 0x34, _one_in(6))
+    bus.peers += [*healthy, flaky]
+    # kept online (offline_after) so that only the scheduler is tested, not the offline rule
+    await bus.start([bus.reader(a, 9000 + a, door_id=None) for a in (0x31, 0x32, 0x33, 0x34)],
+                    offline_after=60)
+    await bus.online(4)
+    seen: list[tuple[int, bool]] = []  # (address, answered) of every exchange, in order
+    transact = bus.driver.bus.transact
+
+    async def recorded(address, frame, timeout=None):
+        answer = await transact(address, frame, timeout)
+        seen.append((address, answer is not None))
+        return answer
+
+    bus.driver.bus.transact = recorded
+    await bus.until(lambda: sum(1 for a, ok in seen if a == 0x34 and not ok) >= 6, timeout=8)
+    missed = [i for i, (a, ok) in enumerate(seen) if a == 0x34 and not ok]
+    for i in missed[:-1]:
+        after = seen[i + 1:]
+        again = next(j for j, (a, _) in enumerate(after) if a == 0x34) if any(
+            a == 0x34 for a, _ in after) else len(after)
+        between = [a for a, _ in after[:again]]
+        # the others were each served a fair while before the flaky reader's next try
+        assert all(between.count(h) >= 3 for h in (0x31, 0x32, 0x33)), between
+
+
+def _misses_every_third(reader, command):
+    return [] if len(reader.heard) % 3 == 0 else normal(reader, command)
+
+
+async def test_a_communication_quality_alarm_is_raised_then_cleared(bus, estate):
+    pd = ScriptedReader(bus.hub, 0x25, _misses_every_third)
+    bus.peers.append(pd)
+    await bus.start([bus.reader(0x25, estate.panel.id)], quality_window=1.5)
+    await bus.online()
+    kinds = lambda: [e.kind for e in bus.sink.events]  # noqa: E731
+    await bus.until(lambda: EventKind.COMMUNICATION_QUALITY in kinds(), timeout=5)
+    assert bus.driver.readers[0].link is Link.ONLINE  # flaky, not offline
+    alarms = [m for m in bus.published if m["type"] == "alarm"]
+    assert [m["event"]["kind"] for m in alarms] == ["Communication quality"]
+    assert "timeouts" in alarms[0]["event"]["description"]
+    pd.script = normal
+    await bus.until(lambda: EventKind.COMMUNICATION_RESTORED in kinds(), timeout=5)
+    restored = [e for e in bus.sink.events if e.kind is EventKind.COMMUNICATION_RESTORED]
+    assert restored[0].result is EventResult.INFORMATION
+    assert kinds().count(EventKind.COMMUNICATION_QUALITY) == 1
+
+
+async def test_communication_restored_clears_the_open_quality_alarm(store, estate):
+    writer = await store.event_writer()
+    t0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    for minute, kind in ((0, EventKind.COMMUNICATION_QUALITY), (1, EventKind.DEVICE_OFFLINE),
+                         (2, EventKind.COMMUNICATION_RESTORED)):
+        writer.append(Event(t0.replace(minute=minute), estate.site.id, kind,
+                            EventResult.ALARM, estate.panel.id))
+    await writer.flush()
+    with sqlite3.connect(store.where) as con:
+        rows = con.execute("SELECT kind, cleared_at IS NOT NULL FROM alarms ORDER BY id").fetchall()
+    assert rows == [("Communication quality", 1), ("Device offline", 0)]
+
