@@ -26,6 +26,7 @@ from console.tabs.devices import DevicesTab
 from console.tabs.displays import DisplaysTab
 from console.tabs.events import EventsTab
 from console.widgets.chrome import AlarmBadge, SiteHeaderBar, SiteTree
+from console.widgets.guard import guarded
 from console.widgets.plain import plain
 from core.rights import Action, Area
 from core.views.blocks import block_rows, site_header
@@ -85,26 +86,33 @@ class MainScreen(Screen):
         yield Footer()
 
     async def on_mount(self) -> None:
-        tree = self.query_one(SiteTree)
-        for site in self.ctx.sites:
-            tree.add_site(site.id, site.name, await self._blocks(site.id))
-        if self.size.width < NARROW:
-            tree.display = False
-        await self.refresh_alarm_count()
-        if self.site_id is not None:
-            await self.select(self.site_id, None)
         # each session's drains at its own phase: sessions that opened together (a worker
         # restarted, a desk logging in at 8:00) would otherwise repaint in step, and the
         # worker's other sessions would wait for the whole burst
         self.set_timer(random.uniform(0, LIVE_INTERVAL),
                        lambda: self.set_interval(LIVE_INTERVAL, self.drain_live))
+        if self.size.width < NARROW:
+            self.query_one(SiteTree).display = False
+        await self._first_read()
         self.active_tab.focus()
+
+    @guarded
+    async def _first_read(self) -> None:
+        """The tree, the alarm count and the first site (a store that cannot answer is
+        said; the live feed and the keys work on)."""
+        tree = self.query_one(SiteTree)
+        for site in self.ctx.sites:
+            tree.add_site(site.id, site.name, await self._blocks(site.id))
+        await self.refresh_alarm_count()
+        if self.site_id is not None:
+            await self.select(self.site_id, None)
 
     # --- selection ------------------------------------------------------------------
     @property
     def active_tab(self) -> SiteTab:
         return self.tabs[self.query_one(TabbedContent).active]
 
+    @guarded
     async def select(self, site_id: int, block_id: int | None) -> None:
         """Show a site (and block): rights, then every tab learns of it while the header
         is read (both are in the first frame)."""
@@ -154,6 +162,7 @@ class MainScreen(Screen):
         await self.tabs[event.pane.id].show()
 
     # --- live -----------------------------------------------------------------------
+    @guarded
     async def drain_live(self) -> None:
         """Take what the gateway sent since the last drain and show it once."""
         if self.ctx.live is None:
@@ -190,6 +199,7 @@ class MainScreen(Screen):
             return []
         return await self.ctx.view_shared(block_rows, site_id)
 
+    @guarded
     async def _reread_chrome(self) -> None:
         """The tree's blocks and the site header, after a change made anywhere."""
         tree = self.query_one(SiteTree)
@@ -200,6 +210,7 @@ class MainScreen(Screen):
                 await self.ctx.view_shared(site_header, self.site_id),
                 self._block_name(self.site_id, self.block_id))
 
+    @guarded
     async def refresh_alarm_count(self, connected: bool = True, later: float = 0.0) -> None:
         """Count my sites' open alarms (one query shared by the sessions of a process)."""
         self.alarm_count = await self.ctx.view_shared(open_alarm_count, later=later)
