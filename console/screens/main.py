@@ -39,6 +39,9 @@ TABS: tuple[type[SiteTab], ...] = (BlocksTab, DevicesTab, DisplaysTab, AccessPas
 LIVE_INTERVAL = 0.25
 #: below this width the tree starts hidden (toggle with t)
 NARROW = 100
+GATEWAY_AWAY = ("⚠ Gateway lost: live events, device states and door commands are paused; "
+                "reconnecting…")
+GATEWAY_BACK = "Gateway back: the event log is reloaded from the store."
 
 
 class MainScreen(Screen):
@@ -64,6 +67,7 @@ class MainScreen(Screen):
         self.site_id: int | None = ctx.sites[0].id if ctx.sites else None
         self.block_id: int | None = None
         self.alarm_count = 0
+        self.gateway_away = False
         self._drained_at = 0.0
         self.tabs: dict[str, SiteTab] = {}
 
@@ -73,6 +77,7 @@ class MainScreen(Screen):
             yield Static("Doorkeeper", id="brand")
             yield Static(plain(self.ctx.operator.email), id="who")
             yield AlarmBadge(id="alarm-badge")
+        yield Static(GATEWAY_AWAY, id="gateway-banner")
         with Horizontal(id="body"):
             yield SiteTree(id="tree")
             with Vertical(id="main"):
@@ -172,6 +177,8 @@ class MainScreen(Screen):
             return  # a busy process: every other tick
         self._drained_at = now
         batch: LiveBatch = self.ctx.live.drain()
+        if batch.gateway_lost is not None:
+            self.show_gateway(lost=batch.gateway_lost)
         if batch.alarms or batch.acknowledged or batch.changed:
             new = live_alarms(self.ctx.viewer, batch.alarms)
             await self.refresh_alarm_count(connected=batch.connected)
@@ -191,6 +198,20 @@ class MainScreen(Screen):
                 await tab.live(batch)
             else:
                 tab.live_hidden(batch)
+
+    def show_gateway(self, lost: bool) -> None:
+        """The gateway went away (a banner, the bell, an error notice, the badge says
+        offline) or came back (all cleared; the tabs reload from the store)."""
+        self.gateway_away = lost
+        self.query_one("#gateway-banner").display = lost
+        self.query_one(AlarmBadge).set_count(self.alarm_count, connected=not lost)
+        if lost:
+            self.app.bell()
+            self.query_one(AlarmBadge).flash()
+            self.notify(GATEWAY_AWAY, title="Gateway lost", severity="error", timeout=10,
+                        markup=False)
+        else:
+            self.notify(GATEWAY_BACK, title="Gateway back", markup=False)
 
     async def _blocks(self, site_id: int) -> list[BlockRow]:
         """A site's blocks for the tree (none where the operator may not consult them),
@@ -214,7 +235,8 @@ class MainScreen(Screen):
     async def refresh_alarm_count(self, connected: bool = True, later: float = 0.0) -> None:
         """Count my sites' open alarms (one query shared by the sessions of a process)."""
         self.alarm_count = await self.ctx.view_shared(open_alarm_count, later=later)
-        self.query_one(AlarmBadge).set_count(self.alarm_count, connected)
+        self.query_one(AlarmBadge).set_count(self.alarm_count,
+                                             connected and not self.gateway_away)
 
     # --- actions --------------------------------------------------------------------
     def action_tab(self, index: int) -> None:

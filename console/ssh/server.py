@@ -114,16 +114,12 @@ async def run_worker(options: WorkerOptions) -> int:
 
 
 async def _watch(stop: asyncio.Event, hub: LiveHub, parent: int, why: list[str]) -> None:
-    """Stop when the supervisor is gone (no orphans) or the gateway's bus closed (the
-    supervisor starts the gateway again, then this worker)."""
+    """Stop when the supervisor is gone (no orphans). A gateway that goes away does not
+    stop the worker: its hub finds the gateway again and the sessions say so meanwhile."""
     while not stop.is_set():
         await asyncio.sleep(0.5)
         if os.getppid() != parent:
             log.warning("the supervisor is gone; stopping")
-            stop.set()
-        elif not hub.connected:
-            log.warning("the gateway's bus closed; stopping")
-            why[0] = "The gateway restarted; connect again in a moment."
             stop.set()
 
 

@@ -50,8 +50,11 @@ async def test_a_save_against_a_locked_store_keeps_the_dialog_and_saves_later(qu
     path = quick_store.where
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await press(pilot, "n")  # Blocks tab: Add a block
-        await pilot.pause()
+        await press(pilot, "n")  # Blocks tab: Add a block (its worker opens the dialog)
+        for _ in range(200):
+            if isinstance(app.screen, FormScreen):
+                break
+            await pilot.pause(0.02)
         form = app.screen
         assert isinstance(form, FormScreen)
         name = form.query_one("#f-name", Input)
