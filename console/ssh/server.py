@@ -23,7 +23,7 @@ from pathlib import Path
 import asyncssh
 
 from console.context import ConsoleContext
-from console.headless.children import WorkerOptions
+from console.headless.children import WorkerOptions, hold_lifeline
 from console.headless.throttle import SharedBucket, TokenBucket
 from console.launch import attach, console_context
 from console.live import LiveHub
@@ -161,6 +161,7 @@ def _logging(path: str) -> None:
 
 def main(argv: list[str]) -> int:
     """The worker process: `argv` is what console.headless.children put after the module."""
+    hold_lifeline()  # never outlive the supervisor, even one killed with SIGKILL
     options = WorkerOptions.from_command(argv)
     _logging(options.log)
     if not Path(options.host_key).exists():
