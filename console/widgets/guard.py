@@ -68,7 +68,7 @@ def explain(err: Exception) -> DoorkeeperError:
 
 def report(node: DOMNode, err: DoorkeeperError, title: str = "") -> None:
     """Show a refusal in the status area (an error notice), as plain text."""
-    node.notify(err.message, title=title, severity="error", markup=False)
+    node.app.notify(err.message, title=title, severity="error", markup=False)
 
 
 async def attempt(node: DOMNode, work: Awaitable[T], *,
