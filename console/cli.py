@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from console import cli_operators, cli_serve
+from console.headless.children import hold_lifeline
 from core.config import Config, load_config
 from core.errors import DoorkeeperError
 from core.services.operators import bootstrap_admin
@@ -203,6 +204,7 @@ def _logging() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `doorkeeper` console script."""
+    hold_lifeline()  # started by a console or `serve`: never outlive it
     args = _parser().parse_args(argv)
     if getattr(args, "db", None) and Path(args.db).is_dir():
         print(f"doorkeeper: {args.db} is a folder, not a database file.", file=sys.stderr)

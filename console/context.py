@@ -4,12 +4,18 @@ same context serves a local console and each SSH session (issue 5)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import errno
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from core.errors import DoorkeeperError
+from sqlalchemy.exc import SQLAlchemyError
+
+from core.errors import DoorkeeperError, StoreError
 from core.model import Operator, Site
 from core.rights import Action, Area
 from core.services.base import Actor
@@ -22,6 +28,46 @@ if TYPE_CHECKING:
     from console.live import LiveBuffer
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+#: what the store's own words mean, for people (SQLite's messages; the first match wins)
+STORE_TROUBLES = (
+    (("locked", "busy"), "The store is busy with another desk's changes"),
+    (("disk is full", "no space"), "The disk that holds the store is full"),
+    (("malformed", "not a database", "corrupt"), "The store's file is damaged"),
+    (("readonly", "read-only"), "The store is read-only"),
+    (("unable to open", "disk i/o"), "The store's file cannot be reached"),
+)
+#: the store errors a console meets and survives (anything else is a bug, raised as is)
+STORE_ERRORS = (SQLAlchemyError, sqlite3.Error, OSError)
+
+
+def store_trouble(err: BaseException, saving: bool) -> StoreError:
+    """A database error met by a read or a change, as a StoreError people can act on:
+    what is wrong, and that nothing was saved (the unit of work rolled back)."""
+    orig = getattr(err, "orig", None) or err
+    text = str(orig).lower()
+    if isinstance(orig, OSError) and orig.errno == errno.ENOSPC:
+        text = "disk is full"
+    what = next((said for words, said in STORE_TROUBLES if any(w in text for w in words)),
+                None)
+    if what is None:
+        first = str(orig).splitlines()[0][:120] if str(orig) else type(orig).__name__
+        what = f"The store refused: {first}"
+    then = ("nothing was saved; try again in a moment"
+            if saving else "this could not be read; try again in a moment")
+    return StoreError(f"{what}: {then}.")
+
+
+@contextmanager
+def _store_errors(saving: bool) -> Iterator[None]:
+    try:
+        yield
+    except DoorkeeperError:
+        raise
+    except STORE_ERRORS as err:
+        log.warning("store: %s", err, exc_info=True)
+        raise store_trouble(err, saving) from err
 
 
 class Commander:
@@ -75,13 +121,16 @@ class ConsoleContext:
     async def change(self, service: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """Run a service as this operator (one unit of work, audited), then tell the
         gateway so its snapshot and the other consoles follow."""
-        result = await service(self.store.uow(), self.actor, *args, **kwargs)
+        with _store_errors(saving=True):
+            result = await service(self.store.uow(), self.actor, *args, **kwargs)
         await self.commander.notify({"type": "change"})
         return result
 
     async def view(self, read: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-        """Run one of core's read services (core.views.*) as this operator."""
-        return await read(self.reads, self.viewer, *args, **kwargs)
+        """Run one of core's read services (core.views.*) as this operator; a store that
+        cannot answer gives a StoreError (as every store error of `change` does)."""
+        with _store_errors(saving=False):
+            return await read(self.reads, self.viewer, *args, **kwargs)
 
     async def view_shared(self, read: Callable[..., Awaitable[T]], *args: Any,
                           later: float = 0.0) -> T:
@@ -94,9 +143,10 @@ class ConsoleContext:
 
     async def refresh_rights(self) -> None:
         """Reload the operator's sites and grants (after a change of their grant)."""
-        async with self.store.reader() as uow:
-            self.viewer = await load_viewer(uow, self.operator.email, self.actor.source,
-                                            self.actor.clock)
+        with _store_errors(saving=False):
+            async with self.store.reader() as uow:
+                self.viewer = await load_viewer(uow, self.operator.email, self.actor.source,
+                                                self.actor.clock)
 
 
 async def load_context(store: Store, who: str, source: str = "console",

@@ -5,6 +5,11 @@ serves) and hands every message to each session's `LiveBuffer`. A buffer only
 gathers: the session drains it on its own timer a few times a second, so a burst
 of events costs one repaint, and a session that is busy or slow never holds up the
 hub (its buffer keeps the newest events only). No Textual import here.
+
+When the gateway goes away (stopped, restarted, killed) the hub says so to every
+buffer, keeps trying its bus with back-off (`ReconnectingBus`), and once it answers
+again tells them it is back: the sessions then reload their views from the store, so
+what was published meanwhile is there (every event the gateway published is stored).
 """
 
 from __future__ import annotations
@@ -13,13 +18,13 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from console.context import Commander
 from console.headless.bus.client import BusClient
-from core.bus import BusClosed, ConsoleBus, Kind
+from core.bus import BusClosed, ConsoleBus, Kind, Message
 from core.errors import DoorkeeperError
 
 log = logging.getLogger(__name__)
@@ -30,6 +35,10 @@ BUFFER_EVENTS = 500
 #: process serves many sessions (each batch costs a frame per session; the bus-to-screen
 #: aim is 1 s)
 DRAIN_S, BUSY_DRAIN_S, BUSY_SESSIONS = 0.25, 0.5, 12
+#: a lost gateway's bus is tried again after this long, doubling up to the cap
+RETRY_FIRST_S, RETRY_MAX_S = 0.2, 2.0
+#: the hub's own messages about the gateway (never on the wire)
+GATEWAY_LOST, GATEWAY_BACK = "gateway_lost", "gateway_back"
 T = TypeVar("T")
 
 
@@ -44,10 +53,17 @@ class LiveBatch:
     changed: bool = False  # the store changed (another console, the CLI)
     skipped: int = 0  # events that did not fit in the buffer
     connected: bool = True
+    #: the gateway went away (True) or came back (False) since the last drain
+    gateway_lost: bool | None = None
+
+    @property
+    def reconnected(self) -> bool:
+        """The gateway came back: what it published meanwhile is in the store only."""
+        return self.gateway_lost is False
 
     def __bool__(self) -> bool:
         return bool(self.events or self.devices or self.acknowledged or self.changed
-                    or self.skipped)
+                    or self.skipped or self.gateway_lost is not None)
 
 
 class LiveBuffer:
@@ -61,6 +77,7 @@ class LiveBuffer:
         self._acknowledged: list[int] = []
         self._changed = False
         self._skipped = 0
+        self._gateway_lost: bool | None = None
 
     def put(self, msg: dict) -> None:
         """Take one bus message (malformed ones are ignored)."""
@@ -80,15 +97,20 @@ class LiveBuffer:
             self._acknowledged.append(msg["alarm_id"])
         elif kind == "changed":
             self._changed = True
+        elif kind == GATEWAY_LOST:
+            self._gateway_lost = True
+        elif kind == GATEWAY_BACK:
+            # lost and back within one drain still reloads; the store changed meanwhile
+            self._gateway_lost, self._changed = False, True
 
     def drain(self) -> LiveBatch:
         """Everything gathered since the last drain (empty batch if nothing)."""
         batch = LiveBatch(list(self._events), self._alarms, self._devices,
                           self._acknowledged, self._changed, self._skipped,
-                          self._hub is None or self._hub.connected)
+                          self._hub is None or self._hub.connected, self._gateway_lost)
         self._events.clear()
         self._alarms, self._devices, self._acknowledged = [], {}, []
-        self._changed, self._skipped = False, 0
+        self._changed, self._skipped, self._gateway_lost = False, 0, None
         return batch
 
     @property
@@ -147,18 +169,17 @@ class LiveHub:
 
     @property
     def connected(self) -> bool:
-        return not self.client.closed
+        """Whether the gateway is there now (a ReconnectingBus is away between the two)."""
+        client = self.client
+        return client.online if isinstance(client, ReconnectingBus) else not client.closed
 
     @classmethod
-    async def connect(cls, path: str) -> LiveHub:
-        """Connect to the gateway's bus and ask for every device's state."""
-        hub = cls(await BusClient.connect(path))
+    async def connect(cls, path: str, *, reconnect: bool = True) -> LiveHub:
+        """Connect to the gateway's bus and ask for every device's state; with
+        `reconnect`, the hub outlives the gateway and finds it again."""
+        client = await hello(path)
+        hub = cls(ReconnectingBus(path, client) if reconnect else client)
         hub._task = asyncio.get_running_loop().create_task(hub._run())
-        try:
-            await hub.client.request({"type": Kind.HELLO})
-        except (TimeoutError, BusClosed) as err:
-            await hub.close()
-            raise DoorkeeperError(f"The gateway on {path} did not answer.") from err
         return hub
 
     def subscribe(self) -> LiveBuffer:
@@ -176,7 +197,7 @@ class LiveHub:
             device_id = msg["device"].get("device_id")
             if isinstance(device_id, int):
                 self.devices[device_id] = msg["device"]
-        elif msg.get("type") in ("alarm", "alarm_acknowledged", "changed"):
+        elif msg.get("type") in ("alarm", "alarm_acknowledged", "changed", GATEWAY_BACK):
             self.news_at = time.monotonic()
         for buffer in self._buffers:
             buffer.put(msg)
@@ -192,6 +213,85 @@ class LiveHub:
         await self.client.close()
         if self._task is not None:
             self._task.cancel()
+
+
+async def hello(path: str) -> BusClient:
+    """A client on the gateway's bus that has been answered (its devices' states follow)."""
+    client = await BusClient.connect(path)
+    try:
+        await client.request({"type": Kind.HELLO})
+    except (TimeoutError, BusClosed) as err:
+        await client.close()
+        raise DoorkeeperError(f"The gateway on {path} did not answer.") from err
+    return client
+
+
+class ReconnectingBus(ConsoleBus):
+    """A console's bus that outlives its gateway: while the gateway is away, sends fail
+    at once (BusClosed, "the gateway is away") and `messages()` yields GATEWAY_LOST, then
+    tries the bus again with back-off, and yields GATEWAY_BACK once a gateway answers."""
+
+    def __init__(self, path: str, client: BusClient,
+                 connect: Callable[[str], Awaitable[BusClient]] = hello) -> None:
+        self.path = path
+        self._client = client
+        self._connect = connect
+        self._closed = False
+        self.online = True
+        #: how many times the gateway came back
+        self.reconnects = 0
+
+    @property
+    def closed(self) -> bool:
+        """Only once closed by this side: a lost gateway is `online` False, not closed."""
+        return self._closed
+
+    def _current(self) -> BusClient:
+        if self._closed or not self.online:
+            raise BusClosed(f"the gateway on {self.path} is away; it is being tried again")
+        return self._client
+
+    async def send(self, msg: Message) -> None:
+        await self._current().send(msg)
+
+    async def request(self, msg: Message, timeout: float = 5.0) -> Message:
+        return await self._current().request(msg, timeout)
+
+    async def messages(self) -> AsyncIterator[Message]:
+        while not self._closed:
+            async for msg in self._client.messages():
+                yield msg
+            if self._closed:
+                return
+            self.online = False
+            log.warning("live: the gateway on %s went away; trying again", self.path)
+            yield {"type": GATEWAY_LOST}
+            await self._find_again()
+            if self._closed:
+                return
+            yield {"type": GATEWAY_BACK}
+
+    async def _find_again(self) -> None:
+        await self._client.close()
+        delay = RETRY_FIRST_S
+        while not self._closed:
+            try:
+                client = await self._connect(self.path)
+            except DoorkeeperError:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+                continue
+            if self._closed:
+                await client.close()
+                return
+            self._client, self.online = client, True
+            self.reconnects += 1
+            log.warning("live: the gateway on %s is back", self.path)
+            return
+
+    async def close(self) -> None:
+        self._closed = True
+        await self._client.close()
 
 
 class BusCommander(Commander):

@@ -6,16 +6,27 @@ the current folder, so a folder that holds packages named like ours (a Django pr
 ``core/``, another checkout's ``console/``) can never stand in for the installed ones.
 ``-P`` rather than ``-I``: an install that relies on PYTHONPATH or the user's
 site-packages (``pip install --user``) still finds itself. See docs/processes.md.
+
+A child never outlives its parent, even one killed with SIGKILL: it is started with a
+*lifeline*, the read end of a pipe whose write end only the parent holds. The child
+(`hold_lifeline`, first thing in its main) asks Linux for SIGTERM when its parent dies
+(PR_SET_PDEATHSIG), and on any system a thread waits on the pipe: the kernel closes
+the parent's end when it dies, however it dies, and the child then stops as on SIGTERM
+(a gateway flushes its events), or is ended after LIFELINE_GRACE_S if it hangs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import json
+import logging
+import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,6 +38,12 @@ from core.config import SSHConfig, StoreConfig
 from core.errors import DoorkeeperError
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+#: the environment variables that hand a child its lifeline (the pipe's fd, the parent)
+LIFELINE_ENV, PARENT_ENV = "DOORKEEPER_LIFELINE_FD", "DOORKEEPER_PARENT_PID"
+#: a child whose parent died and who has not stopped after SIGTERM this long is ended
+LIFELINE_GRACE_S = 20.0
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 #: the module an SSH worker runs (bench/bench_ssh_sessions.py finds workers by it)
 WORKER_MODULE = "console.ssh.server"
 
@@ -49,14 +66,80 @@ def gateway_command(db: str, bus: str, config: str | None, simulate: bool,
     return python_command("console.cli", *args)
 
 
+def spawn(command: list[str], *, pass_fds: tuple[int, ...] = (),
+          **popen: Any) -> subprocess.Popen:
+    """Start a child that dies with this process (see the module's docstring): it gets
+    the read end of a lifeline pipe; this process keeps the write end, open until the
+    child has been waited for (`release`)."""
+    read_fd, write_fd = os.pipe()  # both close-on-exec; the child gets read_fd only
+    env = {**(popen.pop("env", None) or os.environ), LIFELINE_ENV: str(read_fd),
+           PARENT_ENV: str(os.getpid())}
+    try:
+        proc = subprocess.Popen(command, pass_fds=(*pass_fds, read_fd), env=env, **popen)
+    except BaseException:
+        os.close(write_fd)
+        raise
+    finally:
+        os.close(read_fd)
+    proc.lifeline = write_fd  # type: ignore[attr-defined]
+    return proc
+
+
+def release(proc: subprocess.Popen) -> None:
+    """Close the lifeline of a child that has ended (its write end, held here)."""
+    fd = getattr(proc, "lifeline", -1)
+    if fd >= 0:
+        proc.lifeline = -1  # type: ignore[attr-defined]
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def hold_lifeline() -> None:
+    """In a child started by `spawn`: stop when the parent dies (a no-op otherwise)."""
+    fd_text, parent_text = os.environ.pop(LIFELINE_ENV, ""), os.environ.pop(PARENT_ENV, "")
+    if not fd_text.isdigit():
+        return
+    fd, parent = int(fd_text), int(parent_text or 0)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if parent and os.getppid() != parent:  # it died before we asked
+        _parent_gone()
+    threading.Thread(target=_wait_on_lifeline, args=(fd,), name="lifeline",
+                     daemon=True).start()
+
+
+def _wait_on_lifeline(fd: int) -> None:
+    while True:
+        try:
+            if not os.read(fd, 64):
+                break  # the parent's end closed: it died (or let us go)
+        except InterruptedError:
+            continue
+        except OSError:
+            break
+    _parent_gone()
+
+
+def _parent_gone() -> None:
+    """Stop as on SIGTERM (a gateway flushes its events); end for sure after the grace."""
+    log.warning("the parent process is gone; stopping")
+    os.kill(os.getpid(), signal.SIGTERM)
+    timer = threading.Timer(LIFELINE_GRACE_S, os._exit, args=(70,))
+    timer.daemon = True
+    timer.start()
+
+
 def start_gateway(db: str, bus: str, config: str | None, simulate: bool,
                   rate: float | None = None) -> subprocess.Popen:
-    """Start `doorkeeper gateway` in the background; its log goes beside the database."""
+    """Start `doorkeeper gateway` in the background, tied to this process's life; its
+    log goes beside the database."""
     log_path = Path(db).with_suffix(".gateway.log")
     with open(log_path, "a", encoding="utf-8") as log_file:
         # Same process group: a closed terminal reaches it too, and it stops cleanly.
-        return subprocess.Popen(gateway_command(db, bus, config, simulate, rate),
-                                stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file)
+        return spawn(gateway_command(db, bus, config, simulate, rate),
+                     stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file)
 
 
 def stop_gateway(proc: subprocess.Popen | None) -> None:
@@ -65,6 +148,8 @@ def stop_gateway(proc: subprocess.Popen | None) -> None:
         proc.send_signal(signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=30)
+    if proc is not None and proc.poll() is not None:
+        release(proc)
 
 
 async def wait_for_bus(bus: str, proc: subprocess.Popen | None,

@@ -1,7 +1,8 @@
 """`doorkeeper serve`'s supervisor: the gateway process, then N SSH worker processes
 sharing one port (SO_REUSEPORT). A worker that dies is started again; a gateway that
-dies is started again and the workers follow it (their sessions are told to connect
-again). SIGTERM/SIGINT/SIGHUP stop the workers (each session gets a line), then the
+dies is started again (the workers' sessions say it is away, then find it again).
+Every child holds a lifeline to this process (console.headless.children): killed, even
+with SIGKILL, it takes its gateway and workers with it. SIGTERM/SIGINT/SIGHUP stop the workers (each session gets a line), then the
 gateway (every event flushed). A gateway already answering on the bus is used as it
 is (neither watched nor stopped). The supervisor renders nothing and decides nothing.
 """
@@ -24,6 +25,8 @@ import asyncssh
 from console.headless.children import (
     WorkerOptions,
     gateway_answers,
+    release,
+    spawn,
     start_gateway,
     stop_gateway,
     wait_for_bus,
@@ -123,9 +126,9 @@ class Supervisor:
         options = self.options()
         options.ready_fd, options.throttle_fd = write_fd, theirs.fileno()
         with open(self.log_path, "a", encoding="utf-8") as log_file:
-            proc = subprocess.Popen(options.command(), stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.DEVNULL, stderr=log_file,
-                                    pass_fds=(write_fd, theirs.fileno()))
+            proc = spawn(options.command(), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=log_file,
+                         pass_fds=(write_fd, theirs.fileno()))
         os.close(write_fd)
         theirs.close()
         task = asyncio.get_running_loop().create_task(serve_bucket(self.bucket, ours))
@@ -143,6 +146,7 @@ class Supervisor:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             proc.wait()
+            release(proc)
             raise DoorkeeperError(f"An SSH worker could not start; see {self.log_path}.")
         return WorkerProc(number, proc)
 
@@ -173,6 +177,7 @@ class Supervisor:
         if self.gateway is not None and self.gateway.poll() is not None:
             log.error("the gateway stopped (exit %s); starting it again",
                       self.gateway.returncode)
+            release(self.gateway)
             await self.start_gateway()
         for n, worker in enumerate(self.workers):
             if worker.proc.poll() is None or self.stopping.is_set():
@@ -180,6 +185,7 @@ class Supervisor:
             lived = time.monotonic() - worker.started
             log.error("SSH worker %d stopped (exit %s) after %.0f s; starting it again",
                       worker.number, worker.proc.returncode, lived)
+            release(worker.proc)
             if lived < QUICK_DEATH:
                 self.quick_deaths += 1
                 if self.quick_deaths >= MAX_QUICK_DEATHS:
@@ -201,6 +207,7 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 worker.proc.kill()
                 worker.proc.wait()
+            release(worker.proc)
         self.workers = []
         await loop.run_in_executor(None, stop_gateway, self.gateway)
         self.gateway = None

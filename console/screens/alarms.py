@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Static
 from console.context import ConsoleContext
 from console.screens.event_detail import show_event_detail
 from console.widgets.form import Field, FormScreen
+from console.widgets.guard import guarded
 from console.widgets.paged_table import PagedTable
 from console.widgets.plain import plain
 from core.rights import Action, Area
@@ -165,6 +166,8 @@ class AlarmsScreen(Screen[None]):
             self.action_acknowledge()
 
     @work(exclusive=True, group="acknowledge")
+
+    @guarded
     async def action_acknowledge(self) -> None:
         """Acknowledge the alarm under the cursor, with a note."""
         row = self.table.current

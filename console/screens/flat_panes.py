@@ -22,6 +22,7 @@ from console.screens.flat_forms import (
     week_type_name,
 )
 from console.widgets.form import ConfirmScreen
+from console.widgets.guard import guarded
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
 from core.model import APassState
@@ -116,16 +117,22 @@ class PhonesPane(ListPane):
         self.fill(phones, cells, caption)
 
     @work(exclusive=True, group="flat-form")
+
+    @guarded
     async def action_add(self) -> None:
         await self._run_form(telephone_form(self.owner.ctx, self.owner.detail))
 
     @work(exclusive=True, group="flat-form")
+
+    @guarded
     async def action_modify(self) -> None:
         if self.current is not None:
             await self._run_form(telephone_form(self.owner.ctx, self.owner.detail,
                                                 self.current))
 
     @work(exclusive=True, group="flat-form")
+
+    @guarded
     async def action_delete(self) -> None:
         phone = self.current
         if phone is not None:
@@ -161,16 +168,22 @@ class DisplaysPane(ListPane):
         self.fill(displays, cells, caption)
 
     @work(exclusive=True, group="flat-form")
+
+    @guarded
     async def action_add(self) -> None:
         await self._run_form(display_form(self.owner.ctx, self.owner.detail))
 
     @work(exclusive=True, group="flat-form")
+
+    @guarded
     async def action_modify(self) -> None:
         if self.current is not None:
             await self._run_form(display_form(self.owner.ctx, self.owner.detail,
                                               self.current))
 
     @work(exclusive=True, group="flat-form")
+
+    @guarded
     async def action_delete(self) -> None:
         display = self.current
         if display is not None:
@@ -197,6 +210,8 @@ class PassesPane(ListPane):
         self.fill(passes, cells, plain(f"{assigned} APass(es) assigned"))
 
     @work(exclusive=True, group="flat-form")
+
+    @guarded
     async def action_lost(self) -> None:
         ap = self.current
         if ap is not None:
@@ -206,6 +221,8 @@ class PassesPane(ListPane):
                 done=f"APass {ap.number} is in the lost record.")
 
     @work(exclusive=True, group="flat-form")
+
+    @guarded
     async def action_stock(self) -> None:
         ap = self.current
         if ap is not None:

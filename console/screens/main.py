@@ -26,6 +26,7 @@ from console.tabs.devices import DevicesTab
 from console.tabs.displays import DisplaysTab
 from console.tabs.events import EventsTab
 from console.widgets.chrome import AlarmBadge, SiteHeaderBar, SiteTree
+from console.widgets.guard import guarded
 from console.widgets.plain import plain
 from core.rights import Action, Area
 from core.views.blocks import block_rows, site_header
@@ -38,6 +39,9 @@ TABS: tuple[type[SiteTab], ...] = (BlocksTab, DevicesTab, DisplaysTab, AccessPas
 LIVE_INTERVAL = 0.25
 #: below this width the tree starts hidden (toggle with t)
 NARROW = 100
+GATEWAY_AWAY = ("⚠ Gateway lost: live events, device states and door commands are paused; "
+                "reconnecting…")
+GATEWAY_BACK = "Gateway back: the event log is reloaded from the store."
 
 
 class MainScreen(Screen):
@@ -63,6 +67,7 @@ class MainScreen(Screen):
         self.site_id: int | None = ctx.sites[0].id if ctx.sites else None
         self.block_id: int | None = None
         self.alarm_count = 0
+        self.gateway_away = False
         self._drained_at = 0.0
         self.tabs: dict[str, SiteTab] = {}
 
@@ -72,6 +77,7 @@ class MainScreen(Screen):
             yield Static("Doorkeeper", id="brand")
             yield Static(plain(self.ctx.operator.email), id="who")
             yield AlarmBadge(id="alarm-badge")
+        yield Static(GATEWAY_AWAY, id="gateway-banner")
         with Horizontal(id="body"):
             yield SiteTree(id="tree")
             with Vertical(id="main"):
@@ -85,26 +91,33 @@ class MainScreen(Screen):
         yield Footer()
 
     async def on_mount(self) -> None:
-        tree = self.query_one(SiteTree)
-        for site in self.ctx.sites:
-            tree.add_site(site.id, site.name, await self._blocks(site.id))
-        if self.size.width < NARROW:
-            tree.display = False
-        await self.refresh_alarm_count()
-        if self.site_id is not None:
-            await self.select(self.site_id, None)
         # each session's drains at its own phase: sessions that opened together (a worker
         # restarted, a desk logging in at 8:00) would otherwise repaint in step, and the
         # worker's other sessions would wait for the whole burst
         self.set_timer(random.uniform(0, LIVE_INTERVAL),
                        lambda: self.set_interval(LIVE_INTERVAL, self.drain_live))
+        if self.size.width < NARROW:
+            self.query_one(SiteTree).display = False
+        await self._first_read()
         self.active_tab.focus()
+
+    @guarded
+    async def _first_read(self) -> None:
+        """The tree, the alarm count and the first site (a store that cannot answer is
+        said; the live feed and the keys work on)."""
+        tree = self.query_one(SiteTree)
+        for site in self.ctx.sites:
+            tree.add_site(site.id, site.name, await self._blocks(site.id))
+        await self.refresh_alarm_count()
+        if self.site_id is not None:
+            await self.select(self.site_id, None)
 
     # --- selection ------------------------------------------------------------------
     @property
     def active_tab(self) -> SiteTab:
         return self.tabs[self.query_one(TabbedContent).active]
 
+    @guarded
     async def select(self, site_id: int, block_id: int | None) -> None:
         """Show a site (and block): rights, then every tab learns of it while the header
         is read (both are in the first frame)."""
@@ -154,6 +167,7 @@ class MainScreen(Screen):
         await self.tabs[event.pane.id].show()
 
     # --- live -----------------------------------------------------------------------
+    @guarded
     async def drain_live(self) -> None:
         """Take what the gateway sent since the last drain and show it once."""
         if self.ctx.live is None:
@@ -163,6 +177,8 @@ class MainScreen(Screen):
             return  # a busy process: every other tick
         self._drained_at = now
         batch: LiveBatch = self.ctx.live.drain()
+        if batch.gateway_lost is not None:
+            self.show_gateway(lost=batch.gateway_lost)
         if batch.alarms or batch.acknowledged or batch.changed:
             new = live_alarms(self.ctx.viewer, batch.alarms)
             await self.refresh_alarm_count(connected=batch.connected)
@@ -183,6 +199,20 @@ class MainScreen(Screen):
             else:
                 tab.live_hidden(batch)
 
+    def show_gateway(self, lost: bool) -> None:
+        """The gateway went away (a banner, the bell, an error notice, the badge says
+        offline) or came back (all cleared; the tabs reload from the store)."""
+        self.gateway_away = lost
+        self.query_one("#gateway-banner").display = lost
+        self.query_one(AlarmBadge).set_count(self.alarm_count, connected=not lost)
+        if lost:
+            self.app.bell()
+            self.query_one(AlarmBadge).flash()
+            self.notify(GATEWAY_AWAY, title="Gateway lost", severity="error", timeout=10,
+                        markup=False)
+        else:
+            self.notify(GATEWAY_BACK, title="Gateway back", markup=False)
+
     async def _blocks(self, site_id: int) -> list[BlockRow]:
         """A site's blocks for the tree (none where the operator may not consult them),
         read once for the sessions of this process that see the same."""
@@ -190,6 +220,7 @@ class MainScreen(Screen):
             return []
         return await self.ctx.view_shared(block_rows, site_id)
 
+    @guarded
     async def _reread_chrome(self) -> None:
         """The tree's blocks and the site header, after a change made anywhere."""
         tree = self.query_one(SiteTree)
@@ -200,10 +231,12 @@ class MainScreen(Screen):
                 await self.ctx.view_shared(site_header, self.site_id),
                 self._block_name(self.site_id, self.block_id))
 
+    @guarded
     async def refresh_alarm_count(self, connected: bool = True, later: float = 0.0) -> None:
         """Count my sites' open alarms (one query shared by the sessions of a process)."""
         self.alarm_count = await self.ctx.view_shared(open_alarm_count, later=later)
-        self.query_one(AlarmBadge).set_count(self.alarm_count, connected)
+        self.query_one(AlarmBadge).set_count(self.alarm_count,
+                                             connected and not self.gateway_away)
 
     # --- actions --------------------------------------------------------------------
     def action_tab(self, index: int) -> None:

@@ -17,6 +17,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, Select, Static
 
 from console.context import ConsoleContext
+from console.widgets.guard import guarded
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
 from core.phones import display_phone
@@ -110,6 +111,8 @@ class SearchScreen(Screen[None]):
         self.run_search(self._generation, keyword, str(by), sites)
 
     @work(exclusive=True, group="search")
+
+    @guarded
     async def run_search(self, generation: int, keyword: str, by: str,
                          sites: list[int]) -> None:
         """One query in the background; only the newest one's answer is shown."""

@@ -25,6 +25,7 @@ from console.screens.user_forms import (
     remove_key_form,
 )
 from console.widgets.form import ConfirmScreen
+from console.widgets.guard import guarded
 from console.widgets.plain import plain, validity
 from core.errors import DoorkeeperError
 from core.rights import Action, Area
@@ -223,6 +224,8 @@ class UsersScreen(Screen[None]):
                                    self._after)
 
     @work(exclusive=True, group="users")
+
+    @guarded
     async def action_revoke(self) -> None:
         """Take the line's site away from its operator, once confirmed."""
         line = self.current

@@ -23,7 +23,7 @@ from pathlib import Path
 import asyncssh
 
 from console.context import ConsoleContext
-from console.headless.children import WorkerOptions
+from console.headless.children import WorkerOptions, hold_lifeline
 from console.headless.throttle import SharedBucket, TokenBucket
 from console.launch import attach, console_context
 from console.live import LiveHub
@@ -114,16 +114,12 @@ async def run_worker(options: WorkerOptions) -> int:
 
 
 async def _watch(stop: asyncio.Event, hub: LiveHub, parent: int, why: list[str]) -> None:
-    """Stop when the supervisor is gone (no orphans) or the gateway's bus closed (the
-    supervisor starts the gateway again, then this worker)."""
+    """Stop when the supervisor is gone (no orphans). A gateway that goes away does not
+    stop the worker: its hub finds the gateway again and the sessions say so meanwhile."""
     while not stop.is_set():
         await asyncio.sleep(0.5)
         if os.getppid() != parent:
             log.warning("the supervisor is gone; stopping")
-            stop.set()
-        elif not hub.connected:
-            log.warning("the gateway's bus closed; stopping")
-            why[0] = "The gateway restarted; connect again in a moment."
             stop.set()
 
 
@@ -165,6 +161,7 @@ def _logging(path: str) -> None:
 
 def main(argv: list[str]) -> int:
     """The worker process: `argv` is what console.headless.children put after the module."""
+    hold_lifeline()  # never outlive the supervisor, even one killed with SIGKILL
     options = WorkerOptions.from_command(argv)
     _logging(options.log)
     if not Path(options.host_key).exists():

@@ -24,6 +24,7 @@ from console.screens.pass_forms import (
 )
 from console.tabs.base import SiteTab
 from console.widgets.form import ConfirmScreen
+from console.widgets.guard import attempt
 from console.widgets.paged_table import PagedTable
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
@@ -179,7 +180,7 @@ class AccessPassesTab(SiteTab):
         self.prefix = event.value.strip()
         if self.site_id is not None:
             # typing stays fluid: each key's search replaces the one still running
-            self.run_worker(self._load_list(), group="ap-find", exclusive=True)
+            self.run_worker(attempt(self, self._load_list()), group="ap-find", exclusive=True)
 
     @on(Input.Submitted, "#ap-find")
     def _find_submitted(self) -> None:

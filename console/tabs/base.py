@@ -9,6 +9,7 @@ from textual.containers import Vertical
 
 from console.context import ConsoleContext
 from console.live import LiveBatch
+from console.widgets.guard import DROPPED, attempt
 from core.rights import Action, Area
 
 
@@ -50,8 +51,11 @@ class SiteTab(Vertical):
         self.shown = False
 
     async def refresh_tab(self) -> None:
+        """Reload; a store that cannot answer is said, and the tab reloads when next
+        shown or changed (console.widgets.guard)."""
         self.stale = False
-        await self.reload()
+        if await attempt(self, self.reload()) is DROPPED:
+            self.stale = True
 
     async def reload(self) -> None:
         """Read what the tab shows from the store (subclasses)."""

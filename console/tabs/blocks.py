@@ -20,6 +20,7 @@ from console.screens.flat import FlatScreen
 from console.tabs.base import SiteTab
 from console.widgets.chrome import SiteHeaderBar, SiteTree
 from console.widgets.form import ConfirmScreen
+from console.widgets.guard import attempt, guarded
 from console.widgets.paged_table import PagedTable
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
@@ -267,10 +268,13 @@ class BlocksTab(SiteTab):
 
     # --- blocks --------------------------------------------------------------------------
     @work(exclusive=True, group="blocks-form")
+    @guarded
     async def action_add_block(self) -> None:
         await self._block_form(None)
 
     @work(exclusive=True, group="blocks-form")
+
+    @guarded
     async def action_modify_block(self) -> None:
         row = self.current_block
         if row is not None:
@@ -289,6 +293,8 @@ class BlocksTab(SiteTab):
             await self._changed_blocks(f"{saved.name} saved.")
 
     @work(exclusive=True, group="blocks-form")
+
+    @guarded
     async def action_delete_block(self) -> None:
         row = self.current_block
         if row is None or not await self.app.push_screen_wait(
@@ -309,6 +315,7 @@ class BlocksTab(SiteTab):
 
     # --- flats ---------------------------------------------------------------------------
     @work(exclusive=True, group="blocks-form")
+    @guarded
     async def action_add_flats(self) -> None:
         block = self.block
         if block is None:
@@ -323,6 +330,8 @@ class BlocksTab(SiteTab):
                      f"{made[0].number} to {made[-1].number}.")
 
     @work(exclusive=True, group="blocks-form")
+
+    @guarded
     async def action_delete_flat(self) -> None:
         row = self.flats_table.current
         if row is None or not await self.app.push_screen_wait(ConfirmScreen(
@@ -341,7 +350,7 @@ class BlocksTab(SiteTab):
     def action_open_current(self) -> None:
         row = self.flats_table.current
         if row is not None and self.in_block and self.can(Action.CONSULT, Area.FLATS):
-            self.run_worker(self._open(row.id), group="flat", exclusive=True)
+            self.run_worker(attempt(self, self._open(row.id)), group="flat", exclusive=True)
 
     async def open_flat(self, flat_id: int) -> None:
         """Show the flat's block with the cursor on it, and open its FLAT MANAGEMENT."""

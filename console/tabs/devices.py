@@ -27,6 +27,7 @@ from console.screens.device_detail import (
 )
 from console.tabs.base import SiteTab
 from console.widgets.form import ConfirmScreen
+from console.widgets.guard import attempt
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
 from core.rights import Area
@@ -212,7 +213,7 @@ class DevicesTab(SiteTab):
         row = self.current
         if row is None or not row.opens or not self.can():
             return
-        self.run_worker(self._open_door(row), group="open-door", exclusive=True)
+        self.run_worker(attempt(self, self._open_door(row)), group="open-door", exclusive=True)
 
     async def _open_door(self, row: DeviceRow) -> None:
         door = row.opens[0]

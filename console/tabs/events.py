@@ -363,6 +363,9 @@ class EventsTab(SiteTab):
             await self._load_devices()
         if self.flt is None:
             return
+        if batch.reconnected:  # what the gateway published while away is in the store
+            await self._load_rows()
+            return
         new = live_events(self.ctx.viewer, self.flt, batch.events, self.device_types)
         if not new:
             return
@@ -383,6 +386,8 @@ class EventsTab(SiteTab):
 
     def live_hidden(self, batch: LiveBatch) -> None:
         """Hidden (another tab, or a dialog above): count what would have joined."""
+        if batch.reconnected:
+            self.stale = True  # reload when shown: events came while the gateway was away
         if self.flt is None:
             return
         self.pending += len(live_events(self.ctx.viewer, self.flt, batch.events,

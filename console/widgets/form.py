@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
 
+from console.widgets.guard import DROPPED, attempt, is_current
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
 
@@ -98,7 +99,10 @@ class FieldsMixin(_Node):
 
 class FormScreen(FieldsMixin, ModalScreen[Any]):
     """A modal form: Save runs `save(values)`; on success the dialog closes with its
-    result, on a DoorkeeperError the message shows by its field and nothing closes."""
+    result. A refusal or a store error (locked, disk full, damaged) shows by its field or
+    at the foot of the form, the dialog stays open with what was typed, and nothing was
+    saved (console.widgets.guard). A save still running when the dialog was closed is
+    dropped when it ends."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"),
                 Binding("ctrl+s", "save", "Save")]
@@ -113,6 +117,7 @@ class FormScreen(FieldsMixin, ModalScreen[Any]):
         self.fields = fields
         self.save = save
         self.save_label = save_label
+        self.saving = False  # a second ctrl+s while the store is slow saves nothing twice
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -131,11 +136,15 @@ class FormScreen(FieldsMixin, ModalScreen[Any]):
 
     @on(Button.Pressed, "#save")
     async def action_save(self) -> None:
+        if self.saving:
+            return
         self.clear_errors()
+        self.saving = True
         try:
-            result = await self.save(self.values())
-        except DoorkeeperError as err:
-            self.show_error(err)
+            result = await attempt(self, self.save(self.values()), show=self.show_error)
+        finally:
+            self.saving = False
+        if result is DROPPED or not is_current(self):
             return
         self.dismiss(result if result is not None else True)
 

@@ -25,6 +25,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from console.widgets.guard import attempt
 from console.widgets.pager import PREFETCH, Fetch, PagedRows, Pager, R
 
 #: a cell wider than this is cut with an ellipsis (the row's detail shows all of it)
@@ -327,4 +328,4 @@ class LogTable(ScrollView, PagedRows[R], can_focus=True):
 
     def _moved_view(self) -> None:
         if self.pager.can_load_more:
-            self.run_worker(self.more(), group="page", exclusive=False)
+            self.run_worker(attempt(self, self.more()), group="page", exclusive=False)

@@ -11,6 +11,7 @@ from textual import events
 from textual.widgets import DataTable
 
 from console import textual_compat
+from console.widgets.guard import attempt
 from console.widgets.pager import PREFETCH, Fetch, PagedRows, Pager, R
 
 
@@ -64,7 +65,7 @@ class PagedTable(DataTable, PagedRows[R]):  # type: ignore[override]
 
     async def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table is self and event.cursor_row >= len(self.rows_held) - PREFETCH:
-            self.run_worker(self.more(), group="page", exclusive=False)
+            self.run_worker(attempt(self, self.more()), group="page", exclusive=False)
 
     # async where DataTable's is not: Textual awaits an async action, and the page must load
     async def action_scroll_bottom(self) -> None:  # type: ignore[override]
