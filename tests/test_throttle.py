@@ -44,3 +44,27 @@ async def test_workers_share_the_supervisors_bucket_and_fall_back_to_their_own()
     # the supervisor is gone: each worker throttles locally with its own bucket
     assert await workers[0].take("10.0.0.1") and workers[0].fd == -1
     assert await workers[1].has("10.0.0.1")
+
+
+def test_a_token_given_back_never_lifts_the_bucket_above_its_burst() -> None:
+    bucket = TokenBucket(2, per_minute=0)
+    assert bucket.take("a")
+    bucket.give("a")  # the attempt succeeded
+    assert bucket.take("a") and bucket.take("a") and not bucket.take("a")
+    bucket.give("a")
+    bucket.give("a")
+    bucket.give("a")
+    assert bucket.take("a") and bucket.take("a") and not bucket.has("a")
+
+
+async def test_give_travels_over_the_shared_socket() -> None:
+    shared = TokenBucket(1, per_minute=0)
+    ours, theirs = socket.socketpair()
+    served = asyncio.create_task(serve_bucket(shared, ours))
+    worker = SharedBucket(TokenBucket(10, 0), theirs.detach())
+    assert await worker.take("10.0.0.2") and not await worker.has("10.0.0.2")
+    await worker.give("10.0.0.2")
+    assert await worker.has("10.0.0.2")
+    served.cancel()
+    await asyncio.gather(served, return_exceptions=True)
+    ours.close()

@@ -2,8 +2,15 @@
 supervisor and asked by every worker over a socket pair, so a client gets the same
 budget whichever worker the kernel hands its connection to.
 
-The protocol on the pair is one line each way: the worker writes ``take ADDR`` or
-``has ADDR``; the supervisor answers ``1`` (yes) or ``0`` (no).
+The bucket is for failures and for connections that never log in: a connection is
+let in while its address has a token (nothing is taken), each failed attempt and each
+connection that ends without logging in takes one, and a password attempt takes one
+before it is checked and gives it back when it succeeds. So fifty concierges behind one
+address logging in by key at once all get in, while guessing from it is held to the
+bucket's rate.
+
+The protocol on the pair is one line each way: the worker writes ``take ADDR``,
+``has ADDR`` or ``give ADDR``; the supervisor answers ``1`` (yes) or ``0`` (no).
 """
 
 from __future__ import annotations
@@ -18,8 +25,8 @@ log = logging.getLogger(__name__)
 
 
 class TokenBucket:
-    """Per client address: `burst` tokens, refilled at `per_minute`; each new connection
-    and each failed attempt takes one."""
+    """Per client address: `burst` tokens, refilled at `per_minute`; each failure (a
+    failed attempt, a connection that never logged in) takes one."""
 
     def __init__(self, burst: float, per_minute: float,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -44,6 +51,20 @@ class TokenBucket:
         if len(self._buckets) > 10_000:
             self._prune()
         return ok
+
+    def give(self, address: str) -> bool:
+        """Give back a token taken for an attempt that succeeded (never above `burst`)."""
+        level = self._level(address)
+        self._buckets[address] = (min(self.burst, level + 1), self.clock())
+        return True
+
+    def answer(self, verb: str, address: str) -> bool:
+        """The answer to one of the protocol's verbs."""
+        if verb == "take":
+            return self.take(address)
+        if verb == "give":
+            return self.give(address)
+        return self.has(address)
 
     def _prune(self) -> None:
         for address in [a for a in self._buckets if self._level(a) >= self.burst]:
@@ -77,7 +98,7 @@ class SharedBucket:
             except (OSError, TimeoutError, ValueError) as err:
                 log.warning("the shared throttle did not answer (%s); throttling locally", err)
                 self.fd = -1
-        return self.local.take(address) if verb == "take" else self.local.has(address)
+        return self.local.answer(verb, address)
 
     async def take(self, address: str) -> bool:
         """Take a token for this address; False when its bucket is empty."""
@@ -87,14 +108,18 @@ class SharedBucket:
         """Whether this address has a token left."""
         return await self._ask("has", address)
 
+    async def give(self, address: str) -> None:
+        """Give back the token an attempt took, now that it succeeded."""
+        await self._ask("give", address)
+
 
 async def serve_bucket(bucket: TokenBucket, sock: socket.socket) -> None:
-    """The supervisor's side: answer one worker's `take ADDR` / `has ADDR` lines."""
+    """The supervisor's side: answer one worker's `take` / `has` / `give ADDR` lines."""
     reader, writer = await asyncio.open_unix_connection(sock=sock)
     try:
         while line := await reader.readline():
             verb, _, address = line.decode("utf-8", "replace").strip().partition(" ")
-            ok = bucket.take(address) if verb == "take" else bucket.has(address)
+            ok = bucket.answer(verb, address)
             writer.write(b"1\n" if ok else b"0\n")
     except (ConnectionError, OSError):
         pass

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Select, Static
 from console.context import ConsoleContext
 from console.widgets.guard import guarded
 from console.widgets.plain import plain
+from console.widgets.text_input import TextInput
 from core.errors import DoorkeeperError
 from core.phones import display_phone
 from core.rights import Area
@@ -83,8 +84,8 @@ class SearchScreen(Screen[None]):
             yield Select(BY_OPTIONS, value="any", allow_blank=False, compact=True,
                          id="search-by")
             yield Label("Keyword")
-            yield Input(placeholder="name, flat, number, APass", compact=True,
-                        id="search-keyword")
+            yield TextInput(placeholder="name, flat, number, APass", compact=True,
+                            id="search-keyword")
         yield Static(HINT, id="search-status")
         table: DataTable = DataTable(id="search-results", cursor_type="row", zebra_stripes=True)
         table.add_columns(*self.columns)

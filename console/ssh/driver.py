@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 #: bytes waiting in the channel above which frames are dropped
 OUTPUT_LIMIT = 256 * 1024
+#: one frame larger than this is never sent (a 500x200 window in full colour stays below)
+FRAME_LIMIT = 4 * 1024 * 1024
 
 
 # each app in the process renders in its own client's colour depth (see there)
@@ -77,6 +79,10 @@ class SSHDriver(Driver):
             return
         data = "".join(self._frame).encode("utf-8", "replace")
         self._frame.clear()
+        if len(data) > FRAME_LIMIT:
+            self.frames_dropped += 1
+            log.warning("a frame of %d bytes was not sent (over %d)", len(data), FRAME_LIMIT)
+            return
         if self._channel.buffered() > self._limit:
             self.frames_dropped += 1
             self._repaint_pending = True
@@ -151,6 +157,11 @@ class SSHDriver(Driver):
     def send_message(self, message: Message) -> None:
         """Post straight to the app: the driver runs on the app's own loop."""
         self._app.post_message(message)
+
+    @property
+    def window(self) -> tuple[int, int] | None:
+        """The size the app was last given."""
+        return self._size
 
     def resize(self, width: int, height: int) -> None:
         """The client's window changed size."""

@@ -2,9 +2,11 @@
 
 Operators log in with their email or login name, by public key or password
 (core.services.logins checks and audits). Hardened as OpenSSH's guidance asks: at most
-`max_auth_tries` failed attempts per connection and a per-address token bucket for new
-connections and failures (an empty bucket refuses connections and fails every attempt
-unchecked); the login timeout, keepalives and the ban on forwarding are the listener's
+`max_auth_tries` failed attempts per connection and a per-address token bucket
+(console.headless.throttle) for failures and for connections that never log in: an
+empty bucket refuses new connections and fails every attempt unchecked, while logins
+that succeed cost nothing, so a desk of concierges behind one address all get in. The
+login timeout, keepalives and the ban on forwarding are the listener's
 (console.ssh.server).
 """
 
@@ -43,6 +45,8 @@ class Gatekeeper(asyncssh.SSHServer):
         self.operator: Operator | None = None  # once logged in
         self.audited = False
         self.logged_in = asyncio.Event()  # auth_completed has audited the login (or refused)
+        self.throttled = False  # refused on arrival: its bucket was empty
+        self.authenticated = False  # the key or password was proved (audit may be pending)
 
     # --- connection ----------------------------------------------------------------------
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
@@ -51,10 +55,16 @@ class Gatekeeper(asyncssh.SSHServer):
         self.address = str(peer[0])
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self.operator is not None:
-            self._later(self._logout())
-        elif self.refused_key and not self.audited:
+        if self.operator is not None or self.authenticated:
+            self._later(self._logout())  # once the login's audit is done
+            return
+        if not self.throttled:  # a connection that never logged in costs its address a token
+            self._later(self._take())
+        if self.refused_key and not self.audited:
             self._later(self._audit_refused_key())
+
+    async def _take(self) -> None:
+        await self.worker.limiter.take(self.address)
 
     def _later(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -62,6 +72,10 @@ class Gatekeeper(asyncssh.SSHServer):
 
     async def _logout(self) -> None:
         from core.services import logins
+        await self.logged_in.wait()
+        if self.operator is None:  # refused once the key was proved: a failure
+            await self._take()
+            return
         await logins.logout(self.worker.store.uow(), self.operator, source=self.address)
 
     async def _audit_refused_key(self) -> None:
@@ -73,12 +87,14 @@ class Gatekeeper(asyncssh.SSHServer):
 
     # --- authentication ------------------------------------------------------------------
     async def begin_auth(self, username: str) -> bool:
-        """Throttle (one token per connection), then always ask for authentication:
-        whether a name exists is not told."""
+        """Refused when the address has no token left (nothing is taken: failures and
+        connections that never log in pay), then always ask for authentication: whether
+        a name exists is not told."""
         self.username = username
-        if not await self.worker.limiter.take(self.address):
+        if not await self.worker.limiter.has(self.address):
             self.failures = self.worker.ssh.max_auth_tries  # nothing will be checked
-            log.warning("throttled a connection from %s", self.address)
+            self.throttled = True
+            self.worker.throttle_log.note(self.address)
             asyncio.get_running_loop().call_soon(
                 self.conn.disconnect, asyncssh.DISC_TOO_MANY_CONNECTIONS,
                 "Too many attempts from your address; try again later.")
@@ -109,21 +125,26 @@ class Gatekeeper(asyncssh.SSHServer):
         return False
 
     async def validate_password(self, username: str, password: str) -> bool:
-        if await self._may_try():
+        """A password attempt takes a token before it is checked (so simultaneous guesses
+        from one address are held to its bucket) and gives it back when it succeeds."""
+        if (self.failures < self.worker.ssh.max_auth_tries
+                and await self.worker.limiter.take(self.address)):
             try:
                 self.operator = await self._login(username, password=password)
                 self.audited = True
+                await self.worker.limiter.give(self.address)
                 return True
             except DoorkeeperError as err:
                 self.audited = True
                 log.info("refused %r from %s: %s", username, self.address, err.message)
             except Exception:
                 log.exception("could not check the password of %r", username)
-        await self._failed()
+        await self._failed(taken=True)
         return False
 
     async def auth_completed(self) -> None:
         """Logged in: a key login is audited now that its signature is known good."""
+        self.authenticated = True
         if self.operator is None and self.key_line:
             try:
                 self.operator = await self._login(self.username, public_key=self.key_line)
@@ -160,9 +181,10 @@ class Gatekeeper(asyncssh.SSHServer):
         return (self.failures < self.worker.ssh.max_auth_tries
                 and await self.worker.limiter.has(self.address))
 
-    async def _failed(self) -> None:
+    async def _failed(self, taken: bool = False) -> None:
         self.failures += 1
-        await self.worker.limiter.take(self.address)
+        if not taken:
+            await self.worker.limiter.take(self.address)
         if self.failures >= self.worker.ssh.max_auth_tries and self.conn is not None:
             log.warning("%s: %d failed attempts for %r; connection closed", self.address,
                         self.failures, self.username)

@@ -31,6 +31,7 @@ from console.ssh.gatekeeper import Gatekeeper
 from console.ssh.gc_policy import GcPolicy
 from console.ssh.lag import LoopMonitor
 from console.ssh.session import SessionHost, SSHSession
+from console.ssh.throttle_log import ThrottleLog
 from core.config import SSHConfig, StoreConfig, split_listen
 from core.errors import DoorkeeperError
 from store.database import Store
@@ -50,6 +51,7 @@ class Worker:
         self.limiter = SharedBucket(TokenBucket(max(1, math.ceil(self.ssh.rate_burst / share)),
                                                 self.ssh.rate_per_minute / share),
                                     options.throttle_fd)
+        self.throttle_log = ThrottleLog()
         self.sessions: set[SSHSession] = set()
         self.gc = GcPolicy()
         self.host = SessionHost(self.make_context, float(self.ssh.idle_timeout),

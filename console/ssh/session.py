@@ -25,6 +25,7 @@ from rich.console import Console
 
 from console.rich_compat import environ_console
 from console.ssh.driver import OUTPUT_LIMIT, SSHDriver
+from console.ssh.limits import Cut, InputLimiter, clamp_size
 
 if TYPE_CHECKING:
     from console.app import DoorkeeperApp
@@ -34,6 +35,12 @@ log = logging.getLogger(__name__)
 
 NO_PTY = (b"Doorkeeper is a full-screen console: connect with a terminal, e.g. "
           b"`ssh -t -p PORT you@host` (not -T, no command).\r\n")
+NO_COMMANDS = (b"Doorkeeper has no commands: connect with a terminal and no command, e.g. "
+               b"`ssh -t -p PORT you@host`.\r\n")
+#: window changes are applied at most this often (the latest size wins)
+RESIZE_EVERY = 0.25
+#: a session is told about cut input at most this often
+NOTICE_EVERY = 5.0
 #: a client that reads nothing for this long (frames dropped all along) is closed
 STALL_SECONDS = 30.0
 #: a closed channel's app gets this long to finish before its task is cancelled
@@ -84,6 +91,11 @@ class SSHSession(asyncssh.SSHServerSession):
         self.last_input = time.monotonic()
         self.over_since: float | None = None
         self._idle: asyncio.TimerHandle | None = None
+        self.command: str | None = None  # `ssh host cmd`: answered with one line
+        self.limiter = InputLimiter()
+        self._resize: asyncio.TimerHandle | None = None
+        self._noticed = -NOTICE_EVERY
+        self._dropped = [0, 0]  # keys, paste bytes not yet told
 
     # --- asyncssh callbacks --------------------------------------------------------------
     def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:
@@ -94,22 +106,22 @@ class SSHSession(asyncssh.SSHServerSession):
                       term_modes: Mapping[int, int]) -> bool:
         self.pty = True
         self.term_type = term_type
-        width, height = term_size[0] or 80, term_size[1] or 24
-        self.size = (width, height)
+        self.size = clamp_size(term_size[0], term_size[1])
         return True
 
     def shell_requested(self) -> bool:
         return True
 
     def exec_requested(self, command: str) -> bool:
-        return True  # answered with the one line below: there are no commands
+        self.command = command  # answered with one line: there are no commands
+        return True
 
     def subsystem_requested(self, subsystem: str) -> bool:
         return False
 
     def session_started(self) -> None:
-        if not self.pty:
-            self.send(NO_PTY)
+        if self.command is not None or not self.pty:
+            self.send(NO_COMMANDS if self.command is not None else NO_PTY)
             self._close(1)
             self._ended()
             return
@@ -117,16 +129,46 @@ class SSHSession(asyncssh.SSHServerSession):
             self._run(), name=f"ssh session {self.operator} {self.source}")
 
     def data_received(self, data: bytes, datatype: asyncssh.DataType) -> None:
+        """Input, cut at the edge (console.ssh.limits) before the app sees it."""
         self.last_input = time.monotonic()
-        if self.driver is not None:
-            self.driver.feed(data)
+        if self.driver is None:
+            return
+        cut = self.limiter.feed(data)
+        if cut.data:
+            self.driver.feed(cut.data)
+        if cut.keys_dropped or cut.paste_dropped:
+            self._tell_cut(cut)
+
+    def _tell_cut(self, cut: Cut) -> None:
+        """Tell the operator their input was cut (at most once every few seconds)."""
+        self._dropped[0] += cut.keys_dropped
+        self._dropped[1] += cut.paste_dropped
+        now = time.monotonic()
+        if now - self._noticed < NOTICE_EVERY or self.app is None:
+            return
+        self._noticed = now
+        keys, pasted = self._dropped
+        self._dropped = [0, 0]
+        parts = ([f"a paste was cut to {self.limiter.paste_max} bytes"] if pasted else []) + (
+            [f"{keys} keys sent faster than anyone types were dropped"] if keys else [])
+        log.warning("%s %s: input cut (%s)", self.operator, self.source, "; ".join(parts))
+        with contextlib.suppress(Exception):  # the app may be closing
+            self.app.notify("Input cut: " + "; ".join(parts) + ".", severity="warning")
 
     def terminal_size_changed(self, width: int, height: int, pixwidth: int,
                               pixheight: int) -> None:
+        """Window changes are clamped and coalesced: a storm of them costs one resize
+        each RESIZE_EVERY, at the latest size."""
         if width and height:
-            self.size = (width, height)
-            if self.driver is not None:
-                self.driver.resize(width, height)
+            self.size = clamp_size(width, height)
+            if self._resize is None:
+                self._resize = asyncio.get_running_loop().call_later(RESIZE_EVERY,
+                                                                      self._apply_size)
+
+    def _apply_size(self) -> None:
+        self._resize = None
+        if self.driver is not None and self.driver.window != self.size:
+            self.driver.resize(*self.size)
 
     def eof_received(self) -> bool:
         self.end("")
@@ -194,8 +236,9 @@ class SSHSession(asyncssh.SSHServerSession):
             log.exception("%s %s: the session failed", self.operator, self.source)
             self.ending = "Doorkeeper could not open the console; it is logged. Try again."
         finally:
-            if self._idle is not None:
-                self._idle.cancel()
+            for timer in (self._idle, self._resize):
+                if timer is not None:
+                    timer.cancel()
             if ctx is not None and ctx.live is not None:
                 ctx.live.close()
             self.driver = None
@@ -241,8 +284,7 @@ class SSHSession(asyncssh.SSHServerSession):
             self.last_input = time.monotonic()  # still opening: the clock starts at the screen
         idle = time.monotonic() - self.last_input
         if idle >= timeout:
-            minutes = max(1, round(timeout / 60))
-            self.end(f"Closed after {minutes} minute{'s' * (minutes != 1)} without a key press.")
+            self.end(f"Closed after {spoken_duration(timeout)} without a key press.")
             return
         self._idle = asyncio.get_running_loop().call_later(timeout - idle + 0.05,
                                                            self._watch_idle)
@@ -252,6 +294,15 @@ class SSHSession(asyncssh.SSHServerSession):
             with contextlib.suppress(Exception):
                 self.chan.exit(status)
         self.closed = True
+
+
+def spoken_duration(seconds: float) -> str:
+    """A timeout as a person says it: "20 seconds", "1 minute", "15 minutes", "90 seconds"."""
+    whole = round(seconds)
+    if whole % 60 or whole < 60:
+        return f"{whole} second{'s' * (whole != 1)}"
+    minutes = whole // 60
+    return f"{minutes} minute{'s' * (minutes != 1)}"
 
 
 def _cancel(task: asyncio.Task) -> None:

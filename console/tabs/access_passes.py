@@ -27,6 +27,7 @@ from console.widgets.form import ConfirmScreen
 from console.widgets.guard import attempt
 from console.widgets.paged_table import PagedTable
 from console.widgets.plain import plain
+from console.widgets.text_input import TextInput
 from core.errors import DoorkeeperError
 from core.model import APassState
 from core.rights import Action, Area
@@ -105,7 +106,7 @@ class AccessPassesTab(SiteTab):
         with Horizontal(id="ap-bar"):
             yield Select([(label, state.value) for label, state in VIEWS], allow_blank=False,
                          value=self.view.value, id="ap-view")
-            yield Input(placeholder="Find N° (f)", max_length=10, id="ap-find")
+            yield TextInput(placeholder="Find N° (f)", max_length=10, id="ap-find")
             yield Static("", id="ap-count")
         yield PagedTable(COLUMNS, fetch=self._fetch, cells=pass_cells,
                          key=lambda r: r.number, id="ap-table")

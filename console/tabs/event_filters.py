@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal
 from textual.widgets import Input, Label, Select
 
+from console.widgets.text_input import TextInput
 from core.errors import ValidationError
 from core.model import DeviceType, EventKind, EventResult
 
@@ -92,9 +93,9 @@ class FilterBar(Grid):
         yield Select(PERIODS, value=c.period, allow_blank=False, compact=True, id="ev-period")
         yield Label("From–to")
         with Horizontal(id="ev-dates"):
-            yield Input(c.date_from, placeholder="YYYY-MM-DD", compact=True, max_length=10,
+            yield TextInput(c.date_from, placeholder="YYYY-MM-DD", compact=True, max_length=10,
                         id="ev-from")
-            yield Input(c.date_to, placeholder="YYYY-MM-DD", compact=True, max_length=10,
+            yield TextInput(c.date_to, placeholder="YYYY-MM-DD", compact=True, max_length=10,
                         id="ev-to")
         yield Label("Device type")
         yield select([(d.value, d.value) for d in DeviceType], c.device_type, "ev-type")
@@ -105,7 +106,7 @@ class FilterBar(Grid):
         yield Label("Result")
         yield select([(r.value, r.value) for r in EventResult], c.result, "ev-result")
         yield Label("Search")
-        yield Input(c.search, placeholder="Telephone number, APass number or name",
+        yield TextInput(c.search, placeholder="Telephone number, APass number or name",
                     compact=True, max_length=60, id="ev-search")
 
     def set_devices(self, devices: list[tuple[Text, int]], chosen: int | None) -> None:

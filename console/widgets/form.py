@@ -18,6 +18,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
 
 from console.widgets.guard import DROPPED, attempt, is_current
 from console.widgets.plain import plain
+from console.widgets.text_input import TextInput
 from core.errors import DoorkeeperError
 
 if TYPE_CHECKING:
@@ -51,9 +52,9 @@ def field_widget(f: Field):
                       allow_blank=f.allow_blank, id=f"f-{f.name}", disabled=f.disabled)
     if f.kind == "switch":
         return Switch(bool(f.value), id=f"f-{f.name}", disabled=f.disabled)
-    return Input("" if f.value is None else str(f.value), placeholder=f.placeholder,
-                 max_length=f.max_length, password=f.password, id=f"f-{f.name}",
-                 disabled=f.disabled)
+    return TextInput("" if f.value is None else str(f.value), placeholder=f.placeholder,
+                     max_length=f.max_length, password=f.password, id=f"f-{f.name}",
+                     disabled=f.disabled)
 
 
 class FieldsMixin(_Node):

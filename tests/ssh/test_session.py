@@ -167,7 +167,7 @@ async def test_idle_sessions_are_closed_with_a_line(host):
     session.session_started()
     await asyncio.wait_for(session.task, 10)
     assert "Demo Cases" in chan.text()
-    assert "Closed after 1 minute without a key press." in chan.text()
+    assert "Closed after 1 second without a key press." in chan.text()
     assert chan.status == 0
 
 

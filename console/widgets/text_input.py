@@ -1,0 +1,25 @@
+"""The console's one-line text field: Textual's Input with a maximum length by default.
+
+Every text field of the console takes at most `TEXT_MAX` characters unless it asks for
+fewer (a date, an APass number): typing or pasting more is refused at the field, so a
+flood of characters costs the session nothing past that (the SSH edge cuts floods
+before they get here, console/ssh/limits.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Input
+
+#: the longest text any field takes (notes and SMS are 160 in core's rules)
+TEXT_MAX = 256
+
+
+class TextInput(Input):
+    """An Input whose `max_length` is `TEXT_MAX` unless given."""
+
+    def __init__(self, value: str | None = None, placeholder: str = "", *,
+                 max_length: int = 0, **kwargs: Any) -> None:
+        super().__init__(value, placeholder, max_length=min(max_length or TEXT_MAX, TEXT_MAX),
+                         **kwargs)
