@@ -28,6 +28,10 @@ class EventKind(enum.StrEnum):
     POWER_FAILURE = "Power failure"
     DEVICE_OFFLINE = "Device offline"
     DEVICE_ONLINE = "Device online"
+    # the gateway's own faults: raised on every site it serves, so every console sees them
+    STORE_FAULT = "Store fault"
+    STORE_RECOVERED = "Store recovered"
+    GATEWAY_TASK_FAILED = "Gateway task failed"
 
     @property
     def is_alarm(self) -> bool:
@@ -42,6 +46,8 @@ ALARM_KINDS = frozenset(
         EventKind.TAMPER,
         EventKind.POWER_FAILURE,
         EventKind.DEVICE_OFFLINE,
+        EventKind.STORE_FAULT,
+        EventKind.GATEWAY_TASK_FAILED,
     }
 )
 
