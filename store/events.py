@@ -46,6 +46,8 @@ from store.write_gate import WriteGate
 log = logging.getLogger(__name__)
 #: how often the writer asks for the write lock while a desk holds it
 LOCK_POLL_S = 0.001
+#: events written to the spill journal at a time (a nearly full disk takes what it can)
+SPILL_CHUNK = 200
 
 
 def _malformed(event: Event) -> str:
@@ -226,12 +228,12 @@ class EventWriter(EventSink):
             self._task = None
         if self._queue:  # the task is gone: the journal is the last resort
             batch = list(self._queue)
-            if self._spill(batch):
-                self._made_durable(batch)
-            else:
-                self.lost += len(batch)
+            written = self._spill(batch)
+            self._done(batch[:written])
+            if written < len(batch):
+                self.lost += len(batch) - written
                 log.error("%d events lost at shutdown: the store and the journal refused "
-                          "them: %r", len(batch), batch)
+                          "them: %r", len(batch) - written, batch[written:])
         if self.journal is not None:
             self.journal.close()
             self.journal = None
@@ -259,23 +261,24 @@ class EventWriter(EventSink):
                     fault = store_fault(err, self._where())
                     if fault is None:  # the data itself is refused: isolate the bad events
                         kept = await self._write_one_by_one(batch)
-                        for _ in batch:
-                            self._queue.popleft()
-                        self._made_durable(batch, kept)
+                        self._done(batch, kept)
                         continue
-                    else:
-                        self._refused(fault, err, len(batch))
-                        if not self._spill(batch):
-                            await self._wait_retry()
-                            continue
+                    self._refused(fault, err, len(batch))
+                    batch = batch[:self._spill(batch)]
                 else:
                     self._accepted()
-            elif not self._spill(batch):  # order: behind what the journal holds
+            else:  # order: behind what the journal holds
+                batch = batch[:self._spill(batch)]
+            if not batch:  # neither the store nor the journal: wait in memory
                 await self._wait_retry()
                 continue
-            for _ in batch:
-                self._queue.popleft()
-            self._made_durable(batch)
+            self._done(batch)
+
+    def _done(self, batch: list[Event], kept: list[Event] | None = None) -> None:
+        """The first len(batch) queued events are durable (or refused as data)."""
+        for _ in batch:
+            self._queue.popleft()
+        self._made_durable(batch, kept)
 
     def _made_durable(self, batch: list[Event], kept: list[Event] | None = None) -> None:
         self._durable += len(batch)
@@ -330,18 +333,23 @@ class EventWriter(EventSink):
                 except Exception:
                     log.exception("could not clear the store fault alarm")
 
-    def _spill(self, batch: list[Event]) -> bool:
-        """Write a batch to the journal (fsync'd); False if there is none or it fails."""
+    def _spill(self, batch: list[Event]) -> int:
+        """Write a batch to the journal (fsync'd), in chunks so that a disk with little
+        room takes what it can; how many of its first events were written."""
         if self.journal is None:
-            return False
-        try:
-            self.journal.append(batch)
-        except OSError as err:
-            log.error("the spill journal %s refused %d events (%s); they wait in memory",
-                      self.journal.path, len(batch), err)
-            return False
-        self.spilled += len(batch)
-        return True
+            return 0
+        written = 0
+        for i in range(0, len(batch), SPILL_CHUNK):
+            chunk = batch[i:i + SPILL_CHUNK]
+            try:
+                self.journal.append(chunk)
+            except OSError as err:
+                log.error("the spill journal %s refused %d events (%s); they wait in memory",
+                          self.journal.path, len(batch) - written, err)
+                break
+            written += len(chunk)
+        self.spilled += written
+        return written
 
     async def _replay(self) -> None:
         """Move the journal's events into the store, in order, without duplicates."""
@@ -401,7 +409,7 @@ class EventWriter(EventSink):
                                   event, getattr(err, "orig", err))
                         break
                     self._refused(fault, err, 1)
-                    if self._spill([event]):
+                    if self._spill([event]) == 1:
                         kept.append(event)
                         break
                     await asyncio.sleep(1.0)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from core.audit import jsonable_fields
 from core.model import Event, EventKind, EventResult
+from store.faults import free_bytes
 
 log = logging.getLogger(__name__)
 #: bytes reserved on disk when the journal is opened (about 25,000 events)
@@ -64,13 +65,21 @@ class SpillJournal:
         return data.split(b"\0", 1)[0]
 
     def _reserve(self) -> None:
-        """Make sure `reserve` bytes past the end are allocated (quietly, if the disk
-        is already too full: then the journal takes what the disk still has)."""
-        try:
-            os.posix_fallocate(self._fd, self._end, self.reserve)
-        except OSError as err:
-            log.warning("spill journal %s: could not reserve %d bytes (%s)", self.path,
-                        self.reserve, err.strerror)
+        """Allocate `reserve` bytes past the end, or as much of it as the disk has room
+        for (at most a quarter of the free space, halving down to 64 kB): a nearly full
+        disk still gets a journal, and the journal never fills the disk itself."""
+        free = free_bytes(self.path)
+        size = self.reserve if free is None else min(self.reserve, free // 4)
+        last: OSError | None = None
+        while size >= 1 << 16:
+            try:
+                os.posix_fallocate(self._fd, self._end, size)
+                return
+            except OSError as err:
+                last = err
+                size //= 2
+        log.warning("spill journal %s: no space could be reserved (%s)", self.path,
+                    last.strerror if last else "the disk is full")
 
     def append(self, events: list[Event]) -> None:
         """Write events at the end and fsync; OSError if the disk takes none of it
