@@ -36,8 +36,8 @@ from core.model import (
 )
 from core.ports import UnitOfWork
 from store import tables as t
-from store.mapping import Values, mapper
 from store.faults import store_fault
+from store.mapping import Values, mapper
 from store.search_index import reindex_flats
 from store.write_gate import WriteGate
 

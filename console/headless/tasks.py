@@ -15,8 +15,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 log = logging.getLogger(__name__)
 FIRST_BACKOFF, MAX_BACKOFF, STEADY_S = 1.0, 60.0, 60.0
@@ -52,10 +53,11 @@ class TaskSupervisor:
         """Supervise a part that keeps its own task."""
         self.parts[name] = Part(name, alive, restart, failure, up_since=time.monotonic())
 
-    def run(self, name: str, factory: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
+    def run(self, name: str, factory: Callable[[], Coroutine[Any, Any, None]]
+            ) -> asyncio.Task[None]:
         """Start a coroutine as a supervised task (started again from `factory`)."""
         def start() -> asyncio.Task[None]:
-            task = asyncio.create_task(factory(), name=name)  # type: ignore[arg-type]
+            task = asyncio.create_task(factory(), name=name)
             self._tasks[name] = task
             return task
 
