@@ -238,6 +238,9 @@ def main() -> int:
             print(f"loaded: {kills} kills, {args.desks} desks saving changes …", flush=True)
             loaded = asyncio.run(phase(db, kills, args.desks, args.change, seconds, log))
         report(base, loaded, kills, base_kills, args.desks)
+    except SystemExit:
+        print((folder / "gateway.log").read_text(errors="replace")[-3000:], file=sys.stderr)
+        raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0

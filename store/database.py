@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from alembic.util import CommandError
@@ -49,8 +50,12 @@ class Store:
             engine = create_async_engine(url, pool_pre_ping=True)
         store = cls(engine, url, config.event_flush_ms, config.busy_timeout_ms)
         if migrate:
+            # the migration check takes the write lock: ahead of the desks, as the event
+            # writer does, or a gateway starting among busy desks could time out
+            intent = WriteGate(store.where) if store.gate is not None else None
             try:
-                await upgrade_to_head(engine)
+                with intent.intent() if intent is not None else contextlib.nullcontext():
+                    await upgrade_to_head(engine)
             except (OperationalError, DatabaseError) as err:
                 await engine.dispose()
                 raise StoreError(f"Cannot open the store {url}: {err.orig}.") from err
@@ -58,6 +63,9 @@ class Store:
                 await engine.dispose()
                 raise StoreError(f"The store {url} has a schema this Doorkeeper does not know "
                                  f"(is it from a newer version?): {err}.") from err
+            finally:
+                if intent is not None:
+                    intent.close()
         return store
 
     @property
