@@ -232,3 +232,19 @@ async def test_a_full_disk_is_a_named_fault_and_the_journal_holds_the_events(sma
     await store.close()
     assert count(path) == 3010
     assert count(path, "SELECT count(DISTINCT at || credential) FROM events") == 3010
+
+
+async def test_a_desk_waits_while_the_event_writer_holds_the_write_intent(store, admin, estate):
+    """The order, not a timing: a desk's unit of work begins only once the intent is let go."""
+    from store.write_gate import WriteGate
+
+    gate = WriteGate(store.where)  # the event writer's own open file
+    with gate.intent():
+        uow = store.uow()
+        begun = asyncio.create_task(uow.begin())
+        for _ in range(20):
+            await asyncio.sleep(0.005)
+        assert not begun.done()
+    await asyncio.wait_for(begun, 5)
+    await uow.rollback()
+    gate.close()
