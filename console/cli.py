@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from console import cli_operators, cli_serve
+from console import cli_doctor, cli_operators, cli_serve
 from console.headless.children import hold_lifeline
 from core.config import Config, load_config
 from core.errors import DoorkeeperError
@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     audit_sub.add_parser("verify", parents=[common], help="check the hash chain")
     cli_operators.register(sub, common)
     cli_serve.register(sub, common)
+    cli_doctor.register(sub, common)
     return p
 
 
@@ -193,6 +194,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await cli_operators.run(args, config)
     if args.command == "serve":
         return await cli_serve.run(args, config)
+    if args.command == "doctor":
+        return cli_doctor.run(args, config)
     return await _audit_verify(args, config)
 
 

@@ -126,6 +126,21 @@ class Driver(abc.ABC):
     async def stop(self) -> None:
         """Stop at once and release the port."""
 
+    def alive(self) -> bool:
+        """False once the driver's own loop has died, so the gateway's supervisor can
+        report and restart it. A driver that keeps its loop in `self._task` (as the
+        simulator and the OSDP driver do) needs nothing more."""
+        task = getattr(self, "_task", None)
+        return task is None or not task.done()
+
+    def failure(self) -> BaseException | None:
+        """What ended the driver's loop, if it died."""
+        task = getattr(self, "_task", None)
+        if task is None or not task.done():
+            return None
+        error: BaseException | None = None if task.cancelled() else task.exception()
+        return error
+
     @abc.abstractmethod
     def handles(self, device_id: int) -> bool:
         """True if this driver owns the device."""

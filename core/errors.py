@@ -42,3 +42,16 @@ class ConfigError(DoorkeeperError):
 
 class StoreError(DoorkeeperError):
     """The store could not do what was asked (file unreadable, schema too new)."""
+
+
+class StoreBusy(StoreError):
+    """The store stayed locked by other writers past the busy timeout; nothing changed."""
+
+
+class StoreFault(StoreError):
+    """The store refuses writes (disk full, damaged, read-only ...); nothing changed."""
+
+    def __init__(self, message: str, *, fault: str = "", field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        #: the fault's name, as in the alarm "Store fault: <fault>"
+        self.fault = fault

@@ -30,6 +30,10 @@ class EventKind(enum.StrEnum):
     DEVICE_ONLINE = "Device online"
     COMMUNICATION_QUALITY = "Communication quality"
     COMMUNICATION_RESTORED = "Communication restored"
+    # the gateway's own faults: raised on every site it serves, so every console sees them
+    STORE_FAULT = "Store fault"
+    STORE_RECOVERED = "Store recovered"
+    GATEWAY_TASK_FAILED = "Gateway task failed"
 
     @property
     def is_alarm(self) -> bool:
@@ -45,6 +49,8 @@ ALARM_KINDS = frozenset(
         EventKind.POWER_FAILURE,
         EventKind.DEVICE_OFFLINE,
         EventKind.COMMUNICATION_QUALITY,
+        EventKind.STORE_FAULT,
+        EventKind.GATEWAY_TASK_FAILED,
     }
 )
 #: an event of the key's kind clears the device's open alarms of the value's kind

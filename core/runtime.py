@@ -2,9 +2,10 @@
 
 `report()` is what drivers call. An access request is decided from the
 in-memory snapshot and the relay command is handed to the driver before
-anything else happens; the event then goes to the event sink (group commit)
-and to the publisher (the bus). Nothing on this path awaits the database,
-the bus or a subscriber.
+anything else happens; the event then goes to the event sink (group commit).
+The sink calls `announce()` once the event is durable, and only then is it
+published (the bus): what a console has seen is stored. Nothing on this path
+awaits the database, the bus or a subscriber.
 """
 
 from __future__ import annotations
@@ -192,8 +193,21 @@ class Runtime:
         for name, limit in EVENT_TEXT_LIMITS.items():
             setattr(event, name, getattr(event, name)[:limit])
         self.sink.append(event)
-        self.publish({"type": "alarm" if event.kind.is_alarm else "event",
-                      "event": jsonable_fields(event)})
+
+    def announce(self, events: list[Event]) -> None:
+        """Publish events the sink has made durable (the sink calls this)."""
+        for event in events:
+            self.publish({"type": "alarm" if event.kind.is_alarm else "event",
+                          "event": jsonable_fields(event)})
+
+    def system_event(self, kind: EventKind, description: str) -> None:
+        """An event about the gateway itself (a store fault, a task that died), recorded
+        on every site it serves so that every console, whatever its sites, sees it."""
+        now = datetime.now(UTC)
+        result = EventResult.ALARM if kind.is_alarm else EventResult.INFORMATION
+        for site_id in sorted(self.snapshot.sites) or [0]:
+            self._record(Event(at=now, site_id=site_id, kind=kind, result=result,
+                               name="gateway", description=safe_text(description)))
 
     def _publish_health(self, device_id: int) -> None:
         self._health_changed.discard(device_id)

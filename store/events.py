@@ -1,11 +1,23 @@
-"""The event log's writer: one background task, group commit.
+"""The event log's writer: one background task, group commit, and a promise.
 
 `append()` only queues; every `flush_ms` (or sooner when a batch fills) the
-writer commits everything queued in one transaction, so a caller never waits
-for the disk and an event is durable within about twice `flush_ms`. Event ids
-are given by the writer inside the write lock, which lets an alarm row point
-at its event in the same commit. A batch that fails to commit stays queued
-and is retried with back-off: nothing acknowledged is dropped.
+writer commits everything queued in one transaction. **An event is announced
+(`on_durable`, which the gateway turns into a bus message) only once it is
+durable**: committed to the store, or fsync'd to the spill journal. So whatever
+a console has seen is stored, and a kill -9 loses at most the events of one
+group-commit window, none of which anyone has seen.
+
+When the store refuses a batch for any reason but the data (`store.faults`:
+disk full, damaged, read-only, locked past `lock_wait_s`), the batch goes to the
+spill journal beside the store instead, `on_fault(name)` is called (the gateway
+raises "Store fault: <name>" on every console; a lock is a fault only once it has
+lasted `fault_after_s`), and later batches follow it into the journal so order is
+kept. The writer tries the store again with back-off; once it takes writes, the
+journal is replayed in order (events it already holds are skipped, so a replay
+cut short never duplicates), emptied, and `on_fault(None)` says it is over.
+Memory holds only what neither the store nor the journal took (at most
+`max_memory` events; beyond that they are counted in `lost` and logged).
+An event the store refuses as data is logged in full and counted in `rejected`.
 """
 
 from __future__ import annotations
@@ -14,23 +26,28 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from pathlib import Path
 
-from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.model import CLEARS, EVENT_TEXT_LIMITS, Alarm, Event, EventKind, EventResult
+from core.errors import StoreError
+from core.model import EVENT_TEXT_LIMITS, Event, EventKind, EventResult
 from core.ports import EventSink
-from store import tables as t
-from store.mapping import mapper
+from store.event_insert import EventInsert
+from store.faults import store_fault
+from store.spill import RESERVE, SpillJournal
+from store.write_gate import WriteGate
 
 log = logging.getLogger(__name__)
-COLUMNS = ("id", "at", "site_id", "kind", "result", "device_id", "block_id", "flat_id",
-           "credential", "name", "reason", "description")
+#: how often the writer asks for the write lock while a desk holds it
+LOCK_POLL_S = 0.001
+#: events written to the spill journal at a time (a nearly full disk takes what it can)
+SPILL_CHUNK = 200
 
 
 def _malformed(event: Event) -> str:
@@ -48,37 +65,89 @@ def _malformed(event: Event) -> str:
     return ""
 
 
-
-def _unchanged(value: datetime) -> object:
-    return value
-
 class EventWriter(EventSink):
     """Appends events to the store in the background with group commit."""
 
-    def __init__(self, engine: AsyncEngine, *, flush_ms: int = 50, max_batch: int = 20_000):
+    def __init__(self, engine: AsyncEngine, *, flush_ms: int = 50, max_batch: int = 20_000,
+                 spill: str | Path | None = None, gate: WriteGate | None = None,
+                 lock_wait_s: float = 0.25, fault_after_s: float = 2.0,
+                 max_memory: int = 500_000, spill_reserve: int = RESERVE) -> None:
         self.engine = engine
         self.flush_s = flush_ms / 1000
         self.max_batch = max_batch
+        self.gate = gate
+        self.lock_wait_s = lock_wait_s
+        self.fault_after_s = fault_after_s
+        self.max_memory = max_memory
+        self._spill_path, self._spill_reserve = spill, spill_reserve
+        self.journal: SpillJournal | None = None
+        #: called with each batch once it is durable (in the store or the journal)
+        self.on_durable: Callable[[list[Event]], None] | None = None
+        #: called with the fault's name when the store starts refusing, None when it is over
+        self.on_fault: Callable[[str | None], None] | None = None
+        self.fault: str | None = None  # the fault announced, if any
+        self._refusing_since: float | None = None
         self._queue: deque[Event] = deque()
         self._appended = 0  # events ever appended
-        self._durable = 0  # events ever committed
+        self._durable = 0  # events ever made durable (store or journal)
         self._flush_to = 0  # a flush() waits for this many: write without waiting
         self._wake = asyncio.Event()
         self._progress = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._retry_at = 0.0  # monotonic time of the next try of a refusing store
+        self._backoff = self.flush_s
         self.batches = 0
-        self.failures = 0
+        self.failures = 0  # batches the store refused (a fault)
+        self.spilled = 0  # events written to the journal
+        self.replayed = 0  # events moved from the journal into the store
         self.rejected = 0  # events the database refused outright (logged in full)
-        self._sql: str | None = None
-        self._at: Callable[[datetime], object] = _unchanged  # the dialect's bind of `at`
+        self.lost = 0  # events neither the store nor the journal took, past max_memory
+        self._insert: EventInsert | None = None
 
+    # --- life ----------------------------------------------------------------------
     async def start(self) -> EventWriter:
-        """Start the background task (idempotent)."""
-        if self._task is None:
+        """Open the journal (replaying what a previous run left) and start the task."""
+        if self.journal is None and self._spill_path is not None:
+            self.journal = SpillJournal(self._spill_path, self._spill_reserve)
+            if self.journal.events:
+                log.warning("%d events wait in the spill journal %s; replaying them",
+                            self.journal.events, self.journal.path)
+        if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="event-writer")
+            self._task.add_done_callback(self._ended)
         return self
 
+    @property
+    def running(self) -> bool:
+        """True while the background task is alive."""
+        return self._task is not None and not self._task.done()
+
+    def failure(self) -> BaseException | None:
+        """What ended the task, if it died."""
+        task = self._task
+        if task is None or not task.done() or task.cancelled():
+            return None if task is None or not task.cancelled() else asyncio.CancelledError()
+        return task.exception()
+
+    async def restart(self) -> None:
+        """Start the task again after it died (the supervisor calls this); nothing queued
+        is lost."""
+        if not self.running:
+            self._task = None
+            await self.start()
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the event writer died", exc_info=task.exception())
+        # wake flush(): it must not wait for a writer that is gone
+        asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify(self) -> None:
+        async with self._progress:
+            self._progress.notify_all()
+
+    # --- in ------------------------------------------------------------------------
     def append(self, event: Event) -> None:
         """Queue one event; returns at once. A malformed event is logged in full and
         counted in `rejected`, so it never holds up a batch."""
@@ -88,6 +157,11 @@ class EventWriter(EventSink):
         if problem:
             self.rejected += 1
             log.error("event refused (%s) and kept here instead: %r", problem, event)
+            return
+        if len(self._queue) >= self.max_memory:
+            self.lost += 1
+            log.error("event lost: neither the store nor the spill journal takes writes "
+                      "and %d wait in memory: %r", len(self._queue), event)
             return
         self._queue.append(event)
         self._appended += 1
@@ -101,11 +175,15 @@ class EventWriter(EventSink):
 
     @property
     def pending(self) -> int:
-        """Events queued and not yet committed."""
-        return self._appended - self._durable
+        """Events queued and not yet durable."""
+        return len(self._queue)
 
-    async def flush(self) -> None:
-        """Wait until every event appended before this call is committed."""
+    async def flush(self, timeout: float | None = 30.0) -> None:
+        """Wait until every event appended before this call is durable.
+
+        Raises:
+            StoreError: the writer's task is not running, or `timeout` seconds passed.
+        """
         target = self._appended
         if self._durable >= target:
             return
@@ -113,21 +191,57 @@ class EventWriter(EventSink):
             await self.start()
         self._flush_to = max(self._flush_to, target)
         self._wake.set()
+        deadline = None if timeout is None else time.monotonic() + timeout
         async with self._progress:
-            await self._progress.wait_for(lambda: self._durable >= target)
+            while self._durable < target:
+                if not self.running:
+                    raise StoreError(f"The event writer stopped with {self.pending} events "
+                                     f"not yet durable ({self.failure()!r}).")
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise StoreError(f"{self.pending} events were not durable within "
+                                     f"{timeout:.0f} s.")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._progress.wait(),
+                                           0.5 if left is None else min(left, 0.5))
 
-    async def close(self) -> None:
-        """Flush everything, then stop (by a flag, not cancel(): on Python 3.11
-        wait_for can swallow a cancellation, gh-86296)."""
-        await self.flush()
+    async def close(self, timeout: float = 30.0) -> None:
+        """Make every event durable (in the store, else in the journal), then stop.
+
+        Stopped by a flag, not cancel(): on Python 3.11 wait_for can swallow a
+        cancellation (gh-86296). Bounded by `timeout`; what is still queued then goes
+        to the journal.
+        """
+        try:
+            await self.flush(timeout)
+        except StoreError as err:
+            log.error("%s Writing them to the spill journal.", err)
         self._closing = True
         self._wake.set()
         if self._task is not None:
-            await self._task
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._task), 5.0)
+            if not self._task.done():
+                self._task.cancel()
+                with contextlib.suppress(BaseException):
+                    await self._task
             self._task = None
+        if self._queue:  # the task is gone: the journal is the last resort
+            batch = list(self._queue)
+            written = self._spill(batch)
+            self._done(batch[:written])
+            if written < len(batch):
+                self.lost += len(batch) - written
+                log.error("%d events lost at shutdown: the store and the journal refused "
+                          "them: %r", len(batch) - written, batch[written:])
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None
+        if self.gate is not None:
+            self.gate.close()
 
+    # --- the task --------------------------------------------------------------------
     async def _run(self) -> None:
-        backoff = self.flush_s
         while not (self._closing and not self._queue):
             if len(self._queue) < self.max_batch and self._durable >= self._flush_to:
                 # group commit: gather what arrives during one interval
@@ -135,92 +249,168 @@ class EventWriter(EventSink):
                     async with asyncio.timeout(self.flush_s):
                         await self._wake.wait()
             self._wake.clear()
+            if self._journal_waiting() and time.monotonic() >= self._retry_at:
+                await self._replay()
             if not self._queue:
                 continue
             batch = list(itertools.islice(self._queue, self.max_batch))
-            try:
-                await self._write(batch)
-            except OperationalError:  # locked, disk full, I/O: keep the batch, retry
-                self.failures += 1
-                log.exception("event batch of %d not written; retrying in %.2fs",
-                              len(batch), backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                self._wake.set()
+            if not self._journal_waiting():
+                try:
+                    await self._store(batch)
+                except Exception as err:  # noqa: BLE001 - sorted just below
+                    fault = store_fault(err, self._where())
+                    if fault is None:  # the data itself is refused: isolate the bad events
+                        kept = await self._write_one_by_one(batch)
+                        self._done(batch, kept)
+                        continue
+                    self._refused(fault, err, len(batch))
+                    batch = batch[:self._spill(batch)]
+                else:
+                    self._accepted()
+            else:  # order: behind what the journal holds
+                batch = batch[:self._spill(batch)]
+            if not batch:  # neither the store nor the journal: wait in memory
+                await self._wait_retry()
                 continue
-            except Exception:  # the data itself is refused: isolate the bad events
-                await self._write_one_by_one(batch)
-            backoff = self.flush_s
-            for _ in batch:
-                self._queue.popleft()
-            self._durable += len(batch)
-            self.batches += 1
-            async with self._progress:
-                self._progress.notify_all()
+            self._done(batch)
 
-    async def _write_one_by_one(self, batch: list[Event]) -> None:
-        """Write what can be written; log in full (and count) an event the store refuses."""
+    def _done(self, batch: list[Event], kept: list[Event] | None = None) -> None:
+        """The first len(batch) queued events are durable (or refused as data)."""
+        for _ in batch:
+            self._queue.popleft()
+        self._made_durable(batch, kept)
+
+    def _made_durable(self, batch: list[Event], kept: list[Event] | None = None) -> None:
+        self._durable += len(batch)
+        self.batches += 1
+        if self.on_durable is not None:
+            try:
+                self.on_durable(batch if kept is None else kept)
+            except Exception:  # the announcement must never stop the writer
+                log.exception("could not announce %d durable events", len(batch))
+        asyncio.get_running_loop().create_task(self._notify())
+
+    def _journal_waiting(self) -> bool:
+        return self.journal is not None and self.journal.events > 0
+
+    def _where(self) -> str | None:
+        return self.engine.url.database
+
+    async def _wait_retry(self) -> None:
+        await asyncio.sleep(self._backoff)
+        self._backoff = min(self._backoff * 2, 5.0)
+        self._wake.set()
+
+    # --- faults --------------------------------------------------------------------
+    def _refused(self, fault: str, err: BaseException, n: int) -> None:
+        """Count a refusal; announce the fault (a lock only once it has lasted)."""
+        self.failures += 1
+        now = time.monotonic()
+        if self._refusing_since is None:
+            self._refusing_since = now
+        self._retry_at = now + self._backoff
+        self._backoff = min(self._backoff * 2, 5.0)
+        lasting = now - self._refusing_since >= self.fault_after_s
+        if fault != self.fault and (fault != "locked too long" or lasting):
+            log.error("Store fault: %s; %d events go to the spill journal (%s)", fault, n,
+                      getattr(err, "orig", err), exc_info=err)
+            self.fault = fault
+            if self.on_fault is not None:
+                try:
+                    self.on_fault(fault)
+                except Exception:
+                    log.exception("could not raise the store fault alarm")
+
+    def _accepted(self) -> None:
+        self._refusing_since = None
+        self._backoff = self.flush_s
+        if self.fault is not None:
+            log.warning("the store takes writes again (after: %s)", self.fault)
+            self.fault = None
+            if self.on_fault is not None:
+                try:
+                    self.on_fault(None)
+                except Exception:
+                    log.exception("could not clear the store fault alarm")
+
+    def _spill(self, batch: list[Event]) -> int:
+        """Write a batch to the journal (fsync'd), in chunks so that a disk with little
+        room takes what it can; how many of its first events were written."""
+        if self.journal is None:
+            return 0
+        written = 0
+        for i in range(0, len(batch), SPILL_CHUNK):
+            chunk = batch[i:i + SPILL_CHUNK]
+            try:
+                self.journal.append(chunk)
+            except OSError as err:
+                log.error("the spill journal %s refused %d events (%s); they wait in memory",
+                          self.journal.path, len(batch) - written, err)
+                break
+            written += len(chunk)
+        self.spilled += written
+        return written
+
+    async def _replay(self) -> None:
+        """Move the journal's events into the store, in order, without duplicates."""
+        assert self.journal is not None
+        events = self.journal.read()
+        try:
+            for i in range(0, len(events), self.max_batch):
+                await self._store(events[i:i + self.max_batch], replay=True)
+        except Exception as err:  # noqa: BLE001 - every refusal waits for the next try
+            self._refused(store_fault(err, self._where()) or "refusing writes", err, 0)
+            return
+        self.journal.clear()
+        self.replayed += len(events)
+        log.warning("replayed %d events from the spill journal into the store", len(events))
+        self._accepted()
+
+    # --- the store -------------------------------------------------------------------
+    async def _store(self, batch: list[Event], replay: bool = False) -> None:
+        """One transaction; waits for the write lock up to `lock_wait_s`, asking every
+        millisecond while holding the intent (desks wait for it, see store.write_gate)."""
+        if self._insert is None:
+            self._insert = EventInsert(self.engine.dialect)
+        insert = self._insert
+        deadline = time.monotonic() + self.lock_wait_s
+        gate = self.gate.intent() if self.gate is not None else contextlib.nullcontext()
+        with gate:
+            while True:
+                try:
+                    async with self.engine.connect() as conn:
+                        conn = await conn.execution_options(write=True)
+                        async with conn.begin():
+                            todo = await insert.skip_stored(conn, batch) if replay else batch
+                            first = await insert.write(conn, todo) if todo else 0
+                    break
+                except DBAPIError as err:
+                    if store_fault(err) != "locked too long" or time.monotonic() >= deadline:
+                        raise
+                await asyncio.sleep(LOCK_POLL_S)
+        for i, event in enumerate(todo, start=first):
+            event.id = i
+
+    async def _write_one_by_one(self, batch: list[Event]) -> list[Event]:
+        """Write what can be written; log in full (and count) an event the store refuses.
+        Returns the events made durable."""
+        kept: list[Event] = []
         for event in batch:
             while True:
                 try:
-                    await self._write([event])
+                    await self._store([event])
+                    kept.append(event)
                     break
-                except OperationalError:
-                    self.failures += 1
+                except Exception as err:  # noqa: BLE001 - sorted just below
+                    fault = store_fault(err, self._where())
+                    if fault is None:
+                        self.rejected += 1
+                        log.error("event refused by the store and kept here instead: %r (%s)",
+                                  event, getattr(err, "orig", err))
+                        break
+                    self._refused(fault, err, 1)
+                    if self._spill([event]) == 1:
+                        kept.append(event)
+                        break
                     await asyncio.sleep(1.0)
-                except Exception as err:
-                    self.rejected += 1
-                    log.error("event refused by the store and kept here instead: %r (%s)",
-                              event, getattr(err, "orig", err))
-                    break
-
-    def _compile(self) -> str:
-        """The INSERT in the dialect's own SQL, taking rows as plain tuples.
-
-        This is the hot path of group commit, so rows are built by one tuple
-        expression in COLUMNS order rather than through the generic mapper.
-        """
-        dialect = self.engine.dialect
-        stmt = insert(t.events).values({c: bindparam(c) for c in COLUMNS})
-        compiled = stmt.compile(dialect=dialect)
-        if not compiled.positional or list(compiled.positiontup or ()) != list(COLUMNS):
-            raise RuntimeError(f"the event writer needs a positional driver ({dialect.name})")
-        self._sql = compiled.string
-        at_type = t.events.c.at.type
-        self._at = at_type.dialect_impl(dialect).bind_processor(dialect) or _unchanged
-        return self._sql
-
-    def _rows(self, batch: list[Event], first_id: int) -> list[tuple[Any, ...]]:
-        at = self._at
-        return [(i, at(e.at), e.site_id, e.kind.value, e.result.value, e.device_id, e.block_id,
-                 e.flat_id, e.credential, e.name, e.reason, e.description)
-                for i, e in enumerate(batch, start=first_id)]
-
-    async def _write(self, batch: list[Event]) -> None:
-        sql = self._sql if self._sql is not None else self._compile()
-        async with self.engine.connect() as conn:
-            conn = await conn.execution_options(write=True)
-            async with conn.begin():
-                last = (await conn.execute(select(func.max(t.events.c.id)))).scalar() or 0
-                await conn.exec_driver_sql(sql, self._rows(batch, last + 1))
-                alarms = [
-                    mapper(Alarm).to_row(Alarm(event_id=i, site_id=e.site_id, kind=e.kind,
-                                               raised_at=e.at, device_id=e.device_id))
-                    for i, e in enumerate(batch, start=last + 1) if e.kind.is_alarm
-                ]
-                if alarms:
-                    await conn.execute(insert(t.alarms), alarms)
-                back = [{"d": e.device_id, "back_at": e.at, "online_id": i,
-                         "k": CLEARS[e.kind].value}
-                        for i, e in enumerate(batch, start=last + 1)
-                        if e.kind in CLEARS and e.device_id is not None]
-                if back:  # "device online" clears "device offline", and so on (CLEARS)
-                    a = t.alarms.c
-                    await conn.execute(
-                        update(t.alarms).where(a.device_id == bindparam("d"),
-                                               a.kind == bindparam("k"),
-                                               a.cleared_at.is_(None),
-                                               a.event_id < bindparam("online_id"))
-                        .values(cleared_at=bindparam("back_at", type_=a.cleared_at.type)), back)
-        for i, event in enumerate(batch, start=last + 1):
-            event.id = i
+        return kept

@@ -36,12 +36,13 @@ def sqlite_url(path: str | Path) -> str:
     return f"sqlite+aiosqlite:///{p}"
 
 
-def create_sqlite_engine(url: str, busy_timeout_ms: int = 5000) -> AsyncEngine:
+def create_sqlite_engine(url: str, busy_timeout_ms: int = 5000, *,
+                         pool_size: int = 4) -> AsyncEngine:
     """An engine whose connections are set up the way Doorkeeper needs."""
     # A small pool: opening an aiosqlite connection starts a thread, which would
     # stall the event loop at every group commit and change poll. (A process that
     # forks must dispose of the engine in the child.)
-    engine = create_async_engine(url, pool_size=4, max_overflow=8)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=8)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:

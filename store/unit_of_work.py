@@ -19,11 +19,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.audit import GENESIS, entry_hash
-from core.errors import Conflict
+from core.errors import Conflict, StoreBusy, StoreFault
 from core.model import (
     AccessPass,
     AuditEntry,
@@ -36,10 +36,23 @@ from core.model import (
 )
 from core.ports import UnitOfWork
 from store import tables as t
+from store.faults import store_fault
 from store.mapping import Values, mapper
 from store.search_index import reindex_flats
+from store.write_gate import WriteGate
 
 T = TypeVar("T", bound=Stored)
+BUSY = "The store is busy with other changes; nothing was saved. Try again in a moment."
+
+
+def refusal(err: DBAPIError, where: str | None) -> StoreBusy | StoreFault:
+    """A database error met by a service call, as the named refusal people read."""
+    fault = store_fault(err, where) or "refusing writes"
+    if fault == "locked too long":
+        return StoreBusy(BUSY)
+    return StoreFault(f"The store cannot save changes ({fault}); nothing was saved. "
+                      "The gateway raises an alarm; `doorkeeper doctor` says what to do.",
+                      fault=fault)
 PANEL_TYPES = [d.value for d in DeviceType if d.is_panel]
 #: what the search index holds of a flat (store/search_index.py)
 SEARCHED = (Flat, Telephone, PanelDisplay, AccessPass)
@@ -48,17 +61,37 @@ SEARCHED = (Flat, Telephone, PanelDisplay, AccessPass)
 class SqlUnitOfWork(UnitOfWork):
     """A write transaction: BEGIN IMMEDIATE on SQLite, so it never fails half-way on a lock."""
 
-    def __init__(self, engine: AsyncEngine, *, write: bool = True) -> None:
+    def __init__(self, engine: AsyncEngine, *, write: bool = True,
+                 gate: WriteGate | None = None, busy_s: float = 5.0) -> None:
         self.engine = engine
         self.write = write
+        self.gate = gate
+        self.busy_s = busy_s
         self.conn: AsyncConnection | None = None
         self._touched: set[int] = set()  # flats whose search index rows are due
 
     # --- transaction -----------------------------------------------------------------
     async def begin(self) -> None:
+        """Take the write lock (after any event writer that wants it), or refuse by name.
+
+        A store locked past the busy timeout (the lock wait and SQLite's own busy
+        handler) gives StoreBusy; any other fault a StoreFault; the connection goes
+        back to the pool either way.
+        """
+        if self.write and self.gate is not None and not await self.gate.wait_clear(self.busy_s):
+            raise StoreBusy(BUSY)
         conn = await self.engine.connect()
-        self.conn = await conn.execution_options(write=self.write)
-        await self.conn.begin()
+        try:
+            self.conn = await conn.execution_options(write=self.write)
+            await self.conn.begin()
+        except DBAPIError as err:
+            self.conn = None
+            await conn.close()
+            raise refusal(err, self.engine.url.database) from err
+        except BaseException:
+            self.conn = None
+            await conn.close()
+            raise
         self._touched = set()
 
     async def commit(self) -> None:
@@ -70,6 +103,8 @@ class SqlUnitOfWork(UnitOfWork):
             await self.conn.commit()
         except IntegrityError as err:
             raise Conflict(f"The change clashes with existing data: {err.orig}.") from err
+        except DBAPIError as err:
+            raise refusal(err, self.engine.url.database) from err
 
     async def rollback(self) -> None:
         self._touched.clear()
@@ -88,6 +123,10 @@ class SqlUnitOfWork(UnitOfWork):
             return await self.conn.execute(stmt, params)
         except IntegrityError as err:
             raise Conflict(f"The change clashes with existing data: {err.orig}.") from err
+        except DBAPIError as err:
+            if store_fault(err) is None:
+                raise  # a value the code should never have sent: a bug, with its traceback
+            raise refusal(err, self.engine.url.database) from err
 
     # --- the search index -------------------------------------------------------------
     def _touch(self, objs: Sequence[Stored]) -> None:

@@ -72,7 +72,7 @@ async def test_a_gateway_started_from_a_folder_with_its_own_core_imports_ours(
         stop_gateway(proc)
     log = Path(store.where).with_suffix(".gateway.log").read_text(encoding="utf-8")
     assert proc.returncode == 0, log
-    assert "hostile" not in log and "every event flushed" in log
+    assert "hostile" not in log and "every event durable" in log
 
 
 async def test_serve_started_from_a_folder_with_its_own_packages_starts_its_children(

@@ -211,7 +211,7 @@ async def test_the_gateway_speaks_to_any_adapter_of_the_bus_port(store, admin, e
     await gw.start()
     try:
         gw.drivers[0].present("1111100000", estate.panel.id)
-        await asyncio.sleep(0.1)
+        await gw.writer.flush()  # published once durable
         assert any(m["type"] == Kind.EVENT and m["event"]["result"] == "Opening"
                    for m in gw.bus.published)
         peer = object()  # a transport that cannot tell the peer's user

@@ -29,8 +29,8 @@ NOT_IN_THE_GATEWAY = ("asyncssh", "faker")
 HEADLESS = sorted(m.name for m in pkgutil.walk_packages(console.headless.__path__,
                                                         "console.headless."))
 #: the entry points a headless process starts from (`doorkeeper gateway`, `serve`)
-ENTRIES = ["console", "console.cli", "console.cli_operators", "console.cli_serve",
-           "core.bus"]
+ENTRIES = ["console", "console.cli", "console.cli_doctor", "console.cli_operators",
+           "console.cli_serve", "core.bus"]
 
 
 def loaded_after(module: str, watch: tuple[str, ...]) -> list[str]:

@@ -142,12 +142,20 @@ def start_gateway(db: str, bus: str, config: str | None, simulate: bool,
                      stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file)
 
 
-def stop_gateway(proc: subprocess.Popen | None) -> None:
-    """SIGTERM and wait: the gateway flushes every event before it exits."""
+def stop_gateway(proc: subprocess.Popen | None, timeout: float = 30) -> None:
+    """SIGTERM and wait: the gateway flushes every event before it exits (its own
+    shutdown is bounded, and what it cannot store goes to the spill journal). One
+    still running after `timeout` seconds is killed: it is never left behind."""
     if proc is not None and proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            log.error("the gateway (pid %d) did not stop within %.0f s; killing it",
+                      proc.pid, timeout)
+            proc.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
     if proc is not None and proc.poll() is not None:
         release(proc)
 

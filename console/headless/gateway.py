@@ -4,7 +4,7 @@ Composition: the store (snapshot, event writer), the runtime (decisions), the
 bus (core.bus.GatewayBus; its Unix-socket adapter by default), the drivers named
 in the config, and a change watcher
 that reads the audit trail so a change saved by any process is honoured
-within a second. SIGTERM/SIGINT stop it cleanly with every event flushed.
+within a second. SIGTERM/SIGINT stop it cleanly with every event durable.
 """
 
 from __future__ import annotations
@@ -19,15 +19,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from console.headless.bus.server import BusServer
+from console.headless.tasks import TaskSupervisor
 from core.bus import COMMANDS, GatewayBus, Kind, Message, MessageHandler, Peer, reply_to
 from core.config import Config, DriverConfig
 from core.devices import Driver
 from core.errors import ConfigError, DoorkeeperError
-from core.model import Operator
+from core.model import EventKind, Operator
 from core.runtime import Runtime
 from core.services import operations
 from core.services.base import Actor
 from store.database import Store
+from store.events import EventWriter
 from store.snapshot import (
     apply_changes,
     changes_since,
@@ -39,6 +41,8 @@ from store.snapshot import (
 log = logging.getLogger(__name__)
 #: seconds between two publications of the devices' last seen and counters
 HEALTH_INTERVAL = 1.0
+#: how long each part may take to stop (a driver, the bus); the event writer has its own
+STOP_TIMEOUT = 5.0
 
 
 @dataclass
@@ -107,24 +111,34 @@ class Gateway:
         self.runtime: Runtime | None = None
         self._changed = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._watcher: asyncio.Task | None = None
-        self._health: asyncio.Task | None = None
+        self.supervisor = TaskSupervisor(self._task_failed)
+        self.writer: EventWriter | None = None
         self._last_change = 0
 
     async def start(self) -> None:
         """Load the snapshot, open the bus, start the drivers and the change watcher."""
         self._last_change = await last_change_id(self.store)
         snapshot = await load_snapshot(self.store)
-        writer = await self.store.event_writer()
-        self.runtime = Runtime(snapshot, writer, self.bus.publish)
-        self.runtime.mark_offline(await offline_devices(self.store))
+        self.writer = writer = await self.store.event_writer()
+        self.runtime = runtime = Runtime(snapshot, writer, self.bus.publish)
+        writer.on_durable = runtime.announce  # published once stored (or journaled)
+        writer.on_fault = self._store_fault
+        runtime.mark_offline(await offline_devices(self.store))
         await self.bus.start()
         self.drivers = await self._make_drivers()
-        self.runtime.drivers = self.drivers
+        runtime.drivers = self.drivers
         for driver in self.drivers:
-            await driver.start(self.runtime.report)
-        self._watcher = asyncio.create_task(self._watch_changes(), name="change-watcher")
-        self._health = asyncio.create_task(self._publish_health(), name="health")
+            await driver.start(runtime.report)
+        sup = self.supervisor
+        sup.watch("event writer", lambda: writer.running, writer.restart, writer.failure)
+        for i, driver in enumerate(self.drivers):
+            sup.watch(f"driver {driver.name} #{i + 1}", driver.alive,
+                      lambda d=driver: self._restart_driver(d), driver.failure)
+        if isinstance(self.bus, BusServer):
+            sup.watch("bus server", lambda: self.bus.running, self._restart_bus)
+        sup.run("change watcher", self._watch_changes)
+        sup.run("device health", self._publish_health)
+        await sup.start()
         log.info("gateway started: %d credentials, %d drivers, bus at %s",
                  snapshot.credential_count, len(self.drivers), self.config.bus.path)
 
@@ -176,6 +190,35 @@ class Gateway:
                 self.runtime.publish_health()
             except Exception:  # never let one bad state stop the health feed
                 log.exception("could not publish device health")
+
+    # --- faults ------------------------------------------------------------------------
+    def _store_fault(self, fault: str | None) -> None:
+        """The event writer met a store fault (or saw it end): an alarm on every console."""
+        if self.runtime is None:
+            return
+        if fault is not None:
+            self.runtime.system_event(
+                EventKind.STORE_FAULT, f"Store fault: {fault}. Events are kept in the spill "
+                f"journal beside the store; run `doorkeeper doctor --db {self.store.where}`.")
+        else:
+            self.runtime.system_event(
+                EventKind.STORE_RECOVERED, "Store recovered: it takes writes again; the events "
+                "kept in the spill journal are stored.")
+
+    def _task_failed(self, name: str, why: str) -> None:
+        if self.runtime is not None:
+            self.runtime.system_event(EventKind.GATEWAY_TASK_FAILED,
+                                      f"Gateway task failed: {name} ({why}); restarting it.")
+
+    async def _restart_driver(self, driver: Driver) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(driver.stop(), STOP_TIMEOUT)
+        await driver.start(self.runtime.report)
+
+    async def _restart_bus(self) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.bus.close(), STOP_TIMEOUT)
+        await self.bus.start()
 
     # --- the bus ----------------------------------------------------------------------
     async def on_message(self, msg: Message, peer: Peer) -> None:
@@ -251,23 +294,25 @@ class Gateway:
             await self.stop()
 
     async def stop(self) -> None:
-        """Stop drivers and the bus (nothing new comes in), then flush every event."""
+        """Stop drivers (nothing new comes in), make every event durable, then close the
+        bus (the last events are published first). Every step is bounded."""
         self._stopping.set()
         self._changed.set()
+        await self.supervisor.stop()
         for driver in self.drivers:
             try:
-                await driver.stop()
+                await asyncio.wait_for(driver.stop(), STOP_TIMEOUT)
             except Exception:
                 log.exception("driver %s did not stop cleanly", driver.name)
-        if self._health is not None:
-            await self._health
-            self._health = None
-        await self.bus.close()
-        if self._watcher is not None:
-            await self._watcher
-            self._watcher = None
-        await self.store.close()  # flushes the event writer
-        log.info("gateway stopped; every event flushed")
+        writer = self.writer
+        try:
+            await self.store.close()  # the event writer: store, else the spill journal
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.bus.close(), STOP_TIMEOUT)
+        lost = writer.lost if writer is not None else 0
+        log.info("gateway stopped; every event durable" if not lost
+                 else f"gateway stopped; {lost} events lost (see the errors above)")
 
 
 def _int(msg: Message, key: str) -> int:

@@ -3,7 +3,7 @@ sharing one port (SO_REUSEPORT). A worker that dies is started again; a gateway 
 dies is started again (the workers' sessions say it is away, then find it again).
 Every child holds a lifeline to this process (console.headless.children): killed, even
 with SIGKILL, it takes its gateway and workers with it. SIGTERM/SIGINT/SIGHUP stop the workers (each session gets a line), then the
-gateway (every event flushed). A gateway already answering on the bus is used as it
+gateway (every event durable). A gateway already answering on the bus is used as it
 is (neither watched nor stopped). The supervisor renders nothing and decides nothing.
 """
 

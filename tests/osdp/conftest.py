@@ -22,13 +22,17 @@ KNOWN = 12345678  # the estate's APass 0012345678
 
 
 class ListSink(EventSink):
-    """Events as the runtime records them."""
+    """Events as the runtime records them, durable at once (then announced, as the store's
+    event writer does once a batch is stored)."""
 
     def __init__(self) -> None:
         self.events = []
+        self.on_durable = None
 
     def append(self, event) -> None:
         self.events.append(event)
+        if self.on_durable is not None:
+            self.on_durable([event])
 
     async def flush(self) -> None:
         pass
@@ -44,6 +48,7 @@ class Setup:
         self.reports: list = []
         self.published: list[dict] = []  # what the gateway's bus would carry to every console
         self.runtime = Runtime(snapshot, self.sink, self.published.append)
+        self.sink.on_durable = self.runtime.announce
         self.peers: list = []  # libosdp Peers and ScriptedReaders: each has teardown()
         self.driver: OsdpDriver | None = None
 

@@ -143,6 +143,8 @@ async def test_a_communication_quality_alarm_is_raised_then_cleared(bus, estate)
     kinds = lambda: [e.kind for e in bus.sink.events]  # noqa: E731
     await bus.until(lambda: EventKind.COMMUNICATION_QUALITY in kinds(), timeout=5)
     assert bus.driver.readers[0].link is Link.ONLINE  # flaky, not offline
+    # published once durable (docs/durability.md), so just after it was recorded
+    await bus.until(lambda: any(m["type"] == "alarm" for m in bus.published), timeout=5)
     alarms = [m for m in bus.published if m["type"] == "alarm"]
     assert [m["event"]["kind"] for m in alarms] == ["Communication quality"]
     assert "timeouts" in alarms[0]["event"]["description"]

@@ -1,0 +1,93 @@
+"""The event writer's SQL: one batch of events (and the alarms they raise) in one transaction.
+
+This is the hot path of group commit, so rows are built by one tuple expression
+in COLUMNS order rather than through the generic mapper. `skip_stored` is the
+replay's guard against duplicates: an event from the spill journal that the
+store already holds (same time, site, kind, device, credential and description:
+the journal was replayed, then the process died before emptying it) is left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.model import CLEARS, Alarm, Event, EventKind
+from store import tables as t
+from store.mapping import mapper
+
+COLUMNS = ("id", "at", "site_id", "kind", "result", "device_id", "block_id", "flat_id",
+           "credential", "name", "reason", "description")
+
+
+def _unchanged(value: datetime) -> object:
+    return value
+
+
+class EventInsert:
+    """The compiled INSERT for one dialect, and the transaction that uses it."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        stmt = insert(t.events).values({c: bindparam(c) for c in COLUMNS})
+        compiled = stmt.compile(dialect=dialect)
+        if not compiled.positional or list(compiled.positiontup or ()) != list(COLUMNS):
+            raise RuntimeError(f"the event writer needs a positional driver ({dialect.name})")
+        self.sql = compiled.string
+        at_type = t.events.c.at.type
+        self._at: Callable[[datetime], object] = (
+            at_type.dialect_impl(dialect).bind_processor(dialect) or _unchanged)
+
+    def rows(self, batch: list[Event], first_id: int) -> list[tuple[Any, ...]]:
+        at = self._at
+        return [(i, at(e.at), e.site_id, e.kind.value, e.result.value, e.device_id, e.block_id,
+                 e.flat_id, e.credential, e.name, e.reason, e.description)
+                for i, e in enumerate(batch, start=first_id)]
+
+    async def skip_stored(self, conn: AsyncConnection, batch: list[Event]) -> list[Event]:
+        """The events of a replayed batch that the store does not hold yet."""
+        e = t.events.c
+        ats = sorted({ev.at.astimezone(UTC) for ev in batch})
+        stored: set[tuple[Any, ...]] = set()
+        for i in range(0, len(ats), 500):
+            rows = await conn.execute(select(e.at, e.site_id, e.kind, e.device_id, e.credential,
+                                             e.description).where(e.at.in_(ats[i:i + 500])))
+            stored.update(tuple(r) for r in rows)
+        return [ev for ev in batch if (ev.at.astimezone(UTC), ev.site_id, ev.kind.value,
+                                       ev.device_id, ev.credential, ev.description) not in stored]
+
+    async def write(self, conn: AsyncConnection, batch: list[Event]) -> int:
+        """Insert the batch (ids, alarms, cleared alarms) in `conn`'s transaction; the first id."""
+        last = (await conn.execute(select(func.max(t.events.c.id)))).scalar() or 0
+        first = last + 1
+        await conn.exec_driver_sql(self.sql, self.rows(batch, first))
+        alarms = [
+            mapper(Alarm).to_row(Alarm(event_id=i, site_id=ev.site_id, kind=ev.kind,
+                                       raised_at=ev.at, device_id=ev.device_id))
+            for i, ev in enumerate(batch, start=first) if ev.kind.is_alarm
+        ]
+        if alarms:
+            await conn.execute(insert(t.alarms), alarms)
+        a = t.alarms.c
+        back = [{"d": ev.device_id, "back_at": ev.at, "online_id": i, "k": CLEARS[ev.kind].value}
+                for i, ev in enumerate(batch, start=first)
+                if ev.kind in CLEARS and ev.device_id is not None]
+        if back:  # "device online" clears "device offline", and so on (CLEARS)
+            await conn.execute(
+                update(t.alarms).where(a.device_id == bindparam("d"), a.kind == bindparam("k"),
+                                       a.cleared_at.is_(None), a.event_id < bindparam("online_id"))
+                .values(cleared_at=bindparam("back_at", type_=a.cleared_at.type)), back)
+        recovered = [{"s": ev.site_id, "back_at": ev.at, "online_id": i}
+                     for i, ev in enumerate(batch, start=first)
+                     if ev.kind is EventKind.STORE_RECOVERED]
+        if recovered:  # a store that takes writes again clears its "store fault" alarms
+            await conn.execute(
+                update(t.alarms).where(a.site_id == bindparam("s"),
+                                       a.kind == EventKind.STORE_FAULT.value,
+                                       a.cleared_at.is_(None), a.event_id < bindparam("online_id"))
+                .values(cleared_at=bindparam("back_at", type_=a.cleared_at.type)), recovered)
+        return first

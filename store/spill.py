@@ -1,0 +1,119 @@
+"""The spill journal: where events wait, fsync'd, while the store refuses writes.
+
+A file beside the store (`<db>.events-spill`), one JSON object a line, appended
+and fsync'd batch by batch, so an event written here is as durable as one
+committed to the store and may be published. Space for it is reserved when it
+is opened (`posix_fallocate`, zeros past the last line), so a disk that fills up
+afterwards still takes `reserve` bytes of events; beyond that it grows while the
+disk allows, and `append` raises OSError when it cannot. Lines are read back in
+order by `read()` and the file is emptied by `clear()` once the store holds them.
+A JSON line never holds a NUL byte, so the data ends at the first one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+from datetime import datetime
+from pathlib import Path
+
+from core.audit import jsonable_fields
+from core.model import Event, EventKind, EventResult
+from store.faults import free_bytes
+
+log = logging.getLogger(__name__)
+#: bytes reserved on disk when the journal is opened (about 25,000 events)
+RESERVE = 8 << 20
+
+
+def spill_path(db: str | Path) -> Path:
+    """The journal beside a store's file."""
+    return Path(f"{db}.events-spill")
+
+
+def to_line(event: Event) -> bytes:
+    """One event as a journal line."""
+    data = jsonable_fields(event)
+    data["id"] = None  # the store gives ids when the journal is replayed
+    return (json.dumps(data, ensure_ascii=True, separators=(",", ":")) + "\n").encode()
+
+
+def from_line(line: bytes) -> Event:
+    """An event back from its journal line."""
+    data = json.loads(line)
+    data["at"] = datetime.fromisoformat(data["at"])
+    data["kind"], data["result"] = EventKind(data["kind"]), EventResult(data["result"])
+    return Event(**data)
+
+
+class SpillJournal:
+    """An append-only, fsync'd file of events with disk space reserved ahead."""
+
+    def __init__(self, path: str | Path, reserve: int = RESERVE) -> None:
+        self.path = Path(path)
+        self.reserve = reserve
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o640)
+        self._end = len(self._data())
+        self.events = sum(1 for line in self._data().splitlines() if line.strip())
+        self._reserve()
+
+    def _data(self) -> bytes:
+        size = os.fstat(self._fd).st_size
+        data = os.pread(self._fd, size, 0) if size else b""
+        return data.split(b"\0", 1)[0]
+
+    def _reserve(self) -> None:
+        """Allocate `reserve` bytes past the end, or as much of it as the disk has room
+        for (at most a quarter of the free space, halving down to 64 kB): a nearly full
+        disk still gets a journal, and the journal never fills the disk itself."""
+        free = free_bytes(self.path)
+        size = self.reserve if free is None else min(self.reserve, free // 4)
+        last: OSError | None = None
+        while size >= 1 << 16:
+            try:
+                os.posix_fallocate(self._fd, self._end, size)
+                return
+            except OSError as err:
+                last = err
+                size //= 2
+        log.warning("spill journal %s: no space could be reserved (%s)", self.path,
+                    last.strerror if last else "the disk is full")
+
+    def append(self, events: list[Event]) -> None:
+        """Write events at the end and fsync; OSError if the disk takes none of it
+        (then nothing counts as written: the next append starts at the same place)."""
+        if not events:
+            return
+        data = b"".join(to_line(e) for e in events)
+        size = os.fstat(self._fd).st_size
+        if self._end + len(data) > size:  # past the reserve: grow while the disk allows
+            os.posix_fallocate(self._fd, self._end, len(data) + self.reserve)
+        written = os.pwrite(self._fd, data, self._end)
+        if written != len(data):
+            raise OSError(f"short write to the spill journal {self.path}")
+        os.fsync(self._fd)
+        self._end += len(data)
+        self.events += len(events)
+
+    def read(self) -> list[Event]:
+        """Every event in the journal, in the order written."""
+        return [from_line(line) for line in self._data().splitlines() if line.strip()]
+
+    def clear(self) -> None:
+        """Empty the journal (its events are in the store) and reserve space again."""
+        os.ftruncate(self._fd, 0)
+        self._end = 0
+        self.events = 0
+        self._reserve()
+        os.fsync(self._fd)
+
+    def close(self) -> None:
+        """Close the file; an empty journal is removed."""
+        empty = self.events == 0
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+        if empty:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
