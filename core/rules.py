@@ -168,7 +168,8 @@ def email(value: str | None, field: str = "email", *, required: bool = False) ->
         if required:
             raise ValidationError("Email is required.", field=field)
         return ""
-    if len(value) > 254 or not EMAIL_RE.fullmatch(value) or has_control_chars(value):
+    if (len(value) > 254 or not EMAIL_RE.fullmatch(value) or has_control_chars(value)
+            or invisible_chars(value)):
         raise ValidationError(f"{value!r} is not an email address.", field=field)
     return value
 

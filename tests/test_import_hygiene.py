@@ -29,7 +29,8 @@ NOT_IN_THE_GATEWAY = ("asyncssh", "faker")
 HEADLESS = sorted(m.name for m in pkgutil.walk_packages(console.headless.__path__,
                                                         "console.headless."))
 #: the entry points a headless process starts from (`doorkeeper gateway`, `serve`)
-ENTRIES = ["console", "console.cli", "console.cli_operators", "console.cli_serve",
+ENTRIES = ["console", "console.cli", "console.cli_operators", "console.cli_output",
+           "console.cli_serve", "console.cli_store",
            "core.bus"]
 
 
