@@ -11,7 +11,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import IO, NoReturn
+from typing import IO, TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 from core.text import safe_text
 
@@ -52,8 +55,8 @@ class Parser(argparse.ArgumentParser):
             sys.stderr.write(plain_lines(message.rstrip("\n")) + "\n")
         sys.exit(status)
 
-    def print_help(self, file: IO[str] | None = None) -> None:
+    def print_help(self, file: SupportsWrite[str] | None = None) -> None:
         (file or sys.stdout).write(plain_lines(self.format_help()))
 
-    def print_usage(self, file: IO[str] | None = None) -> None:
+    def print_usage(self, file: SupportsWrite[str] | None = None) -> None:
         (file or sys.stdout).write(plain_lines(self.format_usage()))

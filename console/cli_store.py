@@ -54,7 +54,7 @@ async def creating(config: Config, db: str | None) -> AsyncIterator[Store]:
             await store.close()
         return
     made = [p for p in path.absolute().parents if not p.exists()]  # deepest first
-    store = None
+    store: Store | None = None
     try:
         store = await Store.open(config.store, path=db)
         yield store

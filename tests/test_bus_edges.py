@@ -14,7 +14,6 @@ import sqlite3
 
 import pytest
 
-from console.headless.bus.client import BusClient
 from core import bus_schema
 from core.bus_schema import ID_MAX, MessageRefused
 from core.rights import Profile
