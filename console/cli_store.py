@@ -47,11 +47,11 @@ async def creating(config: Config, db: str | None) -> AsyncIterator[Store]:
     store and the folders made for it, so the refusal leaves nothing behind."""
     path = store_file(config, db)
     if path is None or path.exists():
-        store = await Store.open(config.store, path=db)
+        existing = await Store.open(config.store, path=db)
         try:
-            yield store
+            yield existing
         finally:
-            await store.close()
+            await existing.close()
         return
     made = [p for p in path.absolute().parents if not p.exists()]  # deepest first
     store: Store | None = None
