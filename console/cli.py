@@ -1,7 +1,8 @@
 """The `doorkeeper` command: reads the config and wires store, drivers and core together.
 
-Wrong arguments and bad files get one clear line on stderr and exit code 2;
-never a traceback.
+Wrong arguments, bad files and a missing store get one clear line on stderr and exit
+code 2; never a traceback. Only `init` and `demo` create a store (`cli_store.py`), and
+everything printed is plain text (`cli_output.py`).
 """
 
 from __future__ import annotations
@@ -12,23 +13,17 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
 from console import cli_doctor, cli_operators, cli_serve
+from console.cli_output import EXIT_USAGE, PlainFormatter, refuse, say
+from console.cli_output import Parser as _Parser
+from console.cli_store import creating, open_existing
 from console.headless.children import hold_lifeline
+from core import rules
 from core.config import Config, load_config
 from core.errors import DoorkeeperError
 from core.services.operators import bootstrap_admin
 from store.database import Store
-
-EXIT_USAGE = 2
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but an error is one line, not a usage block."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see '{self.prog} --help')\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -73,16 +68,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _open(config: Config, db: str | None) -> Store:
-    return await Store.open(config.store, path=db)
+    return await open_existing(config, db)
 
 
 async def _init(args: argparse.Namespace, config: Config) -> int:
-    store = await _open(config, args.db)
-    try:
+    rules.email(args.admin, "admin", required=True)  # before anything is created
+    async with creating(config, args.db) as store:
         op = await bootstrap_admin(store.uow(), args.admin)
-    finally:
-        await store.close()
-    print(f"Store ready at {store.where}; administrator {op.email}.")
+    say(f"Store ready at {store.where}; administrator {op.email}.")
     return 0
 
 
@@ -94,15 +87,15 @@ async def _demo(args: argparse.Namespace, config: Config) -> int:
     if events < 0:
         raise DoorkeeperError("--events must be 0 or more.")
     _bus_beside_db(config, args)
-    store = await _open(config, args.db)
+    store = await Store.open(config.store, path=args.db)  # the demo creates its store
     where = store.where
     try:
         if await is_built(store):
-            print(f"The demo estate is already built in {where}.")
+            say(f"The demo estate is already built in {where}.")
         else:
-            print(f"Building the demo estate (seed {seed}) in {where} …", flush=True)
+            say(f"Building the demo estate (seed {seed}) in {where} …", flush=True)
             r = await build_demo(store, seed, events, config.demo.days)
-            print(f"Built {r.sites} sites, {r.blocks} blocks, {r.flats} flats, "
+            say(f"Built {r.sites} sites, {r.blocks} blocks, {r.flats} flats, "
                   f"{r.telephones} telephones/emails, {r.displays} panel displays, "
                   f"{r.passes} APasses, {r.devices} devices, {r.events} past events "
                   f"in {r.seconds:.1f} s.")
@@ -172,11 +165,11 @@ async def _audit_verify(args: argparse.Namespace, config: Config) -> int:
         await store.close()
     if report.ok:
         entries = "entry" if report.checked == 1 else "entries"
-        print(f"Audit trail intact: {report.checked} {entries} verified.")
+        say(f"Audit trail intact: {report.checked} {entries} verified.")
         return 0
     at = f" at entry {report.entry_id}" if report.entry_id else ""
-    print(f"Audit trail TAMPERED{at}: {report.problem} "
-          f"({report.checked} entries verified before it).", file=sys.stderr)
+    say(f"Audit trail TAMPERED{at}: {report.problem} "
+        f"({report.checked} entries verified before it).", file=sys.stderr)
     return 1
 
 
@@ -201,22 +194,27 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
 def _logging() -> None:
     """Log lines to stderr (never stdout: a console app owns it)."""
-    logging.basicConfig(level=logging.WARNING, stream=sys.__stderr__,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.__stderr__)
+    handler.setFormatter(PlainFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `doorkeeper` console script."""
     hold_lifeline()  # started by a console or `serve`: never outlive it
     args = _parser().parse_args(argv)
-    if getattr(args, "db", None) and Path(args.db).is_dir():
-        print(f"doorkeeper: {args.db} is a folder, not a database file.", file=sys.stderr)
+    db = getattr(args, "db", None)
+    if db is not None and not db.strip():
+        refuse("--db needs a file name.")
+        return EXIT_USAGE
+    if db and Path(db).is_dir():
+        refuse(f"{db} is a folder, not a database file.")
         return EXIT_USAGE
     _logging()
     try:
         return asyncio.run(_dispatch(args))
     except DoorkeeperError as err:
-        print(f"doorkeeper: {err.message}", file=sys.stderr)
+        refuse(err.message)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -24,6 +24,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from console.cli_output import say
+from console.cli_store import open_existing
 from core import days, rules
 from core.config import Config
 from core.errors import DoorkeeperError, NotFound, ValidationError
@@ -187,7 +189,7 @@ async def _add(store: Store, actor: Actor, args: argparse.Namespace) -> int:
     if key:
         await operator_keys.add_key(store.uow(), actor, id_of(op), key)
     where = ", ".join(s.name for s in sites)
-    print(f"Operator {op.email} added: {profile.value} on {safe_text(where)}"
+    say(f"Operator {op.email} added: {profile.value} on {safe_text(where)}"
           f"{' with a key' if key else ''}{' and a password' if password else ''}.")
     return 0
 
@@ -229,21 +231,21 @@ async def _key_remove(store: Store, actor: Actor, args: argparse.Namespace) -> i
     if not found:
         raise NotFound(f"{op.email} has no key {safe_text(fingerprint)}.")
     await operator_keys.remove_key(store.uow(), actor, id_of(found[0]))
-    print(f"Key {fingerprint} of {op.email} removed.")
+    say(f"Key {fingerprint} of {op.email} removed.")
     return 0
 
 
 async def _dispatch(store: Store, args: argparse.Namespace) -> int:
     command = args.operator_command
     if command == "list":
-        print(_table(await operator_rows(store)))
+        say(_table(await operator_rows(store)))
         return 0
     if command == "key" and args.key_command == "list":
         op, keys = await _key_rows(store, args.email)
         for k in keys:
-            print(f"{k.fingerprint}  {k.key.split()[0]}  {safe_text(k.comment)}")
+            say(f"{k.fingerprint}  {k.key.split()[0]}  {safe_text(k.comment)}")
         if not keys:
-            print(f"{op.email} has no key.")
+            say(f"{op.email} has no key.")
         return 0
     actor = await _admin(store)
     if command == "add":
@@ -251,25 +253,25 @@ async def _dispatch(store: Store, args: argparse.Namespace) -> int:
     if command == "remove":
         op = await _operator(store, args.email)
         await operators.set_active(store.uow(), actor, id_of(op), False)
-        print(f"Operator {op.email} deactivated (history and sites kept).")
+        say(f"Operator {op.email} deactivated (history and sites kept).")
         return 0
     if command == "password":
         op = await _operator(store, args.email)
         await operators.set_password(store.uow(), actor, id_of(op), _read_password())
-        print(f"Password of {op.email} set.")
+        say(f"Password of {op.email} set.")
         return 0
     if args.key_command == "add":
         op = await _operator(store, args.email)
         key = await operator_keys.add_key(store.uow(), actor, id_of(op),
                                           _read_key(args.file).line)
-        print(f"Key {key.fingerprint} added to {op.email}.")
+        say(f"Key {key.fingerprint} added to {op.email}.")
         return 0
     return await _key_remove(store, actor, args)
 
 
 async def run(args: argparse.Namespace, config: Config) -> int:
     """Run one `doorkeeper operator …` command."""
-    store = await Store.open(config.store, path=args.db)
+    store = await open_existing(config, args.db)
     try:
         return await _dispatch(store, args)
     finally:

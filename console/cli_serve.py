@@ -29,8 +29,9 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 
 async def run(args: argparse.Namespace, config: Config) -> int:
     """Check the settings, make the host key, then supervise until stopped."""
+    from console.cli_output import say
+    from console.cli_store import open_existing
     from console.headless.supervisor import Supervisor, ensure_host_key, host_key_path
-    from store.database import Store
 
     if args.rate is not None and not 0 <= args.rate <= 10_000:
         raise DoorkeeperError("--rate must be 0 to 10000 events per second.")
@@ -46,10 +47,10 @@ async def run(args: argparse.Namespace, config: Config) -> int:
         config.bus.path = args.bus
     elif args.config is None:  # with no config, the bus socket lives beside the database
         config.bus.path = str(Path(args.db or config.store.path).with_suffix(".sock"))
-    store = await Store.open(config.store, path=args.db)  # creates / migrates it
+    store = await open_existing(config, args.db)  # migrates it; never creates one
     db = store.where
     await store.close()
-    print(f"Host key {host_key_path(config, db)}: "
+    say(f"Host key {host_key_path(config, db)}: "
           f"{ensure_host_key(host_key_path(config, db))}", flush=True)
     workers = args.workers or config.ssh.workers or os.cpu_count() or 1
     log_path = str(Path(db).with_suffix(".serve.log"))

@@ -11,6 +11,7 @@ from datetime import date
 
 from core.errors import ValidationError
 from core.model import ServiceProvider, ValidityStatus
+from core.names import invisible_chars, normalise
 from core.text import has_control_chars
 
 # --- limits from the field guide ------------------------------------------------
@@ -39,12 +40,17 @@ FLOOR_MIN, FLOOR_MAX = -5, 200
 DOOR_OPEN_SECONDS_MIN, DOOR_OPEN_SECONDS_MAX = 1, 60
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 QUOTA_MAX = 100_000
+# what a person types as a whole number: ASCII digits only (int() takes "１２" and "1_0")
+WHOLE_NUMBER_RE = re.compile(r"-?[0-9]+", re.ASCII)
 
 
 def text(value: str | None, field: str, *, label: str, required: bool = False,
          max_len: int = NAME_MAX) -> str:
-    """Strip a free-text field, refusing control characters and overlong text."""
-    value = (value or "").strip()
+    """A name or other free text as stored: NFC, plain spaces, stripped; control and
+    invisible characters and overlong text refused (see core/names.py)."""
+    if value is not None and not isinstance(value, str):
+        raise ValidationError(f"{label} must be text.", field=field)
+    value = normalise(value or "").strip()
     if required and not value:
         raise ValidationError(f"{label} is required.", field=field)
     if len(value) > max_len:
@@ -53,7 +59,27 @@ def text(value: str | None, field: str, *, label: str, required: bool = False,
         )
     if has_control_chars(value):
         raise ValidationError(f"{label} contains control characters.", field=field)
+    hidden = invisible_chars(value)
+    if hidden:
+        raise ValidationError(f"{label} contains invisible characters ({', '.join(hidden)}); "
+                              "type it without them.", field=field)
     return value
+
+
+def whole_number(value: object, field: str, label: str, lo: int, hi: int) -> int:
+    """A whole number from `lo` to `hi`, as typed by a person: ASCII digits with an
+    optional leading '-' ("１２", "٣", "1_0", "1e3" and True are refused)."""
+    n: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        n = value
+    elif isinstance(value, str):
+        typed = value.strip()
+        if len(typed) <= 20 and WHOLE_NUMBER_RE.fullmatch(typed):
+            n = int(typed)
+    if n is None or not lo <= n <= hi:
+        raise ValidationError(f"{label} must be a whole number from {lo} to {hi}.",
+                              field=field)
+    return n
 
 
 def notes(value: str | None, field: str = "notes") -> str:
@@ -88,10 +114,7 @@ def apass_number(value: str | int | None, field: str = "number") -> str:
 def apass_batch(first: str | int, quantity: int) -> list[str]:
     """The consecutive numbers of a batch starting at `first`."""
     start = apass_number(first, "first_number")
-    if not 1 <= quantity <= APASS_BATCH_MAX:
-        raise ValidationError(
-            f"Quantity must be 1 to {APASS_BATCH_MAX}.", field="quantity"
-        )
+    quantity = whole_number(quantity, "quantity", "Quantity", 1, APASS_BATCH_MAX)
     last = int(start) + quantity - 1
     if last >= 10**APASS_DIGITS:
         raise ValidationError(
@@ -110,19 +133,12 @@ def flat_number(value: str | None) -> str:
 
 
 def floor(value: int | float | str | None) -> int | None:
-    """Floor: a whole number, or not defined."""
+    """Floor: a whole number from -5 to 200, or not defined."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
-        raise ValidationError("Floor must be a whole number.", field="floor")
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        raise ValidationError("Floor must be a whole number.", field="floor") from None
-    if not FLOOR_MIN <= n <= FLOOR_MAX:
-        raise ValidationError(f"Floor must be between {FLOOR_MIN} and {FLOOR_MAX}.",
-                              field="floor")
-    return n
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return whole_number(value, "floor", "Floor", FLOOR_MIN, FLOOR_MAX)
 
 
 def call_code(value: str | None) -> str:
@@ -152,7 +168,8 @@ def email(value: str | None, field: str = "email", *, required: bool = False) ->
         if required:
             raise ValidationError("Email is required.", field=field)
         return ""
-    if len(value) > 254 or not EMAIL_RE.fullmatch(value) or has_control_chars(value):
+    if (len(value) > 254 or not EMAIL_RE.fullmatch(value) or has_control_chars(value)
+            or invisible_chars(value)):
         raise ValidationError(f"{value!r} is not an email address.", field=field)
     return value
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# C0 and C1 controls (including ESC and the 8-bit CSI 0x9B), DEL, and the
-# bidirectional overrides that can make text read differently from its bytes.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 controls (including ESC and the 8-bit CSI 0x9B), DEL, the line and
+# paragraph separators, and the bidirectional overrides that can make text read
+# differently from its bytes.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # Whole escape sequences, so their printable tails ("[31m") vanish with the ESC.
 _ESCAPE_SEQ = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI

@@ -30,7 +30,7 @@ HEADLESS = sorted(m.name for m in pkgutil.walk_packages(console.headless.__path_
                                                         "console.headless."))
 #: the entry points a headless process starts from (`doorkeeper gateway`, `serve`)
 ENTRIES = ["console", "console.cli", "console.cli_doctor", "console.cli_operators",
-           "console.cli_serve", "core.bus"]
+           "console.cli_output", "console.cli_serve", "console.cli_store", "core.bus"]
 
 
 def loaded_after(module: str, watch: tuple[str, ...]) -> list[str]:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 from console.headless.bus.server import BusServer
 from console.headless.tasks import TaskSupervisor
+from core import bus_schema
 from core.bus import COMMANDS, GatewayBus, Kind, Message, MessageHandler, Peer, reply_to
 from core.config import Config, DriverConfig
 from core.devices import Driver
@@ -106,7 +107,7 @@ class Gateway:
         #: the bus's adapter, made with the gateway's handler: the Unix socket unless
         #: `make_bus` gives another (a test's, another transport's)
         self.bus = (make_bus(self.on_message) if make_bus is not None
-                    else BusServer(config.bus.path, self.on_message))
+                    else BusServer(config.bus.path, self.on_message, check=bus_schema.check))
         self.drivers: list[Driver] = []
         self.runtime: Runtime | None = None
         self._changed = asyncio.Event()

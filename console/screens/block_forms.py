@@ -11,7 +11,7 @@ from typing import Any
 from console.context import ConsoleContext
 from console.widgets.form import Field, FormScreen
 from console.widgets.plain import plain
-from core.errors import DoorkeeperError, ValidationError
+from core.errors import DoorkeeperError
 from core.model import AccessProfile, Block
 from core.rules import NOTES_MAX
 from core.services.blocks import create_block, update_block
@@ -36,14 +36,6 @@ def aliased(save: Save, aliases: dict[str, str]) -> Save:
             raise
 
     return run
-
-
-def whole_number(text: object, field: str, label: str) -> int:
-    """A whole number typed into a field, or a ValidationError by that field."""
-    try:
-        return int(str(text).strip())
-    except ValueError:
-        raise ValidationError(f"{label} must be a whole number.", field=field) from None
 
 
 def block_form(ctx: ConsoleContext, site_id: int, profiles: list[AccessProfile],
@@ -79,13 +71,10 @@ def add_flats_form(ctx: ConsoleContext, block_id: int, block_name: str,
     ]
 
     async def save(values: dict[str, Any]) -> list:
-        first_number = whole_number(values["first_number"], "first_number",
-                                    "N° of the first flat")
-        quantity = whole_number(values["quantity"], "quantity", "Quantity of flats")
-        if first_number < 0:
-            raise ValidationError("N° of the first flat cannot be negative.",
-                                  field="first_number")
-        return await ctx.change(create_flats, block_id, first_number, quantity)
+        # typed text goes to the service as it is: core parses and bounds it (ASCII
+        # digits only), for the form and every other caller alike
+        return await ctx.change(create_flats, block_id, values["first_number"],
+                                values["quantity"])
 
     # the site's quota is a site field; the operator acts on the quantity
     return FormScreen(f"Add flats to {block_name}", fields,

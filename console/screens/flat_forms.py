@@ -7,13 +7,19 @@ from __future__ import annotations
 from typing import Any
 
 from console.context import ConsoleContext
-from console.screens.block_forms import aliased, whole_number
+from console.screens.block_forms import aliased
 from console.widgets.form import Field, FormScreen
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
 from core.model import CallStep, PanelDisplay, Telephone, TelephoneKind
 from core.phones import display_phone
-from core.rules import MAX_CALL_CHAIN, TRANSFER_SECONDS_DEFAULT
+from core.rules import (
+    MAX_CALL_CHAIN,
+    TRANSFER_SECONDS_DEFAULT,
+    TRANSFER_SECONDS_MAX,
+    TRANSFER_SECONDS_MIN,
+    whole_number,
+)
 from core.services.residents import (
     add_panel_display,
     add_telephone,
@@ -115,7 +121,8 @@ def display_form(ctx: ConsoleContext, detail: FlatDetail,
     async def save(values: dict[str, Any]) -> PanelDisplay:
         positions = [i for i in range(1, MAX_CALL_CHAIN + 1) if values[f"call_{i}"] is not None]
         steps = [CallStep(values[f"call_{i}"],
-                          whole_number(values[f"ring_{i}"], f"ring_{i}", RING_LABELS[i - 1]))
+                          whole_number(values[f"ring_{i}"], f"ring_{i}", RING_LABELS[i - 1],
+                                       TRANSFER_SECONDS_MIN, TRANSFER_SECONDS_MAX))
                  for i in positions]
         changes = {
             "display_name": values["display_name"], "call_code": values["call_code"],

@@ -13,7 +13,7 @@ from console.context import ConsoleContext
 from console.widgets.form import Field, FormScreen
 from core.errors import DoorkeeperError, ValidationError
 from core.model import APassColour, APassState, APassType
-from core.rules import APASS_BATCH_MAX, NOTES_MAX
+from core.rules import APASS_BATCH_MAX, NOTES_MAX, whole_number
 from core.services.access_passes import (
     assign_to_flat,
     create_access_passes,
@@ -68,11 +68,7 @@ async def resolve_flat(ctx: ConsoleContext, site_id: int | None, block_id: int |
 
 
 def _quantity(value: Any) -> int:
-    text = str(value or "").strip()
-    if not (text.isascii() and text.isdigit()):
-        raise ValidationError(f"Quantity must be a whole number from 1 to {APASS_BATCH_MAX}.",
-                              field="quantity")
-    return int(text)
+    return whole_number(value or "", "quantity", "Quantity", 1, APASS_BATCH_MAX)
 
 
 def _focused(screen: FormScreen, field: str) -> FormScreen:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from core.audit import snapshot
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.model import AuditEntry, Block, Flat, Operator, Site, SiteGrant, Stored
+from core.names import same_name
 from core.ports import UnitOfWork
 from core.rights import Action, Area, check, grant_is_current, right
 
@@ -61,6 +62,16 @@ async def must_get(uow: UnitOfWork, cls: type[T], id: int | None, label: str) ->
     if obj is None:
         raise NotFound(f"{label} {id} does not exist.")
     return obj
+
+
+async def same_named(uow: UnitOfWork, cls: type[T], name: str, own_id: int | None,
+                     **scope: object) -> T | None:
+    """Another object of `scope` whose name reads the same as `name` (compared after
+    normalisation, so rows stored in another form are found too), or None."""
+    for other in await uow.find(cls, None, **scope):
+        if other.id != own_id and same_name(getattr(other, "name", None), name):
+            return other
+    return None
 
 
 async def authorize(uow: UnitOfWork, actor: Actor, site_id: int, area: Area,

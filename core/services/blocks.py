@@ -9,7 +9,7 @@ from core.errors import Conflict, ValidationError
 from core.model import AccessPass, AccessProfile, Block, Device, Flat
 from core.ports import UnitOfWork
 from core.rights import Action, Area
-from core.services.base import Actor, authorize, changed, must_get, record
+from core.services.base import Actor, authorize, changed, must_get, record, same_named
 
 EDITABLE = {"name", "notes", "default_access_profile_id"}  # a block never changes site
 
@@ -17,9 +17,8 @@ EDITABLE = {"name", "notes", "default_access_profile_id"}  # a block never chang
 async def _clean(uow: UnitOfWork, block: Block) -> Block:
     block.name = rules.text(block.name, "name", label="Block name", required=True)
     block.notes = rules.notes(block.notes)
-    for other in await uow.find(Block, site_id=block.site_id, name=block.name):
-        if other.id != block.id:
-            raise Conflict(f"The site already has a block named {block.name!r}.", field="name")
+    if await same_named(uow, Block, block.name, block.id, site_id=block.site_id):
+        raise Conflict(f"The site already has a block named {block.name!r}.", field="name")
     if block.default_access_profile_id is not None:
         profile = await uow.get(AccessProfile, block.default_access_profile_id)
         if profile is None or profile.site_id != block.site_id:

@@ -9,7 +9,7 @@ from core.errors import Conflict, ValidationError
 from core.model import AccessProfile, Block, Device, DeviceType, Door, Task, id_of
 from core.ports import UnitOfWork
 from core.rights import Action, Area
-from core.services.base import Actor, authorize, changed, must_get, record
+from core.services.base import Actor, authorize, changed, must_get, record, same_named
 from core.services.sites import check_quota
 
 EDITABLE = {"name", "type", "block_id", "parent_id", "gsm_access_point", "address", "notes"}
@@ -33,9 +33,8 @@ async def _clean(uow: UnitOfWork, device: Device) -> Device:
             DeviceType.IPGUARD_4G, DeviceType.PANEL_3G, DeviceType.GSM_MODEM):
         raise ValidationError("A GSM access point is always an IPGUARD panel or a DATA modem.",
                               field="gsm_access_point")
-    for other in await uow.find(Device, site_id=device.site_id, name=device.name):
-        if other.id != device.id:
-            raise Conflict(f"The site already has a device named {device.name!r}.", field="name")
+    if await same_named(uow, Device, device.name, device.id, site_id=device.site_id):
+        raise Conflict(f"The site already has a device named {device.name!r}.", field="name")
     return device
 
 

@@ -24,7 +24,14 @@ from core.model import (
 from core.phones import parse_phone
 from core.ports import UnitOfWork
 from core.rights import Action, Area
-from core.services.base import Actor, authorize, must_get, record, require_somewhere
+from core.services.base import (
+    Actor,
+    authorize,
+    must_get,
+    record,
+    require_somewhere,
+    same_named,
+)
 
 
 async def _require_task_sites(uow: UnitOfWork, actor: Actor, provider_id: int) -> None:
@@ -48,9 +55,8 @@ async def save_company(uow: UnitOfWork, actor: Actor,
                                                 label="Person in charge"),
                     email=rules.email(company.email),
                     telephone=rules.text(company.telephone, "telephone", label="Telephone"))
-        for other in await uow.find(ManagementCompany, name=c.name):
-            if other.id != c.id:
-                raise Conflict(f"A management company named {c.name!r} exists.", field="name")
+        if await same_named(uow, ManagementCompany, c.name, c.id):
+            raise Conflict(f"A management company named {c.name!r} exists.", field="name")
         if before:
             await uow.update(c)
         else:

@@ -16,6 +16,7 @@ from core.services.sites import check_quota
 # A flat stays in its block (its displays' call codes and passes belong there).
 EDITABLE = {"number", "name", "floor", "code_main_door", "code_aux_relay_1", "code_aux_relay_2",
             "notes", "temporary_id"}
+FLATS_BATCH_MAX = 2000  # one "Add flats +" at a time
 CODE_FIELDS = {
     "code_main_door": "Main door code",
     "code_aux_relay_1": "AUX relay 1 code",
@@ -74,9 +75,20 @@ async def create_flat(uow: UnitOfWork, actor: Actor, flat: Flat) -> Flat:
 async def create_flats(uow: UnitOfWork, actor: Actor, block_id: int, first_number: int,
                        quantity: int, name_prefix: str = "Appt. ", digits: int = 3
                        ) -> list[Flat]:
-    """The guide's "Add flats +": consecutive flats, all or nothing."""
-    if not 1 <= quantity <= 2000:
-        raise ValidationError("Quantity of flats must be 1 to 2000.", field="quantity")
+    """The guide's "Add flats +": consecutive flats, all or nothing.
+
+    The bounds are the form's, checked here too: a first N° from 0, 1 to 2,000 flats,
+    and the last N° within the Flat N°'s 10 characters."""
+    top = 10**rules.FLAT_NUMBER_MAX - 1
+    first_number = rules.whole_number(first_number, "first_number", "N° of the first flat",
+                                      0, top)
+    quantity = rules.whole_number(quantity, "quantity", "Quantity of flats", 1,
+                                  FLATS_BATCH_MAX)
+    digits = rules.whole_number(digits, "digits", "Digits of a Flat N°", 1,
+                                rules.FLAT_NUMBER_MAX)
+    if first_number + quantity - 1 > top:
+        raise ValidationError(f"The last flat would be N° {first_number + quantity - 1}, "
+                              f"past {top}.", field="quantity")
     async with uow:
         block = await must_get(uow, Block, block_id, "Block")
         site = await authorize(uow, actor, block.site_id, Area.FLATS, Action.MODIFY)

@@ -25,7 +25,7 @@ from core.model import (
 )
 from core.ports import UnitOfWork
 from core.rights import Action, Area
-from core.services.base import Actor, authorize, must_get, record
+from core.services.base import Actor, authorize, must_get, record, same_named
 
 
 def _windows(windows: Sequence[TimeWindow | dict[str, Any]]) -> list[TimeWindow]:
@@ -47,9 +47,8 @@ def _windows(windows: Sequence[TimeWindow | dict[str, Any]]) -> list[TimeWindow]
 
 async def _unique_name(uow: UnitOfWork, cls: type[Stored], site_id: int, name: str, own_id: int | None,
                        what: str) -> None:
-    for other in await uow.find(cls, site_id=site_id, name=name):
-        if other.id != own_id:
-            raise Conflict(f"The site already has a {what} named {name!r}.", field="name")
+    if await same_named(uow, cls, name, own_id, site_id=site_id):
+        raise Conflict(f"The site already has a {what} named {name!r}.", field="name")
 
 
 async def save_week_type(uow: UnitOfWork, actor: Actor, week_type: WeekType) -> WeekType:

@@ -86,7 +86,7 @@ BAD_INPUT = [  # first number, quantity, Flat N°, the field that says so, what 
     ("111110001", "5", "1", "first_number", "exactly 10 digits"),
     ("1111100010", "5", "1", "first_number", "already exist"),  # 1111100012 is taken
     ("1111100020", "five", "1", "quantity", "whole number"),
-    ("1111100020", "0", "1", "quantity", "Quantity must be 1 to"),
+    ("1111100020", "0", "1", "quantity", "Quantity must be a whole number from 1 to"),
     ("1111100020", "1", "9", "flat_number", "no Flat N°"),
 ]
 

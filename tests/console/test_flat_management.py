@@ -163,7 +163,7 @@ async def test_add_a_panel_display_and_the_names_left_count_down(console_ctx, ma
         await fill(pilot, {"call_1": phone.id, "ring_1": "later"})
         assert "whole number" in text(form.query_one("#e-ring_1"))
         await fill(pilot, {"ring_1": "3"})
-        assert "5 to 120 seconds" in text(form.query_one("#e-ring_1"))
+        assert "from 5 to 120" in text(form.query_one("#e-ring_1"))
         await fill(pilot, {"ring_1": "25"})
         assert app.screen is screen
         assert table_rows(pane) == [["Solomon", "1", "Profil - Block C",

@@ -7,6 +7,13 @@ past ``max_buffer`` (it stopped reading, or reads too slowly) is disconnected an
 counted in :attr:`BusServer.dropped`. Each peer's process and user ids are read from
 the socket (Linux SO_PEERCRED): the gateway takes commands only from its own user.
 The wire format is in :mod:`console.headless.bus.wire`.
+
+Each incoming message is checked (``check``, the gateway's is
+:func:`core.bus_schema.check`) before the handler sees it; a refused one is answered
+with the reason when it carries a ``request_id``. A peer has at most ``max_in_flight``
+messages being handled; further lines wait in its buffer and the socket (reading
+pauses) until one is done, so a burst is carried out in order, never half-done.
+Warnings about a peer are rate-limited and summarised (:mod:`.guard`).
 """
 
 from __future__ import annotations
@@ -14,15 +21,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import itertools
 import logging
 import os
-import socket
 import stat
-import struct
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from console.headless.bus.peer import BusPeer
 from console.headless.bus.wire import (
     check_path_length,
     decode,
@@ -30,118 +36,14 @@ from console.headless.bus.wire import (
     excerpt,
     someone_listening,
 )
-from core.bus import GatewayBus, Message, MessageHandler, Peer
+from core.bus import GatewayBus, Message, MessageHandler, Peer, reply_to
+from core.bus_schema import MessageRefused, request_id
 from core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 #: How long :meth:`BusServer.close` lets peers flush before cutting them off.
 CLOSE_GRACE = 0.5
-
-
-class BusPeer(asyncio.Protocol):
-    """One connected console, as the server sees it (passed to ``on_message``)."""
-
-    _ids = itertools.count(1)
-
-    def __init__(self, server: BusServer) -> None:
-        self._server = server
-        self.id = next(self._ids)
-        #: the peer process's id, when the platform tells (Linux SO_PEERCRED)
-        self.pid: int | None = None
-        self.uid: int | None = None
-        self.transport: asyncio.Transport | None = None
-        self.closed = False
-        self._buf = bytearray()
-        self._scanned = 0
-        self._lost: asyncio.Future[None] | None = None
-
-    def __repr__(self) -> str:
-        who = f" pid {self.pid}" if self.pid is not None else ""
-        return f"<bus peer {self.id}{who}>"
-
-    def send(self, msg: Message) -> bool:
-        """Write ``msg`` to this peer only (see :meth:`BusServer.send`)."""
-        return self._server.send(self, msg)
-
-    # asyncio.Protocol
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        self._lost = asyncio.get_running_loop().create_future()
-        sock = transport.get_extra_info("socket")
-        if sock is not None and hasattr(socket, "SO_PEERCRED"):
-            with contextlib.suppress(OSError):
-                creds = sock.getsockopt(
-                    socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")
-                )
-                self.pid, self.uid, _gid = struct.unpack("3i", creds)
-        self._server._attach(self)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        self._server._detach(self, lost=True)
-        self._buf.clear()
-        if self._lost is not None and not self._lost.done():
-            self._lost.set_result(None)
-        if exc is not None:
-            log.debug("%r disconnected: %s", self, exc)
-
-    def data_received(self, data: bytes) -> None:
-        if self.closed:
-            return
-        buf = self._buf
-        buf += data
-        max_line = self._server.max_line
-        start = 0
-        pos = self._scanned  # bytes before this were already searched for a newline
-        while True:
-            nl = buf.find(b"\n", pos)
-            if nl < 0:
-                break
-            if nl - start > max_line:
-                self._too_long(nl - start)
-                return
-            line = bytes(buf[start:nl])
-            start = pos = nl + 1
-            self._server._handle_line(self, line)
-            if self.closed:
-                return
-        if start:
-            del buf[:start]
-        if len(buf) > max_line:
-            self._too_long(len(buf))
-            return
-        self._scanned = len(buf)
-
-    def eof_received(self) -> bool | None:
-        if self._buf and not self.closed:
-            # a last line without its newline: take it if it is whole JSON
-            line, self._buf = bytes(self._buf), bytearray()
-            self._server._handle_line(self, line)
-        return None  # close our side too
-
-    # internals
-
-    def _too_long(self, size: int) -> None:
-        log.warning(
-            "bus: %r sent a line of %d+ bytes (limit %d): disconnecting it",
-            self,
-            size,
-            self._server.max_line,
-        )
-        self._server.malformed += 1
-        self._server.rejected += 1
-        self.abort()
-
-    def abort(self) -> None:
-        """Cut the connection now, discarding anything not yet written."""
-        if not self.closed:
-            self.closed = True
-            self._server._detach(self)
-        if self.transport is not None:
-            self.transport.abort()
 
 
 class BusServer(GatewayBus):
@@ -161,6 +63,8 @@ class BusServer(GatewayBus):
         max_buffer: int = 1_000_000,
         max_line: int = 65_536,
         coalesce_ms: float = 5.0,
+        check: Callable[[Message], Message] | None = None,
+        max_in_flight: int = 8,
     ) -> None:
         self.path = Path(path)
         #: published messages are gathered this long and written in one go per peer:
@@ -169,6 +73,10 @@ class BusServer(GatewayBus):
         self._pending: list[bytes] = []
         self._flush_handle: asyncio.TimerHandle | None = None
         self.on_message = on_message
+        self.check = check
+        self.max_in_flight = max_in_flight
+        #: messages refused by ``check`` (wrong kind, field type or range)
+        self.refused = 0
         self.max_buffer = max_buffer
         self.max_line = max_line
         #: peers disconnected because they did not keep up (write buffer over max_buffer)
@@ -366,8 +274,20 @@ class BusServer(GatewayBus):
             msg = decode(line)
         except ValueError as exc:
             self.malformed += 1
-            log.warning("bus: ignoring a malformed line from %r: %s: %s", peer, exc, excerpt(line))
+            peer.warnings.warn("malformed lines", "bus: ignoring a malformed line from %r: "
+                               "%s: %s", peer, exc, excerpt(line))
             return
+        if self.check is not None:
+            try:
+                msg = self.check(msg)
+            except MessageRefused as err:
+                self.refused += 1
+                peer.warnings.warn("refused messages", "bus: refused a message from %r: %s",
+                                   peer, err.message)
+                rid = request_id(msg)
+                if rid is not None:
+                    self.send(peer, reply_to({"request_id": rid}, ok=False, error=err.message))
+                return
         try:
             result = self.on_message(msg, peer)
         except Exception:
@@ -376,10 +296,12 @@ class BusServer(GatewayBus):
         if inspect.isawaitable(result):
             task = asyncio.ensure_future(result)
             self._tasks.add(task)
-            task.add_done_callback(self._task_done)
+            peer.in_flight += 1
+            task.add_done_callback(lambda t: self._task_done(t, peer))
 
-    def _task_done(self, task: asyncio.Future[Any]) -> None:
+    def _task_done(self, task: asyncio.Future[Any], peer: BusPeer) -> None:
         self._tasks.discard(task)
+        peer.done_one()
         exc = None if task.cancelled() else task.exception()
         if exc is not None:
             log.error("bus: a message handler failed", exc_info=exc)

@@ -10,8 +10,8 @@ Every connected peer is a subscriber: whatever the gateway publishes is written 
 of them, in publication order. The transport does not interpret ``"type"``: it frames,
 fans out and (on the client side) routes replies to the request waiting for them.
 
-Robustness: a malformed incoming line (not UTF-8, not JSON, not an object) is logged and
-ignored and the peer stays connected; a line longer than the server's ``max_line`` gets
+Robustness: a malformed incoming line (not UTF-8, not JSON, nested too deeply, not an
+object) is logged (rate-limited per peer) and ignored and the peer stays connected; a line longer than the server's ``max_line`` gets
 the peer disconnected, so one peer can never make the gateway buffer without bound.
 """
 
@@ -49,6 +49,8 @@ def decode(line: bytes) -> Message:
         msg = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:  # 30,000 nested brackets: the parser's stack, not ours
+        raise ValueError("nested too deeply") from None
     if not isinstance(msg, dict):
         raise ValueError(f"not a JSON object (a JSON {type(msg).__name__})")
     return msg

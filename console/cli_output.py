@@ -1,0 +1,62 @@
+"""What the `doorkeeper` command prints: plain text, line by line.
+
+Messages echo what the caller typed (a `--right`, a key's fingerprint, argparse's
+"unrecognized arguments" line), and a terminal would act on the escape sequences in
+them (clear the screen, write the clipboard with OSC 52). Every line the CLI prints,
+argparse's own and the log's included, goes through core's plain-text cleaning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import IO, TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
+
+from core.text import safe_text
+
+EXIT_USAGE = 2
+
+
+def plain_lines(text: str) -> str:
+    """`text` with each line cleaned (escape sequences and controls removed)."""
+    return "\n".join(safe_text(line) for line in text.split("\n"))
+
+
+def say(text: str, *, file: IO[str] | None = None, flush: bool = False) -> None:
+    """Print a message of the CLI (stdout unless `file`), cleaned."""
+    print(plain_lines(text), file=file or sys.stdout, flush=flush)
+
+
+def refuse(text: str) -> None:
+    """The CLI's one line on stderr for a refusal."""
+    say(f"doorkeeper: {text}", file=sys.stderr)
+
+
+class PlainFormatter(logging.Formatter):
+    """Log lines with what came from outside cleaned (tracebacks keep their lines)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return plain_lines(super().format(record))
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but an error is one line, not a usage block, and nothing it prints
+    carries the arguments' escape sequences."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            sys.stderr.write(plain_lines(message.rstrip("\n")) + "\n")
+        sys.exit(status)
+
+    def print_help(self, file: SupportsWrite[str] | None = None) -> None:
+        (file or sys.stdout).write(plain_lines(self.format_help()))
+
+    def print_usage(self, file: SupportsWrite[str] | None = None) -> None:
+        (file or sys.stdout).write(plain_lines(self.format_usage()))

@@ -1,0 +1,79 @@
+"""Which store a CLI command opens: only `init` and `demo` may create one.
+
+Every other command refuses a missing store in one line, so a typo in `--db` never
+leaves an empty store (and its folders) behind that then looks "intact". A refused
+`init` removes what it created: the database file, its journals and the folders
+made for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from core.config import Config
+from core.errors import DoorkeeperError
+from store.database import Store
+
+#: files SQLite may add beside a database
+_JOURNALS = ("-wal", "-shm", "-journal")
+
+
+def store_file(config: Config, db: str | None) -> Path | None:
+    """The SQLite file a command would open, or None for a server URL or memory."""
+    if config.store.url:
+        url = make_url(config.store.url)
+        if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+            return None
+        return Path(url.database)
+    return Path(db or config.store.path)
+
+
+async def open_existing(config: Config, db: str | None) -> Store:
+    """Open (and migrate) a store that exists; one clear line if it does not."""
+    path = store_file(config, db)
+    if path is not None and not path.exists():
+        raise DoorkeeperError(f"No store at {path}; create one with 'doorkeeper init "
+                              f"--admin EMAIL --db {path}' (or 'doorkeeper demo').")
+    return await Store.open(config.store, path=db)
+
+
+@asynccontextmanager
+async def creating(config: Config, db: str | None) -> AsyncIterator[Store]:
+    """Open or create a store; if the block fails on a store it created, remove the
+    store and the folders made for it, so the refusal leaves nothing behind."""
+    path = store_file(config, db)
+    if path is None or path.exists():
+        existing = await Store.open(config.store, path=db)
+        try:
+            yield existing
+        finally:
+            await existing.close()
+        return
+    made = [p for p in path.absolute().parents if not p.exists()]  # deepest first
+    store: Store | None = None
+    try:
+        store = await Store.open(config.store, path=db)
+        yield store
+    except BaseException:
+        if store is not None:
+            await store.close()
+            store = None
+        _remove(path, made)
+        raise
+    finally:
+        if store is not None:
+            await store.close()
+
+
+def _remove(path: Path, folders: list[Path]) -> None:
+    for leftover in (path, *(path.with_name(path.name + s) for s in _JOURNALS)):
+        leftover.unlink(missing_ok=True)
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (something else was put there): leave it
+            break
