@@ -13,9 +13,10 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from console.context import ConsoleContext
 from console.screens.facilities_providers import ProvidersPane
+from console.screens.facilities_tasks import TasksPane
 from core.rights import Action, Area
 
-PANES = ("tab-providers",)
+PANES = ("tab-providers", "tab-tasks")
 
 
 class FacilitiesScreen(Screen[None]):
@@ -24,6 +25,7 @@ class FacilitiesScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("1", "view(0)", "Providers", show=False),
+        Binding("2", "view(1)", "Tasks", show=False),
     ]
     DEFAULT_CSS = """
     FacilitiesScreen #facilities-title { height: 1; padding: 0 1; background: $panel; }
@@ -38,17 +40,20 @@ class FacilitiesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         mode = "" if self.ctx.can(None, Area.FACILITIES, Action.MODIFY) else " · read only"
         yield Static(f"Management / Facilities & Tasks{mode}", id="facilities-title")
-        with (TabbedContent(id="facilities-tabs"),
-              TabPane("My service providers & management cos", id="tab-providers")):
-            yield ProvidersPane(self.ctx, id="providers-pane")
+        with TabbedContent(id="facilities-tabs"):
+            with TabPane("My service providers & management cos", id="tab-providers"):
+                yield ProvidersPane(self.ctx, id="providers-pane")
+            with TabPane("Access rights for my sites", id="tab-tasks"):
+                yield TasksPane(self.ctx, id="tasks-pane")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#companies").focus()
 
     def action_view(self, index: int) -> None:
-        """Show one of the two views (1 providers, 2 tasks)."""
+        """Show one of the two views (1 providers, 2 tasks) and focus its list."""
         self.query_one("#facilities-tabs", TabbedContent).active = PANES[index]
+        self.query_one("#companies" if index == 0 else "#tasks").focus()
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -27,6 +27,10 @@ from core.ports import UnitOfWork
 from core.rights import Action, Area
 from core.services.base import Actor, authorize, must_get, record, require_somewhere
 
+#: the guide's reason for refusing a task that opens nothing
+NO_ACCESS = ("To validate the task, it is necessary to associate access to the on-site "
+             "equipment.")
+
 
 async def _require_task_sites(uow: UnitOfWork, actor: Actor, provider_id: int) -> None:
     """A provider's credentials open doors wherever their tasks are: changing them needs
@@ -145,8 +149,7 @@ async def save_task(uow: UnitOfWork, actor: Actor, task: Task) -> Task:
                                   field="provider_id")
         t.site_ids = sorted(set(t.site_ids))
         if not t.site_ids or not t.doors:
-            raise ValidationError("To validate the task, associate access to on-site "
-                                  "equipment.", field="doors")
+            raise ValidationError(NO_ACCESS, field="doors")
         for site_id in sorted(set(t.site_ids) | set(before.site_ids if before else [])):
             await authorize(uow, actor, site_id, Area.FACILITIES, Action.MODIFY)
         for site_id, wt_id in t.week_type_ids.items():
