@@ -77,6 +77,7 @@ class ProvidersPane(Vertical):
         Binding("n", "add", "Add"),
         Binding("e", "modify", "Modify"),
         Binding("d", "delete", "Delete"),
+        Binding("s", "share", "Provider access"),
         Binding("f", "filter", "Filter"),
         Binding("x", "clear_filter", "Clear filter"),
     ]
@@ -90,6 +91,7 @@ class ProvidersPane(Vertical):
     def __init__(self, ctx: ConsoleContext, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.ctx = ctx
+        self.loads = 0  # reloads done (tests wait for the first)
         self.companies: list[CompanyRow] = []
         self.flt = ProviderFilter()
 
@@ -120,6 +122,7 @@ class ProvidersPane(Vertical):
         """Read the companies and the first page of providers again."""
         await self.reload_companies()
         await self.reload_providers()
+        self.loads += 1
 
     async def reload_companies(self) -> None:
         table = self.company_table
@@ -175,6 +178,8 @@ class ProvidersPane(Vertical):
                 return True
             company = self.company
             return True if company is not None and company.managed else None
+        if action == "share":
+            return False
         if action == "add":
             return True if self.company_options() else None
         return True if self.providers.current is not None else None
@@ -245,6 +250,12 @@ class ProvidersPane(Vertical):
             self.notify(str(err), severity="error")
             return
         await self.reload()
+
+    async def action_share(self) -> None:
+        """The guide's Provider Access: who manages the company, share it, withdraw."""
+        from console.screens.facilities_sharing import SharingScreen
+        if self.company is not None:
+            await self.app.push_screen(SharingScreen(self.ctx, self.company), self._after)
 
     async def action_filter(self) -> None:
         """The guide's FILTER box for the providers list."""

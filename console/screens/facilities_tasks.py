@@ -67,6 +67,7 @@ class TasksPane(Vertical):
     def __init__(self, ctx: ConsoleContext, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.ctx = ctx
+        self.loads = 0  # reloads done (tests wait for the first)
         self.flt = TaskFilter()
         self.companies: list[tuple[Text, int]] = []
 
@@ -97,6 +98,7 @@ class TasksPane(Vertical):
         self.query_one("#tasks-title", Static).update(Text(
             f"Task(s) on my sites · filter: {', '.join(parts) or 'none'}", style="bold"))
         self.screen.refresh_bindings()
+        self.loads += 1
 
     async def _fetch(self, after: tuple[str, int] | None, limit: int) -> list[TaskRow]:
         return await self.ctx.view(task_page, self.flt, after, limit)

@@ -28,7 +28,7 @@ async def open_facilities(app, pilot) -> ProvidersPane:
     await press(pilot, "F")
     assert isinstance(app.screen, FacilitiesScreen)
     pane = app.screen.query_one(ProvidersPane)
-    while pane.providers.pager.rows == [] or not pane.companies:  # mounted and loaded
+    while not pane.loads:  # mounted and read
         await pilot.pause()
     return pane
 

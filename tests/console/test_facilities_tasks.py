@@ -33,7 +33,7 @@ async def open_tasks(app, pilot) -> TasksPane:
     await open_facilities(app, pilot)
     await press(pilot, "2")
     pane = app.screen.query_one(TasksPane)
-    while not pane.tasks.rows_held:
+    while not pane.loads:
         await pilot.pause()
     return pane
 
