@@ -16,7 +16,10 @@ from core.task_methods import DeviceDoors
 from core.views.facilities_port import FacilitiesReadModel
 from core.views.facilities_rows import (
     CODE_LABELS,
+    COMPANY,
+    PROVIDER,
     CompanyRow,
+    FacilitiesHit,
     PerimeterDevice,
     ProviderFilter,
     ProviderRow,
@@ -208,6 +211,45 @@ async def site_perimeter(store: Store, site_id: int) -> SitePerimeter:
                          [(id_of(w), w.name) for w in week_types])
 
 
+async def facilities_search(store: Store, text: str, fields: frozenset[str],
+                            company_ids: Collection[int] | None, limit: int
+                            ) -> list[FacilitiesHit]:
+    """Companies, then providers, matching the text in these fields."""
+    pattern = f"%{_like(text)}%"
+    p_conds: list[ColumnElement[bool]] = []
+    c_conds: list[ColumnElement[bool]] = []
+    if "name" in fields:
+        p_conds.append(sp.name.like(pattern, escape="\\"))
+        c_conds.append(co.name.like(pattern, escape="\\"))
+    if "telephone" in fields and any(c.isdigit() for c in text):
+        p_conds.append(_telephone(text))
+        digits = "".join(c for c in text if c.isascii() and c.isdigit())
+        c_conds.append(func.replace(co.telephone, " ", "").like(f"%{digits}%"))
+    if "code" in fields:
+        p_conds.extend(c == text for c in CODE_COLUMNS)
+    if "apass" in fields and text.isdigit():
+        p_conds.extend([sp.apass_number.like(f"{text}%"), sp.radio_number.like(f"{text}%")])
+    hits: list[FacilitiesHit] = []
+    async with store.engine.connect() as conn:
+        if c_conds:
+            stmt = select(co.id, co.name, co.telephone).where(or_(*c_conds))
+            if company_ids is not None:
+                stmt = stmt.where(co.id.in_(list(company_ids)))
+            for r in await conn.execute(stmt.order_by(co.name).limit(limit)):
+                hits.append(FacilitiesHit(COMPANY, r.id, r.name, r.id, r.name, r.telephone))
+        if p_conds:
+            pstmt: Select[Any] = (select(sp.id, sp.name, sp.company_id, co.name.label("company"), sp.mobile,
+                           sp.apass_number, sp.radio_number)
+                    .select_from(t.service_providers.join(t.management_companies))
+                    .where(or_(*p_conds)))
+            if company_ids is not None:
+                pstmt = pstmt.where(sp.company_id.in_(list(company_ids)))
+            for p in await conn.execute(pstmt.order_by(sp.name, sp.id).limit(limit)):
+                hits.append(FacilitiesHit(PROVIDER, p.id, p.name, p.company_id, p.company,
+                                          p.mobile, p.apass_number or p.radio_number or ""))
+    return hits[:limit]
+
+
 class StoreFacilitiesReads(FacilitiesReadModel):
     """The facilities half of core's read port (mixed into store.reads.StoreReads)."""
 
@@ -242,3 +284,8 @@ class StoreFacilitiesReads(FacilitiesReadModel):
 
     async def site_perimeter(self, site_id: int) -> SitePerimeter:
         return await site_perimeter(self.store, site_id)
+
+    async def facilities_search(self, text: str, fields: frozenset[str],
+                                company_ids: Collection[int] | None, limit: int
+                                ) -> list[FacilitiesHit]:
+        return await facilities_search(self.store, text, fields, company_ids, limit)

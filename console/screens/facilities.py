@@ -15,6 +15,7 @@ from console.context import ConsoleContext
 from console.screens.facilities_providers import ProvidersPane
 from console.screens.facilities_tasks import TasksPane
 from core.rights import Action, Area
+from core.views.facilities_rows import PROVIDER, FacilitiesHit, ProviderFilter
 
 PANES = ("tab-providers", "tab-tasks")
 
@@ -33,16 +34,21 @@ class FacilitiesScreen(Screen[None]):
     FacilitiesScreen TabPane { padding: 0; height: 1fr; }
     """
 
-    def __init__(self, ctx: ConsoleContext) -> None:
+    def __init__(self, ctx: ConsoleContext, found: FacilitiesHit | None = None) -> None:
         super().__init__()
         self.ctx = ctx
+        #: a provider or company the search found: the providers list opens filtered to it
+        self.flt = ProviderFilter()
+        if found is not None:
+            self.flt = ProviderFilter(found.company_id, found.name if found.kind == PROVIDER
+                                      else "")
 
     def compose(self) -> ComposeResult:
         mode = "" if self.ctx.can(None, Area.FACILITIES, Action.MODIFY) else " · read only"
         yield Static(f"Management / Facilities & Tasks{mode}", id="facilities-title")
         with TabbedContent(id="facilities-tabs"):
             with TabPane("My service providers & management cos", id="tab-providers"):
-                yield ProvidersPane(self.ctx, id="providers-pane")
+                yield ProvidersPane(self.ctx, self.flt, id="providers-pane")
             with TabPane("Access rights for my sites", id="tab-tasks"):
                 yield TasksPane(self.ctx, id="tasks-pane")
         yield Footer()

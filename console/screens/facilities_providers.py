@@ -88,12 +88,13 @@ class ProvidersPane(Vertical):
     ProvidersPane #providers { height: 1fr; }
     """
 
-    def __init__(self, ctx: ConsoleContext, **kwargs: Any) -> None:
+    def __init__(self, ctx: ConsoleContext, flt: ProviderFilter | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.ctx = ctx
         self.loads = 0  # reloads done (tests wait for the first)
         self.companies: list[CompanyRow] = []
-        self.flt = ProviderFilter()
+        self.flt = flt or ProviderFilter()
 
     # --- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:

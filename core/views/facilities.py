@@ -35,7 +35,7 @@ def facilities_sites(viewer: Viewer, action: Action = Action.CONSULT) -> list[Si
     return [s for s in viewer.sites if s.id in ids]
 
 
-async def _visible(reads: ReadModel, viewer: Viewer) -> set[int] | None:
+async def visible_companies(reads: ReadModel, viewer: Viewer) -> set[int] | None:
     """The companies the viewer may see (None: every one)."""
     sites = viewer.require_somewhere(Area.FACILITIES)
     if viewer.operator.can_create_sites:
@@ -45,7 +45,7 @@ async def _visible(reads: ReadModel, viewer: Viewer) -> set[int] | None:
 
 async def company_rows(reads: ReadModel, viewer: Viewer) -> list[CompanyRow]:
     """The management companies the viewer may see, marked where they manage them."""
-    visible = await _visible(reads, viewer)
+    visible = await visible_companies(reads, viewer)
     managed = await reads.managed_companies(viewer.operator.id or 0)
     rows = await reads.company_rows(visible)
     return [replace(r, managed=r.id in managed or viewer.operator.can_create_sites)
@@ -56,7 +56,7 @@ async def provider_page(reads: ReadModel, viewer: Viewer, flt: ProviderFilter,
                         after: tuple[str, int] | None = None, limit: int = 100
                         ) -> list[ProviderRow]:
     """A page of the providers list, filtered as the guide's FILTER box does."""
-    visible = await _visible(reads, viewer)
+    visible = await visible_companies(reads, viewer)
     if visible is not None and flt.company_id is not None:
         visible = visible & {flt.company_id}
     return await reads.provider_page(flt, visible, after, limit)
@@ -64,7 +64,7 @@ async def provider_page(reads: ReadModel, viewer: Viewer, flt: ProviderFilter,
 
 async def provider_row(reads: ReadModel, viewer: Viewer, provider_id: int) -> ProviderRow:
     """One provider the viewer may see (NotFound otherwise)."""
-    visible = await _visible(reads, viewer)
+    visible = await visible_companies(reads, viewer)
     row = await reads.provider_row(provider_id)
     if row is None or (visible is not None and row.provider.company_id not in visible):
         raise NotFound(f"Service provider {provider_id} does not exist.")
@@ -94,7 +94,7 @@ async def task_detail(reads: ReadModel, viewer: Viewer, task_id: int) -> Task:
 async def company_shares(reads: ReadModel, viewer: Viewer, company_id: int
                          ) -> list[ShareRow]:
     """Who manages a company the viewer may see (the guide's Provider Access list)."""
-    visible = await _visible(reads, viewer)
+    visible = await visible_companies(reads, viewer)
     if visible is not None and company_id not in visible:
         raise NotFound(f"Management company {company_id} does not exist.")
     return await reads.company_shares(company_id)

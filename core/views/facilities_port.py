@@ -8,6 +8,7 @@ from collections.abc import Collection
 from core.model import Task
 from core.views.facilities_rows import (
     CompanyRow,
+    FacilitiesHit,
     ProviderFilter,
     ProviderRow,
     ShareRow,
@@ -59,3 +60,10 @@ class FacilitiesReadModel(abc.ABC):
     @abc.abstractmethod
     async def site_perimeter(self, site_id: int) -> SitePerimeter:
         """A site's devices (with doors) and week types."""
+
+    @abc.abstractmethod
+    async def facilities_search(self, text: str, fields: frozenset[str],
+                                company_ids: Collection[int] | None, limit: int
+                                ) -> list[FacilitiesHit]:
+        """Providers and companies of these companies (None: all) matching typed text in
+        `fields` ("name", "telephone", "code", "apass"), companies first."""

@@ -125,3 +125,19 @@ class SitePerimeter:
     site: str
     devices: list[PerimeterDevice] = field(default_factory=list)
     week_types: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FacilitiesHit:
+    """A service provider or management company found by the cross-site search."""
+
+    kind: str  # PROVIDER or COMPANY
+    id: int
+    name: str
+    company_id: int
+    company: str
+    telephone: str = ""  # E.164
+    apass: str = ""  # the APass or radio transmitter number
+
+
+PROVIDER, COMPANY = "Service provider", "Management co."
