@@ -19,10 +19,10 @@ from core.text import safe_text
 from core.views.facilities_rows import PerimeterDevice
 
 HEADS = {Method.DOOR_CODE: "Door", Method.RELAY_CODE_1: "Rly1", Method.RELAY_CODE_2: "Rly2",
-         Method.APASS: "APass", Method.RADIO_1: "Rd1", Method.RADIO_2: "Rd2",
+         Method.APASS: "Pass", Method.RADIO_1: "Rd1", Method.RADIO_2: "Rd2",
          Method.RADIO_3: "Rd3", Method.RADIO_4: "Rd4", Method.MOBILE: "Mob",
          Method.TELEPHONE: "Tel"}
-LEGEND = ("Door/Rly1/Rly2 open by code (door, relay 1, relay 2) · APass · Rd1-4 radio "
+LEGEND = ("Door/Rly1/Rly2 open by code (door, relay 1, relay 2) · Pass APass · Rd1-4 radio "
           "buttons · Mob mobile access · Tel open by telephone")
 
 
@@ -41,8 +41,8 @@ class PerimeterGrid(Widget, can_focus=True):
     PerimeterGrid { height: auto; padding: 0 1; }
     PerimeterGrid:focus { background-tint: $foreground 5%; }
     """
-    NAME = 24
-    CELL = 6
+    NAME = 22
+    CELL = 5
     cursor = reactive((0, 0))
 
     def __init__(self, chosen: dict[int, set[Method]], **kwargs: Any) -> None:

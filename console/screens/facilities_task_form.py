@@ -21,7 +21,7 @@ from core.errors import ValidationError
 from core.model import DeviceType, Task, id_of
 from core.rights import Action
 from core.services.facilities import save_task
-from core.task_methods import Method, chosen_methods, task_doors
+from core.task_methods import Method, chosen_methods, methods_for, task_doors
 from core.views.facilities import facilities_sites, provider_page, site_perimeter
 from core.views.facilities_rows import ProviderFilter, SitePerimeter
 
@@ -38,7 +38,6 @@ class TaskForm(FormScreen):
 
     AUTO_FOCUS = "#f-name"
     DEFAULT_CSS = """
-    TaskForm .dialog { width: 100%; max-width: 100; }
     TaskForm #perimeter-count { height: 1; padding: 0 1; }
     TaskForm #perimeter-legend { height: auto; padding: 0 1; color: $text-muted; }
     """
@@ -78,6 +77,9 @@ class TaskForm(FormScreen):
         yield Static(LEGEND, id="perimeter-legend")
 
     async def on_mount(self) -> None:
+        # wider than the other dialogs, so the grid's ten columns fit (the app's .dialog
+        # rule wins over DEFAULT_CSS; max-width keeps it inside an 80-column screen)
+        self.query_one(".dialog").styles.width = 84
         if self.editing is not None:
             held = [s for s in self.editing.site_ids if any(x.id == s for x in self.sites)]
             for site_id in held:
@@ -121,7 +123,8 @@ class TaskForm(FormScreen):
         current = self.week.get(site_id)
         week.value = current if current is not None else ALWAYS
         kind = self._value("device_type")
-        grid.show([d for d in perimeter.devices if kind is None or d.doors.type == kind])
+        grid.show([d for d in perimeter.devices  # only devices a task can open
+                   if methods_for(d.doors) and (kind is None or d.doors.type == kind)])
         self._count()
 
     def _count(self) -> None:
