@@ -28,6 +28,7 @@ from core.model_events import (
     EventResult,
 )
 from core.model_people import (
+    CompanyAccess,
     ManagementCompany,
     Operator,
     OperatorKey,
@@ -49,7 +50,7 @@ __all__ = [
     "DeviceType", "Device", "Door",
     # people (core.model_people)
     "Operator", "SiteGrant", "OperatorKey", "ManagementCompany", "ServiceProvider",
-    "ValidityStatus", "TaskDoor", "Task",
+    "CompanyAccess", "ValidityStatus", "TaskDoor", "Task",
     # what happened (core.model_events)
     "EventKind", "ALARM_KINDS", "CLEARS", "EventResult", "EVENT_TEXT_LIMITS", "Event", "Alarm",
     "AuditEntry",

@@ -72,6 +72,21 @@ class ServiceProvider:
     code_relay_1: str | None = None
     code_relay_2: str | None = None
     code_key_safe: str | None = None
+    mission: str = ""  # what the provider comes to do ("Cleaning of common areas")
+    telephone: str = ""  # another number to reach them (E.164); not used to open
+    id: int | None = None
+
+
+@dataclass
+class CompanyAccess:
+    """An operator who manages a management company: its creator (owner), or one it was
+    shared with (the guide's "Provider Access")."""
+
+    company_id: int
+    operator_id: int
+    owner: bool = False
+    added_at: datetime | None = None
+    added_by: str = ""  # the email of who shared it
     id: int | None = None
 
 

@@ -81,6 +81,7 @@ TABLES: dict[type, Table] = {
     m.SiteGrant: t.site_grants, m.ManagementCompany: t.management_companies,
     m.ServiceProvider: t.service_providers, m.Task: t.tasks, m.Event: t.events,
     m.Alarm: t.alarms, m.AuditEntry: t.audit_entries, m.OperatorKey: t.operator_keys,
+    m.CompanyAccess: t.company_access,
 }
 
 

@@ -40,10 +40,12 @@ from store import (
     search,
 )
 from store.database import Store
+from store.facilities_queries import StoreFacilitiesReads
 
 
-class StoreReads(ReadModel):
-    """Core's read port over one store."""
+class StoreReads(StoreFacilitiesReads, ReadModel):
+    """Core's read port over one store (the Facilities queries come from
+    store.facilities_queries)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store

@@ -254,11 +254,24 @@ service_providers = Table(
     Column("code_relay_1", String(8)),
     Column("code_relay_2", String(8)),
     Column("code_key_safe", String(8)),
+    Column("mission", String(160), nullable=False, server_default=""),
+    Column("telephone", String(20), nullable=False, server_default=""),
+)
+
+# Who manages a management company: its creator, and those it was shared with.
+company_access = Table(
+    "company_access", metadata, _id(),
+    _fk("company_id", "management_companies.id", ondelete="CASCADE"),
+    _fk("operator_id", "operators.id", ondelete="CASCADE"),
+    Column("owner", Boolean, nullable=False),
+    Column("added_at", UtcDateTime),
+    Column("added_by", String(254), nullable=False),
+    UniqueConstraint("company_id", "operator_id"),
 )
 
 tasks = Table(
     "tasks", metadata, _id(),
-    Column("name", String(60), nullable=False),
+    Column("name", String(60), nullable=False, index=True),
     _fk("company_id", "management_companies.id"),
     _fk("provider_id", "service_providers.id"),
 )

@@ -43,9 +43,11 @@ from core.services.logins import find_operator
 from core.views import blocks as vb
 from core.views import devices as vd
 from core.views import events as ve
+from core.views import facilities as vf
 from core.views import operators as vo
 from core.views import passes as vp
 from core.views import search as vs
+from core.views.facilities_rows import ProviderFilter, TaskFilter
 from core.views.rows import EventFilter
 from core.views.viewer import Viewer, load_viewer
 from store.database import Store
@@ -207,6 +209,12 @@ READS = [
     Read("open_alarm_count", Area.EVENTS,
          lambda w, v: _nonzero(ve.open_alarm_count(w.reads, v))),
     Read("operator_rows", Area.USERS, lambda w, v: vo.operator_rows(w.reads, v)),
+    Read("company_rows", Area.FACILITIES, lambda w, v: vf.company_rows(w.reads, v)),
+    Read("provider_page", Area.FACILITIES,
+         lambda w, v: vf.provider_page(w.reads, v, ProviderFilter())),
+    Read("task_page", Area.FACILITIES, lambda w, v: vf.task_page(w.reads, v, TaskFilter())),
+    Read("site_perimeter", Area.FACILITIES,
+         lambda w, v: vf.site_perimeter(w.reads, v, w.site.id)),
     Read("search by APass", Area.APASS_MANAGEMENT,
          lambda w, v: _nonempty(vs.search(w.reads, v, LOST, "any"))),
     Read("search by telephone", Area.RESIDENTS_DISPLAYS,

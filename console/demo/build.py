@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from console.demo.estate import build_estate
+from console.demo.facilities_book import add_book
 from console.demo.history import generate_history
 from core.errors import DoorkeeperError
 from core.model import AuditEntry, Site, id_of
@@ -48,6 +49,7 @@ async def build_demo(store: Store, seed: int = 1, events: int = 200_000,
     """Build the estate, then its event history through the event writer."""
     started = datetime.now(UTC)
     estate = await build_estate(store, seed)
+    await add_book(store, estate, seed)
     writer = await store.event_writer()
     history = generate_history(estate, events, days, seed)
     writer.append_many(history)

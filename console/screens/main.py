@@ -51,6 +51,7 @@ class MainScreen(Screen):
         Binding("slash", "search", "Search"),
         Binding("a", "alarms", "Alarms"),
         Binding("u", "users", "Users"),
+        Binding("F", "facilities", "Facilities"),
         Binding("t", "toggle_tree", "Tree"),
         Binding("question_mark", "keys", "Keys"),
         Binding("1", "tab(0)", "Blocks", show=False),
@@ -266,12 +267,18 @@ class MainScreen(Screen):
         await self.app.push_screen(AlarmsScreen(self.ctx), callback=self._after_alarms)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Users only for operators who may consult users somewhere."""
+        """Users and Facilities only for operators who may consult them somewhere."""
+        if action == "facilities":
+            return self.ctx.can(None, Area.FACILITIES, Action.CONSULT)
         return action != "users" or self.ctx.can(None, Area.USERS, Action.CONSULT)
 
     async def action_users(self) -> None:
         from console.screens.users import UsersScreen
         await self.app.push_screen(UsersScreen(self.ctx))
+
+    async def action_facilities(self) -> None:
+        from console.screens.facilities import FacilitiesScreen
+        await self.app.push_screen(FacilitiesScreen(self.ctx))
 
     async def _after_alarms(self, _result: object) -> None:
         await self.refresh_alarm_count()

@@ -23,6 +23,8 @@ from console.widgets.text_input import TextInput
 from core.errors import DoorkeeperError
 from core.phones import display_phone
 from core.rights import Area
+from core.views.facilities_rows import FacilitiesHit
+from core.views.facilities_search import search_facilities
 from core.views.search import search
 from core.views.search_rows import SearchHit, SearchResults
 
@@ -69,6 +71,7 @@ class SearchScreen(Screen[None]):
         self.with_passes = bool(set(self.site_ids) & set(ctx.viewer.sites_with(Area.APASS_MANAGEMENT)))
         self.columns = COLUMNS if self.with_passes else tuple(c for c in COLUMNS if c != "Access Pass")
         self.hits: list[SearchHit] = []
+        self.fac_hits: list[FacilitiesHit] = []  # providers and companies, after the flats
         self._generation = 0  # the newest query; an older answer is dropped
         self._timer: Timer | None = None
 
@@ -117,21 +120,25 @@ class SearchScreen(Screen[None]):
     async def run_search(self, generation: int, keyword: str, by: str,
                          sites: list[int]) -> None:
         """One query in the background; only the newest one's answer is shown."""
+        facilities: list[FacilitiesHit] = []
         if not keyword.strip():
             results: SearchResults | None = SearchResults()
         else:
             try:
                 results = await self.ctx.view(search, keyword, by, sites)
+                facilities = await self.ctx.view(search_facilities, keyword, by)
             except DoorkeeperError as err:
                 if generation == self._generation:
                     self._status(Text(err.message, style="red"))
                 return
         # an answer that comes after the screen closed (Escape while it ran) is dropped
         if generation == self._generation and self.is_attached:
-            self.show(keyword, results)
+            self.show(keyword, results, facilities)
 
-    def show(self, keyword: str, results: SearchResults) -> None:
-        """Fill the table with the hits, and say how many."""
+    def show(self, keyword: str, results: SearchResults,
+             facilities: list[FacilitiesHit] | None = None) -> None:
+        """Fill the table with the hits (flats, then providers and companies), and say
+        how many."""
         self.hits = list(results)
         table = self.query_one("#search-results", DataTable)
         table.clear(columns=True)  # column widths fit these hits, not earlier ones
@@ -140,10 +147,15 @@ class SearchScreen(Screen[None]):
         for hit in self.hits:
             cells = hit_cells(hit, narrow)
             table.add_row(*(cells if self.with_passes else cells[:3] + cells[4:]))
+        self.fac_hits = list(facilities or [])
+        for fac in self.fac_hits:
+            cells = facilities_cells(fac)
+            table.add_row(*(cells if self.with_passes else cells[:3] + cells[4:]))
         if not keyword.strip():
             self._status(Text(HINT))
             return
-        count = f"{len(self.hits)}+" if results.capped else str(len(self.hits))
+        found = len(self.hits) + len(self.fac_hits)
+        count = f"{found}+" if results.capped else str(found)
         line = Text("Search result for ")
         line.append(plain(keyword.strip(), "bold"))
         line.append(f" ({count} found)")
@@ -160,7 +172,7 @@ class SearchScreen(Screen[None]):
         self.action_focus_results()
 
     def action_focus_results(self) -> None:
-        if self.hits:
+        if self.hits or self.fac_hits:
             self.query_one("#search-results", DataTable).focus()
 
     def action_focus_keyword(self) -> None:
@@ -168,7 +180,7 @@ class SearchScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open_current":  # Enter opens a flat only from the results
-            return bool(self.hits) and isinstance(self.focused, DataTable)
+            return bool(self.hits or self.fac_hits) and isinstance(self.focused, DataTable)
         return True
 
     def on_descendant_focus(self) -> None:
@@ -176,13 +188,22 @@ class SearchScreen(Screen[None]):
 
     async def action_open_current(self) -> None:
         table = self.query_one("#search-results", DataTable)
-        if 0 <= table.cursor_row < len(self.hits):
-            await self.open(self.hits[table.cursor_row])
+        await self._open_row(table.cursor_row)
 
     @on(DataTable.RowSelected, "#search-results")
     async def _row_selected(self, event: DataTable.RowSelected) -> None:
-        if 0 <= event.cursor_row < len(self.hits):
-            await self.open(self.hits[event.cursor_row])
+        await self._open_row(event.cursor_row)
+
+    async def _open_row(self, row: int) -> None:
+        """A flat opens its Flat management; a provider or company the Facilities screen,
+        filtered to it."""
+        if 0 <= row < len(self.hits):
+            await self.open(self.hits[row])
+        elif 0 <= row - len(self.hits) < len(self.fac_hits):
+            from console.screens.facilities import FacilitiesScreen
+            fac = self.fac_hits[row - len(self.hits)]
+            self.dismiss(None)
+            await self.app.push_screen(FacilitiesScreen(self.ctx, found=fac))
 
     async def open(self, hit: SearchHit) -> None:
         """Close the search and show the hit's flat, on the main screen's own message
@@ -193,6 +214,15 @@ class SearchScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def facilities_cells(hit: FacilitiesHit) -> tuple[Text, ...]:
+    """A provider or company in the search's columns, marked as such in the first."""
+    name = plain(hit.name)
+    if hit.telephone:
+        name = Text.assemble(plain(display_phone(hit.telephone, ""), "bold"), "  ", name)
+    return (plain(f"[{hit.kind}]", "italic magenta"), _cut(plain(hit.company), 24),
+            plain(""), plain(hit.apass), name)
 
 
 def _cut(text: Text, width: int) -> Text:

@@ -12,6 +12,7 @@ from dataclasses import replace
 from core import rules
 from core.errors import Conflict, ValidationError
 from core.model import (
+    CompanyAccess,
     Device,
     Door,
     ManagementCompany,
@@ -32,6 +33,10 @@ from core.services.base import (
     require_somewhere,
     same_named,
 )
+
+#: the guide's reason for refusing a task that opens nothing
+NO_ACCESS = ("To validate the task, it is necessary to associate access to the on-site "
+             "equipment.")
 
 
 async def _require_task_sites(uow: UnitOfWork, actor: Actor, provider_id: int) -> None:
@@ -61,10 +66,30 @@ async def save_company(uow: UnitOfWork, actor: Actor,
             await uow.update(c)
         else:
             c = await uow.add(c)
+            if actor.operator.id is not None:  # its creator manages it (and may share it)
+                await uow.add(CompanyAccess(id_of(c), actor.operator.id, owner=True,
+                                            added_at=actor.now(), added_by=actor.operator.email))
         await record(uow, actor, "company.update" if before else "company.create", c,
                      before=before)
         await uow.commit()
     return c
+
+
+async def delete_company(uow: UnitOfWork, actor: Actor, company_id: int) -> None:
+    """Delete a management company that holds no provider and no task any more."""
+    async with uow:
+        await require_somewhere(uow, actor, Area.FACILITIES, Action.MODIFY)
+        c = await must_get(uow, ManagementCompany, company_id, "Management company")
+        providers = await uow.count(ServiceProvider, company_id=company_id)
+        tasks = await uow.count(Task, company_id=company_id)
+        if providers or tasks:
+            held = " and ".join(part for part in (
+                f"{providers} service provider{'s' if providers != 1 else ''}" if providers
+                else "", f"{tasks} task{'s' if tasks != 1 else ''}" if tasks else "") if part)
+            raise Conflict(f"{c.name} still holds {held}; delete them first.")
+        await uow.delete(c)
+        await record(uow, actor, "company.delete", before=c)
+        await uow.commit()
 
 
 async def save_provider(uow: UnitOfWork, actor: Actor, provider: ServiceProvider, *,
@@ -83,6 +108,9 @@ async def save_provider(uow: UnitOfWork, actor: Actor, provider: ServiceProvider
             p.valid_from, p.valid_to, permanent=permanent, today=actor.today())
         p.email = rules.email(p.email)
         p.mobile = parse_phone(p.mobile, country, "mobile").e164 if p.mobile else ""
+        p.telephone = (parse_phone(p.telephone, country, "telephone").e164
+                       if p.telephone and p.telephone.strip() else "")
+        p.mission = rules.text(p.mission, "mission", label="Mission", max_len=rules.NOTES_MAX)
         numbers = []
         for attr in ("apass_number", "radio_number"):
             value = getattr(p, attr)
@@ -127,8 +155,7 @@ async def save_task(uow: UnitOfWork, actor: Actor, task: Task) -> Task:
                                   field="provider_id")
         t.site_ids = sorted(set(t.site_ids))
         if not t.site_ids or not t.doors:
-            raise ValidationError("To validate the task, associate access to on-site "
-                                  "equipment.", field="doors")
+            raise ValidationError(NO_ACCESS, field="doors")
         for site_id in sorted(set(t.site_ids) | set(before.site_ids if before else [])):
             await authorize(uow, actor, site_id, Area.FACILITIES, Action.MODIFY)
         for site_id, wt_id in t.week_type_ids.items():

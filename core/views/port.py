@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from core.model import AccessProfile, APassState, Block
+from core.views.facilities_port import FacilitiesReadModel
 from core.views.rows import (
     AlarmRow,
     BlockRow,
@@ -33,8 +34,9 @@ from core.views.rows import (
 from core.views.search_rows import SearchResults
 
 
-class ReadModel(abc.ABC):
-    """The store's read side, as the read services use it."""
+class ReadModel(FacilitiesReadModel, abc.ABC):
+    """The store's read side, as the read services use it (the Facilities screen's
+    queries are declared in core.views.facilities_port)."""
 
     # --- blocks and flats ---------------------------------------------------------------
     @abc.abstractmethod

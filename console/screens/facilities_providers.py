@@ -1,0 +1,274 @@
+"""The Facilities screen's first view, "My service providers & management cos": the
+management companies (whole: they are few) over the service providers (paged from the
+store, filtered by the guide's FILTER box). Keys act on the list that has the focus."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from console.context import ConsoleContext
+from console.screens.facilities_cells import validity_cell
+from console.screens.facilities_forms import company_form, provider_form
+from console.widgets.form import ConfirmScreen, Field, FormScreen
+from console.widgets.paged_table import PagedTable
+from console.widgets.plain import plain
+from core.errors import DoorkeeperError
+from core.model import id_of
+from core.phones import display_phone
+from core.rights import Action, Area
+from core.services.facilities import delete_company, delete_provider
+from core.views.facilities import company_rows, provider_page, provider_row
+from core.views.facilities_rows import CompanyRow, ProviderFilter, ProviderRow
+
+COMPANY_COLUMNS = ("Management co.", "Person in charge", "Telephone N°", "Email",
+                   "Providers", "Tasks", "Managed by me")
+# Validity second, so the colour and its word show at 80 columns
+PROVIDER_COLUMNS = ("Service Provider", "Validity", "Telephone", "Email", "Mission",
+                    "Management co.")
+HINT = "Validity: red Expired · orange Not started · grey Current"
+
+
+def describe(flt: ProviderFilter, companies: dict[int, str]) -> str:
+    """The filter in force, in a few words."""
+    parts = []
+    if flt.company_id is not None:
+        parts.append(f"company {companies.get(flt.company_id, flt.company_id)}")
+    for name, label in (("provider", "name"), ("code", "code"), ("telephone", "telephone"),
+                        ("apass", "APass")):
+        if getattr(flt, name).strip():
+            parts.append(f"{label} {getattr(flt, name).strip()}")
+    if flt.empty_dates:
+        parts.append("empty dates")
+    return ", ".join(parts) if parts else "none"
+
+
+def filter_form(flt: ProviderFilter, companies: list[tuple[Text, int]]) -> FormScreen:
+    """The guide's FILTER box: by company, provider, empty dates, code, telephone, APass."""
+
+    async def save(values: dict[str, Any]) -> ProviderFilter:
+        return ProviderFilter(
+            values["company_id"], values["provider"] or "", bool(values["empty_dates"]),
+            values["code"] or "", values["telephone"] or "", values["apass"] or "")
+
+    return FormScreen("Filter the service providers", [
+        Field("company_id", "Management co.", flt.company_id, kind="select",
+              options=companies),
+        Field("provider", "Service Provider", flt.provider, max_length=60),
+        Field("empty_dates", "Empty dates for access rights (permanent)", flt.empty_dates,
+              kind="switch"),
+        Field("code", "Keycode", flt.code, max_length=8),
+        Field("telephone", "Telephone", flt.telephone, max_length=20),
+        Field("apass", "Access Pass", flt.apass, max_length=10),
+    ], save, save_label="Filter")
+
+
+class ProvidersPane(Vertical):
+    """Companies over providers, with the guide's actions on each."""
+
+    BINDINGS = [
+        Binding("n", "add", "Add"),
+        Binding("e", "modify", "Modify"),
+        Binding("d", "delete", "Delete"),
+        Binding("s", "share", "Provider access"),
+        Binding("f", "filter", "Filter"),
+        Binding("x", "clear_filter", "Clear filter"),
+    ]
+    DEFAULT_CSS = """
+    ProvidersPane .fac-title { height: 1; padding: 0 1; background: $panel; }
+    ProvidersPane .fac-hint { height: 1; padding: 0 1; color: $text-muted; }
+    ProvidersPane #companies { height: auto; max-height: 7; }
+    ProvidersPane #providers { height: 1fr; }
+    """
+
+    def __init__(self, ctx: ConsoleContext, flt: ProviderFilter | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.ctx = ctx
+        self.loads = 0  # reloads done (tests wait for the first)
+        self.companies: list[CompanyRow] = []
+        self.flt = flt or ProviderFilter()
+
+    # --- layout -------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static("Management companies", id="companies-title", classes="fac-title")
+        table: DataTable[Text] = DataTable(id="companies", cursor_type="row",
+                                           zebra_stripes=True)
+        table.add_columns(*COMPANY_COLUMNS)
+        yield table
+        yield Static("Service providers", id="providers-title", classes="fac-title")
+        yield PagedTable(PROVIDER_COLUMNS, fetch=self._fetch, cells=self._cells,
+                         key=lambda r: r.key, id="providers")
+        yield Static(HINT, classes="fac-hint")
+
+    @property
+    def company_table(self) -> DataTable:
+        return self.query_one("#companies", DataTable)
+
+    @property
+    def providers(self) -> PagedTable[ProviderRow]:
+        return self.query_one("#providers", PagedTable)
+
+    async def on_mount(self) -> None:
+        await self.reload()
+
+    async def reload(self) -> None:
+        """Read the companies and the first page of providers again."""
+        await self.reload_companies()
+        await self.reload_providers()
+        self.loads += 1
+
+    async def reload_companies(self) -> None:
+        table = self.company_table
+        row = table.cursor_row
+        self.companies = await self.ctx.view(company_rows)
+        table.clear()
+        for c in self.companies:
+            table.add_row(plain(c.name, "bold"), plain(c.person_in_charge),
+                          plain(c.telephone), plain(c.email), plain(str(c.providers)),
+                          plain(str(c.tasks)), plain("yes" if c.managed else "no"))
+        if self.companies:
+            table.move_cursor(row=min(row, len(self.companies) - 1), animate=False)
+        self.query_one("#companies-title", Static).update(
+            Text(f"Management companies · {len(self.companies)}", style="bold"))
+
+    async def reload_providers(self) -> None:
+        await self.providers.load(keep_cursor=True)
+        names = {c.id: c.name for c in self.companies}
+        self.query_one("#providers-title", Static).update(Text(
+            f"Service providers · filter: {describe(self.flt, names)}", style="bold"))
+        self.screen.refresh_bindings()
+
+    async def _fetch(self, after: tuple[str, int] | None, limit: int) -> list[ProviderRow]:
+        return await self.ctx.view(provider_page, self.flt, after, limit)
+
+    def _cells(self, row: ProviderRow) -> list[Text]:
+        p = row.provider
+        phone = display_phone(p.mobile, "") if p.mobile else ""
+        return [plain(p.name), validity_cell(p, self.ctx.actor.today()), plain(phone),
+                plain(p.email), plain(p.mission), plain(row.company)]
+
+    # --- what applies -------------------------------------------------------------------
+    @property
+    def on_companies(self) -> bool:
+        return self.company_table.has_focus
+
+    @property
+    def company(self) -> CompanyRow | None:
+        row = self.company_table.cursor_row
+        return self.companies[row] if 0 <= row < len(self.companies) else None
+
+    def company_options(self, managed_only: bool = True) -> list[tuple[Text, int]]:
+        return [(plain(c.name), c.id) for c in self.companies if c.managed or not managed_only]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide changes from those who may only consult; grey out what does not apply."""
+        if action in ("filter", "clear_filter"):
+            return True if action == "filter" or self.flt != ProviderFilter() else None
+        if not self.ctx.can(None, Area.FACILITIES, Action.MODIFY):
+            return False
+        if self.on_companies:
+            if action == "add":
+                return True
+            company = self.company
+            return True if company is not None and company.managed else None
+        if action == "share":
+            return False
+        if action == "add":
+            return True if self.company_options() else None
+        return True if self.providers.current is not None else None
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self.screen.refresh_bindings()
+
+    def on_descendant_focus(self) -> None:
+        self.screen.refresh_bindings()
+
+    @on(DataTable.RowSelected)
+    async def _selected(self) -> None:
+        if self.check_action("modify", ()):
+            await self.action_modify()
+
+    # --- acting -------------------------------------------------------------------------
+    async def _after(self, result: object) -> None:
+        if result:
+            await self.reload()
+
+    async def action_add(self) -> None:
+        """Add a company (companies list) or a service provider (providers list)."""
+        if self.on_companies:
+            await self.app.push_screen(company_form(self.ctx, None), self._after)
+        else:
+            await self.app.push_screen(provider_form(self.ctx, self.company_options(), None),
+                                       self._after)
+
+    async def action_modify(self) -> None:
+        """Modify the company or the provider under the cursor."""
+        if self.on_companies:
+            if self.company is not None:
+                await self.app.push_screen(company_form(self.ctx, self.company), self._after)
+            return
+        current = self.providers.current
+        if current is None:
+            return
+        try:  # read it again: another session may have changed it
+            row = await self.ctx.view(provider_row, current.provider.id)
+        except DoorkeeperError as err:
+            self.notify(str(err), severity="error")
+            return
+        options = self.company_options() or [(plain(row.company), row.provider.company_id)]
+        await self.app.push_screen(provider_form(self.ctx, options, row.provider), self._after)
+
+    @work(exclusive=True, group="facilities-delete")
+    async def action_delete(self) -> None:
+        """Delete the company (none of its providers or tasks left) or the provider."""
+        if self.on_companies:
+            company = self.company
+            if company is None:
+                return
+            what = f"the management company {company.name}"
+            service: Callable[..., Awaitable[None]] = delete_company
+            ident = company.id
+        else:
+            current = self.providers.current
+            if current is None:
+                return
+            what = f"the service provider {current.provider.name}"
+            service, ident = delete_provider, id_of(current.provider)
+        if not await self.app.push_screen_wait(ConfirmScreen(f"Delete {what}?", yes="Delete")):
+            return
+        try:
+            await self.ctx.change(service, ident)
+        except DoorkeeperError as err:  # say why; nothing changed
+            self.notify(str(err), severity="error")
+            return
+        await self.reload()
+
+    async def action_share(self) -> None:
+        """The guide's Provider Access: who manages the company, share it, withdraw."""
+        from console.screens.facilities_sharing import SharingScreen
+        if self.company is not None:
+            await self.app.push_screen(SharingScreen(self.ctx, self.company), self._after)
+
+    async def action_filter(self) -> None:
+        """The guide's FILTER box for the providers list."""
+        await self.app.push_screen(filter_form(self.flt, self.company_options(False)),
+                                   self._filtered)
+
+    async def _filtered(self, flt: object) -> None:
+        if isinstance(flt, ProviderFilter):
+            self.flt = flt
+            await self.reload_providers()
+            self.providers.focus()
+
+    async def action_clear_filter(self) -> None:
+        self.flt = ProviderFilter()
+        await self.reload_providers()

