@@ -36,12 +36,12 @@ async def profile_rows(store: Store, site_id: int) -> list[ProfileRow]:
                 select(b.default_access_profile_id, b.name)
                 .where(b.default_access_profile_id.in_(ids)).order_by(b.name)):
             blocks.setdefault(pid, []).append(name)
-        displays: dict[int, int] = dict((await conn.execute(
+        displays: dict[int, int] = {pid: n for pid, n in await conn.execute(
             select(d.access_profile_id, func.count()).where(d.access_profile_id.in_(ids))
-            .group_by(d.access_profile_id))).tuples().all())
-        passes: dict[int, int] = dict((await conn.execute(
+            .group_by(d.access_profile_id))}
+        passes: dict[int, int] = {pid: n for pid, n in await conn.execute(
             select(a.access_profile_id, func.count()).where(a.access_profile_id.in_(ids))
-            .group_by(a.access_profile_id))).tuples().all())
+            .group_by(a.access_profile_id))}
     return [ProfileRow(p, names.get(p.week_type_id, "") if p.week_type_id else "",
                        tuple(blocks.get(p.id, ())), displays.get(p.id, 0), passes.get(p.id, 0))
             for p in profiles if p.id is not None]
