@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from core.errors import NotFound
-from core.model import AccessProfile, APassState, Block
+from core.model import AccessProfile, APassState, Block, Holiday, WeekType
 from core.views.port import ReadModel
 from core.views.rows import (
     AlarmRow,
@@ -28,6 +28,7 @@ from core.views.rows import (
     SiteHeader,
 )
 from core.views.search_rows import SearchResults
+from core.views.setup_rows import DoorChoice, ProfileRow
 from store import (
     alarm_queries,
     device_queries,
@@ -38,6 +39,7 @@ from store import (
     pass_queries,
     queries,
     search,
+    setup_queries,
 )
 from store.database import Store
 from store.facilities_queries import StoreFacilitiesReads
@@ -82,6 +84,18 @@ class StoreReads(StoreFacilitiesReads, ReadModel):
 
     async def site_profiles(self, site_id: int) -> list[AccessProfile]:
         return await flat_queries.site_profiles(self.store, site_id)
+
+    async def site_week_types(self, site_id: int) -> list[WeekType]:
+        return await setup_queries.site_week_types(self.store, site_id)
+
+    async def site_holidays(self, site_id: int) -> list[Holiday]:
+        return await setup_queries.site_holidays(self.store, site_id)
+
+    async def profile_rows(self, site_id: int) -> list[ProfileRow]:
+        return await setup_queries.profile_rows(self.store, site_id)
+
+    async def site_doors(self, site_id: int) -> list[DoorChoice]:
+        return await setup_queries.site_doors(self.store, site_id)
 
     async def pass_page(self, site_id: int, state: APassState, *, block_id: int | None,
                         prefix: str, after: str | None, limit: int) -> list[PassRow]:

@@ -19,6 +19,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane, Tree
 
 from console.context import ConsoleContext
 from console.live import LiveBatch
+from console.screens.setup import setup_allowed, setup_screen
 from console.tabs.access_passes import AccessPassesTab
 from console.tabs.base import SiteTab
 from console.tabs.blocks import BlocksTab
@@ -52,6 +53,8 @@ class MainScreen(Screen):
         Binding("a", "alarms", "Alarms"),
         Binding("u", "users", "Users"),
         Binding("F", "facilities", "Facilities"),
+        Binding("w", "setup('week_types')", "Week types"),
+        Binding("P", "setup('profiles')", "Profiles"),
         Binding("t", "toggle_tree", "Tree"),
         Binding("question_mark", "keys", "Keys"),
         Binding("1", "tab(0)", "Blocks", show=False),
@@ -267,10 +270,17 @@ class MainScreen(Screen):
         await self.app.push_screen(AlarmsScreen(self.ctx), callback=self._after_alarms)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Users and Facilities only for operators who may consult them somewhere."""
+        """Users and Facilities only for operators who may consult them somewhere; the
+        set-up screens only with their right on the site shown."""
         if action == "facilities":
             return self.ctx.can(None, Area.FACILITIES, Action.CONSULT)
+        if action == "setup":
+            return setup_allowed(self.ctx, self.site_id, str(parameters[0]))
         return action != "users" or self.ctx.can(None, Area.USERS, Action.CONSULT)
+
+    async def action_setup(self, which: str) -> None:
+        if self.site_id is not None and setup_allowed(self.ctx, self.site_id, which):
+            await self.app.push_screen(setup_screen(self.ctx, self.site_id, which))
 
     async def action_users(self) -> None:
         from console.screens.users import UsersScreen

@@ -26,6 +26,7 @@ from core.model import (
 from core.ports import UnitOfWork
 from core.rights import Action, Area
 from core.services.base import Actor, authorize, must_get, record, same_named
+from core.week_slots import check_day, parse_holidays
 
 
 def _windows(windows: Sequence[TimeWindow | dict[str, Any]]) -> list[TimeWindow]:
@@ -42,6 +43,7 @@ def _windows(windows: Sequence[TimeWindow | dict[str, Any]]) -> list[TimeWindow]
         if w.end <= w.start and w.end != time(0, 0):
             raise ValidationError(f"Window {i} ends before it starts.", field="windows")
         out.append(w)
+    check_day(out)
     return out
 
 
@@ -102,6 +104,29 @@ async def add_holiday(uow: UnitOfWork, actor: Actor, site_id: int, day: date,
     return h
 
 
+async def import_holidays(uow: UnitOfWork, actor: Actor, site_id: int,
+                          text: str) -> list[Holiday]:
+    """Declare the holidays of a pasted list (one a line): every line is right and none is
+    already a holiday, or nothing is imported and the error names the lines."""
+    days = parse_holidays(text)
+    async with uow:
+        await authorize(uow, actor, site_id, Area.WEEK_TYPES, Action.MODIFY)
+        known = {h.day for h in await uow.find(Holiday, site_id=site_id)}
+        taken = [d.isoformat() for d, _ in days if d in known]
+        if taken:
+            raise Conflict("Nothing imported: already holidays: " + ", ".join(taken[:5])
+                           + (f" and {len(taken) - 5} more" if len(taken) > 5 else "") + ".",
+                           field="lines")
+        made = []
+        for day, name in days:
+            h = await uow.add(Holiday(site_id=site_id, day=day, name=rules.text(
+                name, "lines", label=f"Holiday of {day.isoformat()}", required=True)))
+            await record(uow, actor, "holiday.create", h, site_id=site_id)
+            made.append(h)
+        await uow.commit()
+    return made
+
+
 async def delete_holiday(uow: UnitOfWork, actor: Actor, holiday_id: int) -> None:
     """Remove a holiday."""
     async with uow:
@@ -148,12 +173,15 @@ async def delete_access_profile(uow: UnitOfWork, actor: Actor, profile_id: int) 
     async with uow:
         p = await must_get(uow, AccessProfile, profile_id, "Access profile")
         await authorize(uow, actor, p.site_id, Area.ACCESS_PROFILES, Action.MODIFY)
+        uses = []
         for cls, attr, what in ((Block, "default_access_profile_id", "block"),
                                 (PanelDisplay, "access_profile_id", "panel display"),
                                 (AccessPass, "access_profile_id", "APass")):
             n = await uow.count(cls, **{attr: profile_id})
             if n:
-                raise Conflict(f"Access profile {p.name!r} is used by {n} {what}(s).")
+                uses.append(f"{n} {what}{'' if n == 1 else 's'}")
+        if uses:
+            raise Conflict(f"Access profile {p.name!r} is used by {', '.join(uses)}.")
         await uow.delete(p)
         await record(uow, actor, "access_profile.delete", before=p, site_id=p.site_id)
         await uow.commit()

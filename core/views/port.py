@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from core.model import AccessProfile, APassState, Block
+from core.model import AccessProfile, APassState, Block, Holiday, WeekType
 from core.views.facilities_port import FacilitiesReadModel
 from core.views.rows import (
     AlarmRow,
@@ -32,6 +32,7 @@ from core.views.rows import (
     SiteHeader,
 )
 from core.views.search_rows import SearchResults
+from core.views.setup_rows import DoorChoice, ProfileRow
 
 
 class ReadModel(FacilitiesReadModel, abc.ABC):
@@ -75,6 +76,23 @@ class ReadModel(FacilitiesReadModel, abc.ABC):
     @abc.abstractmethod
     async def site_profiles(self, site_id: int) -> list[AccessProfile]:
         """A site's access profiles, by name."""
+
+    # --- week types, holidays and access profiles ------------------------------------
+    @abc.abstractmethod
+    async def site_week_types(self, site_id: int) -> list[WeekType]:
+        """A site's week types, by name."""
+
+    @abc.abstractmethod
+    async def site_holidays(self, site_id: int) -> list[Holiday]:
+        """A site's holidays, by date."""
+
+    @abc.abstractmethod
+    async def profile_rows(self, site_id: int) -> list[ProfileRow]:
+        """A site's access profiles, by name, with what uses each."""
+
+    @abc.abstractmethod
+    async def site_doors(self, site_id: int) -> list[DoorChoice]:
+        """Every door of a site's devices, by device and relay."""
 
     # --- access passes --------------------------------------------------------------------
     @abc.abstractmethod

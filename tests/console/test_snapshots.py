@@ -46,3 +46,10 @@ def test_tab_snapshot(snap_compare, estate_db, tab, size):
 
 def test_block_flats_snapshot(snap_compare, estate_db):
     assert snap_compare(app_over(estate_db), press=["1", "enter", "_"], terminal_size=(120, 40))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("keys", [["w"], ["w", "n"], ["w", "h"], ["w", "h", "i"], ["P"],
+                                  ["P", "n"]], ids="-".join)
+def test_setup_screen_snapshot(snap_compare, estate_db, keys, size):
+    assert snap_compare(app_over(estate_db), press=["_", *keys, "_"], terminal_size=size)

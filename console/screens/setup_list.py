@@ -1,0 +1,180 @@
+"""What the set-up screens share (week types, holidays, access profiles): a title naming
+the site, a table of what the site has, a line saying what was done or refused, and
+add / modify / delete keys shown only to an operator who may change that area. The
+services check the right again; a refusal is said on the line and nothing changes."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Generic, TypeVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from console.context import ConsoleContext
+from console.widgets.form import ConfirmScreen
+from console.widgets.plain import plain
+from core.errors import DoorkeeperError
+from core.rights import Action, Area
+
+R = TypeVar("R")
+
+
+class SetupListScreen(Screen[None], Generic[R]):
+    """A list of one site's things of one area of the rights matrix."""
+
+    area: ClassVar[Area]
+    heading: ClassVar[str]
+    columns: ClassVar[tuple[str, ...]]
+
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("n", "add", "Add"),
+        Binding("e", "modify", "Modify"),
+        Binding("d", "delete", "Delete"),
+    ]
+    DEFAULT_CSS = """
+    SetupListScreen .setup-title { height: 1; padding: 0 1; background: $panel; }
+    SetupListScreen .setup-status { height: auto; max-height: 3; padding: 0 1;
+                                    color: $text-muted; }
+    SetupListScreen .setup-status.-error { color: $error; }
+    SetupListScreen DataTable { height: 1fr; }
+    """
+
+    def __init__(self, ctx: ConsoleContext, site_id: int) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.site_id = site_id
+        self.rows: list[R] = []
+
+    # --- layout -------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static(self._title(), classes="setup-title")
+        table: DataTable[Text] = DataTable(id="setup-table", cursor_type="row",
+                                           zebra_stripes=True)
+        table.add_columns(*self.columns)
+        yield table
+        yield from self.compose_below()
+        yield Static("", classes="setup-status", id="setup-status")
+        yield Footer()
+
+    def compose_below(self) -> ComposeResult:
+        """What a screen shows under its table (the week grid)."""
+        yield from ()
+
+    def _title(self) -> Text:
+        site = self.ctx.site(self.site_id).name
+        text = Text(f"{self.heading} · ", style="bold")
+        text.append_text(plain(site, "bold"))
+        if not self.may_modify:
+            text.append("  (consult only)", style="dim")
+        return text
+
+    async def on_mount(self) -> None:
+        await self.reload()
+        self.table.focus()
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#setup-table", DataTable)
+
+    @property
+    def current(self) -> R | None:
+        row = self.table.cursor_row
+        return self.rows[row] if self.rows and 0 <= row < len(self.rows) else None
+
+    @property
+    def may_modify(self) -> bool:
+        return self.ctx.can(self.site_id, self.area, Action.MODIFY)
+
+    # --- reading ------------------------------------------------------------------------
+    async def read(self) -> list[R]:
+        """The rows, through a read service (subclasses)."""
+        raise NotImplementedError
+
+    def cells(self, row: R) -> tuple[Text, ...]:
+        """One row's cells (subclasses)."""
+        raise NotImplementedError
+
+    async def reload(self, keep: object = None) -> None:
+        """Read the rows again, keeping the cursor on the same one (or on `keep`'s id)."""
+        was = keep if keep is not None else getattr(self.current, "id", None)
+        self.rows = await self.read()
+        table = self.table
+        table.clear()
+        for row in self.rows:
+            table.add_row(*self.cells(row))
+        index = next((i for i, r in enumerate(self.rows) if getattr(r, "id", None) == was), 0)
+        if self.rows:
+            table.move_cursor(row=index, animate=False)
+        self.highlighted()
+        self.refresh_bindings()
+
+    def highlighted(self) -> None:
+        """The cursor moved (a screen shows more of the row)."""
+
+    @on(DataTable.RowHighlighted)
+    def _moved(self) -> None:
+        self.highlighted()
+        self.refresh_bindings()
+
+    def say(self, message: str = "", error: bool = False) -> None:
+        status = self.query_one("#setup-status", Static)
+        status.update(plain(message))
+        status.set_class(error, "-error")
+
+    # --- keys ---------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Add / modify / delete only with the right (hidden), and a row to act on."""
+        if action in ("add", "modify", "delete"):
+            if not self.may_modify:
+                return False
+            return True if action == "add" or self.current is not None else None
+        return True
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_add(self) -> None:
+        self.run_worker(self.edit(None), group="setup-form", exclusive=True)
+
+    def action_modify(self) -> None:
+        row = self.current
+        if row is not None:
+            self.run_worker(self.edit(row), group="setup-form", exclusive=True)
+
+    def action_delete(self) -> None:
+        row = self.current
+        if row is not None:
+            self.run_worker(self._delete(row), group="setup-form", exclusive=True)
+
+    async def edit(self, row: R | None) -> None:
+        """Open the row's form (None: a new one) and reload after a save."""
+        saved = await self.app.push_screen_wait(self.form(row))
+        if saved:
+            await self.reload(keep=getattr(saved, "id", None))
+            self.say(f"{self.name_of(saved)} saved.")
+
+    def form(self, row: R | None) -> Screen:
+        raise NotImplementedError
+
+    def name_of(self, row: object) -> str:
+        return str(getattr(row, "name", ""))
+
+    async def _delete(self, row: R) -> None:
+        name = self.name_of(row)
+        if not await self.app.push_screen_wait(ConfirmScreen(f"Delete {name}?", yes="Delete")):
+            return
+        try:
+            await self.delete(row)
+        except DoorkeeperError as err:
+            self.say(err.message, error=True)
+            return
+        await self.reload()
+        self.say(f"{name} deleted.")
+
+    async def delete(self, row: R) -> None:
+        raise NotImplementedError
