@@ -3,6 +3,9 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Bytecode caches on: with PYTHONDONTWRITEBYTECODE set, every process (the suite starts
+# hundreds) compiles every module it imports from source again.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: install run test lint bench bench-quick clean
 
