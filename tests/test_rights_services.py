@@ -387,6 +387,9 @@ CASES = [
     Case("facilities.delete_provider", FACILITIES,
          lambda s, a, e, p: facilities.delete_provider(s.uow(), a, p.id),
          setup=_provider),
+    Case("facilities.delete_company", FACILITIES,
+         lambda s, a, e, p: facilities.delete_company(s.uow(), a, p.id),
+         setup=_company),
     # operators
     Case("operators.add_operator", USERS,
          lambda s, a, e, p: operators.add_operator(s.uow(), a, Operator(
