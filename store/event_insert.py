@@ -17,12 +17,27 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.model import CLEARS, Alarm, Event, EventKind
+from core.model import CLEARS, EVENT_TEXT_LIMITS, Alarm, Event, EventKind, EventResult
 from store import tables as t
 from store.mapping import mapper
 
 COLUMNS = ("id", "at", "site_id", "kind", "result", "device_id", "block_id", "flat_id",
            "credential", "name", "reason", "description")
+
+
+def malformed(event: Event) -> str:
+    """Why an event cannot be stored, or "" (checked before it joins a batch)."""
+    if not isinstance(event.at, datetime) or event.at.tzinfo is None:
+        return "its time is not timezone-aware"
+    if not isinstance(event.kind, EventKind) or not isinstance(event.result, EventResult):
+        return "its kind or result is not one of the guide's"
+    if not isinstance(event.site_id, int):
+        return "it names no site"
+    for name, limit in EVENT_TEXT_LIMITS.items():
+        value = getattr(event, name)
+        if not isinstance(value, str) or len(value) > limit:
+            return f"{name} is not text of at most {limit} characters"
+    return ""
 
 
 def _unchanged(value: datetime) -> object:

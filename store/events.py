@@ -29,16 +29,15 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.errors import StoreError
-from core.model import EVENT_TEXT_LIMITS, Event, EventKind, EventResult
+from core.model import Event
 from core.ports import EventSink
-from store.event_insert import EventInsert
+from store.event_insert import EventInsert, malformed
 from store.faults import store_fault
 from store.spill import RESERVE, SpillJournal
 from store.write_gate import WriteGate
@@ -48,21 +47,6 @@ log = logging.getLogger(__name__)
 LOCK_POLL_S = 0.001
 #: events written to the spill journal at a time (a nearly full disk takes what it can)
 SPILL_CHUNK = 200
-
-
-def _malformed(event: Event) -> str:
-    """Why an event cannot be stored, or "" (checked before it joins a batch)."""
-    if not isinstance(event.at, datetime) or event.at.tzinfo is None:
-        return "its time is not timezone-aware"
-    if not isinstance(event.kind, EventKind) or not isinstance(event.result, EventResult):
-        return "its kind or result is not one of the guide's"
-    if not isinstance(event.site_id, int):
-        return "it names no site"
-    for name, limit in EVENT_TEXT_LIMITS.items():
-        value = getattr(event, name)
-        if not isinstance(value, str) or len(value) > limit:
-            return f"{name} is not text of at most {limit} characters"
-    return ""
 
 
 class EventWriter(EventSink):
@@ -153,7 +137,7 @@ class EventWriter(EventSink):
         counted in `rejected`, so it never holds up a batch."""
         if self._closing:
             raise RuntimeError("the event writer is closed")
-        problem = _malformed(event)
+        problem = malformed(event)
         if problem:
             self.rejected += 1
             log.error("event refused (%s) and kept here instead: %r", problem, event)
