@@ -18,13 +18,13 @@ from console.context import ConsoleContext
 from console.screens.block_forms import add_flats_form, block_form
 from console.screens.flat import FlatScreen
 from console.tabs.base import SiteTab
+from console.widgets.cells import passes_cell, phone_cell
 from console.widgets.chrome import SiteHeaderBar, SiteTree
 from console.widgets.form import ConfirmScreen
 from console.widgets.guard import attempt, guarded
 from console.widgets.paged_table import PagedTable
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
-from core.phones import display_phone
 from core.rights import Action, Area
 from core.services.blocks import delete_block
 from core.services.flats import delete_flat
@@ -45,23 +45,6 @@ FLAT_COLUMNS = (("Flat N°", None), ("Flat", None), ("Access Passes", "passes"),
 TOTAL = "total"
 #: open_flat pages this far at most to put the cursor on the flat it opens
 FIND_PAGES = 25
-
-
-def phone_cell(stored: str, default_country: str) -> Text:
-    """ "+447546277360 GB" as the guide shows it ("07546277360 GB"); foreign in yellow."""
-    value, _, region = stored.rpartition(" ")
-    if not value.startswith("+"):
-        return plain(stored)  # an email
-    foreign = region != default_country.upper()
-    return plain(display_phone(value, region), "yellow" if foreign else "")
-
-
-def passes_cell(numbers: list[str]) -> Text:
-    """The first APass and how many more ("1111100162 +2"): keeps the row narrow."""
-    if not numbers:
-        return Text("")
-    more = f" +{len(numbers) - 1}" if len(numbers) > 1 else ""
-    return plain(numbers[0] + more)
 
 
 class FlatsTable(PagedTable[FlatRow]):

@@ -23,6 +23,7 @@ from console.live import LiveBatch
 from console.screens.event_detail import show_event_detail
 from console.tabs.base import SiteTab
 from console.tabs.event_filters import FIELDS, PERIODS, Choices, FilterBar, period_bounds
+from console.tabs.event_rows import RESULT_STYLES, live_row
 from console.widgets.log_table import LogTable
 from console.widgets.plain import plain
 from core.errors import ValidationError
@@ -33,35 +34,12 @@ from core.views.events import event_page, live_events
 from core.views.rows import DeviceChoice, EventFilter
 
 COLUMNS = ("Date & time", "Device", "Event type", "Result", "Description")
-#: the fields of a row of the log (as store.queries.event_page gives them)
-ROW_KEYS = ("id", "at", "site_id", "kind", "result", "device_id", "block_id", "flat_id",
-            "credential", "name", "reason", "description")
-RESULT_STYLES = {
-    EventResult.OPENING.value: "green",
-    EventResult.OPENING_DENIED.value: "red",
-    EventResult.COMMUNICATION_NOT_COMPLETED.value: "yellow",
-    EventResult.ALARM.value: "bold red",
-    EventResult.INFORMATION.value: "",
-}
 #: rows held while following the live tail (a tall screenful); older ones page back in
 #: from the store when the cursor goes down. Each batch redraws what is held, per session.
 LIVE_CAP = 75
 #: a live row has no id yet: it sorts after any stored event of the same instant
 LIVE_ID = 2**62
 SEARCH_DEBOUNCE_S = 0.3
-
-
-def live_row(event: dict) -> dict | None:
-    """A published event as a row of the log (None if it is malformed)."""
-    try:
-        at = datetime.fromisoformat(event["at"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    row = {key: event.get(key) for key in ROW_KEYS}
-    row.update(at=at, id=event.get("id"))
-    for key in ("kind", "result", "credential", "name", "reason", "description"):
-        row[key] = str(row[key] or "")
-    return row
 
 
 class EventTable(LogTable[dict]):

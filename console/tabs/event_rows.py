@@ -1,0 +1,32 @@
+"""Rows of the Events tab's log: the fields of a row, the colour of each result, and a
+published (live) event turned into a row like the stored ones."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.model import EventResult
+
+#: the fields of a row of the log (as store.queries.event_page gives them)
+ROW_KEYS = ("id", "at", "site_id", "kind", "result", "device_id", "block_id", "flat_id",
+            "credential", "name", "reason", "description")
+RESULT_STYLES = {
+    EventResult.OPENING.value: "green",
+    EventResult.OPENING_DENIED.value: "red",
+    EventResult.COMMUNICATION_NOT_COMPLETED.value: "yellow",
+    EventResult.ALARM.value: "bold red",
+    EventResult.INFORMATION.value: "",
+}
+
+
+def live_row(event: dict) -> dict | None:
+    """A published event as a row of the log (None if it is malformed)."""
+    try:
+        at = datetime.fromisoformat(event["at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    row = {key: event.get(key) for key in ROW_KEYS}
+    row.update(at=at, id=event.get("id"))
+    for key in ("kind", "result", "credential", "name", "reason", "description"):
+        row[key] = str(row[key] or "")
+    return row
