@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -139,8 +140,9 @@ async def test_many_subscribers_get_everything_and_a_stuck_one_is_dropped(gatewa
             await asyncio.sleep(0.05)
         assert counts == [sent] * len(clients)
         assert gateway.bus.dropped >= 1  # the one that never reads
-        # deciding never waited for the stuck subscriber
-        assert max(gateway.runtime.decision_latency) < 0.05
+        # deciding never waited for the stuck subscriber: waiting would slow every
+        # decision, not one (a lone slow one is the machine; speed is for bench/)
+        assert statistics.median(gateway.runtime.decision_latency) < 0.01
     finally:
         stuck.close()
         for r in readers:
