@@ -27,8 +27,15 @@ lint: $(STAMP)
 
 # One run of the whole suite on two workers. Tests sharing a fixture that costs seconds
 # (the SSH server, the demo estate) share a worker: tests/conftest.py groups them.
-test: lint
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+# The type checker (single-threaded, ~25 s from a clean clone) runs beside the suite.
+test: $(STAMP)
+	$(BIN)/ruff check core store drivers console tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy & types=$$!; \
+	$(BIN)/python -m pytest -n 2 --dist loadgroup; suite=$$?; \
+	wait $$types; types=$$?; \
+	[ $$types -eq 0 ] || echo "make test: mypy found type errors (above)"; \
+	[ $$suite -eq 0 ] && [ $$types -eq 0 ]
 
 # Every benchmark, then one summary table; fails at the end on a FAIL or a crashed script.
 bench: $(STAMP)
