@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import shutil
 import sqlite3
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from core.model import (
 from core.services import blocks, devices, flats, operators, schedules, sites
 from core.services.base import Actor
 from store.database import Store
+from tests.cli_inprocess import run_cli
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
@@ -75,6 +77,13 @@ async def _build_seeds(seeds: Seeds) -> Seeds:
     finally:
         await store.close()
     return seeds
+
+
+@pytest.fixture
+def cli(capfd: pytest.CaptureFixture[str]):
+    """`cli("init", "--admin", ...)`: the doorkeeper command run in this process, its
+    exit code and output as a CompletedProcess (tests/cli_inprocess.py)."""
+    return functools.partial(run_cli, capfd)
 
 
 @pytest.fixture(scope="session")

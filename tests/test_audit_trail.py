@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import subprocess
-import sys
 
 import pytest
 
@@ -34,9 +34,9 @@ async def test_a_change_records_who_when_what_before_and_after(store, admin, est
     assert at.startswith(NOW.strftime("%Y-%m-%d %H:%M"))
 
 
-def verify_cli(path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "console.cli", "audit", "verify", "--db",
-                           str(path)], capture_output=True, text=True, timeout=60)
+async def verify_cli(cli, path) -> subprocess.CompletedProcess:
+    """`doorkeeper audit verify` (in a thread: the command runs its own event loop)."""
+    return await asyncio.to_thread(cli, "audit", "verify", "--db", str(path))
 
 
 @pytest.mark.parametrize("tamper", [
@@ -47,10 +47,10 @@ def verify_cli(path) -> subprocess.CompletedProcess:
     "INSERT INTO audit_entries (id, at, actor, action, entity, source, prev_hash, hash) "
     "VALUES (999, '2026-01-01 00:00:00', 'x', 'flat.delete', 'flat', '', '', '')",
 ])
-async def test_an_edited_removed_or_forged_entry_is_detected(store, admin, estate, tamper):
+async def test_an_edited_removed_or_forged_entry_is_detected(cli, store, admin, estate, tamper):
     path = store.where
     assert (await store.verify_audit()).ok
-    ok = verify_cli(path)
+    ok = await verify_cli(cli, path)
     assert ok.returncode == 0 and "intact" in ok.stdout
     con = sqlite3.connect(path)
     con.execute(tamper)
@@ -58,7 +58,7 @@ async def test_an_edited_removed_or_forged_entry_is_detected(store, admin, estat
     con.close()
     report = await store.verify_audit()
     assert not report.ok
-    bad = verify_cli(path)
+    bad = await verify_cli(cli, path)
     assert bad.returncode == 1
     assert "TAMPERED" in bad.stderr and bad.stderr.count("\n") == 1
     assert "Traceback" not in bad.stderr

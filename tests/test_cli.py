@@ -1,4 +1,7 @@
-"""The `doorkeeper` command as a user runs it: one clear line on bad input, never a traceback."""
+"""The `doorkeeper` command as a user runs it: one clear line on bad input, never a traceback.
+
+The first test runs the real console module in a new process; the others run `main()` in
+this one (the `cli` fixture), which is the same code without starting Python again."""
 
 from __future__ import annotations
 
@@ -27,10 +30,10 @@ def test_init_creates_the_store_and_the_first_administrator(tmp_path):
     assert con.execute("SELECT count(*) FROM operators").fetchone() == (1,)
 
 
-def test_config_file_sets_the_store_path(tmp_path):
+def test_config_file_sets_the_store_path(cli, tmp_path):
     cfg = tmp_path / "dk.toml"
     cfg.write_text(f'[store]\npath = "{tmp_path / "from-config.db"}"\n')
-    out = run("init", "--admin", "a@example.org", "--config", str(cfg))
+    out = cli("init", "--admin", "a@example.org", "--config", str(cfg))
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "from-config.db").exists()
 
@@ -54,7 +57,7 @@ def test_config_file_sets_the_store_path(tmp_path):
     (["gateway", "--config", "{tmp}/missing.toml"], "does not exist"),
     (["gateway", "--db", "{tmp}/x.db", "--rate", "-1"], "--rate"),
 ])
-def test_bad_input_gets_one_clear_line_and_a_nonzero_exit(tmp_path, args, says):
+def test_bad_input_gets_one_clear_line_and_a_nonzero_exit(cli, tmp_path, args, says):
     (tmp_path / "bad.toml").write_text("[store\npath=")
     (tmp_path / "unknown.toml").write_text("[store]\ncolour = 'red'\n")
     (tmp_path / "garbage.db").write_bytes(b"this is not a database file at all" * 100)
@@ -62,7 +65,7 @@ def test_bad_input_gets_one_clear_line_and_a_nonzero_exit(tmp_path, args, says):
     (tmp_path / "port.toml").write_text('[[driver]]\ntype = "osdp"\nport = "/dev/ttyNOPE"\n')
     (tmp_path / "baud.toml").write_text('[[driver]]\ntype = "osdp"\nport = "/dev/null"\n'
                                         'baud = 1200\n')
-    out = run(*[a.replace("{tmp}", str(tmp_path)) for a in args])
+    out = cli(*[a.replace("{tmp}", str(tmp_path)) for a in args])
     assert out.returncode == 2
     assert out.stdout == ""
     assert out.stderr.count("\n") == 1, out.stderr
@@ -70,8 +73,8 @@ def test_bad_input_gets_one_clear_line_and_a_nonzero_exit(tmp_path, args, says):
     assert "Traceback" not in out.stderr
 
 
-def test_audit_verify_on_a_fresh_store(tmp_path):
+def test_audit_verify_on_a_fresh_store(cli, tmp_path):
     db = str(tmp_path / "dk.db")
-    assert run("init", "--admin", "a@example.org", "--db", db).returncode == 0
-    out = run("audit", "verify", "--db", db)
+    assert cli("init", "--admin", "a@example.org", "--db", db).returncode == 0
+    out = cli("audit", "verify", "--db", db)
     assert out.returncode == 0 and "1 entry verified" in out.stdout

@@ -1,28 +1,18 @@
 """Issue 13, items 3 and 7, at the CLI as a user runs it: only `init` and `demo` create a
 store, a refused `init` leaves nothing behind, and nothing the CLI prints carries the
-caller's escape sequences."""
+caller's escape sequences. The commands run in this process (the `cli` fixture).
+"""
 
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from console.cli import main
+
 TYPO = "typo/no/such/demo.db"
-
-
-def run(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-P", "-m", "console.cli", *args],
-                          capture_output=True, text=True, timeout=timeout, cwd=cwd,
-                          env=_env())
-
-
-def _env() -> dict[str, str]:
-    import os
-    root = str(Path(__file__).resolve().parent.parent)
-    return {**os.environ, "PYTHONPATH": root}
 
 
 def tree(folder: Path) -> list[str]:
@@ -47,8 +37,8 @@ def one_line(out: subprocess.CompletedProcess, says: str) -> None:
     ["operator", "remove", "a@example.org"],
     ["operator", "key", "list", "a@example.org"],
 ])
-def test_only_init_and_demo_create_a_store(tmp_path, command):
-    out = run(*command, "--db", str(tmp_path / TYPO), cwd=tmp_path)
+def test_only_init_and_demo_create_a_store(cli, tmp_path, command):
+    out = cli(*command, "--db", str(tmp_path / TYPO), cwd=tmp_path)
     one_line(out, "No store at")
     assert "doorkeeper init" in out.stderr
     assert tree(tmp_path) == []  # no folder, no file, no socket, no host key
@@ -61,24 +51,24 @@ def test_only_init_and_demo_create_a_store(tmp_path, command):
     ["console"],
     ["operator", "list"],
 ])
-def test_an_empty_db_path_is_refused(tmp_path, command):
-    one_line(run(*command, "--db", "", cwd=tmp_path), "--db needs a file name")
+def test_an_empty_db_path_is_refused(cli, tmp_path, command):
+    one_line(cli(*command, "--db", "", cwd=tmp_path), "--db needs a file name")
     assert tree(tmp_path) == []
 
 
 @pytest.mark.parametrize("admin", ["bad", "a@b", "", "x\u200b@example.org"])
-def test_a_refused_init_leaves_nothing_behind(tmp_path, admin):
-    out = run("init", "--admin", admin, "--db", str(tmp_path / "new/deeper/x.db"),
+def test_a_refused_init_leaves_nothing_behind(cli, tmp_path, admin):
+    out = cli("init", "--admin", admin, "--db", str(tmp_path / "new/deeper/x.db"),
               cwd=tmp_path)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert tree(tmp_path) == []
 
 
-def test_a_refused_init_keeps_an_existing_store(tmp_path):
+def test_a_refused_init_keeps_an_existing_store(cli, tmp_path):
     db = tmp_path / "dk.db"
-    assert run("init", "--admin", "a@example.org", "--db", str(db)).returncode == 0
+    assert cli("init", "--admin", "a@example.org", "--db", str(db)).returncode == 0
     before = db.read_bytes()
-    assert run("init", "--admin", "bad", "--db", str(db)).returncode == 2
+    assert cli("init", "--admin", "bad", "--db", str(db)).returncode == 2
     assert db.exists() and db.read_bytes() == before
 
 
@@ -89,7 +79,7 @@ OSC_52 = "\x1b]52;c;aGk=\x07"
 @pytest.fixture(scope="module")
 def made_store(tmp_path_factory) -> str:
     db = tmp_path_factory.mktemp("cli") / "dk.db"
-    assert run("init", "--admin", "a@example.org", "--db", str(db)).returncode == 0
+    assert main(["init", "--admin", "a@example.org", "--db", str(db)]) == 0
     return str(db)
 
 
@@ -106,14 +96,14 @@ def made_store(tmp_path_factory) -> str:
     ["init", "--admin", f"{ESC_2J}@x", "--db", "{db}"],
     ["--db", "{db}", "\x9b2J"],  # an 8-bit CSI
 ])
-def test_nothing_the_cli_prints_carries_escapes(made_store, args):
-    out = run(*[a.replace("{db}", made_store) for a in args])
+def test_nothing_the_cli_prints_carries_escapes(cli, made_store, args):
+    out = cli(*[a.replace("{db}", made_store) for a in args])
     assert out.returncode == 2, out.stderr
     assert "Traceback" not in out.stderr
     for stream in (out.stdout, out.stderr):
         assert "\x1b" not in stream and "\x07" not in stream and "\x9b" not in stream, stream
 
 
-def test_help_is_still_several_lines(made_store):
-    out = run("operator", "add", "--help")
+def test_help_is_still_several_lines(cli, made_store):
+    out = cli("operator", "add", "--help")
     assert out.returncode == 0 and out.stdout.count("\n") > 5

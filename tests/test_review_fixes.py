@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from datetime import UTC, datetime, time
 
 import pytest
@@ -191,10 +189,9 @@ async def test_a_naive_time_from_a_driver_is_taken_as_utc(store, estate):
     assert recorded[0].at.tzinfo is UTC
 
 
-def test_an_interrupted_demo_build_is_named_not_reused(tmp_path):
+def test_an_interrupted_demo_build_is_named_not_reused(cli, tmp_path):
     path = tmp_path / "half.db"
-    out = subprocess.run([sys.executable, "-m", "console.cli", "init", "--admin",
-                          "a@example.org", "--db", str(path)], capture_output=True, text=True)
+    out = cli("init", "--admin", "a@example.org", "--db", str(path))
     assert out.returncode == 0
     con = sqlite3.connect(path)
     con.execute("INSERT INTO sites (name, default_country, timezone, max_panels, max_flats, "
@@ -202,21 +199,18 @@ def test_an_interrupted_demo_build_is_named_not_reused(tmp_path):
                 "VALUES ('Half', 'GB', 'Europe/London', 1, 1, 1, 1, 0, '')")
     con.commit()
     con.close()
-    out = subprocess.run([sys.executable, "-m", "console.cli", "demo", "--no-ui", "--db",
-                          str(path)], capture_output=True, text=True, timeout=120)
+    out = cli("demo", "--no-ui", "--db", str(path))
     assert out.returncode == 2 and "not a finished demo" in out.stderr
 
 
-def test_a_store_from_a_newer_version_gets_one_line(tmp_path):
+def test_a_store_from_a_newer_version_gets_one_line(cli, tmp_path):
     path = tmp_path / "new.db"
-    subprocess.run([sys.executable, "-m", "console.cli", "init", "--admin", "a@example.org",
-                    "--db", str(path)], capture_output=True, check=True)
+    assert cli("init", "--admin", "a@example.org", "--db", str(path)).returncode == 0
     con = sqlite3.connect(path)
     con.execute("UPDATE alembic_version SET version_num = '9999'")
     con.commit()
     con.close()
-    out = subprocess.run([sys.executable, "-m", "console.cli", "audit", "verify", "--db",
-                          str(path)], capture_output=True, text=True)
+    out = cli("audit", "verify", "--db", str(path))
     assert out.returncode == 2 and out.stderr.count("\n") == 1
     assert "newer version" in out.stderr and "Traceback" not in out.stderr
 
