@@ -38,6 +38,8 @@ def is_invisible(ch: str) -> bool:
 
 def invisible_chars(value: str) -> list[str]:
     """The invisible characters of `value`, named for people ("U+200B ZERO WIDTH SPACE")."""
+    if value.isascii():
+        return []  # no ASCII character is a format character or default-ignorable
     seen: list[str] = []
     for ch in value:
         if is_invisible(ch):

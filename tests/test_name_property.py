@@ -30,7 +30,7 @@ from core.model import (
     Site,
     WeekType,
 )
-from core.names import invisible_chars, name_key
+from core.names import invisible_chars, is_invisible, name_key
 from core.services import (
     access_passes,
     blocks,
@@ -144,3 +144,9 @@ async def test_any_name_is_refused_by_name_or_stored_in_one_clean_form(store, ad
     assert invisible_chars(stored) == []
     assert plain(stored).plain == stored  # the console shows exactly what is stored
     assert stored == name_key(name)  # ... which is what was typed, normalised
+
+
+def test_no_ascii_character_is_invisible_so_ascii_text_skips_the_check():
+    """`invisible_chars` returns at once for ASCII text: that is right only while this holds."""
+    assert [c for c in range(128) if is_invisible(chr(c))] == []
+    assert invisible_chars("a\u200bb") == ["U+200B ZERO WIDTH SPACE"]
