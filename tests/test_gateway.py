@@ -26,7 +26,7 @@ from core.model import Operator
 from core.rights import Profile
 from core.services import access_passes, operators
 from store.database import Store
-from tests.conftest import make_operator
+from tests.conftest import make_operator, save_copy
 
 
 def short_socket() -> str:
@@ -267,13 +267,9 @@ async def test_offline_raises_an_alarm_and_recovery_clears_it(store, admin, esta
         await client.close()
 
 
-def test_sigterm_flushes_every_published_event(tmp_path):
+def test_sigterm_flushes_every_published_event(tmp_path, store, estate):
     """A gateway process under load, stopped by SIGTERM: all it published is stored."""
-    db = tmp_path / "gw.db"
-    built = subprocess.run([sys.executable, "-m", "console.cli", "demo", "--no-ui", "--db",
-                            str(db), "--events", "0"], capture_output=True, text=True,
-                           timeout=300)
-    assert built.returncode == 0, built.stderr
+    db = save_copy(store, tmp_path / "gw.db")  # the small estate: one panel and its door
     with sqlite3.connect(db) as con:
         before, = con.execute("SELECT count(*) FROM events").fetchone()
     sock = short_socket()
@@ -305,7 +301,7 @@ def test_sigterm_flushes_every_published_event(tmp_path):
 
     asyncio.run(listen())
     assert proc.wait(timeout=30) == 0, proc.stderr.read()
-    assert len(published) > 200
+    assert len(published) > 50  # one panel gives ~40 a second: many group commits
     with sqlite3.connect(db) as con:
         stored = {(at, kind, cred) for at, kind, cred in con.execute(
             "SELECT at, kind, credential FROM events WHERE id > ?", (before,))}
