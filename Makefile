@@ -30,9 +30,11 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-# One run of the whole suite on two workers. Tests sharing a fixture that costs seconds
-# (the SSH server, the demo estate) share a worker: tests/conftest.py groups them.
-# The type checker (single-threaded, ~25 s from a clean clone) runs beside the suite.
+# One run of the whole suite on two workers, then every benchmark at its quick size (a
+# benchmark that no longer runs fails the test; its figures are not targets there).
+# Tests sharing a fixture that costs seconds (the SSH server, the demo estate) share a
+# worker: tests/conftest.py groups them. The type checker (single-threaded, ~25 s from a
+# clean clone) runs beside the suite.
 test: $(STAMP)
 	$(BIN)/ruff check core store drivers console tests bench
 	$(BIN)/lint-imports
@@ -41,12 +43,14 @@ test: $(STAMP)
 	wait $$types; types=$$?; \
 	[ $$types -eq 0 ] || echo "make test: mypy found type errors (above)"; \
 	[ $$suite -eq 0 ] && [ $$types -eq 0 ]
+	$(BIN)/python bench/run.py --quick
 
 # Every benchmark, then one summary table; fails at the end on a FAIL or a crashed script.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
-# The same with small sizes (about a minute): catches a broken benchmark, not a slow one.
+# The same with small sizes (about a minute, part of `make test`): catches a broken
+# benchmark, not a slow one.
 bench-quick: $(STAMP)
 	$(BIN)/python bench/run.py --quick
 
