@@ -13,6 +13,7 @@ message still bubbling up, is not waited for.)"""
 from __future__ import annotations
 
 import asyncio
+import time
 import unicodedata
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -126,6 +127,18 @@ async def type_into(pilot: Pilot, widget: Widget, text: str) -> None:
             key = char if char.isalnum() else unicodedata.name(char).lower().replace(
                 "-", "_").replace(" ", "_")  # the key's name, as textual.keys gives it
             pilot.app.post_message(events.Key(key, char))
+
+
+async def until(pilot: Pilot, check: Callable[[], object], what: str,
+                timeout: float = 10.0) -> float:
+    """Let the app run until `check()` holds (what a live change or a timer does in its own
+    time); how long that took. Fails naming `what` after `timeout` seconds, which is
+    generous: how fast is for the benchmarks, a test says only that it happens."""
+    start = time.monotonic()
+    while not check():
+        assert time.monotonic() - start < timeout, f"not within {timeout} s: {what}"
+        await pilot.pause(0.02)
+    return time.monotonic() - start
 
 
 def _key_handled() -> Callable[[Message], bool]:

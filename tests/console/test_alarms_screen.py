@@ -15,7 +15,7 @@ from core.model import Event, EventKind, EventResult
 from core.rights import Profile
 from store import tables as t
 from tests.conftest import NOW, dump_database, make_operator
-from tests.console.conftest import context_for
+from tests.console.conftest import context_for, until
 
 SIZE = (120, 40)
 
@@ -150,7 +150,7 @@ async def test_a_new_alarm_appears_while_the_screen_is_open(console_ctx, make_ap
         screen = await open_alarms(pilot)
         assert rows(screen) == []
         await raise_alarm(store, estate, EventKind.DEVICE_OFFLINE)
-        await pilot.pause(1.3)
+        await until(pilot, lambda: rows(screen), "the new alarm listed")
         assert [r[3] for r in rows(screen)] == ["Device offline"]
 
 

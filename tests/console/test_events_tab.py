@@ -16,7 +16,7 @@ from core.audit import jsonable
 from core.model import Event, EventKind, EventResult
 from store import tables as t
 from tests.conftest import NOW
-from tests.console.conftest import handled, press, show_tab, type_into
+from tests.console.conftest import handled, press, show_tab, type_into, until
 
 SIZE = (120, 40)
 K, R = EventKind, EventResult
@@ -149,8 +149,8 @@ async def test_search_key_focuses_the_search_field(console_ctx, make_app, log):
         await pilot.press("s")
         assert app.focused is tab.query_one("#ev-search")
         await pilot.press(*"Garfield")
-        await pilot.pause(0.5)  # applied after a short pause in typing
-        assert shown(tab) == ["A"]
+        # applied after a short pause in typing
+        await until(pilot, lambda: shown(tab) == ["A"], "the search applied")
         await pilot.press("escape")
         assert app.focused is tab.table
 

@@ -5,7 +5,6 @@ meanwhile then shows in the Events tab, reloaded from the store."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 from console.app import DoorkeeperApp
@@ -13,19 +12,13 @@ from console.headless.children import start_gateway, stop_gateway
 from console.launch import attach, console_context
 from console.widgets.chrome import AlarmBadge
 from core.model import Event, EventKind, EventResult
-from tests.console.conftest import show_tab
+from tests.console.conftest import show_tab, until
 from tests.console.test_events_tab import shown
 from tests.console.test_live_gateway import short_socket
 
 ADMIN = "admin@test.example"
 SIZE = (100, 30)
 
-
-async def until(check, timeout: float, pilot, what: str) -> None:
-    start = time.monotonic()
-    while not check():
-        assert time.monotonic() - start < timeout, f"not within {timeout} s: {what}"
-        await pilot.pause(0.05)
 
 
 async def test_a_killed_gateway_is_said_and_found_again_and_the_log_reloads(store, estate):
@@ -43,7 +36,7 @@ async def test_a_killed_gateway_is_said_and_found_again_and_the_log_reloads(stor
             assert not banner.display
             gateway.kill()
             gateway.wait()
-            await until(lambda: banner.display, 10, pilot, "the banner")
+            await until(pilot, lambda: banner.display, "the banner")
             assert "Gateway lost" in str(banner.render())
             assert "gateway offline" in str(badge.render())
             assert [n.title for n in app._notifications] == ["Gateway lost"]
@@ -54,11 +47,11 @@ async def test_a_killed_gateway_is_said_and_found_again_and_the_log_reloads(stor
                                 description="Tamper while the console was away"))
             await writer.flush()
             gateway = start_gateway(store.where, bus, None, simulate=False)
-            await until(lambda: not banner.display, 30, pilot, "the gateway found again")
+            await until(pilot, lambda: not banner.display, "the gateway found again", 30)
             assert "gateway offline" not in str(badge.render())
             assert "Gateway back" in [n.title for n in app._notifications]
-            await until(lambda: "Tamper while the console was away" in shown(events), 5,
-                        pilot, "the event log reloaded")
+            await until(pilot, lambda: "Tamper while the console was away" in shown(events),
+                        "the event log reloaded")
             # commands go to the new gateway
             reply = await hub.client.request({"type": "hello"})
             assert reply.get("ok") is not False

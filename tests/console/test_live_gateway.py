@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -23,7 +22,7 @@ from core.devices import OpenDoor, Status
 from core.model import Event, EventKind, EventResult
 from core.services import blocks, devices
 from store.database import Store
-from tests.console.conftest import show_tab
+from tests.console.conftest import show_tab, until
 
 ADMIN = "admin@test.example"
 SIZE = (120, 40)
@@ -54,14 +53,6 @@ async def hub(gateway):
     await hub.close()
 
 
-async def until(check, timeout: float, pilot) -> float:
-    """Pause the app until `check()` holds; how long it took (fails after `timeout`)."""
-    start = time.monotonic()
-    while not check():
-        assert time.monotonic() - start < timeout, "not within the time allowed"
-        await pilot.pause(0.02)
-    return time.monotonic() - start
-
 
 def device_name(app, device_id: int) -> str:
     return str(app.main.tabs["pane-devicestab"].table.get_row(str(device_id))[0])
@@ -79,7 +70,7 @@ async def test_o_y_opens_the_door_through_the_gateway_audited(store, estate, gat
         await pilot.pause()
         await show_tab(pilot, "2")
         await pilot.press("o", "y")
-        await until(lambda: list(app._notifications), 2.0, pilot)
+        await until(pilot, lambda: list(app._notifications), "a notice")
         assert [n.message for n in app._notifications] == ["Main entrance opened for 5 s"]
     sim = gateway.drivers[0]
     assert [c for c in sim.commands if isinstance(c, OpenDoor)] == [
@@ -104,12 +95,12 @@ async def test_a_device_the_gateway_sees_go_offline_turns_red(store, estate, gat
         assert health(app, estate.panel.id) == "unknown"  # not heard from since it started
         sim = gateway.drivers[0]
         sim.raise_status(estate.panel.id, Status.OFFLINE)
-        await until(lambda: health(app, estate.panel.id) == "● Offline", 1.0, pilot)
+        await until(pilot, lambda: health(app, estate.panel.id) == "● Offline", "offline")
         sim.raise_status(estate.panel.id, Status.ONLINE)
-        await until(lambda: health(app, estate.panel.id) == "● Online", 1.0, pilot)
+        await until(pilot, lambda: health(app, estate.panel.id) == "● Online", "online")
 
 
-async def test_a_card_read_shows_last_seen_and_counters_within_two_seconds(
+async def test_a_card_read_shows_last_seen_and_counters_live(
         store, estate, gateway, hub):
     ctx = await console_context(store, ADMIN, hub)
     app = DoorkeeperApp(ctx)
@@ -119,13 +110,13 @@ async def test_a_card_read_shows_last_seen_and_counters_within_two_seconds(
         sim = gateway.drivers[0]
         sim.present("9999999999", estate.panel.id)  # unknown: a denial
         table = app.main.tabs["pane-devicestab"].table
-        await until(lambda: str(table.get_cell(str(estate.panel.id), "counters"))
-                    == "denials 1", 2.0, pilot)
+        await until(pilot, lambda: str(table.get_cell(str(estate.panel.id), "counters"))
+                    == "denials 1", "the denial counted")
         assert health(app, estate.panel.id) == "● Online"
         assert str(table.get_cell(str(estate.panel.id), "seen")).endswith("s ago")
 
 
-async def test_a_rename_by_another_console_shows_within_a_second(store, estate, gateway, hub):
+async def test_a_rename_by_another_console_shows_live(store, estate, gateway, hub):
     ctx = await console_context(store, ADMIN, hub)
     other = await console_context(store, ADMIN, hub)  # a second session in this process
     app = DoorkeeperApp(ctx)
@@ -134,12 +125,12 @@ async def test_a_rename_by_another_console_shows_within_a_second(store, estate, 
         await show_tab(pilot, "2")
         assert device_name(app, estate.panel.id) == "PP4G : IP MiniPro"
         await other.change(devices.update_device, estate.panel.id, name="Front panel")
-        took = await until(lambda: device_name(app, estate.panel.id) == "Front panel", 1.0,
-                           pilot)
-        assert took < 3.0  # live; the 1 s target is bench_console_live's
+        # live, with no key pressed (how fast: bench_console_live, 1 s)
+        await until(pilot, lambda: device_name(app, estate.panel.id) == "Front panel",
+                    "the new name")
 
 
-async def test_a_block_renamed_by_another_console_shows_in_the_tree_within_a_second(
+async def test_a_block_renamed_by_another_console_shows_in_the_tree_live(
         store, estate, gateway, hub):
     ctx = await console_context(store, ADMIN, hub)
     other = await console_context(store, ADMIN, hub)
@@ -153,8 +144,8 @@ async def test_a_block_renamed_by_another_console_shows_in_the_tree_within_a_sec
         await pilot.pause()
         assert estate.block.name in tree_blocks()
         await other.change(blocks.update_block, estate.block.id, name="Block C - East")
-        took = await until(lambda: "Block C - East" in tree_blocks(), 1.0, pilot)
-        assert took < 3.0 and estate.block.name not in tree_blocks()
+        await until(pilot, lambda: "Block C - East" in tree_blocks(), "the new name")
+        assert estate.block.name not in tree_blocks()
 
 
 async def test_an_alarm_on_the_bus_raises_the_count_and_rings_the_bell(store, estate,
@@ -180,5 +171,5 @@ async def test_an_alarm_on_the_bus_raises_the_count_and_rings_the_bell(store, es
         gateway.runtime.sink.append(event)
         await gateway.store._writer.flush()
         gateway.bus.publish({"type": "alarm", "event": jsonable(event)})
-        await until(lambda: "Alarms 1" in str(badge.render()), 1.0, pilot)
+        await until(pilot, lambda: "Alarms 1" in str(badge.render()), "the badge")
         assert bells == 1
