@@ -234,3 +234,52 @@ async def test_changes_are_applied_from_the_audit_trail(store, admin, estate, wo
     await apply_changes(store, world.snapshot, await changes_since(store, seen))
     again = present()
     assert again.granted and again.flat_id == estate.flats[2].id and again.name == "Found Again"
+
+
+def _provider_part(snapshot: access.AccessSnapshot) -> tuple:
+    """The providers' indexes, to compare an updated snapshot with a fresh load."""
+    codes = {c: sorted(v, key=str) for c, v in snapshot.provider_codes.items()}
+    return (snapshot.providers, snapshot.provider_by_number, snapshot.provider_by_mobile,
+            codes, snapshot.provider_doors)
+
+
+async def test_facilities_changes_reload_only_the_task_or_provider(
+        store, admin, world, monkeypatch):
+    """A task change flips a decision, a deleted provider's credentials are refused, and
+    the snapshot matches a fresh load, without reloading every provider and task."""
+    import store.snapshot as feed
+
+    async def whole_reload(*_):
+        raise AssertionError("every provider and task reloaded for a change with an id")
+
+    monkeypatch.setattr(feed, "reload_facilities", whole_reload)  # only to prove it unused
+
+    def code(value: str, at=SUNDAY_NIGHT):
+        return world.snapshot.decide(AccessRequest(world.panel.id, None, Credential.CODE,
+                                                   value, at))
+
+    async def apply(change) -> None:
+        seen = await feed.last_change_id(store)
+        await change
+        await feed.apply_changes(store, world.snapshot, await feed.changes_since(store, seen))
+
+    async with store.reader() as uow:
+        tasks = {t.name: t for t in await uow.find(Task)}
+        providers = {p.name: p for p in await uow.find(ServiceProvider)}
+    assert code("2468").reason == access.OUTSIDE_WEEK_TYPE  # office hours only
+    maintenance = tasks["Maintenance"]
+    maintenance.week_type_ids = {maintenance.site_ids[0]: None}
+    await apply(facilities.save_task(store.uow(), admin, maintenance))
+    assert code("2468").granted  # the one task changed: now always
+    solomon = providers["Solomon"]
+    solomon.code_door = "2469"
+    await apply(facilities.save_provider(store.uow(), admin, solomon))
+    assert code("2468").reason == access.CODE_UNKNOWN and code("2469").granted
+    await apply(facilities.delete_task(store.uow(), admin, tasks["Task of Lee (left)"].id))
+    await apply(facilities.delete_provider(store.uow(), admin, providers["Lee (left)"].id))
+    assert code("1357", WEEKDAY).reason == access.CODE_UNKNOWN
+    fob = world.snapshot.decide(AccessRequest(world.panel.id, world.main.id,
+                                              Credential.APASS, "0758008974", WEEKDAY))
+    assert fob.reason == access.APASS_UNKNOWN
+    monkeypatch.undo()
+    assert _provider_part(world.snapshot) == _provider_part(await load_snapshot(store))
