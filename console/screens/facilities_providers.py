@@ -196,9 +196,9 @@ class ProvidersPane(ListActions[Any], Vertical):
         self.screen.refresh_bindings()
 
     @on(DataTable.RowSelected)
-    def _selected(self) -> None:
+    async def _selected(self) -> None:
         if self.check_action("modify", ()):
-            self.action_modify()
+            await self.action_modify()
 
     # --- acting -------------------------------------------------------------------------
     async def open_form(self, row: CompanyRow | ProviderRow | None) -> Screen[Any] | None:

@@ -69,13 +69,13 @@ class ListActions(Generic[R], Widget):
         return True
 
     # --- keys ---------------------------------------------------------------------------
-    def action_add(self) -> None:
-        self.run_worker(self.edit(None), group="setup-form", exclusive=True)
+    async def action_add(self) -> None:
+        await self.edit(None)
 
-    def action_modify(self) -> None:
+    async def action_modify(self) -> None:
         row = self.current
         if row is not None:
-            self.run_worker(self.edit(row), group="setup-form", exclusive=True)
+            await self.edit(row)
 
     def action_delete(self) -> None:
         row = self.current
@@ -83,11 +83,13 @@ class ListActions(Generic[R], Widget):
             self.run_worker(self._delete(row), group="setup-form", exclusive=True)
 
     async def edit(self, row: R | None) -> None:
-        """Open the row's form (None: a new one); `saved` follows a save."""
+        """Open the row's form (None: a new one); `saved` follows a save. Pushed before
+        the key is done with, so whatever comes next sees the form."""
         form = await self.open_form(row)
-        if form is None:
-            return
-        saved = await self.app.push_screen_wait(form)
+        if form is not None:
+            await self.app.push_screen(form, self._form_closed)
+
+    async def _form_closed(self, saved: Any) -> None:
         if saved:
             await self.saved(saved)
 
