@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import ValidationError
-from core.model import Device, DeviceType, Door, ManagementCompany, ServiceProvider, Task, TaskDoor
+from core.model import Device, DeviceType, Door, Task, TaskDoor
 from core.services import devices, facilities
 from tests.conftest import dump_database
 
@@ -33,16 +33,13 @@ CASES = [
 @pytest.mark.parametrize(("device_type", "relay", "way", "accepted"), CASES,
                          ids=[f"{c[0].value}-relay{c[1]}-{c[2]}" for c in CASES])
 async def test_a_task_door_carries_only_the_ways_its_device_offers(
-        store, admin, estate, device_type, relay, way, accepted):
+        store, admin, estate, provider, device_type, relay, way, accepted):
     device = await devices.create_device(store.uow(), admin, Device(
         estate.site.id, "Tested device", device_type, block_id=estate.block.id),
         [Door(0, r, f"Door {r}") for r in (1, 2)])
     async with store.reader() as uow:
         door = (await uow.find(Door, device_id=device.id, relay=relay))[0]
-    company = await facilities.save_company(store.uow(), admin, ManagementCompany("Lifts"))
-    provider = await facilities.save_provider(store.uow(), admin, ServiceProvider(
-        company.id, "Sam", code_door="2468", mobile="+442079460998"))
-    task = Task("Check", company.id, provider.id, [estate.site.id], {},
+    task = Task("Check", provider.company_id, provider.id, [estate.site.id], {},
                 [TaskDoor(door.id, **{way: True})])
     if accepted:
         await facilities.save_task(store.uow(), admin, task)
