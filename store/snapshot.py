@@ -122,14 +122,18 @@ async def changes_since(store: Store, last_id: int) -> list[Change]:
         return [Change(*r) for r in rows]
 
 
-async def offline_devices(store: Store) -> list[int]:
-    """Devices whose "device offline" alarm is not cleared yet."""
+async def open_alarm_devices(store: Store, kind: EventKind) -> list[int]:
+    """Devices with an alarm of this kind not cleared yet (read at the gateway's start)."""
     a = t.alarms.c
     async with store.engine.connect() as conn:
         rows = await conn.execute(select(a.device_id).distinct().where(
-            a.kind == EventKind.DEVICE_OFFLINE.value, a.cleared_at.is_(None),
-            a.device_id.is_not(None)))
+            a.kind == kind.value, a.cleared_at.is_(None), a.device_id.is_not(None)))
         return [r[0] for r in rows]
+
+
+async def offline_devices(store: Store) -> list[int]:
+    """Devices whose "device offline" alarm is not cleared yet."""
+    return await open_alarm_devices(store, EventKind.DEVICE_OFFLINE)
 
 
 async def last_change_id(store: Store) -> int:
