@@ -11,7 +11,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from console.context import ConsoleContext
-from console.screens.main import MainScreen
+from console.screens.main import TABS, MainScreen
+from console.screens.no_rights import NoRightsScreen
 
 
 class DoorkeeperApp(App):
@@ -36,7 +37,10 @@ class DoorkeeperApp(App):
                 raise RuntimeError("DoorkeeperApp needs a context or make_ctx")
             ctx = self.ctx = await self.make_ctx()
             self._owns_store = True
-        await self.push_screen(MainScreen(ctx))
+        if any(ctx.can(site.id, tab.area) for site in ctx.sites for tab in TABS):
+            await self.push_screen(MainScreen(ctx))
+        else:  # nothing the main screen could show (it has no tab to open)
+            await self.push_screen(NoRightsScreen(ctx))
 
     async def on_unmount(self) -> None:
         if getattr(self, "_owns_store", False) and self.ctx is not None:

@@ -4,7 +4,6 @@ same context serves a local console and each SSH session (issue 5)."""
 
 from __future__ import annotations
 
-import errno
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -22,6 +21,7 @@ from core.services.base import Actor
 from core.views.port import ReadModel
 from core.views.viewer import Viewer, load_viewer
 from store.database import Store
+from store.faults import store_fault
 from store.reads import StoreReads
 
 if TYPE_CHECKING:
@@ -30,28 +30,26 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-#: what the store's own words mean, for people (SQLite's messages; the first match wins)
-STORE_TROUBLES = (
-    (("locked", "busy"), "The store is busy with another desk's changes"),
-    (("disk is full", "no space"), "The disk that holds the store is full"),
-    (("malformed", "not a database", "corrupt"), "The store's file is damaged"),
-    (("readonly", "read-only"), "The store is read-only"),
-    (("unable to open", "disk i/o"), "The store's file cannot be reached"),
-)
+#: what each of the store's faults (store.faults.store_fault) means, for people
+FAULT_WORDS = {
+    "locked too long": "The store is busy with another desk's changes",
+    "disk full": "The disk that holds the store is full",
+    "database damaged": "The store's file is damaged",
+    "read-only": "The store is read-only",
+    "disk I/O error": "The store's file cannot be reached",
+    "cannot open": "The store's file cannot be reached",
+}
 #: the store errors a console meets and survives (anything else is a bug, raised as is)
 STORE_ERRORS = (SQLAlchemyError, sqlite3.Error, OSError)
 
 
 def store_trouble(err: BaseException, saving: bool) -> StoreError:
     """A database error met by a read or a change, as a StoreError people can act on:
-    what is wrong, and that nothing was saved (the unit of work rolled back)."""
-    orig = getattr(err, "orig", None) or err
-    text = str(orig).lower()
-    if isinstance(orig, OSError) and orig.errno == errno.ENOSPC:
-        text = "disk is full"
-    what = next((said for words, said in STORE_TROUBLES if any(w in text for w in words)),
-                None)
-    if what is None:
+    what is wrong (the store's own sorting into faults), and that nothing was saved
+    (the unit of work rolled back)."""
+    what = FAULT_WORDS.get(store_fault(err) or "")
+    if what is None:  # the data refused, or a fault with no words of its own
+        orig = getattr(err, "orig", None) or err
         first = str(orig).splitlines()[0][:120] if str(orig) else type(orig).__name__
         what = f"The store refused: {first}"
     then = ("nothing was saved; try again in a moment"

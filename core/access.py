@@ -14,10 +14,8 @@ the device when the reader does not say).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time
-from typing import Literal
 
 from core.devices import AccessRequest, Credential
 from core.model import (
@@ -31,10 +29,9 @@ from core.model import (
     EventKind,
     EventResult,
     PanelDisplay,
-    ServiceProvider,
-    Task,
     id_of,
 )
+from core.provider_index import ProviderBook
 from core.rules import validity_status
 from core.site_index import Holder, SiteIndex
 
@@ -51,7 +48,6 @@ NOT_ON_THIS_DOOR = "not authorised on this door"
 NO_DOOR = "no door on this device"
 
 MIDNIGHT = time(0, 0)
-PROVIDER_CODE_RELAYS = {"code_door": 1, "code_relay_1": 2, "code_relay_2": 3}
 KIND_OF = {
     Credential.APASS: EventKind.OPEN_BY_PROXIMITY_FOB,
     Credential.RADIO: EventKind.OPEN_BY_RADIO_TRANSMITTER,
@@ -79,18 +75,7 @@ class Decision:
         return EventResult.OPENING if self.granted else EventResult.OPENING_DENIED
 
 
-@dataclass(frozen=True)
-class ProviderGrant:
-    """A door a provider's task opens, how, and when."""
-
-    by_code: bool
-    by_apass: bool
-    by_radio: bool
-    by_telephone: bool
-    week_type_id: int | None
-
-
-class AccessSnapshot:
+class AccessSnapshot(ProviderBook):
     """The in-memory index the gateway decides from: a SiteIndex per site, swapped
     whole on reload, plus the service providers (who span sites)."""
 
@@ -101,13 +86,7 @@ class AccessSnapshot:
         self.doors: dict[int, Door] = {}
         self.device_doors: dict[int, dict[int, Door]] = {}
         self.door_site: dict[int, int] = {}
-        self.providers: dict[int, ServiceProvider] = {}
-        self.provider_by_number: dict[str, int] = {}
-        self.provider_by_mobile: dict[str, int] = {}
-        # code -> (provider id, relay, or a key safe's door)
-        self.provider_codes: dict[str, list[tuple[int, int | Literal["key safe"]]]] = {}
-        self.provider_doors: dict[int, dict[int, ProviderGrant]] = {}
-        self._tasks: list[Task] = []
+        super().__init__()
 
     # --- building --------------------------------------------------------------------
     def set_site(self, index: SiteIndex) -> None:
@@ -119,8 +98,7 @@ class AccessSnapshot:
         self.doors.update(index.doors)
         self.device_doors.update(index.device_doors)
         self.door_site.update(dict.fromkeys(index.doors, site_id))
-        if self._tasks:
-            self._index_tasks()  # task doors may have changed site data
+        self.index_site_tasks(site_id)  # task doors may have changed site data
 
     def drop_site(self, site_id: int) -> None:
         """Forget one site (before a reload, or when it is deleted)."""
@@ -142,41 +120,6 @@ class AccessSnapshot:
             return False
         index.put_pass(ap)
         return True
-
-    def load_facilities(self, providers: Iterable[ServiceProvider], tasks: Iterable[Task]
-                        ) -> None:
-        """(Re)load every service provider and task (they span sites)."""
-        self.providers = {id_of(p): p for p in providers}
-        self.provider_by_number, self.provider_by_mobile, self.provider_codes = {}, {}, {}
-        for provider_id, p in self.providers.items():
-            for number in (p.apass_number, p.radio_number):
-                if number:
-                    self.provider_by_number[number] = provider_id
-            if p.mobile:
-                self.provider_by_mobile[p.mobile] = provider_id
-            for attr, relay in PROVIDER_CODE_RELAYS.items():
-                if getattr(p, attr):
-                    self.provider_codes.setdefault(getattr(p, attr), []).append(
-                        (provider_id, relay))
-            if p.code_key_safe:
-                self.provider_codes.setdefault(p.code_key_safe, []).append(
-                    (provider_id, "key safe"))
-        self._tasks = list(tasks)
-        self._index_tasks()
-
-    def _index_tasks(self) -> None:
-        self.provider_doors = {}
-        for task in self._tasks:
-            grants = self.provider_doors.setdefault(task.provider_id, {})
-            for td in task.doors:
-                site_id = self.door_site.get(td.door_id)
-                wt = task.week_type_ids.get(site_id) if site_id is not None else None
-                old = grants.get(td.door_id)
-                grants[td.door_id] = ProviderGrant(
-                    td.by_code or bool(old and old.by_code),
-                    td.by_apass or bool(old and old.by_apass),
-                    td.by_radio or bool(old and old.by_radio),
-                    td.by_telephone or bool(old and old.by_telephone), wt)
 
     def in_week_type(self, week_type_id: int | None, site_id: int, at: datetime) -> bool:
         """True if `at` falls in one of the week type's windows (None = always)."""

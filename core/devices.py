@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -140,6 +140,13 @@ class Driver(abc.ABC):
             return None
         error: BaseException | None = None if task.cancelled() else task.exception()
         return error
+
+    def assume_poor_quality(self, device_ids: Collection[int]) -> None:
+        """Devices whose "communication quality" alarm was still open when the gateway
+        stopped: a driver that judges quality starts them as poor, so it reports
+        COMMUNICATION_RESTORED (which clears the alarm) once they answer well again.
+        A driver that does not judge quality ignores this."""
+        return None
 
     @abc.abstractmethod
     def handles(self, device_id: int) -> bool:

@@ -75,6 +75,11 @@ def methods_for(device: DeviceDoors) -> tuple[Method, ...]:
                  if RELAY_OF[m] is None or RELAY_OF[m] in device.doors)
 
 
+def door_flags(device: DeviceDoors, relay: int) -> set[str]:
+    """The TaskDoor flags the device's door at `relay` may carry: its type's methods."""
+    return {FLAG_OF[m] for m in methods_for(device) if RELAY_OF[m] in (None, relay)}
+
+
 def task_doors(chosen: Mapping[int, Iterable[Method]],
                devices: Mapping[int, DeviceDoors]) -> list[TaskDoor]:
     """The task's doors for the methods ticked per device (unsupported ones ignored)."""

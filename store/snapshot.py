@@ -70,9 +70,25 @@ async def _in(uow: SqlUnitOfWork, cls: type[T], column: str, ids: list[int]) -> 
 
 
 async def reload_facilities(store: Store, snapshot: AccessSnapshot) -> None:
-    """Replace every service provider and task."""
+    """Replace every service provider and task (at start, or for a change without ids)."""
     async with store.reader() as uow:
         snapshot.load_facilities(await uow.find(ServiceProvider), await uow.find(Task))
+
+
+async def reload_providers_and_tasks(store: Store, snapshot: AccessSnapshot,
+                                     provider_ids: set[int], task_ids: set[int]) -> None:
+    """Reload only the providers and tasks that changed; the ones gone are dropped."""
+    async with store.reader() as uow:
+        providers = await uow.find_in(ServiceProvider, "id", provider_ids)
+        tasks = await uow.find_in(Task, "id", task_ids)
+    for provider_id in provider_ids - {id_of(p) for p in providers}:
+        snapshot.drop_provider(provider_id)
+    for p in providers:
+        snapshot.put_provider(p)
+    for task_id in task_ids - {id_of(task) for task in tasks}:
+        snapshot.drop_task(task_id)
+    for task in tasks:
+        snapshot.put_task(task)
 
 
 async def load_snapshot(store: Store) -> AccessSnapshot:
@@ -106,14 +122,18 @@ async def changes_since(store: Store, last_id: int) -> list[Change]:
         return [Change(*r) for r in rows]
 
 
-async def offline_devices(store: Store) -> list[int]:
-    """Devices whose "device offline" alarm is not cleared yet."""
+async def open_alarm_devices(store: Store, kind: EventKind) -> list[int]:
+    """Devices with an alarm of this kind not cleared yet (read at the gateway's start)."""
     a = t.alarms.c
     async with store.engine.connect() as conn:
         rows = await conn.execute(select(a.device_id).distinct().where(
-            a.kind == EventKind.DEVICE_OFFLINE.value, a.cleared_at.is_(None),
-            a.device_id.is_not(None)))
+            a.kind == kind.value, a.cleared_at.is_(None), a.device_id.is_not(None)))
         return [r[0] for r in rows]
+
+
+async def offline_devices(store: Store) -> list[int]:
+    """Devices whose "device offline" alarm is not cleared yet."""
+    return await open_alarm_devices(store, EventKind.DEVICE_OFFLINE)
 
 
 async def last_change_id(store: Store) -> int:
@@ -123,23 +143,27 @@ async def last_change_id(store: Store) -> int:
     return row[0] if row else 0
 
 
-FACILITY_ENTITIES = {"company", "provider", "task"}
+# a change to one of these reloads just that provider or task
+FACILITY_ENTITIES = {"provider", "task"}
 PASS_MOVES = {"access_pass.assign", "access_pass.stock", "access_pass.lost",
               "access_pass.update"}
 # changes that no access decision depends on
-NO_ACCESS = {"operator", "grant", "alarm", "door.open"}
+# (a company: its name and contacts; it cannot be deleted while it holds providers or
+# tasks, and sharing it changes who manages it, not who opens doors)
+NO_ACCESS = {"operator", "grant", "alarm", "door.open", "company", "company_access"}
 
 
 async def apply_changes(store: Store, snapshot: AccessSnapshot, changes: list[Change]
                         ) -> set[int]:
-    """Reload what the changes touched: the sites they name, or the facilities.
+    """Reload what the changes touched: the sites they name, the providers and tasks.
 
     A site's reload rebuilds its indexes from the store in one read; the
     decision path keeps answering from the old indexes until the new ones are
-    swapped in.
+    swapped in. A provider or task is reloaded alone (its id is in the change).
     """
     sites: set[int] = set()
     facilities = False
+    changed: dict[str, set[int]] = {entity: set() for entity in FACILITY_ENTITIES}
     passes: set[int] = set()
     for change in changes:
         if change.entity in NO_ACCESS or change.action in NO_ACCESS:
@@ -147,7 +171,10 @@ async def apply_changes(store: Store, snapshot: AccessSnapshot, changes: list[Ch
         if change.action in PASS_MOVES and change.entity_id is not None:
             passes.add(change.entity_id)  # the common case: one pass, no site reload
         elif change.entity in FACILITY_ENTITIES:
-            facilities = True
+            if change.entity_id is None:
+                facilities = True  # no id to go by: reload them all
+            else:
+                changed[change.entity].add(change.entity_id)
         elif change.site_id is not None:
             sites.add(change.site_id)
     for site_id in sorted(sites):
@@ -161,4 +188,6 @@ async def apply_changes(store: Store, snapshot: AccessSnapshot, changes: list[Ch
                 await reload_site(store, snapshot, ap.site_id)
     if facilities:
         await reload_facilities(store, snapshot)
+    elif changed["provider"] or changed["task"]:
+        await reload_providers_and_tasks(store, snapshot, changed["provider"], changed["task"])
     return sites

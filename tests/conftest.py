@@ -25,12 +25,14 @@ from core.model import (
     DeviceType,
     Door,
     Flat,
+    ManagementCompany,
     Operator,
+    ServiceProvider,
     Site,
     TimeWindow,
     WeekType,
 )
-from core.services import blocks, devices, flats, operators, schedules, sites
+from core.services import blocks, devices, facilities, flats, operators, schedules, sites
 from core.services.base import Actor
 from store.database import Store
 from tests.cli_inprocess import run_cli
@@ -188,6 +190,15 @@ async def build_small_estate(store: Store, admin: Actor) -> SmallEstate:
     block = await blocks.update_block(store.uow(), admin, block.id,
                                       default_access_profile_id=profile.id)
     return SmallEstate(site, block, made, panel, door, profile, wt)
+
+
+@pytest.fixture
+async def provider(store: Store, admin: Actor) -> ServiceProvider:
+    """A management company, Lifts, and its service provider Sam (door code 2468 and a
+    mobile), for the tests of tasks and providers' credentials."""
+    company = await facilities.save_company(store.uow(), admin, ManagementCompany("Lifts"))
+    return await facilities.save_provider(store.uow(), admin, ServiceProvider(
+        company.id, "Sam", code_door="2468", mobile="+442079460998"))
 
 
 async def make_operator(store: Store, admin: Actor, email: str, site_id: int, profile: str,

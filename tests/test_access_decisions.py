@@ -40,6 +40,7 @@ class World:
     panel: Device
     keypad: Device
     key_safe: Device
+    receiver: Device
     main: Door
     aux: Door
     side_gate: Door
@@ -63,10 +64,14 @@ async def build_world(store, admin, estate) -> World:
         [Door(0, 1, "Side gate")])
     key_safe = await devices.create_device(store.uow(), admin, Device(
         site.id, "Key safe", DeviceType.KEY_SAFE, block_id=block.id), [Door(0, 1, "Keys")])
+    receiver = await devices.create_device(store.uow(), admin, Device(
+        site.id, "Car park receiver", DeviceType.RADIO_RECEIVER, block_id=block.id),
+        [Door(0, 1, "Car park")])
     async with store.reader() as uow:
         aux = (await uow.find(Door, device_id=estate.panel.id, relay=2))[0]
         side_gate = (await uow.find(Door, device_id=keypad.id))[0]
         keys = (await uow.find(Door, device_id=key_safe.id))[0]
+        car_park = (await uow.find(Door, device_id=receiver.id))[0]
     # the block's profile opens the main entrance and the bin store, always
     await schedules.save_access_profile(store.uow(), admin, AccessProfile(
         site.id, estate.profile.name, estate.week_type.id, [estate.door.id, aux.id],
@@ -104,10 +109,11 @@ async def build_world(store, admin, estate) -> World:
     future = await facilities.save_provider(store.uow(), admin, ServiceProvider(
         company.id, "New starter", date(2027, 1, 1), date(2027, 6, 1),
         apass_number="0758008975"))
-    all_ways = dict(by_code=True, by_apass=True, by_radio=True, by_telephone=True)
+    all_ways = dict(by_code=True, by_apass=True, by_telephone=True)  # what a panel offers
     await facilities.save_task(store.uow(), admin, Task(
         "Maintenance", company.id, current.id, [site.id], {site.id: office.id},
-        [TaskDoor(estate.door.id, **all_ways), TaskDoor(keys.id, by_code=True)]))
+        [TaskDoor(estate.door.id, **all_ways), TaskDoor(keys.id, by_code=True),
+         TaskDoor(car_park.id, by_radio=True)]))
     for p in (expired, future):
         await facilities.save_task(store.uow(), admin, Task(
             f"Task of {p.name}", company.id, p.id, [site.id], {site.id: None},
@@ -115,7 +121,7 @@ async def build_world(store, admin, estate) -> World:
     snapshot = await load_snapshot(store)
     async with store.reader() as uow:
         panel = await uow.get(Device, estate.panel.id)
-    return World(snapshot, panel, keypad, key_safe, estate.door, aux, side_gate)
+    return World(snapshot, panel, keypad, key_safe, receiver, estate.door, aux, side_gate)
 
 
 # (name, credential, value, device, at, granted, reason, door relay opened or None)
@@ -149,8 +155,8 @@ CASES = [
     ("expired provider's code", Credential.CODE, "1357", "panel", WEEKDAY, False,
      access.VALIDITY_EXPIRED, None),
     ("provider's fob", Credential.APASS, "1364589620", "panel", WEEKDAY, True, "", 1),
-    ("provider's radio transmitter", Credential.RADIO, "3695843697", "panel", WEEKDAY, True,
-     "", 1),
+    ("provider's radio transmitter", Credential.RADIO, "3695843697", "receiver", WEEKDAY,
+     True, "", 1),
     ("provider's fob at a door outside the task", Credential.APASS, "1364589620", "keypad",
      WEEKDAY, False, access.NOT_ON_THIS_DOOR, None),
     ("expired provider's fob", Credential.APASS, "0758008974", "panel", WEEKDAY, False,
@@ -169,7 +175,7 @@ CASES = [
 def _device(world: World, where: str) -> tuple[int, int | None]:
     return {"panel": (world.panel.id, world.main.id), "aux": (world.panel.id, world.aux.id),
             "keypad": (world.keypad.id, world.side_gate.id),
-            "key_safe": (world.key_safe.id, None)}[where]
+            "key_safe": (world.key_safe.id, None), "receiver": (world.receiver.id, None)}[where]
 
 
 @pytest.mark.parametrize(("name", "credential", "value", "where", "at", "granted", "reason",
@@ -234,3 +240,52 @@ async def test_changes_are_applied_from_the_audit_trail(store, admin, estate, wo
     await apply_changes(store, world.snapshot, await changes_since(store, seen))
     again = present()
     assert again.granted and again.flat_id == estate.flats[2].id and again.name == "Found Again"
+
+
+def _provider_part(snapshot: access.AccessSnapshot) -> tuple:
+    """The providers' indexes, to compare an updated snapshot with a fresh load."""
+    codes = {c: sorted(v, key=str) for c, v in snapshot.provider_codes.items()}
+    return (snapshot.providers, snapshot.provider_by_number, snapshot.provider_by_mobile,
+            codes, snapshot.provider_doors)
+
+
+async def test_facilities_changes_reload_only_the_task_or_provider(
+        store, admin, world, monkeypatch):
+    """A task change flips a decision, a deleted provider's credentials are refused, and
+    the snapshot matches a fresh load, without reloading every provider and task."""
+    import store.snapshot as feed
+
+    async def whole_reload(*_):
+        raise AssertionError("every provider and task reloaded for a change with an id")
+
+    monkeypatch.setattr(feed, "reload_facilities", whole_reload)  # only to prove it unused
+
+    def code(value: str, at=SUNDAY_NIGHT):
+        return world.snapshot.decide(AccessRequest(world.panel.id, None, Credential.CODE,
+                                                   value, at))
+
+    async def apply(change) -> None:
+        seen = await feed.last_change_id(store)
+        await change
+        await feed.apply_changes(store, world.snapshot, await feed.changes_since(store, seen))
+
+    async with store.reader() as uow:
+        tasks = {t.name: t for t in await uow.find(Task)}
+        providers = {p.name: p for p in await uow.find(ServiceProvider)}
+    assert code("2468").reason == access.OUTSIDE_WEEK_TYPE  # office hours only
+    maintenance = tasks["Maintenance"]
+    maintenance.week_type_ids = {maintenance.site_ids[0]: None}
+    await apply(facilities.save_task(store.uow(), admin, maintenance))
+    assert code("2468").granted  # the one task changed: now always
+    solomon = providers["Solomon"]
+    solomon.code_door = "2469"
+    await apply(facilities.save_provider(store.uow(), admin, solomon))
+    assert code("2468").reason == access.CODE_UNKNOWN and code("2469").granted
+    await apply(facilities.delete_task(store.uow(), admin, tasks["Task of Lee (left)"].id))
+    await apply(facilities.delete_provider(store.uow(), admin, providers["Lee (left)"].id))
+    assert code("1357", WEEKDAY).reason == access.CODE_UNKNOWN
+    fob = world.snapshot.decide(AccessRequest(world.panel.id, world.main.id,
+                                              Credential.APASS, "0758008974", WEEKDAY))
+    assert fob.reason == access.APASS_UNKNOWN
+    monkeypatch.undo()
+    assert _provider_part(world.snapshot) == _provider_part(await load_snapshot(store))

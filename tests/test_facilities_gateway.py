@@ -1,8 +1,8 @@
 """The gateway applies every facilities change within a second: a provider's code and
 fob presented at a device inside and outside the task's week type and perimeter, before
-and after their validity, and after the task is deleted (real store, real bus socket,
-the simulator as the devices; the changes are saved through the services by another
-Store, as a console would)."""
+and after their validity, after the task is deleted and once the provider is deleted
+(real store, real bus socket, the simulator as the devices; the changes are saved
+through the services by another Store, as a console would)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,13 @@ from core.model import (
 )
 from core.services import devices, schedules
 from core.services.base import Actor
-from core.services.facilities import delete_task, save_company, save_provider, save_task
+from core.services.facilities import (
+    delete_provider,
+    delete_task,
+    save_company,
+    save_provider,
+    save_task,
+)
 from tests.test_gateway import gateway, next_event  # noqa: F401  (the fixture)
 
 CODE, FOB = "4711", "4640800090"
@@ -105,5 +111,8 @@ async def test_provider_code_and_fob_follow_task_week_type_perimeter_and_validit
         await delete_task(store.uow(), me, task.id)
         await _reason(client, code(), "not authorised on this door")  # task deleted
         await _reason(client, fob(), "not authorised on this door")
+        await delete_provider(store.uow(), me, provider.id)
+        await _reason(client, code(), "code unknown")  # provider deleted
+        await _reason(client, fob(), "APass unknown")
     finally:
         await client.close()

@@ -59,16 +59,13 @@ async def test_an_update_cannot_retarget_another_row(store, admin, estate, field
 
 
 async def test_a_providers_credentials_need_the_right_on_their_tasks_sites(store, admin,
-                                                                          estate):
+                                                                          estate, provider):
     other = await sites.create_site(store.uow(), admin, Site(name="Other"))
     dev = await devices.create_device(store.uow(), admin, Device(
         other.id, "Gate", DeviceType.CODE_KEYPAD), [devices.Door(0, 1, "Gate")])
     async with store.reader() as uow:
         door = (await uow.find(devices.Door, device_id=dev.id))[0]
-    company = await facilities.save_company(store.uow(), admin, ManagementCompany("Lifts"))
-    provider = await facilities.save_provider(store.uow(), admin, ServiceProvider(
-        company.id, "Sam", code_door="2468"))
-    await facilities.save_task(store.uow(), admin, Task("Gate", company.id, provider.id,
+    await facilities.save_task(store.uow(), admin, Task("Gate", provider.company_id, provider.id,
                                                          [other.id], {}, [TaskDoor(door.id,
                                                                                    by_code=True)]))
     manager = await make_operator(store, admin, "m@test.example", estate.site.id,
@@ -122,11 +119,9 @@ async def test_one_code_one_holder_across_flats_and_providers(store, admin, esta
         await flats.update_flat(store.uow(), admin, estate.flats[1].id, code_main_door="4321")
 
 
-async def test_deleting_a_device_a_task_uses_names_the_task(store, admin, estate):
-    company = await facilities.save_company(store.uow(), admin, ManagementCompany("Lifts"))
-    provider = await facilities.save_provider(store.uow(), admin, ServiceProvider(
-        company.id, "Sam", code_door="2468"))
-    await facilities.save_task(store.uow(), admin, Task("Lift check", company.id, provider.id,
+async def test_deleting_a_device_a_task_uses_names_the_task(store, admin, estate, provider):
+    await facilities.save_task(store.uow(), admin, Task("Lift check", provider.company_id,
+                                                         provider.id,
                                                          [estate.site.id], {},
                                                          [TaskDoor(estate.door.id,
                                                                    by_code=True)]))

@@ -59,6 +59,7 @@ from core.services import (
     sites,
 )
 from core.services.base import Actor, record
+from core.task_methods import DeviceDoors, door_flags
 from store.database import Store
 
 DOMAIN = "doorkeeper.example"
@@ -332,6 +333,11 @@ async def _facilities(store: Store, actor: Actor, estate: DemoEstate, rnd: rando
         id_of(cleaners), "Lee Winters (left)", date(2023, 1, 9), date(2025, 1, 8),
         apass_number="0758008974", code_door="2244"))
     estate.providers += [solomon, dana, expired]
+    relays: dict[int, dict[int, int]] = {}
+    for d in estate.doors:
+        relays.setdefault(d.device_id, {})[d.relay] = id_of(d)
+    device_doors = {id_of(x): DeviceDoors(id_of(x), x.type, relays.get(id_of(x), {}))
+                    for x in estate.devices}
     for provider, comp, name, site_slice in (
             (solomon, company, "Access over Christmas for Solomon", estate.sites[:2]),
             (dana, cleaners, "Cleaning rota", estate.sites),
@@ -339,12 +345,18 @@ async def _facilities(store: Store, actor: Actor, estate: DemoEstate, rnd: rando
         site_ids = [id_of(s) for s in site_slice]
         doors = [d for d in estate.doors
                  if next(x for x in estate.devices if x.id == d.device_id).site_id in site_ids]
+        task_doors = []
+        for d in doors:
+            wanted = dict(by_code=True, by_apass=True, by_radio=bool(provider.radio_number),
+                          by_telephone=bool(provider.mobile) and rnd.random() < 0.5)
+            offered = door_flags(device_doors[d.device_id], d.relay)  # as the form offers
+            ways = {flag: on for flag, on in wanted.items() if on and flag in offered}
+            if ways:
+                task_doors.append(TaskDoor(id_of(d), **ways))
         await facilities.save_task(store.uow(), actor, Task(
             name, id_of(comp), id_of(provider), site_ids,
             {id_of(s): estate.week_types[id_of(s)]["Contractors"] for s in site_slice},
-            [TaskDoor(id_of(d), by_code=True, by_apass=True, by_radio=bool(provider.radio_number),
-                      by_telephone=bool(provider.mobile) and rnd.random() < 0.5)
-             for d in doors]))
+            task_doors))
 
 
 async def _operators(store: Store, actor: Actor, estate: DemoEstate) -> None:

@@ -37,6 +37,7 @@ from store.snapshot import (
     last_change_id,
     load_snapshot,
     offline_devices,
+    open_alarm_devices,
 )
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,9 @@ class Gateway:
         await self.bus.start()
         self.drivers = await self._make_drivers()
         runtime.drivers = self.drivers
+        poor = await open_alarm_devices(self.store, EventKind.COMMUNICATION_QUALITY)
+        for driver in self.drivers:  # cleared once those readers answer well again
+            driver.assume_poor_quality([d for d in poor if driver.handles(d)])
         for driver in self.drivers:
             await driver.start(runtime.report)
         sup = self.supervisor

@@ -4,20 +4,21 @@ store, filtered by the guide's FILTER box). Keys act on the list that has the fo
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from console.context import ConsoleContext
 from console.screens.facilities_cells import validity_cell
 from console.screens.facilities_forms import company_form, provider_form
-from console.widgets.form import ConfirmScreen, Field, FormScreen
+from console.screens.setup_list import FILTER_BINDINGS, LIST_BINDINGS, ListActions
+from console.widgets.form import Field, FormScreen
 from console.widgets.paged_table import PagedTable
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
@@ -70,17 +71,10 @@ def filter_form(flt: ProviderFilter, companies: list[tuple[Text, int]]) -> FormS
     ], save, save_label="Filter")
 
 
-class ProvidersPane(Vertical):
+class ProvidersPane(ListActions[Any], Vertical):
     """Companies over providers, with the guide's actions on each."""
 
-    BINDINGS = [
-        Binding("n", "add", "Add"),
-        Binding("e", "modify", "Modify"),
-        Binding("d", "delete", "Delete"),
-        Binding("s", "share", "Provider access"),
-        Binding("f", "filter", "Filter"),
-        Binding("x", "clear_filter", "Clear filter"),
-    ]
+    BINDINGS = [*LIST_BINDINGS, Binding("s", "share", "Provider access"), *FILTER_BINDINGS]
     DEFAULT_CSS = """
     ProvidersPane .fac-title { height: 1; padding: 0 1; background: $panel; }
     ProvidersPane .fac-hint { height: 1; padding: 0 1; color: $text-muted; }
@@ -168,22 +162,31 @@ class ProvidersPane(Vertical):
     def company_options(self, managed_only: bool = True) -> list[tuple[Text, int]]:
         return [(plain(c.name), c.id) for c in self.companies if c.managed or not managed_only]
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide changes from those who may only consult; grey out what does not apply."""
-        if action in ("filter", "clear_filter"):
-            return True if action == "filter" or self.flt != ProviderFilter() else None
-        if not self.ctx.can(None, Area.FACILITIES, Action.MODIFY):
-            return False
+    @property
+    def may_modify(self) -> bool:
+        return self.ctx.can(None, Area.FACILITIES, Action.MODIFY)
+
+    @property
+    def current(self) -> CompanyRow | ProviderRow | None:
+        """The company under the cursor (one I manage) or the provider."""
         if self.on_companies:
-            if action == "add":
-                return True
             company = self.company
-            return True if company is not None and company.managed else None
+            return company if company is not None and company.managed else None
+        return self.providers.current
+
+    def can_add(self) -> bool:
+        return self.on_companies or bool(self.company_options())
+
+    def filtered(self) -> bool:
+        return self.flt != ProviderFilter()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Sharing: a company I manage, for those who may change."""
         if action == "share":
-            return False
-        if action == "add":
-            return True if self.company_options() else None
-        return True if self.providers.current is not None else None
+            if not self.may_modify or not self.on_companies:
+                return False
+            return True if self.current is not None else None
+        return super().check_action(action, parameters)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
@@ -198,65 +201,48 @@ class ProvidersPane(Vertical):
             await self.action_modify()
 
     # --- acting -------------------------------------------------------------------------
-    async def _after(self, result: object) -> None:
-        if result:
-            await self.reload()
-
-    async def action_add(self) -> None:
-        """Add a company (companies list) or a service provider (providers list)."""
-        if self.on_companies:
-            await self.app.push_screen(company_form(self.ctx, None), self._after)
-        else:
-            await self.app.push_screen(provider_form(self.ctx, self.company_options(), None),
-                                       self._after)
-
-    async def action_modify(self) -> None:
-        """Modify the company or the provider under the cursor."""
-        if self.on_companies:
-            if self.company is not None:
-                await self.app.push_screen(company_form(self.ctx, self.company), self._after)
-            return
-        current = self.providers.current
-        if current is None:
-            return
-        try:  # read it again: another session may have changed it
-            row = await self.ctx.view(provider_row, current.provider.id)
-        except DoorkeeperError as err:
-            self.notify(str(err), severity="error")
-            return
-        options = self.company_options() or [(plain(row.company), row.provider.company_id)]
-        await self.app.push_screen(provider_form(self.ctx, options, row.provider), self._after)
-
-    @work(exclusive=True, group="facilities-delete")
-    async def action_delete(self) -> None:
-        """Delete the company (none of its providers or tasks left) or the provider."""
-        if self.on_companies:
-            company = self.company
-            if company is None:
-                return
-            what = f"the management company {company.name}"
-            service: Callable[..., Awaitable[None]] = delete_company
-            ident = company.id
-        else:
-            current = self.providers.current
-            if current is None:
-                return
-            what = f"the service provider {current.provider.name}"
-            service, ident = delete_provider, id_of(current.provider)
-        if not await self.app.push_screen_wait(ConfirmScreen(f"Delete {what}?", yes="Delete")):
-            return
+    async def open_form(self, row: CompanyRow | ProviderRow | None) -> Screen[Any] | None:
+        """A company's form (companies list) or a provider's (read again: another session
+        may have changed it)."""
+        if isinstance(row, CompanyRow) or (row is None and self.on_companies):
+            return company_form(self.ctx, row)
+        if row is None:
+            return provider_form(self.ctx, self.company_options(), None)
         try:
-            await self.ctx.change(service, ident)
-        except DoorkeeperError as err:  # say why; nothing changed
-            self.notify(str(err), severity="error")
-            return
+            fresh = await self.ctx.view(provider_row, row.provider.id)
+        except DoorkeeperError as err:
+            self.say(err.message, error=True)
+            return None
+        options = self.company_options() or [(plain(fresh.company), fresh.provider.company_id)]
+        return provider_form(self.ctx, options, fresh.provider)
+
+    async def saved(self, row: Any) -> None:
+        await self.reload()
+
+    def delete_question(self, row: CompanyRow | ProviderRow) -> str:
+        if isinstance(row, CompanyRow):
+            return f"Delete the management company {row.name}?"
+        return f"Delete the service provider {row.provider.name}?"
+
+    async def delete(self, row: CompanyRow | ProviderRow) -> None:
+        """A company with none of its providers or tasks left, or a provider."""
+        if isinstance(row, CompanyRow):
+            await self.ctx.change(delete_company, row.id)
+        else:
+            await self.ctx.change(delete_provider, id_of(row.provider))
+
+    async def deleted(self, row: CompanyRow | ProviderRow) -> None:
         await self.reload()
 
     async def action_share(self) -> None:
         """The guide's Provider Access: who manages the company, share it, withdraw."""
         from console.screens.facilities_sharing import SharingScreen
         if self.company is not None:
-            await self.app.push_screen(SharingScreen(self.ctx, self.company), self._after)
+            await self.app.push_screen(SharingScreen(self.ctx, self.company), self._shared)
+
+    async def _shared(self, result: object) -> None:
+        if result:
+            await self.reload()
 
     async def action_filter(self) -> None:
         """The guide's FILTER box for the providers list."""

@@ -7,15 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from console.context import ConsoleContext
 from console.screens.facilities_task_form import TaskForm
-from console.widgets.form import ConfirmScreen, Field, FormScreen
+from console.screens.setup_list import FILTER_BINDINGS, LIST_BINDINGS, ListActions
+from console.widgets.form import Field, FormScreen
 from console.widgets.paged_table import PagedTable
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
@@ -49,16 +51,10 @@ def task_filter_form(flt: TaskFilter, companies: list[tuple[Text, int]],
     ], save, save_label="Filter")
 
 
-class TasksPane(Vertical):
+class TasksPane(ListActions[TaskRow], Vertical):
     """Tasks on my sites, with add, modify, delete and the filter."""
 
-    BINDINGS = [
-        Binding("n", "add", "Add a task"),
-        Binding("e", "modify", "Modify"),
-        Binding("d", "delete", "Delete"),
-        Binding("f", "filter", "Filter"),
-        Binding("x", "clear_filter", "Clear filter"),
-    ]
+    BINDINGS = [Binding("n", "add", "Add a task"), *LIST_BINDINGS[1:], *FILTER_BINDINGS]
     DEFAULT_CSS = """
     TasksPane #tasks-title { height: 1; padding: 0 1; background: $panel; }
     TasksPane #tasks { height: 1fr; }
@@ -107,15 +103,20 @@ class TasksPane(Vertical):
         return [plain(row.name), plain(row.company), plain(row.provider),
                 plain(" ".join(row.codes)), plain(" ".join(row.passes)), plain(row.perimeter)]
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Changes hidden from those who may only consult; greyed out without a line."""
-        if action in ("filter", "clear_filter"):
-            return True if action == "filter" or self.flt != TaskFilter() else None
-        if not self.ctx.can(None, Area.FACILITIES, Action.MODIFY):
-            return False
-        if action == "add":
-            return True if self.companies else None
-        return True if self.tasks.current is not None else None
+    # --- what applies -------------------------------------------------------------------
+    @property
+    def may_modify(self) -> bool:
+        return self.ctx.can(None, Area.FACILITIES, Action.MODIFY)
+
+    @property
+    def current(self) -> TaskRow | None:
+        return self.tasks.current
+
+    def can_add(self) -> bool:
+        return bool(self.companies)
+
+    def filtered(self) -> bool:
+        return self.flt != TaskFilter()
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
@@ -126,40 +127,29 @@ class TasksPane(Vertical):
         if self.check_action("modify", ()):
             await self.action_modify()
 
-    async def _after(self, result: object) -> None:
-        if result:
-            await self.reload()
-
-    async def action_add(self) -> None:
-        """ADD A TASK."""
-        await self.app.push_screen(TaskForm(self.ctx, self.companies, None), self._after)
-
-    async def action_modify(self) -> None:
-        """MODIFY THE TASK under the cursor (read again: another session may have)."""
-        current = self.tasks.current
-        if current is None:
-            return
+    # --- acting -------------------------------------------------------------------------
+    async def open_form(self, row: TaskRow | None) -> Screen[Any] | None:
+        """ADD A TASK, or MODIFY THE TASK (read again: another session may have)."""
+        if row is None:
+            return TaskForm(self.ctx, self.companies, None)
         try:
-            task = await self.ctx.view(task_detail, current.id)
+            task = await self.ctx.view(task_detail, row.id)
         except DoorkeeperError as err:
-            self.notify(str(err), severity="error")
-            return
-        await self.app.push_screen(TaskForm(self.ctx, self.companies, task), self._after)
+            self.say(err.message, error=True)
+            return None
+        return TaskForm(self.ctx, self.companies, task)
 
-    @work(exclusive=True, group="facilities-delete")
-    async def action_delete(self) -> None:
-        """Delete the task under the cursor: its provider loses that access at once."""
-        current = self.tasks.current
-        if current is None:
-            return
-        question = f"Delete the task {current.name}? {current.provider} loses its access."
-        if not await self.app.push_screen_wait(ConfirmScreen(question, yes="Delete")):
-            return
-        try:
-            await self.ctx.change(delete_task, current.id)
-        except DoorkeeperError as err:
-            self.notify(str(err), severity="error")
-            return
+    async def saved(self, row: Any) -> None:
+        await self.reload()
+
+    def delete_question(self, row: TaskRow) -> str:
+        return f"Delete the task {row.name}? {row.provider} loses its access."
+
+    async def delete(self, row: TaskRow) -> None:
+        """Its provider loses that access at once."""
+        await self.ctx.change(delete_task, row.id)
+
+    async def deleted(self, row: TaskRow) -> None:
         await self.reload()
 
     async def action_filter(self) -> None:

@@ -103,7 +103,8 @@ class MainScreen(Screen):
         if self.size.width < NARROW:
             self.query_one(SiteTree).display = False
         await self._first_read()
-        self.active_tab.focus()
+        if self.query_one(TabbedContent).active in self.tabs:  # "" when no tab shows
+            self.active_tab.focus()
 
     @guarded
     async def _first_read(self) -> None:

@@ -33,7 +33,11 @@ from core.services.base import (
     require_somewhere,
     same_named,
 )
+from core.task_methods import DeviceDoors, door_flags
 
+#: the ways a task door may carry, as the form names them
+FLAG_WORDS = {"by_code": "code", "by_apass": "APass", "by_radio": "radio transmitter",
+              "by_mobile": "mobile access", "by_telephone": "telephone"}
 #: the guide's reason for refusing a task that opens nothing
 NO_ACCESS = ("To validate the task, it is necessary to associate access to the on-site "
              "equipment.")
@@ -171,9 +175,13 @@ async def save_task(uow: UnitOfWork, actor: Actor, task: Task) -> Task:
         for td in doors:
             door = await uow.get(Door, td.door_id)
             device = await uow.get(Device, door.device_id) if door else None
-            if device is None or device.site_id not in t.site_ids:
+            if door is None or device is None or device.site_id not in t.site_ids:
                 raise ValidationError(f"Door {td.door_id} is not on the task's sites.",
                                       field="doors")
+            refused = _unsupported(td, door, device, await uow.find(Door, device_id=door.device_id))
+            if refused:
+                raise ValidationError(f"{device.name} ({device.type.value}) cannot be opened by "
+                                      f"{refused} at {door.name}.", field="doors")
             if td.by_telephone and not provider.mobile:
                 raise ValidationError("Open by telephone needs the provider's mobile number.",
                                       field="doors")
@@ -185,6 +193,15 @@ async def save_task(uow: UnitOfWork, actor: Actor, task: Task) -> Task:
         await record(uow, actor, "task.update" if before else "task.create", t, before=before)
         await uow.commit()
     return t
+
+
+def _unsupported(td: TaskDoor, door: Door, device: Device, doors: list[Door]) -> str:
+    """The ways a task door asks for that its device type does not offer at that relay
+    (the form offers only the supported ones; the service holds the rule for every caller)."""
+    allowed = door_flags(DeviceDoors(id_of(device), device.type,
+                                     {d.relay: id_of(d) for d in doors}), door.relay)
+    asked = [flag for flag in FLAG_WORDS if getattr(td, flag)]
+    return ", ".join(FLAG_WORDS[f] for f in asked if f not in allowed)
 
 
 async def delete_task(uow: UnitOfWork, actor: Actor, task_id: int) -> None:

@@ -28,19 +28,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from core.devices import (
-    Command,
-    DeviceEvent,
-    Driver,
-    OpenDoor,
-    Signal,
-    Status,
-    StatusReport,
-)
+from core.devices import Command, DeviceEvent, Driver, OpenDoor, Signal, Status, StatusReport
 from drivers.osdp import codec, handshake, payloads, replies
 from drivers.osdp.channel import Bus, BusError, Fault
 from drivers.osdp.codec import Cmd, Nak, Reply
@@ -286,6 +278,11 @@ class OsdpDriver(Driver):
                     Nak.SECURITY, Nak.SCB_UNSUPPORTED)):
                 reader.reset()
         return reply.code, body
+
+    def assume_poor_quality(self, device_ids: Collection[int]) -> None:
+        """Readers with an open quality alarm start poor: "restored" once they answer well."""
+        for reader in [self._by_device[d] for d in device_ids if d in self._by_device]:
+            reader.quality.poor = True
 
     def _quality(self, reader: ReaderState, now: float, answered: bool) -> None:
         change = reader.quality.record(now, answered)

@@ -13,6 +13,7 @@ import pytest
 from textual.widgets import Input, Static
 
 from console.app import DoorkeeperApp
+from console.context import store_trouble
 from console.screens.main import MainScreen
 from console.screens.search import SearchScreen
 from console.widgets.form import FormScreen
@@ -160,3 +161,23 @@ async def test_a_search_answer_after_the_search_closed_is_dropped(quick_store, e
         assert app.is_running
         assert isinstance(app.screen, MainScreen)
         assert not [n for n in notices(app) if "busy" in n]
+
+
+# (the error met, the words the console shows first): store_fault sorts, the console words
+WORDS = [
+    (sqlite3.OperationalError("database is locked"), "The store is busy"),
+    (TimeoutError(), "The store is busy"),
+    (OSError(28, "No space left on device"), "The disk that holds the store is full"),
+    (sqlite3.DatabaseError("database disk image is malformed"), "The store's file is damaged"),
+    (sqlite3.OperationalError("attempt to write a readonly database"),
+     "The store is read-only"),
+    (sqlite3.IntegrityError("UNIQUE constraint failed: flats.name"),
+     "The store refused: UNIQUE constraint failed: flats.name"),
+]
+
+
+@pytest.mark.parametrize(("err", "said"), WORDS, ids=[w[1][:30] for w in WORDS])
+def test_the_console_words_the_stores_own_faults(err, said):
+    message = store_trouble(err, saving=True).message
+    assert message.startswith(said) and message.endswith("nothing was saved; try again in a "
+                                                         "moment.")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 
-from core.devices import OpenDoor
+from core.devices import OpenDoor, Status
 from core.model import Event, EventKind, EventResult
 from drivers.osdp.codec import Cmd, Reply
 from drivers.osdp.reader import Link
@@ -167,3 +167,22 @@ async def test_communication_restored_clears_the_open_quality_alarm(store, estat
         rows = con.execute("SELECT kind, cleared_at IS NOT NULL FROM alarms ORDER BY id").fetchall()
     assert rows == [("Communication quality", 1), ("Device offline", 0)]
 
+
+
+async def test_after_a_restart_an_open_quality_alarm_clears_once_the_reader_answers_well(
+        bus, estate, store):
+    """The alarm was open when the gateway stopped; the new driver starts that reader as
+    poor (as the gateway does from the store), and a healthy reader clears it."""
+    from store.snapshot import open_alarm_devices
+
+    writer = await store.event_writer()
+    writer.append(Event(datetime(2026, 11, 27, 9, 0, tzinfo=UTC), estate.site.id,
+                        EventKind.COMMUNICATION_QUALITY, EventResult.ALARM, estate.panel.id))
+    await writer.flush()
+    assert await open_alarm_devices(store, EventKind.COMMUNICATION_QUALITY) == [
+        estate.panel.id]
+    bus.peers.append(ScriptedReader(bus.hub, 0x26, normal))
+    await bus.start([bus.reader(0x26, estate.panel.id)], quality_window=1.5)
+    bus.driver.assume_poor_quality([estate.panel.id])
+    await bus.until(lambda: bus.statuses(Status.COMMUNICATION_RESTORED), timeout=5)
+    assert not bus.statuses(Status.COMMUNICATION_QUALITY)  # no second alarm
