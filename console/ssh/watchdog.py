@@ -7,6 +7,13 @@ that kept a whole core busy for `cpu_window` seconds, is ended at once (SIGKILL:
 be too busy to quit) with a one-line message to its client and an audit entry; the
 other sessions, each in its own process, never notice.
 
+CPU is shared fairly before it comes to that: a session that kept more than
+`BUSY_SHARE` of a core busy over the last few seconds (a storm of resizes at the largest
+window, a flood of search keys) is lowered in priority (nice `BUSY_NICE`, every thread),
+so the quiet sessions' keys are served first on a loaded machine. It stays lowered for
+the rest of its life (raising a priority again needs privileges the server does not
+hold).
+
 A watchdog rather than RLIMIT_AS: the address space of a Python process with threads
 (Textual's writer thread, glibc's per-thread arenas) is several times what it uses, so
 an address-space limit either fails good sessions or does not bound bad ones.
@@ -28,6 +35,10 @@ MEMORY_LIMIT_MB = 400
 #: a session that keeps this share of a core busy over the window is ended
 CPU_SHARE = 0.9
 CPU_WINDOW = 30.0
+#: a session that keeps this share of a core busy over BUSY_WINDOW is lowered in priority
+BUSY_SHARE = 0.5
+BUSY_WINDOW = 3.0
+BUSY_NICE = 10
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -53,11 +64,34 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def lower_priority(pid: int, nice: int = BUSY_NICE) -> bool:
+    """Lower every thread of a process to `nice` (Linux sets it per thread); False if it
+    is gone."""
+    try:
+        threads = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return False
+    for tid in threads:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, tid, nice)
+    return True
+
+
 @dataclass
 class Usage:
     """What one session has used, sample by sample."""
 
     samples: list[tuple[float, float]] = field(default_factory=list)  # (time, cpu seconds)
+    lowered: bool = False  # its priority was lowered
+
+    def recent_share(self, window: float) -> float:
+        """The share of a core used over about the last `window` seconds (0: too early)."""
+        now, cpu = self.samples[-1]
+        older = [s for s in self.samples if now - s[0] >= window]
+        if not older:
+            return 0.0
+        then, used = older[-1]
+        return (cpu - used) / (now - then)
 
     def busy_share(self, now: float, cpu: float, window: float) -> float | None:
         """The share of a core used over the last `window` seconds (None: too early)."""
@@ -86,7 +120,7 @@ class Watchdog:
     """Samples `sessions()` (pairs of a key and a pid) and calls `stop(key, why)`."""
 
     def __init__(self, sessions: Callable[[], Iterable[tuple[object, int]]],
-                 stop: Callable[[object, str], object], *, every: float = 2.0,
+                 stop: Callable[[object, str], object], *, every: float = 1.0,
                  memory_mb: int = MEMORY_LIMIT_MB, cpu_share: float = CPU_SHARE,
                  cpu_window: float = CPU_WINDOW) -> None:
         self.sessions = sessions
@@ -104,8 +138,12 @@ class Watchdog:
         for key, pid in list(self.sessions()):
             seen.add(pid)
             cpu = cpu_seconds(pid)
-            share = (None if cpu is None else
-                     self.usage.setdefault(pid, Usage()).busy_share(now, cpu, self.cpu_window))
+            usage = self.usage.setdefault(pid, Usage())
+            share = None if cpu is None else usage.busy_share(now, cpu, self.cpu_window)
+            if (cpu is not None and not usage.lowered
+                    and usage.recent_share(BUSY_WINDOW) > BUSY_SHARE):
+                usage.lowered = lower_priority(pid)
+                log.info("session process %d is busy: its priority is lowered", pid)
             why = over_limit(pss_kb(pid), share, self.memory_mb, self.cpu_share)
             if why is not None:
                 log.warning("session process %d over its limit: %s", pid, why)
@@ -129,5 +167,4 @@ class Watchdog:
     def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(Exception):
-                self._task = None
+            self._task = None
