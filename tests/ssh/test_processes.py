@@ -75,14 +75,17 @@ async def test_a_killed_worker_takes_its_session_processes_with_it(served: Serve
     conn, _, _, reader, pid = await new_session(served, "127.0.0.22", session_pids())
     zygote = parent_of(pid)
     worker = parent_of(zygote)
+    log = served.db.with_suffix(".serve.log")
+    listening = log.read_text().count(" listening on ")
     os.kill(worker, signal.SIGKILL)
     try:
         await gone([pid, zygote])
     finally:
         conn.close()
         reader.cancel()
-    # the supervisor starts the worker again, with its own zygote, for the tests after this
-    wait_for(lambda: len(zygotes()) == 2, what="the worker to be started again")
+    # the supervisor starts the worker again, its zygote warm, for the tests after this
+    wait_for(lambda: log.read_text().count(" listening on ") > listening,
+             what="the worker to be started again")
 
 
 def attack(served: Served, stop: threading.Event) -> None:
