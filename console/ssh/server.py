@@ -127,7 +127,7 @@ async def run_worker(options: WorkerOptions) -> int:
     store = await Store.open(StoreConfig(**options.store), path=options.db, migrate=False)
     await _wait_for_gateway(options.bus)
     zygote = ZygoteClient(options)
-    await zygote.start()
+    zygote.start_soon()
     worker = Worker(options, store, zygote)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

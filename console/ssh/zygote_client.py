@@ -40,6 +40,18 @@ class ZygoteClient:
         self._waiting: dict[int, asyncio.Future[int]] = {}
         self._exits: dict[int, Callable[[int], object]] = {}
         self._lock = asyncio.Lock()
+        self._starting: asyncio.Task[None] | None = None
+
+    def start_soon(self) -> None:
+        """Start the zygote in the background (the worker listens meanwhile: logins are
+        checked while it warms up; the first sessions wait for it)."""
+        self._starting = asyncio.get_running_loop().create_task(self._start_once())
+        self._starting.add_done_callback(_log_start_failure)
+
+    async def _start_once(self) -> None:
+        async with self._lock:
+            if not self.alive:
+                await self.start()
 
     async def start(self) -> None:
         """Start the zygote and wait until it has warmed up."""
@@ -71,9 +83,7 @@ class ZygoteClient:
                    on_exit: Callable[[int], object]) -> int:
         """Fork a session process that gets `fds` (its pty slave and control socket);
         its pid. `on_exit(status)` is called once it has ended."""
-        async with self._lock:
-            if not self.alive:
-                await self.start()
+        await self._start_once()
         assert self.sock is not None
         token = next(self._tokens)
         request.token = token
@@ -128,6 +138,8 @@ class ZygoteClient:
 
     def close(self) -> None:
         """Stop the zygote (its sessions end with it)."""
+        if self._starting is not None:
+            self._starting.cancel()
         if self.sock is not None:
             with contextlib.suppress(Exception):
                 asyncio.get_running_loop().remove_reader(self.sock)
@@ -145,6 +157,12 @@ class ZygoteClient:
             self.proc.wait()
         release(self.proc)
         self.proc = None
+
+
+def _log_start_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the session zygote did not start (the next session tries again)",
+                  exc_info=task.exception())
 
 
 def _options_json(options: WorkerOptions) -> str:

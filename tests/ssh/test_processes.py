@@ -1,7 +1,8 @@
 """A process per session, end to end against a running `doorkeeper serve`
 (tests/ssh/conftest.py): each console is a process of its own, forked by its worker's
-zygote; it ends when its client goes and when its worker is killed; and one hostile
-session cannot slow down another (the canary)."""
+zygote; it ends when its client goes and when its worker is killed (last here: the
+worker is started again meanwhile); and one hostile session cannot slow down another
+(the canary)."""
 
 from __future__ import annotations
 
@@ -71,23 +72,6 @@ async def test_a_session_process_ends_when_its_client_disconnects(served: Served
     await gone([pid])
 
 
-async def test_a_killed_worker_takes_its_session_processes_with_it(served: Served):
-    conn, _, _, reader, pid = await new_session(served, "127.0.0.22", session_pids())
-    zygote = parent_of(pid)
-    worker = parent_of(zygote)
-    log = served.db.with_suffix(".serve.log")
-    listening = log.read_text().count(" listening on ")
-    os.kill(worker, signal.SIGKILL)
-    try:
-        await gone([pid, zygote])
-    finally:
-        conn.close()
-        reader.cancel()
-    # the supervisor starts the worker again, its zygote warm, for the tests after this
-    wait_for(lambda: log.read_text().count(" listening on ") > listening,
-             what="the worker to be started again")
-
-
 def attack(served: Served, stop: threading.Event) -> None:
     """The hostile session, on its own thread and loop (its client's cost is not the
     canary's): a megabyte of random bytes, a 10000x10000 window, 500 resizes in 5 s."""
@@ -126,13 +110,12 @@ def type_20000(served: Served) -> None:
 async def test_a_hostile_session_does_not_slow_down_the_canary(served: Served):
     canary = await new_session(served, "127.0.0.23", session_pids())
     bystander = await new_session(served, "127.0.0.24", session_pids())
-    stop = threading.Event()
-    attacker = asyncio.create_task(asyncio.to_thread(attack, served, stop))
-    typing = asyncio.create_task(asyncio.to_thread(type_20000, served))
     _, process, screen, _, _ = canary
-    delays = []
-    try:
-        for n in range(30):  # the canary switches tabs and waits to see each one
+
+    async def canary_keys(count: int) -> list[float]:
+        """The canary switches tabs and waits to see each one."""
+        delays = []
+        for n in range(count):
             key, shown = ("1", "Block C") if n % 2 == 0 else ("5", "Date & time")
             offset, started = len(screen.out), time.monotonic()
             process.stdin.write(key.encode())
@@ -141,13 +124,40 @@ async def test_a_hostile_session_does_not_slow_down_the_canary(served: Served):
                 await asyncio.sleep(0.005)
             delays.append(time.monotonic() - started)
             await asyncio.sleep(0.1)
+        return delays
+
+    calm = await canary_keys(10)  # this machine as it is now, nobody hostile
+    stop = threading.Event()
+    attacker = asyncio.create_task(asyncio.to_thread(attack, served, stop))
+    typing = asyncio.create_task(asyncio.to_thread(type_20000, served))
+    try:
+        delays = await canary_keys(30)
         await typing
     finally:
         stop.set()
         await attacker
-    p95 = statistics.quantiles(delays, n=20)[-1]
-    assert p95 < 1.0, " ".join(f"{d:.2f}" for d in delays)
+    # p95 under 1 s; on a machine already loaded by others, within 2.5x of its calm p95
+    p95, calm95 = statistics.quantiles(delays, n=20)[-1], statistics.quantiles(calm, n=20)[-1]
+    assert p95 < max(1.0, 2.5 * calm95), (f"calm: {' '.join(f'{d:.2f}' for d in calm)}; "
+                                          f"under attack: {' '.join(f'{d:.2f}' for d in delays)}")
     for conn, process_, _, reader, pid in (canary, bystander):
         assert process_.exit_status is None and alive(pid)  # nobody was dropped
         conn.close()
         reader.cancel()
+
+
+async def test_a_killed_worker_takes_its_session_processes_with_it(served: Served):
+    conn, _, _, reader, pid = await new_session(served, "127.0.0.22", session_pids())
+    zygote = parent_of(pid)
+    worker = parent_of(zygote)
+    log = served.db.with_suffix(".serve.log")
+    listening = log.read_text().count(" listening on ")
+    os.kill(worker, signal.SIGKILL)
+    try:
+        await gone([pid, zygote])
+    finally:
+        conn.close()
+        reader.cancel()
+    # the supervisor starts the worker again, its zygote warm, for the tests after this
+    wait_for(lambda: log.read_text().count(" listening on ") > listening,
+             what="the worker to be started again")
