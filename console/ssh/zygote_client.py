@@ -20,7 +20,14 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 from console.headless.children import WorkerOptions, python_command, release, spawn
-from console.ssh.zygote import CONTROL_ENV, MESSAGE_MAX, ZYGOTE_MODULE, SessionRequest, send
+from console.ssh.zygote import (
+    CONTROL_ENV,
+    MESSAGE_MAX,
+    STOP_GRACE,
+    ZYGOTE_MODULE,
+    SessionRequest,
+    send,
+)
 from core.errors import DoorkeeperError
 
 log = logging.getLogger(__name__)
@@ -68,6 +75,9 @@ class ZygoteClient:
             data = await asyncio.wait_for(loop.sock_recv(mine, MESSAGE_MAX), READY_TIMEOUT)
         except (TimeoutError, OSError):
             data = b""
+        except asyncio.CancelledError:
+            mine.close()
+            raise
         if not data or pickle.loads(data)[0] != "ready":
             mine.close()
             self._reap()
@@ -137,21 +147,25 @@ class ZygoteClient:
             callback(-1)
 
     def close(self) -> None:
-        """Stop the zygote (its sessions end with it)."""
+        """Stop the zygote (its sessions end with it): a ready one ends its sessions and
+        exits when its socket closes; one still warming up is told with SIGTERM."""
         if self._starting is not None:
             self._starting.cancel()
+        ready = self.sock is not None
         if self.sock is not None:
             with contextlib.suppress(Exception):
                 asyncio.get_running_loop().remove_reader(self.sock)
             self.sock.close()
             self.sock = None
+        if not ready and self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
         self._reap()
 
     def _reap(self) -> None:
         if self.proc is None:
             return
         with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=5)
+            self.proc.wait(timeout=STOP_GRACE + 1)
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
