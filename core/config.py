@@ -67,6 +67,7 @@ class SSHConfig:
     rate_burst: int = 10  # per client address: connections and failures at once ...
     rate_per_minute: int = 20  # ... then this many a minute (token bucket)
     max_sessions: int = 200  # sessions per worker process
+    session_memory_mb: int = 400  # memory (PSS) a session's process may use before it is ended
 
 
 @dataclass
@@ -165,6 +166,7 @@ SSH_RANGES = {  # setting: (lowest, highest, what it counts)
     "rate_burst": (1, 1000, "connections"),
     "rate_per_minute": (1, 10_000, "connections"),
     "max_sessions": (1, 10_000, "sessions"),
+    "session_memory_mb": (64, 16_384, "MB"),
 }
 
 

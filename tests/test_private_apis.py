@@ -2,13 +2,12 @@
 version: a release that moves one fails here, naming the version, before it fails in use.
 
 Each private use sits in one compat module (store/aiosqlite_compat.py,
-console/textual_compat.py, console/rich_compat.py) and its library is pinned
+console/textual_compat.py) and its library is pinned
 in pyproject.toml to the versions tested.
 """
 
 from __future__ import annotations
 
-import io
 import sqlite3
 import threading
 from importlib.metadata import version
@@ -16,14 +15,10 @@ from importlib.metadata import version
 import aiosqlite
 import pytest
 import textual
-from rich.color import ColorSystem
-from rich.console import Console
-from rich.style import Style
 from textual.app import App, ComposeResult
-from textual.strip import Strip
 from textual.widgets import DataTable
 
-from console import rich_compat, textual_compat
+from console import textual_compat
 from store import aiosqlite_compat
 
 # --- aiosqlite: run a function in the connection's thread -------------------------------
@@ -59,10 +54,10 @@ def test_a_missing_private_api_is_reported_with_the_version(monkeypatch):
         aiosqlite_compat.check()
 
 
-# --- Textual: the xterm parser, its escape timeout, Strip.render_style ------------------
+# --- Textual: a DataTable's pending column widths --------------------------------------
 
 
-def test_textual_still_has_the_parser_and_strip_methods():
+def test_textual_still_has_what_the_console_uses():
     textual_compat.check()
 
 
@@ -70,22 +65,6 @@ def test_textual_version_is_the_pinned_one():
     assert textual.__version__ == textual_compat.TESTED, (
         f"textual {textual.__version__} is installed; console/textual_compat.py was "
         f"tested with {textual_compat.TESTED}: run this file, then move TESTED and the pin")
-
-
-def test_a_lone_escape_is_pending_until_the_delay_passes():
-    parser = textual_compat.XTermParser()
-    assert not textual_compat.escape_pending(parser)
-    assert list(parser.feed("\x1b")) == []
-    assert textual_compat.escape_pending(parser)
-
-
-def test_render_style_ignores_richs_per_style_cache():
-    textual_compat.colours_per_client()
-    style = Style(color="red", link="https://example.org")
-    style._ansi = "cached-by-another-client"  # what Rich's own cache would hold
-    out = Strip.render_style(style, "x", ColorSystem.STANDARD)
-    assert out.startswith("\x1b]8;id=") and "https://example.org" in out
-    assert "\x1b[31mx\x1b[0m" in out and "cached" not in out
 
 
 async def test_a_table_knows_when_its_column_widths_are_still_to_measure():
@@ -105,37 +84,7 @@ async def test_a_table_knows_when_its_column_widths_are_still_to_measure():
 
 
 def test_a_changed_textual_is_reported_with_the_version(monkeypatch):
-    monkeypatch.setattr(Strip, "render_ansi", lambda style: "")
-    with pytest.raises(RuntimeError, match=rf"textual {textual.__version__}: Strip\.render_ansi"):
+    monkeypatch.delattr(DataTable, "_require_update_dimensions", raising=False)
+    monkeypatch.setattr(DataTable, "__init__", lambda self: None)  # no attribute set
+    with pytest.raises(RuntimeError, match=rf"textual {textual.__version__}: DataTable"):
         textual_compat.check()
-
-
-# --- Rich: Console(_environ=) ------------------------------------------------------------
-
-
-def test_rich_console_still_takes_an_environment():
-    rich_compat.check()
-
-
-def test_rich_version_is_the_pinned_one():
-    assert version("rich").startswith(rich_compat.TESTED + "."), (
-        f"rich {version('rich')} is installed; console/rich_compat.py was tested with "
-        f"{rich_compat.TESTED}.x: run this file, then move TESTED and the pin")
-
-
-def test_the_client_environment_wins_over_the_process_one(monkeypatch):
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("TERM", "dumb")
-    console = rich_compat.environ_console({"TERM": "xterm-256color"}, file=io.StringIO(),
-                                          force_terminal=True)
-    assert console.color_system == "256" and not console.no_color
-
-
-def test_a_changed_rich_is_reported_with_the_version(monkeypatch):
-    class OlderConsole(Console):  # a Rich whose Console takes no environment
-        def __init__(self, *, file=None, force_terminal=None, color_system="auto") -> None:
-            super().__init__(file=file, force_terminal=force_terminal, color_system=color_system)
-
-    monkeypatch.setattr(rich_compat, "Console", OlderConsole)
-    with pytest.raises(RuntimeError, match=rf"rich {version('rich')}: Console\(\) no longer"):
-        rich_compat.check()

@@ -96,18 +96,32 @@ def release(proc: subprocess.Popen) -> None:
 
 def hold_lifeline() -> None:
     """In a child started by `spawn`: stop when the parent dies (a no-op otherwise)."""
+    fd = take_lifeline()
+    if fd is not None:
+        threading.Thread(target=_wait_on_lifeline, args=(fd,), name="lifeline",
+                         daemon=True).start()
+
+
+def take_lifeline() -> int | None:
+    """In a child started by `spawn`: ask for SIGTERM when the parent dies and return the
+    lifeline's fd (it reads as closed once the parent is gone), for a child that watches
+    it itself (the SSH zygote, which must stay single-threaded to fork); None otherwise."""
     fd_text, parent_text = os.environ.pop(LIFELINE_ENV, ""), os.environ.pop(PARENT_ENV, "")
     if not fd_text.isdigit():
-        return
-    fd, parent = int(fd_text), int(parent_text or 0)
+        return None
+    if not die_with_parent(signal.SIGTERM, int(parent_text or 0)):  # it died before we asked
+        _parent_gone()
+    return int(fd_text)
+
+
+def die_with_parent(sig: int, parent: int) -> bool:
+    """Ask Linux to send `sig` to this process when its parent dies (PR_SET_PDEATHSIG; a
+    no-op elsewhere). False if the parent (pid `parent`; 0: not checked) is already gone."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    if parent and os.getppid() != parent:  # it died before we asked
-        _parent_gone()
-    threading.Thread(target=_wait_on_lifeline, args=(fd,), name="lifeline",
-                     daemon=True).start()
+            libc.prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
+    return not parent or os.getppid() == parent
 
 
 def _wait_on_lifeline(fd: int) -> None:

@@ -40,6 +40,20 @@ _OPEN_TAIL = re.compile(rb"(\x1b\[[\x30-\x3f]*[\x20-\x2f]*|\x1bO|[\xc0-\xdf]"
 #: what continues an escape sequence cut at a chunk's end
 _CONTINUATION = re.compile(rb"^[\x20-\x3f]*[\x40-\x7e]|^[\x80-\xbf]+")
 _HELD_MAX = 64  # an open tail longer than this is dropped, not held
+#: what does not start a unit: UTF-8 continuation bytes
+_CONTINUATION_BYTES = bytes(range(0x80, 0xC0))
+
+
+_COUNT_EXACTLY = 4096
+
+
+def _count_units(data: bytes) -> int:
+    """How many units `data` holds; above _COUNT_EXACTLY bytes, cheaply and about right
+    (an escape sequence counted by its bytes), so a megabyte of garbage is dropped in
+    milliseconds instead of holding the worker's loop for half a second."""
+    if len(data) <= _COUNT_EXACTLY:
+        return len(_UNIT.findall(data))
+    return len(data.translate(None, _CONTINUATION_BYTES))
 
 
 def clamp_size(width: int, height: int) -> tuple[int, int]:
@@ -95,8 +109,8 @@ class InputLimiter:
                 continue
             if self.tokens < 1:  # nothing more this time: drop the rest, whole units
                 rest = data[pos:]
-                cut.keys_dropped += len(_UNIT.findall(rest))
-                self.resync = bool(_OPEN_TAIL.search(rest))
+                cut.keys_dropped += _count_units(rest)
+                self.resync = bool(_OPEN_TAIL.search(rest[-_HELD_MAX:]))
                 break
             if (tail := _OPEN_TAIL.match(data, pos)) and tail.end() == len(data):
                 if len(data) - pos <= _HELD_MAX:

@@ -1,9 +1,12 @@
-"""One SSH worker process of `doorkeeper serve`: the listener, its shared parts, its life.
+"""One SSH worker process of `doorkeeper serve`: the listener, its sessions, its life.
 
 The worker shares the listening port with its siblings (SO_REUSEPORT), hardens the
-listener (login timeout, keepalives, an idle timeout, no forwarding of any kind), checks
-each connection with a Gatekeeper (console.ssh.gatekeeper), reads the live feed through
-one LiveHub, and hosts each session's app on its own loop.
+listener (login timeout, keepalives, an idle timeout, no forwarding of any kind) and
+checks each connection with a Gatekeeper (console.ssh.gatekeeper). It renders
+nothing: each session's console is a process of its own on a real pty, forked by the
+worker's zygote (console.ssh.zygote), and the worker pumps bytes between the channel
+and the pty (console.ssh.session) and watches each session's memory and CPU
+(console.ssh.watchdog).
 
 Started by the supervisor (console.headless.supervisor) as
 `python -P -m console.ssh.server OPTIONS-JSON` (console.headless.children).
@@ -18,51 +21,81 @@ import math
 import os
 import signal
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import asyncssh
 
-from console.context import ConsoleContext
-from console.headless.children import WorkerOptions, hold_lifeline
+from console.headless.children import WorkerOptions, gateway_answers, hold_lifeline
 from console.headless.throttle import SharedBucket, TokenBucket
-from console.launch import attach, console_context
-from console.live import LiveHub
 from console.ssh.gatekeeper import Gatekeeper
-from console.ssh.gc_policy import GcPolicy
 from console.ssh.lag import LoopMonitor
 from console.ssh.session import SessionHost, SSHSession
 from console.ssh.throttle_log import ThrottleLog
+from console.ssh.watchdog import Watchdog
+from console.ssh.zygote import SessionRequest
+from console.ssh.zygote_client import ZygoteClient
 from core.config import SSHConfig, StoreConfig, split_listen
 from core.errors import DoorkeeperError
+from core.views.viewer import Viewer, load_viewer
 from store.database import Store
 
 log = logging.getLogger(__name__)
 
 
 class Worker:
-    """The shared parts of one worker: store, live hub, limits, sessions."""
+    """The shared parts of one worker: store (for logins), zygote, limits, sessions."""
 
-    def __init__(self, options: WorkerOptions, store: Store, hub: LiveHub | None) -> None:
+    def __init__(self, options: WorkerOptions, store: Store, zygote: ZygoteClient) -> None:
         self.options = options
         self.ssh = SSHConfig(**options.ssh)
         self.store = store
-        self.hub = hub
+        self.zygote = zygote
         share = max(1, options.workers)  # the local fallback: this worker's share
         self.limiter = SharedBucket(TokenBucket(max(1, math.ceil(self.ssh.rate_burst / share)),
                                                 self.ssh.rate_per_minute / share),
                                     options.throttle_fd)
         self.throttle_log = ThrottleLog()
         self.sessions: set[SSHSession] = set()
-        self.gc = GcPolicy()
-        self.host = SessionHost(self.make_context, float(self.ssh.idle_timeout),
-                                on_end=self._ended)
+        self.viewers: dict[SSHSession, Viewer] = {}
+        self.host = SessionHost(self.open_process, zygote.kill,
+                                float(self.ssh.idle_timeout), on_end=self._ended)
+        self.watchdog = Watchdog(self._running, self._over_limit,
+                                 memory_mb=self.ssh.session_memory_mb)
 
     def _ended(self, session: SSHSession) -> None:
         self.sessions.discard(session)
-        self.gc.session_closed()
+        self.viewers.pop(session, None)
 
-    async def make_context(self, operator: str, source: str) -> ConsoleContext:
-        return await console_context(self.store, operator, self.hub, source=source)
+    def _running(self) -> Iterator[tuple[object, int]]:
+        return ((s, s.pid) for s in self.sessions if s.pid and s.status is None)
+
+    def _over_limit(self, session: object, why: str) -> None:
+        """A session over its memory or CPU limit: ended, told, audited."""
+        assert isinstance(session, SSHSession)
+        session.stop(why)
+        viewer = self.viewers.get(session)
+        if viewer is not None:
+            task = asyncio.get_running_loop().create_task(
+                self._audit_limit(viewer, session.source, why))
+            task.add_done_callback(_log_failure)
+
+    async def _audit_limit(self, viewer: Viewer, source: str, why: str) -> None:
+        from core.services import sessions
+        await sessions.ended_over_limit(self.store.uow(), viewer.operator, source=source,
+                                        why=why)
+
+    async def open_process(self, session: SSHSession, fds: list[int],
+                           on_exit: Callable[[int], object]) -> int:
+        """Fork the session's console: the operator's viewer (their sites and rights,
+        loaded here as at login) travels to it as data."""
+        async with self.store.reader() as uow:
+            viewer = await load_viewer(uow, session.operator, session.source)
+        self.viewers[session] = viewer
+        request = SessionRequest(0, viewer, session.term_type,
+                                 _environment(session).get("COLORTERM", ""),
+                                 self.options.db, self.options.bus, dict(self.options.store))
+        return await self.zygote.open(request, fds, on_exit)
 
     def new_session(self, operator: str, address: str) -> SSHSession | None:
         if len(self.sessions) >= self.ssh.max_sessions:
@@ -72,14 +105,30 @@ class Worker:
         return session
 
 
+def _environment(session: SSHSession) -> dict[str, str]:
+    if session.chan is None:
+        return {}
+    try:
+        return {str(k): str(v) for k, v in session.chan.get_environment().items()}
+    except Exception:  # an odd value from the client: the defaults do
+        return {}
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("could not audit a session ended over its limit", exc_info=task.exception())
+
+
 # --- the worker process -------------------------------------------------------------------
 async def run_worker(options: WorkerOptions) -> int:
     """Listen until SIGTERM/SIGINT, then close every session with a line and stop."""
     ssh = SSHConfig(**options.ssh)
     host, port = split_listen(ssh.listen)
     store = await Store.open(StoreConfig(**options.store), path=options.db, migrate=False)
-    hub = await _attach(options.bus)
-    worker = Worker(options, store, hub)
+    await _wait_for_gateway(options.bus)
+    zygote = ZygoteClient(options)
+    zygote.start_soon()
+    worker = Worker(options, store, zygote)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -93,31 +142,30 @@ async def run_worker(options: WorkerOptions) -> int:
         x11_forwarding=False, allow_pty=True, allow_scp=False)
     log.info("worker %d listening on %s:%d", os.getpid(), host, port)
     _ready(options.ready_fd)
-    why = ["The server is stopping; connect again in a moment."]
-    watcher = loop.create_task(_watch(stop, hub, os.getppid(), why))
+    why = "The server is stopping; connect again in a moment."
+    watcher = loop.create_task(_watch(stop, os.getppid()))
     monitor = LoopMonitor()
     monitor.start()
-    worker.gc.start()
+    worker.watchdog.start()
     try:
         await stop.wait()
     finally:
-        worker.gc.stop()
+        worker.watchdog.stop()
         monitor.stop()
         watcher.cancel()
         server.close()
         for session in list(worker.sessions):
-            session.end(why[0])
+            session.end(why)
         deadline = loop.time() + 5
         while worker.sessions and loop.time() < deadline:
             await asyncio.sleep(0.05)
-        await hub.close()
+        zygote.close()
         await store.close()
     return 0
 
 
-async def _watch(stop: asyncio.Event, hub: LiveHub, parent: int, why: list[str]) -> None:
-    """Stop when the supervisor is gone (no orphans). A gateway that goes away does not
-    stop the worker: its hub finds the gateway again and the sessions say so meanwhile."""
+async def _watch(stop: asyncio.Event, parent: int) -> None:
+    """Stop when the supervisor is gone (no orphans)."""
     while not stop.is_set():
         await asyncio.sleep(0.5)
         if os.getppid() != parent:
@@ -125,13 +173,14 @@ async def _watch(stop: asyncio.Event, hub: LiveHub, parent: int, why: list[str])
             stop.set()
 
 
-async def _attach(bus: str) -> LiveHub:
-    """The gateway's bus (the supervisor started the gateway before the workers)."""
+async def _wait_for_gateway(bus: str) -> None:
+    """The gateway's bus answers (the supervisor started the gateway before the workers;
+    each session connects to it on its own)."""
     deadline = asyncio.get_running_loop().time() + 60
     while True:
         try:
-            return await attach(bus, None)
-        except DoorkeeperError:
+            return await gateway_answers(bus)
+        except (DoorkeeperError, OSError):
             if asyncio.get_running_loop().time() > deadline:
                 raise
             await asyncio.sleep(0.2)
@@ -145,15 +194,15 @@ def _ready(fd: int) -> None:
             os.close(fd)
 
 
-def _logging(path: str) -> None:
-    """Log lines to the serve log (never sys.stdout: the apps redirect it)."""
+def setup_logging(path: str, role: str = "worker") -> None:
+    """Log lines to the serve log (never to a session's terminal)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
     handler = (logging.FileHandler(path, encoding="utf-8") if path
                else logging.StreamHandler(sys.__stderr__))
     handler.setFormatter(logging.Formatter(
-        f"%(asctime)s %(levelname)s worker {os.getpid()} %(name)s: %(message)s"))
+        f"%(asctime)s %(levelname)s {role} %(process)d %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
     for name in ("console", "core"):
@@ -165,7 +214,7 @@ def main(argv: list[str]) -> int:
     """The worker process: `argv` is what console.headless.children put after the module."""
     hold_lifeline()  # never outlive the supervisor, even one killed with SIGKILL
     options = WorkerOptions.from_command(argv)
-    _logging(options.log)
+    setup_logging(options.log)
     if not Path(options.host_key).exists():
         log.error("no host key at %s", options.host_key)
         return 2

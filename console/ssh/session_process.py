@@ -1,0 +1,110 @@
+"""One SSH session's process: the console on a real pseudo-terminal.
+
+Forked by the worker's zygote (console.ssh.zygote) with the pty slave as its terminal
+and stdio, so Textual runs with its stock Linux driver and reads the client's colour
+depth from TERM/COLORTERM as on any terminal. The operator arrives as data (the viewer
+the worker loaded when they logged in: their sites and rights); the process opens only
+what the console needs: the store (reads and changes go through core's services, which
+check those rights) and its own subscription to the gateway's bus.
+
+Its control socket from the worker carries two messages: `notify` (a line for the
+operator, e.g. their input was cut) and `quit` (the session is closed: idle, the
+server stops). An error inside the app ends this process with status 1 and a short
+line on the terminal; the details go to the serve log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import os
+import socket
+import sys
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from console.context import ConsoleContext
+from console.live import BusCommander, LiveHub
+from core.config import StoreConfig
+from core.model import id_of
+from store.database import Store
+
+if TYPE_CHECKING:
+    from console.app import DoorkeeperApp
+    from console.ssh.zygote import SessionRequest
+
+log = logging.getLogger(__name__)
+
+FAILED = "Doorkeeper hit an error and closed this session; it is logged. Connect again to carry on."
+#: what Rich and Textual read from the environment that is the server's, not the client's
+SERVER_ONLY = ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES", "TTY_COMPATIBLE",
+               "TTY_INTERACTIVE", "TEXTUAL_COLOR_SYSTEM")
+NOT_OPENED = "Doorkeeper could not open the console; it is logged. Try again."
+
+
+def run_session(request: SessionRequest, control: int) -> int:
+    """The session process's life; its exit status."""
+    for name in SERVER_ONLY:  # the server's own settings never decide a client's screen
+        os.environ.pop(name, None)
+    os.environ["TERM"] = request.term or "xterm"
+    os.environ["COLORTERM"] = request.colorterm
+    return asyncio.run(_run(request, socket.socket(fileno=control)))
+
+
+async def _run(request: SessionRequest, control: socket.socket) -> int:
+    from console.app import DoorkeeperApp
+
+    who = f"{request.viewer.operator.email} {request.viewer.actor.source}"
+    store: Store | None = None
+    hub: LiveHub | None = None
+    ending = ""
+    try:
+        store = await Store.open(StoreConfig(**request.store),  # type: ignore[arg-type]
+                                 path=request.db, migrate=False)
+        hub = await LiveHub.connect(request.bus)
+        ctx = ConsoleContext(store, request.viewer)
+        ctx.live = hub.subscribe()
+        ctx.commander = BusCommander(hub.client, id_of(ctx.operator))
+        app = DoorkeeperApp(ctx)
+        errors = io.StringIO()
+        app.error_console = Console(file=errors, width=100, color_system=None)
+        control.setblocking(False)
+        asyncio.get_running_loop().add_reader(control, _on_control, control, app)
+        await app.run_async(mouse=True)
+        if app.return_code:
+            log.error("%s: the console stopped on an error:\n%s", who, errors.getvalue())
+            ending = FAILED
+    except Exception:
+        log.exception("%s: the session failed", who)
+        ending = NOT_OPENED
+    finally:
+        if hub is not None:
+            await hub.close()
+        if store is not None:
+            await store.close()
+    if ending:
+        with contextlib.suppress(OSError):
+            os.write(sys.__stdout__.fileno() if sys.__stdout__ else 1,
+                     f"\r\n{ending}\r\n".encode())
+        return 1
+    return 0
+
+
+def _on_control(control: socket.socket, app: DoorkeeperApp) -> None:
+    """A message from the worker (see the module's docstring)."""
+    try:
+        data = control.recv(4096)
+    except BlockingIOError:
+        return
+    except OSError:
+        data = b""
+    kind, _, text = data.partition(b"\0")
+    if kind == b"notify":
+        app.notify(text.decode("utf-8", "replace"), severity="warning")
+        return
+    # "quit", or the worker's end closed
+    asyncio.get_running_loop().remove_reader(control)
+    app.exit(return_code=0)
