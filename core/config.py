@@ -67,6 +67,7 @@ class SSHConfig:
     rate_burst: int = 10  # per client address: connections and failures at once ...
     rate_per_minute: int = 20  # ... then this many a minute (token bucket)
     max_sessions: int = 200  # sessions per worker process
+    stuck_after: int = 8  # seconds a worker's heartbeat or the gateway's answer may lapse
 
 
 @dataclass
@@ -165,6 +166,7 @@ SSH_RANGES = {  # setting: (lowest, highest, what it counts)
     "rate_burst": (1, 1000, "connections"),
     "rate_per_minute": (1, 10_000, "connections"),
     "max_sessions": (1, 10_000, "sessions"),
+    "stuck_after": (2, 600, "seconds"),
 }
 
 

@@ -25,6 +25,7 @@ import asyncssh
 from console.context import ConsoleContext
 from console.headless.children import WorkerOptions, hold_lifeline
 from console.headless.throttle import SharedBucket, TokenBucket
+from console.headless.watchdog import beat
 from console.launch import attach, console_context
 from console.live import LiveHub
 from console.ssh.gatekeeper import Gatekeeper
@@ -95,6 +96,7 @@ async def run_worker(options: WorkerOptions) -> int:
     _ready(options.ready_fd)
     why = ["The server is stopping; connect again in a moment."]
     watcher = loop.create_task(_watch(stop, hub, os.getppid(), why))
+    beats = loop.create_task(beat(options.heartbeat_fd)) if options.heartbeat_fd >= 0 else None
     monitor = LoopMonitor()
     monitor.start()
     worker.gc.start()
@@ -104,6 +106,8 @@ async def run_worker(options: WorkerOptions) -> int:
         worker.gc.stop()
         monitor.stop()
         watcher.cancel()
+        if beats is not None:
+            beats.cancel()
         server.close()
         for session in list(worker.sessions):
             session.end(why[0])
