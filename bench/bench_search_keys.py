@@ -37,6 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from textual import events  # noqa: E402
+from textual.worker import WorkerCancelled  # noqa: E402
 
 from bench._common import QUICK, Checks, demo_estate, median, table  # noqa: E402
 from console.app import DoorkeeperApp  # noqa: E402
@@ -75,8 +76,15 @@ def key(char: str) -> events.Key:
 
 
 async def settled(app: DoorkeeperApp, debounce: float) -> None:
+    """Past the debounce, the search's worker done (an older one cancelled by a newer
+    one is passed over), and its results drawn."""
     await asyncio.sleep(debounce + 0.05)
-    await app.workers.wait_for_complete()
+    for _ in range(20):
+        try:
+            await app.workers.wait_for_complete()
+            break
+        except WorkerCancelled:
+            await asyncio.sleep(0.01)
     await asyncio.sleep(0.1)
 
 
