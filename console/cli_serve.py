@@ -25,6 +25,8 @@ def register(sub, common: argparse.ArgumentParser) -> None:
                        help="add the simulator over the store's devices")
     serve.add_argument("--rate", type=float, help="simulated events per second")
     serve.add_argument("--bus", metavar="PATH", help="the bus socket, overrides the config")
+    serve.add_argument("--fingerprint", action="store_true",
+                       help="print the host key's SHA256 fingerprint (made if missing) and exit")
 
 
 async def run(args: argparse.Namespace, config: Config) -> int:
@@ -50,8 +52,11 @@ async def run(args: argparse.Namespace, config: Config) -> int:
     store = await open_existing(config, args.db)  # migrates it; never creates one
     db = store.where
     await store.close()
-    say(f"Host key {host_key_path(config, db)}: "
-          f"{ensure_host_key(host_key_path(config, db))}", flush=True)
+    key = host_key_path(config, db)
+    if args.fingerprint:  # the form `ssh-keygen -lf` and a first ssh connection show
+        say(ensure_host_key(key))
+        return 0
+    say(f"Host key {key}: {ensure_host_key(key)}", flush=True)
     workers = args.workers or config.ssh.workers or os.cpu_count() or 1
     log_path = str(Path(db).with_suffix(".serve.log"))
     return await Supervisor(config, db=db, config_path=args.config, simulate=args.simulate,

@@ -18,6 +18,8 @@ Messages a console sends to the gateway:
 - ``change``: a notice that the store changed (no reply)
 - ``hello``: answered with every device's ``device`` message, then a reply
 - ``open_door``, ``ack_alarm``: commands in an operator's name (``operator_id``)
+- ``stuck``: from `serve`'s supervisor: it restarted a stuck process (``what``); the
+  gateway records a "Process stuck" alarm on every site
 
 A message carrying ``"request_id"`` is a request; it is answered to its sender alone by
 ``{"type": "reply", "request_id": ..., "ok": true|false, "error": "why not"?, ...}``.
@@ -55,6 +57,7 @@ class Kind(StrEnum):
     HELLO = "hello"
     OPEN_DOOR = "open_door"
     ACK_ALARM = "ack_alarm"
+    STUCK = "stuck"
     # gateway -> the console that asked
     REPLY = "reply"
 

@@ -68,6 +68,7 @@ class SSHConfig:
     rate_per_minute: int = 20  # ... then this many a minute (token bucket)
     max_sessions: int = 200  # sessions per worker process
     session_memory_mb: int = 400  # memory (PSS) a session's process may use before it is ended
+    stuck_after: int = 8  # seconds a worker's heartbeat or the gateway's answer may lapse
 
 
 @dataclass
@@ -167,6 +168,7 @@ SSH_RANGES = {  # setting: (lowest, highest, what it counts)
     "rate_per_minute": (1, 10_000, "connections"),
     "max_sessions": (1, 10_000, "sessions"),
     "session_memory_mb": (64, 16_384, "MB"),
+    "stuck_after": (2, 600, "seconds"),
 }
 
 

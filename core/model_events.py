@@ -34,6 +34,7 @@ class EventKind(enum.StrEnum):
     STORE_FAULT = "Store fault"
     STORE_RECOVERED = "Store recovered"
     GATEWAY_TASK_FAILED = "Gateway task failed"
+    PROCESS_STUCK = "Process stuck"  # serve's watchdog restarted a stuck worker or gateway
 
     @property
     def is_alarm(self) -> bool:
@@ -51,6 +52,7 @@ ALARM_KINDS = frozenset(
         EventKind.COMMUNICATION_QUALITY,
         EventKind.STORE_FAULT,
         EventKind.GATEWAY_TASK_FAILED,
+        EventKind.PROCESS_STUCK,
     }
 )
 #: an event of the key's kind clears the device's open alarms of the value's kind

@@ -224,6 +224,7 @@ class WorkerOptions:
     log: str = ""
     ready_fd: int = -1
     throttle_fd: int = -1  # the supervisor's shared token bucket
+    heartbeat_fd: int = -1  # the pipe the worker's loop beats on (console.headless.watchdog)
 
     def command(self) -> list[str]:
         """The worker's command line."""

@@ -243,7 +243,7 @@ class Gateway:
                 self.bus.send(peer, {"type": Kind.DEVICE, "device": state})
             self.bus.send(peer, reply)
             return
-        if kind not in COMMANDS:
+        if kind not in COMMANDS and kind != Kind.STUCK:
             log.warning("ignored a bus message of type %r", kind)
             return
         uid = getattr(peer, "uid", None)
@@ -251,6 +251,10 @@ class Gateway:
             log.warning("refused a %s command from uid %s", kind, uid)
             self.bus.send(peer, {**reply, "ok": False, "error": "Commands are taken only "
                                  "from Doorkeeper's own processes."})
+            return
+        if kind == Kind.STUCK:  # serve's watchdog restarted a process: a person should know
+            self.runtime.system_event(EventKind.PROCESS_STUCK, str(msg["what"]))
+            self.bus.send(peer, reply)
             return
         try:
             actor = await self._actor(msg.get("operator_id"))

@@ -4,7 +4,9 @@ dies is started again (the workers' sessions say it is away, then find it again)
 Every child holds a lifeline to this process (console.headless.children): killed, even
 with SIGKILL, it takes its gateway and workers with it. SIGTERM/SIGINT/SIGHUP stop the workers (each session gets a line), then the
 gateway (every event durable). A gateway already answering on the bus is used as it
-is (neither watched nor stopped). The supervisor renders nothing and decides nothing.
+is (neither watched nor stopped). A worker or gateway that is alive but stuck (no
+heartbeat, no answer on the bus: console.headless.watchdog) is killed and started again.
+The supervisor renders nothing and decides nothing; its log lines go to the serve log.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from console.headless.children import (
     wait_for_bus,
 )
 from console.headless.throttle import TokenBucket, serve_bucket
+from console.headless.watchdog import Watchdog, serve_log
 from core.config import Config
 from core.errors import ConfigError, DoorkeeperError
 
@@ -95,6 +98,7 @@ class Supervisor:
         #: one bucket per client address for all workers (they ask over a socket pair)
         self.bucket = TokenBucket(config.ssh.rate_burst, config.ssh.rate_per_minute)
         self._bucket_tasks: set[asyncio.Task] = set()
+        self.watchdog = Watchdog(config.ssh.stuck_after, config.bus.path)
 
     def options(self) -> WorkerOptions:
         return WorkerOptions(
@@ -118,6 +122,7 @@ class Supervisor:
         self.gateway = start_gateway(self.db, self.config.bus.path, self.config_path,
                                      self.simulate, self.rate)
         await wait_for_bus(self.config.bus.path, self.gateway, gateway_answers)
+        self.watchdog.gateway_started()
 
     async def start_worker(self, number: int) -> WorkerProc:
         """Start one worker and wait until it listens."""
@@ -125,11 +130,13 @@ class Supervisor:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         options = self.options()
         options.ready_fd, options.throttle_fd = write_fd, theirs.fileno()
+        options.heartbeat_fd = self.watchdog.pipe(number)
         with open(self.log_path, "a", encoding="utf-8") as log_file:
             proc = spawn(options.command(), stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=log_file,
-                         pass_fds=(write_fd, theirs.fileno()))
+                         pass_fds=(write_fd, theirs.fileno(), options.heartbeat_fd))
         os.close(write_fd)
+        os.close(options.heartbeat_fd)
         theirs.close()
         task = asyncio.get_running_loop().create_task(serve_bucket(self.bucket, ours))
         self._bucket_tasks.add(task)
@@ -148,12 +155,14 @@ class Supervisor:
             proc.wait()
             release(proc)
             raise DoorkeeperError(f"An SSH worker could not start; see {self.log_path}.")
+        self.watchdog.worker_started(number)
         return WorkerProc(number, proc)
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.add_signal_handler(sig, self.stopping.set)
+        handler = serve_log(self.log_path)
         try:
             await self.start_gateway()
             self.workers = list(await asyncio.gather(
@@ -168,12 +177,18 @@ class Supervisor:
                 if not self.stopping.is_set():
                     await self.watch()
         finally:
-            await self.stop()
+            try:
+                await self.stop()
+            finally:
+                self.watchdog.close()
+                logging.getLogger().removeHandler(handler)
+                handler.close()
         print("Stopped: every session closed, every event in the store.", flush=True)
         return 0
 
     async def watch(self) -> None:
-        """Start again what died: the gateway first, then the workers."""
+        """Start again what died or is stuck: the gateway first, then the workers."""
+        await self.kill_stuck()
         if self.gateway is not None and self.gateway.poll() is not None:
             log.error("the gateway stopped (exit %s); starting it again",
                       self.gateway.returncode)
@@ -194,6 +209,29 @@ class Supervisor:
             else:
                 self.quick_deaths = 0
             self.workers[n] = await self.start_worker(worker.number)
+        await self.watchdog.send_reports()
+
+    async def kill_stuck(self) -> None:
+        """Kill a gateway or worker that is alive but stuck; `watch` starts it again."""
+        loop = asyncio.get_running_loop()
+        silent = self.watchdog.gateway_silence()
+        if self.gateway is not None and self.gateway.poll() is None and silent is not None:
+            log.error("the gateway (pid %d) is stuck: no answer on the bus for %.1f s; "
+                      "killing it", self.gateway.pid, silent)
+            self.watchdog.report(f"The gateway was stuck (no answer for {silent:.0f} s) and "
+                                 f"was restarted; see {self.log_path}.")
+            await loop.run_in_executor(None, stop_gateway, self.gateway, 2.0)
+        for worker in self.workers:
+            silent = self.watchdog.worker_silence(worker.number)
+            if worker.proc.poll() is None and silent is not None:
+                log.error("SSH worker %d (pid %d) is stuck: no heartbeat for %.1f s; "
+                          "killing it (its sessions end)", worker.number, worker.proc.pid,
+                          silent)
+                self.watchdog.report(f"SSH worker {worker.number} was stuck (no heartbeat for "
+                                     f"{silent:.0f} s) and was restarted; its sessions ended. "
+                                     f"See {self.log_path}.")
+                worker.proc.kill()
+                await loop.run_in_executor(None, worker.proc.wait)
 
     async def stop(self) -> None:
         """Workers first (sessions are told), then the gateway (events flushed)."""

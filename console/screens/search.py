@@ -33,8 +33,10 @@ BY_OPTIONS = [("Anything", "any"), ("Name of resident", "resident"),
               ("Name of flat", "flat"), ("Telephone number", "telephone"),
               ("APasses", "apass")]
 COLUMNS = ("Site", "Block", "Flat", "Access Pass", "Resident")
-#: typing faster than this searches once, for the last keystroke
-DEBOUNCE_S = 0.1
+#: typing faster than this searches once, for the last keystroke: a word typed at a
+#: typist's pace (8 keys a second) is one search and one redraw of the results, not one
+#: per key (bench/bench_search_keys.py)
+DEBOUNCE_S = 0.25
 WIDE = 100  # narrower screens shorten the columns
 HINT = "Type a name, a flat, a telephone number (any way it is written) or an APass number."
 
@@ -74,6 +76,7 @@ class SearchScreen(Screen[None]):
         self.fac_hits: list[FacilitiesHit] = []  # providers and companies, after the flats
         self._generation = 0  # the newest query; an older answer is dropped
         self._timer: Timer | None = None
+        self._shown: tuple[object, ...] | None = None  # what the table holds now
 
     def compose(self) -> ComposeResult:
         yield Static("Search", id="search-title")
@@ -138,19 +141,15 @@ class SearchScreen(Screen[None]):
     def show(self, keyword: str, results: SearchResults,
              facilities: list[FacilitiesHit] | None = None) -> None:
         """Fill the table with the hits (flats, then providers and companies), and say
-        how many."""
+        how many. The same hits as shown (a letter more of the same name) leave the table
+        as it is: only the count line changes."""
         self.hits = list(results)
-        table = self.query_one("#search-results", DataTable)
-        table.clear(columns=True)  # column widths fit these hits, not earlier ones
-        table.add_columns(*self.columns)
-        narrow = self.size.width < WIDE
-        for hit in self.hits:
-            cells = hit_cells(hit, narrow)
-            table.add_row(*(cells if self.with_passes else cells[:3] + cells[4:]))
         self.fac_hits = list(facilities or [])
-        for fac in self.fac_hits:
-            cells = facilities_cells(fac)
-            table.add_row(*(cells if self.with_passes else cells[:3] + cells[4:]))
+        narrow = self.size.width < WIDE
+        shown = (narrow, *self.hits, None, *self.fac_hits)
+        if shown != self._shown:
+            self._shown = shown
+            self._fill(narrow)
         if not keyword.strip():
             self._status(Text(HINT))
             return
@@ -162,6 +161,17 @@ class SearchScreen(Screen[None]):
         if results.capped:
             line.append(" — keep typing to narrow it", style="dim")
         self._status(line)
+
+    def _fill(self, narrow: bool) -> None:
+        table = self.query_one("#search-results", DataTable)
+        table.clear(columns=True)  # column widths fit these hits, not earlier ones
+        table.add_columns(*self.columns)
+        for hit in self.hits:
+            cells = hit_cells(hit, narrow)
+            table.add_row(*(cells if self.with_passes else cells[:3] + cells[4:]))
+        for fac in self.fac_hits:
+            cells = facilities_cells(fac)
+            table.add_row(*(cells if self.with_passes else cells[:3] + cells[4:]))
 
     def _status(self, text: Text) -> None:
         self.query_one("#search-status", Static).update(text)

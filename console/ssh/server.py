@@ -28,6 +28,7 @@ import asyncssh
 
 from console.headless.children import WorkerOptions, gateway_answers, hold_lifeline
 from console.headless.throttle import SharedBucket, TokenBucket
+from console.headless.watchdog import beat
 from console.ssh.gatekeeper import Gatekeeper
 from console.ssh.lag import LoopMonitor
 from console.ssh.session import SessionHost, SSHSession
@@ -144,6 +145,7 @@ async def run_worker(options: WorkerOptions) -> int:
     _ready(options.ready_fd)
     why = "The server is stopping; connect again in a moment."
     watcher = loop.create_task(_watch(stop, os.getppid()))
+    beats = loop.create_task(beat(options.heartbeat_fd)) if options.heartbeat_fd >= 0 else None
     monitor = LoopMonitor()
     monitor.start()
     worker.watchdog.start()
@@ -153,6 +155,8 @@ async def run_worker(options: WorkerOptions) -> int:
         worker.watchdog.stop()
         monitor.stop()
         watcher.cancel()
+        if beats is not None:
+            beats.cancel()
         server.close()
         for session in list(worker.sessions):
             session.end(why)

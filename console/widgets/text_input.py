@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Input
 
 #: the longest text any field takes (notes and SMS are 160 in core's rules)
@@ -17,7 +19,16 @@ TEXT_MAX = 256
 
 
 class TextInput(Input):
-    """An Input whose `max_length` is `TEXT_MAX` unless given."""
+    """An Input whose `max_length` is `TEXT_MAX` unless given.
+
+    Input sets its `virtual_size` (how wide its text is, for scrolling) on every
+    keystroke, and Widget declares it with `layout=True`: each key asked the whole
+    screen for a layout and a full redraw. A one-line field's size is its own (an
+    auto-sized one still asks for a layout: Input does that itself), so here it only
+    repaints the field (bench/bench_search_keys.py).
+    """
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0))
 
     def __init__(self, value: str | None = None, placeholder: str = "", *,
                  max_length: int = 0, **kwargs: Any) -> None:

@@ -16,7 +16,7 @@ from datetime import datetime
 from core.errors import PermissionDenied, ValidationError
 from core.keys import parse_public_key
 from core.model import Operator, OperatorKey, Site, SiteGrant
-from core.passwords import verify_password
+from core.passwords import check_password
 from core.ports import UnitOfWork
 from core.rights import grant_is_current
 from core.services.base import Actor, record, utc_now
@@ -26,8 +26,6 @@ from core.text import safe_text
 REFUSED = "Login refused: unknown operator, or wrong key or password."
 SOURCE_MAX = 120  # the audit trail's source column
 WHO_MAX = 254
-
-_dummy_hash: str | None = None
 
 
 def _clean_who(who: str) -> str:
@@ -70,56 +68,49 @@ async def _key_matches(uow: UnitOfWork, op: Operator, public_key: str
     return any(k.key == key.identity for k in stored), key.fingerprint
 
 
-def _burn_time(password: str) -> None:
-    """Verify against a throw-away hash, so an unknown login takes as long as a known one."""
-    global _dummy_hash
-    if _dummy_hash is None:
-        from core.passwords import hash_password
-        _dummy_hash = hash_password("not-a-password-of-anyone")
-    verify_password(_dummy_hash, password)
-
-
 async def login(uow: UnitOfWork, who: str, *, public_key: str | None = None,
                 password: str | None = None, source: str,
                 clock: Callable[[], datetime] = utc_now) -> Operator:
     """Let an operator in by key or password, or raise PermissionDenied (audited).
 
     With neither key nor password, only check that `who` could log in (no audit).
+    Three steps, so that no transaction is open while argon2 runs: one short unit reads
+    the operator, their grants and their key or hash; the password is checked off the
+    loop (core.passwords.check_password); a second short unit writes the audit entry.
     """
     source = safe_text(source)[:SOURCE_MAX]
     checking = public_key is None and password is None
     method = "check" if checking else ("key" if public_key is not None else "password")
+    details: dict[str, object] = {"who": _clean_who(who), "method": method}
+    status: str | None = None
+    bad: str | None = None
     async with uow:
         op = await find_operator(uow, who)
         actor = Actor(op or Operator(email=_clean_who(who) or "?"), source=source, clock=clock)
-        details: dict[str, object] = {"who": _clean_who(who), "method": method}
-        reason: str | None
-        told: str | None
-        if op is None:
-            if password is not None:
-                _burn_time(password)
-            reason, told = "unknown operator", REFUSED
-        else:
+        if op is not None:
             status = await _may_log_in(uow, op, actor)
-            bad = None
             if public_key is not None:
                 ok, fingerprint = await _key_matches(uow, op, public_key)
                 details["fingerprint"] = fingerprint
                 bad = None if ok else ("key not recognised" if fingerprint else "malformed key")
-            elif password is not None:
-                if not op.password_hash:
-                    _burn_time(password)
-                    bad = "no password set"
-                elif not verify_password(op.password_hash, password):
-                    bad = "wrong password"
-            reason = "; ".join(r for r in (bad, status) if r) or None
-            # who has not proved who they are learns nothing about the account
-            told = REFUSED if bad or checking else status
-        if checking:
-            if reason:
-                raise PermissionDenied(REFUSED)
-            assert op is not None
-            return op
+    if password is not None:  # an unknown operator's check costs the same time
+        hashed = op.password_hash if op is not None else None
+        if not await check_password(hashed, password) and op is not None:
+            bad = "wrong password" if hashed else "no password set"
+    reason: str | None
+    told: str | None
+    if op is None:
+        reason, told = "unknown operator", REFUSED
+    else:
+        reason = "; ".join(r for r in (bad, status) if r) or None
+        # who has not proved who they are learns nothing about the account
+        told = REFUSED if bad or checking else status
+    if checking:
+        if reason:
+            raise PermissionDenied(REFUSED)
+        assert op is not None
+        return op
+    async with uow:
         if reason:
             details["reason"] = reason
             await record(uow, actor, "session.refused", details,

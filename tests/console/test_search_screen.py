@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Input, Select, Static
 
-from console.screens.search import SearchScreen
+from console.screens.search import DEBOUNCE_S, SearchScreen
 from core.model import PanelDisplay
 from core.services import residents
 from tests.conftest import make_operator
@@ -27,7 +27,7 @@ async def admin_ctx(store, people):
 
 async def settle(pilot) -> None:
     """Past the debounce, and the search worker done."""
-    await pilot.pause(0.15)
+    await pilot.pause(DEBOUNCE_S + 0.05)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 
@@ -68,6 +68,24 @@ async def test_typing_a_name_lists_residents_and_enter_opens_the_flat(admin_ctx,
         assert (main.site_id, main.block_id) == (people.site.id, await _block(app, people))
         assert type(app.screen).__name__ == "FlatScreen"
         assert app.screen.detail.flat.id == people.flat["002"]
+
+
+async def test_the_same_hits_leave_the_table_as_it_is(admin_ctx, make_app, people):
+    """A letter more that finds the same flats redraws the count, not the table."""
+    app = make_app(admin_ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_search(pilot)
+        await pilot.press(*"smith")
+        await settle(pilot)
+        table = screen.query_one("#search-results", DataTable)
+        keys = list(table.rows)
+        await pilot.press("space")
+        await settle(pilot)
+        assert list(table.rows) == keys and len(keys) == 2
+        assert "smith" in status(screen) and "(2 found)" in status(screen)
+        await pilot.press(*"jo")
+        await settle(pilot)
+        assert [r[2] for r in rows(screen)] == ["Appt. 001"]
 
 
 async def _block(app, people: Residents) -> int:
@@ -122,7 +140,7 @@ async def test_the_newest_keyword_wins(admin_ctx, make_app, people):
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_search(pilot)
         await pilot.press(*"john")
-        await pilot.pause(0.15)  # "john" is being searched ...
+        await pilot.pause(DEBOUNCE_S + 0.05)  # "john" is being searched ...
         await pilot.press(*["backspace"] * 4, *"zoe")
         await settle(pilot)
         assert [r[2] for r in rows(screen)] == ["Appt. 002"]
