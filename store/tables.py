@@ -195,6 +195,12 @@ devices = Table(
     Column("gsm_access_point", Boolean, nullable=False),
     Column("address", String(60), nullable=False),
     Column("notes", String(160), nullable=False),
+    Column("bus", String(120), nullable=False, server_default=""),
+    Column("card_format", String(12), nullable=False, server_default=""),
+    Column("scbk", String(32), nullable=False, server_default=""),
+    Column("sc_install", Boolean, nullable=False, server_default="0"),
+    Column("telephone", String(20), nullable=False, server_default=""),
+    Column("display_capacity", Integer, nullable=False, server_default="0"),
     UniqueConstraint("site_id", "name"),
 )
 
