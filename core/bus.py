@@ -55,12 +55,13 @@ class Kind(StrEnum):
     HELLO = "hello"
     OPEN_DOOR = "open_door"
     ACK_ALARM = "ack_alarm"
+    RESTART_READER = "restart_reader"
     # gateway -> the console that asked
     REPLY = "reply"
 
 
 #: the console messages that are commands in an operator's name
-COMMANDS = frozenset({Kind.OPEN_DOOR, Kind.ACK_ALARM})
+COMMANDS = frozenset({Kind.OPEN_DOOR, Kind.ACK_ALARM, Kind.RESTART_READER})
 
 
 def reply_to(request: Message, *, ok: bool = True, error: str | None = None,

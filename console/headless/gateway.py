@@ -224,6 +224,12 @@ class Gateway:
                                                   _int(msg, "door_id"), msg.get("seconds"))
                 self.runtime.open_door(door, door.open_seconds, actor.operator.email,
                                        datetime.now(UTC))
+            elif kind == Kind.RESTART_READER:
+                device = await operations.restart_reader(self.store.uow(), actor,
+                                                         _int(msg, "device_id"))
+                if not self.buses.restart_session(device.id or 0):
+                    raise DoorkeeperError(f"{device.name} is not on a bus this gateway "
+                                          "drives yet.")
             else:
                 alarm = await operations.acknowledge_alarm(
                     self.store.uow(), actor, _int(msg, "alarm_id"), str(msg.get("note", "")))
