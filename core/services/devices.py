@@ -148,7 +148,11 @@ async def _doors(uow: UnitOfWork, device: Device, doors: Sequence[Door],
     opened by a profile or task is not removed: refused with what uses it)."""
     wanted: dict[int, Door] = {}
     for door in doors:
-        door = _clean_door(replace(door, device_id=id_of(device)))
+        try:
+            door = _clean_door(replace(door, device_id=id_of(device)))
+        except ValidationError as err:  # by the relay's own field in a form
+            err.field = f"relay{door.relay}_{err.field}"
+            raise
         if door.relay in wanted:
             raise Conflict(f"Relay {door.relay} is given twice.", field="relay")
         wanted[door.relay] = door
@@ -159,7 +163,7 @@ async def _doors(uow: UnitOfWork, device: Device, doors: Sequence[Door],
             users = await _door_users(uow, device.site_id, {id_of(old)})
             if users:
                 raise Conflict(f"Door {old.name!r} (relay {relay}) is still used by "
-                               f"{', '.join(users)}.", field="doors")
+                               f"{', '.join(users)}.", field=f"relay{relay}_name")
             await uow.delete(old)
         elif new is not None:
             if old is not None:
