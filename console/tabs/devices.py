@@ -34,8 +34,8 @@ from console.widgets.plain import plain
 from core.errors import DoorkeeperError
 from core.model import DeviceType
 from core.rights import Action, Area
-from core.text import safe_text
 from core.services.devices import delete_device
+from core.text import safe_text
 from core.views.blocks import block_rows
 from core.views.devices import device_rows
 from core.views.rows import DeviceRow
