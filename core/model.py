@@ -93,6 +93,7 @@ class Site:
     max_panel_names: int = 100
     residents_dial_to_open: bool = False
     notes: str = ""
+    address: str = ""  # the building's postal address
     id: int | None = None
 
 

@@ -79,6 +79,7 @@ sites = Table(
     Column("max_panel_names", Integer, nullable=False),
     Column("residents_dial_to_open", Boolean, nullable=False),
     Column("notes", String(160), nullable=False),
+    Column("address", String(160), nullable=False, server_default=""),
 )
 
 blocks = Table(

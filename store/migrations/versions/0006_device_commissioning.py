@@ -1,5 +1,5 @@
 """device commissioning: an OSDP reader's bus, card format and Secure Channel key; a
-modem's telephone number; a panel's display capacity
+modem's telephone number; a panel's display capacity; a site's address
 
 Revision ID: 0006
 Revises: 0005
@@ -29,14 +29,19 @@ COLUMNS = (
 
 
 def upgrade() -> None:
-    """Add the commissioning columns to devices."""
+    """Add the commissioning columns to devices, and the site's address."""
     with op.batch_alter_table('devices', schema=None) as batch_op:
         for name, type_, default in COLUMNS:
             batch_op.add_column(sa.Column(name, type_, nullable=False, server_default=default))
+    with op.batch_alter_table('sites', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('address', sa.String(length=160), nullable=False,
+                                      server_default=''))
 
 
 def downgrade() -> None:
     """Drop what upgrade added."""
+    with op.batch_alter_table('sites', schema=None) as batch_op:
+        batch_op.drop_column('address')
     with op.batch_alter_table('devices', schema=None) as batch_op:
         for name, _, _ in reversed(COLUMNS):
             batch_op.drop_column(name)
