@@ -14,6 +14,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from core.access import AccessSnapshot
@@ -26,8 +27,9 @@ log = logging.getLogger(__name__)
 #: [[osdp.reader]] settings passed to ReaderConfig as they are, and those in seconds
 READER_OPTIONS = ("output", "contact_input", "card_format", "buzzer", "install")
 READER_SECONDS = ("led_seconds", "short_beep", "long_beep")
-#: a bus only the store names runs at the config's default rate
-STORE_BAUD = 9600
+#: a bus only the store names runs at the config's default rate, and polls each reader at
+#: most every 50 ms (a card waits no more than that; the gateway's CPU stays low)
+STORE_BAUD, STORE_POLL_MS = 9600, 50
 STOP_TIMEOUT = 5.0
 
 
@@ -117,7 +119,7 @@ def plan_buses(snapshot: AccessSnapshot, sections: list[DriverConfig]) -> dict[s
         except ValueError:  # an address or key the services would have refused
             log.error("osdp: reader %s has bad settings in the store; not driven", device.name)
             continue
-        plan = plans.get(device.bus) or BusPlan(device.bus, STORE_BAUD, 0, ())
+        plan = plans.get(device.bus) or BusPlan(device.bus, STORE_BAUD, STORE_POLL_MS, ())
         if any(r.address == reader.address for r in plan.readers):
             log.error("osdp: two readers at address %d on %s; %s not driven",
                       reader.address, device.bus, device.name)
@@ -138,12 +140,14 @@ class OsdpBuses:
         self.report = report
         self.watch, self.unwatch = watch, unwatch
         self.running: dict[str, tuple[BusPlan, Driver]] = {}
+        #: the drivers' clock (None: the wall clock; a test sets the moment a card is read)
+        self.clock: Callable[[], datetime] | None = None
 
     def make(self, plan: BusPlan) -> Driver:
         from drivers.osdp.driver import OsdpDriver
 
         return OsdpDriver(plan.port, plan.baud, plan.readers, telemetry=self.telemetry,
-                          poll_interval=plan.poll_ms / 1000)
+                          poll_interval=plan.poll_ms / 1000, clock=self.clock)
 
     async def apply(self, plans: dict[str, BusPlan], *, start: bool = True) -> None:
         """Stop the drivers of ports gone or changed, make (and start) the new ones."""
