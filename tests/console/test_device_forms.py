@@ -5,8 +5,11 @@ refused with what uses the device; a concierge sees none of these keys."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from textual.widgets import Input, Select, Switch
 
+from console.screens.device_detail import DeviceDetailScreen
 from console.screens.device_form import DeviceForm
 from core.model import Device, DeviceType, Door
 from core.rights import Profile
@@ -56,6 +59,10 @@ async def test_a_reader_is_commissioned_on_its_bus_and_its_key_never_shown(
         assert (row.bus, row.address, row.secure, row.sc_install) == (
             "/dev/ttyUSB0", "7", True, True)
         assert [(d.relay, d.name, d.open_seconds) for d in row.doors] == [(1, "Lobby door", 4)]
+        detail = " | ".join(str(line) for line in DeviceDetailScreen(
+            row, None, console_ctx.actor.now(), ZoneInfo("UTC")).lines())
+        assert "Serial port: /dev/ttyUSB0" in detail
+        assert "Secure Channel: key set, sent on its install key" in detail
         # modify: the key field opens empty and, left empty, keeps the key
         tab.table.move_cursor(row=tab.rows.index(row))
         await press(pilot, "e")
