@@ -52,6 +52,8 @@ def snapshot(obj: object | None) -> dict[str, object] | None:
     data = jsonable_fields(obj)
     if "password_hash" in data:
         data["password_hash"] = "***" if data["password_hash"] else None
+    if "scbk" in data:  # a reader's Secure Channel key: whether one is set, never the key
+        data["scbk"] = "***" if data["scbk"] else ""
     return data
 
 

@@ -58,12 +58,13 @@ class Kind(StrEnum):
     OPEN_DOOR = "open_door"
     ACK_ALARM = "ack_alarm"
     STUCK = "stuck"
+    RESTART_READER = "restart_reader"
     # gateway -> the console that asked
     REPLY = "reply"
 
 
 #: the console messages that are commands in an operator's name
-COMMANDS = frozenset({Kind.OPEN_DOOR, Kind.ACK_ALARM})
+COMMANDS = frozenset({Kind.OPEN_DOOR, Kind.ACK_ALARM, Kind.RESTART_READER})
 
 
 def reply_to(request: Message, *, ok: bool = True, error: str | None = None,

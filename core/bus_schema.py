@@ -13,6 +13,7 @@ and what was wrong. Unknown fields are ignored (a newer console may send more).
 | ``open_door`` | ``operator_id``, ``door_id``: ids (1 to 2**63-1); ``seconds``: optional, 1 to 600 |
 | ``ack_alarm`` | ``operator_id``, ``alarm_id``: ids; ``note``: optional text, at most 160 characters |
 | ``stuck`` | ``what``: text, at most 160 characters |
+| ``restart_reader`` | ``operator_id``, ``device_id``: ids |
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ SCHEMAS: dict[Kind, dict[str, Whole | Text]] = {
                      "seconds": Whole(1, REMOTE_OPEN_MAX_SECONDS, required=False)},
     Kind.ACK_ALARM: {"operator_id": ID, "alarm_id": ID, "note": Text(NOTES_MAX)},
     Kind.STUCK: {"what": Text(NOTES_MAX, required=True)},
+    Kind.RESTART_READER: {"operator_id": ID, "device_id": ID},
 }
 
 

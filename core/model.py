@@ -93,6 +93,7 @@ class Site:
     max_panel_names: int = 100
     residents_dial_to_open: bool = False
     notes: str = ""
+    address: str = ""  # the building's postal address
     id: int | None = None
 
 
@@ -288,8 +289,14 @@ class Device:
     block_id: int | None = None
     parent_id: int | None = None  # a reader wired to a control unit
     gsm_access_point: bool = False
-    address: str = ""  # the driver's address for it (OSDP address, port ...)
+    address: str = ""  # the driver's address for it (OSDP address, modem port ...)
     notes: str = ""
+    bus: str = ""  # an OSDP reader's RS-485 bus: the serial port ("" = not on a bus)
+    card_format: str = ""  # an OSDP reader's card format (wiegand26, wiegand34, raw)
+    scbk: str = ""  # an OSDP reader's Secure Channel key, hex; never shown once set
+    sc_install: bool = False  # the reader is still on its install key: send it `scbk`
+    telephone: str = ""  # a GSM modem's own number (E.164)
+    display_capacity: int = 0  # a panel's names on its display (0 = not a panel)
     id: int | None = None
 
 

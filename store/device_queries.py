@@ -27,7 +27,8 @@ async def device_rows(store: Store, site_id: int, block_id: int | None = None
     parent = aliased(t.devices)
     stmt = (select(d.id, d.site_id, d.name, d.type, d.block_id, t.blocks.c.name.label("block"),
                    d.parent_id, parent.c.name.label("parent"), d.gsm_access_point, d.address,
-                   d.notes)
+                   d.notes, d.bus, d.card_format, (d.scbk != "").label("secure"),
+                   d.sc_install, d.telephone, d.display_capacity)
             .select_from(t.devices.outerjoin(t.blocks, t.blocks.c.id == d.block_id)
                          .outerjoin(parent, parent.c.id == d.parent_id))
             .where(d.site_id == site_id))
@@ -58,7 +59,9 @@ async def device_rows(store: Store, site_id: int, block_id: int | None = None
         out.append(DeviceRow(r.id, r.site_id, r.name, DeviceType(r.type), r.block_id,
                              r.block or "", r.parent_id, r.parent or "",
                              bool(r.gsm_access_point), r.address, r.notes, own, inherited,
-                             tuple(wired.get(r.id, ()))))
+                             tuple(wired.get(r.id, ())), r.bus, r.card_format,
+                             bool(r.secure), bool(r.sc_install), r.telephone,
+                             r.display_capacity))
     out.sort(key=lambda x: (x.block_id is not None, x.block.casefold(), TYPE_ORDER[x.type],
                             x.name.casefold(), x.id))
     return out

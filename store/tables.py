@@ -79,6 +79,7 @@ sites = Table(
     Column("max_panel_names", Integer, nullable=False),
     Column("residents_dial_to_open", Boolean, nullable=False),
     Column("notes", String(160), nullable=False),
+    Column("address", String(160), nullable=False, server_default=""),
 )
 
 blocks = Table(
@@ -195,6 +196,12 @@ devices = Table(
     Column("gsm_access_point", Boolean, nullable=False),
     Column("address", String(60), nullable=False),
     Column("notes", String(160), nullable=False),
+    Column("bus", String(120), nullable=False, server_default=""),
+    Column("card_format", String(12), nullable=False, server_default=""),
+    Column("scbk", String(32), nullable=False, server_default=""),
+    Column("sc_install", Boolean, nullable=False, server_default="0"),
+    Column("telephone", String(20), nullable=False, server_default=""),
+    Column("display_capacity", Integer, nullable=False, server_default="0"),
     UniqueConstraint("site_id", "name"),
 )
 

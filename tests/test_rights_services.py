@@ -424,6 +424,11 @@ CASES = [
     # operations at the desk
     Case("operations.open_door", SEE_DEVICES,
          lambda s, a, e, p: operations.open_door(s.uow(), a, e.door.id, 5)),
+    Case("operations.restart_reader", DEVICES,
+         lambda s, a, e, p: operations.restart_reader(s.uow(), a, p.id),
+         setup=lambda s, admin, e: devices.create_device(s.uow(), admin, Device(
+             e.site.id, "Reader - lobby", DeviceType.READER, bus="/dev/ttyUSB0",
+             address="3"))),
     Case("operations.acknowledge_alarm", EVENTS,
          lambda s, a, e, p: operations.acknowledge_alarm(s.uow(), a, p.id, "Checked"),
          setup=_alarm),

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from console.headless.bus.server import BusServer
+from console.headless.osdp_buses import OsdpBuses, plan_buses
 from console.headless.tasks import TaskSupervisor
 from core import bus_schema
 from core.bus import COMMANDS, GatewayBus, Kind, Message, MessageHandler, Peer, reply_to
@@ -55,48 +56,6 @@ class GatewayOptions:
     rate: float | None = None
 
 
-#: [[osdp.reader]] settings passed to ReaderConfig as they are, and those in seconds
-READER_OPTIONS = ("output", "contact_input", "card_format", "buzzer", "install")
-READER_SECONDS = ("led_seconds", "short_beep", "long_beep")
-
-
-def osdp_for(runtime: Runtime, settings: dict) -> Driver:
-    """An OSDP driver for one bus, its readers resolved against the store's devices and doors."""
-    from drivers.osdp.driver import OsdpDriver
-    from drivers.osdp.reader import ReaderConfig
-
-    snapshot = runtime.snapshot
-    readers = []
-    for reader in settings.get("reader", []):
-        device = reader["device"]
-        if isinstance(device, str):
-            found = [d for d in snapshot.devices.values() if d.name == device]
-            if len(found) != 1:
-                raise ConfigError(f"OSDP reader {reader['address']}: device {device!r} "
-                                  + ("is not in the store." if not found else "is ambiguous; "
-                                     "give its id."))
-            device = found[0].id
-        elif device not in snapshot.devices:
-            raise ConfigError(f"OSDP reader {reader['address']}: no device {device} in the store.")
-        doors = snapshot.device_doors.get(device) or snapshot.device_doors.get(
-            snapshot.devices[device].parent_id, {})  # a reader opens its control unit's doors
-        door = doors.get(reader.get("relay", 1))
-        # the settings given; the rest take ReaderConfig's defaults
-        options = {key: reader[key] for key in READER_OPTIONS if key in reader}
-        options.update({key: float(reader[key]) for key in READER_SECONDS if key in reader})
-        if reader.get("contact_input", 0) < 0:
-            options["contact_input"] = None
-        if reader.get("scbk"):
-            options["scbk"] = bytes.fromhex(reader["scbk"])
-        if door is not None:
-            options.update(door_id=door.id, door_device_id=door.device_id,
-                           open_seconds=door.open_seconds,
-                           held_open_seconds=door.held_open_seconds)
-        readers.append(ReaderConfig(reader["address"], device, **options))
-    return OsdpDriver(settings["port"], settings.get("baud", 9600), readers, telemetry=runtime,
-                      poll_interval=settings.get("poll_ms", 0) / 1000)
-
-
 class Gateway:
     """One gateway process's parts, started and stopped together."""
 
@@ -114,6 +73,7 @@ class Gateway:
         self._changed = asyncio.Event()
         self._stopping = asyncio.Event()
         self.supervisor = TaskSupervisor(self._task_failed)
+        self.buses: OsdpBuses  # made in start(), once the runtime is
         self.writer: EventWriter | None = None
         self._last_change = 0
 
@@ -139,6 +99,10 @@ class Gateway:
         for i, driver in enumerate(self.drivers):
             sup.watch(f"driver {driver.name} #{i + 1}", driver.alive,
                       lambda d=driver: self._restart_driver(d), driver.failure)
+        # the OSDP buses: the config's and the store's readers, in step with every change
+        self.buses = OsdpBuses(self.drivers, runtime, runtime.report, self._watch_bus,
+                               lambda port: sup.unwatch(f"driver osdp {port}"))
+        await self.buses.apply(plan_buses(snapshot, self.config.drivers))
         if isinstance(self.bus, BusServer):
             sup.watch("bus server", lambda: self.bus.running, self._restart_bus)
         sup.run("change watcher", self._watch_changes)
@@ -160,12 +124,14 @@ class Gateway:
                 if self.options.rate is not None:
                     settings["rate"] = self.options.rate
                 drivers.append(simulator_for(self.runtime.snapshot, settings))
-            elif section.type == "osdp":
-                drivers.append(osdp_for(self.runtime, section.settings))
-            else:
+            elif section.type != "osdp":  # OSDP buses: OsdpBuses
                 raise ConfigError(f"The {section.type} driver is not part of this version "
                                   "yet; remove its [[driver]] section.")
         return drivers
+
+    def _watch_bus(self, port: str, driver: Driver) -> None:
+        self.supervisor.watch(f"driver osdp {port}", driver.alive,
+                              lambda: self._restart_driver(driver), driver.failure)
 
     async def _watch_changes(self) -> None:
         """Read the audit trail for changes; reload what they touched."""
@@ -178,8 +144,11 @@ class Gateway:
             try:
                 changes = await changes_since(self.store, self._last_change)
                 if changes:
-                    await apply_changes(self.store, self.runtime.snapshot, changes)
+                    sites = await apply_changes(self.store, self.runtime.snapshot, changes)
                     self._last_change = changes[-1].id
+                    if sites:  # a reader commissioned, moved or removed: its bus follows
+                        await self.buses.apply(plan_buses(self.runtime.snapshot,
+                                                          self.config.drivers))
                     # consoles refresh what they show (a change by another concierge)
                     self.bus.publish({"type": Kind.CHANGED})
             except Exception:  # the store is busy or gone for a moment: try again
@@ -263,6 +232,12 @@ class Gateway:
                                                   _int(msg, "door_id"), msg.get("seconds"))
                 self.runtime.open_door(door, door.open_seconds, actor.operator.email,
                                        datetime.now(UTC))
+            elif kind == Kind.RESTART_READER:
+                device = await operations.restart_reader(self.store.uow(), actor,
+                                                         _int(msg, "device_id"))
+                if not self.buses.restart_session(device.id or 0):
+                    raise DoorkeeperError(f"{device.name} is not on a bus this gateway "
+                                          "drives yet.")
             else:
                 alarm = await operations.acknowledge_alarm(
                     self.store.uow(), actor, _int(msg, "alarm_id"), str(msg.get("note", "")))

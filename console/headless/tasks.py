@@ -53,6 +53,11 @@ class TaskSupervisor:
         """Supervise a part that keeps its own task."""
         self.parts[name] = Part(name, alive, restart, failure, up_since=time.monotonic())
 
+    def unwatch(self, name: str) -> None:
+        """Stop supervising a part that was removed on purpose (an OSDP bus with no readers
+        left, or one replaced by a new driver)."""
+        self.parts.pop(name, None)
+
     def run(self, name: str, factory: Callable[[], Coroutine[Any, Any, None]]
             ) -> asyncio.Task[None]:
         """Start a coroutine as a supervised task (started again from `factory`)."""

@@ -131,6 +131,14 @@ class DeviceDetailScreen(ModalScreen[None]):
             _line("Wired to", row.parent or "—"),
             _line("GSM access point", "yes" if row.gsm_access_point else "no"),
             _line("Address", row.address or "—"),
+            *([_line("Serial port", row.bus)] if row.bus else []),
+            *([_line("Card format", row.card_format)] if row.card_format else []),
+            *([_line("Secure Channel", "key set" + (", sent on its install key"
+                                                     if row.sc_install else ""))]
+              if row.secure else []),
+            *([_line("Telephone", row.telephone)] if row.telephone else []),
+            *([_line("Display holds", f"{row.display_capacity} names")]
+              if row.display_capacity else []),
             Text.assemble(("Health: ", "bold"), health_text(state)),
             _line("Last seen", seen),
         ]

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from console.screens.add_passes import add_passes_form, add_sources
 from console.screens.flat_forms import (
     display_form,
     phone_label,
@@ -193,11 +194,24 @@ class DisplaysPane(ListPane):
 
 
 class PassesPane(ListPane):
-    """APASS(ES): the flat's passes; send one to the site stock or the lost record."""
+    """APASS(ES): the flat's passes; add some (from the site stock, or new ones), send
+    one to the site stock or the lost record."""
 
     right = Area.APASS_MANAGEMENT
-    BINDINGS = [Binding("l", "lost", "To lost record"),
+    BINDINGS = [Binding("n", "add", "Add APasses"),
+                Binding("l", "lost", "To lost record"),
                 Binding("s", "stock", "To site stock")]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "add":  # either right will do: stock, or Create APasses
+            return bool(add_sources(self.owner.ctx, self.owner.detail.site.id))
+        return super().check_action(action, parameters)
+
+    @work(exclusive=True, group="flat-form")
+    @guarded
+    async def action_add(self) -> None:
+        if add_sources(self.owner.ctx, self.owner.detail.site.id):
+            await self._run_form(add_passes_form(self.owner.ctx, self.owner.detail))
 
     def show(self, detail: FlatDetail) -> None:
         passes = detail.passes or []

@@ -53,6 +53,7 @@ class MainScreen(Screen):
         Binding("a", "alarms", "Alarms"),
         Binding("u", "users", "Users"),
         Binding("F", "facilities", "Facilities"),
+        Binding("S", "sites", "Sites", show=False),
         Binding("w", "setup('week_types')", "Week types"),
         Binding("P", "setup('profiles')", "Profiles"),
         Binding("t", "toggle_tree", "Tree"),
@@ -275,6 +276,8 @@ class MainScreen(Screen):
         set-up screens only with their right on the site shown."""
         if action == "facilities":
             return self.ctx.can(None, Area.FACILITIES, Action.CONSULT)
+        if action == "sites":
+            return self.ctx.operator.active and self.ctx.operator.can_create_sites
         if action == "setup":
             return setup_allowed(self.ctx, self.site_id, str(parameters[0]))
         return action != "users" or self.ctx.can(None, Area.USERS, Action.CONSULT)
@@ -290,6 +293,23 @@ class MainScreen(Screen):
     async def action_facilities(self) -> None:
         from console.screens.facilities import FacilitiesScreen
         await self.app.push_screen(FacilitiesScreen(self.ctx))
+
+    async def action_sites(self) -> None:
+        from console.screens.sites import SitesScreen
+        await self.app.push_screen(SitesScreen(self.ctx), callback=self._after_sites)
+
+    @guarded
+    async def _after_sites(self, _result: object) -> None:
+        """Sites created (or renamed) join the tree; the header shows the quotas saved."""
+        tree = self.query_one(SiteTree)
+        for node in list(tree.root.children):
+            node.remove()
+        for site in self.ctx.sites:
+            tree.add_site(site.id, site.name, await self._blocks(site.id))
+        if self.site_id is None and self.ctx.sites:
+            self.site_id = self.ctx.sites[0].id
+        if self.site_id is not None:
+            await self.select(self.site_id, self.block_id)
 
     async def _after_alarms(self, _result: object) -> None:
         await self.refresh_alarm_count()

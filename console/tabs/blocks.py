@@ -68,6 +68,7 @@ class BlocksTab(SiteTab):
         Binding("n", "add_block", "Add a block"),
         Binding("e", "modify_block", "Modify block"),
         Binding("d", "delete_block", "Delete block"),
+        Binding("g", "goto_flat", "Go to Flat N°"),
         Binding("n", "add_flats", "Add flats"),
         Binding("e", "open_current", "Flat management"),
         Binding("d", "delete_flat", "Delete flat"),
@@ -222,6 +223,9 @@ class BlocksTab(SiteTab):
             return True if action == "add_flats" or self.flats_table.current else None
         if action == "open_current":
             return self.in_block and self.can(Action.CONSULT, Area.FLATS)
+        if action == "goto_flat":
+            return not self.in_block and self.can(Action.CONSULT, Area.FLATS) and (
+                True if self.current_block else None)
         if action == "back":
             return self.in_block
         return True
@@ -334,6 +338,11 @@ class BlocksTab(SiteTab):
         row = self.flats_table.current
         if row is not None and self.in_block and self.can(Action.CONSULT, Area.FLATS):
             self.run_worker(attempt(self, self._open(row.id)), group="flat", exclusive=True)
+
+    @work(exclusive=True, group="setup-form")
+    async def action_goto_flat(self) -> None:
+        from console.screens.goto_flat import go_to_flat
+        await go_to_flat(self)
 
     async def open_flat(self, flat_id: int) -> None:
         """Show the flat's block with the cursor on it, and open its FLAT MANAGEMENT."""

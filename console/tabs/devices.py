@@ -1,5 +1,7 @@
 """The guide's Devices tab: every device of the site (or block) with its doors and its
-health live from the gateway, and a remote opening of a door from the desk.
+health live from the gateway, and a remote opening of a door from the desk. With Devices
+Create/Modify: add, modify and remove devices (console.screens.device_form) and restart
+an OSDP reader's session.
 
 Health is painted cell by cell: a device report changes its Health, Last seen and
 Counters cells only (no reload); a change saved elsewhere reloads the list.
@@ -30,8 +32,11 @@ from console.widgets.form import ConfirmScreen
 from console.widgets.guard import attempt
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
-from core.rights import Area
+from core.model import DeviceType
+from core.rights import Action, Area
+from core.services.devices import delete_device
 from core.text import safe_text
+from core.views.blocks import block_rows
 from core.views.devices import device_rows
 from core.views.rows import DeviceRow
 
@@ -52,6 +57,11 @@ class DevicesTab(SiteTab):
     BINDINGS = [
         Binding("o", "open_door", "Open door", tooltip="Open a door of this device remotely"),
         Binding("i", "details", "Details", tooltip="The device in full (Enter too)"),
+        Binding("n", "add", "Add device", tooltip="Commission a device on this site"),
+        Binding("e", "modify", "Modify", tooltip="Modify the device, its doors and settings"),
+        Binding("d", "remove", "Remove", tooltip="Remove the device (refused while in use)"),
+        Binding("r", "restart_reader", "Restart reader",
+                tooltip="Start the OSDP reader's session again (ID, CAP, Secure Channel)"),
     ]
     DEFAULT_CSS = """
     DevicesTab #devices-summary { height: 1; padding: 0 1; color: $text-muted; }
@@ -191,6 +201,13 @@ class DevicesTab(SiteTab):
             return self.can() and row is not None and bool(row.opens)
         if action == "details":
             return self.current is not None
+        if action in ("add", "modify", "remove", "restart_reader"):
+            row = self.current
+            if not self.can(Action.MODIFY):
+                return False
+            if action == "restart_reader":
+                return row is not None and row.type is DeviceType.READER and bool(row.bus)
+            return action == "add" or row is not None
         return True
 
     @on(DataTable.RowHighlighted, "#devices-table")
@@ -214,6 +231,64 @@ class DevicesTab(SiteTab):
         if row is None or not row.opens or not self.can():
             return
         self.run_worker(attempt(self, self._open_door(row)), group="open-door", exclusive=True)
+
+    def action_add(self) -> None:
+        self.run_worker(attempt(self, self._edit(None)), group="setup-form", exclusive=True)
+
+    def action_modify(self) -> None:
+        if self.current is not None:
+            self.run_worker(attempt(self, self._edit(self.current)), group="setup-form",
+                            exclusive=True)
+
+    async def _edit(self, row: DeviceRow | None) -> None:
+        from console.screens.device_form import device_form
+
+        site_id = self.site_id
+        if site_id is None or not self.can(Action.MODIFY):
+            return
+        blocks = ([(b.id, b.name) for b in await self.ctx.view(block_rows, site_id)]
+                  if self.ctx.can(site_id, Area.BLOCKS) else [])
+        units = [r for r in await self.ctx.view(device_rows, site_id)
+                 if r.type is DeviceType.CONTROL_UNIT]
+        saved = await self.app.push_screen_wait(
+            device_form(self.ctx, site_id, row, blocks, units, self.block_id))
+        if saved:
+            await self.refresh_tab()
+            self.notify(safe_text(f"{saved.name} saved."), markup=False)
+
+    def action_remove(self) -> None:
+        row = self.current
+        if row is not None and self.can(Action.MODIFY):
+            self.run_worker(attempt(self, self._remove(row)), group="setup-form",
+                            exclusive=True)
+
+    async def _remove(self, row: DeviceRow) -> None:
+        if not await self.app.push_screen_wait(ConfirmScreen(f"Remove {row.name}?",
+                                                             yes="Remove")):
+            return
+        try:
+            await self.ctx.change(delete_device, row.id)
+        except DoorkeeperError as err:
+            self.notify(safe_text(err.message), title="Not removed", severity="error",
+                        markup=False)
+            return
+        await self.refresh_tab()
+        self.notify(safe_text(f"{row.name} removed."), markup=False)
+
+    def action_restart_reader(self) -> None:
+        row = self.current
+        if row is not None and self.check_action("restart_reader", ()):
+            self.run_worker(attempt(self, self._restart(row)), group="device-command",
+                            exclusive=True)
+
+    async def _restart(self, row: DeviceRow) -> None:
+        try:
+            await self.ctx.commander.request({"type": "restart_reader", "device_id": row.id})
+        except DoorkeeperError as err:
+            self.notify(safe_text(err.message), title="Reader not restarted",
+                        severity="error", markup=False)
+            return
+        self.notify(safe_text(f"{row.name}: session started again"), markup=False)
 
     async def _open_door(self, row: DeviceRow) -> None:
         door = row.opens[0]

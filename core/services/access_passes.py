@@ -89,10 +89,14 @@ async def _pass_by_number(uow: UnitOfWork, number: str) -> AccessPass:
 
 async def assign_to_flat(uow: UnitOfWork, actor: Actor, number: str, flat_id: int, *,
                          resident: str = "", access_profile_id: int | None = None,
-                         notes: str | None = None) -> AccessPass:
-    """Move a pass to a flat: from another flat, the stock, or the lost record (found)."""
+                         notes: str | None = None, from_stock: bool = False) -> AccessPass:
+    """Move a pass to a flat: from another flat, the stock, or the lost record (found);
+    `from_stock` (the flat's "Add APasses"): only a pass of the site stock."""
     async with uow:
         before = await _pass_by_number(uow, number)
+        if from_stock and before.state is not APassState.STOCK:
+            raise Conflict(f"APass {before.number} is not in the site stock (it is "
+                           f"{before.state.value}).", field="number")
         site = await authorize(uow, actor, before.site_id, Area.APASS_MANAGEMENT, Action.MODIFY)
         block_id, flat_id, profile_id = await _assignment(uow, site, flat_id, access_profile_id)
         ap = replace(before, state=APassState.ASSIGNED, block_id=block_id, flat_id=flat_id,

@@ -1,4 +1,5 @@
-"""Operations at the desk: open a door remotely, acknowledge an alarm."""
+"""Operations at the desk: open a door remotely, acknowledge an alarm, restart a reader's
+session."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import replace
 
 from core import rules
 from core.errors import Conflict, ValidationError
-from core.model import Alarm, Device, Door
+from core.model import Alarm, Device, DeviceType, Door
 from core.ports import UnitOfWork
 from core.rights import Action, Area
 from core.services.base import Actor, authorize, must_get, record
@@ -35,6 +36,22 @@ async def open_door(uow: UnitOfWork, actor: Actor, door_id: int,
                      site_id=site.id, entity_id=door.id)
         await uow.commit()
     return replace(door, open_seconds=seconds)
+
+
+async def restart_reader(uow: UnitOfWork, actor: Actor, device_id: int) -> Device:
+    """Check and audit restarting an OSDP reader's session (ID, CAP, the Secure Channel
+    handshake); the gateway then does it. Maintenance, so Devices Create/Modify."""
+    async with uow:
+        device = await must_get(uow, Device, device_id, "Device")
+        site = await authorize(uow, actor, device.site_id, Area.DEVICES, Action.MODIFY)
+        if device.type is not DeviceType.READER or not device.bus:
+            raise ValidationError(f"{device.name} is not an OSDP reader on a bus.",
+                                  field="device_id")
+        await record(uow, actor, "reader.restart", {"device_id": device.id,
+                                                    "device": device.name},
+                     site_id=site.id, entity_id=device.id)
+        await uow.commit()
+    return device
 
 
 async def acknowledge_alarm(uow: UnitOfWork, actor: Actor, alarm_id: int, note: str) -> Alarm:

@@ -26,6 +26,7 @@ QUOTAS = {
 def _clean(site: Site) -> Site:
     site.name = rules.text(site.name, "name", label="Site name", required=True)
     site.notes = rules.notes(site.notes)
+    site.address = rules.text(site.address, "address", label="Address", max_len=rules.NOTES_MAX)
     site.default_country = (site.default_country or "").upper()
     if site.default_country not in phonenumbers.SUPPORTED_REGIONS:
         raise ValidationError(f"{site.default_country!r} is not a country code.",
@@ -35,7 +36,10 @@ def _clean(site: Site) -> Site:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationError(f"{site.timezone!r} is not a timezone.", field="timezone") from None
     for attr, (_, label) in QUOTAS.items():
-        rules.quota(getattr(site, attr), attr, label)
+        value = getattr(site, attr)
+        if isinstance(value, str):  # as typed in a form: ASCII digits only
+            value = rules.whole_number(value, attr, label, 0, rules.QUOTA_MAX)
+        setattr(site, attr, rules.quota(value, attr, label))
     return site
 
 
@@ -71,7 +75,8 @@ async def update_site(uow: UnitOfWork, actor: Actor, site_id: int, **changes: ob
     async with uow:
         before = await must_get(uow, Site, site_id, "Site")
         site = _clean(changed(before, changes, set(QUOTAS) | {
-            "name", "default_country", "timezone", "residents_dial_to_open", "notes"}))
+            "name", "default_country", "timezone", "residents_dial_to_open", "notes",
+            "address"}))
         if site.default_country != before.default_country:
             # "foreign" is relative to the site's country: re-mark every number
             changed_phones = []

@@ -184,6 +184,12 @@ class DeviceRow:
     doors: tuple[Door, ...] = ()  # its own relays
     inherited: tuple[Door, ...] = ()  # a reader with no relay opens its control unit's
     wired: tuple[str, ...] = field(default=())  # devices wired to this one
+    bus: str = ""  # an OSDP reader's bus, a modem's port
+    card_format: str = ""
+    secure: bool = False  # a Secure Channel key is set (the key itself is never read out)
+    sc_install: bool = False
+    telephone: str = ""  # a modem's number
+    display_capacity: int = 0  # a panel's
 
     @property
     def opens(self) -> tuple[Door, ...]:

@@ -11,7 +11,7 @@ from textual.screen import ModalScreen, Screen
 from tests.console.conftest import handled, press
 
 #: the worker groups that wait for a dialog to close
-DIALOG_GROUPS = ("setup-form",)
+DIALOG_GROUPS = ("setup-form", "flat-form", "blocks-form", "flat")
 
 
 async def settle(pilot: Pilot) -> None:

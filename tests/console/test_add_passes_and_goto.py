@@ -1,0 +1,84 @@
+"""The flat's "Add APasses" (from the site stock, or new ones created and assigned at
+once; a pass not in stock refused by its field, nothing saved) and the Blocks list's
+"go to Flat N°" (one step to the flat; a number the block lacks said by the field)."""
+
+from __future__ import annotations
+
+from textual.widgets import Input, Select
+
+from console.screens.flat import FlatScreen
+from console.widgets.form import FormScreen
+from core.model import AccessPass, APassState
+from core.services import access_passes
+from tests.conftest import dump_database
+from tests.console.conftest import press
+from tests.console.setup_helpers import save, settle
+
+SIZE = (120, 40)
+
+
+async def _go_to(pilot, number: str) -> FormScreen:
+    """Blocks list, the block under the cursor, g, the Flat N°, Go."""
+    await settle(pilot)
+    await press(pilot, "g")
+    await settle(pilot)
+    form = pilot.app.screen
+    assert isinstance(form, FormScreen)
+    form.query_one("#f-number", Input).value = number
+    await save(pilot)
+    return form
+
+
+async def test_go_to_flat_opens_it_in_one_step(console_ctx, make_app, estate):
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await _go_to(pilot, "999")
+        assert app.screen is form
+        assert "has no flat N° 999" in str(form.query_one("#e-number").render())
+        form.query_one("#f-number", Input).value = "003"
+        await save(pilot)
+        assert isinstance(app.screen, FlatScreen)
+        assert app.screen.detail.flat.id == estate.flats[2].id
+
+
+async def test_add_apasses_from_stock_and_new(console_ctx, make_app, store, estate):
+    flat = estate.flats[2]
+    await access_passes.create_access_passes(store.uow(), console_ctx.actor, estate.site.id,
+                                             "0000000500", 1)  # the site stock
+    await access_passes.create_access_passes(store.uow(), console_ctx.actor, estate.site.id,
+                                             "0000000600", 1, flat_id=estate.flats[0].id)
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await _go_to(pilot, flat.number)
+        screen = app.screen
+        screen.action_pane(3)
+        await settle(pilot)
+        await press(pilot, "n")
+        await settle(pilot)
+        form = app.screen
+        form.query_one("#f-number", Input).value = "0000000600"  # another flat's
+        before = dump_database(store.where)
+        await save(pilot)
+        assert app.screen is form and "not in the site stock" in str(
+            form.query_one("#e-number").render())
+        assert dump_database(store.where) == before
+        form.query_one("#f-number", Input).value = "0000000500"
+        form.query_one("#f-resident", Input).value = "Mr Ode"
+        await save(pilot)
+        assert app.screen is screen
+        await press(pilot, "n")
+        await settle(pilot)
+        form = app.screen
+        form.query_one("#f-source", Select).value = "create"
+        form.query_one("#f-number", Input).value = "0000000700"
+        form.query_one("#f-quantity", Input).value = "2"
+        await save(pilot)
+        assert app.screen is screen
+        assert [p.number for p in screen.detail.passes] == [
+            "0000000500", "0000000700", "0000000701"]
+    async with store.reader() as uow:
+        mine = await uow.find(AccessPass, flat_id=flat.id)
+    assert {(p.number, p.state) for p in mine} == {
+        ("0000000500", APassState.ASSIGNED), ("0000000700", APassState.ASSIGNED),
+        ("0000000701", APassState.ASSIGNED)}
+    assert next(p for p in mine if p.number == "0000000500").resident == "Mr Ode"

@@ -1,0 +1,128 @@
+"""Devices tab, commissioning (keys n / e / d / r with Devices Create/Modify): an OSDP
+reader added with its bus, address and a fresh Secure Channel key that is never shown;
+only the type's own fields shown; a refusal by its field with nothing saved; removal
+refused with what uses the device; a concierge sees none of these keys."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from textual.widgets import Input, Select, Switch
+
+from console.screens.device_detail import DeviceDetailScreen
+from console.screens.device_form import DeviceForm
+from core.model import Device, DeviceType, Door
+from core.rights import Profile
+from tests.conftest import dump_database, make_operator
+from tests.console.conftest import context_for, press, show_tab
+from tests.console.setup_helpers import save, settle
+
+SIZE = (120, 40)
+
+
+async def _devices_tab(pilot):
+    await settle(pilot)
+    await show_tab(pilot, "2")
+    await settle(pilot)
+    return pilot.app.main.tabs["pane-devicestab"]
+
+
+def _visible(form: DeviceForm, name: str) -> bool:
+    return not form.query_one(f"#field-{name}").has_class("-hidden")
+
+
+async def test_a_reader_is_commissioned_on_its_bus_and_its_key_never_shown(
+        console_ctx, make_app, store, estate):
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await _devices_tab(pilot)
+        await press(pilot, "n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, DeviceForm)
+        assert _visible(form, "bus") and not _visible(form, "display_capacity")
+        form.query_one("#f-name", Input).value = "Reader - Lobby"
+        form.query_one("#f-bus", Input).value = "/dev/ttyUSB0"
+        form.query_one("#f-address", Input).value = "200"
+        form.query_one("#f-secure", Switch).value = True
+        form.query_one("#f-relay1_name", Input).value = "Lobby door"
+        form.query_one("#f-relay1_open_seconds", Input).value = "4"
+        before = dump_database(store.where)
+        await save(pilot)
+        assert app.screen is form  # refused by its field, nothing saved
+        assert "0 to 126" in str(form.query_one("#e-address").render())
+        assert dump_database(store.where) == before
+        form.query_one("#f-address", Input).value = "7"
+        await save(pilot)
+        assert app.screen is not form
+        row = next(r for r in tab.rows if r.name == "Reader - Lobby")
+        assert (row.bus, row.address, row.secure, row.sc_install) == (
+            "/dev/ttyUSB0", "7", True, True)
+        assert [(d.relay, d.name, d.open_seconds) for d in row.doors] == [(1, "Lobby door", 4)]
+        detail = " | ".join(str(line) for line in DeviceDetailScreen(
+            row, None, console_ctx.actor.now(), ZoneInfo("UTC")).lines())
+        assert "Serial port: /dev/ttyUSB0" in detail
+        assert "Secure Channel: key set, sent on its install key" in detail
+        # modify: the key field opens empty and, left empty, keeps the key
+        tab.table.move_cursor(row=tab.rows.index(row))
+        await press(pilot, "e")
+        await settle(pilot)
+        form = app.screen
+        assert form.query_one("#f-scbk", Input).value == ""
+        assert form.query_one("#f-bus", Input).value == "/dev/ttyUSB0"
+        form.query_one("#f-type", Select).value = DeviceType.IPGUARD_4G
+        await pilot.pause()
+        assert not _visible(form, "bus") and _visible(form, "display_capacity")
+        form.query_one("#f-type", Select).value = DeviceType.READER
+        form.query_one("#f-name", Input).value = "Reader - Hall"
+        await save(pilot)
+    async with store.reader() as uow:
+        device = (await uow.find(Device, name="Reader - Hall"))[0]
+    assert len(device.scbk) == 32 and device.bus == "/dev/ttyUSB0"
+    assert not any(device.scbk in str(r) for r in dump_database(store.where)["audit_entries"])
+
+
+async def test_a_device_in_use_is_not_removed(console_ctx, make_app, store, estate):
+    before = dump_database(store.where)
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await _devices_tab(pilot)
+        notices = []
+        app.notify = lambda message, **kw: notices.append(message)  # what the operator reads
+        await press(pilot, "d")
+        await settle(pilot)
+        await press(pilot, "y")
+        await settle(pilot)
+        assert any("still used by access profile 'Profil - Block C'" in n for n in notices)
+        assert [r.id for r in tab.rows] == [estate.panel.id]
+    assert dump_database(store.where) == before
+
+
+async def test_restart_reader_asks_the_gateway(console_ctx, make_app, store, admin, estate):
+    from core.services import devices
+
+    reader = await devices.create_device(store.uow(), admin, Device(
+        estate.site.id, "Reader", DeviceType.READER, bus="/dev/ttyUSB0", address="3"),
+        [Door(0, 1, "Hall")])
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await _devices_tab(pilot)
+        tab.table.move_cursor(row=[r.id for r in tab.rows].index(estate.panel.id))
+        await pilot.pause()
+        assert tab.check_action("restart_reader", ()) is False  # the panel: not a reader
+        tab.table.move_cursor(row=[r.id for r in tab.rows].index(reader.id))
+        await pilot.pause()
+        await press(pilot, "r")
+        await settle(pilot)
+    assert console_ctx.commander.requests == [{"type": "restart_reader",
+                                               "device_id": reader.id}]
+
+
+async def test_a_concierge_has_no_commissioning_keys(store, admin, estate, make_app):
+    await make_operator(store, admin, "desk@test.example", estate.site.id, Profile.CONCIERGE)
+    app = make_app(await context_for(store, "desk@test.example"))
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await _devices_tab(pilot)
+        assert [tab.check_action(a, ()) for a in ("add", "modify", "remove",
+                                                   "restart_reader")] == [False] * 4
+        assert tab.check_action("open_door", ()) is True
