@@ -37,7 +37,8 @@ class DoorkeeperApp(App):
                 raise RuntimeError("DoorkeeperApp needs a context or make_ctx")
             ctx = self.ctx = await self.make_ctx()
             self._owns_store = True
-        if any(ctx.can(site.id, tab.area) for site in ctx.sites for tab in TABS):
+        founder = ctx.operator.active and ctx.operator.can_create_sites  # S: a first site
+        if founder or any(ctx.can(site.id, tab.area) for site in ctx.sites for tab in TABS):
             await self.push_screen(MainScreen(ctx))
         else:  # nothing the main screen could show (it has no tab to open)
             await self.push_screen(NoRightsScreen(ctx))
