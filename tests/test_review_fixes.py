@@ -127,7 +127,7 @@ async def test_deleting_a_device_a_task_uses_names_the_task(store, admin, estate
                                                                    by_code=True)]))
     await schedules.save_access_profile(store.uow(), admin, AccessProfile(
         estate.site.id, estate.profile.name, None, [], id=estate.profile.id))
-    with pytest.raises(Conflict, match="Task 'Lift check'"):
+    with pytest.raises(Conflict, match="task 'Lift check'"):
         await devices.delete_device(store.uow(), admin, estate.panel.id)
 
 
