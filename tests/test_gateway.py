@@ -302,8 +302,13 @@ def test_sigterm_flushes_every_published_event(tmp_path):
         finally:
             await client.close()
 
-    asyncio.run(listen())
-    assert proc.wait(timeout=30) == 0, proc.stderr.read()
+    try:
+        asyncio.run(listen())
+        assert proc.wait(timeout=30) == 0, proc.stderr.read()
+    finally:
+        if proc.poll() is None:  # a failed test leaves no gateway behind
+            proc.kill()
+            proc.wait()
     assert len(published) > 200
     with sqlite3.connect(db) as con:
         stored = {(at, kind, cred) for at, kind, cred in con.execute(
