@@ -129,6 +129,18 @@ class Gateway:
                                   "yet; remove its [[driver]] section.")
         return drivers
 
+    async def _follow_buses(self) -> None:
+        """Start, replace or stop OSDP drivers after a change. A config that no longer
+        matches the store (an `[[osdp]]` reader naming a removed device) keeps the buses
+        as they were and is an alarm: a person must mend the config."""
+        try:
+            await self.buses.apply(plan_buses(self.runtime.snapshot, self.config.drivers))
+        except ConfigError as err:
+            self.runtime.system_event(
+                EventKind.GATEWAY_TASK_FAILED,
+                f"OSDP buses not updated after a change: {err} The readers keep their "
+                "last settings until the config is mended.")
+
     def _watch_bus(self, port: str, driver: Driver) -> None:
         self.supervisor.watch(f"driver osdp {port}", driver.alive,
                               lambda: self._restart_driver(driver), driver.failure)
@@ -147,8 +159,7 @@ class Gateway:
                     sites = await apply_changes(self.store, self.runtime.snapshot, changes)
                     self._last_change = changes[-1].id
                     if sites:  # a reader commissioned, moved or removed: its bus follows
-                        await self.buses.apply(plan_buses(self.runtime.snapshot,
-                                                          self.config.drivers))
+                        await self._follow_buses()
                     # consoles refresh what they show (a change by another concierge)
                     self.bus.publish({"type": Kind.CHANGED})
             except Exception:  # the store is busy or gone for a moment: try again

@@ -6,6 +6,7 @@ remove a device still in use, naming what uses it."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from dataclasses import replace
 
 import osdp
@@ -173,3 +174,37 @@ async def test_a_devices_doors_are_saved_with_it_or_not_at_all(store, admin, est
     assert [(d.relay, d.name, d.open_seconds) for d in doors] == [
         (1, estate.door.name, 9), (2, "Gate", 5)]
     assert doors[0].id == estate.door.id  # the same door: profiles keep opening it
+
+
+async def test_a_config_reader_whose_device_is_removed_is_an_alarm(store, admin, estate):
+    """The config names a reader the store no longer has: the buses stay as they were
+    and every console gets an alarm, not only a log line."""
+    from console.headless.gateway import Gateway, GatewayOptions
+    from core.config import Config, DriverConfig
+    from core.model import EventKind
+
+    named = await devices.create_device(store.uow(), admin, Device(
+        estate.site.id, "Reader - Side", DeviceType.READER, block_id=estate.block.id), [])
+    hub = PtyHub()
+    config = Config()
+    config.bus.path = short_socket()
+    config.gateway.change_poll_ms = 50
+    config.drivers = [DriverConfig("osdp", {"port": hub.path, "reader": [
+        {"address": 7, "device": "Reader - Side"}]})]
+    gw = Gateway(config, await Store.open(path=store.where), GatewayOptions())
+    await gw.start()
+    try:
+        assert hub.path in gw.buses.running
+        await devices.delete_device(store.uow(), admin, named.id)
+        gw._changed.set()
+        def alarms() -> list[str]:
+            with sqlite3.connect(store.where) as con:
+                return [d for (d,) in con.execute(
+                    "SELECT description FROM events WHERE kind = ?",
+                    (EventKind.GATEWAY_TASK_FAILED.value,))]
+        found = await _until(alarms, 5.0)
+        assert "OSDP buses not updated" in found[0] and "Reader - Side" in found[0]
+        assert hub.path in gw.buses.running  # kept as it was
+    finally:
+        await gw.stop()
+        hub.close()
