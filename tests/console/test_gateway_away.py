@@ -49,7 +49,8 @@ async def test_a_killed_gateway_is_said_and_found_again_and_the_log_reloads(stor
             gateway = start_gateway(store.where, bus, None, simulate=False)
             await until(pilot, lambda: not banner.display, "the gateway found again", 30)
             assert "gateway offline" not in str(badge.render())
-            assert "Gateway back" in [n.title for n in app._notifications]
+            await until(pilot, lambda: "Gateway back" in [n.title for n in app._notifications],
+                        "the Gateway back notice")  # shown just after the banner goes
             await until(pilot, lambda: "Tamper while the console was away" in shown(events),
                         "the event log reloaded")
             # commands go to the new gateway
