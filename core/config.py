@@ -26,7 +26,7 @@ class StoreConfig:
     path: str = DEFAULT_DB
     url: str = ""  # overrides path when set (e.g. postgresql+asyncpg://...)
     busy_timeout_ms: int = 5000
-    event_flush_ms: int = 20  # group commit interval: an event is durable within 2x this
+    event_flush_ms: int = 5  # the event writer's pause after a commit (the desks' turn)
 
 
 @dataclass

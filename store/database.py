@@ -26,7 +26,7 @@ from store.write_gate import WriteGate
 class Store:
     """One database: SQLite file by default, any SQLAlchemy async URL otherwise."""
 
-    def __init__(self, engine: AsyncEngine, url: str, flush_ms: int = 50,
+    def __init__(self, engine: AsyncEngine, url: str, flush_ms: int = 5,
                  busy_timeout_ms: int = 5000) -> None:
         self.engine = engine
         self.url = url

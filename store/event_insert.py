@@ -9,17 +9,26 @@ the journal was replayed, then the process died before emptying it) is left out.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.model import CLEARS, EVENT_TEXT_LIMITS, Alarm, Event, EventKind, EventResult
 from store import tables as t
+from store.faults import store_fault
 from store.mapping import mapper
+from store.write_gate import WriteGate
+
+#: how often the writer asks for the write lock while a desk holds it
+LOCK_POLL_S = 0.001
 
 COLUMNS = ("id", "at", "site_id", "kind", "result", "device_id", "block_id", "flat_id",
            "credential", "name", "reason", "description")
@@ -106,3 +115,25 @@ class EventInsert:
                                        a.cleared_at.is_(None), a.event_id < bindparam("online_id"))
                 .values(cleared_at=bindparam("back_at", type_=a.cleared_at.type)), recovered)
         return first
+
+    async def commit(self, engine: AsyncEngine, batch: list[Event], *,
+                     gate: WriteGate | None, lock_wait_s: float, replay: bool = False) -> None:
+        """One transaction, ids set on the events; waits for the write lock up to
+        `lock_wait_s`, asking every millisecond while holding the intent (desks wait for
+        it, see store.write_gate). With `replay`, events already stored are left out."""
+        deadline = time.monotonic() + lock_wait_s
+        with gate.intent() if gate is not None else contextlib.nullcontext():
+            while True:
+                try:
+                    async with engine.connect() as conn:
+                        conn = await conn.execution_options(write=True)
+                        async with conn.begin():
+                            todo = await self.skip_stored(conn, batch) if replay else batch
+                            first = await self.write(conn, todo) if todo else 0
+                    break
+                except DBAPIError as err:
+                    if store_fault(err) != "locked too long" or time.monotonic() >= deadline:
+                        raise
+                await asyncio.sleep(LOCK_POLL_S)
+        for i, event in enumerate(todo, start=first):
+            event.id = i

@@ -1,7 +1,10 @@
 """The event log's writer: one background task, group commit, and a promise.
 
-`append()` only queues; every `flush_ms` (or sooner when a batch fills) the
-writer commits everything queued in one transaction. **An event is announced
+`append()` only queues. An event that finds the writer idle is committed at once;
+what arrives while a commit is under way, and during the `flush_ms` pause after
+it (the desks' turn at the write lock, see store.write_gate), goes into the next
+commit, one transaction for all of it (group commit that waits only when there
+is a reason to). **An event is announced
 (`on_durable`, which the gateway turns into a bus message) only once it is
 durable**: committed to the store, or fsync'd to the spill journal. So whatever
 a console has seen is stored, and a kill -9 loses at most the events of one
@@ -31,7 +34,6 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.errors import StoreError
@@ -43,16 +45,12 @@ from store.spill import RESERVE, SpillJournal
 from store.write_gate import WriteGate
 
 log = logging.getLogger(__name__)
-#: how often the writer asks for the write lock while a desk holds it
-LOCK_POLL_S = 0.001
-#: events written to the spill journal at a time (a nearly full disk takes what it can)
-SPILL_CHUNK = 200
 
 
 class EventWriter(EventSink):
     """Appends events to the store in the background with group commit."""
 
-    def __init__(self, engine: AsyncEngine, *, flush_ms: int = 50, max_batch: int = 20_000,
+    def __init__(self, engine: AsyncEngine, *, flush_ms: int = 5, max_batch: int = 20_000,
                  spill: str | Path | None = None, gate: WriteGate | None = None,
                  lock_wait_s: float = 0.25, fault_after_s: float = 2.0,
                  max_memory: int = 500_000, spill_reserve: int = RESERVE) -> None:
@@ -75,7 +73,8 @@ class EventWriter(EventSink):
         self._appended = 0  # events ever appended
         self._durable = 0  # events ever made durable (store or journal)
         self._flush_to = 0  # a flush() waits for this many: write without waiting
-        self._wake = asyncio.Event()
+        self._wake = asyncio.Event()  # urgent: a batch is full, a flush() or close() waits
+        self._arrived = asyncio.Event()  # an event came into an empty queue
         self._progress = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
@@ -149,6 +148,8 @@ class EventWriter(EventSink):
             return
         self._queue.append(event)
         self._appended += 1
+        if len(self._queue) == 1:
+            self._arrived.set()
         if len(self._queue) >= self.max_batch:
             self._wake.set()
 
@@ -227,12 +228,10 @@ class EventWriter(EventSink):
     # --- the task --------------------------------------------------------------------
     async def _run(self) -> None:
         while not (self._closing and not self._queue):
-            if len(self._queue) < self.max_batch and self._durable >= self._flush_to:
-                # group commit: gather what arrives during one interval
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.flush_s):
-                        await self._wake.wait()
+            if not self._queue and not self._closing:
+                await self._idle()
             self._wake.clear()
+            self._arrived.clear()
             if self._journal_waiting() and time.monotonic() >= self._retry_at:
                 await self._replay()
             if not self._queue:
@@ -257,6 +256,31 @@ class EventWriter(EventSink):
                 await self._wait_retry()
                 continue
             self._done(batch)
+            await self._pause()
+
+    async def _idle(self) -> None:
+        """Sleep until an event arrives, something is urgent, or the journal's retry is due."""
+        timeout = 0.25
+        if self._journal_waiting():
+            timeout = max(0.0, min(timeout, self._retry_at - time.monotonic()))
+        arrived = asyncio.ensure_future(self._arrived.wait())
+        urgent = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait((arrived, urgent), timeout=timeout,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            arrived.cancel()
+            urgent.cancel()
+
+    async def _pause(self) -> None:
+        """The desks' turn after a commit (they wait while the writer holds the intent);
+        events arriving meanwhile join the next commit. Skipped when a batch is full or a
+        flush() or close() is waiting."""
+        if self._closing or len(self._queue) >= self.max_batch or self._durable < self._flush_to:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.flush_s):
+                await self._wake.wait()
 
     def _done(self, batch: list[Event], kept: list[Event] | None = None) -> None:
         """The first len(batch) queued events are durable (or refused as data)."""
@@ -318,20 +342,8 @@ class EventWriter(EventSink):
                     log.exception("could not clear the store fault alarm")
 
     def _spill(self, batch: list[Event]) -> int:
-        """Write a batch to the journal (fsync'd), in chunks so that a disk with little
-        room takes what it can; how many of its first events were written."""
-        if self.journal is None:
-            return 0
-        written = 0
-        for i in range(0, len(batch), SPILL_CHUNK):
-            chunk = batch[i:i + SPILL_CHUNK]
-            try:
-                self.journal.append(chunk)
-            except OSError as err:
-                log.error("the spill journal %s refused %d events (%s); they wait in memory",
-                          self.journal.path, len(batch) - written, err)
-                break
-            written += len(chunk)
+        """Write a batch to the journal; how many of its first events were written."""
+        written = 0 if self.journal is None else self.journal.append_chunks(batch)
         self.spilled += written
         return written
 
@@ -352,28 +364,10 @@ class EventWriter(EventSink):
 
     # --- the store -------------------------------------------------------------------
     async def _store(self, batch: list[Event], replay: bool = False) -> None:
-        """One transaction; waits for the write lock up to `lock_wait_s`, asking every
-        millisecond while holding the intent (desks wait for it, see store.write_gate)."""
         if self._insert is None:
             self._insert = EventInsert(self.engine.dialect)
-        insert = self._insert
-        deadline = time.monotonic() + self.lock_wait_s
-        gate = self.gate.intent() if self.gate is not None else contextlib.nullcontext()
-        with gate:
-            while True:
-                try:
-                    async with self.engine.connect() as conn:
-                        conn = await conn.execution_options(write=True)
-                        async with conn.begin():
-                            todo = await insert.skip_stored(conn, batch) if replay else batch
-                            first = await insert.write(conn, todo) if todo else 0
-                    break
-                except DBAPIError as err:
-                    if store_fault(err) != "locked too long" or time.monotonic() >= deadline:
-                        raise
-                await asyncio.sleep(LOCK_POLL_S)
-        for i, event in enumerate(todo, start=first):
-            event.id = i
+        await self._insert.commit(self.engine, batch, gate=self.gate,
+                                  lock_wait_s=self.lock_wait_s, replay=replay)
 
     async def _write_one_by_one(self, batch: list[Event]) -> list[Event]:
         """Write what can be written; log in full (and count) an event the store refuses.

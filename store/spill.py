@@ -26,6 +26,8 @@ from store.faults import free_bytes
 log = logging.getLogger(__name__)
 #: bytes reserved on disk when the journal is opened (about 25,000 events)
 RESERVE = 8 << 20
+#: events written at a time by append_chunks (a nearly full disk takes what it can)
+CHUNK = 200
 
 
 def spill_path(db: str | Path) -> Path:
@@ -96,6 +98,21 @@ class SpillJournal:
         os.fsync(self._fd)
         self._end += len(data)
         self.events += len(events)
+
+    def append_chunks(self, events: list[Event]) -> int:
+        """Append in chunks, so that a disk with little room takes what it can; how many
+        of the first events were written (the rest are logged as waiting in memory)."""
+        written = 0
+        for i in range(0, len(events), CHUNK):
+            chunk = events[i:i + CHUNK]
+            try:
+                self.append(chunk)
+            except OSError as err:
+                log.error("the spill journal %s refused %d events (%s); they wait in memory",
+                          self.path, len(events) - written, err)
+                break
+            written += len(chunk)
+        return written
 
     def read(self) -> list[Event]:
         """Every event in the journal, in the order written."""

@@ -37,7 +37,7 @@ def test_no_path_gives_defaults():
     assert config == Config()
     assert config.source is None
     assert config.store == StoreConfig(
-        path=DEFAULT_DB, url="", busy_timeout_ms=5000, event_flush_ms=20
+        path=DEFAULT_DB, url="", busy_timeout_ms=5000, event_flush_ms=5
     )
     assert config.demo == DemoConfig(seed=1, events=200_000, days=90)
 
