@@ -16,8 +16,8 @@ Per round, against the store and the spill journal (both are durable):
 - **events seen on the bus but not stored** (target 0): the promise itself;
 - **oldest event lost at the kill**: the kill's time minus the newest durable
   event's time; every event made after that one was lost, and none was seen.
-  Target: one group-commit window, bounded at 100 ms (`event_flush_ms` 20:
-  an event is durable within twice the interval);
+  Target: one group commit, bounded at 100 ms (the commit under way, the
+  writer's 5 ms pause after it, and any wait for a desk's transaction);
 - **event durability p99**: arrival on the bus minus the event's time, i.e. the
   time to make it durable plus the bus hop. Target: <= 100 ms under the 4 desks.
 
