@@ -13,12 +13,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from console.context import ConsoleContext
 from console.screens.event_detail import show_event_detail
 from console.widgets.form import Field, FormScreen
 from console.widgets.guard import guarded
+from console.widgets.key_bar import KeyBar
 from console.widgets.paged_table import PagedTable
 from console.widgets.plain import plain
 from core.rights import Action, Area
@@ -68,7 +69,7 @@ class AlarmsScreen(Screen[None]):
         yield Static("Alarms", id="alarms-title")
         yield self._make_table()
         yield Static("", id="alarms-hint")
-        yield Footer()
+        yield KeyBar()
 
     def _columns(self) -> tuple[str, ...]:
         return ALL_COLUMNS if self.show_acknowledged else OPEN_COLUMNS

@@ -9,11 +9,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from console.context import ConsoleContext
 from console.screens.facilities_providers import ProvidersPane
 from console.screens.facilities_tasks import TasksPane
+from console.widgets.key_bar import KeyBar
 from core.rights import Action, Area
 from core.views.facilities_rows import PROVIDER, FacilitiesHit, ProviderFilter
 
@@ -51,7 +52,7 @@ class FacilitiesScreen(Screen[None]):
                 yield ProvidersPane(self.ctx, self.flt, id="providers-pane")
             with TabPane("Access rights for my sites", id="tab-tasks"):
                 yield TasksPane(self.ctx, id="tasks-pane")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#companies").focus()

@@ -12,10 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Static
+from textual.widgets import Button, DataTable, Static
 
 from console.context import ConsoleContext
 from console.widgets.form import ConfirmScreen, Field, FormScreen
+from console.widgets.key_bar import KeyBar
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
 from core.model import CompanyAccess
@@ -61,7 +62,7 @@ class SharingScreen(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Add a user", variant="primary", id="add")
                 yield Button("Close", id="close")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def table(self) -> DataTable:

@@ -13,7 +13,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import (
     Button,
-    Footer,
     Input,
     Static,
     TabbedContent,
@@ -23,6 +22,7 @@ from textual.widgets import (
 from console.context import ConsoleContext
 from console.screens.flat_panes import DisplaysPane, ListPane, PassesPane, PhonesPane
 from console.widgets.form import Field, FieldsMixin
+from console.widgets.key_bar import KeyBar
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
 from core.rights import Action, Area
@@ -184,7 +184,7 @@ class FlatScreen(ModalScreen[bool]):
             yield Static("", id="flat-message")
             with Horizontal(id="flat-buttons"):
                 yield Button("Close", id="close", compact=True)
-        yield Footer()
+        yield KeyBar()
 
     def _title(self) -> Text:
         d = self.detail

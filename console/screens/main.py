@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane, Tree
+from textual.widgets import Static, TabbedContent, TabPane, Tree
 
 from console.context import ConsoleContext
 from console.live import LiveBatch
@@ -28,6 +28,7 @@ from console.tabs.displays import DisplaysTab
 from console.tabs.events import EventsTab
 from console.widgets.chrome import AlarmBadge, SiteHeaderBar, SiteTree
 from console.widgets.guard import guarded
+from console.widgets.key_bar import KeyBar
 from console.widgets.plain import plain
 from core.rights import Action, Area
 from core.views.blocks import block_rows, site_header
@@ -93,7 +94,7 @@ class MainScreen(Screen):
                         self.tabs[f"pane-{cls.__name__.lower()}"] = tab
                         with TabPane(cls.title, id=f"pane-{cls.__name__.lower()}"):
                             yield tab
-        yield Footer()
+        yield KeyBar()
 
     async def on_mount(self) -> None:
         # each session's drains at its own phase: sessions that opened together (a worker

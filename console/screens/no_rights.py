@@ -9,9 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Middle
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from console.context import ConsoleContext
+from console.widgets.key_bar import KeyBar
 from console.widgets.plain import plain
 
 
@@ -40,4 +41,4 @@ class NoRightsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Middle(), Center():
             yield Static(message(self.ctx), id="no-rights")
-        yield Footer()
+        yield KeyBar()

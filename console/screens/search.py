@@ -14,10 +14,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import DataTable, Input, Label, Select, Static
 
 from console.context import ConsoleContext
 from console.widgets.guard import guarded
+from console.widgets.key_bar import KeyBar
 from console.widgets.plain import plain
 from console.widgets.text_input import TextInput
 from core.errors import DoorkeeperError
@@ -96,7 +97,7 @@ class SearchScreen(Screen[None]):
         table: DataTable = DataTable(id="search-results", cursor_type="row", zebra_stripes=True)
         table.add_columns(*self.columns)
         yield table
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#search-keyword", Input).focus()

@@ -16,10 +16,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from console.context import ConsoleContext
 from console.widgets.form import ConfirmScreen
+from console.widgets.key_bar import KeyBar
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
 from core.rights import Action, Area
@@ -163,7 +164,7 @@ class SetupListScreen(ListActions[R], Screen[None]):
         yield table
         yield from self.compose_below()
         yield Static("", classes="setup-status", id="setup-status")
-        yield Footer()
+        yield KeyBar()
 
     def compose_below(self) -> ComposeResult:
         """What a screen shows under its table (the week grid)."""

@@ -14,7 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from console.context import ConsoleContext
 from console.screens.user_forms import (
@@ -26,6 +26,7 @@ from console.screens.user_forms import (
 )
 from console.widgets.form import ConfirmScreen
 from console.widgets.guard import guarded
+from console.widgets.key_bar import KeyBar
 from console.widgets.plain import plain, validity
 from core.errors import DoorkeeperError
 from core.rights import Action, Area
@@ -105,7 +106,7 @@ class UsersScreen(Screen[None]):
         table.add_columns(*COLUMNS)
         yield table
         yield Static(HINT, id="users-hint")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def table(self) -> DataTable:

@@ -14,9 +14,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
+from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from console.widgets.guard import DROPPED, attempt, is_current
+from console.widgets.key_bar import KeyBar
 from console.widgets.plain import plain
 from console.widgets.text_input import TextInput
 from core.errors import DoorkeeperError
@@ -129,7 +130,7 @@ class FormScreen(FieldsMixin, ModalScreen[Any]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.save_label, variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
-        yield Footer()
+        yield KeyBar()
 
     def compose_body(self) -> ComposeResult:
         """The dialog's scrolling body: its fields (a dialog may add widgets under them)."""

@@ -4,6 +4,10 @@ Every text field of the console takes at most `TEXT_MAX` characters unless it as
 fewer (a date, an APass number): typing or pasting more is refused at the field, so a
 flood of characters costs the session nothing past that (the SSH edge cuts floods
 before they get here, console/ssh/limits.py).
+
+The cursor does not blink: a blinking cursor redraws the field twice a second in every
+session that has a field focused, a frame sent over SSH each time for nothing, and a
+screen's picture (a snapshot, a screenshot) would depend on the moment it was taken.
 """
 
 from __future__ import annotations
@@ -34,3 +38,4 @@ class TextInput(Input):
                  max_length: int = 0, **kwargs: Any) -> None:
         super().__init__(value, placeholder, max_length=min(max_length or TEXT_MAX, TEXT_MAX),
                          **kwargs)
+        self.set_reactive(Input.cursor_blink, False)

@@ -17,7 +17,7 @@ from core.model import Flat, PanelDisplay
 from core.rights import Profile
 from core.services import access_passes, flats, residents, sites
 from tests.conftest import dump_database, make_operator
-from tests.console.conftest import context_for
+from tests.console.conftest import context_for, press, until
 
 SIZE = (80, 24)
 
@@ -35,11 +35,12 @@ def text(widget) -> str:
 
 
 async def open_block_c(pilot) -> PagedTable:
-    """Enter on Block C (the first row of the blocks list)."""
-    await pilot.pause()
-    await pilot.press("enter")
-    await pilot.pause()
-    return tab_of(pilot.app).flats_table
+    """Enter on Block C (the first row of the blocks list), once its flats are shown."""
+    tab = tab_of(pilot.app)
+    await until(pilot, lambda: tab.blocks_table.row_count > 0, "the blocks list")
+    await press(pilot, "enter")
+    await until(pilot, lambda: tab.in_block and tab.flats_table.row_count > 0, "Block C's flats")
+    return tab.flats_table
 
 
 async def fill(pilot, values: dict[str, str]) -> None:
@@ -198,10 +199,9 @@ async def test_keys_follow_the_operators_rights(store, admin, estate, make_app, 
             await pilot.pause()
             assert app.screen is app.main
             assert dump_database(store.where) == before
-        await pilot.press("enter")
-        await pilot.pause()
+        await press(pilot, "enter")
+        await until(pilot, lambda: isinstance(app.screen, FlatScreen), "the flat's screen")
         screen = app.screen
-        assert isinstance(screen, FlatScreen)
         assert (not screen.query_one("#f-name", Input).disabled) == flat_form
         code_fields = screen.query("#f-code_main_door")
         if codes is None:

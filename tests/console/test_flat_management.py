@@ -11,6 +11,7 @@ from console.widgets.form import ConfirmScreen, FormScreen
 from core.model import AccessPass, APassState, Flat, PanelDisplay, Telephone
 from core.services import access_passes, residents
 from tests.conftest import dump_database
+from tests.console.conftest import press, until
 
 SIZE = (80, 24)
 
@@ -25,15 +26,16 @@ def table_rows(widget) -> list[list[str]]:
 
 
 async def open_flat(pilot, row: int = 0) -> FlatScreen:
-    """Blocks tab → Block C → the flat on `row` → Enter."""
-    await pilot.pause()
-    await pilot.press("enter")
-    await pilot.pause()
-    await pilot.press(*["down"] * row, "enter")
-    await pilot.pause()
-    screen = pilot.app.screen
-    assert isinstance(screen, FlatScreen)
-    return screen
+    """Blocks tab → Block C → the flat on `row` → Enter (each step waited for on what it
+    shows, not on a pause: a busy machine can take longer than one)."""
+    tab = pilot.app.main.tabs["pane-blockstab"]
+    await until(pilot, lambda: tab.blocks_table.row_count > 0, "the blocks list")
+    await press(pilot, "enter")
+    await until(pilot, lambda: tab.flats_table.row_count > row, "Block C's flats")
+    await pilot.press(*["down"] * row)
+    await press(pilot, "enter")
+    await until(pilot, lambda: isinstance(pilot.app.screen, FlatScreen), "the flat's screen")
+    return pilot.app.screen
 
 
 async def to_pane(pilot, index: int) -> None:

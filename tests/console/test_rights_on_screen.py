@@ -13,7 +13,7 @@ from core.model import APassState
 from core.rights import Profile
 from core.services import access_passes
 from tests.conftest import make_operator
-from tests.console.conftest import context_for
+from tests.console.conftest import context_for, press, until
 from tests.console.test_blocks_tab import open_block_c, tab_of
 from tests.console.test_search_screen import open_search, rows, settle
 
@@ -51,17 +51,16 @@ async def test_apasses_absent_for_an_operator_without_the_right(store, admin, es
         assert ("APass(es)" in _labels(tab_of(app).blocks_table)) is sees_passes
         first = [str(c) for c in table.get_row_at(0)]
         assert ("1111100000" in first) is sees_passes  # the assigned one
-        await pilot.press("enter")
-        await pilot.pause()
+        await press(pilot, "enter")
+        await until(pilot, lambda: isinstance(app.screen, FlatScreen), "the flat's screen")
         screen = app.screen
-        assert isinstance(screen, FlatScreen)
         assert ("tab-passes" in screen.panes) is sees_passes
         assert bool(screen.query("#tab-passes")) is sees_passes
         await pilot.press("4")  # the APass(es) tab's key does nothing without it
         await pilot.pause()
         assert (screen.active_pane == "tab-passes") is sees_passes
-        await pilot.press("escape")
-        await pilot.pause()
+        await press(pilot, "escape")
+        await until(pilot, lambda: app.screen is app.main, "back on the main screen")
         search = await open_search(pilot)
         await pilot.press(*LOST)
         await settle(pilot)

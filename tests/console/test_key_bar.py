@@ -1,0 +1,51 @@
+"""The key bar: the keys the screen in front offers, kept current as the focus moves, a key
+that does not fit left out whole with the palette's key kept at the right, and a click on a
+key pressing it."""
+
+from __future__ import annotations
+
+from console.widgets.form import FormScreen
+from console.widgets.key_bar import KeyBar
+from tests.console.conftest import press, until
+
+
+def line(app) -> str:
+    bar = app.screen.query_one(KeyBar)
+    return str(bar.render())
+
+
+def descriptions(app) -> list[str]:
+    """The screen's keys in the bar's order, the palette's key left out."""
+    return [k.description for k in app.screen.query_one(KeyBar).shown if k.key != "ctrl+p"]
+
+
+async def test_the_bar_follows_the_screen_and_a_click_presses_the_key(console_ctx, make_app):
+    app = make_app(console_ctx)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await until(pilot, lambda: "Add a block" in line(app), "the Blocks keys")
+        text = line(app)
+        assert len(text) == 100 and text.rstrip().endswith("palette")
+        # one key per action, each as the screen's bindings say
+        shown = descriptions(app)
+        assert len(shown) == len(set(shown)) and "Modify block" in shown
+        await press(pilot, "enter")  # into Block C's flats: the bar follows the focus
+        await until(pilot, lambda: "Add flats" in line(app), "the flats keys")
+        assert "Add a block" not in line(app)
+        await press(pilot, "escape")
+        await until(pilot, lambda: "Add a block" in line(app), "the Blocks keys again")
+        start = line(app).index(" n Add a block")
+        await pilot.click(KeyBar, offset=(start + 2, 0))
+        await until(pilot, lambda: isinstance(app.screen, FormScreen), "the add-block form")
+        assert "Save" in line(app) and "Add a block" not in line(app)
+
+
+async def test_a_narrow_screen_leaves_whole_keys_out_and_keeps_the_palette(console_ctx,
+                                                                           make_app):
+    app = make_app(console_ctx)
+    async with app.run_test(size=(40, 24)) as pilot:
+        await until(pilot, lambda: "Add a block" in line(app), "the Blocks keys")
+        text = line(app)
+        assert len(text) == 40 and text.endswith("▏^p palette ")
+        drawn = [d for d in descriptions(app) if d and f" {d} " in text]
+        # every key drawn is drawn whole; the first keys come first
+        assert drawn == descriptions(app)[:len(drawn)] and drawn
