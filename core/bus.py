@@ -17,6 +17,8 @@ Messages a console sends to the gateway:
 
 - ``change``: a notice that the store changed (no reply)
 - ``hello``: answered with every device's ``device`` message, then a reply
+- ``ping``: answered with a reply alone (`serve`'s watchdog asks every 2 s whether the
+  gateway's loop still answers; every device's state each time would be waste)
 - ``open_door``, ``ack_alarm``: commands in an operator's name (``operator_id``)
 - ``stuck``: from `serve`'s supervisor: it restarted a stuck process (``what``); the
   gateway records a "Process stuck" alarm on every site
@@ -55,6 +57,7 @@ class Kind(StrEnum):
     # console -> gateway
     CHANGE = "change"
     HELLO = "hello"
+    PING = "ping"
     OPEN_DOOR = "open_door"
     ACK_ALARM = "ack_alarm"
     STUCK = "stuck"

@@ -9,7 +9,7 @@ and what was wrong. Unknown fields are ignored (a newer console may send more).
 | kind | fields |
 |---|---|
 | every kind | ``type``: a kind a console sends; ``request_id``: optional, a whole number from 0 to 2**63-1 or text of at most 64 characters |
-| ``change``, ``hello`` | none |
+| ``change``, ``hello``, ``ping`` | none |
 | ``open_door`` | ``operator_id``, ``door_id``: ids (1 to 2**63-1); ``seconds``: optional, 1 to 600 |
 | ``ack_alarm`` | ``operator_id``, ``alarm_id``: ids; ``note``: optional text, at most 160 characters |
 | ``stuck`` | ``what``: text, at most 160 characters |
@@ -69,6 +69,7 @@ ID = Whole(1, ID_MAX)
 SCHEMAS: dict[Kind, dict[str, Whole | Text]] = {
     Kind.CHANGE: {},
     Kind.HELLO: {},
+    Kind.PING: {},
     Kind.OPEN_DOOR: {"operator_id": ID, "door_id": ID,
                      "seconds": Whole(1, REMOTE_OPEN_MAX_SECONDS, required=False)},
     Kind.ACK_ALARM: {"operator_id": ID, "alarm_id": ID, "note": Text(NOTES_MAX)},

@@ -219,6 +219,12 @@ async def test_the_gateway_speaks_to_any_adapter_of_the_bus_port(store, admin, e
         peer = object()  # a transport that cannot tell the peer's user
         await gw.bus.on_message({"type": "hello", "request_id": "r1"}, peer)
         assert gw.bus.sent[-1] == (peer, {"type": "reply", "request_id": "r1", "ok": True})
+        states = [m for p, m in gw.bus.sent if p is peer and m["type"] == Kind.DEVICE]
+        assert states  # hello: every device's state first
+        # ping (serve's watchdog, every 2 s): the reply alone
+        before = len(gw.bus.sent)
+        await gw.bus.on_message({"type": "ping", "request_id": "r2"}, peer)
+        assert gw.bus.sent[before:] == [(peer, {"type": "reply", "request_id": "r2", "ok": True})]
     finally:
         await gw.stop()
 

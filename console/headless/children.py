@@ -201,10 +201,10 @@ async def wait_for_bus(bus: str, proc: subprocess.Popen | None,
 
 
 async def gateway_answers(bus: str) -> None:
-    """Say hello on the bus and wait for the gateway's answer; DoorkeeperError if none."""
+    """Ping the gateway on the bus and wait for its answer; DoorkeeperError if none."""
     client = await BusClient.connect(bus)
     try:
-        await client.request({"type": Kind.HELLO})
+        await client.request({"type": Kind.PING})
     except (TimeoutError, BusClosed) as err:
         raise DoorkeeperError(f"The gateway on {bus} did not answer.") from err
     finally:

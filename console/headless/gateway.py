@@ -218,9 +218,10 @@ class Gateway:
         if kind == Kind.CHANGE:
             self._changed.set()
             return
-        if kind == Kind.HELLO:
-            for state in self.runtime.device_states():
-                self.bus.send(peer, {"type": Kind.DEVICE, "device": state})
+        if kind in (Kind.HELLO, Kind.PING):
+            if kind == Kind.HELLO:
+                for state in self.runtime.device_states():
+                    self.bus.send(peer, {"type": Kind.DEVICE, "device": state})
             self.bus.send(peer, reply)
             return
         if kind not in COMMANDS and kind != Kind.STUCK:
