@@ -88,9 +88,20 @@ class ConsoleContext:
     commander: Commander = field(default_factory=Commander)
     live: LiveBuffer | None = None  # None when no gateway is attached
     reads: ReadModel = field(init=False)
+    #: reads and changes under way (what a test waits for before it looks at the screen)
+    in_flight: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         self.reads = StoreReads(self.store)
+
+    @contextmanager
+    def _busy(self, saving: bool) -> Iterator[None]:
+        self.in_flight += 1
+        try:
+            with _store_errors(saving):
+                yield
+        finally:
+            self.in_flight -= 1
 
     @property
     def actor(self) -> Actor:
@@ -119,7 +130,7 @@ class ConsoleContext:
     async def change(self, service: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """Run a service as this operator (one unit of work, audited), then tell the
         gateway so its snapshot and the other consoles follow."""
-        with _store_errors(saving=True):
+        with self._busy(saving=True):
             result = await service(self.store.uow(), self.actor, *args, **kwargs)
         await self.commander.notify({"type": "change"})
         return result
@@ -127,7 +138,7 @@ class ConsoleContext:
     async def view(self, read: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """Run one of core's read services (core.views.*) as this operator; a store that
         cannot answer gives a StoreError (as every store error of `change` does)."""
-        with _store_errors(saving=False):
+        with self._busy(saving=False):
             return await read(self.reads, self.viewer, *args, **kwargs)
 
     async def view_shared(self, read: Callable[..., Awaitable[T]], *args: Any,
@@ -141,7 +152,7 @@ class ConsoleContext:
 
     async def refresh_rights(self) -> None:
         """Reload the operator's sites and grants (after a change of their grant)."""
-        with _store_errors(saving=False):
+        with self._busy(saving=False):
             async with self.store.reader() as uow:
                 self.viewer = await load_viewer(uow, self.operator.email, self.actor.source,
                                                 self.actor.clock)

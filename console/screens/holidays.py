@@ -55,7 +55,9 @@ class ImportForm(FormScreen):
     def compose_body(self) -> ComposeResult:
         with Vertical(classes="field", id="field-lines"):
             yield Label(f"One holiday a line, date then name (at most {HOLIDAYS_IMPORT_MAX})")
-            yield TextArea("", id="f-lines", soft_wrap=False, show_line_numbers=True)
+            lines = TextArea("", id="f-lines", soft_wrap=False, show_line_numbers=True)
+            lines.cursor_blink = False  # steady, as every field's (console/widgets/text_input.py)
+            yield lines
             yield Static("", classes="field-error", id="e-lines")
 
     def values(self) -> dict[str, Any]:

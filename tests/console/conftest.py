@@ -141,6 +141,23 @@ async def until(pilot: Pilot, check: Callable[[], object], what: str,
     return time.monotonic() - start
 
 
+async def settled(pilot: Pilot, timeout: float = 30.0) -> None:
+    """Let the app finish what it is doing: its messages handled, and no read or change of
+    the store under way (the console context counts them), twice in a row, since a read
+    that ends lets its handler go on (push a screen, fill a table), which may read again.
+    What `pilot.pause()` alone misses: a handler or worker awaiting the store looks idle."""
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while quiet < 2:
+        await pilot.pause()
+        ctx = getattr(pilot.app, "ctx", None)
+        busy = ctx is not None and ctx.in_flight > 0
+        quiet = 0 if busy else quiet + 1
+        if busy:
+            assert time.monotonic() < deadline, f"the store was still busy after {timeout} s"
+            await asyncio.sleep(0.005)
+
+
 def _key_handled() -> Callable[[Message], bool]:
     seen: list[Message] = []
 

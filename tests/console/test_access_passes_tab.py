@@ -13,7 +13,7 @@ from core.model import AccessPass, APassState
 from core.rights import Action, Area, right
 from core.services import access_passes
 from tests.conftest import dump_database, make_operator
-from tests.console.conftest import context_for, show_tab
+from tests.console.conftest import context_for, settled, show_tab
 
 PANE = "pane-accesspassestab"
 
@@ -41,7 +41,7 @@ async def fill(pilot, **values: object) -> None:
     for name, value in values.items():
         widget = pilot.app.screen.query_one(f"#f-{name}")
         widget.value = Select.NULL if isinstance(widget, Select) and value is None else value
-    await pilot.pause()
+    await settled(pilot)
 
 
 def error_of(app, name: str) -> str:
@@ -54,30 +54,30 @@ async def test_create_five_passes_to_stock_then_five_to_a_flat(console_ctx, make
     async with app.run_test(size=(120, 40)) as pilot:
         await open_tab(pilot)
         await pilot.press("c")
-        await pilot.pause()
+        await settled(pilot)
         assert isinstance(app.screen, FormScreen)
         await pilot.press(*"1111100010")  # the cursor starts in "N° of first APass"
         await fill(pilot, quantity="5")
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settled(pilot)
         assert not isinstance(app.screen, FormScreen)
         stocked = await passes(store, state=APassState.STOCK)
         assert [p.number for p in stocked] == [f"11111000{n}" for n in range(10, 15)]
         await pilot.press("v")  # APasses in stock
-        await pilot.pause()
+        await settled(pilot)
         assert numbers_shown(app) == [p.number for p in stocked]
 
         await pilot.press("c")
-        await pilot.pause()
+        await settled(pilot)
         await fill(pilot, first_number="2222200000", quantity="5", block_id=estate.block.id,
                    flat_number="2", resident="Michael Jolly")
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settled(pilot)
         assigned = await passes(store, state=APassState.ASSIGNED)
         assert {p.flat_id for p in assigned} == {estate.flats[1].id}
         assert {p.access_profile_id for p in assigned} == {estate.profile.id}  # block default
         await pilot.press("v", "v")  # lost, then assigned again
-        await pilot.pause()
+        await settled(pilot)
         assert numbers_shown(app) == [f"22222000{n:02}" for n in range(5)]
         assert tab_of(app).table.get_row_at(0)[5].plain == "Michael Jolly"
 
@@ -99,12 +99,12 @@ async def test_bad_input_is_refused_by_its_field_and_nothing_is_created(
     async with app.run_test(size=(120, 40)) as pilot:
         await open_tab(pilot)
         await pilot.press("c")
-        await pilot.pause()
+        await settled(pilot)
         for first, quantity, flat, field, says in BAD_INPUT:
             await fill(pilot, first_number=first, quantity=quantity, block_id=estate.block.id,
                        flat_number=flat)
             await pilot.press("ctrl+s")
-            await pilot.pause()
+            await settled(pilot)
             assert isinstance(app.screen, FormScreen), first  # stays open with what was typed
             assert says in error_of(app, field), (first, quantity, flat)
             others = {"first_number", "quantity", "flat_number"} - {field}
@@ -120,15 +120,15 @@ async def test_move_a_pass_to_another_flat_by_typing_its_flat_number(console_ctx
     async with app.run_test(size=(120, 40)) as pilot:
         await open_tab(pilot)
         await pilot.press("m")
-        await pilot.pause()
+        await settled(pilot)
         assert app.screen.query_one("#f-flat_number", Input).value == "001"
         await fill(pilot, flat_number="7")
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settled(pilot)
         assert "no Flat N° '7'" in error_of(app, "flat_number")
         await fill(pilot, flat_number="3")
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settled(pilot)
         assert not isinstance(app.screen, FormScreen)
         (moved,) = await passes(store)
         assert (moved.state, moved.flat_id, moved.resident) == (
@@ -145,37 +145,37 @@ async def test_lost_pass_keeps_its_data_is_reassigned_when_found_then_stocked(
     async with app.run_test(size=(120, 40)) as pilot:
         await open_tab(pilot)
         await pilot.press("l")
-        await pilot.pause()
+        await settled(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
-        await pilot.pause()
+        await settled(pilot)
         (lost,) = await passes(store)
         assert (lost.state, lost.flat_id, lost.resident) == (
             APassState.LOST, estate.flats[0].id, "Ann Lee")
         assert numbers_shown(app) == []
         assert "r" not in app.screen.active_bindings  # reassign is for stock / lost passes
         await pilot.press("v", "v")  # stock, lost
-        await pilot.pause()
+        await settled(pilot)
         assert numbers_shown(app) == ["4444400001"]
         assert "m" not in app.screen.active_bindings
         await pilot.press("r")
-        await pilot.pause()
+        await settled(pilot)
         assert app.screen.query_one("#f-resident", Input).value == "Ann Lee"
         await fill(pilot, flat_number="2")
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settled(pilot)
         (found,) = await passes(store)
         assert (found.state, found.flat_id, found.resident, found.notes) == (
             APassState.ASSIGNED, estate.flats[1].id, "Ann Lee", "blue key ring")
         assert numbers_shown(app) == []  # no longer lost
 
         await pilot.press("v")  # assigned: send it to the stock, declining first
-        await pilot.pause()
+        await settled(pilot)
         await pilot.press("s", "n")
-        await pilot.pause()
+        await settled(pilot)
         assert (await passes(store))[0].state is APassState.ASSIGNED
         await pilot.press("s", "y")
-        await pilot.pause()
+        await settled(pilot)
         (stocked,) = await passes(store)
         assert (stocked.state, stocked.flat_id, stocked.resident, stocked.notes) == (
             APassState.STOCK, None, "", "")  # the stock deletes the programmed data
@@ -189,18 +189,18 @@ async def test_modify_changes_resident_colour_and_notes(console_ctx, make_app, s
     async with app.run_test(size=(120, 40)) as pilot:
         await open_tab(pilot)
         await pilot.press("enter")  # Enter opens the pass, as `e` does
-        await pilot.pause()
+        await settled(pilot)
         assert isinstance(app.screen, FormScreen)
         await pilot.press("escape", "e")
-        await pilot.pause()
+        await settled(pilot)
         await fill(pilot, resident="Bob Ray", colour="red", notes="x" * 161)
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settled(pilot)
         assert "at most 160" in error_of(app, "notes")
         assert (await passes(store))[0].resident == ""
         await fill(pilot, notes="spare")
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settled(pilot)
         (ap,) = await passes(store)
         assert (ap.resident, ap.colour, ap.notes, ap.flat_id) == (
             "Bob Ray", "red", "spare", estate.flats[0].id)
@@ -217,24 +217,24 @@ async def test_find_box_filters_by_the_start_of_the_number(console_ctx, make_app
         assert len(numbers_shown(app)) == 9
         await pilot.press("f", "1", "2")
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(pilot)
         assert numbers_shown(app) == ["1234500000", "1234500001", "1234500002",
                                       "1299900000", "1299900001", "1299900002"]
         await pilot.press("9", "9", "9", "0", "0", "0", "0", "1")
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(pilot)
         assert numbers_shown(app) == ["1299900001"]
         await pilot.press("backspace", "backspace", "x")
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(pilot)
         assert numbers_shown(app) == []
         assert "digits only" in str(app.screen.query_one("#ap-count", Static).render())
         await pilot.press("backspace", "0", "1")
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(pilot)
         assert numbers_shown(app) == ["1299900001"]
         await pilot.press("enter", "m")  # back in the list, the keys act on the pass found
-        await pilot.pause()
+        await settled(pilot)
         assert "1299900001" in str(app.screen.query_one(".dialog-title", Static).render())
 
 
@@ -277,7 +277,7 @@ async def test_a_concierge_has_no_create_key(store, admin, estate, make_app):
         shown = app.screen.active_bindings
         assert "c" not in shown and all(k in shown for k in "msle")
         await pilot.press("c")
-        await pilot.pause()
+        await settled(pilot)
         assert not isinstance(app.screen, FormScreen)
 
 
@@ -292,12 +292,12 @@ async def test_tabs_are_hidden_without_their_consult_right(store, admin, estate,
                         custom=custom)
     app = make_app(await context_for(store, "desk@test.example"))
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+        await settled(pilot)
         tabbed = app.screen.query_one(TabbedContent)
         assert tabbed.get_tab(PANE).display is passes_shown
         assert tabbed.get_tab("pane-displaystab").display is displays_shown
         await pilot.press("4")
-        await pilot.pause()
+        await settled(pilot)
         assert tabbed.active != PANE
 
 
@@ -316,5 +316,5 @@ async def test_hostile_residents_and_notes_show_literally(console_ctx, make_app,
         assert row[5].plain == HOSTILE and not row[5].spans
         assert row[7].plain == HOSTILE
         await pilot.click("#ap-table", offset=(70, 1))
-        await pilot.pause()
+        await settled(pilot)
         assert app.is_running

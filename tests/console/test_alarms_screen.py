@@ -15,7 +15,7 @@ from core.model import Event, EventKind, EventResult
 from core.rights import Profile
 from store import tables as t
 from tests.conftest import NOW, dump_database, make_operator
-from tests.console.conftest import context_for, until
+from tests.console.conftest import context_for, settled, until
 
 SIZE = (120, 40)
 
@@ -35,9 +35,9 @@ def rows(screen: AlarmsScreen) -> list[list[str]]:
 
 
 async def open_alarms(pilot) -> AlarmsScreen:
-    await pilot.pause()
+    await settled(pilot)
     await pilot.press("a")
-    await pilot.pause()
+    await settled(pilot)
     assert isinstance(pilot.app.screen, AlarmsScreen)
     return pilot.app.screen
 
@@ -61,10 +61,10 @@ async def test_lists_open_alarms_newest_first(console_ctx, make_app, store, esta
             ["2026-11-27 09:30:00", "Demo Cases", "PP4G : IP MiniPro", "Tamper"]]
         assert "2 open" in str(screen.query_one("#alarms-title").render())
         await pilot.press("d")  # the event behind the alarm
-        await pilot.pause()
+        await settled(pilot)
         assert isinstance(app.screen, EventDetailScreen)
         await pilot.press("escape", "escape")
-        await pilot.pause()
+        await settled(pilot)
         assert app.screen is app.main
 
 
@@ -74,14 +74,14 @@ async def test_acknowledging_with_a_note_is_stored_audited_and_drops_the_badge(
     await raise_alarm(store, estate, EventKind.POWER_FAILURE, 20)
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(pilot)
         assert "Alarms 2" in str(app.main.query_one(AlarmBadge).render())
         screen = await open_alarms(pilot)
         await pilot.press("k")
-        await pilot.pause()
+        await settled(pilot)
         assert isinstance(app.screen, FormScreen)
         await pilot.press(*"Door closed by caretaker", "enter")
-        await pilot.pause()
+        await settled(pilot)
         assert app.screen is screen
         held, power = await alarm_rows(store)
         assert held["acknowledged_at"] is not None and held["acknowledged_by"] == (
@@ -94,12 +94,12 @@ async def test_acknowledging_with_a_note_is_stored_audited_and_drops_the_badge(
         assert tuple(audit) == ("alarm.acknowledge", held["id"])
         assert [r[3] for r in rows(screen)] == ["Power failure"]
         await pilot.press("enter")  # Enter acknowledges too
-        await pilot.pause()
+        await settled(pilot)
         await pilot.press("enter")  # an empty note is allowed
-        await pilot.pause()
+        await settled(pilot)
         assert rows(screen) == []
         await pilot.press("escape")
-        await pilot.pause()
+        await settled(pilot)
         assert "Alarms 0" in str(app.main.query_one(AlarmBadge).render())
 
 
@@ -110,12 +110,12 @@ async def test_a_note_over_160_characters_is_refused_by_its_field(console_ctx, m
     async with app.run_test(size=SIZE) as pilot:
         await open_alarms(pilot)
         await pilot.press("k")
-        await pilot.pause()
+        await settled(pilot)
         form = app.screen
         form.query_one("#f-note").max_length = 0  # as if pasted past the field's limit
         form.query_one("#f-note").value = "x" * 161
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settled(pilot)
         assert app.screen is form
         assert "160" in str(form.query_one("#e-note").render())
         assert (await alarm_rows(store))[0]["acknowledged_at"] is None
@@ -128,18 +128,18 @@ async def test_acknowledged_ones_on_request_with_who_and_note(console_ctx, make_
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_alarms(pilot)
         await pilot.press("k")
-        await pilot.pause()
+        await settled(pilot)
         await pilot.press(*"Cover refitted", "enter")
-        await pilot.pause()
+        await settled(pilot)
         assert rows(screen) == []
         await pilot.press("h")
-        await pilot.pause()
+        await settled(pilot)
         (row,) = rows(screen)
         assert row[3] == "Tamper" and row[5:] == ["2026-11-27 10:00:00", "admin@test.example",
                                                   "Cover refitted"]
         assert not screen.check_action("acknowledge", ())  # done already: greyed out
         await pilot.press("k")
-        await pilot.pause()
+        await settled(pilot)
         assert app.screen is screen
 
 
@@ -167,9 +167,9 @@ async def test_without_events_modify_the_key_is_hidden_and_nothing_changes(
         assert [r[3] for r in rows(screen)] == ["Tamper"]
         assert "k" not in screen.active_bindings
         await pilot.press("k")
-        await pilot.pause()
+        await settled(pilot)
         await pilot.press("enter")
-        await pilot.pause()
+        await settled(pilot)
         assert app.screen is screen
     assert dump_database(store.where) == before
 

@@ -17,7 +17,7 @@ from core.model import Flat, PanelDisplay
 from core.rights import Profile
 from core.services import access_passes, flats, residents, sites
 from tests.conftest import dump_database, make_operator
-from tests.console.conftest import context_for, press, until
+from tests.console.conftest import context_for, press, settled, until
 
 SIZE = (80, 24)
 
@@ -48,7 +48,7 @@ async def fill(pilot, values: dict[str, str]) -> None:
     for name, value in values.items():
         pilot.app.screen.query_one(f"#f-{name}").value = value
     await pilot.press("ctrl+s")
-    await pilot.pause()
+    await settled(pilot)
 
 
 async def test_blocks_then_block_c_flats_in_the_guides_columns(console_ctx, make_app, estate,
@@ -62,7 +62,7 @@ async def test_blocks_then_block_c_flats_in_the_guides_columns(console_ctx, make
                                              "1111100000", 2, flat_id=flat.id)
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(pilot)
         blocks = tab_of(app).blocks_table
         assert [str(c.label) for c in blocks.columns.values()] == [
             "Block", "Flat(s)", "Device(s)", "APass(es)", "Notes"]
@@ -79,7 +79,7 @@ async def test_blocks_then_block_c_flats_in_the_guides_columns(console_ctx, make
             ["003", "Appt. 003", "", "", "", "", "", ""]]
         assert "Block C · 3 flats" in text(tab_of(app).query_one("#blocks-caption"))
         await pilot.press("escape")
-        await pilot.pause()
+        await settled(pilot)
         assert blocks.display and not table.display and app.focused is blocks
 
 
@@ -90,7 +90,7 @@ async def test_add_flats_within_the_site_quota_and_delete_one(console_ctx, make_
         table = await open_block_c(pilot)
         before = dump_database(store.where)
         await pilot.press("n")
-        await pilot.pause()
+        await settled(pilot)
         form = app.screen
         assert isinstance(form, FormScreen)
         assert form.query_one("#f-first_number").value == "4"  # the next free Flat N°
@@ -112,15 +112,15 @@ async def test_add_flats_within_the_site_quota_and_delete_one(console_ctx, make_
         assert "Block C · 5 flats" in text(tab_of(app).query_one("#blocks-caption"))
         # delete 002: No keeps it, Yes deletes it
         await pilot.press("down", "d")
-        await pilot.pause()
+        await settled(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")
-        await pilot.pause()
+        await settled(pilot)
         assert len(rows(table)) == 5
         await pilot.press("d")
-        await pilot.pause()
+        await settled(pilot)
         await pilot.press("y")
-        await pilot.pause()
+        await settled(pilot)
         assert [r[0] for r in rows(table)] == ["001", "003", "004", "005"]
         assert "flats 4/5" in text(app.main.query_one(SiteHeaderBar))
     async with store.reader() as uow:
@@ -131,25 +131,25 @@ async def test_blocks_added_modified_and_deleted_only_when_empty(console_ctx, ma
                                                                 store, estate):
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(pilot)
         tab = tab_of(app)
         await pilot.press("d")
-        await pilot.pause()
+        await settled(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
-        await pilot.pause()
+        await settled(pilot)
         assert "still has 3 flats" in text(tab.query_one("#blocks-status"))
         assert [r[0] for r in rows(tab.blocks_table)] == ["Block C", "Total"]
         # an empty block appears in the list and in the tree
         await pilot.press("n")
-        await pilot.pause()
+        await settled(pilot)
         await fill(pilot, {"name": "Block D", "notes": "car park"})
         assert rows(tab.blocks_table)[1] == ["Block D", "0", "0", "0", "car park"]
         site_node = app.main.query_one(SiteTree).root.children[0]
         assert [str(n.label) for n in site_node.children] == ["Block C", "Block D"]
         # a name taken is refused by the name; a free one renames it
         await pilot.press("down", "e")
-        await pilot.pause()
+        await settled(pilot)
         form = app.screen
         assert form.query_one("#f-name").value == "Block D"
         await fill(pilot, {"name": "Block C"})
@@ -157,9 +157,9 @@ async def test_blocks_added_modified_and_deleted_only_when_empty(console_ctx, ma
         await fill(pilot, {"name": "Block E"})
         assert [str(n.label) for n in site_node.children] == ["Block C", "Block E"]
         await pilot.press("d")
-        await pilot.pause()
+        await settled(pilot)
         await pilot.press("y")
-        await pilot.pause()
+        await settled(pilot)
         assert [r[0] for r in rows(tab.blocks_table)] == ["Block C", "Total"]
         assert [str(n.label) for n in site_node.children] == ["Block C"]
 
@@ -189,14 +189,14 @@ async def test_keys_follow_the_operators_rights(store, admin, estate, make_app, 
     await make_operator(store, admin, email, estate.site.id, profile)
     app = make_app(await context_for(store, email))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(pilot)
         assert keys(app, "ned") == block_keys
         await open_block_c(pilot)
         assert keys(app, "ned") == flat_keys
         if not flat_keys & {"n", "d"}:
             before = dump_database(store.where)
             await pilot.press("n", "d")  # hidden keys do nothing
-            await pilot.pause()
+            await settled(pilot)
             assert app.screen is app.main
             assert dump_database(store.where) == before
         await press(pilot, "enter")
@@ -211,10 +211,10 @@ async def test_keys_follow_the_operators_rights(store, admin, estate, make_app, 
             assert (not code_fields.only_one(Input).disabled) == codes
         assert bool(screen.query("#save-flat")) == flat_form
         screen.action_pane(1)
-        await pilot.pause()
+        await settled(pilot)
         assert keys(app, "ned") == phone_keys
         screen.action_pane(3)
-        await pilot.pause()
+        await settled(pilot)
         assert keys(app, "ls") == pass_keys
 
 
@@ -237,7 +237,7 @@ async def test_hostile_flat_names_show_literally_and_do_nothing(console_ctx, mak
             assert not row[1].spans and "\x1b" not in str(row[1])
         for y in (1, 2, 3):
             await pilot.click(table, offset=(8, y))  # on each name
-            await pilot.pause()
+            await settled(pilot)
         assert app.is_running
 
 
@@ -252,10 +252,10 @@ async def test_a_large_block_opens_on_its_first_page_and_pages_on(console_ctx, m
         assert "303 flats" in text(tab_of(app).query_one("#blocks-caption"))
         for _ in range(4):
             await pilot.press("pagedown")
-            await pilot.pause()
+            await settled(pilot)
         await app.workers.wait_for_complete()
         assert len(table.rows_held) >= table.first_page + table.page_size
         await pilot.press("ctrl+end")
-        await pilot.pause()
+        await settled(pilot)
         await app.workers.wait_for_complete()
         assert len(table.rows_held) > 200 and table.current is not None

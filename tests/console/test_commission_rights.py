@@ -14,7 +14,7 @@ from core.model import Device, DeviceType
 from core.rights import Profile
 from core.services import devices
 from tests.conftest import make_operator
-from tests.console.conftest import context_for, show_tab
+from tests.console.conftest import context_for, settled, show_tab
 from tests.console.setup_helpers import settle
 
 DEVICE_KEYS = ("add", "modify", "remove", "restart_reader", "open_door")
@@ -45,5 +45,5 @@ async def test_commissioning_keys_follow_the_profile(store, admin, estate, make_
         await settle(pilot)
         tab = app.main.tabs["pane-devicestab"]
         tab.table.move_cursor(row=[r.id for r in tab.rows].index(reader.id))
-        await pilot.pause()
+        await settled(pilot)
         assert [bool(tab.check_action(a, ())) for a in DEVICE_KEYS] == device_keys

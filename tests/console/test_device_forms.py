@@ -14,7 +14,7 @@ from console.screens.device_form import DeviceForm
 from core.model import Device, DeviceType, Door
 from core.rights import Profile
 from tests.conftest import dump_database, make_operator
-from tests.console.conftest import context_for, press, show_tab
+from tests.console.conftest import context_for, press, settled, show_tab
 from tests.console.setup_helpers import save, settle
 
 SIZE = (120, 40)
@@ -71,7 +71,7 @@ async def test_a_reader_is_commissioned_on_its_bus_and_its_key_never_shown(
         assert form.query_one("#f-scbk", Input).value == ""
         assert form.query_one("#f-bus", Input).value == "/dev/ttyUSB0"
         form.query_one("#f-type", Select).value = DeviceType.IPGUARD_4G
-        await pilot.pause()
+        await settled(pilot)
         assert not _visible(form, "bus") and _visible(form, "display_capacity")
         form.query_one("#f-type", Select).value = DeviceType.READER
         form.query_one("#f-name", Input).value = "Reader - Hall"
@@ -108,10 +108,10 @@ async def test_restart_reader_asks_the_gateway(console_ctx, make_app, store, adm
     async with app.run_test(size=SIZE) as pilot:
         tab = await _devices_tab(pilot)
         tab.table.move_cursor(row=[r.id for r in tab.rows].index(estate.panel.id))
-        await pilot.pause()
+        await settled(pilot)
         assert tab.check_action("restart_reader", ()) is False  # the panel: not a reader
         tab.table.move_cursor(row=[r.id for r in tab.rows].index(reader.id))
-        await pilot.pause()
+        await settled(pilot)
         await press(pilot, "r")
         await settle(pilot)
     assert console_ctx.commander.requests == [{"type": "restart_reader",

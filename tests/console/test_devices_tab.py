@@ -12,7 +12,7 @@ from core.model import Device, DeviceType, Door
 from core.rights import Profile
 from core.services import devices
 from tests.conftest import make_operator
-from tests.console.conftest import context_for, show_tab
+from tests.console.conftest import context_for, settled, show_tab
 
 SIZE = (120, 40)
 
@@ -31,7 +31,7 @@ def device_msg(device_id: int, online: bool, last_seen: str | None = None,
 
 
 async def open_devices(pilot) -> None:
-    await pilot.pause()
+    await settled(pilot)
     await show_tab(pilot, "2")
 
 
@@ -111,11 +111,11 @@ async def test_o_then_y_sends_one_open_door_and_notifies(console_ctx, make_app, 
     async with app.run_test(size=SIZE) as pilot:
         await open_devices(pilot)
         await pilot.press("o")
-        await pilot.pause()
+        await settled(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         assert app.screen.question == "Open Main entrance for 5 s?"
         await pilot.press("y")
-        await pilot.pause()
+        await settled(pilot)
         assert console_ctx.commander.requests == [{"type": "open_door",
                                                    "door_id": estate.door.id}]
         assert [n.message for n in app._notifications] == ["Main entrance opened for 5 s"]
@@ -126,7 +126,7 @@ async def test_o_then_n_sends_nothing(console_ctx, make_app, estate):
     async with app.run_test(size=SIZE) as pilot:
         await open_devices(pilot)
         await pilot.press("o", "n")
-        await pilot.pause()
+        await settled(pilot)
         assert console_ctx.commander.requests == []
         assert not isinstance(app.screen, ConfirmScreen)
 
@@ -141,7 +141,7 @@ async def test_a_refusal_shows_the_gateways_message_as_an_error(console_ctx, mak
     async with app.run_test(size=SIZE) as pilot:
         await open_devices(pilot)
         await pilot.press("o", "y")
-        await pilot.pause()
+        await settled(pilot)
         [note] = list(app._notifications)
         assert note.message == "You may not open doors on Demo Cases." and note.severity == "error"
 
@@ -164,16 +164,16 @@ async def test_several_doors_are_picked_and_a_reader_opens_its_control_units(
         assert cells(app, reader.id)["parent"] == "Centrale"
         tab.table.move_cursor(row=[r.id for r in tab.rows].index(reader.id))
         await pilot.press("o")
-        await pilot.pause()
+        await settled(pilot)
         assert isinstance(app.screen, DoorPickScreen)
         await pilot.press("escape")  # no door picked: nothing asked, nothing sent
-        await pilot.pause()
+        await settled(pilot)
         assert not isinstance(app.screen, DoorPickScreen)
         await pilot.press("o", "down", "enter")
-        await pilot.pause()
+        await settled(pilot)
         assert app.screen.question == "Open Bin store for 8 s?"
         await pilot.press("y")
-        await pilot.pause()
+        await settled(pilot)
         assert console_ctx.commander.requests == [{"type": "open_door", "door_id": bin_store.id}]
 
 
@@ -186,14 +186,14 @@ async def test_a_device_with_no_door_has_no_open_key(console_ctx, make_app, stor
         await open_devices(pilot)
         tab = app.main.tabs["pane-devicestab"]
         tab.table.move_cursor(row=[r.id for r in tab.rows].index(modem.id))
-        await pilot.pause()
+        await settled(pilot)
         assert "o" not in app.screen.active_bindings
         await pilot.press("o")
-        await pilot.pause()
+        await settled(pilot)
         assert console_ctx.commander.requests == [] and not isinstance(app.screen,
                                                                        ConfirmScreen)
         tab.table.move_cursor(row=[r.id for r in tab.rows].index(estate.panel.id))
-        await pilot.pause()
+        await settled(pilot)
         assert "o" in app.screen.active_bindings
 
 
@@ -208,7 +208,7 @@ async def test_enter_shows_the_device_in_full(console_ctx, make_app, estate):
         await console_ctx.live.shown()
         assert cells(app, estate.panel.id)["counters"] == "polls 40 · round trip 13 ms"
         await pilot.press("enter")
-        await pilot.pause()
+        await settled(pilot)
         assert isinstance(app.screen, DeviceDetailScreen)
         text = "\n".join(str(line) for line in app.screen.lines())
         for part in ("Type: IPGUARD 4G", "Block: Block C", "GSM access point: yes",
@@ -219,7 +219,7 @@ async def test_enter_shows_the_device_in_full(console_ctx, make_app, estate):
                      "30 s"):
             assert part in text
         await pilot.press("escape")
-        await pilot.pause()
+        await settled(pilot)
         assert not isinstance(app.screen, DeviceDetailScreen)
 
 
@@ -245,7 +245,7 @@ async def test_who_sees_the_tab_and_the_open_door_key(store, admin, estate, make
         assert tab.check_action("open_door", ()) is sees
         assert ("o" in app.screen.active_bindings) is sees
         await pilot.press("o", "y")
-        await pilot.pause()
+        await settled(pilot)
         assert len(ctx.commander.requests) == (1 if sees else 0)
         assert isinstance(tab.table, DataTable)
 
@@ -263,9 +263,9 @@ async def test_a_block_selected_in_the_tree_lists_only_its_devices(console_ctx, 
         tab = app.main.tabs["pane-devicestab"]
         assert {r.id for r in tab.rows} == {estate.panel.id, keypad.id}
         await app.main.select(estate.site.id, other.id)
-        await pilot.pause()
+        await settled(pilot)
         assert [r.id for r in tab.rows] == [keypad.id]
         assert tab.table.row_count == 1
         await app.main.select(estate.site.id, estate.block.id)
-        await pilot.pause()
+        await settled(pilot)
         assert [r.id for r in tab.rows] == [estate.panel.id]

@@ -9,7 +9,7 @@ from textual.widgets import Select, Static
 from console.tabs.displays import DisplaysTab
 from core.model import Block, CallStep, Device, DeviceType, Door, PanelDisplay
 from core.services import blocks, devices, flats, residents, sites
-from tests.console.conftest import show_tab
+from tests.console.conftest import settled, show_tab
 
 PANE = "pane-displaystab"
 HOSTILE = "[@click=app.quit]x[/] [b]bold[/b]"
@@ -52,7 +52,7 @@ async def test_lists_names_with_call_chains_auto_opening_and_the_quota(
         hostile = tab_of(app).table.get_row_at(2)[0]  # "[" sorts after capitals
         assert hostile.plain == HOSTILE and hostile.style == "bold" and not hostile.spans
         await pilot.click("#dp-table", offset=(5, 3))
-        await pilot.pause()
+        await settled(pilot)
         assert app.is_running
         assert shown(app)[:2] == [
             ("Flat 2", "2", "002", "Hardwired / no telephone N°", "Never", "Block C",
@@ -77,7 +77,7 @@ async def test_enter_opens_the_flat_of_the_name(console_ctx, make_app, store, ad
         app.main.open_flat = open_flat
         await open_tab(pilot)
         await pilot.press("down", "enter")
-        await pilot.pause()
+        await settled(pilot)
         assert opened == [(estate.site.id, estate.block.id, estate.flats[2].id)]
 
 
@@ -96,15 +96,15 @@ async def test_panels_group_the_names_by_the_block_they_serve(console_ctx, make_
         tab = await open_tab(pilot)
         assert [r[0] for r in shown(app)] == ["Cee", "Enn"]  # all panels, block by block
         await pilot.press("p")  # the first block's panels
-        await pilot.pause()
+        await settled(pilot)
         assert [r[0] for r in shown(app)] == ["Cee"]
         select = tab.query_one("#dp-panel", Select)
         assert select.value == estate.block.id
         assert str(select.query_one("SelectCurrent #label", Static).render()) == (
             "PP4G : IP MiniPro · Block C")
         await pilot.press("p")
-        await pilot.pause()
+        await settled(pilot)
         assert [r[0] for r in shown(app)] == ["Enn"]
         await pilot.press("p")  # back to every panel
-        await pilot.pause()
+        await settled(pilot)
         assert len(shown(app)) == 2

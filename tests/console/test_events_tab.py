@@ -16,7 +16,7 @@ from core.audit import jsonable
 from core.model import Event, EventKind, EventResult
 from store import tables as t
 from tests.conftest import NOW
-from tests.console.conftest import handled, press, show_tab, type_into, until
+from tests.console.conftest import handled, press, settled, show_tab, type_into, until
 
 SIZE = (120, 40)
 K, R = EventKind, EventResult
@@ -45,7 +45,7 @@ def ev(estate, ago: timedelta, kind: EventKind, result: EventResult, description
 
 
 async def open_events(app, pilot) -> EventsTab:
-    await pilot.pause()
+    await settled(pilot)
     await show_tab(pilot, "5")
     return app.main.tabs["pane-eventstab"]
 

@@ -12,7 +12,7 @@ from console.screens.facilities_providers import ProvidersPane
 from console.widgets.form import ConfirmScreen, FormScreen
 from core.model import ManagementCompany, ServiceProvider
 from tests.conftest import dump_database, seeded
-from tests.console.conftest import press
+from tests.console.conftest import press, settled
 from tests.console.facilities_book import Book, build_book
 
 SIZE = (120, 40)
@@ -24,12 +24,12 @@ async def book(request, store, admin, estate) -> Book:
 
 
 async def open_facilities(app, pilot) -> ProvidersPane:
-    await pilot.pause()
+    await settled(pilot)
     await press(pilot, "F")
     assert isinstance(app.screen, FacilitiesScreen)
     pane = app.screen.query_one(ProvidersPane)
     while not pane.loads:  # mounted and read
-        await pilot.pause()
+        await settled(pilot)
     return pane
 
 
@@ -41,7 +41,7 @@ def cells(table: DataTable) -> list[list[str]]:
 async def fill(pilot, form: FormScreen, **values: str) -> None:
     for name, value in values.items():
         form.query_one(f"#f-{name}", Input).value = value
-    await pilot.pause()
+    await settled(pilot)
 
 
 async def test_companies_and_providers_with_validity_in_colour_and_a_word(
@@ -73,7 +73,7 @@ async def test_add_a_company_then_a_provider_refused_then_saved(
         await fill(pilot, form, name="Greenfingers Ltd", email="hello@green.example")
         await press(pilot, "ctrl+s")
         assert app.screen is not form
-        await pilot.pause()
+        await settled(pilot)
         assert "Greenfingers Ltd" in [r[0] for r in cells(pane.company_table)]
         # a provider: six years of validity is refused by its field, nothing is written
         pane.providers.focus()
@@ -95,7 +95,7 @@ async def test_add_a_company_then_a_provider_refused_then_saved(
         await fill(pilot, form, mobile="07546277311")
         await press(pilot, "ctrl+s")
         assert app.screen is not form
-        await pilot.pause()
+        await settled(pilot)
         assert "Jones Mary" in [r[0] for r in cells(pane.providers)]
     async with store.reader() as uow:
         [mary] = await uow.find(ServiceProvider, name="Jones Mary")
@@ -115,15 +115,15 @@ async def test_the_guide_filter_narrows_the_providers(console_ctx, make_app, boo
             form = app.screen
             await fill(pilot, form, **{field: value})
             await press(pilot, "ctrl+s")
-            await pilot.pause()
+            await settled(pilot)
             assert [r[0] for r in cells(pane.providers)] == expect, field
             await press(pilot, "x")
-            await pilot.pause()
+            await settled(pilot)
         await press(pilot, "f")
         form = app.screen
         form.query_one("#f-empty_dates", Switch).value = True
         await press(pilot, "ctrl+s")
-        await pilot.pause()
+        await settled(pilot)
         assert [r[0] for r in cells(pane.providers)] == ["Always Al"]
         assert "empty dates" in str(pane.query_one("#providers-title", Static).render())
 

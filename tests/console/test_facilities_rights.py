@@ -14,7 +14,7 @@ from core.model import Operator
 from core.rights import Action, Area, Profile, right
 from core.services import operators
 from tests.conftest import seeded
-from tests.console.conftest import context_for, press
+from tests.console.conftest import context_for, press, settled
 from tests.console.facilities_book import Book, build_book
 
 SIZE = (120, 40)
@@ -48,7 +48,7 @@ async def test_facilities_screen_by_profile(store, admin, estate, book, make_app
                                custom=sorted(custom) if custom else None)
     app = make_app(await context_for(store, email))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(pilot)
         shown = "facilities" in {b.binding.action for b in app.screen.active_bindings.values()}
         commands = [c.title for c in app.get_system_commands(app.screen)]
         assert shown is (expected != "hidden")
@@ -61,16 +61,16 @@ async def test_facilities_screen_by_profile(store, admin, estate, book, make_app
         assert isinstance(screen, FacilitiesScreen)
         providers, tasks = screen.query_one(ProvidersPane), screen.query_one(TasksPane)
         while not (providers.loads and tasks.loads):
-            await pilot.pause()
+            await settled(pilot)
         title = str(screen.query_one("#facilities-title", Static).render())
         assert ("read only" in title) is (expected == "read-only")
         providers.company_table.focus()
-        await pilot.pause()
+        await settled(pilot)
         for action in (*CHANGES, "share"):
             allowed = providers.check_action(action, ())
             assert (allowed is not False) is (expected == "modify"), ("companies", action)
         providers.providers.focus()
-        await pilot.pause()
+        await settled(pilot)
         for action in CHANGES:
             allowed = providers.check_action(action, ())
             assert (allowed is not False) is (expected == "modify"), ("providers", action)

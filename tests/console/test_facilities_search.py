@@ -10,7 +10,7 @@ from console.screens.facilities import FacilitiesScreen
 from console.screens.facilities_providers import ProvidersPane
 from core.rights import Profile
 from tests.conftest import make_operator, seeded
-from tests.console.conftest import context_for
+from tests.console.conftest import context_for, settled
 from tests.console.facilities_book import Book, build_book
 from tests.console.test_search_screen import open_search, rows, settle
 
@@ -47,11 +47,11 @@ async def test_enter_opens_facilities_filtered_to_the_provider(console_ctx, make
         await settle(pilot)
         await pilot.press("enter")  # to the results
         await pilot.press("enter")
-        await pilot.pause()
+        await settled(pilot)
         assert isinstance(app.screen, FacilitiesScreen)
         pane = app.screen.query_one(ProvidersPane)
         while not pane.loads:
-            await pilot.pause()
+            await settled(pilot)
         assert [r.provider.name for r in pane.providers.rows_held] == ["Future Fay"]
         assert search is not app.screen
 

@@ -12,7 +12,7 @@ from core.rights import Profile
 from core.services.facilities import save_company
 from core.views.facilities import company_rows, company_shares
 from tests.conftest import dump_database, make_operator
-from tests.console.conftest import context_for, press
+from tests.console.conftest import context_for, press, settled
 from tests.console.test_facilities_providers import cells, open_facilities
 
 SIZE = (120, 40)
@@ -35,7 +35,7 @@ async def test_share_a_company_then_withdraw_it(store, admin, estate, make_app):
         await press(pilot, "s")
         sharing = app.screen
         assert isinstance(sharing, SharingScreen)
-        await pilot.pause()
+        await settled(pilot)
         assert cells(sharing.table) == [["", "ann@test.example", "Creator"]]
         await press(pilot, "n")
         form = app.screen
@@ -47,7 +47,7 @@ async def test_share_a_company_then_withdraw_it(store, admin, estate, make_app):
         form.query_one("#f-email", Input).value = "bob@test.example"
         await press(pilot, "ctrl+s")
         assert app.screen is sharing
-        await pilot.pause()
+        await settled(pilot)
         assert cells(sharing.table)[1] == ["", "bob@test.example",
                                            "Shared by ann@test.example on 2026-11-27"]
         # Bob sees the company now, and who manages it
@@ -59,7 +59,7 @@ async def test_share_a_company_then_withdraw_it(store, admin, estate, make_app):
         await app.workers.wait_for_complete()
         assert len(cells(sharing.table)) == 1
         sharing.table.move_cursor(row=0)
-        await pilot.pause()
+        await settled(pilot)
         assert sharing.check_action("withdraw", ()) is None  # the creator's line stays
     assert await bob_ctx.view(company_rows) == []
     async with store.reader() as uow:

@@ -17,7 +17,7 @@ from core.services import blocks, devices, sites
 from core.services.facilities import NO_ACCESS, save_task
 from core.task_methods import Method
 from tests.conftest import dump_database, make_operator, seeded
-from tests.console.conftest import press
+from tests.console.conftest import press, settled
 from tests.console.facilities_book import Book, build_book
 from tests.console.test_facilities_providers import cells, open_facilities
 
@@ -34,7 +34,7 @@ async def open_tasks(app, pilot) -> TasksPane:
     await press(pilot, "2")
     pane = app.screen.query_one(TasksPane)
     while not pane.loads:
-        await pilot.pause()
+        await settled(pilot)
     return pane
 
 
@@ -43,7 +43,7 @@ async def open_form(app, pilot, key: str) -> TaskForm:
     form = app.screen
     assert isinstance(form, TaskForm)
     while not form.query_one(PerimeterGrid).devices:
-        await pilot.pause()
+        await settled(pilot)
     return form
 
 
@@ -65,9 +65,9 @@ async def test_add_a_task_refused_without_access_then_saved(console_ctx, make_ap
         form.query_one("#f-name", Input).value = "Lift check"
         form.query_one("#f-company_id", Select).value = book.lifts.id
         while not form.query_one("#f-provider_id", Select)._options[1:]:
-            await pilot.pause()
+            await settled(pilot)
         form.query_one("#f-provider_id", Select).value = book.permanent.id
-        await pilot.pause()
+        await settled(pilot)
         before = dump_database(store.where)
         await press(pilot, "ctrl+s")
         assert app.screen is form
@@ -81,10 +81,10 @@ async def test_add_a_task_refused_without_access_then_saved(console_ctx, make_ap
         assert grid.chosen == {panel.id: {Method.APASS}}
         assert "1 site 1 device" in str(form.query_one("#perimeter-count", Static).render())
         form.query_one("#f-week_type", Select).value = estate.week_type.id
-        await pilot.pause()
+        await settled(pilot)
         await press(pilot, "ctrl+s")
         assert app.screen is not form
-        await pilot.pause()
+        await settled(pilot)
         assert [r[0] for r in cells(pane.tasks)] == ["Bins on weekday mornings",
                                                     "Lift check"]
     async with store.reader() as uow:
@@ -107,7 +107,7 @@ async def test_modify_keeps_the_ticks_and_delete_withdraws(console_ctx, make_app
         form.query_one("#f-name", Input).value = "Bins, all week"
         await press(pilot, "ctrl+s")
         assert app.screen is not form
-        await pilot.pause()
+        await settled(pilot)
         assert cells(pane.tasks)[0][0] == "Bins, all week"
         await press(pilot, "d", "y")
         await app.workers.wait_for_complete()

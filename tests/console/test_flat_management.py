@@ -11,7 +11,7 @@ from console.widgets.form import ConfirmScreen, FormScreen
 from core.model import AccessPass, APassState, Flat, PanelDisplay, Telephone
 from core.services import access_passes, residents
 from tests.conftest import dump_database
-from tests.console.conftest import press, until
+from tests.console.conftest import press, settled, until
 
 SIZE = (80, 24)
 
@@ -40,8 +40,8 @@ async def open_flat(pilot, row: int = 0) -> FlatScreen:
 
 async def to_pane(pilot, index: int) -> None:
     pilot.app.screen.action_pane(index)
-    await pilot.pause()
-    await pilot.pause()
+    await settled(pilot)
+    await settled(pilot)
 
 
 async def fill(pilot, values: dict[str, object]) -> None:
@@ -49,7 +49,7 @@ async def fill(pilot, values: dict[str, object]) -> None:
     for name, value in values.items():
         pilot.app.screen.query_one(f"#f-{name}").value = value
     await pilot.press("ctrl+s")
-    await pilot.pause()
+    await settled(pilot)
 
 
 async def test_modify_a_flat_refusals_by_field_then_saved(console_ctx, make_app, store,
@@ -79,7 +79,7 @@ async def test_modify_a_flat_refusals_by_field_then_saved(console_ctx, make_app,
         assert "Flat saved" in text(screen.query_one("#flat-message"))
         assert text(screen.query_one("#e-number")) == ""
         await pilot.press("escape")
-        await pilot.pause()
+        await settled(pilot)
         flats = app.main.tabs["pane-blockstab"].flats_table
         assert app.screen is app.main and flats.cursor_row == 1  # cursor kept
         row = [str(c) for c in flats.get_row_at(1)]
@@ -92,7 +92,7 @@ async def test_modify_a_flat_refusals_by_field_then_saved(console_ctx, make_app,
 
 async def add_phone(pilot, value: str) -> FormScreen:
     await pilot.press("n")
-    await pilot.pause()
+    await settled(pilot)
     form = pilot.app.screen
     assert isinstance(form, FormScreen)
     await fill(pilot, {"value": value})
@@ -132,13 +132,13 @@ async def test_telephones_in_display_form_bad_ones_and_a_fourth_refused(
         assert "maximum of 3" in text(form.query_one("#e-value"))
         assert dump_database(store.where) == before
         await pilot.press("escape")
-        await pilot.pause()
+        await settled(pilot)
         # the first number is called by the panel display: deleting it is refused
         await pilot.press("home", "d")
-        await pilot.pause()
+        await settled(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
-        await pilot.pause()
+        await settled(pilot)
         assert "still called by panel display" in text(screen.query_one("#flat-message"))
         assert dump_database(store.where) == before
 
@@ -154,7 +154,7 @@ async def test_add_a_panel_display_and_the_names_left_count_down(console_ctx, ma
         pane = screen.query_one("#tab-displays")
         assert "You can still program : 3 name(s)" in text(pane.query_one(".pane-caption"))
         await pilot.press("n")
-        await pilot.pause()
+        await settled(pilot)
         form = app.screen
         assert form.query_one("#f-display_name").value == "Appt. 001"
         assert form.query_one("#f-call_code").value == "1"
@@ -172,7 +172,7 @@ async def test_add_a_panel_display_and_the_names_left_count_down(console_ctx, ma
                                      "07546277360 GB 25 s", "Never"]]
         assert "You can still program : 2 name(s)" in text(pane.query_one(".pane-caption"))
         await pilot.press("escape")
-        await pilot.pause()
+        await settled(pilot)
         row = [str(c) for c in app.main.tabs["pane-blockstab"].flats_table.get_row_at(0)]
         assert row[3:6] == ["Solomon", "1", "07546277360 GB"]
 
@@ -189,14 +189,14 @@ async def test_send_a_pass_to_the_lost_record(console_ctx, make_app, store, esta
         pane = screen.query_one("#tab-passes")
         assert [r[0] for r in table_rows(pane)] == ["0778005691", "0778005692"]
         await pilot.press("down", "l")
-        await pilot.pause()
+        await settled(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
-        await pilot.pause()
+        await settled(pilot)
         assert table_rows(pane)[1][5] == "LOST"
         assert "lost record" in text(screen.query_one("#flat-message"))
         await pilot.press("escape")
-        await pilot.pause()
+        await settled(pilot)
         # the flats table lists the flat's assigned passes only
         assert str(app.main.tabs["pane-blockstab"].flats_table.get_row_at(0)[2]) == "0778005691"
     async with store.reader() as uow:
@@ -207,10 +207,10 @@ async def test_send_a_pass_to_the_lost_record(console_ctx, make_app, store, esta
 async def test_open_flat_from_elsewhere_lands_on_the_flat(console_ctx, make_app, estate):
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(pilot)
         flat = estate.flats[2]
         await app.main.open_flat(estate.site.id, estate.block.id, flat.id)
-        await pilot.pause()
+        await settled(pilot)
         assert isinstance(app.screen, FlatScreen)
         assert app.screen.query_one("#f-number", Input).value == "003"
         assert app.main.tabs["pane-blockstab"].flats_table.cursor_row == 2

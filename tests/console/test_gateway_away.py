@@ -12,7 +12,7 @@ from console.headless.children import start_gateway, stop_gateway
 from console.launch import attach, console_context
 from console.widgets.chrome import AlarmBadge
 from core.model import Event, EventKind, EventResult
-from tests.console.conftest import show_tab, until
+from tests.console.conftest import settled, show_tab, until
 from tests.console.test_events_tab import shown
 from tests.console.test_live_gateway import short_socket
 
@@ -28,7 +28,7 @@ async def test_a_killed_gateway_is_said_and_found_again_and_the_log_reloads(stor
     try:
         app = DoorkeeperApp(await console_context(store, ADMIN, hub))
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
+            await settled(pilot)
             await show_tab(pilot, "5")
             events = app.main.tabs["pane-eventstab"]
             banner = app.main.query_one("#gateway-banner")

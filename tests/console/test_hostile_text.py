@@ -10,7 +10,7 @@ from rich.text import Text
 from console.widgets.chrome import SiteHeaderBar, SiteTree
 from console.widgets.plain import plain
 from core.services import blocks, sites
-from tests.console.conftest import context_for
+from tests.console.conftest import context_for, settled
 
 HOSTILE = "Evil\x1b[31m [@click=app.quit]x[/] [b]bold[/b]\x07\x9b2J"
 SHOWN = "Evil [@click=app.quit]x[/] [b]bold[/b]"
@@ -34,7 +34,7 @@ async def test_hostile_site_and_block_names_show_literally_and_do_nothing(store,
     ctx = await context_for(store, "admin@test.example")
     app = make_app(ctx)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+        await settled(pilot)
         tree = app.screen.query_one(SiteTree)
         site_node = tree.root.children[0]
         assert str(site_node.label) == SHOWN
@@ -44,5 +44,5 @@ async def test_hostile_site_and_block_names_show_literally_and_do_nothing(store,
         # clicking the name runs no action: the app is still running afterwards
         await pilot.click(SiteTree, offset=(4, 0))
         await pilot.click(SiteHeaderBar, offset=(10, 0))
-        await pilot.pause()
+        await settled(pilot)
         assert app.is_running

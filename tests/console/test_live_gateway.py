@@ -22,7 +22,7 @@ from core.devices import OpenDoor, Status
 from core.model import Event, EventKind, EventResult
 from core.services import blocks, devices
 from store.database import Store
-from tests.console.conftest import show_tab, until
+from tests.console.conftest import settled, show_tab, until
 
 ADMIN = "admin@test.example"
 SIZE = (120, 40)
@@ -67,7 +67,7 @@ async def test_o_y_opens_the_door_through_the_gateway_audited(store, estate, gat
     ctx = await console_context(store, ADMIN, hub)
     app = DoorkeeperApp(ctx)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(pilot)
         await show_tab(pilot, "2")
         await pilot.press("o", "y")
         await until(pilot, lambda: list(app._notifications), "a notice")
@@ -90,7 +90,7 @@ async def test_a_device_the_gateway_sees_go_offline_turns_red(store, estate, gat
     ctx = await console_context(store, ADMIN, hub)
     app = DoorkeeperApp(ctx)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(pilot)
         await show_tab(pilot, "2")
         assert health(app, estate.panel.id) == "unknown"  # not heard from since it started
         sim = gateway.drivers[0]
@@ -105,7 +105,7 @@ async def test_a_card_read_shows_last_seen_and_counters_live(
     ctx = await console_context(store, ADMIN, hub)
     app = DoorkeeperApp(ctx)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(pilot)
         await show_tab(pilot, "2")
         sim = gateway.drivers[0]
         sim.present("9999999999", estate.panel.id)  # unknown: a denial
@@ -121,7 +121,7 @@ async def test_a_rename_by_another_console_shows_live(store, estate, gateway, hu
     other = await console_context(store, ADMIN, hub)  # a second session in this process
     app = DoorkeeperApp(ctx)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(pilot)
         await show_tab(pilot, "2")
         assert device_name(app, estate.panel.id) == "PP4G : IP MiniPro"
         await other.change(devices.update_device, estate.panel.id, name="Front panel")
@@ -141,7 +141,7 @@ async def test_a_block_renamed_by_another_console_shows_in_the_tree_live(
                 for leaf in site.children]
 
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(pilot)
         assert estate.block.name in tree_blocks()
         await other.change(blocks.update_block, estate.block.id, name="Block C - East")
         await until(pilot, lambda: "Block C - East" in tree_blocks(), "the new name")
@@ -161,7 +161,7 @@ async def test_an_alarm_on_the_bus_raises_the_count_and_rings_the_bell(store, es
         ring()
     app.bell = counting_bell
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(pilot)
         badge = app.screen.query_one(AlarmBadge)
         assert "Alarms 0" in str(badge.render())
         # stored first (the writer adds the alarm row), then published as the runtime does

@@ -8,6 +8,7 @@ from textual.app import App, ComposeResult
 
 from console.widgets.log_table import LogTable
 from console.widgets.paged_table import PREFETCH
+from tests.console.conftest import settled
 
 ROWS = [{"n": n, "what": f"row {n}", "note": "x" * (n % 7)} for n in range(1000, 0, -1)]
 
@@ -47,7 +48,7 @@ async def test_the_first_page_then_the_next_when_the_cursor_nears_the_end():
     async with app.run_test(size=(60, 20)) as pilot:
         table = app.query_one(LogTable)
         await table.load()
-        await pilot.pause()
+        await settled(pilot)
         assert len(table.rows_held) == table.first_page == 50
         assert lines(app)[0].split() == ["N°", "What", "Note"]
         assert lines(app)[1].split()[:3] == ["1000", "row", "1000"]
@@ -66,10 +67,10 @@ async def test_a_live_prepend_formats_only_the_new_rows_and_keeps_the_cap():
     async with app.run_test(size=(60, 20)) as pilot:
         table = app.query_one(LogTable)
         await table.load()
-        await pilot.pause()
+        await settled(pilot)
         app.formatted.clear()
         table.prepend(ROWS[:5], cap=30)  # newest first, as the bus brings them
-        await pilot.pause()
+        await settled(pilot)
         assert app.formatted == [1000, 999, 998, 997, 996]
         assert len(table.rows_held) == 30 and not table.exhausted
         assert lines(app)[1].split()[0] == "1000" and table.cursor_row == 0
@@ -89,15 +90,15 @@ async def test_keys_move_the_cursor_and_enter_or_a_second_click_selects():
         await pilot.press("down", "down", "up")
         assert table.cursor_row == 1 and table.current["n"] == 999
         await pilot.press("enter")
-        await pilot.pause()
+        await settled(pilot)
         assert app.selected == [1]
         await pilot.click(LogTable, offset=(3, 4))  # the header is line 0: row 3
         assert table.cursor_row == 3
         await pilot.click(LogTable, offset=(3, 4))
-        await pilot.pause()
+        await settled(pilot)
         assert app.selected == [1, 3]
         await pilot.click(LogTable, offset=(3, 0))  # the header selects nothing
-        await pilot.pause()
+        await settled(pilot)
         assert table.cursor_row == 3 and app.selected == [1, 3]
 
 
@@ -108,15 +109,15 @@ async def test_right_and_left_move_a_column_at_a_time():
         table = app.query_one(LogTable)
         await table.load()
         table.focus()
-        await pilot.pause()
+        await settled(pilot)
         await pilot.press("right")
-        await pilot.pause()
+        await settled(pilot)
         assert lines(app)[0].split()[0] == "What"
         await pilot.press("right")
-        await pilot.pause()
+        await settled(pilot)
         assert lines(app)[0].split() == ["Note"]
         await pilot.press("left", "left")
-        await pilot.pause()
+        await settled(pilot)
         assert lines(app)[0].split()[0] == "N°"
 
 
@@ -125,7 +126,7 @@ async def test_a_long_cell_is_cut_with_an_ellipsis():
     async with app.run_test(size=(200, 10)) as pilot:
         table = app.query_one(LogTable)
         await table.load()
-        await pilot.pause()
+        await settled(pilot)
         cell = table.get_row_at(0)[1]
         assert cell.cell_len == 300  # what the cells were: the detail shows all of it
         shown = lines(app)[1]

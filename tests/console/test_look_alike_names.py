@@ -12,7 +12,7 @@ from textual.widgets import Input
 
 from console.widgets.form import FormScreen
 from tests.conftest import dump_database
-from tests.console.conftest import handled, press
+from tests.console.conftest import handled, press, settled
 from tests.console.test_blocks_tab import SIZE, rows, tab_of, text
 
 
@@ -26,7 +26,7 @@ async def paste_name_and_save(pilot, name: str) -> FormScreen:
     async with handled(field, events.Paste):
         field.post_message(events.Paste(name))
     await press(pilot, "ctrl+s")
-    await pilot.pause()
+    await settled(pilot)
     return form
 
 
@@ -34,7 +34,7 @@ async def test_look_alike_block_names_are_refused_or_made_one(console_ctx, make_
                                                               estate):
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(pilot)
         tab = tab_of(app)
         before = dump_database(store.where)
         # invisible characters: refused by the field, naming the character

@@ -5,12 +5,13 @@ from __future__ import annotations
 from textual.widgets import TabbedContent
 
 from console.widgets.chrome import AlarmBadge, SiteHeaderBar, SiteTree
+from tests.console.conftest import settled
 
 
 async def test_opens_on_the_first_site_with_its_quotas(console_ctx, make_app):
     app = make_app(console_ctx)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+        await settled(pilot)
         header = str(app.screen.query_one(SiteHeaderBar).render())
         assert "Demo Cases" in header
         assert "flats 3/5" in header and "panels 1/2" in header

@@ -13,7 +13,7 @@ from core.model import APassState
 from core.rights import Profile
 from core.services import access_passes
 from tests.conftest import make_operator
-from tests.console.conftest import context_for, press, until
+from tests.console.conftest import context_for, press, settled, until
 from tests.console.test_blocks_tab import open_block_c, tab_of
 from tests.console.test_search_screen import open_search, rows, settle
 
@@ -57,7 +57,7 @@ async def test_apasses_absent_for_an_operator_without_the_right(store, admin, es
         assert ("tab-passes" in screen.panes) is sees_passes
         assert bool(screen.query("#tab-passes")) is sees_passes
         await pilot.press("4")  # the APass(es) tab's key does nothing without it
-        await pilot.pause()
+        await settled(pilot)
         assert (screen.active_pane == "tab-passes") is sees_passes
         await press(pilot, "escape")
         await until(pilot, lambda: app.screen is app.main, "back on the main screen")

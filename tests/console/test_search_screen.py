@@ -10,7 +10,7 @@ from console.screens.search import DEBOUNCE_S, SearchScreen
 from core.model import PanelDisplay
 from core.services import residents
 from tests.conftest import make_operator
-from tests.console.conftest import context_for
+from tests.console.conftest import context_for, settled
 from tests.test_search import Residents, add_people
 
 
@@ -29,13 +29,13 @@ async def settle(pilot) -> None:
     """Past the debounce, and the search worker done."""
     await pilot.pause(DEBOUNCE_S + 0.05)
     await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await settled(pilot)
 
 
 async def open_search(pilot) -> SearchScreen:
-    await pilot.pause()
+    await settled(pilot)
     await pilot.press("slash")
-    await pilot.pause()
+    await settled(pilot)
     assert isinstance(pilot.app.screen, SearchScreen)
     return pilot.app.screen
 
@@ -166,7 +166,7 @@ async def test_names_are_shown_literally_and_escape_closes(store, admin, people,
         cells = screen.query_one("#search-results", DataTable).get_row_at(0)
         assert cells[3].plain == "1111100009 (lost)"
         await pilot.press("escape")
-        await pilot.pause()
+        await settled(pilot)
         assert not isinstance(app.screen, SearchScreen) and app.is_running
 
 

@@ -20,7 +20,7 @@ from console.widgets.form import FormScreen
 from core.config import StoreConfig
 from store.database import Store
 from tests.conftest import dump_database
-from tests.console.conftest import context_for, press, show_tab, type_into
+from tests.console.conftest import context_for, press, settled, show_tab, type_into
 
 SIZE = (100, 30)
 ADMIN = "admin@test.example"
@@ -50,7 +50,7 @@ async def test_a_save_against_a_locked_store_keeps_the_dialog_and_saves_later(qu
     app = DoorkeeperApp(ctx)
     path = quick_store.where
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(pilot)
         await press(pilot, "n")  # Blocks tab: Add a block (its worker opens the dialog)
         for _ in range(200):
             if isinstance(app.screen, FormScreen):
@@ -75,7 +75,7 @@ async def test_a_save_against_a_locked_store_keeps_the_dialog_and_saves_later(qu
         assert "busy" in error and "nothing was saved" in error
         assert dump_database(Path(path)) == before, "nothing half-saved"
         await press(pilot, "ctrl+s")  # the lock is gone: the same dialog saves
-        await pilot.pause()
+        await settled(pilot)
         assert isinstance(app.screen, MainScreen)
     with sqlite3.connect(path) as con:
         assert con.execute("SELECT count(*) FROM blocks WHERE name = 'Block Locked'"
@@ -87,11 +87,11 @@ async def test_a_delete_against_a_locked_store_says_so_and_the_console_goes_on(q
     app = DoorkeeperApp(ctx)
     path = quick_store.where
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(pilot)
         lock = hold_write_lock(path)
         try:
             await press(pilot, "d")  # Delete block Block C? (it has flats: refused anyway)
-            await pilot.pause()
+            await settled(pilot)
             await press(pilot, "y")
             for _ in range(50):
                 if notices(app):
@@ -123,11 +123,11 @@ async def test_a_damaged_store_is_said_on_screen_and_the_console_keeps_running(q
     ctx = await context_for(quick_store, ADMIN)
     app = DoorkeeperApp(ctx)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(pilot)
         await quick_store.engine.dispose()  # no connection keeps the good pages cached
         damage_table(quick_store.where, "events")
         await show_tab(pilot, "5")  # the Events tab reads the damaged table
-        await pilot.pause()
+        await settled(pilot)
         assert app.is_running
         assert any("damaged" in n for n in notices(app)), notices(app)
         await show_tab(pilot, "1")  # the rest of the store still answers
@@ -141,7 +141,7 @@ async def test_a_search_answer_after_the_search_closed_is_dropped(quick_store, e
     app = DoorkeeperApp(ctx)
     path = quick_store.where
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settled(pilot)
         await quick_store.engine.dispose()
         blocker = sqlite3.connect(path, isolation_level=None, timeout=0)
         blocker.execute("PRAGMA locking_mode = EXCLUSIVE")
@@ -154,7 +154,7 @@ async def test_a_search_answer_after_the_search_closed_is_dropped(quick_store, e
             await asyncio.sleep(0.15)  # the debounce has fired: the read is waiting
             await press(pilot, "escape")
             await asyncio.sleep(0.6)  # the read gives up (0.3 s busy timeout) meanwhile
-            await pilot.pause()
+            await settled(pilot)
         finally:
             blocker.rollback()
             blocker.close()
