@@ -11,6 +11,10 @@ STAMP := $(VENV)/.installed
 # Bytecode caches on: with PYTHONDONTWRITEBYTECODE set, every process (the suite starts
 # hundreds) compiles every module it imports from source again.
 unexport PYTHONDONTWRITEBYTECODE
+# mypy's cache outside the checkout, so a fresh clone (CI) reuses the last run's: about
+# 20 s of CPU to 0.5 s. mypy compares every file's hash with the cache, so a stale cache
+# cannot hide an error; it only saves re-checking what did not change.
+export MYPY_CACHE_DIR ?= $(or $(TMPDIR),/tmp)/doorkeeper-mypy-cache-$(shell id -u)
 
 .PHONY: install run test lint bench bench-quick clean
 
