@@ -37,8 +37,8 @@ lint: $(STAMP)
 # One run of the whole suite on two workers, then every benchmark at its quick size (a
 # benchmark that no longer runs fails the test; its figures are not targets there).
 # Tests sharing a fixture that costs seconds (the SSH server, the demo estate) share a
-# worker: tests/conftest.py groups them. The type checker (single-threaded, ~25 s from a
-# clean clone) runs beside the suite.
+# worker: tests/conftest.py groups them. The type checker (single-threaded, ~25 s with an empty
+# cache, under a second with the last run's) runs beside the suite.
 test: $(STAMP)
 	$(BIN)/ruff check core store drivers console tests bench
 	$(BIN)/lint-imports
