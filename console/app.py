@@ -10,6 +10,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from console import textual_compat
 from console.context import ConsoleContext
 from console.screens.main import TABS, MainScreen
 from console.screens.no_rights import NoRightsScreen
@@ -27,6 +28,7 @@ class DoorkeeperApp(App):
                  make_ctx: Callable[[], Awaitable[ConsoleContext]] | None = None,
                  **kwargs) -> None:
         super().__init__(**kwargs)
+        textual_compat.share_css_parses(self)
         self.ctx = ctx
         self.make_ctx = make_ctx
 

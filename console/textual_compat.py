@@ -2,6 +2,14 @@
 
 - `DataTable._require_update_dimensions`: `widths_pending` tells a paged table that
   the column widths are not measured yet (it repaints once they are).
+- `Stylesheet._parse_cache` and `Stylesheet._variables`: `share_css_parses` gives an app's
+  stylesheet a parse cache shared by the apps of the process that have the same CSS
+  variables. Textual keeps an LRU of 64 parses per stylesheet and parses every source
+  again each time a new widget class adds its CSS; the console has more sources than
+  that, so each app (each test, each SSH session) parsed the same CSS many times over.
+  Shared, an app parses only what no app of the process parsed before (a session forked
+  from the zygote inherits its parses). A stylesheet whose variables change (a theme
+  change calls `set_variables`, which clears the cache) leaves the shared one.
 
 Nothing else in the code may reach into Textual's private names.
 
@@ -12,10 +20,14 @@ a release moves any of it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import textual
+from textual.app import App
+from textual.css.stylesheet import Stylesheet
 from textual.widgets import DataTable
 
-__all__ = ["TESTED", "check", "widths_pending"]
+__all__ = ["TESTED", "check", "share_css_parses", "widths_pending"]
 
 TESTED = "8.2.8"  # the Textual release this module was tested with (pinned in pyproject.toml)
 
@@ -31,7 +43,50 @@ def widths_pending(table: DataTable[object]) -> bool:
     return bool(table._require_update_dimensions)
 
 
+class _SharedParses:
+    """A stylesheet's parse cache that reads and writes the process's shared one for its
+    variables, until `clear()` (new variables) detaches it."""
+
+    def __init__(self, shared: dict[tuple[Any, ...], Any]) -> None:
+        self._own: dict[tuple[Any, ...], Any] = {}
+        self._shared: dict[tuple[Any, ...], Any] | None = shared
+
+    def __getitem__(self, key: tuple[Any, ...]) -> Any:
+        try:
+            return self._own[key]
+        except KeyError:
+            if self._shared is None:
+                raise
+            value = self._own[key] = self._shared[key]
+            return value
+
+    def __setitem__(self, key: tuple[Any, ...], value: Any) -> None:
+        self._own[key] = value
+        if self._shared is not None:
+            self._shared[key] = value
+
+    def clear(self) -> None:
+        self._own.clear()
+        self._shared = None
+
+
+_PARSES: dict[tuple[tuple[str, str], ...], dict[tuple[Any, ...], Any]] = {}
+
+
+def share_css_parses(app: App[Any]) -> None:
+    """Give the app's stylesheet the process's parse cache for its CSS variables."""
+    sheet = app.stylesheet
+    variables = tuple(sorted(sheet._variables.items()))
+    sheet._parse_cache = _SharedParses(_PARSES.setdefault(variables, {}))  # type: ignore[assignment]
+
+
 def check() -> None:
     """Raise RuntimeError unless Textual still has what this module uses, as it was."""
     if not isinstance(getattr(DataTable(), "_require_update_dimensions", None), bool):
         raise _broken("DataTable()._require_update_dimensions is gone")
+    sheet = Stylesheet(variables={"x": "1"})
+    if getattr(sheet, "_variables", None) != {"x": "1"}:
+        raise _broken("Stylesheet._variables is gone")
+    cache = getattr(sheet, "_parse_cache", None)
+    if not (hasattr(cache, "__getitem__") and hasattr(cache, "clear")):
+        raise _broken("Stylesheet._parse_cache is gone")

@@ -88,3 +88,55 @@ def test_a_changed_textual_is_reported_with_the_version(monkeypatch):
     monkeypatch.setattr(DataTable, "__init__", lambda self: None)  # no attribute set
     with pytest.raises(RuntimeError, match=rf"textual {textual.__version__}: DataTable"):
         textual_compat.check()
+
+
+# --- Textual: CSS parses shared by the apps of a process ---------------------------------
+
+
+class _Styled(App[None]):
+    CSS = "DataTable { height: 5; }"
+
+    def __init__(self) -> None:
+        super().__init__()
+        textual_compat.share_css_parses(self)
+
+    def compose(self) -> ComposeResult:
+        yield DataTable()
+
+
+async def _parses_of_one_app(monkeypatch) -> int:
+    """How many CSS sources one app parsed itself (the rest came from the cache)."""
+    from textual.css import stylesheet
+
+    parsed: list[object] = []
+    real = stylesheet.parse
+
+    def counting(*args, **kwargs):
+        parsed.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stylesheet, "parse", counting)
+    async with _Styled().run_test() as pilot:
+        await pilot.pause()
+        assert pilot.app.query_one(DataTable).styles.height.value == 5  # the CSS applied
+    monkeypatch.setattr(stylesheet, "parse", real)
+    return len(parsed)
+
+
+async def test_a_second_app_parses_no_css_the_first_one_parsed(monkeypatch):
+    first = await _parses_of_one_app(monkeypatch)
+    second = await _parses_of_one_app(monkeypatch)
+    assert first > 0 and second == 0
+
+
+def test_a_stylesheet_given_new_variables_leaves_the_shared_parses():
+    app = _Styled()
+    sheet = app.stylesheet
+    sheet.add_source("DataTable { height: 7; }", read_from=("x.tcss", ""))
+    sheet.parse()
+    shared = textual_compat._PARSES[tuple(sorted(sheet._variables.items()))]
+    kept = len(shared)
+    sheet.set_variables({**sheet._variables, "primary": "#ff0000"})  # a theme change
+    sheet.add_source("DataTable { height: 9; }", read_from=("y.tcss", ""))
+    sheet.parse()
+    assert len(shared) == kept  # the new variables' parses stay with this stylesheet
