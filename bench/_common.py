@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import hashlib
 import json
 import math
 import os
@@ -264,11 +265,24 @@ class SubscriberProcess:
 
 # --- the demo estate, built once ------------------------------------------------------------
 
+def estate_version() -> str:
+    """Names the kept estate by what makes it: the demo builder's code and the schema's
+    migrations (an estate from older code is built again, never reused)."""
+    root = Path(__file__).resolve().parent.parent
+    sources = sorted([*(root / "console" / "demo").glob("*.py"),
+                      *(root / "store" / "migrations").rglob("*.py")])
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def estate_path(events: int = 0) -> Path:
     """Where the demo estate (seed 1) with `events` past events is kept between runs."""
+    version = estate_version()
     return Path(tempfile.gettempdir()) / (
-        "doorkeeper-bench-estate-v1.db" if events == 0
-        else f"doorkeeper-bench-estate-v1-{events}.db")
+        f"doorkeeper-bench-estate-{version}.db" if events == 0
+        else f"doorkeeper-bench-estate-{version}-{events}.db")
 
 
 @contextlib.contextmanager
