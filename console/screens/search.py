@@ -18,6 +18,7 @@ from textual.widgets import Footer, Input, Label, Select, Static
 
 from console.context import ConsoleContext
 from console.widgets.guard import guarded
+from console.widgets.kept_lines import KeptLines
 from console.widgets.plain import plain
 from console.widgets.strip_table import StripTable
 from console.widgets.text_input import TextInput
@@ -40,6 +41,18 @@ COLUMNS = ("Site", "Block", "Flat", "Access Pass", "Resident")
 DEBOUNCE_S = 0.25
 WIDE = 100  # narrower screens shorten the columns
 HINT = "Type a name, a flat, a telephone number (any way it is written) or an APass number."
+
+
+class KeywordInput(KeptLines, TextInput):
+    """The keyword field, not drawn again while the results change beside it."""
+
+
+class Line(KeptLines, Static):
+    """A line of the screen (title, status), not drawn again for every key typed."""
+
+
+class Caption(KeptLines, Label):
+    """A field's label, not drawn again for every key typed."""
 
 
 class SearchScreen(Screen[None]):
@@ -80,20 +93,20 @@ class SearchScreen(Screen[None]):
         self._shown: tuple[object, ...] | None = None  # what the table holds now
 
     def compose(self) -> ComposeResult:
-        yield Static("Search", id="search-title")
+        yield Line("Search", id="search-title")
         sites = [s for s in self.ctx.sites if s.id in self.site_ids]
         with Horizontal(id="search-form"):
-            yield Label("In")
+            yield Caption("In")
             yield Select([(plain("All my sites"), ALL_SITES)]
                          + [(plain(s.name), s.id) for s in sites],
                          value=ALL_SITES, allow_blank=False, compact=True, id="search-in")
-            yield Label("By")
+            yield Caption("By")
             yield Select(BY_OPTIONS, value="any", allow_blank=False, compact=True,
                          id="search-by")
-            yield Label("Keyword")
-            yield TextInput(placeholder="name, flat, number, APass", compact=True,
-                            id="search-keyword")
-        yield Static(HINT, id="search-status")
+            yield Caption("Keyword")
+            yield KeywordInput(placeholder="name, flat, number, APass", compact=True,
+                               id="search-keyword")
+        yield Line(HINT, id="search-status")
         # drawn as ready-made strips: a new set of hits costs a screenful of rows, not a
         # DataTable's cell-by-cell layout (bench/bench_search_keys.py)
         yield StripTable(self.columns, id="search-results")
@@ -172,7 +185,8 @@ class SearchScreen(Screen[None]):
         self.query_one("#search-results", StripTable).set_rows(rows)
 
     def _status(self, text: Text) -> None:
-        self.query_one("#search-status", Static).update(text)
+        # one line whatever it says: repainted, no layout of the whole screen
+        self.query_one("#search-status", Static).update(text, layout=False)
 
     # --- going to a flat ------------------------------------------------------------------
     @on(Input.Submitted, "#search-keyword")

@@ -22,8 +22,11 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from console.widgets.kept_lines import KeptLines
 
 #: a cell wider than this is cut with an ellipsis (the row's detail shows all of it)
 MAX_CELL = 100
@@ -49,7 +52,7 @@ class RowMessage(Message):
         return self.table
 
 
-class StripTable(ScrollView, can_focus=True):
+class StripTable(KeptLines, ScrollView, can_focus=True):
     """Rows of cells with a row cursor, rendered from cached strips. `set_rows` shows a
     new set of rows; subclasses that page (LogTable) hold rows through `_hold`."""
 
@@ -81,6 +84,12 @@ class StripTable(ScrollView, can_focus=True):
         text-style: $block-cursor-text-style;
     }
     """
+
+    #: Widget declares virtual_size with layout=True: every new set of rows (a search's
+    #: hits, a live tail's row) asked the whole screen for a layout. The table's own size
+    #: does not depend on its rows, so only a scrollbar appearing or going needs one
+    #: (`_resize_content`).
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0))
 
     class RowHighlighted(RowMessage):
         """The cursor moved to another row."""
@@ -163,8 +172,26 @@ class StripTable(ScrollView, can_focus=True):
             self._header = None
         elif start_over:
             self._header = None  # the labels may be new
-        self.virtual_size = Size(sum(w + 2 for w in self._widths), len(cells) + 1)
+        self._resize_content(Size(sum(w + 2 for w in self._widths), len(cells) + 1))
         self.refresh()
+
+    def _resize_content(self, size: Size) -> None:
+        """A new virtual size: a layout only when a scrollbar may come or go (either
+        dimension crosses the view's edge, with or without the other's scrollbar);
+        otherwise the scrollbars' thumbs are updated here."""
+        old, self.virtual_size = self.virtual_size, size
+        if old == size:
+            return
+        width, height = self.size
+        bar_w, bar_h = self.styles.scrollbar_size_vertical, self.styles.scrollbar_size_horizontal
+        edges = ((width, 0), (width - bar_w, 0), (height, 1), (height - bar_h, 1))
+        if any((old[axis] > edge) != (size[axis] > edge) for edge, axis in edges):
+            self.refresh(layout=True)
+            return
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.window_virtual_size = size.height
+        if self.show_horizontal_scrollbar:
+            self.horizontal_scrollbar.window_virtual_size = size.width
 
     # --- drawing -------------------------------------------------------------------------
     def _line(self, cells: Sequence[Text]) -> Strip:
@@ -177,13 +204,14 @@ class StripTable(ScrollView, can_focus=True):
             text.append(" ")
         return Strip(text.render(self.app.console), text.cell_len)
 
-    def render_lines(self, crop: Region) -> list[Strip]:
+    def fresh_lines(self, crop: Region) -> list[Strip]:
         """The lines in `crop`, straight from the row strips.
 
         Textual's generic path (StylesCache: borders, padding, tint, line filters) made
         new strips for every line of every frame; this widget has none of those, so its
-        lines go to the compositor as they are. The styles are read once a frame
-        (DOMNode.rich_style walks the ancestors)."""
+        lines go to the compositor as they are (and are kept until the table is
+        refreshed: KeptLines). The styles are read once a frame (DOMNode.rich_style
+        walks the ancestors)."""
         base = self.rich_style
         self._styles = (base + self.get_component_rich_style("striptable--header"),
                         base + self.get_component_rich_style("striptable--cursor"),
