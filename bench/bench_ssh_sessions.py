@@ -41,6 +41,8 @@ session, search key echo p95 <= 150 ms, decision p99 <= 2 ms.
 
 `BENCH_SSH_SESSIONS` (50) and `BENCH_SSH_SECONDS` (60) set the load; with --quick
 they default to 4 sessions for 2 s, on the demo estate without past events.
+`BENCH_SSH_KEEP=1` keeps the folder (estate, serve log) for a look afterwards; sessions
+that did not open print serve's first warnings and errors.
 """
 
 from __future__ import annotations
@@ -439,16 +441,18 @@ async def main() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    serve = subprocess.Popen([sys.executable, "-m", "console.cli", "serve", "--db", str(db),
-                              "--bus", bus_path, "--listen", f"127.0.0.1:{port}",
-                              "--workers", "2"], cwd=ROOT, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
-    for line in serve.stdout:
-        if line.startswith("Serving"):
-            break
-    else:
-        print("serve did not start")
-        return 1
+    # serve's own output goes to a file (a pipe nobody reads would fill and stop it)
+    serve_out = folder / "serve.out"
+    with open(serve_out, "w") as out:
+        serve = subprocess.Popen([sys.executable, "-m", "console.cli", "serve", "--db",
+                                  str(db), "--bus", bus_path, "--listen", f"127.0.0.1:{port}",
+                                  "--workers", "2"], cwd=ROOT, stdout=out,
+                                 stderr=subprocess.STDOUT, text=True)
+    while "Serving" not in serve_out.read_text():
+        if serve.poll() is not None:
+            print("serve did not start:\n" + serve_out.read_text())
+            return 1
+        await asyncio.sleep(0.05)
     pids = serve.pid  # everything serving is under it: workers, zygotes, sessions
     bus = await BusClient.connect(bus_path)
     site = sqlite3.connect(db).execute(
@@ -521,7 +525,16 @@ async def main() -> int:
     checks.check("every session opened", loaded["failed"] == 0, loaded["failed"], "0 failed")
     print()
     checks.print()
-    shutil.rmtree(folder, ignore_errors=True)
+    if loaded["failed"]:  # why, in serve's own words
+        log = db.with_suffix(".serve.log")
+        lines = (log.read_text().splitlines() if log.exists() else []) + \
+            serve_out.read_text().splitlines()
+        print("\nserve's warnings and errors:")
+        print("\n".join([line for line in lines if " INFO " not in line][:40]))
+    if os.environ.get("BENCH_SSH_KEEP"):
+        print(f"kept: {folder}")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 
