@@ -74,8 +74,8 @@ SESSIONS = int(os.environ.get("BENCH_SSH_SESSIONS", 4 if QUICK else 50))
 KEY_SESSIONS = max(1, SESSIONS // 5)  # the others watch the live tail
 LOAD_SECONDS = float(os.environ.get("BENCH_SSH_SECONDS", 2 if QUICK else 60))
 BASE_SECONDS = 1.0 if QUICK else max(10.0, LOAD_SECONDS / 4)
-SETTLE_SECONDS = 0.5 if QUICK else 2.0  # after the sessions open, before measuring
-LAST_EVENTS_SECONDS = 1.0 if QUICK else 1.5  # after the load, for the last events to show
+SETTLE_SECONDS = 0.2 if QUICK else 2.0  # after the sessions open, before measuring
+LAST_EVENTS_SECONDS = 0.5 if QUICK else 1.5  # after the load, for the last events to show
 RATE = 10.0
 SIZE = (100, 30)
 ADMIN = "admin@doorkeeper.example"
@@ -423,6 +423,8 @@ async def phase(name: str, count: int, seconds: float, port: int, key: Path, bus
 
 
 async def main() -> int:
+    started = time.perf_counter()
+    timeline: list[tuple[str, float]] = []  # where the run's time goes (--quick must be short)
     folder = Path(tempfile.mkdtemp(prefix="dk-bench-ssh-"))
     db = estate(folder)
     key = folder / "id_ed25519"
@@ -437,6 +439,7 @@ async def main() -> int:
     from console.launch import attach
     hub = await attach(bus_path, gateway)
     await hub.close()
+    timeline.append(("estate and gateway", time.perf_counter()))
     import socket
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -453,6 +456,7 @@ async def main() -> int:
             print("serve did not start:\n" + serve_out.read_text())
             return 1
         await asyncio.sleep(0.05)
+    timeline.append(("serve started", time.perf_counter()))
     pids = serve.pid  # everything serving is under it: workers, zygotes, sessions
     bus = await BusClient.connect(bus_path)
     site = sqlite3.connect(db).execute(
@@ -465,11 +469,13 @@ async def main() -> int:
         loaded = await phase(f"{SESSIONS} sessions", SESSIONS, LOAD_SECONDS, port, key, bus,
                              site, pids, gateway.pid)
     finally:
+        timeline.append(("sessions measured", time.perf_counter()))
         await bus.close()
         serve.send_signal(signal.SIGTERM)
+        gateway.send_signal(signal.SIGTERM)  # both stop at once
         serve.wait(timeout=60)
-        gateway.send_signal(signal.SIGTERM)
         gateway.wait(timeout=60)
+        timeline.append(("serve and gateway stopped", time.perf_counter()))
     data = json.loads(probe_out.read_text())
     marks, lat = data["marks"], data["latency"]
     during = lat[marks[2]:marks[3]] if len(marks) >= 4 else lat
@@ -503,6 +509,9 @@ async def main() -> int:
           f"{ev95 / TABLE_P95:.2f}x")
     print(f"gateway decisions during the load: {len(during)}, p99 {decision_p99:.3f} ms")
     base_key95 = percentile(base["keys"], 95) if base["keys"] else float("nan")
+    print("time taken: " + ", ".join(
+        f"{name} {t - before:.1f} s" for (name, t), before
+        in zip(timeline, [started] + [t for _, t in timeline], strict=False)))
     checks = Checks()
     checks.target("event-to-screen p95", ev95 <= 1.0, f"{ev95 * 1000:.0f} ms", "<= 1000 ms",
                   baseline=f"{base95 * 1000:.0f} ms", ratio=f"{ev95 / base95:.2f}")

@@ -133,10 +133,10 @@ async def run_worker(options: WorkerOptions) -> int:
     """Listen until SIGTERM/SIGINT, then close every session with a line and stop."""
     ssh = SSHConfig(**options.ssh)
     host, port = split_listen(ssh.listen)
+    zygote = ZygoteClient(options)
+    zygote.start_soon()  # first: its imports take seconds, the rest goes on meanwhile
     store = await Store.open(StoreConfig(**options.store), path=options.db, migrate=False)
     await _wait_for_gateway(options.bus)
-    zygote = ZygoteClient(options)
-    zygote.start_soon()
     worker = Worker(options, store, zygote)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
