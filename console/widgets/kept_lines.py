@@ -17,7 +17,10 @@ from textual.widget import Widget
 
 # a plain mixin at run time: Textual follows a widget's first DOMNode base for its CSS
 # type names and component classes, which must stay the widget's own
-_Base = Widget if TYPE_CHECKING else object
+if TYPE_CHECKING:
+    _Base = Widget
+else:
+    _Base = object
 
 
 class KeptLines(_Base):
