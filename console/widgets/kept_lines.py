@@ -38,7 +38,9 @@ class KeptLines(_Base):
         super().notify_style_update()
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        key = (crop, self.size, self.scroll_offset, self.has_focus)
+        # the theme too: a new theme may change only component styles (a cursor's
+        # colours), which refreshes nothing
+        key = (crop, self.size, self.scroll_offset, self.has_focus, self.app.theme)
         if self._kept is not None and self._kept[0] == key:
             return self._kept[1]
         lines = self.fresh_lines(crop)
