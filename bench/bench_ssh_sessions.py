@@ -40,7 +40,10 @@ Targets: event p95 <= 1 s, keypress p95 <= 200 ms, open p95 <= 3 s, <= 30 MB PSS
 session, search key echo p95 <= 150 ms, decision p99 <= 2 ms.
 
 `BENCH_SSH_SESSIONS` (50) and `BENCH_SSH_SECONDS` (60) set the load; with --quick
-they default to 4 sessions for 2 s, on the demo estate without past events.
+they default to 4 sessions for 1 s, on the demo estate without past events, served by
+one worker (it checks that everything works in a few seconds, not how fast).
+`BENCH_SSH_KEEP=1` keeps the folder (estate, serve log) for a look afterwards; sessions
+that did not open print serve's first warnings and errors.
 """
 
 from __future__ import annotations
@@ -70,16 +73,18 @@ from console.headless.bus.client import BusClient  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 SESSIONS = int(os.environ.get("BENCH_SSH_SESSIONS", 4 if QUICK else 50))
 KEY_SESSIONS = max(1, SESSIONS // 5)  # the others watch the live tail
-LOAD_SECONDS = float(os.environ.get("BENCH_SSH_SECONDS", 2 if QUICK else 60))
+LOAD_SECONDS = float(os.environ.get("BENCH_SSH_SECONDS", 1 if QUICK else 60))
 BASE_SECONDS = 1.0 if QUICK else max(10.0, LOAD_SECONDS / 4)
-SETTLE_SECONDS = 0.5 if QUICK else 2.0  # after the sessions open, before measuring
-LAST_EVENTS_SECONDS = 1.0 if QUICK else 1.5  # after the load, for the last events to show
+SETTLE_SECONDS = 0.2 if QUICK else 2.0  # after the sessions open, before measuring
+LAST_EVENTS_SECONDS = 0.5 if QUICK else 1.5  # after the load, for the last events to show
 RATE = 10.0
 SIZE = (100, 30)
 ADMIN = "admin@doorkeeper.example"
 ESTATE_EVENTS = 0 if QUICK else 200_000  # the demo's default history
 TABLE_P95 = 2.4  # s, one process repainting per event, 10 sessions
 TYPING_SECONDS = 1.0 if QUICK else 20.0
+#: quick: one worker (and one zygote) to start instead of two, on two shared cores
+WORKERS = 1 if QUICK else 2
 #: quick mode runs no baseline phase
 EMPTY_PHASE: dict = {"events": [], "keys": [], "pss_per_session": float("nan")}
 #: the in-process design, measured before it went (issue 14): 50 sessions, 2 cores
@@ -421,34 +426,40 @@ async def phase(name: str, count: int, seconds: float, port: int, key: Path, bus
 
 
 async def main() -> int:
+    started = time.perf_counter()
+    timeline: list[tuple[str, float]] = []  # where the run's time goes (--quick must be short)
     folder = Path(tempfile.mkdtemp(prefix="dk-bench-ssh-"))
     db = estate(folder)
-    key = folder / "id_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    await add_key(db, key)
     bus_path = str(folder / "serve.sock")
     probe_out = folder / "decisions.json"
-    with open(folder / "gw.log", "w") as gw_log:
+    with open(folder / "gw.log", "w") as gw_log:  # it starts while the key is made
         gateway = subprocess.Popen([sys.executable, __file__, "--probe-gateway", str(db),
                                     bus_path, str(probe_out), str(RATE)], cwd=ROOT,
                                    stdout=subprocess.DEVNULL, stderr=gw_log)
+    key = folder / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    await add_key(db, key)
     from console.launch import attach
     hub = await attach(bus_path, gateway)
     await hub.close()
+    timeline.append(("estate and gateway", time.perf_counter()))
     import socket
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    serve = subprocess.Popen([sys.executable, "-m", "console.cli", "serve", "--db", str(db),
-                              "--bus", bus_path, "--listen", f"127.0.0.1:{port}",
-                              "--workers", "2"], cwd=ROOT, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
-    for line in serve.stdout:
-        if line.startswith("Serving"):
-            break
-    else:
-        print("serve did not start")
-        return 1
+    # serve's own output goes to a file (a pipe nobody reads would fill and stop it)
+    serve_out = folder / "serve.out"
+    with open(serve_out, "w") as out:
+        serve = subprocess.Popen([sys.executable, "-m", "console.cli", "serve", "--db",
+                                  str(db), "--bus", bus_path, "--listen", f"127.0.0.1:{port}",
+                                  "--workers", str(WORKERS)], cwd=ROOT, stdout=out,
+                                 stderr=subprocess.STDOUT, text=True)
+    while "Serving" not in serve_out.read_text():
+        if serve.poll() is not None:
+            print("serve did not start:\n" + serve_out.read_text())
+            return 1
+        await asyncio.sleep(0.05)
+    timeline.append(("serve started", time.perf_counter()))
     pids = serve.pid  # everything serving is under it: workers, zygotes, sessions
     bus = await BusClient.connect(bus_path)
     site = sqlite3.connect(db).execute(
@@ -461,11 +472,13 @@ async def main() -> int:
         loaded = await phase(f"{SESSIONS} sessions", SESSIONS, LOAD_SECONDS, port, key, bus,
                              site, pids, gateway.pid)
     finally:
+        timeline.append(("sessions measured", time.perf_counter()))
         await bus.close()
         serve.send_signal(signal.SIGTERM)
+        gateway.send_signal(signal.SIGTERM)  # both stop at once
         serve.wait(timeout=60)
-        gateway.send_signal(signal.SIGTERM)
         gateway.wait(timeout=60)
+        timeline.append(("serve and gateway stopped", time.perf_counter()))
     data = json.loads(probe_out.read_text())
     marks, lat = data["marks"], data["latency"]
     during = lat[marks[2]:marks[3]] if len(marks) >= 4 else lat
@@ -482,7 +495,7 @@ async def main() -> int:
                      p(r["open"], 95, 1), r["pss_per_session"], r["workers_cpu"] * 100,
                      r["gateway_cpu"] * 100, r["out_kb_s"], r["opened_s"]))
     print(f"\n{SESSIONS} SSH sessions, {SIZE[0]}x{SIZE[1]} xterm-256color, {RATE:g} events/s, "
-          f"2 workers, a process per session, {os.cpu_count()} cores, load average "
+          f"{WORKERS} worker(s), a process per session, {os.cpu_count()} cores, load average "
           f"{load:.1f} at start\n")
     table(("run", "sessions", "event samples", "missed", "event p50 ms", "event p95 ms",
            "key p50 ms", "key p95 ms", "search echo p95 ms", "open p95 s", "PSS MB/session",
@@ -499,6 +512,9 @@ async def main() -> int:
           f"{ev95 / TABLE_P95:.2f}x")
     print(f"gateway decisions during the load: {len(during)}, p99 {decision_p99:.3f} ms")
     base_key95 = percentile(base["keys"], 95) if base["keys"] else float("nan")
+    print("time taken: " + ", ".join(
+        f"{name} {t - before:.1f} s" for (name, t), before
+        in zip(timeline, [started] + [t for _, t in timeline], strict=False)))
     checks = Checks()
     checks.target("event-to-screen p95", ev95 <= 1.0, f"{ev95 * 1000:.0f} ms", "<= 1000 ms",
                   baseline=f"{base95 * 1000:.0f} ms", ratio=f"{ev95 / base95:.2f}")
@@ -521,7 +537,16 @@ async def main() -> int:
     checks.check("every session opened", loaded["failed"] == 0, loaded["failed"], "0 failed")
     print()
     checks.print()
-    shutil.rmtree(folder, ignore_errors=True)
+    if loaded["failed"]:  # why, in serve's own words
+        log = db.with_suffix(".serve.log")
+        lines = (log.read_text().splitlines() if log.exists() else []) + \
+            serve_out.read_text().splitlines()
+        print("\nserve's warnings and errors:")
+        print("\n".join([line for line in lines if " INFO " not in line][:40]))
+    if os.environ.get("BENCH_SSH_KEEP"):
+        print(f"kept: {folder}")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 

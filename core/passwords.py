@@ -1,9 +1,10 @@
 """Operator passwords, hashed with argon2 (never stored or logged in clear).
 
-One argon2 check costs about a third of a second of CPU and 64 MB: `check_password`
-runs it in a thread, off the event loop, and at most CHECKS_AT_ONCE of them at a
-time in a process, whatever the number of addresses asking (the per-address
-throttle is the SSH worker's).
+One argon2 check or hash costs about a third of a second of CPU and 64 MB:
+`check_password` (a login) and `new_password_hash` (an administrator setting one) run
+it in a thread, off the event loop, and at most CHECKS_AT_ONCE of them at a time in a
+process, whatever the number of addresses asking (the per-address throttle is the SSH
+worker's). Callers hash before they open their unit of work, never inside it.
 """
 
 from __future__ import annotations
@@ -26,12 +27,26 @@ _gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] 
 _dummy_hash: str | None = None
 
 
-def hash_password(password: str) -> str:
-    """An argon2id hash of a password of at least 10 characters."""
+def password_rule(password: str) -> None:
+    """A ValidationError for a password too short to be set."""
     if len(password) < PASSWORD_MIN:
         raise ValidationError(f"A password needs at least {PASSWORD_MIN} characters.",
                               field="password")
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of a password of at least 10 characters (on this thread: in a
+    service, `new_password_hash`)."""
+    password_rule(password)
     return _hasher.hash(password)
+
+
+async def new_password_hash(password: str) -> str:
+    """hash_password in a worker thread, sharing check_password's limit; a password too
+    short is refused at once."""
+    password_rule(password)
+    async with _gate():
+        return await asyncio.to_thread(hash_password, password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
@@ -59,9 +74,14 @@ def _verify_or_burn(password_hash: str | None, password: str) -> bool:
 async def check_password(password_hash: str | None, password: str) -> bool:
     """verify_password in a worker thread, never more than CHECKS_AT_ONCE at a time in
     this process; an absent hash costs the same time and gives False."""
+    async with _gate():
+        return await asyncio.to_thread(_verify_or_burn, password_hash, password)
+
+
+def _gate() -> asyncio.Semaphore:
+    """This event loop's limit on argon2 runs."""
     loop = asyncio.get_running_loop()
     gate = _gates.get(loop)
     if gate is None:
         gate = _gates[loop] = asyncio.Semaphore(CHECKS_AT_ONCE)
-    async with gate:
-        return await asyncio.to_thread(_verify_or_burn, password_hash, password)
+    return gate

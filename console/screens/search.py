@@ -14,12 +14,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from console.context import ConsoleContext
 from console.widgets.guard import guarded
+from console.widgets.kept_lines import KeptLines
 from console.widgets.key_bar import KeyBar
 from console.widgets.plain import plain
+from console.widgets.strip_table import StripTable
 from console.widgets.text_input import TextInput
 from core.errors import DoorkeeperError
 from core.phones import display_phone
@@ -40,6 +42,18 @@ COLUMNS = ("Site", "Block", "Flat", "Access Pass", "Resident")
 DEBOUNCE_S = 0.25
 WIDE = 100  # narrower screens shorten the columns
 HINT = "Type a name, a flat, a telephone number (any way it is written) or an APass number."
+
+
+class KeywordInput(KeptLines, TextInput):
+    """The keyword field, not drawn again while the results change beside it."""
+
+
+class Line(KeptLines, Static):
+    """A line of the screen (title, status), not drawn again for every key typed."""
+
+
+class Caption(KeptLines, Label):
+    """A field's label, not drawn again for every key typed."""
 
 
 class SearchScreen(Screen[None]):
@@ -80,23 +94,23 @@ class SearchScreen(Screen[None]):
         self._shown: tuple[object, ...] | None = None  # what the table holds now
 
     def compose(self) -> ComposeResult:
-        yield Static("Search", id="search-title")
+        yield Line("Search", id="search-title")
         sites = [s for s in self.ctx.sites if s.id in self.site_ids]
         with Horizontal(id="search-form"):
-            yield Label("In")
+            yield Caption("In")
             yield Select([(plain("All my sites"), ALL_SITES)]
                          + [(plain(s.name), s.id) for s in sites],
                          value=ALL_SITES, allow_blank=False, compact=True, id="search-in")
-            yield Label("By")
+            yield Caption("By")
             yield Select(BY_OPTIONS, value="any", allow_blank=False, compact=True,
                          id="search-by")
-            yield Label("Keyword")
-            yield TextInput(placeholder="name, flat, number, APass", compact=True,
-                            id="search-keyword")
-        yield Static(HINT, id="search-status")
-        table: DataTable = DataTable(id="search-results", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*self.columns)
-        yield table
+            yield Caption("Keyword")
+            yield KeywordInput(placeholder="name, flat, number, APass", compact=True,
+                               id="search-keyword")
+        yield Line(HINT, id="search-status")
+        # drawn as ready-made strips: a new set of hits costs a screenful of rows, not a
+        # DataTable's cell-by-cell layout (bench/bench_search_keys.py)
+        yield StripTable(self.columns, id="search-results")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -164,18 +178,16 @@ class SearchScreen(Screen[None]):
         self._status(line)
 
     def _fill(self, narrow: bool) -> None:
-        table = self.query_one("#search-results", DataTable)
-        table.clear(columns=True)  # column widths fit these hits, not earlier ones
-        table.add_columns(*self.columns)
-        for hit in self.hits:
-            cells = hit_cells(hit, narrow)
-            table.add_row(*(cells if self.with_passes else cells[:3] + cells[4:]))
-        for fac in self.fac_hits:
-            cells = facilities_cells(fac)
-            table.add_row(*(cells if self.with_passes else cells[:3] + cells[4:]))
+        """The hits as the table's rows; the column widths fit these hits."""
+        rows = [hit_cells(hit, narrow) for hit in self.hits]
+        rows += [facilities_cells(fac) for fac in self.fac_hits]
+        if not self.with_passes:
+            rows = [cells[:3] + cells[4:] for cells in rows]
+        self.query_one("#search-results", StripTable).set_rows(rows)
 
     def _status(self, text: Text) -> None:
-        self.query_one("#search-status", Static).update(text)
+        # one line whatever it says: repainted, no layout of the whole screen
+        self.query_one("#search-status", Static).update(text, layout=False)
 
     # --- going to a flat ------------------------------------------------------------------
     @on(Input.Submitted, "#search-keyword")
@@ -184,25 +196,25 @@ class SearchScreen(Screen[None]):
 
     def action_focus_results(self) -> None:
         if self.hits or self.fac_hits:
-            self.query_one("#search-results", DataTable).focus()
+            self.query_one("#search-results", StripTable).focus()
 
     def action_focus_keyword(self) -> None:
         self.query_one("#search-keyword", Input).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open_current":  # Enter opens a flat only from the results
-            return bool(self.hits or self.fac_hits) and isinstance(self.focused, DataTable)
+            return bool(self.hits or self.fac_hits) and isinstance(self.focused, StripTable)
         return True
 
     def on_descendant_focus(self) -> None:
         self.refresh_bindings()
 
     async def action_open_current(self) -> None:
-        table = self.query_one("#search-results", DataTable)
+        table = self.query_one("#search-results", StripTable)
         await self._open_row(table.cursor_row)
 
-    @on(DataTable.RowSelected, "#search-results")
-    async def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(StripTable.RowSelected, "#search-results")
+    async def _row_selected(self, event: StripTable.RowSelected) -> None:
         await self._open_row(event.cursor_row)
 
     async def _open_row(self, row: int) -> None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import asyncssh
 
 from console.ssh.session import SSHSession
-from core.errors import DoorkeeperError
+from core.errors import DoorkeeperError, StoreBusy
 from store.database import Store
 
 if TYPE_CHECKING:
@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from core.model import Operator
 
 log = logging.getLogger(__name__)
+
+#: a login whose store stays busy is tried this many times before the client is told
+LOGIN_TRIES = 4
 
 
 class Gatekeeper(asyncssh.SSHServer):
@@ -161,19 +164,25 @@ class Gatekeeper(asyncssh.SSHServer):
         log.info("%s logged in from %s", self.username, self.address)
 
     async def _login(self, who: str, **proof: str) -> Operator:
-        """logins.login, tried again when the store is busy (a lock held by another
-        process); a DoorkeeperError that says so if it stays busy."""
+        """logins.login, tried again when the store is busy (its write lock held past
+        the busy timeout by other writers: a shift logging in at once writes fifty login
+        audits beside the gateway's events) or fails unexpectedly; a DoorkeeperError that
+        says so if it stays busy. A busy store is not a refusal: nothing was decided."""
         from core.services import logins
-        for attempt in range(3):
+        for attempt in range(LOGIN_TRIES):
             try:
-                return await logins.login(self.worker.store.uow(), who, source=self.address,
-                                          **proof)
+                async with self.worker.login_slots:
+                    return await logins.login(self.worker.store.uow(), who,
+                                              source=self.address, **proof)
+            except StoreBusy:
+                log.warning("login of %r from %s: the store is busy (attempt %d of %d)",
+                            who, self.address, attempt + 1, LOGIN_TRIES)
             except DoorkeeperError:
                 raise
             except Exception:
                 log.exception("login of %r from %s failed (attempt %d)", who, self.address,
                               attempt + 1)
-                await asyncio.sleep(0.2 * (attempt + 1))
+            await asyncio.sleep(0.2 * (attempt + 1))
         raise DoorkeeperError("The server is busy; try again in a moment.")
 
     async def _may_try(self) -> bool:

@@ -43,6 +43,9 @@ from store.database import Store
 
 log = logging.getLogger(__name__)
 
+#: see Worker.login_slots (two: a key login's audit need not wait for an argon2 check)
+LOGINS_AT_ONCE = 2
+
 
 class Worker:
     """The shared parts of one worker: store (for logins), zygote, limits, sessions."""
@@ -57,6 +60,11 @@ class Worker:
                                                 self.ssh.rate_per_minute / share),
                                     options.throttle_fd)
         self.throttle_log = ThrottleLog()
+        #: logins (a read, a password check, an audit write) at once in this worker: fifty
+        #: key logins at once were fifty audit writes racing for the store's write lock
+        #: beside the gateway's events, and the unlucky ones waited past the busy timeout
+        #: (bench/bench_ssh_sessions.py); in turn, each waits only for the one before
+        self.login_slots = asyncio.Semaphore(LOGINS_AT_ONCE)
         self.sessions: set[SSHSession] = set()
         self.viewers: dict[SSHSession, Viewer] = {}
         self.host = SessionHost(self.open_process, zygote.kill,
@@ -125,10 +133,10 @@ async def run_worker(options: WorkerOptions) -> int:
     """Listen until SIGTERM/SIGINT, then close every session with a line and stop."""
     ssh = SSHConfig(**options.ssh)
     host, port = split_listen(ssh.listen)
+    zygote = ZygoteClient(options)
+    zygote.start_soon()  # first: its imports take seconds, the rest goes on meanwhile
     store = await Store.open(StoreConfig(**options.store), path=options.db, migrate=False)
     await _wait_for_gateway(options.bus)
-    zygote = ZygoteClient(options)
-    zygote.start_soon()
     worker = Worker(options, store, zygote)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

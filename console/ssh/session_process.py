@@ -29,6 +29,7 @@ from rich.console import Console
 from console.context import ConsoleContext
 from console.live import BusCommander, LiveHub
 from core.config import StoreConfig
+from core.errors import DoorkeeperError
 from core.model import id_of
 from store.database import Store
 
@@ -43,6 +44,8 @@ FAILED = "Doorkeeper hit an error and closed this session; it is logged. Connect
 SERVER_ONLY = ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES", "TTY_COMPATIBLE",
                "TTY_INTERACTIVE", "TEXTUAL_COLOR_SYSTEM")
 NOT_OPENED = "Doorkeeper could not open the console; it is logged. Try again."
+#: hellos a new session sends the gateway before it gives up (each waits 5 s)
+HELLO_TRIES = 3
 
 
 def run_session(request: SessionRequest, control: int) -> int:
@@ -64,7 +67,7 @@ async def _run(request: SessionRequest, control: socket.socket) -> int:
     try:
         store = await Store.open(StoreConfig(**request.store),  # type: ignore[arg-type]
                                  path=request.db, migrate=False)
-        hub = await LiveHub.connect(request.bus)
+        hub = await _connect_live(request.bus)
         ctx = ConsoleContext(store, request.viewer)
         ctx.live = hub.subscribe()
         ctx.commander = BusCommander(hub.client, id_of(ctx.operator))
@@ -91,6 +94,23 @@ async def _run(request: SessionRequest, control: socket.socket) -> int:
                      f"\r\n{ending}\r\n".encode())
         return 1
     return 0
+
+
+async def _connect_live(bus: str) -> LiveHub:
+    """LiveHub.connect, asked again while the gateway is too slow to answer (fifty
+    sessions opening at once on a loaded machine all say hello at the same moment, and
+    each answer carries every device's state); a gateway that is not there fails at
+    once."""
+    for attempt in range(1, HELLO_TRIES + 1):
+        try:
+            return await LiveHub.connect(bus)
+        except DoorkeeperError:
+            if attempt == HELLO_TRIES:
+                raise
+            log.warning("the gateway did not answer a new session (attempt %d of %d)",
+                        attempt, HELLO_TRIES)
+            await asyncio.sleep(0.5 * attempt)
+    raise AssertionError("unreachable")
 
 
 def _on_control(control: socket.socket, app: DoorkeeperApp) -> None:

@@ -1,6 +1,6 @@
 """Per-session resource limits, watched by the worker.
 
-Every `every` seconds the worker reads each session process's memory (PSS, from
+Every `every` seconds the worker reads (in a thread) each session process's memory (PSS, from
 /proc/PID/smaps_rollup: what it costs beyond the pages it shares with the zygote and
 its siblings) and CPU time (/proc/PID/stat). A session over its memory limit, or one
 that kept a whole core busy for `cpu_window` seconds, is ended at once (SIGKILL: it may
@@ -77,6 +77,18 @@ def lower_priority(pid: int, nice: int = BUSY_NICE) -> bool:
     return True
 
 
+#: pid -> (CPU seconds, PSS kB), each None when the process is gone
+Readings = dict[int, tuple[float | None, int | None]]
+
+
+def measure(pids: list[int], lower: set[int]) -> Readings:
+    """Read each process's CPU time and PSS, after lowering the priority of those in
+    `lower` (run in a thread: see Watchdog._run)."""
+    for pid in lower:
+        lower_priority(pid)
+    return {pid: (cpu_seconds(pid), pss_kb(pid)) for pid in pids}
+
+
 @dataclass
 class Usage:
     """What one session has used, sample by sample."""
@@ -130,21 +142,28 @@ class Watchdog:
         self.cpu_share = cpu_share
         self.cpu_window = cpu_window
         self.usage: dict[int, Usage] = {}
+        self._lower: set[int] = set()  # processes whose priority the next reading lowers
         self._task: asyncio.Task[None] | None = None
 
-    def check(self, now: float) -> None:
-        """One round over every session."""
+    def check(self, now: float, readings: Readings | None = None) -> None:
+        """One round over every session, with what `measure` read (read here if None)."""
+        sessions = list(self.sessions())
+        if readings is None:
+            readings = measure([pid for _, pid in sessions], set())
         seen = set()
-        for key, pid in list(self.sessions()):
+        for key, pid in sessions:
+            if pid not in readings:
+                continue  # started after the reading: the next round sees it
             seen.add(pid)
-            cpu = cpu_seconds(pid)
+            cpu, pss = readings[pid]
             usage = self.usage.setdefault(pid, Usage())
             share = None if cpu is None else usage.busy_share(now, cpu, self.cpu_window)
             if (cpu is not None and not usage.lowered
                     and usage.recent_share(BUSY_WINDOW) > BUSY_SHARE):
-                usage.lowered = lower_priority(pid)
+                usage.lowered = True
+                self._lower.add(pid)  # by the next reading, in its thread
                 log.info("session process %d is busy: its priority is lowered", pid)
-            why = over_limit(pss_kb(pid), share, self.memory_mb, self.cpu_share)
+            why = over_limit(pss, share, self.memory_mb, self.cpu_share)
             if why is not None:
                 log.warning("session process %d over its limit: %s", pid, why)
                 self.usage.pop(pid, None)
@@ -153,11 +172,18 @@ class Watchdog:
             del self.usage[pid]
 
     async def _run(self) -> None:
+        """Read in a thread, decide on the loop: reading /proc/PID/smaps_rollup waits
+        for the process's memory map lock, which a session busy faulting in pages (just
+        forked, fifty at once) holds for a long while; on the loop that held the
+        worker's every connection for seconds (bench/bench_ssh_sessions.py)."""
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self.every)
             try:
-                self.check(loop.time())
+                pids = [pid for _, pid in self.sessions()]
+                lower, self._lower = self._lower, set()
+                readings = await asyncio.to_thread(measure, pids, lower)
+                self.check(loop.time(), readings)
             except Exception:
                 log.exception("the session watchdog failed a round")
 

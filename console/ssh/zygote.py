@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import logging
 import os
 import pickle
@@ -71,16 +72,36 @@ def send(sock: socket.socket, message: tuple[object, ...], fds: list[int] | None
 
 
 def warm() -> None:
-    """Import what every session runs, then freeze it (see the module's docstring)."""
+    """Import what every session runs, and load the data Rich and phonenumbers load on
+    first use, so that a session finds them in pages it shares with the zygote (see the
+    module's docstring and `main` for the garbage collector)."""
+    import importlib
+    import pkgutil
+
     import aiosqlite  # noqa: F401
     import sqlalchemy.dialects.sqlite.aiosqlite  # noqa: F401
+    from rich.cells import cell_len
+    from rich.console import Console
     from textual.drivers import linux_driver  # noqa: F401
+    from textual.layouts.factory import get_layout
 
     import console.app  # noqa: F401
     import console.ssh.session_process  # noqa: F401
+    from core.phones import parse_phone
 
-    gc.collect()
-    gc.freeze()
+    # every screen, tab and widget, not only those the first screen shows
+    for package in ("console.screens", "console.tabs", "console.widgets"):
+        path = importlib.import_module(package).__path__
+        for module in pkgutil.iter_modules(path, package + "."):
+            importlib.import_module(module.name)
+    for layout in ("vertical", "horizontal", "grid", "stream"):
+        with contextlib.suppress(Exception):
+            get_layout(layout)
+    cell_len("é漢字")  # Rich's table of character widths
+    Console(file=io.StringIO()).print(":key:")  # Rich's emoji names
+    for number in ("+44 20 7946 0000", "+33 1 23 45 67 89", "+1 202 555 0100"):
+        with contextlib.suppress(Exception):
+            parse_phone(number, "GB")
 
 
 class Zygote:
@@ -141,6 +162,7 @@ class Zygote:
 
     def _fork(self, request: SessionRequest, fds: list[int]) -> None:
         parent = os.getpid()
+        gc.freeze()  # what the zygote made since (little): out of the session's collector's sight
         pid = os.fork()
         if pid == 0:  # the session process
             code = 70
@@ -167,6 +189,7 @@ class Zygote:
             return 1
         slave, control = fds
         os.login_tty(slave)  # a new session; the slave is its terminal and stdio
+        gc.enable()  # off in the zygote (see main); what it froze stays out of sight
         from console.ssh.session_process import run_session
         return run_session(request, control)
 
@@ -205,7 +228,13 @@ class Zygote:
 
 
 def main(argv: list[str]) -> int:
-    """The zygote process (its arguments: the worker's options as JSON)."""
+    """The zygote process (its arguments: the worker's options as JSON).
+
+    Its garbage collector stays off (Python's advice for a process that forks without
+    exec): a collection leaves freed holes among the objects the sessions share, which
+    each session's new objects then fill, copying those pages; everything alive is
+    frozen before each fork, and each session turns its collector on again."""
+    gc.disable()
     lifeline = take_lifeline()
     options = WorkerOptions.from_command(argv)
     from console.ssh.server import setup_logging

@@ -1,90 +1,31 @@
 """A light table for a log that grows at the top: the Events tab's list.
 
-Textual's DataTable lays out and renders every visible cell again (through Rich) whenever a
-row is added, and a live tail adds rows several times a second: served over SSH to fifty
-concierges that alone saturated both cores (bench/bench_ssh_sessions.py). Here a row becomes
-a Strip once, when it is first shown at the current column widths, and a frame only crops
-and tints the strips in view. Like PagedTable it pages from the store by keyset through a
-Pager (console/widgets/pager.py): a screenful on `load()`, the next page when the cursor
-comes within PREFETCH rows of the last row held. The header stays on the first line; the
-columns scroll sideways together.
+A StripTable (console/widgets/strip_table.py: rows drawn once as strips, a frame only
+crops and tints those in view) that pages from the store by keyset, like PagedTable,
+through a Pager (console/widgets/pager.py): a screenful on `load()`, the next page when
+the cursor comes within PREFETCH rows of the last row held, and a live tail that
+`prepend`s new rows, formatting only those.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, NamedTuple
+from typing import Any
 
-from rich.cells import cell_len
-from rich.style import Style
 from rich.text import Text
-from textual import events
-from textual.binding import Binding, BindingType
-from textual.geometry import Region, Size
-from textual.message import Message
-from textual.scroll_view import ScrollView
-from textual.strip import Strip
 
 from console.widgets.guard import attempt
 from console.widgets.pager import PREFETCH, Fetch, PagedRows, Pager, R
-
-#: a cell wider than this is cut with an ellipsis (the row's detail shows all of it)
-MAX_CELL = 100
+from console.widgets.strip_table import StripTable
 
 
-class Column(NamedTuple):
-    """A column as DataTable's ordered_columns gives it (tests and callers read .label)."""
-
-    label: Text
-
-
-class RowMessage(Message):
-    """Something happened on a row of a LogTable."""
-
-    def __init__(self, table: LogTable, cursor_row: int) -> None:
-        super().__init__()
-        self.table, self.cursor_row = table, cursor_row
-
-    @property
-    def control(self) -> LogTable:
-        return self.table
-
-
-class LogTable(ScrollView, PagedRows[R], can_focus=True):
+class LogTable(StripTable, PagedRows[R]):
     """A keyset-paged list with a row cursor, rendered from cached strips."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "logtable--header", "logtable--cursor", "logtable--even-row"}
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Select", show=False),
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("ctrl+end,end", "scroll_bottom", "Last row", show=False),
-        Binding("left", "scroll_left", "Left", show=False),
-        Binding("right", "scroll_right", "Right", show=False),
-    ]
-    DEFAULT_CSS = """
-    LogTable { background: $surface; color: $foreground; height: 1fr; }
-    LogTable > .logtable--header { text-style: bold; background: $panel; color: $foreground; }
-    LogTable > .logtable--even-row { background: $surface-lighten-1 50%; }
-    LogTable > .logtable--cursor {
-        background: $block-cursor-blurred-background;
-        color: $block-cursor-blurred-foreground;
-        text-style: $block-cursor-blurred-text-style;
-    }
-    LogTable:focus > .logtable--cursor {
-        background: $block-cursor-background;
-        color: $block-cursor-foreground;
-        text-style: $block-cursor-text-style;
-    }
-    """
-
-    class RowHighlighted(RowMessage):
+    class RowHighlighted(StripTable.RowHighlighted):
         """The cursor moved to another row."""
 
-    class RowSelected(RowMessage):
+    class RowSelected(StripTable.RowSelected):
         """Enter (or a second click) on a row."""
 
     def __init__(self, columns: Sequence[str], *,
@@ -92,46 +33,9 @@ class LogTable(ScrollView, PagedRows[R], can_focus=True):
                  cells: Callable[[R], Sequence[Text]],
                  key: Callable[[R], Any],
                  page_size: int = 100, first_page: int = 50, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.labels = [Text(c) for c in columns]
+        super().__init__(columns, **kwargs)
         self.cells = cells
         self.pager = Pager(fetch, key, page_size=page_size, first_page=first_page)
-        self._cells_held: list[tuple[Text, ...]] = []
-        self._strips: list[Strip | None] = []  # None: not yet drawn at these widths
-        self._widths = [cell_len(label.plain) for label in self.labels]
-        self._header: Strip | None = None
-        self._view = (0, 0)  # (scroll_x, width) the strips are cut to
-        self._styles = (Style(),) * 4
-        self.cursor_row = 0
-
-    # --- what DataTable offered and callers use ------------------------------------------
-    header_height = 1
-
-    @property
-    def row_count(self) -> int:
-        return len(self.rows_held)
-
-    @property
-    def ordered_columns(self) -> list[Column]:
-        return [Column(label) for label in self.labels]
-
-    def get_row_at(self, index: int) -> list[Text]:
-        """The cells of one row held."""
-        return list(self._cells_held[index])
-
-    def move_cursor(self, *, row: int | None = None, animate: bool = False,
-                    **_: Any) -> None:
-        """Put the cursor on a row (kept within the rows held) and keep it in view."""
-        if row is None:
-            return
-        old = self.cursor_row
-        new = max(0, min(row, len(self.rows_held) - 1))
-        self.cursor_row = new
-        self._scroll_to_cursor()
-        if new != old:
-            self.refresh_line(old + 1)
-            self.refresh_line(new + 1)
-            self.post_message(self.RowHighlighted(self, new))
 
     # --- loading -------------------------------------------------------------------------
     async def load(self, keep_cursor: bool = False) -> None:
@@ -166,160 +70,15 @@ class LogTable(ScrollView, PagedRows[R], can_focus=True):
                    ([None] * len(rows) + self._strips)[:keep], cells)
         self.move_cursor(row=self.cursor_row)
 
-    def _hold(self, cells: list[tuple[Text, ...]], strips: list[Strip | None],
-              new: list[tuple[Text, ...]], *, start_over: bool = False) -> None:
-        """Show the rows the pager holds, with these cells; the columns widen to fit the
-        `new` cells (all of them start over on a load) and every strip is cut again if a
-        width changed."""
-        self._cells_held, self._strips = cells, strips
-        rows = self.rows_held
-        widths = ([cell_len(label.plain) for label in self.labels] if start_over
-                  else list(self._widths))
-        for row in new:
-            for i, cell in enumerate(row):
-                widths[i] = max(widths[i], min(MAX_CELL, cell.cell_len))
-        if widths != self._widths:
-            self._widths = widths
-            self._strips = [None] * len(rows)
-            self._header = None
-        self.virtual_size = Size(sum(w + 2 for w in self._widths), len(rows) + 1)
-        self.refresh()
-
-    # --- drawing -------------------------------------------------------------------------
-    def _line(self, cells: Sequence[Text]) -> Strip:
-        text = Text(no_wrap=True, end="")
-        for cell, width in zip(cells, self._widths, strict=False):
-            piece = cell.copy()
-            piece.truncate(width, overflow="ellipsis", pad=True)
-            text.append(" ")
-            text.append_text(piece)
-            text.append(" ")
-        return Strip(text.render(self.app.console), text.cell_len)
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        """The lines in `crop`, straight from the row strips.
-
-        Textual's generic path (StylesCache: borders, padding, tint, line filters) made
-        new strips for every line of every frame; this widget has none of those, so its
-        lines go to the compositor as they are. The styles are read once a frame
-        (DOMNode.rich_style walks the ancestors)."""
-        base = self.rich_style
-        self._styles = (base + self.get_component_rich_style("logtable--header"),
-                        base + self.get_component_rich_style("logtable--cursor"),
-                        base + self.get_component_rich_style("logtable--even-row"), base)
-        x1, x2 = crop.x, crop.right
-        return [self.render_line(y).crop_extend(x1, x2, base)
-                for y in range(crop.y, crop.bottom)]
-
-    def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        width = self.scrollable_content_region.width
-        header, cursor, even, base = self._styles
-        if (scroll_x, width) != self._view:  # the rows are kept cut to the view
-            self._view = (scroll_x, width)
-            self._strips = [None] * len(self.rows_held)
-            self._header = None
-        if y == 0:
-            if self._header is None:
-                self._header = self._cut(self.labels)
-            return self._header.apply_style(header)
-        index = scroll_y + y - 1
-        if index >= len(self.rows_held):
-            return Strip.blank(width, base)
-        strip = self._strips[index]
-        if strip is None:
-            strip = self._strips[index] = self._cut(self._cells_held[index])
-        if index == self.cursor_row:
-            return strip.apply_style(cursor)
-        return strip.apply_style(even if index % 2 else base)  # cached by the strip
-
-    def _cut(self, cells: Sequence[Text]) -> Strip:
-        """A row cut to the view, through the app's line filters (once, not per frame)."""
-        scroll_x, width = self._view
-        strip = self._line(cells).crop_extend(scroll_x, scroll_x + width, None)
-        background = self.background_colors[1]
-        for line_filter in self.app.get_line_filters():
-            strip = strip.apply_filter(line_filter, background)
-        return strip
-
-    # --- keys and mouse ------------------------------------------------------------------
-    @property
-    def _page(self) -> int:
-        """Rows in view (the header takes a line)."""
-        return max(1, self.scrollable_content_region.height - 1)
-
-    def _scroll_to_cursor(self) -> None:
-        rows_in_view = max(1, self.scrollable_content_region.height - 1)
-        top = self.scroll_offset.y
-        if self.cursor_row < top:
-            top = self.cursor_row
-        elif self.cursor_row >= top + rows_in_view:
-            top = self.cursor_row - rows_in_view + 1
-        if top != self.scroll_offset.y:
-            self.scroll_to(y=top, animate=False, immediate=True)
-
+    # --- paging as the cursor and the view move ------------------------------------------
     def _moved(self) -> None:
         if self.cursor_row >= len(self.rows_held) - PREFETCH:
             self._moved_view()
 
-    def _column_starts(self) -> list[int]:
-        starts, x = [], 0
-        for width in self._widths:
-            starts.append(x)
-            x += width + 2
-        return starts
-
-    def action_scroll_right(self) -> None:
-        """Right: the next column comes to the left edge."""
-        later = [x for x in self._column_starts() if x > self.scroll_x]
-        if later:
-            self.scroll_to(x=later[0], animate=False, immediate=True)
-
-    def action_scroll_left(self) -> None:
-        """Left: back a column."""
-        earlier = [x for x in self._column_starts() if x < self.scroll_x]
-        self.scroll_to(x=earlier[-1] if earlier else 0, animate=False, immediate=True)
-
-    def action_cursor_up(self) -> None:
-        self.move_cursor(row=self.cursor_row - 1)
-
-    def action_cursor_down(self) -> None:
-        self.move_cursor(row=self.cursor_row + 1)
-        self._moved()
-
-    def action_page_up(self) -> None:
-        """A screen up: the view and the cursor move together (as DataTable's do)."""
-        step = self._page
-        self.scroll_to(y=self.scroll_offset.y - step, animate=False, immediate=True)
-        self.move_cursor(row=self.cursor_row - step)
-
-    def action_page_down(self) -> None:
-        """A screen down: the next rows come into view, the cursor keeps its place."""
-        step = self._page
-        self.scroll_to(y=self.scroll_offset.y + step, animate=False, immediate=True)
-        self.move_cursor(row=self.cursor_row + step)
-        self._moved()
-
     async def action_scroll_bottom(self) -> None:
         """End: the last row held, then the next page."""
-        self.move_cursor(row=len(self.rows_held) - 1)
+        await super().action_scroll_bottom()
         await self.more()
-
-    def action_select_cursor(self) -> None:
-        if self.rows_held:
-            self.post_message(self.RowSelected(self, self.cursor_row))
-
-    async def _on_click(self, event: events.Click) -> None:
-        if event.y < 1:
-            return
-        row = self.scroll_offset.y + event.y - 1
-        if row >= len(self.rows_held):
-            return
-        if row == self.cursor_row:
-            self.action_select_cursor()
-        else:
-            self.move_cursor(row=row)
-            self._moved()
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)

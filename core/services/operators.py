@@ -9,7 +9,7 @@ from datetime import date
 from core import rules
 from core.errors import Conflict, PermissionDenied, ValidationError
 from core.model import Operator, Site, SiteGrant, id_of
-from core.passwords import hash_password
+from core.passwords import new_password_hash
 from core.ports import UnitOfWork
 from core.rights import Action, Area, Profile, rights_for
 from core.services.base import (
@@ -68,15 +68,17 @@ async def bootstrap_admin(uow: UnitOfWork, email: str, *, source: str = "cli") -
 
 async def add_operator(uow: UnitOfWork, actor: Actor, operator: Operator, *,
                        password: str | None = None) -> Operator:
-    """Create an operator account (sites come with grant_site)."""
+    """Create an operator account (sites come with grant_site). A password is hashed
+    before the unit of work opens (argon2 off the loop, no write lock held meanwhile)."""
+    password_hash = await new_password_hash(password) if password else None
     async with uow:
         op = await _clean(uow, replace(operator, id=None))
         if op.can_create_sites:
             require_site_creator(actor)
         else:
             await require_somewhere(uow, actor, Area.USERS, Action.MODIFY)
-        if password:
-            op.password_hash = hash_password(password)
+        if password_hash:
+            op.password_hash = password_hash
         op = await uow.add(op)
         await record(uow, actor, "operator.create", op)
         await uow.commit()
@@ -151,12 +153,14 @@ async def _no_more_than_actor(uow: UnitOfWork, actor: Actor, op: Operator, site_
 
 
 async def set_password(uow: UnitOfWork, actor: Actor, operator_id: int, password: str) -> None:
-    """Set an operator's password: their own, or anyone's for a site creator."""
+    """Set an operator's password: their own, or anyone's for a site creator. Hashed
+    before the unit of work opens (argon2 off the loop, no write lock held meanwhile)."""
     if actor.operator.id != operator_id or not actor.operator.active:
         require_site_creator(actor)
+    password_hash = await new_password_hash(password)
     async with uow:
         before = await must_get(uow, Operator, operator_id, "Operator")
-        op = replace(before, password_hash=hash_password(password))
+        op = replace(before, password_hash=password_hash)
         await uow.update(op)
         await record(uow, actor, "operator.password", op, before=before)
         await uow.commit()

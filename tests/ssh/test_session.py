@@ -125,7 +125,8 @@ async def open_session(procs: Processes, size=(100, 30), **kw) -> tuple[SSHSessi
     session.connection_made(chan)  # type: ignore[arg-type]
     session.pty_requested("xterm-256color", (*size, 0, 0), {})
     session.session_started()
-    await until(lambda: "ready" in chan.text())
+    # the whole line: on a loaded machine "ready" may come in a chunk of its own
+    await until(lambda: "\n" in chan.text().partition("ready")[2])
     return session, chan
 
 
