@@ -31,6 +31,7 @@ from core.model import (
     PanelDisplay,
     id_of,
 )
+from core.phones import search_forms
 from core.provider_index import ProviderBook
 from core.rules import validity_status
 from core.site_index import Holder, SiteIndex
@@ -44,6 +45,7 @@ VALIDITY_EXPIRED = "validity expired"
 NOT_VALID_YET = "not valid yet"
 CODE_UNKNOWN = "code unknown"
 TELEPHONE_UNKNOWN = "telephone unknown"
+NUMBER_WITHHELD = "number withheld"  # the caller hid their number (or the network gave none)
 NOT_ON_THIS_DOOR = "not authorised on this door"
 NO_DOOR = "no door on this device"
 
@@ -253,6 +255,12 @@ class AccessSnapshot(ProviderBook):
     def _decide_telephone(self, request: AccessRequest, device: Device, door: Door,
                           kind: EventKind) -> Decision:
         number = request.value
+        site = self.sites.get(device.site_id)
+        if not number:
+            return Decision(False, kind, NUMBER_WITHHELD, device.site_id, door,
+                            description=f"Tel number : withheld Pattern : {NUMBER_WITHHELD}")
+        if not number.startswith("+") and site is not None:  # a national form (+CLIP type 129)
+            number = search_forms(number, site.site.default_country) or number
         desc = f"Tel number : {number}"
         provider_id = self.provider_by_mobile.get(number)
         if provider_id is not None:
@@ -261,7 +269,6 @@ class AccessSnapshot(ProviderBook):
             return Decision(not reason, kind, reason, device.site_id, door, None, None,
                             provider.name, f"Service provider : {provider.name} {desc}"
                             + (f" Pattern : {reason}" if reason else ""))
-        site = self.sites.get(device.site_id)
         reason = TELEPHONE_UNKNOWN
         if site is not None and site.site.residents_dial_to_open:
             for holder in site.phones.get(number, []):
