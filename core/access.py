@@ -71,6 +71,7 @@ class Decision:
     flat_id: int | None = None
     name: str = ""
     description: str = ""
+    credential: str = ""  # the credential as recorded, when not as presented (E.164)
 
     @property
     def result(self) -> EventResult:
@@ -268,7 +269,7 @@ class AccessSnapshot(ProviderBook):
             reason = self._provider_reason(provider_id, door, "by_telephone", request.at)
             return Decision(not reason, kind, reason, device.site_id, door, None, None,
                             provider.name, f"Service provider : {provider.name} {desc}"
-                            + (f" Pattern : {reason}" if reason else ""))
+                            + (f" Pattern : {reason}" if reason else ""), number)
         reason = TELEPHONE_UNKNOWN
         if site is not None and site.site.residents_dial_to_open:
             for holder in site.phones.get(number, []):
@@ -279,9 +280,10 @@ class AccessSnapshot(ProviderBook):
                 else:
                     return Decision(True, kind, "", device.site_id, door, holder.block_id,
                                     holder.flat_id, holder.name,
-                                    f"Resident : {holder.name} {desc} Info : {holder.info}")
+                                    f"Resident : {holder.name} {desc} Info : {holder.info}",
+                                    number)
         return Decision(False, kind, reason, device.site_id, door, description=f"{desc} "
-                        f"Pattern : {reason}")
+                        f"Pattern : {reason}", credential=number)
 
     def display(self, device_id: int, call_code: str) -> tuple[PanelDisplay, Holder] | None:
         """The panel display a call code reaches from a device (its block's)."""

@@ -106,7 +106,8 @@ class Runtime:
         return Event(at=request.at, site_id=decision.site_id or 0, kind=decision.kind,
                      result=decision.result, device_id=request.device_id,
                      block_id=decision.block_id, flat_id=decision.flat_id,
-                     credential=safe_text(request.value), name=decision.name,
+                     credential=safe_text(decision.credential or request.value),
+                     name=decision.name,
                      reason=decision.reason, description=safe_text(decision.description))
 
     def _on_call(self, call: CallReport) -> None:
