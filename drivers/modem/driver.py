@@ -239,8 +239,9 @@ class ModemDriver(Driver):
         """Reject the calls that rang, then read and delete the messages that came."""
         while self._hangups:
             self._hangups = 0
-            await self._at("ATH")
+            # from here a RING is a new call: the modem hangs up before it reads on
             self._in_call = False
+            await self._at("ATH")
         while self._unread and not self._hangups:
             # off the list first: a +CMTI for the same slot may come with CMGD's OK
             index = self._unread.pop(0)

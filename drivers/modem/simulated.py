@@ -50,6 +50,8 @@ class Call:
     rings_left: int
     ended: str = ""  # "rejected" (ATH/AT+CHUP), "answered" (ATA), "gave up"
     next_ring: float = 0.0
+    rang_at: float = 0.0  # time.perf_counter() when the first RING and +CLIP were written
+    ended_at: float = 0.0
 
 
 @dataclass
@@ -174,6 +176,7 @@ class SimulatedModem:
             tail = f',"",,"",{call.validity}' if call.validity is not None else ""
             lines.append(f'+CLIP: "{shown}",{call.ton}{tail}')
         self._write_lines(lines)
+        call.rang_at = call.rang_at or time.perf_counter()
 
     def _deliver(self, message: Stored) -> int | None:
         free = [i for i in range(1, self.slots + 1) if i not in self.sim]
@@ -265,6 +268,7 @@ class SimulatedModem:
             ringing = [c for c in self.calls if not c.ended]
             for call in ringing:
                 call.ended = "answered" if cmd == "A" else "rejected"
+                call.ended_at = time.perf_counter()
             return ["OK"] if ringing or cmd != "A" else ["NO CARRIER"]
         if cmd == "+CPIN?":
             return ["+CPIN: READY" if self.unlocked else "+CPIN: SIM PIN", "OK"]
