@@ -116,6 +116,7 @@ class ModemDriver(Driver):
             return
         self._report = report
         self._wake = asyncio.Event()
+        self.state.online = False  # started (or restarted by the supervisor): start up first
         self.port.last_heard = time.monotonic()  # an absent modem: offline offline_after on
         self._task = asyncio.create_task(self._run(), name=f"modem {self.config.port}")
 

@@ -68,3 +68,12 @@ async def test_a_call_that_rings_again_is_decided_once(line):
     await asyncio.sleep(0)  # the decision was made from the first RING's +CLIP
     assert len([e for e in line.sink.events if e.kind is EventKind.OPEN_BY_TELEPHONE]) == 1
     assert "Resident" in line.sink.events[-1].description
+
+
+async def test_a_call_announced_inside_another_commands_reply_is_decided(line):
+    await line.start()
+    await line.online()
+    line.sim.urc_in_reply = ["RING", f'+CLIP: "{RESIDENT}",145']  # inside the next poll's reply
+    await line.until(lambda: line.relays.opened)
+    await line.until(lambda: "ATH" in line.sim.commands)
+    assert line.driver.port.stray_lines == 0

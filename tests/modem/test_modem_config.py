@@ -92,6 +92,15 @@ async def test_the_gateway_drives_a_configured_modem(tmp_path, store, admin, est
         event = next(p["event"] for p in published
                      if p.get("event", {}).get("kind") == EventKind.OPEN_BY_TELEPHONE.value)
         assert event["result"] == EventResult.OPENING.value and event["credential"] == RESIDENT
+        modem._task.cancel()  # the driver's loop dies: the supervisor says so and restarts it
+        for _ in range(500):
+            if modem.alive() and modem.state.online and any(
+                    "Gateway task failed: driver modem" in str(p.get("event", {})) for p in published):
+                break
+            await asyncio.sleep(0.01)
+        assert modem.alive() and modem.state.online
+        assert any("Gateway task failed: driver modem" in str(p.get("event", {}))
+                   for p in published)
     finally:
         await gw.stop()
         sim.close()
