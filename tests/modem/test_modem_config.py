@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
 
 import pytest
 
@@ -42,6 +43,15 @@ def test_bad_modem_sections_are_refused_in_one_line(tmp_path, body, error):
     with pytest.raises(ConfigError) as err:
         _load(tmp_path, body)
     assert "\n" not in str(err.value) and re.search(error, str(err.value)), str(err.value)
+
+
+def test_the_example_modem_section_loads_when_uncommented(tmp_path):
+    text = (Path(__file__).resolve().parents[2] / "config.example.toml").read_text()
+    block = text[text.index("# [[modem]]"):]
+    body = "\n".join(line[2:] for line in block[:block.index("\n\n")].splitlines())
+    (modem,) = _load(tmp_path, body.replace("/dev/ttyUSB2", "/dev/null")).drivers
+    assert modem.type == "modem" and modem.settings["device"] == "DATA modem"
+    assert modem.settings["pin_env"] == "DOORKEEPER_SIM_PIN"
 
 
 @pytest.mark.parametrize(("device", "environ", "error"), [
