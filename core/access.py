@@ -31,6 +31,7 @@ from core.model import (
     PanelDisplay,
     id_of,
 )
+from core.phones import search_forms
 from core.provider_index import ProviderBook
 from core.rules import validity_status
 from core.site_index import Holder, SiteIndex
@@ -44,6 +45,7 @@ VALIDITY_EXPIRED = "validity expired"
 NOT_VALID_YET = "not valid yet"
 CODE_UNKNOWN = "code unknown"
 TELEPHONE_UNKNOWN = "telephone unknown"
+NUMBER_WITHHELD = "number withheld"  # the caller hid their number (or the network gave none)
 NOT_ON_THIS_DOOR = "not authorised on this door"
 NO_DOOR = "no door on this device"
 
@@ -69,6 +71,7 @@ class Decision:
     flat_id: int | None = None
     name: str = ""
     description: str = ""
+    credential: str = ""  # the credential as recorded, when not as presented (E.164)
 
     @property
     def result(self) -> EventResult:
@@ -253,6 +256,12 @@ class AccessSnapshot(ProviderBook):
     def _decide_telephone(self, request: AccessRequest, device: Device, door: Door,
                           kind: EventKind) -> Decision:
         number = request.value
+        site = self.sites.get(device.site_id)
+        if not number:
+            return Decision(False, kind, NUMBER_WITHHELD, device.site_id, door,
+                            description=f"Tel number : withheld Pattern : {NUMBER_WITHHELD}")
+        if not number.startswith("+") and site is not None:  # a national form (+CLIP type 129)
+            number = search_forms(number, site.site.default_country) or number
         desc = f"Tel number : {number}"
         provider_id = self.provider_by_mobile.get(number)
         if provider_id is not None:
@@ -260,8 +269,7 @@ class AccessSnapshot(ProviderBook):
             reason = self._provider_reason(provider_id, door, "by_telephone", request.at)
             return Decision(not reason, kind, reason, device.site_id, door, None, None,
                             provider.name, f"Service provider : {provider.name} {desc}"
-                            + (f" Pattern : {reason}" if reason else ""))
-        site = self.sites.get(device.site_id)
+                            + (f" Pattern : {reason}" if reason else ""), number)
         reason = TELEPHONE_UNKNOWN
         if site is not None and site.site.residents_dial_to_open:
             for holder in site.phones.get(number, []):
@@ -272,9 +280,10 @@ class AccessSnapshot(ProviderBook):
                 else:
                     return Decision(True, kind, "", device.site_id, door, holder.block_id,
                                     holder.flat_id, holder.name,
-                                    f"Resident : {holder.name} {desc} Info : {holder.info}")
+                                    f"Resident : {holder.name} {desc} Info : {holder.info}",
+                                    number)
         return Decision(False, kind, reason, device.site_id, door, description=f"{desc} "
-                        f"Pattern : {reason}")
+                        f"Pattern : {reason}", credential=number)
 
     def display(self, device_id: int, call_code: str) -> tuple[PanelDisplay, Holder] | None:
         """The panel display a call code reaches from a device (its block's)."""

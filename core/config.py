@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -83,7 +85,7 @@ class DriverConfig:
 DRIVER_SETTINGS: dict[str, dict[str, type]] = {
     "simulator": {"rate": float, "seed": int},
     "osdp": {"port": str, "baud": int, "poll_ms": int, "reader": list},
-    "modem": {"port": str, "baud": int},
+    "modem": {"port": str, "baud": int, "device": object, "pin_env": str},
 }
 BAUDS = {9600, 19200, 38400, 57600, 115200, 230400}
 #: one [[osdp.reader]] (or [[driver.reader]] of an osdp driver): setting -> accepted types
@@ -139,7 +141,7 @@ def load_config(path: str | Path | None) -> Config:
         raise ConfigError(f"Config file {p} cannot be read: {err}.") from err
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"Config file {p} is not valid TOML: {err}.") from err
-    unknown = set(data) - {"store", "demo", "bus", "gateway", "ssh", "driver", "osdp"}
+    unknown = set(data) - {"store", "demo", "bus", "gateway", "ssh", "driver", "osdp", "modem"}
     if unknown:
         raise ConfigError(f"Unknown section [{safe_text(sorted(unknown)[0])}] in {p}.")
     store = _section(data, "store", StoreConfig)
@@ -154,7 +156,8 @@ def load_config(path: str | Path | None) -> Config:
     return Config(store=store, demo=demo, bus=_section(data, "bus", BusConfig),
                   gateway=gateway, ssh=check_ssh(_section(data, "ssh", SSHConfig)),
                   drivers=_one_per_port(_drivers(data.get("driver", []))
-                                        + _drivers(data.get("osdp", []), "osdp")), source=p)
+                                        + _drivers(data.get("osdp", []), "osdp")
+                                        + _drivers(data.get("modem", []), "modem")), source=p)
 
 
 SSH_RANGES = {  # setting: (lowest, highest, what it counts)
@@ -192,7 +195,8 @@ def split_listen(listen: str, what: str = "--listen") -> tuple[str, int]:
 
 
 def _drivers(raw: object, table: str = "driver") -> list[DriverConfig]:
-    """The [[driver]] sections (or [[osdp]], each an osdp driver), checked against their type."""
+    """The [[driver]] sections (or [[osdp]] / [[modem]], each a driver of that type), checked
+    against their type."""
     if not isinstance(raw, list):
         raise ConfigError(f"[[{table}]] must be an array of tables (write [[{table}]]).")
     out = []
@@ -200,7 +204,7 @@ def _drivers(raw: object, table: str = "driver") -> list[DriverConfig]:
         where = f"[[{table}]] {n}"
         if not isinstance(section, dict):
             raise ConfigError(f"{where} must be a table.")
-        kind = "osdp" if table == "osdp" else section.get("type")
+        kind = table if table != "driver" else section.get("type")
         if not isinstance(kind, str) or kind not in DRIVER_SETTINGS:
             known = ", ".join(DRIVER_SETTINGS)
             raise ConfigError(f"Unknown driver {safe_text(kind)!r} in {where}; "
@@ -234,7 +238,8 @@ def _driver_settings(kind: str, section: dict[str, Any], table: str,
         if key == "reader" and not isinstance(value, list):
             raise ConfigError(f"Setting {table}.reader ({where}) must be an array of tables "
                               f"(write [[{table}.reader]]).")
-        if not isinstance(value, expected) or isinstance(value, bool):
+        if expected is not object and (not isinstance(value, expected)
+                                       or isinstance(value, bool)):
             raise ConfigError(f"Setting {table}.{key} ({where}) must be a "
                               f"{expected.__name__}, got {value!r}.")
         settings[key] = value
@@ -252,9 +257,42 @@ def _driver_settings(kind: str, section: dict[str, Any], table: str,
         settings["reader"] = _osdp_readers(settings.get("reader", []), table, where)
         if not 0 <= settings.get("poll_ms", 0) <= 1000:
             raise ConfigError(f"Setting {table}.poll_ms ({where}) must be 0 to 1000.")
+    if kind == "modem":
+        _check_modem(settings, table, where)
     if kind == "simulator" and not 0 <= settings.get("rate", 1.0) <= 10_000:
         raise ConfigError(f"Setting {table}.rate ({where}) must be 0 to 10000.")
     return settings
+
+
+PIN_ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _check_modem(settings: dict[str, Any], table: str, where: str) -> None:
+    """A [[modem]]'s device (its id or name) and the variable its SIM's PIN is read from."""
+    device = settings.get("device")
+    if device is None or isinstance(device, bool) or not isinstance(device, (int, str)):
+        raise ConfigError(f"Setting {table}.device ({where}) is required: the GSM modem "
+                          "device's id or name.")
+    pin_env = settings.get("pin_env", "")
+    if pin_env and not PIN_ENV.fullmatch(pin_env):
+        raise ConfigError(f"Setting {table}.pin_env ({where}) must name an environment "
+                          f"variable (letters, digits, _), got {safe_text(pin_env)!r}.")
+
+
+def modem_pin(settings: dict[str, Any], environ: Mapping[str, str]) -> str:
+    """The SIM PIN of a [[modem]] section, read from the environment variable it names
+    ("" when it names none); a ConfigError names a variable unset or not a PIN."""
+    name = settings.get("pin_env", "")
+    if not name:
+        return ""
+    pin = environ.get(name)
+    if pin is None:
+        raise ConfigError(f"Setting modem.pin_env: the environment variable {name} is not "
+                          f"set (the SIM PIN of the modem on {settings['port']}).")
+    if not re.fullmatch(r"\d{4,8}", pin):
+        raise ConfigError(f"Setting modem.pin_env: {name} must hold the SIM PIN, 4 to 8 "
+                          "digits.")
+    return pin
 
 
 def _osdp_readers(raw: list[Any], table: str, section: str) -> list[dict[str, Any]]:

@@ -78,7 +78,17 @@ class StatusReport:
     detail: str = ""
 
 
-DeviceEvent = AccessRequest | CallReport | StatusReport
+@dataclass(frozen=True)
+class MessageReport:
+    """An SMS a GSM modem received (the text as it came: the runtime cleans it)."""
+
+    device_id: int
+    sender: str
+    text: str
+    at: datetime
+
+
+DeviceEvent = AccessRequest | CallReport | StatusReport | MessageReport
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ class EventKind(enum.StrEnum):
     OPEN_BY_RADIO_TRANSMITTER = "Open by radio transmitter"
     ACCESS_BY_MOBILE = "Access by mobile"
     OPEN_BY_TELEPHONE = "Open by telephone"
+    SMS_RECEIVED = "SMS received"  # by a site's GSM modem
     REMOTE_OPENING = "Remote opening"
     DOOR_FORCED = "Door forced"
     DOOR_HELD_OPEN = "Door held open"

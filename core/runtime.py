@@ -26,6 +26,7 @@ from core.devices import (
     DeviceEvent,
     DeviceHealth,
     Driver,
+    MessageReport,
     OpenDoor,
     Signal,
     Status,
@@ -80,6 +81,8 @@ class Runtime:
                 self._on_call(event)
             elif isinstance(event, StatusReport):
                 self._on_status(event)
+            elif isinstance(event, MessageReport):
+                self._on_message(event)
             else:
                 log.warning("ignored a device event of unknown type: %r", event)
         except Exception:  # a bad report must never stop the gateway
@@ -103,7 +106,8 @@ class Runtime:
         return Event(at=request.at, site_id=decision.site_id or 0, kind=decision.kind,
                      result=decision.result, device_id=request.device_id,
                      block_id=decision.block_id, flat_id=decision.flat_id,
-                     credential=safe_text(request.value), name=decision.name,
+                     credential=safe_text(decision.credential or request.value),
+                     name=decision.name,
                      reason=decision.reason, description=safe_text(decision.description))
 
     def _on_call(self, call: CallReport) -> None:
@@ -126,6 +130,17 @@ class Runtime:
             device_id=call.device_id, block_id=block_id, flat_id=flat_id, credential=number,
             name=name, description=f"Resident : {name} Tel number : {number}"
             + (f" Info : {info}" if info else "")))
+
+    def _on_message(self, message: MessageReport) -> None:
+        """An SMS the site's modem received: an event, as plain text."""
+        self._seen(message.device_id, message.at)
+        device = self.snapshot.devices.get(message.device_id)
+        sender, text = safe_text(message.sender), safe_text(message.text)
+        self._record(Event(
+            at=message.at, site_id=device.site_id if device else 0, kind=EventKind.SMS_RECEIVED,
+            result=EventResult.INFORMATION, device_id=message.device_id,
+            block_id=device.block_id if device else None, credential=sender,
+            description=f"SMS from {sender} : {text}"))
 
     def _on_status(self, report: StatusReport) -> None:
         health = self.health.setdefault(report.device_id, DeviceHealth(report.device_id))

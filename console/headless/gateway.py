@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from console.headless.bus.server import BusServer
+from console.headless.modems import make_modems
 from console.headless.osdp_buses import OsdpBuses, plan_buses
 from console.headless.tasks import TaskSupervisor
 from core import bus_schema
@@ -124,10 +125,10 @@ class Gateway:
                 if self.options.rate is not None:
                     settings["rate"] = self.options.rate
                 drivers.append(simulator_for(self.runtime.snapshot, settings))
-            elif section.type != "osdp":  # OSDP buses: OsdpBuses
+            elif section.type not in ("osdp", "modem"):  # OSDP buses: OsdpBuses
                 raise ConfigError(f"The {section.type} driver is not part of this version "
                                   "yet; remove its [[driver]] section.")
-        return drivers
+        return drivers + make_modems(self.runtime.snapshot, sections, self.runtime)
 
     async def _follow_buses(self) -> None:
         """Start, replace or stop OSDP drivers after a change. A config that no longer

@@ -37,9 +37,15 @@ def health_text(state: dict | None) -> Text:
     """● Online in green, ● Offline in red, "unknown" before the gateway reports."""
     if not state or not isinstance(state.get("online"), bool):
         return Text("unknown", style=UNKNOWN)
-    if state["online"]:
-        return Text("● Online", style=ONLINE)
-    return Text("● Offline", style=f"bold {OFFLINE}")
+    text = (Text("● Online", style=ONLINE) if state["online"]
+            else Text("● Offline", style=f"bold {OFFLINE}"))
+    info = state.get("info")
+    if state["online"] and isinstance(info, dict) and "registration" in info:
+        # a GSM modem: its network and signal bars ("● Online home ▂▄▆_")
+        signal = str(info.get("signal", ""))
+        bars = signal.split(" ", 1)[0] if "dBm" in signal else ""
+        text.append(plain(f" {info['registration']} {bars}".rstrip()))
+    return text
 
 
 def seen_at(state: dict | None) -> datetime | None:
@@ -143,7 +149,8 @@ class DeviceDetailScreen(ModalScreen[None]):
             _line("Last seen", seen),
         ]
         info = (state or {}).get("info")
-        if isinstance(info, dict) and info:  # what the reader said it is (OSDP ID and CAP)
+        # what the device says: a reader's OSDP ID and CAP, a modem's network, signal, operator
+        if isinstance(info, dict) and info:
             out.append(_line("Reported by the device:"))
             out += [_line("", f"  {name}: {value}") for name, value in info.items()]
         counters = (state or {}).get("counters")
