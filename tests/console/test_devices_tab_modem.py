@@ -6,7 +6,7 @@ from __future__ import annotations
 from console.screens.device_detail import DeviceDetailScreen
 from core.model import Device, DeviceType
 from core.services import devices
-from tests.console.conftest import context_for
+from tests.console.conftest import context_for, settled
 from tests.console.test_devices_tab import cells, device_msg, open_devices
 
 
@@ -30,7 +30,7 @@ async def test_a_modems_health_reads_plainly_at_80x24(store, admin, estate, make
         app.main.tabs["pane-devicestab"].table.move_cursor(
             row=[r.id for r in app.main.tabs["pane-devicestab"].rows].index(modem.id))
         await pilot.press("enter")
-        await pilot.pause()
+        await settled(pilot)
         assert isinstance(app.screen, DeviceDetailScreen)
         text = "\n".join(str(line) for line in app.screen.lines())
         for part in ("Health: ● Online roaming ▂▄▆_", "Last seen: 2 s ago",

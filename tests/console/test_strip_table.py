@@ -9,6 +9,7 @@ from textual.geometry import Region
 from textual.widgets import Input
 
 from console.widgets.strip_table import StripTable
+from tests.console.conftest import settled
 
 
 class Host(App):
@@ -33,7 +34,7 @@ async def test_rows_cursor_and_kept_lines():
     async with app.run_test(size=(40, 12)) as pilot:
         table = app.query_one(StripTable)
         table.set_rows(rows(30))
-        await pilot.pause()
+        await settled(pilot)
         crop = Region(0, 0, *table.size)
         first = table.render_lines(crop)
         assert first[0].text.split() == ["Site", "Flat"]
@@ -51,7 +52,7 @@ async def test_rows_cursor_and_kept_lines():
         assert table.render_lines(crop)[1].text != first[1].text
         # a new set of rows: back to the top, widths fitted to them
         table.set_rows(rows(2, "a much longer flat name"), columns=("Site", "Flat name"))
-        await pilot.pause()
+        await settled(pilot)
         again = table.render_lines(crop)
         assert table.row_count == 2 and table.cursor_row == 0 and table.scroll_offset.y == 0
         assert "Flat name" in again[0].text and "a much longer" in again[1].text
