@@ -7,12 +7,14 @@ throttling of one test never touches another."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +85,8 @@ def served(tmp_path_factory) -> Served:
     if not lines or not lines[-1].startswith("Serving"):
         proc.kill()
         pytest.fail("doorkeeper serve did not start:\n" + "".join(lines))
+    # keep reading what serve prints, or a full pipe would one day block the server
+    threading.Thread(target=collections.deque, args=(proc.stdout, 200), daemon=True).start()
     yield Served(estate, port, key, other, proc)
     proc.send_signal(signal.SIGTERM)
     try:
