@@ -17,6 +17,11 @@ from tests.console.setup_helpers import save, settle
 SIZE = (120, 40)
 
 
+def _footer_save(form: FormScreen) -> str:
+    """What the footer says ctrl+s does in the dialog."""
+    return form.active_bindings["ctrl+s"].binding.description
+
+
 async def _go_to(pilot, number: str) -> FormScreen:
     """Blocks list, the block under the cursor, g, the Flat N°, Go."""
     await settle(pilot)
@@ -24,6 +29,7 @@ async def _go_to(pilot, number: str) -> FormScreen:
     await settle(pilot)
     form = pilot.app.screen
     assert isinstance(form, FormScreen)
+    assert _footer_save(form) == "Go to the flat"
     form.query_one("#f-number", Input).value = number
     await save(pilot)
     return form
@@ -56,6 +62,7 @@ async def test_add_apasses_from_stock_and_new(console_ctx, make_app, store, esta
         await press(pilot, "n")
         await settle(pilot)
         form = app.screen
+        assert _footer_save(form) == "Add APasses"
         form.query_one("#f-number", Input).value = "0000000600"  # another flat's
         before = dump_database(store.where)
         await save(pilot)
