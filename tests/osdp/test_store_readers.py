@@ -208,3 +208,61 @@ async def test_a_config_reader_whose_device_is_removed_is_an_alarm(store, admin,
     finally:
         await gw.stop()
         hub.close()
+
+
+async def test_a_store_reader_the_gateway_cannot_drive_is_an_alarm_until_mended(
+        store, admin, estate):
+    """A store reader at an address a config reader has on the same port, and one whose
+    address in the store is not valid (written behind the services' back): each is an
+    alarm on its site, not only a log line; mended through the services, each is driven
+    and its alarm cleared."""
+    from console.headless.gateway import Gateway, GatewayOptions
+    from core.config import Config, DriverConfig
+    from core.model import EventKind
+
+    def add(name: str, **kw) -> Device:
+        return Device(estate.site.id, name, DeviceType.READER, block_id=estate.block.id, **kw)
+
+    hub = PtyHub()
+    await devices.create_device(store.uow(), admin, add("Reader - Side"), [])
+    lobby = await devices.create_device(store.uow(), admin, add(
+        "Reader - Lobby", bus=hub.path, address="7"), [])
+    back = await devices.create_device(store.uow(), admin, add(
+        "Reader - Back", bus=hub.path, address="9"), [])
+    with sqlite3.connect(store.where) as con:
+        con.execute("UPDATE devices SET address = '1x' WHERE id = ?", (back.id,))
+    config = Config()
+    config.bus.path = short_socket()
+    config.gateway.change_poll_ms = 50
+    config.drivers = [DriverConfig("osdp", {"port": hub.path, "reader": [
+        {"address": 7, "device": "Reader - Side"}]})]
+
+    def alarms() -> dict[int, tuple[str, bool]]:
+        """Each reader's "Reader not driven" alarm: its text, and whether it is cleared."""
+        with sqlite3.connect(store.where) as con:
+            return {d: (text, cleared is not None) for d, text, cleared in con.execute(
+                "SELECT a.device_id, e.description, a.cleared_at FROM alarms a JOIN events e"
+                " ON e.id = a.event_id WHERE a.kind = ?",
+                (EventKind.READER_NOT_DRIVEN.value,))}
+
+    def driven() -> set[int]:
+        return {r.device_id for r in gw.buses.running[hub.path][0].readers}
+
+    gw = Gateway(config, await Store.open(path=store.where), GatewayOptions())
+    await gw.start()
+    try:
+        found = await _until(lambda: len(alarms()) == 2 and alarms())
+        assert "Reader - Lobby" in found[lobby.id][0]
+        assert "address 7 on" in found[lobby.id][0] and "Reader - Side's" in found[lobby.id][0]
+        assert "'1x'" in found[back.id][0]
+        assert not found[lobby.id][1] and not found[back.id][1]
+        assert lobby.id not in driven() and back.id not in driven()
+        await devices.update_device(store.uow(), admin, lobby.id, address="8")
+        await devices.update_device(store.uow(), admin, back.id, address="9")
+        gw._changed.set()
+        await _until(lambda: all(cleared for _, cleared in alarms().values()))
+        assert {lobby.id, back.id} <= driven()
+        assert len(alarms()) == 2  # cleared, none raised again
+    finally:
+        await gw.stop()
+        hub.close()
