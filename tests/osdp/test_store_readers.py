@@ -14,12 +14,12 @@ import pytest
 
 from core.errors import Conflict, DoorkeeperError, ValidationError
 from core.model import AccessProfile, Device, DeviceType, Door
-from core.services import access_passes, devices, schedules
+from core.services import devices, schedules
 from drivers.osdp.cards import wiegand
 from drivers.osdp.reader import Link
 from store.database import Store
 from tests.conftest import dump_database
-from tests.osdp.peer import KEY, Peer, PtyHub
+from tests.osdp.peer import KEY
 from tests.test_gateway import short_socket
 
 
@@ -33,14 +33,12 @@ async def _until(check, timeout: float = 3.0):
     raise AssertionError("timed out")
 
 
-async def test_a_reader_added_in_the_store_comes_online_without_a_restart(store, admin, estate):
+async def test_a_reader_added_in_the_store_comes_online_without_a_restart(
+        store, admin, estate, a_pass, hub, secure_pd):
     from console.headless.gateway import Gateway, GatewayOptions
     from core.config import Config
 
-    await access_passes.create_access_passes(store.uow(), admin, estate.site.id, "0012345678",
-                                             1, flat_id=estate.flats[0].id)
-    hub = PtyHub()
-    pd = Peer(hub, 7, scbk=KEY)
+    pd = secure_pd(7)
     config = Config()
     config.bus.path = short_socket()
     config.gateway.change_poll_ms = 50
@@ -75,8 +73,6 @@ async def test_a_reader_added_in_the_store_comes_online_without_a_restart(store,
         assert f"driver osdp {hub.path}" not in gw.supervisor.parts
     finally:
         await gw.stop()
-        pd.teardown()
-        hub.close()
 
 
 BAD = [  # (type, fields, the field refused)
@@ -176,7 +172,7 @@ async def test_a_devices_doors_are_saved_with_it_or_not_at_all(store, admin, est
     assert doors[0].id == estate.door.id  # the same door: profiles keep opening it
 
 
-async def test_a_config_reader_whose_device_is_removed_is_an_alarm(store, admin, estate):
+async def test_a_config_reader_whose_device_is_removed_is_an_alarm(store, admin, estate, hub):
     """The config names a reader the store no longer has: the buses stay as they were
     and every console gets an alarm, not only a log line."""
     from console.headless.gateway import Gateway, GatewayOptions
@@ -185,7 +181,6 @@ async def test_a_config_reader_whose_device_is_removed_is_an_alarm(store, admin,
 
     named = await devices.create_device(store.uow(), admin, Device(
         estate.site.id, "Reader - Side", DeviceType.READER, block_id=estate.block.id), [])
-    hub = PtyHub()
     config = Config()
     config.bus.path = short_socket()
     config.gateway.change_poll_ms = 50
@@ -207,11 +202,10 @@ async def test_a_config_reader_whose_device_is_removed_is_an_alarm(store, admin,
         assert hub.path in gw.buses.running  # kept as it was
     finally:
         await gw.stop()
-        hub.close()
 
 
 async def test_a_store_reader_the_gateway_cannot_drive_is_an_alarm_until_mended(
-        store, admin, estate):
+        store, admin, estate, hub):
     """A store reader at an address a config reader has on the same port, and one whose
     address in the store is not valid (written behind the services' back): each is an
     alarm on its site, not only a log line; mended through the services, each is driven
@@ -223,7 +217,6 @@ async def test_a_store_reader_the_gateway_cannot_drive_is_an_alarm_until_mended(
     def add(name: str, **kw) -> Device:
         return Device(estate.site.id, name, DeviceType.READER, block_id=estate.block.id, **kw)
 
-    hub = PtyHub()
     await devices.create_device(store.uow(), admin, add("Reader - Side"), [])
     lobby = await devices.create_device(store.uow(), admin, add(
         "Reader - Lobby", bus=hub.path, address="7"), [])
@@ -265,4 +258,3 @@ async def test_a_store_reader_the_gateway_cannot_drive_is_an_alarm_until_mended(
         assert len(alarms()) == 2  # cleared, none raised again
     finally:
         await gw.stop()
-        hub.close()
