@@ -31,6 +31,9 @@ class EventKind(enum.StrEnum):
     DEVICE_ONLINE = "Device online"
     COMMUNICATION_QUALITY = "Communication quality"
     COMMUNICATION_RESTORED = "Communication restored"
+    # a store reader the gateway cannot drive (bad settings, an address taken on its bus)
+    READER_NOT_DRIVEN = "Reader not driven"
+    READER_DRIVEN = "Reader driven"
     # the gateway's own faults: raised on every site it serves, so every console sees them
     STORE_FAULT = "Store fault"
     STORE_RECOVERED = "Store recovered"
@@ -51,6 +54,7 @@ ALARM_KINDS = frozenset(
         EventKind.POWER_FAILURE,
         EventKind.DEVICE_OFFLINE,
         EventKind.COMMUNICATION_QUALITY,
+        EventKind.READER_NOT_DRIVEN,
         EventKind.STORE_FAULT,
         EventKind.GATEWAY_TASK_FAILED,
         EventKind.PROCESS_STUCK,
@@ -60,6 +64,7 @@ ALARM_KINDS = frozenset(
 CLEARS = {
     EventKind.DEVICE_ONLINE: EventKind.DEVICE_OFFLINE,
     EventKind.COMMUNICATION_RESTORED: EventKind.COMMUNICATION_QUALITY,
+    EventKind.READER_DRIVEN: EventKind.READER_NOT_DRIVEN,
 }
 
 

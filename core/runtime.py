@@ -155,18 +155,24 @@ class Runtime:
         self._status_event(report)
 
     def _status_event(self, report: StatusReport) -> None:
-        device = self.snapshot.devices.get(report.device_id)
-        kind = STATUS_KINDS[report.status]
+        self.device_event(STATUS_KINDS[report.status], report.device_id, report.detail,
+                          at=report.at, door_id=report.door_id)
+        self._publish_health(report.device_id)
+
+    def device_event(self, kind: EventKind, device_id: int, detail: str = "", *,
+                     at: datetime | None = None, door_id: int | None = None) -> None:
+        """An event (an alarm if its kind is one) about a device, on the device's site and
+        block: "kind : name / door (detail)"."""
+        device = self.snapshot.devices.get(device_id)
         result = EventResult.ALARM if kind.is_alarm else EventResult.INFORMATION
-        name = device.name if device else f"device {report.device_id}"
-        door = self.snapshot.doors.get(report.door_id) if report.door_id else None
+        name = device.name if device else f"device {device_id}"
+        door = self.snapshot.doors.get(door_id) if door_id else None
         where = f"{name} / {door.name}" if door else name
         self._record(Event(
-            at=report.at, site_id=device.site_id if device else 0, kind=kind, result=result,
-            device_id=report.device_id, block_id=device.block_id if device else None,
+            at=at or datetime.now(UTC), site_id=device.site_id if device else 0, kind=kind,
+            result=result, device_id=device_id, block_id=device.block_id if device else None,
             name=name, description=f"{kind.value} : {where}"
-            + (f" ({safe_text(report.detail)})" if report.detail else "")))
-        self._publish_health(report.device_id)
+            + (f" ({safe_text(detail)})" if detail else "")))
 
     def _seen(self, device_id: int, at: datetime) -> None:
         health = self.health.setdefault(device_id, DeviceHealth(device_id))

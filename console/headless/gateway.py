@@ -102,8 +102,11 @@ class Gateway:
                       lambda d=driver: self._restart_driver(d), driver.failure)
         # the OSDP buses: the config's and the store's readers, in step with every change
         self.buses = OsdpBuses(self.drivers, runtime, runtime.report, self._watch_bus,
-                               lambda port: sup.unwatch(f"driver osdp {port}"))
-        await self.buses.apply(plan_buses(snapshot, self.config.drivers))
+                               lambda port: sup.unwatch(f"driver osdp {port}"),
+                               runtime.device_event)
+        self.buses.not_driven = dict.fromkeys(
+            await open_alarm_devices(self.store, EventKind.READER_NOT_DRIVEN), "")
+        await self.buses.follow(plan_buses(snapshot, self.config.drivers))
         if isinstance(self.bus, BusServer):
             sup.watch("bus server", lambda: self.bus.running, self._restart_bus)
         sup.run("change watcher", self._watch_changes)
@@ -131,11 +134,12 @@ class Gateway:
         return drivers + make_modems(self.runtime.snapshot, sections, self.runtime)
 
     async def _follow_buses(self) -> None:
-        """Start, replace or stop OSDP drivers after a change. A config that no longer
-        matches the store (an `[[osdp]]` reader naming a removed device) keeps the buses
-        as they were and is an alarm: a person must mend the config."""
+        """Start, replace or stop OSDP drivers after a change (a store reader that cannot
+        be driven is an alarm on its site until mended: OsdpBuses.follow). A config that
+        no longer matches the store (an `[[osdp]]` reader naming a removed device) keeps
+        the buses as they were and is an alarm: a person must mend the config."""
         try:
-            await self.buses.apply(plan_buses(self.runtime.snapshot, self.config.drivers))
+            await self.buses.follow(plan_buses(self.runtime.snapshot, self.config.drivers))
         except ConfigError as err:
             self.runtime.system_event(
                 EventKind.GATEWAY_TASK_FAILED,

@@ -21,7 +21,7 @@ from core.access import AccessSnapshot
 from core.config import DriverConfig
 from core.devices import DeviceEvent, Driver
 from core.errors import ConfigError
-from core.model import Device, DeviceType, Door
+from core.model import Device, DeviceType, Door, EventKind
 
 log = logging.getLogger(__name__)
 #: [[osdp.reader]] settings passed to ReaderConfig as they are, and those in seconds
@@ -98,10 +98,20 @@ class BusPlan:
     readers: tuple[Any, ...]
 
 
-def plan_buses(snapshot: AccessSnapshot, sections: list[DriverConfig]) -> dict[str, BusPlan]:
+@dataclass(frozen=True)
+class Plan:
+    """Every port's plan, and the store's readers left out of them with why (each an alarm
+    until mended: a person must change the reader's settings)."""
+
+    buses: dict[str, BusPlan]
+    not_driven: dict[int, str]  # device id: why the gateway does not drive it
+
+
+def plan_buses(snapshot: AccessSnapshot, sections: list[DriverConfig]) -> Plan:
     """Every port's readers: the config's, plus the store's readers on that port (or on
     a port of their own) that the config does not already name."""
     plans: dict[str, BusPlan] = {}
+    not_driven: dict[int, str] = {}
     named: set[int] = set()
     for section in sections:
         if section.type != "osdp":
@@ -117,16 +127,19 @@ def plan_buses(snapshot: AccessSnapshot, sections: list[DriverConfig]) -> dict[s
         try:
             reader = store_reader(snapshot, device)
         except ValueError:  # an address or key the services would have refused
-            log.error("osdp: reader %s has bad settings in the store; not driven", device.name)
+            not_driven[device.id or 0] = (f"its address {device.address!r} or its Secure "
+                                          "Channel key in the store is not valid")
             continue
         plan = plans.get(device.bus) or BusPlan(device.bus, STORE_BAUD, STORE_POLL_MS, ())
-        if any(r.address == reader.address for r in plan.readers):
-            log.error("osdp: two readers at address %d on %s; %s not driven",
-                      reader.address, device.bus, device.name)
+        taken = next((r for r in plan.readers if r.address == reader.address), None)
+        if taken is not None:
+            other = snapshot.devices[taken.device_id]  # every plan's reader is a device
+            not_driven[device.id or 0] = (f"address {reader.address} on {device.bus} is "
+                                          f"already {other.name}'s")
             continue
         plans[device.bus] = BusPlan(plan.port, plan.baud, plan.poll_ms,
                                     plan.readers + (reader,))
-    return plans
+    return Plan(plans, not_driven)
 
 
 class OsdpBuses:
@@ -134,10 +147,15 @@ class OsdpBuses:
 
     def __init__(self, drivers: list[Driver], telemetry: Any,
                  report: Callable[[DeviceEvent], None],
-                 watch: Callable[[str, Driver], None], unwatch: Callable[[str], None]) -> None:
+                 watch: Callable[[str, Driver], None], unwatch: Callable[[str], None],
+                 device_event: Callable[[EventKind, int, str], None]) -> None:
         self.drivers = drivers  # the gateway's (and the runtime's) list, changed in place
         self.telemetry = telemetry
         self.report = report
+        self.device_event = device_event
+        #: the store's readers left out, each with an open "Reader not driven" alarm (the
+        #: gateway starts with those the store has open, their reasons unknown: "")
+        self.not_driven: dict[int, str] = {}
         self.watch, self.unwatch = watch, unwatch
         self.running: dict[str, tuple[BusPlan, Driver]] = {}
         #: the drivers' clock (None: the wall clock; a test sets the moment a card is read)
@@ -148,6 +166,18 @@ class OsdpBuses:
 
         return OsdpDriver(plan.port, plan.baud, plan.readers, telemetry=self.telemetry,
                           poll_interval=plan.poll_ms / 1000, clock=self.clock)
+
+    async def follow(self, plan: Plan, *, start: bool = True) -> None:
+        """Apply the plan; a reader newly left out raises "Reader not driven" (on its
+        site, with why), a reader driven again or gone clears it ("Reader driven")."""
+        await self.apply(plan.buses, start=start)
+        for device_id, why in plan.not_driven.items():
+            if device_id not in self.not_driven:
+                log.error("osdp: reader %d not driven: %s", device_id, why)
+                self.device_event(EventKind.READER_NOT_DRIVEN, device_id, why)
+        for device_id in sorted(self.not_driven.keys() - plan.not_driven.keys()):
+            self.device_event(EventKind.READER_DRIVEN, device_id, "")
+        self.not_driven = dict(plan.not_driven)
 
     async def apply(self, plans: dict[str, BusPlan], *, start: bool = True) -> None:
         """Stop the drivers of ports gone or changed, make (and start) the new ones."""

@@ -4,11 +4,20 @@ after it) has run."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
 from textual import events
+from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import ModalScreen, Screen
 
+from console.widgets.form import FormScreen
 from tests.console.conftest import handled, press
+
+S = TypeVar("S", bound=Screen[Any])
+F = TypeVar("F", bound=FormScreen)
 
 #: the worker groups that wait for a dialog to close
 DIALOG_GROUPS = ("setup-form", "flat-form", "blocks-form", "flat")
@@ -28,7 +37,7 @@ async def settle(pilot: Pilot) -> None:
             return
 
 
-async def open_screen(pilot: Pilot, key: str, kind: type[Screen]) -> Screen:
+async def open_screen(pilot: Pilot, key: str, kind: type[S]) -> S:
     """Press the key of a set-up screen and wait until it has read its rows."""
     async with handled(pilot.app, events.Key):
         await pilot.press(key)
@@ -36,6 +45,25 @@ async def open_screen(pilot: Pilot, key: str, kind: type[Screen]) -> Screen:
     screen = pilot.app.screen
     assert isinstance(screen, kind), f"{key!r} opened {type(screen).__name__}"
     return screen
+
+
+@asynccontextmanager
+async def on_screen(app: App[Any], key: str, kind: type[S],
+                    size: tuple[int, int]) -> AsyncIterator[tuple[Pilot, S]]:
+    """Run the console and open the set-up screen of `key` (S, w, P) once the main screen
+    has loaded and the set-up screen has read its rows: how each of their tests starts."""
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        yield pilot, await open_screen(pilot, key, kind)
+
+
+async def open_form(pilot: Pilot, key: str, kind: type[F]) -> F:
+    """Press the key of a dialog (n, e, i) and wait until the dialog is the screen."""
+    await press(pilot, key)
+    await settle(pilot)
+    form = pilot.app.screen
+    assert isinstance(form, kind), f"{key!r} opened {type(form).__name__}"
+    return form
 
 
 async def save(pilot: Pilot) -> None:

@@ -11,37 +11,28 @@ from console.widgets.form import FormScreen
 from core.model import AccessPass, APassState
 from core.services import access_passes
 from tests.conftest import dump_database
-from tests.console.conftest import press
-from tests.console.setup_helpers import save, settle
+from tests.console.setup_helpers import open_form, save, settle
 
 SIZE = (120, 40)
+
+
+def _footer_save(form: FormScreen) -> str:
+    """What the footer says ctrl+s does in the dialog."""
+    return form.active_bindings["ctrl+s"].binding.description
 
 
 async def _go_to(pilot, number: str) -> FormScreen:
     """Blocks list, the block under the cursor, g, the Flat N°, Go."""
     await settle(pilot)
-    await press(pilot, "g")
-    await settle(pilot)
-    form = pilot.app.screen
-    assert isinstance(form, FormScreen)
+    form = await open_form(pilot, "g", FormScreen)
+    assert _footer_save(form) == "Go to the flat"
     form.query_one("#f-number", Input).value = number
     await save(pilot)
     return form
 
 
-async def test_go_to_flat_opens_it_in_one_step(console_ctx, make_app, estate):
-    app = make_app(console_ctx)
-    async with app.run_test(size=SIZE) as pilot:
-        form = await _go_to(pilot, "999")
-        assert app.screen is form
-        assert "has no flat N° 999" in str(form.query_one("#e-number").render())
-        form.query_one("#f-number", Input).value = "003"
-        await save(pilot)
-        assert isinstance(app.screen, FlatScreen)
-        assert app.screen.detail.flat.id == estate.flats[2].id
-
-
-async def test_add_apasses_from_stock_and_new(console_ctx, make_app, store, estate):
+async def test_go_to_flat_in_one_step_then_add_apasses_from_stock_and_new(
+        console_ctx, make_app, store, estate):
     flat = estate.flats[2]
     await access_passes.create_access_passes(store.uow(), console_ctx.actor, estate.site.id,
                                              "0000000500", 1)  # the site stock
@@ -49,13 +40,19 @@ async def test_add_apasses_from_stock_and_new(console_ctx, make_app, store, esta
                                              "0000000600", 1, flat_id=estate.flats[0].id)
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
-        await _go_to(pilot, flat.number)
+        # go to Flat N°: a number the block lacks said by the field, then the flat at once
+        form = await _go_to(pilot, "999")
+        assert app.screen is form
+        assert "has no flat N° 999" in str(form.query_one("#e-number").render())
+        form.query_one("#f-number", Input).value = flat.number
+        await save(pilot)
         screen = app.screen
+        assert isinstance(screen, FlatScreen)
+        assert screen.detail.flat.id == flat.id
         screen.action_pane(3)
         await settle(pilot)
-        await press(pilot, "n")
-        await settle(pilot)
-        form = app.screen
+        form = await open_form(pilot, "n", FormScreen)
+        assert _footer_save(form) == "Add APasses"
         form.query_one("#f-number", Input).value = "0000000600"  # another flat's
         before = dump_database(store.where)
         await save(pilot)
@@ -66,9 +63,7 @@ async def test_add_apasses_from_stock_and_new(console_ctx, make_app, store, esta
         form.query_one("#f-resident", Input).value = "Mr Ode"
         await save(pilot)
         assert app.screen is screen
-        await press(pilot, "n")
-        await settle(pilot)
-        form = app.screen
+        form = await open_form(pilot, "n", FormScreen)
         form.query_one("#f-source", Select).value = "create"
         form.query_one("#f-number", Input).value = "0000000700"
         form.query_one("#f-quantity", Input).value = "2"

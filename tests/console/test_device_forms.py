@@ -11,11 +11,11 @@ from textual.widgets import Input, Select, Switch
 
 from console.screens.device_detail import DeviceDetailScreen
 from console.screens.device_form import DeviceForm
-from core.model import Device, DeviceType, Door
+from core.model import Device, DeviceType
 from core.rights import Profile
 from tests.conftest import dump_database, make_operator
 from tests.console.conftest import context_for, press, settled, show_tab
-from tests.console.setup_helpers import save, settle
+from tests.console.setup_helpers import open_form, save, settle
 
 SIZE = (120, 40)
 
@@ -31,15 +31,13 @@ def _visible(form: DeviceForm, name: str) -> bool:
     return not form.query_one(f"#field-{name}").has_class("-hidden")
 
 
-async def test_a_reader_is_commissioned_on_its_bus_and_its_key_never_shown(
+async def test_a_reader_is_commissioned_its_key_never_shown_and_its_session_restarted(
         console_ctx, make_app, store, estate):
+    """Also, on the same Devices tab: the panel in use is not removed."""
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
         tab = await _devices_tab(pilot)
-        await press(pilot, "n")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, DeviceForm)
+        form = await open_form(pilot, "n", DeviceForm)
         assert _visible(form, "bus") and not _visible(form, "display_capacity")
         form.query_one("#f-name", Input).value = "Reader - Lobby"
         form.query_one("#f-bus", Input).value = "/dev/ttyUSB0"
@@ -65,9 +63,7 @@ async def test_a_reader_is_commissioned_on_its_bus_and_its_key_never_shown(
         assert "Secure Channel: key set, sent on its install key" in detail
         # modify: the key field opens empty and, left empty, keeps the key
         tab.table.move_cursor(row=tab.rows.index(row))
-        await press(pilot, "e")
-        await settle(pilot)
-        form = app.screen
+        form = await open_form(pilot, "e", DeviceForm)
         assert form.query_one("#f-scbk", Input).value == ""
         assert form.query_one("#f-bus", Input).value == "/dev/ttyUSB0"
         form.query_one("#f-type", Select).value = DeviceType.IPGUARD_4G
@@ -76,46 +72,34 @@ async def test_a_reader_is_commissioned_on_its_bus_and_its_key_never_shown(
         form.query_one("#f-type", Select).value = DeviceType.READER
         form.query_one("#f-name", Input).value = "Reader - Hall"
         await save(pilot)
-    async with store.reader() as uow:
-        device = (await uow.find(Device, name="Reader - Hall"))[0]
-    assert len(device.scbk) == 32 and device.bus == "/dev/ttyUSB0"
-    assert not any(device.scbk in str(r) for r in dump_database(store.where)["audit_entries"])
-
-
-async def test_a_device_in_use_is_not_removed(console_ctx, make_app, store, estate):
-    before = dump_database(store.where)
-    app = make_app(console_ctx)
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await _devices_tab(pilot)
+        # restart the reader's session (r): asked of the gateway; the panel has no such key
+        rows = [r.id for r in tab.rows]
+        tab.table.move_cursor(row=rows.index(estate.panel.id))
+        await settled(pilot)
+        assert tab.check_action("restart_reader", ()) is False  # the panel: not a reader
+        tab.table.move_cursor(row=rows.index(row.id))
+        await settled(pilot)
+        await press(pilot, "r")
+        await settle(pilot)
+        assert console_ctx.commander.requests == [{"type": "restart_reader",
+                                                   "device_id": row.id}]
+        # the panel's door is in the block's profile: its removal is refused, nothing changed
+        tab.table.move_cursor(row=rows.index(estate.panel.id))
+        await settled(pilot)
         notices = []
         app.notify = lambda message, **kw: notices.append(message)  # what the operator reads
+        before = dump_database(store.where)
         await press(pilot, "d")
         await settle(pilot)
         await press(pilot, "y")
         await settle(pilot)
         assert any("still used by access profile 'Profil - Block C'" in n for n in notices)
-        assert [r.id for r in tab.rows] == [estate.panel.id]
-    assert dump_database(store.where) == before
-
-
-async def test_restart_reader_asks_the_gateway(console_ctx, make_app, store, admin, estate):
-    from core.services import devices
-
-    reader = await devices.create_device(store.uow(), admin, Device(
-        estate.site.id, "Reader", DeviceType.READER, bus="/dev/ttyUSB0", address="3"),
-        [Door(0, 1, "Hall")])
-    app = make_app(console_ctx)
-    async with app.run_test(size=SIZE) as pilot:
-        tab = await _devices_tab(pilot)
-        tab.table.move_cursor(row=[r.id for r in tab.rows].index(estate.panel.id))
-        await settled(pilot)
-        assert tab.check_action("restart_reader", ()) is False  # the panel: not a reader
-        tab.table.move_cursor(row=[r.id for r in tab.rows].index(reader.id))
-        await settled(pilot)
-        await press(pilot, "r")
-        await settle(pilot)
-    assert console_ctx.commander.requests == [{"type": "restart_reader",
-                                               "device_id": reader.id}]
+        assert estate.panel.id in [r.id for r in tab.rows]
+        assert dump_database(store.where) == before
+    async with store.reader() as uow:
+        device = (await uow.find(Device, name="Reader - Hall"))[0]
+    assert len(device.scbk) == 32 and device.bus == "/dev/ttyUSB0"
+    assert not any(device.scbk in str(r) for r in dump_database(store.where)["audit_entries"])
 
 
 async def test_a_concierge_has_no_commissioning_keys(store, admin, estate, make_app):

@@ -14,7 +14,7 @@ from core.model import Site
 from core.rights import Profile
 from tests.conftest import dump_database
 from tests.console.conftest import press
-from tests.console.setup_helpers import open_screen, save, settle
+from tests.console.setup_helpers import on_screen, open_form, save, settle
 
 SIZE = (120, 40)
 
@@ -24,17 +24,24 @@ def _fill(form: FormScreen, **values: str) -> None:
         form.query_one(f"#f-{name}", Input).value = value
 
 
-async def test_a_site_is_created_and_joins_the_tree(console_ctx, make_app, store):
+async def test_a_quota_below_use_is_refused_then_a_site_is_created_and_joins_the_tree(
+        console_ctx, make_app, store, estate):
     app = make_app(console_ctx)
-    async with app.run_test(size=SIZE) as pilot:
+    async with on_screen(app, "S", SitesScreen, SIZE) as (pilot, screen):
+        # the estate's site has 3 flats: a quota of 2 is refused with the counts
+        before = dump_database(store.where)
+        form = await open_form(pilot, "e", FormScreen)
+        _fill(form, max_flats="2")
+        await save(pilot)
+        assert app.screen is form
+        assert "cannot be 2: 3 are in use" in str(form.query_one("#e-max_flats").render())
+        assert dump_database(store.where) == before
+        await press(pilot, "escape")
         await settle(pilot)
-        screen = await open_screen(pilot, "S", SitesScreen)
-        await press(pilot, "n")
-        await settle(pilot)
-        form = app.screen
+        # a new site: a bad time zone refused by its field, then saved
+        form = await open_form(pilot, "n", FormScreen)
         _fill(form, name="Harbour View", address="1 Quay Street, Leith",
               default_country="fr", timezone="Europe/Nowhere", max_flats="2200")
-        before = dump_database(store.where)
         await save(pilot)
         assert app.screen is form
         assert "timezone" in str(form.query_one("#e-timezone").render())
@@ -53,21 +60,3 @@ async def test_a_site_is_created_and_joins_the_tree(console_ctx, make_app, store
         site = (await uow.find(Site, name="Harbour View"))[0]
     assert site.address == "1 Quay Street, Leith" and site.timezone == "Europe/Paris"
     assert console_ctx.viewer.grants[site.id].profile == Profile.ADMINISTRATION
-
-
-async def test_a_quota_below_use_is_refused_with_the_counts(console_ctx, make_app, store,
-                                                            estate):
-    before = dump_database(store.where)
-    app = make_app(console_ctx)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_screen(pilot, "S", SitesScreen)
-        await press(pilot, "e")
-        await settle(pilot)
-        form = app.screen
-        _fill(form, max_flats="2")
-        await save(pilot)
-        assert app.screen is form
-        error = str(form.query_one("#e-max_flats").render())
-        assert "cannot be 2: 3 are in use" in error
-    assert dump_database(store.where) == before

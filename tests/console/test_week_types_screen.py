@@ -7,18 +7,17 @@ from __future__ import annotations
 
 from datetime import date, time
 
-import pytest
 from textual.widgets import Input, Static, TextArea
 
 from console.screens.holidays import HolidaysScreen, ImportForm
 from console.screens.week_grid import WeekGrid, grid_text
 from console.screens.week_types import WeekTypeForm, WeekTypesScreen, summary
-from console.widgets.form import ConfirmScreen
+from console.widgets.form import ConfirmScreen, FormScreen
 from core.model import HOLIDAY, Holiday, TimeWindow, WeekType
 from core.rights import Profile
 from tests.conftest import dump_database, make_operator
 from tests.console.conftest import context_for, press
-from tests.console.setup_helpers import open_screen, save, settle
+from tests.console.setup_helpers import on_screen, open_form, open_screen, save, settle
 
 SIZE = (100, 40)
 
@@ -46,17 +45,22 @@ def test_the_summary_runs_alike_days_together():
     assert summary(wt) == "Mon–Fri 08:00-18:00 · Sat–Sun — · Hol —"
 
 
-async def test_a_week_type_is_typed_on_the_grid_and_saved(console_ctx, make_app, store, estate):
+async def test_a_week_type_is_typed_on_the_grid_saved_and_kept_while_in_use(
+        console_ctx, make_app, store, estate):
     app = make_app(console_ctx)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = await open_screen(pilot, "w", WeekTypesScreen)
+    async with on_screen(app, "w", WeekTypesScreen, SIZE) as (pilot, screen):
         assert [w.name for w in screen.rows] == ["Always"]
         assert "█" in str(screen.query_one("#week-grid", WeekGrid).render())
-        await press(pilot, "n")
+        # "Always" is used by the block's profile: not deleted
+        await press(pilot, "d")
         await settle(pilot)
-        form = app.screen
-        assert isinstance(form, WeekTypeForm)
+        assert isinstance(app.screen, ConfirmScreen)
+        await press(pilot, "y")
+        await settle(pilot)
+        assert "still used by an access profile" in str(
+            screen.query_one("#setup-status", Static).render())
+        assert [w.name for w in screen.rows] == ["Always"]
+        form = await open_form(pilot, "n", WeekTypeForm)
         form.query_one("#f-name", Input).value = "Office"
         for day in range(5):
             form.query_one(f"#f-day{day}", Input).value = "08:00-18:00"
@@ -73,62 +77,42 @@ async def test_a_week_type_is_typed_on_the_grid_and_saved(console_ctx, make_app,
     assert office.windows == [TimeWindow(d, time(8), time(18)) for d in range(5)]
 
 
-@pytest.mark.parametrize("day, typed, says", [
+BAD_SLOTS = [  # (day, typed, what its field says)
     (0, "08:00-12:00, 11:00-13:00", "Monday: 08:00-12:00 and 11:00-13:00 overlap."),
     (2, "18:00-08:00", "Wednesday: 18:00-08:00 ends before it starts."),
     (7, "8h-12h", "Holidays: write each slot as 08:00-18:00"),
     (4, "25:00-26:00", "Friday: 25:00 is not a time of day."),
-])
+]
+
+
 async def test_a_bad_slot_is_refused_by_its_day_and_nothing_saved(console_ctx, make_app, store,
-                                                                  estate, day, typed, says):
+                                                                  estate):
+    """Each row of BAD_SLOTS typed alone into the same dialog (one app for the table)."""
     before = dump_database(store.where)
     app = make_app(console_ctx)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_screen(pilot, "w", WeekTypesScreen)
-        await press(pilot, "n")
-        await settle(pilot)
-        form = app.screen
+    async with on_screen(app, "w", WeekTypesScreen, SIZE) as (pilot, _):
+        form = await open_form(pilot, "n", WeekTypeForm)
         form.query_one("#f-name", Input).value = "Bad"
-        form.query_one(f"#f-day{day}", Input).value = typed
-        await save(pilot)
-        assert app.screen is form
-        assert says in str(form.query_one(f"#e-day{day}", Static).render())
+        for day, typed, says in BAD_SLOTS:
+            form.query_one(f"#f-day{day}", Input).value = typed
+            await save(pilot)
+            assert app.screen is form, typed
+            assert says in str(form.query_one(f"#e-day{day}", Static).render()), typed
+            form.query_one(f"#f-day{day}", Input).value = ""
     assert dump_database(store.where) == before
-
-
-async def test_a_week_type_in_use_is_not_deleted(console_ctx, make_app, store, estate):
-    app = make_app(console_ctx)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = await open_screen(pilot, "w", WeekTypesScreen)
-        await press(pilot, "d")
-        await settle(pilot)
-        assert isinstance(app.screen, ConfirmScreen)
-        await press(pilot, "y")
-        await settle(pilot)
-        assert "still used by an access profile" in str(
-            screen.query_one("#setup-status", Static).render())
-        assert [w.name for w in screen.rows] == ["Always"]
 
 
 async def test_holidays_are_added_imported_and_deleted(console_ctx, make_app, store, estate):
     app = make_app(console_ctx)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_screen(pilot, "w", WeekTypesScreen)
+    async with on_screen(app, "w", WeekTypesScreen, SIZE) as (pilot, _):
         screen = await open_screen(pilot, "h", HolidaysScreen)
-        await press(pilot, "n")
-        await settle(pilot)
-        app.screen.query_one("#f-day", Input).value = "2026-12-25"
-        app.screen.query_one("#f-name", Input).value = "Christmas Day"
+        form = await open_form(pilot, "n", FormScreen)
+        form.query_one("#f-day", Input).value = "2026-12-25"
+        form.query_one("#f-name", Input).value = "Christmas Day"
         await save(pilot)
         assert [(h.day, h.name) for h in screen.rows] == [(date(2026, 12, 25), "Christmas Day")]
         # a list with a bad line: the line is named, nothing is imported
-        await press(pilot, "i")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, ImportForm)
+        form = await open_form(pilot, "i", ImportForm)
         form.query_one("#f-lines", TextArea).text = (
             "date,name\n2027-01-01,New Year's Day\n2027-13-01 Nope\n\n2027-04-02\tGood Friday")
         await save(pilot)
@@ -142,6 +126,14 @@ async def test_holidays_are_added_imported_and_deleted(console_ctx, make_app, st
         assert [h.name for h in screen.rows] == ["Christmas Day", "New Year's Day",
                                                  "Good Friday"]
         assert "2 holidays imported" in str(screen.query_one("#setup-status", Static).render())
+        # a list naming a day already declared: nothing of it is imported
+        form = await open_form(pilot, "i", ImportForm)
+        form.query_one("#f-lines", TextArea).text = "2027-01-02 Second\n2027-01-01 New Year again"
+        await save(pilot)
+        assert "already holidays: 2027-01-01" in str(form.query_one("#e-lines", Static).render())
+        await press(pilot, "escape")
+        await settle(pilot)
+        assert len(screen.rows) == 3
         await press(pilot, "d")
         await settle(pilot)
         await press(pilot, "y")
@@ -151,30 +143,11 @@ async def test_holidays_are_added_imported_and_deleted(console_ctx, make_app, st
         assert len(await uow.find(Holiday, site_id=estate.site.id)) == 2
 
 
-async def test_an_import_with_a_holiday_already_declared_imports_nothing(console_ctx, make_app,
-                                                                         store, estate):
-    app = make_app(console_ctx)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_screen(pilot, "w", WeekTypesScreen)
-        screen = await open_screen(pilot, "h", HolidaysScreen)
-        for text in ("2027-01-01 New Year", "2027-01-02 Second\n2027-01-01 New Year again"):
-            await press(pilot, "i")
-            await settle(pilot)
-            app.screen.query_one("#f-lines", TextArea).text = text
-            await save(pilot)
-        assert "already holidays: 2027-01-01" in str(
-            app.screen.query_one("#e-lines", Static).render())
-        assert [h.name for h in screen.rows] == ["New Year"]
-
-
 async def test_a_concierge_consults_week_types_and_changes_nothing(store, admin, estate,
                                                                   make_app):
     await make_operator(store, admin, "desk@test.example", estate.site.id, Profile.CONCIERGE)
     app = make_app(await context_for(store, "desk@test.example"))
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = await open_screen(pilot, "w", WeekTypesScreen)
+    async with on_screen(app, "w", WeekTypesScreen, SIZE) as (pilot, screen):
         assert not {"add", "modify", "delete"} & _bindings(screen)
         assert "consult only" in str(screen.query_one(".setup-title", Static).render())
         await press(pilot, "n")

@@ -16,7 +16,7 @@ from drivers.osdp.driver import OsdpDriver
 from drivers.osdp.reader import Link, ReaderConfig
 from store.snapshot import load_snapshot
 from tests.conftest import fixed_clock
-from tests.osdp.peer import PtyHub
+from tests.osdp.peer import KEY, Peer, PtyHub
 
 KNOWN = 12345678  # the estate's APass 0012345678
 
@@ -104,3 +104,34 @@ async def bus(store, admin, estate):
     setup = Setup(await load_snapshot(store), estate.door)
     yield setup
     await setup.close()
+
+
+@pytest.fixture
+def hub():
+    """A pty that OSDP peers answer on (its path is the bus a driver opens)."""
+    made = PtyHub()
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def secure_pd(hub):
+    """`secure_pd(address)`: libosdp's PD on `hub` at that address, holding KEY (its
+    Secure Channel key), with its own thread; torn down after the test."""
+    peers: list[Peer] = []
+
+    def make(address: int) -> Peer:
+        peers.append(Peer(hub, address, scbk=KEY))
+        return peers[-1]
+
+    yield make
+    for peer in peers:
+        peer.teardown()
+
+
+@pytest.fixture
+async def a_pass(store, admin, estate) -> str:
+    """The estate's APass 0012345678 (the card KNOWN), assigned to its first flat."""
+    await access_passes.create_access_passes(store.uow(), admin, estate.site.id,
+                                             f"{KNOWN:010d}", 1, flat_id=estate.flats[0].id)
+    return f"{KNOWN:010d}"

@@ -17,12 +17,12 @@ import pytest
 from core.config import load_config
 from core.errors import ConfigError
 from core.model import Device, DeviceType, Door, EventResult
-from core.services import access_passes, devices
+from core.services import devices
 from drivers.osdp.cards import wiegand
 from drivers.osdp.reader import Link
 from store.database import Store
 from store.queries import EventFilter, event_page
-from tests.osdp.peer import KEY, Peer, PtyHub
+from tests.osdp.peer import KEY
 from tests.test_gateway import short_socket
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
@@ -141,13 +141,11 @@ def test_the_example_osdp_section_loads_when_uncommented(tmp_path):
 
 
 @pytest.mark.parametrize("style", STYLES)
-async def test_the_gateway_drives_a_real_reader(tmp_path, store, admin, estate, style):
+async def test_the_gateway_drives_a_real_reader(tmp_path, store, estate, a_pass, hub,
+                                                secure_pd, style):
     from console.headless.gateway import Gateway, GatewayOptions
 
-    await access_passes.create_access_passes(store.uow(), admin, estate.site.id, "0012345678",
-                                             1, flat_id=estate.flats[0].id)
-    hub = PtyHub()
-    pd = Peer(hub, 9, scbk=KEY)
+    pd = secure_pd(9)
     config = load_config(_write(tmp_path, _bus(style, "baud = 115200", port=hub.path, readers=[
         f'address = 9\ndevice = "{estate.panel.name}"\nrelay = 1\nscbk = "{KEY.hex()}"'])))
     config.bus.path = short_socket()
@@ -169,12 +167,10 @@ async def test_the_gateway_drives_a_real_reader(tmp_path, store, admin, estate, 
         assert pd.of(osdp.Command.Output)[0]["timer_count"] == estate.door.open_seconds * 10
     finally:
         await gw.stop()
-        pd.teardown()
-        hub.close()
 
 
 async def test_a_reader_wired_to_a_control_unit_opens_the_units_door(tmp_path, store, admin,
-                                                                       estate):
+                                                                       estate, hub):
     from console.headless.gateway import Gateway, GatewayOptions
 
     unit = await devices.create_device(store.uow(), admin, Device(
@@ -183,7 +179,6 @@ async def test_a_reader_wired_to_a_control_unit_opens_the_units_door(tmp_path, s
     await devices.create_device(store.uow(), admin, Device(
         estate.site.id, "MK2 Reader", DeviceType.READER, block_id=estate.block.id,
         parent_id=unit.id))
-    hub = PtyHub()
     config = load_config(_write(tmp_path, _bus("osdp", port=hub.path, readers=[
         'address = 3\ndevice = "MK2 Reader"\nrelay = 2'])))
     config.bus.path = short_socket()
@@ -195,7 +190,6 @@ async def test_a_reader_wired_to_a_control_unit_opens_the_units_door(tmp_path, s
         assert gw.runtime.snapshot.doors[reader.door_id].name == "Bin store"
     finally:
         await gw.stop()
-        hub.close()
 
 
 async def _until(check, timeout: float) -> bool:
@@ -214,12 +208,9 @@ async def _doorkeeper(*args: str) -> asyncio.subprocess.Process:
         stderr=asyncio.subprocess.PIPE)
 
 
-async def test_doorkeeper_gateway_with_an_osdp_section_opens_the_door(tmp_path, store, admin,
-                                                                      estate):
-    await access_passes.create_access_passes(store.uow(), admin, estate.site.id, "0012345678",
-                                             1, flat_id=estate.flats[0].id)
-    hub = PtyHub()
-    pd = Peer(hub, 9, scbk=KEY)
+async def test_doorkeeper_gateway_with_an_osdp_section_opens_the_door(tmp_path, store, estate,
+                                                                      a_pass, hub, secure_pd):
+    pd = secure_pd(9)
     config = _write(tmp_path, f'[bus]\npath = "{short_socket()}"\n' + _bus(
         "osdp", "baud = 115200", port=hub.path,
         readers=[f'address = 9\ndevice = "{estate.panel.name}"\nscbk = "{KEY.hex()}"']))
@@ -233,8 +224,6 @@ async def test_doorkeeper_gateway_with_an_osdp_section_opens_the_door(tmp_path, 
         if gateway.returncode is None:
             gateway.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(gateway.communicate(), 20)
-        pd.teardown()
-        hub.close()
     assert gateway.returncode == 0, err.decode()
     events = await event_page(store, EventFilter(device_id=estate.panel.id))
     assert [(e["credential"], e["result"]) for e in events][:1] == [("0012345678", EventResult.OPENING.value)]

@@ -14,12 +14,12 @@ import pytest
 
 from core.errors import Conflict, DoorkeeperError, ValidationError
 from core.model import AccessProfile, Device, DeviceType, Door
-from core.services import access_passes, devices, schedules
+from core.services import devices, schedules
 from drivers.osdp.cards import wiegand
 from drivers.osdp.reader import Link
 from store.database import Store
 from tests.conftest import dump_database
-from tests.osdp.peer import KEY, Peer, PtyHub
+from tests.osdp.peer import KEY
 from tests.test_gateway import short_socket
 
 
@@ -33,14 +33,12 @@ async def _until(check, timeout: float = 3.0):
     raise AssertionError("timed out")
 
 
-async def test_a_reader_added_in_the_store_comes_online_without_a_restart(store, admin, estate):
+async def test_a_reader_added_in_the_store_comes_online_without_a_restart(
+        store, admin, estate, a_pass, hub, secure_pd):
     from console.headless.gateway import Gateway, GatewayOptions
     from core.config import Config
 
-    await access_passes.create_access_passes(store.uow(), admin, estate.site.id, "0012345678",
-                                             1, flat_id=estate.flats[0].id)
-    hub = PtyHub()
-    pd = Peer(hub, 7, scbk=KEY)
+    pd = secure_pd(7)
     config = Config()
     config.bus.path = short_socket()
     config.gateway.change_poll_ms = 50
@@ -75,8 +73,6 @@ async def test_a_reader_added_in_the_store_comes_online_without_a_restart(store,
         assert f"driver osdp {hub.path}" not in gw.supervisor.parts
     finally:
         await gw.stop()
-        pd.teardown()
-        hub.close()
 
 
 BAD = [  # (type, fields, the field refused)
@@ -176,7 +172,7 @@ async def test_a_devices_doors_are_saved_with_it_or_not_at_all(store, admin, est
     assert doors[0].id == estate.door.id  # the same door: profiles keep opening it
 
 
-async def test_a_config_reader_whose_device_is_removed_is_an_alarm(store, admin, estate):
+async def test_a_config_reader_whose_device_is_removed_is_an_alarm(store, admin, estate, hub):
     """The config names a reader the store no longer has: the buses stay as they were
     and every console gets an alarm, not only a log line."""
     from console.headless.gateway import Gateway, GatewayOptions
@@ -185,7 +181,6 @@ async def test_a_config_reader_whose_device_is_removed_is_an_alarm(store, admin,
 
     named = await devices.create_device(store.uow(), admin, Device(
         estate.site.id, "Reader - Side", DeviceType.READER, block_id=estate.block.id), [])
-    hub = PtyHub()
     config = Config()
     config.bus.path = short_socket()
     config.gateway.change_poll_ms = 50
@@ -207,4 +202,69 @@ async def test_a_config_reader_whose_device_is_removed_is_an_alarm(store, admin,
         assert hub.path in gw.buses.running  # kept as it was
     finally:
         await gw.stop()
-        hub.close()
+
+
+async def test_a_store_reader_the_gateway_cannot_drive_is_an_alarm_until_mended(
+        store, admin, estate, hub):
+    """A store reader at an address a config reader has on the same port, and one whose
+    address in the store is not valid (written behind the services' back): each is an
+    alarm on its site, not only a log line; mended through the services, each is driven
+    and its alarm cleared, whether the gateway was running or started after the mend."""
+    from console.headless.gateway import Gateway, GatewayOptions
+    from core.config import Config, DriverConfig
+    from core.model import EventKind
+
+    def add(name: str, **kw) -> Device:
+        return Device(estate.site.id, name, DeviceType.READER, block_id=estate.block.id, **kw)
+
+    await devices.create_device(store.uow(), admin, add("Reader - Side"), [])
+    lobby = await devices.create_device(store.uow(), admin, add(
+        "Reader - Lobby", bus=hub.path, address="7"), [])
+    back = await devices.create_device(store.uow(), admin, add(
+        "Reader - Back", bus=hub.path, address="9"), [])
+    with sqlite3.connect(store.where) as con:
+        con.execute("UPDATE devices SET address = '1x' WHERE id = ?", (back.id,))
+    config = Config()
+    config.bus.path = short_socket()
+    config.gateway.change_poll_ms = 50
+    config.drivers = [DriverConfig("osdp", {"port": hub.path, "reader": [
+        {"address": 7, "device": "Reader - Side"}]})]
+
+    def alarms() -> dict[int, tuple[str, bool]]:
+        """Each reader's "Reader not driven" alarm: its text, and whether it is cleared."""
+        with sqlite3.connect(store.where) as con:
+            return {d: (text, cleared is not None) for d, text, cleared in con.execute(
+                "SELECT a.device_id, e.description, a.cleared_at FROM alarms a JOIN events e"
+                " ON e.id = a.event_id WHERE a.kind = ?",
+                (EventKind.READER_NOT_DRIVEN.value,))}
+
+    def driven() -> set[int]:
+        return {r.device_id for r in gw.buses.running[hub.path][0].readers}
+
+    async def started() -> Gateway:
+        made = Gateway(config, await Store.open(path=store.where), GatewayOptions())
+        await made.start()
+        return made
+
+    gw = await started()
+    try:
+        found = await _until(lambda: len(alarms()) == 2 and alarms())
+        assert "Reader - Lobby" in found[lobby.id][0]
+        assert "address 7 on" in found[lobby.id][0] and "Reader - Side's" in found[lobby.id][0]
+        assert "'1x'" in found[back.id][0]
+        assert not found[lobby.id][1] and not found[back.id][1]
+        assert lobby.id not in driven() and back.id not in driven()
+        # mended while the gateway is stopped: cleared when it starts; the other stays open
+        await gw.stop()
+        await devices.update_device(store.uow(), admin, lobby.id, address="8")
+        gw = await started()
+        await _until(lambda: alarms()[lobby.id][1])
+        assert lobby.id in driven() and not alarms()[back.id][1]
+        # mended while it runs: cleared at the change
+        await devices.update_device(store.uow(), admin, back.id, address="9")
+        gw._changed.set()
+        await _until(lambda: alarms()[back.id][1])
+        assert {lobby.id, back.id} <= driven()
+        assert len(alarms()) == 2  # cleared, none raised again (nor at the restart)
+    finally:
+        await gw.stop()
