@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.binding import Binding
-
 from console.context import ConsoleContext
 from console.screens.block_forms import aliased
 from console.screens.pass_forms import COLOUR_OPTIONS, PROFILE_LABEL, TYPE_OPTIONS
@@ -33,13 +31,7 @@ def add_sources(ctx: ConsoleContext, site_id: int | None) -> list[tuple[str, str
     return out
 
 
-class AddPassesForm(FormScreen):
-    """The Add APasses dialog: its footer names what ctrl+s does here (not Save)."""
-
-    BINDINGS = [Binding("ctrl+s", "save", "Add APasses")]
-
-
-def add_passes_form(ctx: ConsoleContext, detail: FlatDetail) -> AddPassesForm:
+def add_passes_form(ctx: ConsoleContext, detail: FlatDetail) -> FormScreen:
     """Add APasses to the flat of `detail`."""
     sources = add_sources(ctx, detail.site.id)
     profiles = [(plain(p.name), p.id) for p in detail.profiles]
@@ -72,5 +64,5 @@ def add_passes_form(ctx: ConsoleContext, detail: FlatDetail) -> AddPassesForm:
                                 access_profile_id=profile)
 
     title = f"Add APasses to flat {detail.flat.number} · {detail.block.name}"
-    return AddPassesForm(title, fields, aliased(save, {"first_number": "number"}),
-                         save_label="Add APasses")
+    return FormScreen(title, fields, aliased(save, {"first_number": "number"}),
+                      save_label="Add APasses")

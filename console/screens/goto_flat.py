@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from textual.binding import Binding
-
 from console.context import ConsoleContext
 from console.widgets.form import Field, FormScreen
 from core.errors import ValidationError
@@ -28,13 +26,7 @@ async def go_to_flat(tab: BlocksTab) -> None:
         await tab.open_flat(ref.id)
 
 
-class GoToFlatForm(FormScreen):
-    """The Flat N° dialog: its footer names what ctrl+s does here (FormScreen's says Save)."""
-
-    BINDINGS = [Binding("ctrl+s", "save", "Go to the flat")]
-
-
-def goto_flat_form(ctx: ConsoleContext, site_id: int, block: BlockRow) -> GoToFlatForm:
+def goto_flat_form(ctx: ConsoleContext, site_id: int, block: BlockRow) -> FormScreen:
     """Ask for a Flat N° of `block`; the dialog closes with its FlatRef."""
     fields = [Field("number", f"Flat N° in {block.name}", placeholder="e.g. 1998")]
 
@@ -47,4 +39,5 @@ def goto_flat_form(ctx: ConsoleContext, site_id: int, block: BlockRow) -> GoToFl
             raise ValidationError(f"{block.name} has no flat N° {typed}.", field="number")
         return ref
 
-    return GoToFlatForm(f"Go to a flat of {block.name}", fields, find, save_label="Go")
+    return FormScreen(f"Go to a flat of {block.name}", fields, find,
+                      save_label="Go to the flat")

@@ -121,6 +121,11 @@ class FormScreen(FieldsMixin, ModalScreen[Any]):
         self.save_label = save_label
         self.saving = False  # a second ctrl+s while the store is slow saves nothing twice
 
+    def key_description(self, binding: Binding) -> str:
+        """ctrl+s is worded as the dialog's button is ("Add flats", "Import"), not "Save"
+        (the key bar asks)."""
+        return self.save_label if binding.action == "save" else binding.description
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(plain(self.title_text, "bold"), classes="dialog-title")

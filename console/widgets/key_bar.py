@@ -7,7 +7,9 @@ screen, 0.55 s against 0.34 s to open and close a dialog), paid by every SSH
 session at every screen. It reads the same public state the Footer reads (the
 screen's active bindings, its `bindings_updated_signal`), draws a key the way the
 Footer does (the key in bold, its description, dim when disabled), keeps the
-command palette's key at the right, and a click on a key presses it.
+command palette's key at the right, and a click on a key presses it. A screen with a
+`key_description(binding)` method words its keys itself (a dialog's ctrl+s says what
+its button says: "Add flats", "Import", not "Save").
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ class KeyBar(Widget, can_focus=False):
         keys: list[Shown] = []
         palette: Shown | None = None
         actions: set[str] = set()
+        describe = getattr(screen, "key_description", None)
         for key, active in screen.active_bindings.items():
             binding = active.binding
             if key == palette_key:
@@ -87,7 +90,8 @@ class KeyBar(Widget, can_focus=False):
             if not binding.show or binding.action in actions:
                 continue  # one key per action, as the Footer shows them
             actions.add(binding.action)
-            keys.append(Shown(binding.key, app.get_key_display(binding), binding.description,
+            description = describe(binding) if describe else binding.description
+            keys.append(Shown(binding.key, app.get_key_display(binding), description,
                               active.enabled))
         if (tuple(keys), palette) != (self._keys, self._palette):
             self._keys, self._palette = tuple(keys), palette

@@ -8,6 +8,7 @@ from textual.widgets import Input, Select
 
 from console.screens.flat import FlatScreen
 from console.widgets.form import FormScreen
+from console.widgets.key_bar import KeyBar
 from core.model import AccessPass, APassState
 from core.services import access_passes
 from tests.conftest import dump_database
@@ -17,8 +18,8 @@ SIZE = (120, 40)
 
 
 def _footer_save(form: FormScreen) -> str:
-    """What the footer says ctrl+s does in the dialog."""
-    return form.active_bindings["ctrl+s"].binding.description
+    """What the key bar says ctrl+s does in the dialog."""
+    return next(k.description for k in form.query_one(KeyBar).shown if k.key == "ctrl+s")
 
 
 async def _go_to(pilot, number: str) -> FormScreen:

@@ -20,7 +20,7 @@ from textual.widgets import Input
 
 from console.screens.device_form import DeviceForm
 from console.widgets.form import FormScreen
-from tests.console.conftest import press, show_tab
+from tests.console.conftest import press, settled, show_tab
 from tests.console.setup_helpers import settle
 from tests.console.test_snapshots import SIZES, app_over, estate_db  # noqa: F401 (fixture)
 
@@ -39,7 +39,7 @@ async def _loaded(pilot: Pilot, kind: type[FormScreen]) -> None:
     assert isinstance(pilot.app.screen, kind), type(pilot.app.screen).__name__
     for field in pilot.app.screen.query(Input):
         field.cursor_blink = False
-    await pilot.pause()
+    await settled(pilot)
 
 
 async def _device_form(pilot: Pilot) -> None:

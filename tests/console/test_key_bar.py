@@ -49,3 +49,19 @@ async def test_a_narrow_screen_leaves_whole_keys_out_and_keeps_the_palette(conso
         drawn = [d for d in descriptions(app) if d and f" {d} " in text]
         # every key drawn is drawn whole; the first keys come first
         assert drawn == descriptions(app)[:len(drawn)] and drawn
+
+
+async def test_a_dialogs_ctrl_s_is_worded_as_its_button(console_ctx, make_app):
+    from console.widgets.form import Field, FormScreen
+
+    async def save(values):
+        return values
+
+    app = make_app(console_ctx)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await until(pilot, lambda: "Add a block" in line(app), "the Blocks keys")
+        await app.push_screen(FormScreen("Import holidays", [Field("lines", "Lines")], save,
+                                         save_label="Import"))
+        await until(pilot, lambda: "Import" in line(app), "the dialog's keys")
+        assert " ^s Import " in line(app) and "Save" not in line(app)
+        assert " esc Cancel " in line(app)
