@@ -13,9 +13,12 @@ bulk facilities book: 5,000 service providers and 20,000 tasks across its sites
   list shows a screenful (its first page only, read through core's read service).
   Baseline: Textual's DataTable in an empty app holding all providers (read with the
   same query, all at once), to its first frame. Target: ours <= 200 ms.
-- tasks list: on the same screen, the tasks view is shown and read again from its
-  first page; to the first frame with a screenful of tasks. Baseline: a DataTable
-  with all tasks. Target: ours <= 200 ms.
+- tasks list: on the same screen, once it is idle, the key 2 shows the tasks view
+  (built and read from its first page the first time it is shown); to the first frame
+  with a screenful of tasks. Baseline: a DataTable with all tasks. Target: ours <= 200 ms.
+  A full garbage collection runs before each timed step (ours and the baselines): the
+  app's start leaves one pending, which would otherwise land in whichever screen is
+  opened first (an SSH session's process starts with them frozen, console/ssh/zygote.py).
 - gateway reload: a task is saved through the service, then the gateway's own
   change feed (store.snapshot.changes_since + apply_changes) reloads the facilities
   into its in-memory snapshot; plus the feed's 250 ms poll, the worst case before the
@@ -29,6 +32,7 @@ Both list measures run alternately with their baselines, median of 5 (1 with --q
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 import shutil
 import sys
@@ -41,10 +45,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rich.text import Text  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
+from textual.pilot import Pilot  # noqa: E402
 from textual.widgets import DataTable  # noqa: E402
 
 from bench._common import QUICK, Checks, demo_estate, median, percentile, table  # noqa: E402
-from bench._console import FrameClock  # noqa: E402
+from bench._console import FrameClock, press  # noqa: E402
 from console.app import DoorkeeperApp  # noqa: E402
 from console.context import load_context  # noqa: E402
 from console.demo.estate import DemoEstate  # noqa: E402
@@ -102,30 +107,42 @@ def ready_table(pane, table_id: str) -> bool:
     return t.row_count >= SIZE[1] - 12 and len(t.columns) >= 6
 
 
+def tasks_ready(screen: FacilitiesScreen) -> bool:
+    panes = screen.query(TasksPane)
+    return bool(panes) and ready_table(panes.first(), "#tasks")
+
+
 async def ours(db: Path) -> tuple[float, float]:
-    """(providers list, tasks list) to their first full frame."""
+    """(providers list, tasks list) to their first full frame: the screen opened, then
+    its tasks view shown with the key 2, as an operator does."""
     store = await Store.open(path=db)
     try:
         app = DoorkeeperApp(await load_context(store, ADMIN))
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             clock = FrameClock(app)
+            gc.collect()  # see the module's docstring
             t0 = time.perf_counter()
             screen = FacilitiesScreen(app.main.ctx)
             await app.push_screen(screen)
             providers = await clock.first_frame_after(
                 t0, lambda: ready_table(screen.query_one(ProvidersPane), "#providers"))
-            pane = screen.query_one(TasksPane)
-            while not pane.loads:
-                await asyncio.sleep(0.001)
-            pane.tasks.clear()
-            t1 = time.perf_counter()
-            screen.action_view(1)
-            await pane.reload()
-            tasks = await clock.first_frame_after(t1, lambda: ready_table(pane, "#tasks"))
+            await until_idle(app, pilot)
+            gc.collect()
+            t1 = press(app, "2")
+            tasks = await clock.first_frame_after(t1, lambda: tasks_ready(screen))
             return providers, tasks
     finally:
         await store.close()
+
+
+async def until_idle(app: App, pilot: Pilot) -> None:
+    """Until the screen is done with what it started (a view built at once is read)."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    while any(not pane.loads for pane in app.screen.query(TasksPane)):
+        await asyncio.sleep(0.001)
+    await pilot.pause()
 
 
 class Baseline(App):
@@ -145,6 +162,7 @@ async def baseline(db: Path) -> tuple[float, float, int, int]:
                 await pilot.pause()
                 clock = FrameClock(app)
                 dt = app.query_one(DataTable)
+                gc.collect()
                 t0 = time.perf_counter()
                 if kind == "providers":
                     prows = await provider_page(store, ProviderFilter(), None, None, 10**7)
