@@ -103,8 +103,10 @@ async def build_book(db: Path) -> None:
 
 
 def ready_table(pane, table_id: str) -> bool:
-    t = pane.query_one(table_id, DataTable)
-    return t.row_count >= SIZE[1] - 12 and len(t.columns) >= 6
+    """A screenful of rows, with every column (a table being mounted is not ready)."""
+    found = pane.query(table_id)
+    t = found.first() if found else None
+    return t is not None and t.row_count >= SIZE[1] - 12 and len(t.ordered_columns) >= 6
 
 
 def tasks_ready(screen: FacilitiesScreen) -> bool:

@@ -36,6 +36,8 @@ class FacilitiesScreen(Screen[None]):
     FacilitiesScreen #facilities-title { height: 1; padding: 0 1; background: $panel; }
     FacilitiesScreen TabbedContent { height: 1fr; }
     FacilitiesScreen TabPane { padding: 0; height: 1fr; }
+    FacilitiesScreen LogTable:focus { background-tint: $foreground 5%; }
+    FacilitiesScreen LogTable:focus > .logtable--header { background-tint: $foreground 5%; }
     """
 
     def __init__(self, ctx: ConsoleContext, found: FacilitiesHit | None = None) -> None:
@@ -61,10 +63,13 @@ class FacilitiesScreen(Screen[None]):
         self.query_one("#companies").focus()
 
     async def tasks_pane(self) -> TasksPane:
-        """The tasks view, built (and so read) the first time it is asked for."""
+        """The tasks view, built the first time it is asked for: its first page is read,
+        then it is mounted in one frame."""
         if self._tasks is None:
-            self._tasks = TasksPane(self.ctx, id="tasks-pane")
-            await self.query_one("#tab-tasks", TabPane).mount(self._tasks)
+            pane = self._tasks = TasksPane(self.ctx, id="tasks-pane")
+            await pane.read_ahead()
+            with self.app.batch_update():
+                await self.query_one("#tab-tasks", TabPane).mount(pane)
         return self._tasks
 
     @on(TabbedContent.TabActivated)
@@ -73,13 +78,22 @@ class FacilitiesScreen(Screen[None]):
         if event.pane.id == "tab-tasks":
             await self.tasks_pane()
 
-    async def action_view(self, index: int) -> None:
-        """Show one of the two views (1 providers, 2 tasks) and focus its list."""
-        self.query_one("#facilities-tabs", TabbedContent).active = PANES[index]
+    def action_view(self, index: int) -> None:
+        """Show one of the two views (1 providers, 2 tasks). Done in the screen's own
+        queue, so that whatever waits for the screen to be idle (a test's key press)
+        finds the view shown, even when it was built and read first."""
+        self.call_later(self._view, index)
+
+    async def _view(self, index: int) -> None:
+        tabs = self.query_one("#facilities-tabs", TabbedContent)
         if index == 0:
+            tabs.active = PANES[0]
             self.query_one("#companies").focus()
-        else:
-            (await self.tasks_pane()).tasks.focus()
+            return
+        pane = await self.tasks_pane()  # read while the providers still show
+        with self.app.batch_update():
+            tabs.active = PANES[1]
+            pane.tasks.focus()
 
     def action_close(self) -> None:
         self.dismiss(None)
