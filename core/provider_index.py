@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Literal
 
 from core.model import ServiceProvider, Task, id_of
@@ -157,7 +157,7 @@ class ProviderBook:
             self.provider_doors.pop(provider_id, None)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _grant(by_code: bool, by_apass: bool, by_radio: bool, by_telephone: bool,
            week_type_id: int | None) -> ProviderGrant:
     """One shared grant per distinct value: a book of 20,000 tasks holds some 150,000
