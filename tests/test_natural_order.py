@@ -65,3 +65,34 @@ def test_a_list_sorted_by_the_key_reads_as_a_person_expects():
     names = ["Task 10", "task 1", "Task 2", "Émile", "Task 02b", "Task 2a", "Emma", ""]
     assert sorted(names, key=sort_key) == [
         "", "Émile", "Emma", "task 1", "Task 2", "Task 2a", "Task 02b", "Task 10"]
+
+
+async def test_the_facilities_lists_page_in_natural_order(store, admin, estate):
+    """Providers and tasks saved through the services come back a page at a time (two
+    rows a page: the keyset crosses names of the same key) in natural order."""
+    from core.model import ManagementCompany, ServiceProvider, Task, TaskDoor
+    from core.services.facilities import save_company, save_provider, save_task
+    from core.views.facilities_rows import ProviderFilter, TaskFilter
+    from store.facilities_queries import provider_page, task_page
+
+    company = await save_company(store.uow(), admin, ManagementCompany("Natural Co"))
+    for name in ["Task 10", "task 9", "Task 007", "Task 7", "Émile 2", "Task 2"]:
+        provider = await save_provider(store.uow(), admin, ServiceProvider(
+            company.id, name, None, None), permanent=True)
+        await save_task(store.uow(), admin, Task(
+            name, company.id, provider.id, [estate.site.id], {estate.site.id: None},
+            [TaskDoor(estate.door.id, by_apass=True)]))
+
+    async def pages(read) -> list[str]:
+        names: list[str] = []
+        after = None
+        while page := await read(after):
+            names += [getattr(r, "name", None) or r.provider.name for r in page]
+            after = page[-1].key
+        return names
+
+    expected = ["Émile 2", "Task 2", "Task 007", "Task 7", "task 9", "Task 10"]
+    assert await pages(lambda after: provider_page(
+        store, ProviderFilter(), None, after, 2)) == expected
+    assert await pages(lambda after: task_page(
+        store, TaskFilter(), [estate.site.id], after, 2)) == expected
