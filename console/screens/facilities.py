@@ -37,7 +37,7 @@ class FacilitiesScreen(Screen[None]):
     FacilitiesScreen TabbedContent { height: 1fr; }
     FacilitiesScreen TabPane { padding: 0; height: 1fr; }
     FacilitiesScreen LogTable:focus { background-tint: $foreground 5%; }
-    FacilitiesScreen LogTable:focus > .logtable--header { background-tint: $foreground 5%; }
+    FacilitiesScreen LogTable:focus > .striptable--header { background-tint: $foreground 5%; }
     """
 
     def __init__(self, ctx: ConsoleContext, found: FacilitiesHit | None = None) -> None:
