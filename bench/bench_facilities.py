@@ -13,13 +13,20 @@ bulk facilities book: 5,000 service providers and 20,000 tasks across its sites
   list shows a screenful (its first page only, read through core's read service).
   Baseline: Textual's DataTable in an empty app holding all providers (read with the
   same query, all at once), to its first frame. Target: ours <= 200 ms.
-- tasks list: on the same screen, the tasks view is shown and read again from its
-  first page; to the first frame with a screenful of tasks. Baseline: a DataTable
-  with all tasks. Target: ours <= 200 ms.
+- tasks list: on the same screen, once it is idle, the key 2 shows the tasks view
+  (built and read from its first page the first time it is shown); to the first frame
+  with a screenful of tasks. Baseline: a DataTable with all tasks. Target: ours <= 200 ms.
+  A full garbage collection runs before each timed step (ours and the baselines): the
+  app's start leaves one pending, which would otherwise land in whichever screen is
+  opened first (an SSH session's process starts with them frozen, console/ssh/zygote.py).
 - gateway reload: a task is saved through the service, then the gateway's own
   change feed (store.snapshot.changes_since + apply_changes) reloads the facilities
   into its in-memory snapshot; plus the feed's 250 ms poll, the worst case before the
   change is honoured. Target: <= 1 s.
+- gateway start: the whole access snapshot loaded from the store (store.snapshot
+  .load_snapshot, as a gateway does at its start), wall and CPU time. Target: <= 5 s:
+  no door is decided until it is done (a restarted gateway is that long away), and a
+  supervisor gives a started gateway 60 s to open its bus.
 - decisions: p99 of AccessSnapshot.decide() for providers' codes and fobs at the
   panels of their tasks (10,000 requests, 2,000 with --quick); baseline: residents'
   APasses on the same snapshot. Target: p99 <= 2 ms (unchanged).
@@ -29,6 +36,7 @@ Both list measures run alternately with their baselines, median of 5 (1 with --q
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 import shutil
 import sys
@@ -41,10 +49,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rich.text import Text  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
+from textual.pilot import Pilot  # noqa: E402
 from textual.widgets import DataTable  # noqa: E402
 
 from bench._common import QUICK, Checks, demo_estate, median, percentile, table  # noqa: E402
-from bench._console import FrameClock  # noqa: E402
+from bench._console import FrameClock, press  # noqa: E402
 from console.app import DoorkeeperApp  # noqa: E402
 from console.context import load_context  # noqa: E402
 from console.demo.estate import DemoEstate  # noqa: E402
@@ -79,6 +88,9 @@ DECISIONS = 2_000 if QUICK else 10_000
 SIZE = (120, 40)
 ADMIN = "admin@doorkeeper.example"
 POLL_S = 0.25  # the gateway reads the change feed this often
+#: the whole snapshot loaded at a gateway's start: no door is decided meanwhile, and a
+#: supervisor waits 60 s for a started gateway's bus (console/headless/children.py)
+LOAD_S = 5.0
 
 
 async def build_book(db: Path) -> None:
@@ -98,34 +110,48 @@ async def build_book(db: Path) -> None:
 
 
 def ready_table(pane, table_id: str) -> bool:
-    t = pane.query_one(table_id, DataTable)
-    return t.row_count >= SIZE[1] - 12 and len(t.columns) >= 6
+    """A screenful of rows, with every column (a table being mounted is not ready)."""
+    found = pane.query(table_id)
+    t = found.first() if found else None
+    return t is not None and t.row_count >= SIZE[1] - 12 and len(t.ordered_columns) >= 6
+
+
+def tasks_ready(screen: FacilitiesScreen) -> bool:
+    panes = screen.query(TasksPane)
+    return bool(panes) and ready_table(panes.first(), "#tasks")
 
 
 async def ours(db: Path) -> tuple[float, float]:
-    """(providers list, tasks list) to their first full frame."""
+    """(providers list, tasks list) to their first full frame: the screen opened, then
+    its tasks view shown with the key 2, as an operator does."""
     store = await Store.open(path=db)
     try:
         app = DoorkeeperApp(await load_context(store, ADMIN))
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             clock = FrameClock(app)
+            gc.collect()  # see the module's docstring
             t0 = time.perf_counter()
             screen = FacilitiesScreen(app.main.ctx)
             await app.push_screen(screen)
             providers = await clock.first_frame_after(
                 t0, lambda: ready_table(screen.query_one(ProvidersPane), "#providers"))
-            pane = screen.query_one(TasksPane)
-            while not pane.loads:
-                await asyncio.sleep(0.001)
-            pane.tasks.clear()
-            t1 = time.perf_counter()
-            screen.action_view(1)
-            await pane.reload()
-            tasks = await clock.first_frame_after(t1, lambda: ready_table(pane, "#tasks"))
+            await until_idle(app, pilot)
+            gc.collect()
+            t1 = press(app, "2")
+            tasks = await clock.first_frame_after(t1, lambda: tasks_ready(screen))
             return providers, tasks
     finally:
         await store.close()
+
+
+async def until_idle(app: App, pilot: Pilot) -> None:
+    """Until the screen is done with what it started (a view built at once is read)."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    while any(not pane.loads for pane in app.screen.query(TasksPane)):
+        await asyncio.sleep(0.001)
+    await pilot.pause()
 
 
 class Baseline(App):
@@ -145,6 +171,7 @@ async def baseline(db: Path) -> tuple[float, float, int, int]:
                 await pilot.pause()
                 clock = FrameClock(app)
                 dt = app.query_one(DataTable)
+                gc.collect()
                 t0 = time.perf_counter()
                 if kind == "providers":
                     prows = await provider_page(store, ProviderFilter(), None, None, 10**7)
@@ -173,13 +200,15 @@ async def _sites(store: Store) -> list[Site]:
         return await uow.find(Site)
 
 
-async def gateway_reload(db: Path) -> tuple[float, float]:
-    """(seconds to reload facilities after a task change, snapshot load seconds)."""
+async def gateway_reload(db: Path) -> tuple[float, float, float]:
+    """(seconds to reload facilities after a task change, snapshot load seconds, and the
+    CPU seconds of that load)."""
     store = await Store.open(path=db)
     try:
-        t0 = time.perf_counter()
+        gc.collect()
+        t0, c0 = time.perf_counter(), time.process_time()
         snapshot = await load_snapshot(store)
-        loaded = time.perf_counter() - t0
+        loaded, cpu = time.perf_counter() - t0, time.process_time() - c0
         last = await last_change_id(store)
         async with store.reader() as uow:
             admin = (await uow.find(Operator, email=ADMIN))[0]
@@ -188,7 +217,7 @@ async def gateway_reload(db: Path) -> tuple[float, float]:
         await save_task(store.uow(), Actor(admin, source="bench"), task)
         t1 = time.perf_counter()
         await apply_changes(store, snapshot, await changes_since(store, last))
-        return time.perf_counter() - t1, loaded
+        return time.perf_counter() - t1, loaded, cpu
     finally:
         await store.close()
 
@@ -258,7 +287,7 @@ async def main() -> int:
 
         for run in ((run_ours, run_base) if i % 2 == 0 else (run_base, run_ours)):
             await run()
-    reload_s, load_s = await gateway_reload(db)
+    reload_s, load_s, load_cpu = await gateway_reload(db)
     prov, res = await decisions(db)
     shutil.rmtree(folder, ignore_errors=True)
     op, ot = median(ours_p) * 1000, median(ours_t) * 1000
@@ -273,7 +302,8 @@ async def main() -> int:
     ])
     p99, r99 = percentile(prov, 99) * 1000, percentile(res, 99) * 1000
     honoured = reload_s + POLL_S
-    print(f"gateway: whole snapshot loaded in {load_s * 1000:.0f} ms; facilities reloaded "
+    print(f"gateway: whole snapshot loaded in {load_s * 1000:.0f} ms ({load_cpu * 1000:.0f} ms "
+          f"of CPU); facilities reloaded "
           f"after a task change in {reload_s * 1000:.0f} ms (+ {POLL_S * 1000:.0f} ms poll)")
     print(f"decisions: providers p99 {p99:.3f} ms, residents' APasses p99 {r99:.3f} ms")
     checks = Checks()
@@ -283,6 +313,8 @@ async def main() -> int:
                   baseline=f"{bt:.1f} ms", ratio=f"{ot / bt:.2f}")
     checks.target("task change honoured by the gateway", honoured <= 1.0,
                   f"{honoured * 1000:.0f} ms", "<= 1000 ms")
+    checks.target("gateway snapshot load at start", load_s <= LOAD_S, f"{load_s:.2f} s",
+                  f"<= {LOAD_S:.0f} s")
     checks.target("provider decision p99", p99 <= 2.0, f"{p99:.3f} ms", "<= 2 ms",
                   baseline=f"{r99:.3f} ms", ratio=f"{p99 / r99:.2f}")
     checks.print()

@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Row, Table
 
 from core import model as m
+from core.natural_order import sort_key
 from store import tables as t
 
 S = TypeVar("S", bound=m.Stored)
@@ -106,6 +107,14 @@ SPECIAL_IN: dict[tuple[type, str], Callable[[Any], object]] = {
 }
 
 
+# Columns the store derives from an object and writes with it, in this one place: the
+# natural sort key of a name, which the long lists page by (migration 0007 filled it in).
+DERIVED: dict[type, dict[str, Callable[[Any], object]]] = {
+    m.ServiceProvider: {"sort_key": lambda p: sort_key(p.name)},
+    m.Task: {"sort_key": lambda task: sort_key(task.name)},
+}
+
+
 def _enum_of(annotation: object) -> type[enum.Enum] | None:
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return annotation
@@ -137,6 +146,7 @@ class Mapper(Generic[S]):
             elif enum_cls:
                 self.inbound[name] = enum_cls
         self.outbound = {name: fn for (c, name), fn in SPECIAL_OUT.items() if c is cls}
+        self.derived = DERIVED.get(cls, {})
 
     def to_row(self, obj: S, *, with_id: bool = False) -> Values:
         """Column values of an object (without its id unless asked)."""
@@ -150,6 +160,8 @@ class Mapper(Generic[S]):
             elif isinstance(value, enum.Enum):
                 value = value.value
             row[name] = value
+        for column, derive in self.derived.items():
+            row[column] = derive(obj)
         return row
 
     def from_row(self, row: Row[Any] | Mapping[str, Any]) -> S:

@@ -1,5 +1,11 @@
 """Loading the access snapshot from the store, whole or one site at a time,
-and reading the audit trail as the feed of what changed."""
+and reading the audit trail as the feed of what changed.
+
+The facilities book (every provider and task) is read in bulk, a query a table with
+the tasks' sites and doors as plain rows: through the unit of work's generic `find`, a
+book of 5,000 providers and 20,000 tasks (160,000 task doors) took 10 of the 13 s of a
+gateway's start; this way the whole snapshot loads in about a second.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ from core.model import (
     Site,
     Stored,
     Task,
+    TaskDoor,
     Telephone,
     WeekType,
     id_of,
@@ -31,6 +38,7 @@ from core.model import (
 from core.site_index import build_site_index
 from store import tables as t
 from store.database import Store
+from store.mapping import mapper
 from store.unit_of_work import SqlUnitOfWork
 
 T = TypeVar("T", bound=Stored)
@@ -44,9 +52,7 @@ async def reload_site(store: Store, snapshot: AccessSnapshot, site_id: int) -> N
             snapshot.drop_site(site_id)
             return
         blocks = await uow.find(Block, site_id=site_id)
-        flats: list[Flat] = []
-        for block in blocks:
-            flats += await uow.find(Flat, block_id=block.id)
+        flats = await _in(uow, Flat, "block_id", [id_of(b) for b in blocks])
         flat_ids = [id_of(f) for f in flats]
         telephones = await _in(uow, Telephone, "flat_id", flat_ids)
         displays = await _in(uow, PanelDisplay, "flat_id", flat_ids)
@@ -71,8 +77,32 @@ async def _in(uow: SqlUnitOfWork, cls: type[T], column: str, ids: list[int]) -> 
 
 async def reload_facilities(store: Store, snapshot: AccessSnapshot) -> None:
     """Replace every service provider and task (at start, or for a change without ids)."""
-    async with store.reader() as uow:
-        snapshot.load_facilities(await uow.find(ServiceProvider), await uow.find(Task))
+    providers, tasks = await read_facilities(store)
+    snapshot.load_facilities(providers, tasks)
+
+
+async def read_facilities(store: Store) -> tuple[list[ServiceProvider], list[Task]]:
+    """Every service provider, and every task with its sites and doors, read in one
+    transaction (see the module's docstring)."""
+    tk, ts, td = t.tasks.c, t.task_sites.c, t.task_doors.c
+    provider_from = mapper(ServiceProvider).from_row
+    async with store.engine.connect() as conn, conn.begin():
+        providers = [provider_from(r) for r in await conn.execute(
+            select(t.service_providers).order_by(t.service_providers.c.id))]
+        tasks = {r.id: Task(r.name, r.company_id, r.provider_id, id=r.id)
+                 for r in await conn.execute(
+                     select(tk.id, tk.name, tk.company_id, tk.provider_id).order_by(tk.id))}
+        for task_id, site_id, week_type_id in await conn.execute(
+                select(ts.task_id, ts.site_id, ts.week_type_id)
+                .order_by(ts.task_id, ts.site_id)):
+            task = tasks[task_id]
+            task.site_ids.append(site_id)
+            task.week_type_ids[site_id] = week_type_id
+        for task_id, *door in await conn.execute(
+                select(td.task_id, td.door_id, td.by_code, td.by_apass, td.by_radio,
+                       td.by_mobile, td.by_telephone).order_by(td.task_id, td.door_id)):
+            tasks[task_id].doors.append(TaskDoor(*door))
+    return providers, list(tasks.values())
 
 
 async def reload_providers_and_tasks(store: Store, snapshot: AccessSnapshot,

@@ -263,6 +263,8 @@ service_providers = Table(
     Column("code_key_safe", String(8)),
     Column("mission", String(160), nullable=False, server_default=""),
     Column("telephone", String(20), nullable=False, server_default=""),
+    # the name's natural sort key (core.natural_order), written by store.mapping
+    Column("sort_key", String(200), nullable=False, server_default="", index=True),
 )
 
 # Who manages a management company: its creator, and those it was shared with.
@@ -281,6 +283,7 @@ tasks = Table(
     Column("name", String(60), nullable=False, index=True),
     _fk("company_id", "management_companies.id"),
     _fk("provider_id", "service_providers.id"),
+    Column("sort_key", String(200), nullable=False, server_default="", index=True),
 )
 
 task_sites = Table(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -289,3 +289,42 @@ async def test_facilities_changes_reload_only_the_task_or_provider(
     assert fob.reason == access.APASS_UNKNOWN
     monkeypatch.undo()
     assert _provider_part(world.snapshot) == _provider_part(await load_snapshot(store))
+
+
+async def test_the_bulk_read_of_the_facilities_book_is_what_the_unit_of_work_reads(
+        store, world):
+    """The gateway's start reads every provider and task in bulk (store.snapshot): the
+    same objects as the generic unit of work's, task doors in any order."""
+    from store.snapshot import read_facilities
+
+    def doors_sorted(tasks: list[Task]) -> list[Task]:
+        return [replace(t, doors=sorted(t.doors, key=lambda d: d.door_id)) for t in tasks]
+
+    async with store.reader() as uow:
+        providers, tasks = await uow.find(ServiceProvider), await uow.find(Task)
+    bulk_providers, bulk_tasks = await read_facilities(store)
+    assert tasks and bulk_providers == providers
+    assert doors_sorted(bulk_tasks) == doors_sorted(tasks)
+
+
+def test_a_site_reload_reindexes_only_the_providers_whose_doors_came_went_or_moved():
+    """Re-indexing every provider with a task on a reloaded site held the gateway's loop
+    half a second on a 20,000-task book; a reload that changes no door re-indexes none."""
+    from core.provider_index import ProviderBook
+
+    book = ProviderBook()
+    book.door_site = {1: 10, 2: 10, 3: 20}
+    for site_id in (10, 20):
+        book.index_site_tasks(site_id)
+    amy, bob = ServiceProvider(1, "Amy", None, None, id=1), ServiceProvider(1, "Bob", None,
+                                                                            None, id=2)
+    book.load_facilities([amy, bob], [
+        Task("A", 1, 1, [10], {10: 5}, [TaskDoor(1, by_code=True)], id=1),
+        Task("B", 1, 2, [10, 20], {10: 6, 20: None}, [TaskDoor(3, by_apass=True)], id=2)])
+    before = dict(book.provider_doors)
+    book.index_site_tasks(10)  # a flat or a week type changed: the same doors
+    assert all(book.provider_doors[p] is grants for p, grants in before.items())
+    book.door_site[3] = 10  # door 3 moved to site 10: Bob's grant takes its week type
+    book.index_site_tasks(10)
+    assert book.provider_doors[1] is before[1]
+    assert book.provider_doors[2][3].week_type_id == 6 and before[2][3].week_type_id is None

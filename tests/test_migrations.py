@@ -81,3 +81,47 @@ def test_a_cli_command_on_a_store_at_head_does_not_import_alembic(tmp_path):
 async def _open_and_close(path: Path) -> None:
     store = await Store.open(path=path)
     await store.close()
+
+
+async def test_0007_fills_in_the_natural_sort_keys_of_rows_stored_before(tmp_path):
+    """A store at 0006 holding providers and tasks: after the upgrade every one has its
+    name's sort key, and the lists page in natural order."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from core.natural_order import sort_key
+    from core.views.facilities_rows import ProviderFilter, TaskFilter
+    from store.facilities_queries import provider_page, task_page
+
+    path = tmp_path / "0006.db"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0006")
+    engine.dispose()
+    names = ["Task 10", "task 9", "Émile 2", "Task 007", ""]
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("INSERT INTO sites VALUES (1, 'S', 'GB', 'UTC', 1, 1, 1, 1, 0, '', '')")
+        con.execute("INSERT INTO management_companies VALUES (1, 'Co', '', '', '')")
+        for i, name in enumerate(names, 1):
+            con.execute("INSERT INTO service_providers (id, company_id, name, email, mobile, "
+                        "apass_dual_tech, radio_dual_tech) VALUES (?, 1, ?, '', '', 0, 0)",
+                        (i, name))
+            con.execute("INSERT INTO tasks (id, name, company_id, provider_id) "
+                        "VALUES (?, ?, 1, ?)", (i, name, i))
+            con.execute("INSERT INTO task_sites (task_id, site_id) VALUES (?, 1)", (i,))
+    con.close()
+    store = await Store.open(path=path)
+    try:
+        providers = await provider_page(store, ProviderFilter(), None, None, 10)
+        tasks = await task_page(store, TaskFilter(), [1], None, 10)
+    finally:
+        await store.close()
+    natural = ["", "Émile 2", "Task 007", "task 9", "Task 10"]
+    assert [r.provider.name for r in providers] == natural
+    assert [r.name for r in tasks] == natural
+    con = sqlite3.connect(path)
+    for table in ("service_providers", "tasks"):
+        stored = dict(con.execute(f"SELECT name, sort_key FROM {table}").fetchall())
+        assert stored == {name: sort_key(name) for name in names}
+    con.close()

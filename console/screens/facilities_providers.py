@@ -4,6 +4,7 @@ store, filtered by the guide's FILTER box). Keys act on the list that has the fo
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rich.text import Text
@@ -12,14 +13,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from console.context import ConsoleContext
 from console.screens.facilities_cells import validity_cell
 from console.screens.facilities_forms import company_form, provider_form
 from console.screens.setup_list import FILTER_BINDINGS, LIST_BINDINGS, ListActions
 from console.widgets.form import Field, FormScreen
-from console.widgets.paged_table import PagedTable
+from console.widgets.log_table import LogTable
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
 from core.model import id_of
@@ -93,48 +94,53 @@ class ProvidersPane(ListActions[Any], Vertical):
     # --- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static("Management companies", id="companies-title", classes="fac-title")
-        table: DataTable[Text] = DataTable(id="companies", cursor_type="row",
-                                           zebra_stripes=True)
-        table.add_columns(*COMPANY_COLUMNS)
-        yield table
+        yield LogTable(COMPANY_COLUMNS, fetch=self._companies_page, cells=self._company_cells,
+                       key=lambda c: c.id, id="companies")
         yield Static("Service providers", id="providers-title", classes="fac-title")
-        yield PagedTable(PROVIDER_COLUMNS, fetch=self._fetch, cells=self._cells,
-                         key=lambda r: r.key, id="providers")
+        yield LogTable(PROVIDER_COLUMNS, fetch=self._fetch, cells=self._cells,
+                       key=lambda r: r.key, id="providers")
         yield Static(HINT, classes="fac-hint")
 
     @property
-    def company_table(self) -> DataTable:
-        return self.query_one("#companies", DataTable)
+    def company_table(self) -> LogTable[CompanyRow]:
+        return self.query_one("#companies", LogTable)
 
     @property
-    def providers(self) -> PagedTable[ProviderRow]:
-        return self.query_one("#providers", PagedTable)
+    def providers(self) -> LogTable[ProviderRow]:
+        return self.query_one("#providers", LogTable)
 
     async def on_mount(self) -> None:
         await self.reload()
 
     async def reload(self) -> None:
-        """Read the companies and the first page of providers again."""
-        await self.reload_companies()
-        await self.reload_providers()
+        """Read the companies and the first page of providers again (side by side)."""
+        await asyncio.gather(self.reload_companies(), self.providers.load(keep_cursor=True))
+        self._providers_loaded()
         self.loads += 1
 
     async def reload_companies(self) -> None:
-        table = self.company_table
-        row = table.cursor_row
-        self.companies = await self.ctx.view(company_rows)
-        table.clear()
-        for c in self.companies:
-            table.add_row(plain(c.name, "bold"), plain(c.person_in_charge),
-                          plain(c.telephone), plain(c.email), plain(str(c.providers)),
-                          plain(str(c.tasks)), plain("yes" if c.managed else "no"))
-        if self.companies:
-            table.move_cursor(row=min(row, len(self.companies) - 1), animate=False)
+        await self.company_table.load(keep_cursor=True)
         self.query_one("#companies-title", Static).update(
             Text(f"Management companies · {len(self.companies)}", style="bold"))
 
+    async def _companies_page(self, after: object, limit: int) -> list[CompanyRow]:
+        """Every company the operator may see, at once (they are few)."""
+        if after is not None:
+            return []
+        self.companies = await self.ctx.view(company_rows)
+        return self.companies
+
+    def _company_cells(self, c: CompanyRow) -> list[Text]:
+        return [plain(c.name, "bold"), plain(c.person_in_charge), plain(c.telephone),
+                plain(c.email), plain(str(c.providers)), plain(str(c.tasks)),
+                plain("yes" if c.managed else "no")]
+
     async def reload_providers(self) -> None:
         await self.providers.load(keep_cursor=True)
+        self._providers_loaded()
+
+    def _providers_loaded(self) -> None:
+        """Say the filter in force; the keys follow the rows."""
         names = {c.id: c.name for c in self.companies}
         self.query_one("#providers-title", Static).update(Text(
             f"Service providers · filter: {describe(self.flt, names)}", style="bold"))
@@ -188,14 +194,14 @@ class ProvidersPane(ListActions[Any], Vertical):
             return True if self.current is not None else None
         return super().check_action(action, parameters)
 
-    @on(DataTable.RowHighlighted)
+    @on(LogTable.RowHighlighted)
     def _highlighted(self) -> None:
         self.screen.refresh_bindings()
 
     def on_descendant_focus(self) -> None:
         self.screen.refresh_bindings()
 
-    @on(DataTable.RowSelected)
+    @on(LogTable.RowSelected)
     async def _selected(self) -> None:
         if self.check_action("modify", ()):
             await self.action_modify()

@@ -4,6 +4,7 @@ access on my Facilities sites, a page at a time, with the guide's columns and FI
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rich.text import Text
@@ -12,13 +13,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from console.context import ConsoleContext
 from console.screens.facilities_task_form import TaskForm
 from console.screens.setup_list import FILTER_BINDINGS, LIST_BINDINGS, ListActions
 from console.widgets.form import Field, FormScreen
-from console.widgets.paged_table import PagedTable
+from console.widgets.log_table import LogTable
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
 from core.model import id_of
@@ -27,6 +28,8 @@ from core.services.facilities import delete_task
 from core.views.facilities import company_rows, facilities_sites, task_detail, task_page
 from core.views.facilities_rows import TaskFilter, TaskRow
 
+#: rows of the first page: about a screenful
+FIRST_PAGE = 50
 COLUMNS = ("Task(s) on my sites", "Management co.", "Service Provider", "Keypad codes",
            "APasses/Radio transmitters", "Perimeter access")
 
@@ -66,23 +69,40 @@ class TasksPane(ListActions[TaskRow], Vertical):
         self.loads = 0  # reloads done (tests wait for the first)
         self.flt = TaskFilter()
         self.companies: list[tuple[Text, int]] = []
+        self._ahead: list[TaskRow] | None = None  # the first page, read before mounting
 
     def compose(self) -> ComposeResult:
         yield Static("Task(s) on my sites", id="tasks-title")
-        yield PagedTable(COLUMNS, fetch=self._fetch, cells=self._cells, key=lambda r: r.key,
-                         id="tasks")
+        yield LogTable(COLUMNS, fetch=self._fetch, cells=self._cells, key=lambda r: r.key,
+                       first_page=FIRST_PAGE, id="tasks")
+
+    async def read_ahead(self) -> None:
+        """Read the first page and the companies before the pane is mounted, so that it
+        is drawn once, with its rows (not empty first, while they are read)."""
+        self._ahead, _ = await asyncio.gather(self._fetch(None, FIRST_PAGE),
+                                              self._read_companies())
 
     @property
-    def tasks(self) -> PagedTable[TaskRow]:
-        return self.query_one("#tasks", PagedTable)
+    def tasks(self) -> LogTable[TaskRow]:
+        return self.query_one("#tasks", LogTable)
 
     async def on_mount(self) -> None:
-        await self.reload()
+        if self._ahead is None:
+            await self.reload()
+            return
+        await self.tasks.load()  # the page read ahead
+        self._loaded()
 
     async def reload(self) -> None:
-        """The companies (for the dialogs) and the first page of tasks, again."""
+        """The first page of tasks and the companies (for the dialogs), again."""
+        await asyncio.gather(self.tasks.load(keep_cursor=True), self._read_companies())
+        self._loaded()
+
+    async def _read_companies(self) -> None:
         self.companies = [(plain(c.name), c.id) for c in await self.ctx.view(company_rows)]
-        await self.tasks.load(keep_cursor=True)
+
+    def _loaded(self) -> None:
+        """Say the filter in force; the keys follow the rows."""
         parts = [p for p in (self.flt.provider, self.flt.code, self.flt.telephone,
                              self.flt.apass) if p.strip()]
         if self.flt.company_id is not None:
@@ -97,6 +117,9 @@ class TasksPane(ListActions[TaskRow], Vertical):
         self.loads += 1
 
     async def _fetch(self, after: tuple[str, int] | None, limit: int) -> list[TaskRow]:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and after is None and limit == FIRST_PAGE:
+            return ahead
         return await self.ctx.view(task_page, self.flt, after, limit)
 
     def _cells(self, row: TaskRow) -> list[Text]:
@@ -118,11 +141,11 @@ class TasksPane(ListActions[TaskRow], Vertical):
     def filtered(self) -> bool:
         return self.flt != TaskFilter()
 
-    @on(DataTable.RowHighlighted)
+    @on(LogTable.RowHighlighted)
     def _highlighted(self) -> None:
         self.screen.refresh_bindings()
 
-    @on(DataTable.RowSelected)
+    @on(LogTable.RowSelected)
     async def _selected(self) -> None:
         if self.check_action("modify", ()):
             await self.action_modify()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.model import ServiceProvider
+from core.natural_order import sort_key
 from core.task_methods import DeviceDoors
 
 #: the labels of a provider's codes in the tasks list ("1234 (door code)")
@@ -49,8 +50,8 @@ class ProviderRow:
 
     @property
     def key(self) -> tuple[str, int]:
-        """The keyset the list pages by (name, then id)."""
-        return (self.provider.name, self.provider.id or 0)
+        """The keyset the list pages by (the name's natural sort key, then id)."""
+        return (sort_key(self.provider.name), self.provider.id or 0)
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,8 @@ class TaskRow:
 
     @property
     def key(self) -> tuple[str, int]:
-        return (self.name, self.id)
+        """The keyset the list pages by (the name's natural sort key, then id)."""
+        return (sort_key(self.name), self.id)
 
     @property
     def perimeter(self) -> str:
