@@ -216,3 +216,73 @@ async def test_a_failed_export_leaves_the_old_file_and_no_part(store, events, ad
         await write_export(export, "xlsx", target)
     assert target.read_bytes() == b"the previous export"
     assert list(out.iterdir()) == [target]
+
+
+# --- the CLI ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def desk(store, events, admin) -> str:
+    """A concierge of the site: Events, but not Export."""
+    await make_operator(store, admin, "desk@test.example", events.site.id, "Concierge")
+    return "desk@test.example"
+
+
+def test_cli_exports_a_period_with_filters(store, events, admin, out, cli):
+    """`doorkeeper export events`: the site's local days, To included, and the filters
+    (a sync test: the command runs its own event loop)."""
+    target = out / "denied.csv"
+    done = cli("export", "events", "--db", store.where, "--site", "demo cases",
+               "--from", "2026-11-01", "--to", "01/11/2026", "--filter", "result=opening denied",
+               "--filter", "event-type=Access by code", "-o", str(target),
+               "--operator", admin.operator.email)
+    assert (done.returncode, done.stderr) == (0, "")
+    want = [r for r in expected(store, events, True)
+            if r[4] == "Opening DENIED" and r[3] == "Access by code"]
+    assert done.stdout == f"Wrote {len(want)} events of Demo Cases to {target}.\n"
+    assert [[unquote(c) for c in r] for r in read_csv(target)[1:]] == want
+    done = cli("export", "events", "--db", store.where, "--site", str(events.site.id),
+               "--from", "2026-11-02", "-o", str(out / "none.xlsx"),
+               "--operator", admin.operator.email)
+    assert done.stdout.startswith("Wrote 0 events")
+    assert list(openpyxl.load_workbook(out / "none.xlsx")["Events"].values)[1:] == []
+
+
+BAD = {
+    "unknown site": (["--site", "Nowhere"], "has no site called 'Nowhere'"),
+    "bad date": (["--from", "2026-13-01"], "'2026-13-01' is not a date"),
+    "to before from": (["--from", "2026-11-02", "--to", "2026-11-01"],
+                       "To must not be before From."),
+    "filter without =": (["--filter", "result"], "write KEY=VALUE"),
+    "unknown filter": (["--filter", "colour=red"], "write KEY=VALUE"),
+    "filter twice": (["--filter", "result=Opening", "--filter", "result=Alarm"],
+                     "--filter result is given twice"),
+    "unknown event type": (["--filter", "event-type=Teleport"], "Unknown event type"),
+    "unknown device": (["--filter", "device=Lift"], "no device called 'Lift'"),
+    "no format": (["-o", "{out}/events.txt"], "Name the format"),
+    "bad format": (["--format", "docx"], "invalid choice: 'docx'"),
+    "no such folder": (["-o", "{out}/gone/events.csv"], "No folder"),
+    "a folder": (["-o", "{out}", "--format", "csv"], "is a folder"),
+    "unknown operator": (["--operator", "nobody@test.example"], "No operator is called"),
+    "no Export right": (["--operator", "desk@test.example"], "may not consult Export on"),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_cli_refuses_bad_input_in_one_line_and_writes_nothing(case, store, events, admin,
+                                                              desk, out, cli):
+    extra, message = BAD[case]
+    args = {"--site": "Demo Cases", "-o": str(out / "events.csv"),
+            "--operator": admin.operator.email}
+    extra = [a.replace("{out}", str(out)) for a in extra]
+    for i in range(0, len(extra), 2):
+        if extra[i] in args:
+            args[extra[i]] = extra.pop(i + 1)
+            extra.pop(i)
+            break
+    argv = ["export", "events", "--db", store.where, *[x for kv in args.items() for x in kv],
+            *extra]
+    done = cli(*argv)
+    assert done.returncode == 2, done
+    assert message in done.stderr and done.stderr.count("\n") == 1 and done.stdout == ""
+    assert list(out.iterdir()) == []

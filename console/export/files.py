@@ -12,14 +12,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from console.export.cells import Progress
-from console.export.csv_out import write_csv
-from console.export.pdf_out import PDF_MAX_ROWS, write_pdf
-from console.export.xlsx_out import write_xlsx
 from core.errors import DoorkeeperError, ValidationError
-from core.views.exports import EventExport
+from core.views.exports import PDF_MAX_ROWS, EventExport
 
 Writer = Callable[[EventExport, Path, "Progress | None"], Awaitable[int]]
-FORMATS: dict[str, Writer] = {"csv": write_csv, "xlsx": write_xlsx, "pdf": write_pdf}
+FORMATS = ("xlsx", "pdf", "csv")
+
+
+def writer(fmt: str) -> Writer:
+    """The writer of a format, imported when first used (fpdf2 alone takes a noticeable
+    part of a second to import: every other `doorkeeper` command does without it)."""
+    if fmt == "csv":
+        from console.export.csv_out import write_csv
+        return write_csv
+    if fmt == "xlsx":
+        from console.export.xlsx_out import write_xlsx
+        return write_xlsx
+    from console.export.pdf_out import write_pdf
+    return write_pdf
 
 
 @dataclass(frozen=True)
@@ -57,7 +67,7 @@ async def write_export(export: EventExport, fmt: str, target: Path,
     os.close(fd)
     part = Path(name)
     try:
-        rows = await FORMATS[fmt](export, part, progress)
+        rows = await writer(fmt)(export, part, progress)
         with open(part, "rb") as done:
             os.fsync(done.fileno())
         os.replace(part, target)

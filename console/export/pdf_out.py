@@ -2,7 +2,7 @@
 a header on every page with the site, the period and filters, who generated it and
 when, the guide's columns, and "Page N of M" at the foot.
 
-A report is for reading and printing: it holds at most PDF_MAX_ROWS rows (the newest),
+A report is for reading and printing: it holds at most PDF_MAX_ROWS rows (core.views.exports) (the newest),
 and says so on its last line when there were more; CSV and XLSX hold every row. One
 line per event: a cell too long for its column is cut with "…" (the full text is in
 CSV and XLSX). Text is set in DejaVu Sans when the system has it (any script), else in
@@ -17,9 +17,8 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from console.export.cells import Progress
-from core.views.exports import EventExport
+from core.views.exports import PDF_MAX_ROWS, EventExport
 
-PDF_MAX_ROWS = 10_000
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 ROW_H = 4.2
 SIZE = 7

@@ -32,6 +32,9 @@ EXPORT_PAGE = 2000
 APASS_KINDS = frozenset({EventKind.OPEN_BY_PROXIMITY_FOB.value,
                          EventKind.OPEN_BY_RADIO_TRANSMITTER.value})
 HIDDEN = "(hidden)"
+#: a PDF report holds the newest 10,000 rows at most (about 250 pages: a report is for
+#: reading and printing; CSV and XLSX hold every row)
+PDF_MAX_ROWS = 10_000
 
 
 @dataclass(frozen=True)
