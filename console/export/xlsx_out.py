@@ -20,7 +20,8 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 async def write_xlsx(export: EventExport, path: Path, progress: Progress | None = None) -> int:
     """Write every row of `export` to `path`; the number of rows."""
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True,
+                                            "remove_timezone": True})
     try:
         sheet = book.add_worksheet("Events")
         bold = book.add_format({"bold": True})

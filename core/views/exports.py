@@ -11,6 +11,7 @@ masked in the descriptions. The file formats are the console's writers
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -75,7 +76,7 @@ class EventExport:
         return f"Events – {self.site.name}"
 
     async def pages(self) -> AsyncIterator[list[Row]]:
-        """The rows, a page at a time (the date and time in the site's time zone)."""
+        """The rows, a page at a time (the date and time aware, in the site's time zone)."""
         async for page in self._pages:
             self.rows_done += len(page)
             yield page
@@ -125,19 +126,26 @@ async def event_export(reads: ReadModel, viewer: Viewer, flt: EventFilter, *,
 async def _pages(reads: ReadModel, viewer: Viewer, flt: EventFilter, page: int, tz: ZoneInfo,
                  devices: dict[int, tuple[str, str]], with_apass: bool
                  ) -> AsyncIterator[list[Row]]:
-    before: tuple[datetime, int] | None = None
-    while True:
-        events = await event_page(reads, viewer, flt, before, page)
-        if not events:
-            return
-        yield [_row(e, tz, devices, with_apass) for e in events]
-        if len(events) < page:
-            return
-        before = (events[-1]["at"], events[-1]["id"])
+    """Keyset pages; the next page is read (in the store's thread) while this one is
+    turned into rows and written."""
+    events = await event_page(reads, viewer, flt, None, page)
+    texts: dict[str, str] = {}  # event types and results: a few values, cleaned once
+    while events:
+        ahead = (asyncio.ensure_future(event_page(
+            reads, viewer, flt, (events[-1]["at"], events[-1]["id"]), page))
+            if len(events) == page else None)
+        try:
+            yield [_row(e, tz, devices, with_apass, texts) for e in events]
+        except BaseException:
+            if ahead is not None:
+                ahead.cancel()
+            raise
+        events = await ahead if ahead is not None else []
 
 
 def _row(e: dict[str, Any], tz: ZoneInfo, devices: dict[int, tuple[str, str]],
-         with_apass: bool) -> Row:
+         with_apass: bool, texts: dict[str, str]) -> Row:
+    """One event as cells; the date and time in the site's time zone (aware)."""
     device_id = e["device_id"]
     device, device_type = devices.get(device_id, (
         f"#{device_id} (deleted)" if device_id is not None else "", ""))
@@ -146,8 +154,13 @@ def _row(e: dict[str, Any], tz: ZoneInfo, devices: dict[int, tuple[str, str]],
     is_apass = e["kind"] in APASS_KINDS and credential
     if is_apass and not with_apass:
         description = description.replace(credential, HIDDEN)
-    cells: list[Any] = [e["at"].astimezone(tz).replace(tzinfo=None), device, device_type,
-                        safe_text(e["kind"]), safe_text(e["result"]), safe_text(e["name"])]
+    kind, result = e["kind"], e["result"]
+    if kind not in texts:
+        texts[kind] = safe_text(kind)
+    if result not in texts:
+        texts[result] = safe_text(result)
+    cells: list[Any] = [e["at"].astimezone(tz), device, device_type, texts[kind],
+                        texts[result], safe_text(e["name"])]
     if with_apass:
         cells.append(credential if is_apass else "")
     cells.append(description)
