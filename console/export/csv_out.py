@@ -4,6 +4,7 @@ the accents right, one header line of the columns' titles."""
 from __future__ import annotations
 
 import csv
+from contextlib import aclosing
 from pathlib import Path
 
 from console.export.cells import Progress, text_cells
@@ -18,9 +19,10 @@ async def write_csv(export: EventExport, path: Path, progress: Progress | None =
     with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow([c.title for c in export.columns])
-        async for page in export.pages():
-            writer.writerows([text_cells(r, datetimes) for r in page])
-            rows += len(page)
-            if progress is not None:
-                progress(rows)
+        async with aclosing(export.pages()) as pages:
+            async for page in pages:
+                writer.writerows([text_cells(r, datetimes) for r in page])
+                rows += len(page)
+                if progress is not None:
+                    progress(rows)
     return rows

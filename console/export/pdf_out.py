@@ -11,6 +11,7 @@ the PDF's built-in Helvetica, which has only Latin-1: other characters become "?
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from pathlib import Path
 
 from fpdf import FPDF
@@ -108,20 +109,21 @@ async def write_pdf(export: EventExport, path: Path, progress: Progress | None =
     pdf.add_page()
     datetimes = {i for i, c in enumerate(export.columns) if c.is_datetime}
     rows, more = 0, False
-    async for page in export.pages():
-        for row in page:
-            if rows == max_rows:
-                more = True
+    async with aclosing(export.pages()) as pages:
+        async for page in pages:
+            for row in page:
+                if rows == max_rows:
+                    more = True
+                    break
+                for i, (value, width) in enumerate(zip(row, pdf.widths, strict=True)):
+                    text = str(value)[:19] if i in datetimes else value
+                    pdf.cell(width, ROW_H, pdf.fit(text, width))
+                pdf.ln(ROW_H)
+                rows += 1
+            if progress is not None:
+                progress(rows)
+            if more:
                 break
-            for i, (value, width) in enumerate(zip(row, pdf.widths, strict=True)):
-                text = str(value)[:19] if i in datetimes else value
-                pdf.cell(width, ROW_H, pdf.fit(text, width))
-            pdf.ln(ROW_H)
-            rows += 1
-        if progress is not None:
-            progress(rows)
-        if more:
-            break
     pdf.ln(2)
     if more:
         note = (f"The first {rows:,} events of the period, newest first; "

@@ -8,6 +8,7 @@ cell is edited."""
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from pathlib import Path
 
 import xlsxwriter
@@ -36,21 +37,22 @@ async def write_xlsx(export: EventExport, path: Path, progress: Progress | None 
         texts = [i for i, c in enumerate(columns) if not c.is_datetime]
         write_datetime, write_string = sheet.write_datetime, sheet.write_string
         r = 0
-        async for page in export.pages():
-            for row in page:
-                r += 1
-                for i in datetimes:
-                    write_datetime(r, i, row[i], when)
-                for i in texts:
-                    value = row[i]
-                    if not value:
-                        continue
-                    if looks_like_formula(value):
-                        write_string(r, i, value, as_text)
-                    else:
-                        write_string(r, i, value)
-            if progress is not None:
-                progress(r)
+        async with aclosing(export.pages()) as pages:
+            async for page in pages:
+                for row in page:
+                    r += 1
+                    for i in datetimes:
+                        write_datetime(r, i, row[i], when)
+                    for i in texts:
+                        value = row[i]
+                        if not value:
+                            continue
+                        if looks_like_formula(value):
+                            write_string(r, i, value, as_text)
+                        else:
+                            write_string(r, i, value)
+                if progress is not None:
+                    progress(r)
         sheet.autofilter(0, 0, max(r, 1), len(columns) - 1)
     finally:
         book.close()
