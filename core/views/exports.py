@@ -12,7 +12,7 @@ masked in the descriptions. The file formats are the console's writers
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -68,14 +68,14 @@ class EventExport:
     filters: list[tuple[str, str]]
     generated_by: str
     generated_at: datetime  # in the site's time zone
-    _pages: AsyncIterator[list[Row]] = field(repr=False)
+    _pages: AsyncGenerator[list[Row], None] = field(repr=False)
     rows_done: int = 0
 
     @property
     def title(self) -> str:
         return f"Events – {self.site.name}"
 
-    async def pages(self) -> AsyncIterator[list[Row]]:
+    async def pages(self) -> AsyncGenerator[list[Row], None]:
         """The rows, a page at a time (the date and time aware, in the site's time zone)."""
         async for page in self._pages:
             self.rows_done += len(page)
@@ -125,7 +125,7 @@ async def event_export(reads: ReadModel, viewer: Viewer, flt: EventFilter, *,
 
 async def _pages(reads: ReadModel, viewer: Viewer, flt: EventFilter, page: int, tz: ZoneInfo,
                  devices: dict[int, tuple[str, str]], with_apass: bool
-                 ) -> AsyncIterator[list[Row]]:
+                 ) -> AsyncGenerator[list[Row], None]:
     """Keyset pages; the next page is read (in the store's thread) while this one is
     turned into rows and written."""
     events = await event_page(reads, viewer, flt, None, page)
