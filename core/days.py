@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from core.errors import ValidationError
 
 DAY_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 DAY_HINT = "YYYY-MM-DD or DD/MM/YYYY"
@@ -16,3 +18,17 @@ def parse_day(value: str) -> date | None:
         except ValueError:
             pass
     return None
+
+
+def local_days(start: date | None, end: date | None, tz: tzinfo
+               ) -> tuple[datetime | None, datetime | None]:
+    """(since, until) of the site's local days `start` to `end`, `end` included (None: open).
+    ValidationError when `end` comes before `start`."""
+    if start and end and end < start:
+        raise ValidationError("To must not be before From.", field="to")
+
+    def midnight(day: date) -> datetime:
+        return datetime.combine(day, time(0), tz)
+
+    return (midnight(start) if start else None,
+            midnight(end + timedelta(days=1)) if end else None)

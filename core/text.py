@@ -30,6 +30,8 @@ def safe_text(value: object) -> str:
     Tabs and newlines become spaces so one value stays on one line.
     """
     s = str(value if value is not None else "")
+    if s.isascii() and s.isprintable():  # most text: nothing to remove (exports call this a lot)
+        return s
     s = _ESCAPE_SEQ.sub("", s)
     s = s.replace("\t", " ").replace("\r", " ").replace("\n", " ")
     s = _CONTROL.sub("", s)

@@ -133,4 +133,6 @@ async def event_page(store: Store, flt: EventFilter, before: tuple[datetime, int
         stmt = stmt.where(tuple_(e.at, e.id) < tuple_(*before))
     stmt = stmt.order_by(e.at.desc(), e.id.desc()).limit(limit)
     async with store.engine.connect() as conn:
-        return [dict(r._mapping) for r in await conn.execute(stmt)]
+        result = await conn.execute(stmt)
+        keys = tuple(result.keys())  # zip, not Row._mapping: a third of an export's time
+        return [dict(zip(keys, r, strict=True)) for r in result]

@@ -15,6 +15,7 @@ from textual.containers import Grid, Horizontal
 from textual.widgets import Input, Label, Select
 
 from console.widgets.text_input import TextInput
+from core.days import local_days
 from core.errors import ValidationError
 from core.model import DeviceType, EventKind, EventResult
 
@@ -45,12 +46,7 @@ def period_bounds(period: str, now: datetime, tz: ZoneInfo, date_from: str = "",
     if period == "30d":
         return now - timedelta(days=30), None
     if period == "range":
-        start = _day(date_from, "from", "From")
-        end = _day(date_to, "to", "To")
-        if start and end and end < start:
-            raise ValidationError("To must not be before From.", field="to")
-        return (midnight(start) if start else None,
-                midnight(end + timedelta(days=1)) if end else None)
+        return local_days(_day(date_from, "from", "From"), _day(date_to, "to", "To"), tz)
     return None, None
 
 

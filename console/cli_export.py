@@ -1,0 +1,146 @@
+"""`doorkeeper export events`: the Events list of a site, with the Events tab's filters,
+to XLSX, PDF or CSV, with the rights of the operator named (docs/export.md).
+
+    export events --site SITE [--from DATE] [--to DATE] [--filter KEY=VALUE …]
+                  [--format xlsx|pdf|csv] -o FILE --operator LOGIN
+
+Filters: device-type=, device= (a name or id), event-type=, result=, search= (a
+telephone number, APass number or name), the tab's own. Dates are the site's local
+days, To included. Bad input is one line on stderr and exit code 2, with no file
+written; the file appears whole or not at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from console.cli_output import say
+from console.cli_store import open_existing
+from console.export.files import FORMATS, check_target, write_export
+from core import days
+from core.config import Config
+from core.errors import ValidationError
+from core.model import DeviceType, EventKind, EventResult, Site
+from core.views.devices import site_devices
+from core.views.exports import PDF_MAX_ROWS, event_export
+from core.views.rows import EventFilter
+from core.views.viewer import Viewer, load_viewer
+from store.reads import StoreReads
+
+FILTERS = ("device-type", "device", "event-type", "result", "search")
+
+
+def _date(value: str) -> date:
+    day = days.parse_day(value)
+    if day is None:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date ({days.DAY_HINT})")
+    return day
+
+
+def register(sub, common: argparse.ArgumentParser) -> None:
+    """Add the `export` command to the CLI."""
+    ex = sub.add_parser("export", help="export a list to XLSX, PDF or CSV")
+    kinds = ex.add_subparsers(dest="export_command", required=True, parser_class=type(ex))
+    ev = kinds.add_parser("events", parents=[common],
+                          help="the Events list of a site, with the Events tab's filters")
+    ev.add_argument("--site", required=True, help="site name or id")
+    ev.add_argument("--from", dest="date_from", type=_date, metavar="DATE",
+                    help="first day (the site's local day)")
+    ev.add_argument("--to", dest="date_to", type=_date, metavar="DATE",
+                    help="last day, included")
+    ev.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE",
+                    help=f"one of {', '.join(FILTERS)} (repeat for several)")
+    ev.add_argument("--format", choices=FORMATS,
+                    help="the file's format (default: from the file's name)")
+    ev.add_argument("-o", "--output", required=True, metavar="FILE")
+    ev.add_argument("--operator", required=True, metavar="LOGIN",
+                    help="export with this operator's rights (email or login)")
+
+
+def _choice(value: str, allowed: list[str], label: str) -> str:
+    found = next((a for a in allowed if a.casefold() == value.strip().casefold()), None)
+    if found is None:
+        raise ValidationError(f"Unknown {label} {value!r}; choose one of "
+                              f"{', '.join(allowed)}.", field="filter")
+    return found
+
+
+def _site(viewer: Viewer, name_or_id: str) -> Site:
+    wanted = name_or_id.strip().casefold()
+    for site in viewer.sites:
+        if site.name.casefold() == wanted or str(site.id) == wanted:
+            return site
+    raise ValidationError(f"{viewer.operator.email} has no site called {name_or_id!r}.",
+                          field="site")
+
+
+async def _filter(reads: StoreReads, viewer: Viewer, site: Site,
+                  args: argparse.Namespace) -> EventFilter:
+    """The filter the arguments describe, every value checked."""
+    assert site.id is not None
+    since, until = days.local_days(args.date_from, args.date_to,
+                                   ZoneInfo(site.timezone))
+    found: dict[str, str] = {}
+    for item in args.filter:
+        key, sep, value = item.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in FILTERS:
+            raise ValidationError(f"--filter {item!r}: write KEY=VALUE with KEY one of "
+                                  f"{', '.join(FILTERS)}.", field="filter")
+        if key in found:
+            raise ValidationError(f"--filter {key} is given twice.", field="filter")
+        found[key] = value.strip()
+    device_type = device_id = None
+    if "device-type" in found:
+        device_type = DeviceType(_choice(found["device-type"], [d.value for d in DeviceType],
+                                         "device type"))
+    if "device" in found:
+        devices = await site_devices(reads, viewer, site.id)
+        wanted = found["device"].casefold()
+        match = [d for d in devices if d.name.casefold() == wanted or str(d.id) == wanted]
+        if not match:
+            raise ValidationError(f"{site.name} has no device called {found['device']!r}.",
+                                  field="filter")
+        device_id = match[0].id
+    kind = (_choice(found["event-type"], [k.value for k in EventKind], "event type")
+            if "event-type" in found else None)
+    result = (_choice(found["result"], [r.value for r in EventResult], "result")
+              if "result" in found else None)
+    return EventFilter(site_id=site.id, since=since, until=until, device_type=device_type,
+                       device_id=device_id, kind=kind, result=result,
+                       search=found.get("search", ""))
+
+
+def _format(args: argparse.Namespace, target: Path) -> str:
+    fmt = args.format or target.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ValidationError(f"Name the format: --format {'|'.join(FORMATS)} "
+                              f"(or a file ending in .xlsx, .pdf or .csv).", field="format")
+    return fmt
+
+
+async def run(args: argparse.Namespace, config: Config) -> int:
+    """Run `doorkeeper export events`."""
+    target = Path(args.output)
+    fmt = _format(args, target)
+    check_target(target, fmt)  # before the store is opened
+    store = await open_existing(config, args.db)
+    try:
+        async with store.reader() as uow:
+            viewer = await load_viewer(uow, args.operator, "cli")
+        reads = StoreReads(store)
+        site = _site(viewer, args.site)
+        export = await event_export(reads, viewer, await _filter(reads, viewer, site, args))
+        done = await write_export(export, fmt, target)
+    finally:
+        await store.close()
+    events = f"{done.rows:,} event{'s' if done.rows != 1 else ''}"
+    if done.cut:
+        say(f"Wrote the newest {PDF_MAX_ROWS:,} events to {target}: a PDF report holds no "
+            f"more; export XLSX or CSV for every event.")
+    else:
+        say(f"Wrote {events} of {site.name} to {target}.")
+    return 0

@@ -1,0 +1,167 @@
+"""Exports of the Events list (the guide's "Click Export to export results"): the rows of
+the Events tab with its filters, streamed page by page through the tab's own read
+service (`core.views.events.event_page`), so an export shows exactly what the operator
+may consult and is never loaded whole.
+
+An export needs the Export right (Consult: it changes nothing) and Events on the site.
+Without "APass mgmnt & transfer" the APass number column is left out and the numbers are
+masked in the descriptions. The file formats are the console's writers
+(`console/export/`); this module only says what the rows and columns are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from core.errors import ValidationError
+from core.model import EventKind, Site
+from core.rights import Area
+from core.text import safe_text
+from core.views.events import event_page
+from core.views.port import ReadModel
+from core.views.rows import EventFilter
+from core.views.viewer import Viewer
+
+#: events read per page (one keyset query each)
+EXPORT_PAGE = 2000
+#: the event types whose credential is an APass number
+APASS_KINDS = frozenset({EventKind.OPEN_BY_PROXIMITY_FOB.value,
+                         EventKind.OPEN_BY_RADIO_TRANSMITTER.value})
+HIDDEN = "(hidden)"
+#: a PDF report holds the newest 10,000 rows at most (about 250 pages: a report is for
+#: reading and printing; CSV and XLSX hold every row)
+PDF_MAX_ROWS = 10_000
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of an export: its title (the guide's), whether it holds a date and time,
+    and a width in characters (XLSX column widths, PDF proportions)."""
+
+    title: str
+    width: int
+    is_datetime: bool = False
+
+
+DATE_TIME = Column("Date & time", 19, is_datetime=True)
+#: the guide's event log columns, with the name and (with the right) the APass number
+EVENT_COLUMNS = (DATE_TIME, Column("Device", 18), Column("Device type", 12),
+                 Column("Event type", 19), Column("Result", 15), Column("Name", 20))
+APASS_COLUMN = Column("APass number", 12)
+DESCRIPTION = Column("Description", 70)
+
+Row = tuple[Any, ...]
+
+
+@dataclass
+class EventExport:
+    """What an export writes: a header (site, period, filters, who and when), the columns
+    the operator may see, and the rows, streamed (`rows()` can be iterated once)."""
+
+    site: Site
+    columns: tuple[Column, ...]
+    filters: list[tuple[str, str]]
+    generated_by: str
+    generated_at: datetime  # in the site's time zone
+    _pages: AsyncGenerator[list[Row], None] = field(repr=False)
+    rows_done: int = 0
+
+    @property
+    def title(self) -> str:
+        return f"Events – {self.site.name}"
+
+    async def pages(self) -> AsyncGenerator[list[Row], None]:
+        """The rows, a page at a time (the date and time aware, in the site's time zone)."""
+        async for page in self._pages:
+            self.rows_done += len(page)
+            yield page
+
+
+def _local(moment: datetime | None, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def describe(flt: EventFilter, tz: ZoneInfo, device_names: dict[int, str]) -> list[tuple[str, str]]:
+    """The filters of an export in words, for a report's header: the period first."""
+    if flt.since is None and flt.until is None:
+        period = "All"
+    else:
+        last = flt.until - timedelta(microseconds=1) if flt.until else None
+        period = f"{_local(flt.since, tz) or '…'} – {_local(last, tz) or 'now'}"
+    found = [("Period", period)]
+    if flt.device_id is not None:
+        found.append(("Device", device_names.get(flt.device_id, f"#{flt.device_id}")))
+    elif flt.device_type is not None:
+        found.append(("Device type", flt.device_type.value))
+    for label, value in (("Event type", flt.kind), ("Result", flt.result),
+                         ("Search", flt.search)):
+        if value:
+            found.append((label, safe_text(value)))
+    return found
+
+
+async def event_export(reads: ReadModel, viewer: Viewer, flt: EventFilter, *,
+                       page: int = EXPORT_PAGE) -> EventExport:
+    """The Events list of one site with these filters, as an export for this operator.
+    PermissionDenied without Export or Events on the site."""
+    if flt.site_id is None:
+        raise ValidationError("An export is of one site: name it.", field="site")
+    site = viewer.require(flt.site_id, Area.EVENTS)
+    viewer.require(flt.site_id, Area.EXPORT)
+    tz = ZoneInfo(site.timezone)
+    devices = {d.id: (safe_text(d.name), d.type) for d in await reads.site_devices(flt.site_id)}
+    with_apass = viewer.may(flt.site_id, Area.APASS_MANAGEMENT)
+    columns = (*EVENT_COLUMNS, *((APASS_COLUMN,) if with_apass else ()), DESCRIPTION)
+    return EventExport(site, columns, describe(flt, tz, {k: v[0] for k, v in devices.items()}),
+                       safe_text(viewer.operator.email),
+                       viewer.actor.now().astimezone(tz).replace(tzinfo=None),
+                       _pages(reads, viewer, flt, page, tz, devices, with_apass))
+
+
+async def _pages(reads: ReadModel, viewer: Viewer, flt: EventFilter, page: int, tz: ZoneInfo,
+                 devices: dict[int, tuple[str, str]], with_apass: bool
+                 ) -> AsyncGenerator[list[Row], None]:
+    """Keyset pages; the next page is read (in the store's thread) while this one is
+    turned into rows and written."""
+    events = await event_page(reads, viewer, flt, None, page)
+    texts: dict[str, str] = {}  # event types and results: a few values, cleaned once
+    while events:
+        ahead = (asyncio.ensure_future(event_page(
+            reads, viewer, flt, (events[-1]["at"], events[-1]["id"]), page))
+            if len(events) == page else None)
+        try:
+            yield [_row(e, tz, devices, with_apass, texts) for e in events]
+        except BaseException:
+            if ahead is not None:
+                ahead.cancel()
+            raise
+        events = await ahead if ahead is not None else []
+
+
+def _row(e: dict[str, Any], tz: ZoneInfo, devices: dict[int, tuple[str, str]],
+         with_apass: bool, texts: dict[str, str]) -> Row:
+    """One event as cells; the date and time in the site's time zone (aware)."""
+    device_id = e["device_id"]
+    device, device_type = devices.get(device_id, (
+        f"#{device_id} (deleted)" if device_id is not None else "", ""))
+    description = safe_text(e["description"])
+    credential = safe_text(e["credential"])
+    is_apass = e["kind"] in APASS_KINDS and credential
+    if is_apass and not with_apass:
+        description = description.replace(credential, HIDDEN)
+    kind, result = e["kind"], e["result"]
+    if kind not in texts:
+        texts[kind] = safe_text(kind)
+    if result not in texts:
+        texts[result] = safe_text(result)
+    cells: list[Any] = [e["at"].astimezone(tz), device, device_type, texts[kind],
+                        texts[result], safe_text(e["name"])]
+    if with_apass:
+        cells.append(credential if is_apass else "")
+    cells.append(description)
+    return tuple(cells)
