@@ -4,12 +4,12 @@
   the column widths are not measured yet (it repaints once they are).
 - `Stylesheet._parse_cache` and `Stylesheet._variables`: `share_css_parses` gives an app's
   stylesheet a parse cache shared by the apps of the process that have the same CSS
-  variables. Textual keeps an LRU of 64 parses per stylesheet and parses every source
-  again each time a new widget class adds its CSS; the console has more sources than
-  that, so each app (each test, each SSH session) parsed the same CSS many times over.
-  Shared, an app parses only what no app of the process parsed before (a session forked
-  from the zygote inherits its parses). A stylesheet whose variables change (a theme
-  change calls `set_variables`, which clears the cache) leaves the shared one.
+  variables. Textual keeps a parse cache per stylesheet, so every app (every test,
+  every SSH session) parsed the console's CSS and every widget's default CSS again
+  (about 33 sources). Shared, an app parses only what no app of the process parsed
+  before (a session forked from the zygote inherits its parses). A stylesheet whose
+  variables change (a theme change calls `set_variables`, which clears the cache)
+  leaves the shared one.
 
 Nothing else in the code may reach into Textual's private names.
 
