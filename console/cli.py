@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -95,7 +96,12 @@ async def _demo(args: argparse.Namespace, config: Config) -> int:
             say(f"The demo estate is already built in {where}.")
         else:
             say(f"Building the demo estate (seed {seed}) in {where} …", flush=True)
-            r = await build_demo(store, seed, events, config.demo.days)
+            began = time.monotonic()
+
+            def step(what: str) -> None:
+                say(f"  {time.monotonic() - began:4.1f} s  {what} …", flush=True)
+
+            r = await build_demo(store, seed, events, config.demo.days, step=step)
             say(f"Built {r.sites} sites, {r.blocks} blocks, {r.flats} flats, "
                   f"{r.telephones} telephones/emails, {r.displays} panel displays, "
                   f"{r.passes} APasses, {r.devices} devices, {r.events} past events "

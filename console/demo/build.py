@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -45,12 +46,17 @@ async def is_built(store: Store) -> bool:
 
 
 async def build_demo(store: Store, seed: int = 1, events: int = 200_000,
-                     days: int = 90) -> BuildReport:
-    """Build the estate, then its event history through the event writer."""
+                     days: int = 90, step: Callable[[str], None] | None = None) -> BuildReport:
+    """Build the estate, then its event history through the event writer; `step` is told
+    what is being built (a line for a person waiting)."""
     started = datetime.now(UTC)
-    estate = await build_estate(store, seed)
+    estate = await build_estate(store, seed, step=step)
+    if step is not None:
+        step("the facilities book")
     await add_book(store, estate, seed)
     writer = await store.event_writer()
+    if step is not None:
+        step(f"{events:,} past events")
     history = generate_history(estate, events, days, seed)
     writer.append_many(history)
     await writer.flush()

@@ -13,6 +13,7 @@ and friends) and ARCEP's for France, so no real person is ever dialled.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, time
 from typing import TypedDict
@@ -143,9 +144,9 @@ class _Numbers:
         return (self.fr if foreign else self.uk).pop()
 
 
-async def build_estate(store: Store, seed: int = 1, admin_email: str = f"admin@{DOMAIN}"
-                       ) -> DemoEstate:
-    """Build the whole demo estate into an empty store."""
+async def build_estate(store: Store, seed: int = 1, admin_email: str = f"admin@{DOMAIN}",
+                       step: Callable[[str], None] | None = None) -> DemoEstate:
+    """Build the whole demo estate into an empty store; `step` is told each site begun."""
     rnd = random.Random(seed)
     fake = Faker("en_GB")
     fake.seed_instance(seed)
@@ -155,7 +156,9 @@ async def build_estate(store: Store, seed: int = 1, admin_email: str = f"admin@{
     numbers = _Numbers(rnd)
     next_pass = 1111100000
 
-    for site_name, quotas, block_specs in ESTATE:
+    for number, (site_name, quotas, block_specs) in enumerate(ESTATE, start=1):
+        if step is not None:
+            step(f"site {number} of {len(ESTATE)}: {site_name}")
         site = await sites.create_site(store.uow(), actor, Site(name=site_name, **quotas))
         estate.sites.append(site)
         always = await schedules.save_week_type(store.uow(), actor, WeekType(
