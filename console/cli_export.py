@@ -13,11 +13,10 @@ written; the file appears whole or not at all.
 from __future__ import annotations
 
 import argparse
-from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from console.cli_output import say
+from console.cli_output import cli_date, say
 from console.cli_store import open_existing
 from console.export.files import FORMATS, check_target, write_export
 from core import days
@@ -33,12 +32,6 @@ from store.reads import StoreReads
 FILTERS = ("device-type", "device", "event-type", "result", "search")
 
 
-def _date(value: str) -> date:
-    day = days.parse_day(value)
-    if day is None:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date ({days.DAY_HINT})")
-    return day
-
 
 def register(sub, common: argparse.ArgumentParser) -> None:
     """Add the `export` command to the CLI."""
@@ -47,9 +40,9 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     ev = kinds.add_parser("events", parents=[common],
                           help="the Events list of a site, with the Events tab's filters")
     ev.add_argument("--site", required=True, help="site name or id")
-    ev.add_argument("--from", dest="date_from", type=_date, metavar="DATE",
+    ev.add_argument("--from", dest="date_from", type=cli_date, metavar="DATE",
                     help="first day (the site's local day)")
-    ev.add_argument("--to", dest="date_to", type=_date, metavar="DATE",
+    ev.add_argument("--to", dest="date_to", type=cli_date, metavar="DATE",
                     help="last day, included")
     ev.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE",
                     help=f"one of {', '.join(FILTERS)} (repeat for several)")

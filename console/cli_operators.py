@@ -24,9 +24,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from console.cli_output import say
+from console.cli_output import cli_date, say
 from console.cli_store import open_existing
-from core import days, rules
+from core import rules
 from core.config import Config
 from core.errors import DoorkeeperError, NotFound, ValidationError
 from core.keys import PublicKey, parse_public_key
@@ -40,14 +40,6 @@ from core.text import safe_text
 from core.views.rows import OperatorRow
 from store.database import Store
 from store.operator_queries import operator_rows
-
-
-def _date(value: str) -> date:
-    """YYYY-MM-DD, or the guide's DD/MM/YYYY."""
-    day = days.parse_day(value)
-    if day is None:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date ({days.DAY_HINT})")
-    return day
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
@@ -65,8 +57,8 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     add.add_argument("--key", metavar="PUBKEY_FILE", help="an OpenSSH public key file")
     add.add_argument("--password", action="store_true",
                      help="ask for a password (read from stdin when not a terminal)")
-    add.add_argument("--from", dest="valid_from", type=_date, metavar="DATE")
-    add.add_argument("--to", dest="valid_to", type=_date, metavar="DATE")
+    add.add_argument("--from", dest="valid_from", type=cli_date, metavar="DATE")
+    add.add_argument("--to", dest="valid_to", type=cli_date, metavar="DATE")
     add.add_argument("--name", default="", help="name and first name")
     add.add_argument("--login", help="short login name (the SSH user name)")
     add.add_argument("--right", action="append", default=[], metavar="AREA:ACTION",

@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from datetime import date
 from typing import IO, TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
+from core import days
 from core.text import safe_text
 
 EXIT_USAGE = 2
@@ -29,6 +31,14 @@ def plain_lines(text: str) -> str:
 def say(text: str, *, file: IO[str] | None = None, flush: bool = False) -> None:
     """Print a message of the CLI (stdout unless `file`), cleaned."""
     print(plain_lines(text), file=file or sys.stdout, flush=flush)
+
+
+def cli_date(value: str) -> date:
+    """An argparse type: YYYY-MM-DD, or the guide's DD/MM/YYYY."""
+    day = days.parse_day(value)
+    if day is None:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date ({days.DAY_HINT})")
+    return day
 
 
 def refuse(text: str) -> None:

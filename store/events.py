@@ -73,8 +73,8 @@ class EventWriter(EventSink):
         self._appended = 0  # events ever appended
         self._durable = 0  # events ever made durable (store or journal)
         self._flush_to = 0  # a flush() waits for this many: write without waiting
-        self._wake = asyncio.Event()  # urgent: a batch is full, a flush() or close() waits
-        self._arrived = asyncio.Event()  # an event came into an empty queue
+        self._wake = asyncio.Event()  # urgent (_urge): ends the pause after a commit
+        self._arrived = asyncio.Event()  # work to do: ends an idle wait
         self._progress = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
@@ -151,7 +151,7 @@ class EventWriter(EventSink):
         if len(self._queue) == 1:
             self._arrived.set()
         if len(self._queue) >= self.max_batch:
-            self._wake.set()
+            self._urge()
 
     def append_many(self, events: Iterable[Event]) -> None:
         """Queue many events."""
@@ -175,7 +175,7 @@ class EventWriter(EventSink):
         if self._task is None:
             await self.start()
         self._flush_to = max(self._flush_to, target)
-        self._wake.set()
+        self._urge()
         deadline = None if timeout is None else time.monotonic() + timeout
         async with self._progress:
             while self._durable < target:
@@ -202,7 +202,7 @@ class EventWriter(EventSink):
         except StoreError as err:
             log.error("%s Writing them to the spill journal.", err)
         self._closing = True
-        self._wake.set()
+        self._urge()
         if self._task is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._task), 5.0)
@@ -263,14 +263,15 @@ class EventWriter(EventSink):
         timeout = 0.25
         if self._journal_waiting():
             timeout = max(0.0, min(timeout, self._retry_at - time.monotonic()))
-        arrived = asyncio.ensure_future(self._arrived.wait())
-        urgent = asyncio.ensure_future(self._wake.wait())
-        try:
-            await asyncio.wait((arrived, urgent), timeout=timeout,
-                               return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            arrived.cancel()
-            urgent.cancel()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._arrived.wait()
+
+    def _urge(self) -> None:
+        """Something will not wait: a full batch, a flush() or close(), a retry. It ends
+        the pause after a commit and, being work to do, an idle wait too."""
+        self._wake.set()
+        self._arrived.set()
 
     async def _pause(self) -> None:
         """The desks' turn after a commit (they wait while the writer holds the intent);
@@ -307,7 +308,7 @@ class EventWriter(EventSink):
     async def _wait_retry(self) -> None:
         await asyncio.sleep(self._backoff)
         self._backoff = min(self._backoff * 2, 5.0)
-        self._wake.set()
+        self._urge()
 
     # --- faults --------------------------------------------------------------------
     def _refused(self, fault: str, err: BaseException, n: int) -> None:

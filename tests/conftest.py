@@ -40,6 +40,18 @@ from tests.cli_inprocess import run_cli
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 
+async def eventually(check, timeout: float = 3.0):
+    """Wait for check() to be truthy (what a driver or a process does in its own time);
+    return it. Fails after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if value := check():
+            return value
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"not within {timeout} s")
+
+
 def fixed_clock() -> datetime:
     """Tests run at a known moment: 27 November 2026, 10:00 UTC."""
     return NOW

@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from console.headless.config_devices import config_device
 from core.access import AccessSnapshot
 from core.config import DriverConfig, modem_pin
 from core.devices import Driver
@@ -22,17 +23,7 @@ from core.model import DeviceType
 
 def _modem_device(snapshot: AccessSnapshot, device: int | str, where: str) -> int:
     """The id of the GSM modem device a section names by id or name."""
-    if isinstance(device, str):
-        found = [d for d in snapshot.devices.values() if d.name == device]
-        if len(found) != 1:
-            raise ConfigError(f"Setting modem.device ({where}): {device!r} "
-                              + ("is not a device in the store." if not found
-                                 else "names several devices; give its id."))
-        chosen = found[0]
-    else:
-        if device not in snapshot.devices:
-            raise ConfigError(f"Setting modem.device ({where}): no device {device} in the store.")
-        chosen = snapshot.devices[device]
+    chosen = config_device(snapshot, device, f"Setting modem.device ({where})")
     if chosen.type is not DeviceType.GSM_MODEM:
         raise ConfigError(f"Setting modem.device ({where}): {chosen.name!r} is a "
                           f"{chosen.type.value}, not a GSM modem.")

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from console.headless.config_devices import config_device
 from core.access import AccessSnapshot
 from core.config import DriverConfig
 from core.devices import DeviceEvent, Driver
-from core.errors import ConfigError
 from core.model import Device, DeviceType, Door, EventKind
 
 log = logging.getLogger(__name__)
@@ -53,16 +53,8 @@ def config_readers(snapshot: AccessSnapshot, settings: dict) -> list[Any]:
 
     readers = []
     for reader in settings.get("reader", []):
-        device = reader["device"]
-        if isinstance(device, str):
-            found = [d for d in snapshot.devices.values() if d.name == device]
-            if len(found) != 1:
-                raise ConfigError(f"OSDP reader {reader['address']}: device {device!r} "
-                                  + ("is not in the store." if not found else "is ambiguous; "
-                                     "give its id."))
-            device = found[0].id
-        elif device not in snapshot.devices:
-            raise ConfigError(f"OSDP reader {reader['address']}: no device {device} in the store.")
+        device = config_device(snapshot, reader["device"],
+                               f"OSDP reader {reader['address']}").id or 0
         # the settings given; the rest take ReaderConfig's defaults
         options = {key: reader[key] for key in READER_OPTIONS if key in reader}
         options.update({key: float(reader[key]) for key in READER_SECONDS if key in reader})

@@ -3,7 +3,6 @@ runtime over a small estate with a modem wired to the panel's door."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import date
 
@@ -16,7 +15,7 @@ from core.services import devices, facilities, residents, sites
 from drivers.modem.driver import ModemConfig, ModemDriver
 from drivers.modem.simulated import SimulatedModem
 from store.snapshot import load_snapshot
-from tests.conftest import fixed_clock
+from tests.conftest import eventually, fixed_clock
 from tests.osdp.conftest import ListSink
 
 RESIDENT = "+447546277360"  # flat 1's telephone, written 07546277360
@@ -80,12 +79,7 @@ class Line:
 
     async def until(self, check, timeout: float = 3.0):
         """Wait for check() to be truthy; return it."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if value := check():
-                return value
-            await asyncio.sleep(0.01)
-        raise AssertionError("timed out")
+        return await eventually(check, timeout)
 
     async def online(self) -> None:
         await self.until(lambda: self.driver.state.online and "AT+CREG=1" in self.sim.commands)

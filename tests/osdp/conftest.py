@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import pytest
 
 from core.devices import Status, StatusReport
@@ -15,7 +12,7 @@ from core.services import access_passes, flats, residents
 from drivers.osdp.driver import OsdpDriver
 from drivers.osdp.reader import Link, ReaderConfig
 from store.snapshot import load_snapshot
-from tests.conftest import fixed_clock
+from tests.conftest import eventually, fixed_clock
 from tests.osdp.peer import KEY, Peer, PtyHub
 
 KNOWN = 12345678  # the estate's APass 0012345678
@@ -72,12 +69,7 @@ class Setup:
 
     async def until(self, check, timeout: float = 3.0):
         """Wait for check() to be truthy; return it."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if value := check():
-                return value
-            await asyncio.sleep(0.01)
-        raise AssertionError("timed out")
+        return await eventually(check, timeout)
 
     async def online(self, n: int = 1) -> None:
         await self.until(lambda: sum(r.link is Link.ONLINE for r in self.driver.readers) >= n)
