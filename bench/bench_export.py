@@ -68,7 +68,6 @@ from core.views.viewer import load_viewer
 from store.database import Store
 from store.reads import StoreReads
 
-VERSION = "1"
 SITE = 1  # the first site: 90 % of the events
 TARGET_CSV = 100_000
 TARGET_XLSX = 30_000
@@ -79,28 +78,12 @@ SELECT = ("SELECT e.at, d.name, d.type, e.kind, e.result, e.name, e.credential, 
 APASS_KINDS = ("Open by proximity fob", "Open by radio transmitter")
 
 
-def cache_path(events: int, folder: str | None) -> Path:
-    return (Path(folder or tempfile.gettempdir())
-            / f"doorkeeper-bench-export-v{VERSION}-{events}.db")
-
-
 async def ensure_store(events: int, rebuild: bool, folder: str | None) -> Path:
-    """The store of `events` events: cached in the temp folder, or built in `folder`."""
-    path = cache_path(events, folder)
-    if path.exists() and not rebuild:
-        print(f"Store: {path} (cached)")
-        return path
-    partial = path.with_name(path.name + ".partial")
-    for p in (path, partial):
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(str(p) + suffix).unlink(missing_ok=True)
-    print(f"Store: building {path} with {events:,} events", flush=True)
-    # imported here: the Events tab benchmark brings Textual, which the sides (each in a
-    # process of its own, measured for memory) do without
-    from bench_console_events import fill_events, make_estate
-    fill_events(partial, events, await make_estate(partial))
-    partial.rename(path)
-    return path
+    """The Events tab benchmark's store of `events` events (cached, or built in `folder`).
+    Imported here: that benchmark brings Textual, which the sides (each in a process of
+    its own, measured for memory) do without."""
+    from bench_console_events import ensure_store as events_store
+    return await events_store(events, rebuild, folder)
 
 
 # --- the sides, each in its own process ----------------------------------------------------
