@@ -52,7 +52,7 @@ class EventWriter(EventSink):
 
     def __init__(self, engine: AsyncEngine, *, flush_ms: int = 5, max_batch: int = 20_000,
                  spill: str | Path | None = None, gate: WriteGate | None = None,
-                 lock_wait_s: float = 0.25, fault_after_s: float = 2.0,
+                 lock_wait_s: float = 0.04, fault_after_s: float = 2.0,
                  max_memory: int = 500_000, spill_reserve: int = RESERVE) -> None:
         self.engine = engine
         self.flush_s = flush_ms / 1000
