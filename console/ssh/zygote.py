@@ -243,6 +243,11 @@ def main(argv: list[str]) -> int:
     sock.setblocking(True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     warm()
+    from console.ssh.rehearsal import rehearse
+    took = rehearse(options.db, options.store)
+    if took is not None:
+        log.info("the zygote rehearsed a console in %.2f s", took)
+    gc.collect()  # once, before any fork: the rehearsal's garbage is not shared
     return Zygote(sock, lifeline).run()
 
 

@@ -19,22 +19,24 @@ from tests.ssh.test_serve import Tmux, open_console, plain, wait_for
 from tests.test_orphans import GONE_WITHIN_S, alive, children_of
 
 
-def zygotes() -> list[int]:
-    """The zygotes of the server's workers (tests here share one server)."""
+def zygotes(served: Served) -> list[int]:
+    """The zygotes of this server's workers (tests here share one server; other servers
+    on the machine, another test process's or a benchmark's, have zygotes too)."""
+    workers = children_of(served.proc.pid)
     found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+    for worker in workers:
+        for pid in children_of(worker):
             try:
-                command = (entry / "cmdline").read_bytes()
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
             except OSError:
                 continue
-            if b"console.ssh.zygote" in command and alive(int(entry.name)):
-                found.append(int(entry.name))
+            if b"console.ssh.zygote" in command and alive(pid):
+                found.append(pid)
     return found
 
 
-def session_pids() -> set[int]:
-    return {pid for z in zygotes() for pid in children_of(z)}
+def session_pids(served: Served) -> set[int]:
+    return {pid for z in zygotes(served) for pid in children_of(z)}
 
 
 def parent_of(pid: int) -> int:
@@ -56,15 +58,15 @@ async def new_session(served: Served, source: str, before: set[int]) -> tuple:
                                 client_keys=[str(served.key)])
     screen = opened[2]
     deadline = time.monotonic() + 30
-    while "Block C" not in screen.text_since(0) or not session_pids() - before:
+    while "Block C" not in screen.text_since(0) or not session_pids(served) - before:
         assert time.monotonic() < deadline, "the console did not open"
         await asyncio.sleep(0.05)
-    (pid,) = session_pids() - before
+    (pid,) = session_pids(served) - before
     return (*opened, pid)
 
 
 async def test_a_session_process_ends_when_its_client_disconnects(served: Served):
-    conn, _, _, reader, pid = await new_session(served, "127.0.0.21", session_pids())
+    conn, _, _, reader, pid = await new_session(served, "127.0.0.21", session_pids(served))
     assert os.getpgid(pid) == pid == os.getsid(pid)  # its own session, on its own pty
     assert Path(f"/proc/{pid}/fd/0").resolve().as_posix().startswith("/dev/pts/")
     conn.abort()  # the client vanishes
@@ -108,8 +110,8 @@ def type_20000(served: Served) -> None:
 
 
 async def test_a_hostile_session_does_not_slow_down_the_canary(served: Served):
-    canary = await new_session(served, "127.0.0.23", session_pids())
-    bystander = await new_session(served, "127.0.0.24", session_pids())
+    canary = await new_session(served, "127.0.0.23", session_pids(served))
+    bystander = await new_session(served, "127.0.0.24", session_pids(served))
     _, process, screen, _, _ = canary
 
     async def canary_keys(count: int) -> list[float]:
@@ -150,7 +152,7 @@ async def test_a_hostile_session_does_not_slow_down_the_canary(served: Served):
 
 
 async def test_a_killed_worker_takes_its_session_processes_with_it(served: Served):
-    conn, _, _, reader, pid = await new_session(served, "127.0.0.22", session_pids())
+    conn, _, _, reader, pid = await new_session(served, "127.0.0.22", session_pids(served))
     zygote = parent_of(pid)
     worker = parent_of(zygote)
     log = served.db.with_suffix(".serve.log")
