@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 
+from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Input, TextArea
 
 from console import textual_compat
 from console.context import ConsoleContext
@@ -22,7 +24,10 @@ class DoorkeeperApp(App):
 
     CSS_PATH = "console.tcss"
     TITLE = "Doorkeeper"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True),
+                # every screen, dialogs included (a modal screen hides the app's ordinary
+                # bindings); a text field keeps "?" typed into it (SkipAction)
+                Binding("question_mark", "keys", "Keys", show=False, priority=True)]
 
     def __init__(self, ctx: ConsoleContext | None = None, *,
                  make_ctx: Callable[[], Awaitable[ConsoleContext]] | None = None,
@@ -48,6 +53,15 @@ class DoorkeeperApp(App):
     async def on_unmount(self) -> None:
         if getattr(self, "_owns_store", False) and self.ctx is not None:
             await self.ctx.store.close()
+
+    def action_keys(self) -> None:
+        """The keys of the screen shown, in a panel beside it (again: hidden)."""
+        if isinstance(self.focused, Input | TextArea):
+            raise SkipAction  # the key goes on to the field, as the character typed
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
 
     @property
     def main(self) -> MainScreen:

@@ -87,8 +87,13 @@ class FlatPane(FieldsMixin, VerticalScroll):
         if err.field in {f.name for f in self.fields}:
             self.query_one(f"#e-{err.field}").display = True
 
-    @on(Button.Pressed, "#save-flat")
     @on(Input.Submitted)
+    def _next_field(self, event: Input.Submitted) -> None:
+        """Enter goes on to the next field; ctrl+s (or Save) saves."""
+        event.stop()
+        self.screen.focus_next()
+
+    @on(Button.Pressed, "#save-flat")
     async def save(self) -> None:
         """Save the flat; on a refusal what was typed stays and the error shows by it."""
         if not self.owner.can(Area.FLATS):
@@ -130,12 +135,12 @@ class FlatScreen(ModalScreen[bool]):
     FlatPane .field { layout: grid; grid-size: 2; grid-columns: 28 1fr; grid-rows: auto;
                       height: auto; }
     FlatPane .field Input { border: none; height: 1; padding: 0 1; background: $boost; }
-    FlatPane .field Input:focus { background: $accent 30%; }
+    FlatPane .field Input:focus { background: $accent 30%; text-style: bold underline; }
     FlatPane .field Input:disabled { background: $surface; color: $text-muted; }
     FlatPane .field .field-error { column-span: 2; display: none; }
     """
 
-    BINDINGS = [Binding("escape", "close", "Close"),
+    BINDINGS = [Binding("escape", "close", "Close", tooltip="Leave the field; again: close"),
                 Binding("ctrl+s", "save", "Save flat"),
                 Binding("1", "pane(0)", "Flat", show=False),
                 Binding("2", "pane(1)", "Telephone(s) & Email(s)", show=False),
@@ -243,5 +248,12 @@ class FlatScreen(ModalScreen[bool]):
         await self.query_one(FlatPane).save()
 
     @on(Button.Pressed, "#close")
-    def action_close(self) -> None:
+    def _close_pressed(self) -> None:
         self.dismiss(True)
+
+    def action_close(self) -> None:
+        """Escape: out of a field first (so the tab keys work again), then closed."""
+        if isinstance(self.focused, Input):
+            self._focus_pane()
+        else:
+            self.dismiss(True)

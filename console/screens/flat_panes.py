@@ -24,6 +24,7 @@ from console.screens.flat_forms import (
 )
 from console.widgets.form import ConfirmScreen
 from console.widgets.guard import guarded
+from console.widgets.paged_table import RowTable
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
 from core.model import APassState
@@ -49,7 +50,7 @@ class ListPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="pane-caption")
-        yield DataTable(cursor_type="row", zebra_stripes=True)
+        yield RowTable(cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(*self.columns)

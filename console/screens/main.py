@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Static, TabbedContent, TabPane, Tree
+from textual.widgets import Input, Static, TabbedContent, TabPane, Tree
 
 from console.context import ConsoleContext
 from console.live import LiveBatch
@@ -58,7 +58,8 @@ class MainScreen(Screen):
         Binding("w", "setup('week_types')", "Week types"),
         Binding("P", "setup('profiles')", "Profiles"),
         Binding("t", "toggle_tree", "Tree"),
-        Binding("question_mark", "keys", "Keys"),
+        Binding("question_mark", "app.keys", "Keys"),
+        Binding("escape", "leave_field", "Leave field", show=False),
         Binding("1", "tab(0)", "Blocks", show=False),
         Binding("2", "tab(1)", "Devices", show=False),
         Binding("3", "tab(2)", "Displays", show=False),
@@ -258,11 +259,10 @@ class MainScreen(Screen):
         tree.display = not tree.display
         (tree if tree.display else self.active_tab).focus()
 
-    def action_keys(self) -> None:
-        if self.app.screen.query("HelpPanel"):
-            self.app.action_hide_help_panel()
-        else:
-            self.app.action_show_help_panel()
+    def action_leave_field(self) -> None:
+        """Escape in a tab's field (a filter): back to the tab's list, whose keys work."""
+        if isinstance(self.focused, Input) and self.tabs:
+            self.active_tab.focus()
 
     async def action_search(self) -> None:
         from console.screens.search import SearchScreen

@@ -8,7 +8,7 @@ flat; Escape closes. Only the operator's own sites are ever searched."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -106,6 +106,7 @@ class SearchScreen(Screen[None]):
                          id="search-by")
             yield Caption("Keyword")
             yield KeywordInput(placeholder="name, flat, number, APass", compact=True,
+                               select_on_focus=False,  # a key typed in the results goes on
                                id="search-keyword")
         yield Line(HINT, id="search-status")
         # drawn as ready-made strips: a new set of hits costs a screenful of rows, not a
@@ -200,6 +201,17 @@ class SearchScreen(Screen[None]):
 
     def action_focus_keyword(self) -> None:
         self.query_one("#search-keyword", Input).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """A character typed in the results starts the next keyword (it used to go to
+        the list, and the Enter after it opened a flat)."""
+        if event.is_printable and event.character and isinstance(self.focused, StripTable):
+            event.stop()
+            event.prevent_default()
+            keyword = self.query_one("#search-keyword", Input)
+            keyword.value = event.character
+            keyword.cursor_position = len(keyword.value)
+            keyword.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open_current":  # Enter opens a flat only from the results

@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Static
 from console.context import ConsoleContext
 from console.widgets.form import ConfirmScreen
 from console.widgets.key_bar import KeyBar
+from console.widgets.paged_table import RowTable
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
 from core.rights import Action, Area
@@ -158,7 +159,7 @@ class SetupListScreen(ListActions[R], Screen[None]):
     # --- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static(self._title(), classes="setup-title")
-        table: DataTable[Text] = DataTable(id="setup-table", cursor_type="row",
+        table: DataTable[Text] = RowTable(id="setup-table", cursor_type="row",
                                            zebra_stripes=True)
         table.add_columns(*self.columns)
         yield table

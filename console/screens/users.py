@@ -27,6 +27,7 @@ from console.screens.user_forms import (
 from console.widgets.form import ConfirmScreen
 from console.widgets.guard import guarded
 from console.widgets.key_bar import KeyBar
+from console.widgets.paged_table import RowTable
 from console.widgets.plain import plain, validity
 from core.errors import DoorkeeperError
 from core.rights import Action, Area
@@ -101,7 +102,7 @@ class UsersScreen(Screen[None]):
     # --- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static(Text("Users", style="bold"), id="users-title")
-        table: DataTable[Text | str] = DataTable(id="users-table", cursor_type="row",
+        table: DataTable[Text | str] = RowTable(id="users-table", cursor_type="row",
                                                  zebra_stripes=True)
         table.add_columns(*COLUMNS)
         yield table

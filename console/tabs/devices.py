@@ -30,6 +30,7 @@ from console.screens.device_detail import (
 from console.tabs.base import SiteTab
 from console.widgets.form import ConfirmScreen
 from console.widgets.guard import attempt
+from console.widgets.paged_table import RowTable
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
 from core.model import DeviceType
@@ -77,7 +78,7 @@ class DevicesTab(SiteTab):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="devices-summary")
-        yield DataTable(id="devices-table", cursor_type="row", zebra_stripes=True)
+        yield RowTable(id="devices-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

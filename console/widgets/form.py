@@ -156,8 +156,14 @@ class FormScreen(FieldsMixin, ModalScreen[Any]):
         self.dismiss(result if result is not None else True)
 
     @on(Input.Submitted)
-    async def _submitted(self) -> None:
-        await self.action_save()
+    async def _submitted(self, event: Input.Submitted) -> None:
+        """Enter goes on to the next field (a half-filled dialog is never saved by
+        accident, ctrl+s saves); in a dialog of one text field it saves."""
+        event.stop()
+        if sum(1 for f in self.fields if f.kind == "text" and not f.disabled) <= 1:
+            await self.action_save()
+        else:
+            self.focus_next()
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -7,7 +7,9 @@ screen, 0.55 s against 0.34 s to open and close a dialog), paid by every SSH
 session at every screen. It reads the same public state the Footer reads (the
 screen's active bindings, its `bindings_updated_signal`), draws a key the way the
 Footer does (the key in bold, its description, dim when disabled), keeps the
-command palette's key at the right, and a click on a key presses it. A screen with a
+command palette's key and `?` (every key of the screen, in a panel) at the right,
+so that a narrow terminal cuts the screen's own keys but never the way to see them
+all, and a click on a key presses it. A screen with a
 `key_description(binding)` method words its keys itself (a dialog's ctrl+s says what
 its button says: "Add flats", "Import", not "Save").
 """
@@ -19,8 +21,13 @@ from dataclasses import dataclass
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
+
+#: the key that lists every key of the screen (console.app's action_keys)
+HELP_KEY = "question_mark"
+HELP_BINDING = Binding(HELP_KEY, "app.keys", "Keys")
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,7 @@ class KeyBar(Widget, can_focus=False):
         super().__init__(id=id)
         self._keys: tuple[Shown, ...] = ()
         self._palette: Shown | None = None
+        self._help: Shown | None = None  # "?": pinned at the right, before the palette
         self._spans: list[tuple[int, int, Shown]] = []  # start, end, key: for clicks
 
     def on_mount(self) -> None:
@@ -79,6 +87,7 @@ class KeyBar(Widget, can_focus=False):
         palette_key = app.COMMAND_PALETTE_BINDING if app.ENABLE_COMMAND_PALETTE else None
         keys: list[Shown] = []
         palette: Shown | None = None
+        help_key: Shown | None = None
         actions: set[str] = set()
         describe = getattr(screen, "key_description", None)
         for key, active in screen.active_bindings.items():
@@ -87,28 +96,40 @@ class KeyBar(Widget, can_focus=False):
                 palette = Shown(binding.key, app.get_key_display(binding),
                                 binding.description, active.enabled)
                 continue
+            if key == HELP_KEY:
+                help_key = Shown(binding.key, app.get_key_display(binding),
+                                 binding.description, active.enabled)
+                continue
             if not binding.show or binding.action in actions:
                 continue  # one key per action, as the Footer shows them
             actions.add(binding.action)
             description = describe(binding) if describe else binding.description
             keys.append(Shown(binding.key, app.get_key_display(binding), description,
                               active.enabled))
-        if (tuple(keys), palette) != (self._keys, self._palette):
-            self._keys, self._palette = tuple(keys), palette
+        if help_key is None and hasattr(app, "action_keys"):
+            # the app's "?" is a priority binding, which a dialog's own list leaves out
+            help_key = Shown(HELP_KEY, app.get_key_display(HELP_BINDING), "Keys", True)
+        if (tuple(keys), palette, help_key) != (self._keys, self._palette, self._help):
+            self._keys, self._palette, self._help = tuple(keys), palette, help_key
             self.refresh()
 
     @property
     def shown(self) -> tuple[Shown, ...]:
-        """The keys drawn, left to right (the palette's key last)."""
-        return self._keys + ((self._palette,) if self._palette else ())
+        """The keys drawn, left to right (`?` and the palette's key last)."""
+        return self._keys + tuple(k for k in (self._help, self._palette) if k is not None)
 
     def render(self) -> Text:
         key_style = self.get_component_rich_style("key-bar--key")
         text_style = self.get_component_rich_style("key-bar--description")
         width = self.size.width
-        right = Text()
+        right = Text(end="")
+        pinned: list[tuple[int, Shown]] = []  # where each pinned key starts in `right`
+        if self._help is not None:
+            pinned.append((0, self._help))
+            right.append_text(self._segment(self._help, key_style, text_style))
         if self._palette is not None:  # "▏^p palette ", as the Footer draws it
-            right = Text("▏", end="")
+            right.append("▏")
+            pinned.append((right.cell_len, self._palette))
             right.append(self._palette.display, key_style)
             right.append(f" {self._palette.description} ", text_style)
         line = Text(no_wrap=True, overflow="crop", end="")
@@ -122,8 +143,10 @@ class KeyBar(Widget, can_focus=False):
             line.append_text(part)
         if right.cell_len and width >= right.cell_len:
             line.append(" " * (width - line.cell_len - right.cell_len))
-            if self._palette is not None:
-                spans.append((line.cell_len + 1, width, self._palette))
+            at = line.cell_len
+            for (start, shown), end in zip(pinned, [p for p, _ in pinned[1:]] + [right.cell_len],
+                                           strict=True):
+                spans.append((at + start, at + end, shown))
             line.append_text(right)
         self._spans = spans
         return line

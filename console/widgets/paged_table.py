@@ -4,10 +4,11 @@ them from the store by keyset: a list of millions opens at once)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from console import textual_compat
@@ -15,9 +16,30 @@ from console.widgets.guard import attempt
 from console.widgets.pager import PREFETCH, Fetch, PagedRows, Pager, R
 
 
+class RowTable(DataTable[Any]):
+    """A list of rows: Home and ctrl+home go to the first row, End and ctrl+end to the
+    last (DataTable's Home and End scroll sideways, which a row list does with the
+    arrows)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home,ctrl+home", "first_row", "First row", show=False),
+        Binding("end,ctrl+end", "last_row", "Last row", show=False),
+    ]
+
+    def action_first_row(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=0, animate=False)
+
+    def action_last_row(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1, animate=False)
+
+
 # PagedRows declares cursor_row as an attribute (LogTable sets it); DataTable derives it
-class PagedTable(DataTable, PagedRows[R]):  # type: ignore[override]
-    """A DataTable fed a page at a time from the store."""
+class PagedTable(RowTable, PagedRows[R]):  # type: ignore[override]
+    """A RowTable fed a page at a time from the store. End reads what is left of the
+    list at once (Pager.rest) and goes to its true last row: it used to go one page
+    further per press."""
 
     def __init__(self, columns: Sequence[str], *,
                  fetch: Fetch[R],
@@ -67,8 +89,10 @@ class PagedTable(DataTable, PagedRows[R]):  # type: ignore[override]
         if event.data_table is self and event.cursor_row >= len(self.rows_held) - PREFETCH:
             self.run_worker(attempt(self, self.more()), group="page", exclusive=False)
 
-    # async where DataTable's is not: Textual awaits an async action, and the page must load
-    async def action_scroll_bottom(self) -> None:  # type: ignore[override]
-        """End: the last row held, then the next page."""
-        super().action_scroll_bottom()
-        await self.more()
+    # async where RowTable's is not: Textual awaits an async action, and the rows must load
+    async def action_last_row(self) -> None:  # type: ignore[override]
+        """The last row of the whole list (read from the store if not held yet)."""
+        rows = await self.pager.rest()
+        if rows:
+            self._add(rows)
+        super().action_last_row()

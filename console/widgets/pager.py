@@ -18,6 +18,9 @@ Fetch = Callable[[Any, int], Awaitable[list[R]]]
 
 #: the next page loads when the cursor comes this close to the last row held
 PREFETCH = 25
+#: End reads what is left in pages this large, and holds at most REST_MOST rows
+REST_PAGE = 5_000
+REST_MOST = 200_000
 
 
 class Pager(Generic[R]):
@@ -71,6 +74,25 @@ class Pager(Generic[R]):
         self.rows.extend(rows)
         self.exhausted = len(rows) < self.page_size
         return rows
+
+    async def rest(self, page: int = REST_PAGE, most: int = REST_MOST) -> list[R] | None:
+        """Add every row after those held, in pages of `page`, up to `most` rows held (End:
+        the true last row, in one or a few keyset reads, not a page per key press); the
+        rows added, or None when another page or a newer load was under way."""
+        if self._loading:
+            return None
+        added: list[R] = []
+        saved = self.page_size
+        self.page_size = page  # a short page still means the store has no more
+        try:
+            while not self.exhausted and len(self.rows) < most:
+                rows = await self.more()
+                if rows is None:
+                    return added or None
+                added += rows
+        finally:
+            self.page_size = saved
+        return added
 
     def prepend(self, rows: list[R], keep: int) -> None:
         """Put rows above those held (a live tail) and keep the first `keep`; what falls

@@ -78,7 +78,7 @@ async def test_modify_a_flat_refusals_by_field_then_saved(console_ctx, make_app,
                            "floor": "2", "code_main_door": "4321"})
         assert "Flat saved" in text(screen.query_one("#flat-message"))
         assert text(screen.query_one("#e-number")) == ""
-        await pilot.press("escape")
+        await pilot.press("escape", "escape")  # out of the field, then closed
         await settled(pilot)
         flats = app.main.tabs["pane-blockstab"].flats_table
         assert app.screen is app.main and flats.cursor_row == 1  # cursor kept

@@ -15,8 +15,9 @@ def line(app) -> str:
 
 
 def descriptions(app) -> list[str]:
-    """The screen's keys in the bar's order, the palette's key left out."""
-    return [k.description for k in app.screen.query_one(KeyBar).shown if k.key != "ctrl+p"]
+    """The screen's keys in the bar's order, the pinned keys (?, palette) left out."""
+    return [k.description for k in app.screen.query_one(KeyBar).shown
+            if k.key not in ("ctrl+p", "question_mark")]
 
 
 async def test_the_bar_follows_the_screen_and_a_click_presses_the_key(console_ctx, make_app):
@@ -45,10 +46,14 @@ async def test_a_narrow_screen_leaves_whole_keys_out_and_keeps_the_palette(conso
     async with app.run_test(size=(40, 24)) as pilot:
         await until(pilot, lambda: "Add a block" in line(app), "the Blocks keys")
         text = line(app)
-        assert len(text) == 40 and text.endswith("▏^p palette ")
+        # the way to every key (?) and the palette stay, whatever the width
+        assert len(text) == 40 and text.endswith(" ? Keys ▏^p palette ")
         drawn = [d for d in descriptions(app) if d and f" {d} " in text]
         # every key drawn is drawn whole; the first keys come first
         assert drawn == descriptions(app)[:len(drawn)] and drawn
+        start = text.index(" ? Keys")  # a click on a pinned key presses it too
+        await pilot.click(KeyBar, offset=(start + 1, 0))
+        await until(pilot, lambda: app.screen.query("HelpPanel"), "the keys panel")
 
 
 async def test_a_dialogs_ctrl_s_is_worded_as_its_button(console_ctx, make_app):

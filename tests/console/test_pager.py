@@ -74,3 +74,48 @@ async def test_a_live_tail_keeps_the_newest_and_lets_the_rest_page_back_in():
 
 async def _rows(rows):
     return rows
+
+
+async def test_the_rest_comes_in_a_few_large_pages_and_keeps_the_page_size():
+    p, asked = pager(page_size=100, first_page=50)
+    await p.load()
+    assert await p.rest(page=400) == NUMBERS[50:]
+    assert asked == [(None, 50), (951, 400), (551, 400), (151, 400)]
+    assert p.exhausted and p.page_size == 100 and p.rows == NUMBERS
+    assert await p.rest() == []  # nothing left
+
+
+async def test_the_rest_stops_at_the_most_rows_a_list_holds():
+    p, _ = pager(page_size=100, first_page=50)
+    await p.load()
+    await p.rest(page=300, most=400)
+    assert len(p.rows) == 650 and not p.exhausted  # 50 + 300 + 300: past 400, it stopped
+
+
+async def test_home_and_end_go_to_the_true_first_and_last_rows():
+    from textual.app import App
+
+    from console.widgets.paged_table import PagedTable
+
+    numbers = list(range(1, 1235))
+
+    async def fetch(after, limit):
+        return [n for n in numbers if after is None or n > after][:limit]
+
+    class Lists(App):
+        def compose(self):
+            yield PagedTable(["N°"], fetch=fetch, cells=lambda n: [str(n)], key=lambda n: n,
+                             page_size=100, first_page=50)
+
+    app = Lists()
+    async with app.run_test(size=(40, 20)) as pilot:
+        table = app.query_one(PagedTable)
+        await table.load()
+        table.focus()
+        await pilot.press("end")  # one press: the last of 1,234, not the next page
+        await pilot.pause()
+        assert (table.row_count, table.cursor_row, table.current) == (1234, 1233, 1234)
+        await pilot.press("home")
+        assert table.cursor_row == 0
+        await pilot.press("ctrl+end")
+        assert table.current == 1234
