@@ -15,10 +15,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from console import cli_doctor, cli_export, cli_operators, cli_serve
+from console import cli_backup, cli_doctor, cli_export, cli_operators, cli_serve
 from console.cli_output import EXIT_USAGE, PlainFormatter, refuse, say
 from console.cli_output import Parser as _Parser
-from console.cli_store import creating, open_existing
+from console.cli_store import bus_beside_db, creating, open_existing
 from console.headless.children import hold_lifeline
 from core import rules
 from core.config import Config, load_config
@@ -66,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_serve.register(sub, common)
     cli_doctor.register(sub, common)
     cli_export.register(sub, common)
+    cli_backup.register(sub, common)
     return p
 
 
@@ -88,7 +89,7 @@ async def _demo(args: argparse.Namespace, config: Config) -> int:
     events = config.demo.events if args.events is None else args.events
     if events < 0:
         raise DoorkeeperError("--events must be 0 or more.")
-    _bus_beside_db(config, args)
+    bus_beside_db(config, args)
     store = await Store.open(config.store, path=args.db)  # the demo creates its store
     where = store.where
     try:
@@ -118,7 +119,7 @@ async def _demo(args: argparse.Namespace, config: Config) -> int:
 
 async def _console(args: argparse.Namespace, config: Config) -> int:
     from console.launch import run_console
-    _bus_beside_db(config, args)
+    bus_beside_db(config, args)
     store = await _open(config, args.db)
     try:
         _log_to_file(store.where, "console")
@@ -143,7 +144,7 @@ async def _gateway(args: argparse.Namespace, config: Config) -> int:
 
     if args.rate is not None and not 0 <= args.rate <= 10_000:
         raise DoorkeeperError("--rate must be 0 to 10000 events per second.")
-    _bus_beside_db(config, args)
+    bus_beside_db(config, args)
     for name in ("console", "core", "store", "drivers"):
         logging.getLogger(name).setLevel(logging.INFO)
     store = await _open(config, args.db)
@@ -154,14 +155,6 @@ async def _gateway(args: argparse.Namespace, config: Config) -> int:
         await store.close()
         raise
     return 0
-
-
-def _bus_beside_db(config: Config, args: argparse.Namespace) -> None:
-    """With no config, the bus socket lives beside the database."""
-    if getattr(args, "bus", None):
-        config.bus.path = args.bus
-    elif args.config is None:
-        config.bus.path = str(Path(args.db or config.store.path).with_suffix(".sock"))
 
 
 async def _audit_verify(args: argparse.Namespace, config: Config) -> int:
@@ -196,6 +189,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await cli_serve.run(args, config)
     if args.command == "export":
         return await cli_export.run(args, config)
+    if args.command == "backup":
+        return await cli_backup.run_backup(args, config)
+    if args.command == "restore":
+        return await cli_backup.run_restore(args, config)
     if args.command == "doctor":
         return cli_doctor.run(args, config)
     return await _audit_verify(args, config)

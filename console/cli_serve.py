@@ -32,7 +32,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 async def run(args: argparse.Namespace, config: Config) -> int:
     """Check the settings, make the host key, then supervise until stopped."""
     from console.cli_output import say
-    from console.cli_store import open_existing
+    from console.cli_store import bus_beside_db, open_existing
     from console.headless.supervisor import Supervisor, ensure_host_key, host_key_path
 
     if args.rate is not None and not 0 <= args.rate <= 10_000:
@@ -45,10 +45,7 @@ async def run(args: argparse.Namespace, config: Config) -> int:
     if args.host_key:
         config.ssh.host_key = args.host_key
     check_ssh(config.ssh)
-    if args.bus:
-        config.bus.path = args.bus
-    elif args.config is None:  # with no config, the bus socket lives beside the database
-        config.bus.path = str(Path(args.db or config.store.path).with_suffix(".sock"))
+    bus_beside_db(config, args)
     store = await open_existing(config, args.db)  # migrates it; never creates one
     db = store.where
     await store.close()
