@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--db", metavar="PATH", help="SQLite store file, overrides the config")
 
     p = _Parser(prog="doorkeeper", description="Door entry and access-control console.")
+    p.add_argument("--version", action=_Version, nargs=0,
+                   help="print the version and the store schema revision it uses, and exit")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     init = sub.add_parser("init", parents=[common],
@@ -68,6 +70,18 @@ def _parser() -> argparse.ArgumentParser:
     cli_export.register(sub, common)
     cli_backup.register(sub, common)
     return p
+
+
+class _Version(argparse.Action):
+    """`--version`: the release and the schema revision its migrations reach (read only
+    when asked: the installed metadata costs an import)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from store.migrate import HEAD
+        from store.upgrade import release_version
+
+        say(f"doorkeeper {release_version()} (store schema {HEAD})")
+        parser.exit(0)
 
 
 async def _open(config: Config, db: str | None) -> Store:
@@ -141,6 +155,7 @@ def _log_to_file(db: str, name: str) -> None:
 
 async def _gateway(args: argparse.Namespace, config: Config) -> int:
     from console.headless.gateway import Gateway, GatewayOptions
+    from console.headless.systemd import log_to_journal_or_file
 
     if args.rate is not None and not 0 <= args.rate <= 10_000:
         raise DoorkeeperError("--rate must be 0 to 10000 events per second.")
@@ -148,6 +163,8 @@ async def _gateway(args: argparse.Namespace, config: Config) -> int:
     for name in ("console", "core", "store", "drivers"):
         logging.getLogger(name).setLevel(logging.INFO)
     store = await _open(config, args.db)
+    # the journal under systemd (no second time stamp), else a rotated file beside the store
+    log_to_journal_or_file(Path(store.where).with_suffix(".gateway.log"), PlainFormatter)
     gateway = Gateway(config, store, GatewayOptions(args.simulate, args.rate))
     try:
         await gateway.run()

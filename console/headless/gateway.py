@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from console.headless.bus.server import BusServer
 from console.headless.modems import make_modems
 from console.headless.osdp_buses import OsdpBuses, plan_buses
+from console.headless.systemd import Notifier
 from console.headless.tasks import TaskSupervisor
 from core import bus_schema
 from core.bus import COMMANDS, GatewayBus, Kind, Message, MessageHandler, Peer, reply_to
@@ -74,6 +75,10 @@ class Gateway:
         self._changed = asyncio.Event()
         self._stopping = asyncio.Event()
         self.supervisor = TaskSupervisor(self._task_failed)
+        #: systemd's notify socket (Type=notify units): READY once started, WATCHDOG=1
+        #: from the supervisor's check loop
+        self.notifier = Notifier()
+        self.supervisor.after_check = self.notifier.alive
         self.buses: OsdpBuses  # made in start(), once the runtime is
         self.writer: EventWriter | None = None
         self._last_change = 0
@@ -114,6 +119,8 @@ class Gateway:
         await sup.start()
         log.info("gateway started: %d credentials, %d drivers, bus at %s",
                  snapshot.credential_count, len(self.drivers), self.config.bus.path)
+        self.notifier.ready(f"{snapshot.credential_count} credentials, "
+                            f"{len(self.drivers)} drivers")
 
     async def _make_drivers(self) -> list[Driver]:
         from console.headless.simulation import simulator_for  # the simulator only when asked
@@ -297,6 +304,7 @@ class Gateway:
     async def stop(self) -> None:
         """Stop drivers (nothing new comes in), make every event durable, then close the
         bus (the last events are published first). Every step is bounded."""
+        self.notifier.stopping()
         self._stopping.set()
         self._changed.set()
         await self.supervisor.stop()

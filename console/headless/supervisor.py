@@ -33,6 +33,7 @@ from console.headless.children import (
     stop_gateway,
     wait_for_bus,
 )
+from console.headless.systemd import Notifier
 from console.headless.throttle import TokenBucket, serve_bucket
 from console.headless.watchdog import Watchdog, serve_log
 from core.config import Config
@@ -99,6 +100,8 @@ class Supervisor:
         self.bucket = TokenBucket(config.ssh.rate_burst, config.ssh.rate_per_minute)
         self._bucket_tasks: set[asyncio.Task] = set()
         self.watchdog = Watchdog(config.ssh.stuck_after, config.bus.path)
+        #: systemd's notify socket: READY once serving, WATCHDOG=1 after each watch pass
+        self.notifier = Notifier()
 
     def options(self) -> WorkerOptions:
         return WorkerOptions(
@@ -170,13 +173,16 @@ class Supervisor:
             host = self.config.ssh.listen
             print(f"Serving the console over SSH on {host} ({self.count} worker"
                   f"{'s' * (self.count != 1)}); log: {self.log_path}", flush=True)
+            self.notifier.ready(f"serving on {host} with {self.count} workers")
             while not self.stopping.is_set():
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(0.5):
                         await self.stopping.wait()
                 if not self.stopping.is_set():
                     await self.watch()
+                    self.notifier.alive()
         finally:
+            self.notifier.stopping()
             try:
                 await self.stop()
             finally:
