@@ -96,7 +96,7 @@ def verify(path: Path) -> tuple[str, int]:
         finally:
             con.close()
     except sqlite3.Error as err:
-        raise StoreError(f"{path} is not a Doorkeeper store: {err}.") from err
+        raise StoreError(f"{path} is damaged, or not a store: {err}.") from err
     if found != ["ok"]:
         raise StoreError(f"{path} is damaged: {'; '.join(found)}.")
     revision = revision_of(path)
