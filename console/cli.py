@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from console import cli_backup, cli_doctor, cli_export, cli_operators, cli_serve
+from console import cli_backup, cli_doctor, cli_export, cli_operators, cli_serve, cli_service
 from console.cli_output import EXIT_USAGE, PlainFormatter, refuse, say
 from console.cli_output import Parser as _Parser
 from console.cli_store import bus_beside_db, creating, open_existing
@@ -69,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_doctor.register(sub, common)
     cli_export.register(sub, common)
     cli_backup.register(sub, common)
+    cli_service.register(sub, common)
     return p
 
 
@@ -191,6 +192,8 @@ async def _audit_verify(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "service":  # reads the config the units will run with, if any
+        return cli_service.run(args)
     config = load_config(args.config)
     if args.command == "init":
         return await _init(args, config)
