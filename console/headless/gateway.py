@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from console.headless.bus.server import BusServer
+from console.headless.clock import ClockSource, ClockWatch
 from console.headless.modems import make_modems
 from console.headless.osdp_buses import OsdpBuses, plan_buses
 from console.headless.systemd import Notifier
@@ -39,8 +40,10 @@ from store.snapshot import (
     changes_since,
     last_change_id,
     load_snapshot,
+    newest_event_at,
     offline_devices,
     open_alarm_devices,
+    open_site_alarm,
 )
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,7 @@ class GatewayOptions:
 
     simulate: bool = False
     rate: float | None = None
+    clock: ClockSource | None = None  # the system's clocks and time services (tests: a fake)
 
 
 class Gateway:
@@ -82,6 +86,8 @@ class Gateway:
         self.buses: OsdpBuses  # made in start(), once the runtime is
         self.writer: EventWriter | None = None
         self._last_change = 0
+        self.clock = ClockWatch(self._system_event, lambda: newest_event_at(self.store),
+                                source=options.clock, jump_s=config.gateway.clock_jump_s)
 
     async def start(self) -> None:
         """Load the snapshot, open the bus, start the drivers and the change watcher."""
@@ -116,6 +122,10 @@ class Gateway:
             sup.watch("bus server", lambda: self.bus.running, self._restart_bus)
         sup.run("change watcher", self._watch_changes)
         sup.run("device health", self._publish_health)
+        if await open_site_alarm(self.store, EventKind.CLOCK_NOT_SYNCHRONISED):
+            self.clock.synced = False  # cleared once the clock is found synchronised
+        sup.run("clock", lambda: self.clock.run(self.config.gateway.clock_check_s,
+                                                self._stopping))
         await sup.start()
         log.info("gateway started: %d credentials, %d drivers, bus at %s",
                  snapshot.credential_count, len(self.drivers), self.config.bus.path)
@@ -201,6 +211,10 @@ class Gateway:
             self.runtime.system_event(
                 EventKind.STORE_RECOVERED, "Store recovered: it takes writes again; the events "
                 "kept in the spill journal are stored.")
+
+    def _system_event(self, kind: EventKind, description: str) -> None:
+        if self.runtime is not None:
+            self.runtime.system_event(kind, description)
 
     def _task_failed(self, name: str, why: str) -> None:
         if self.runtime is not None:
