@@ -15,7 +15,15 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from console import cli_backup, cli_doctor, cli_export, cli_operators, cli_serve, cli_service
+from console import (
+    cli_backup,
+    cli_doctor,
+    cli_export,
+    cli_operators,
+    cli_serve,
+    cli_service,
+    cli_status,
+)
 from console.cli_output import EXIT_USAGE, PlainFormatter, refuse, say
 from console.cli_output import Parser as _Parser
 from console.cli_store import bus_beside_db, creating, open_existing
@@ -70,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_export.register(sub, common)
     cli_backup.register(sub, common)
     cli_service.register(sub, common)
+    cli_status.register(sub, common)
     return p
 
 
@@ -213,6 +222,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await cli_backup.run_backup(args, config)
     if args.command == "restore":
         return await cli_backup.run_restore(args, config)
+    if args.command == "status":
+        return await cli_status.run(args, config)
     if args.command == "doctor":
         return cli_doctor.run(args, config)
     return await _audit_verify(args, config)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -45,6 +46,11 @@ log = logging.getLogger(__name__)
 QUICK_DEATH = 5.0
 #: this many quick deaths in a row and serve gives up (a broken config, a taken port)
 MAX_QUICK_DEATHS = 5
+
+
+def status_path(db: str) -> Path:
+    """serve's status beside the store, rewritten at every watch pass (`doorkeeper status`)."""
+    return Path(db).with_suffix(".serve.status")
 
 
 def host_key_path(config: Config, db: str) -> Path:
@@ -180,9 +186,11 @@ class Supervisor:
                         await self.stopping.wait()
                 if not self.stopping.is_set():
                     await self.watch()
+                    self.write_status()
                     self.notifier.alive()
         finally:
             self.notifier.stopping()
+            status_path(self.db).unlink(missing_ok=True)
             try:
                 await self.stop()
             finally:
@@ -216,6 +224,18 @@ class Supervisor:
                 self.quick_deaths = 0
             self.workers[n] = await self.start_worker(worker.number)
         await self.watchdog.send_reports()
+
+    def write_status(self) -> None:
+        """What `doorkeeper status` reads: this process, its workers, when it last looked."""
+        path = status_path(self.db)
+        status = {"pid": os.getpid(), "at": time.time(), "workers": self.count,
+                  "alive": sum(1 for w in self.workers if w.proc.poll() is None),
+                  "listen": self.config.ssh.listen}
+        try:
+            path.with_suffix(".tmp").write_text(json.dumps(status), encoding="utf-8")
+            os.replace(path.with_suffix(".tmp"), path)
+        except OSError as err:
+            log.warning("could not write %s: %s", path, err.strerror)
 
     async def kill_stuck(self) -> None:
         """Kill a gateway or worker that is alive but stuck; `watch` starts it again."""
