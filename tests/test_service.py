@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import logging.handlers
 import os
 import socket
 import subprocess
@@ -152,3 +153,37 @@ def test_journal_lines_carry_a_priority_and_no_time(level, prefix):
     formatter = JournalFormatter(logging.Formatter("%(name)s: %(message)s"))
     record = logging.LogRecord("store.events", level, __file__, 1, "two\nlines", None, None)
     assert formatter.format(record) == f"{prefix}store.events: two\n{prefix}lines"
+
+
+def test_logs_go_to_the_journal_under_systemd_else_to_a_rotated_file(tmp_path, monkeypatch):
+    import sys
+
+    from console.cli_output import PlainFormatter
+    from console.headless.systemd import log_to_journal_or_file
+
+    root = logging.getLogger()
+    saved = list(root.handlers)
+    stream = logging.StreamHandler(sys.stderr)
+    root.handlers = [stream]
+    try:
+        st = os.fstat(sys.stderr.fileno())
+        monkeypatch.setenv("JOURNAL_STREAM", f"{st.st_dev}:{st.st_ino}")
+        assert log_to_journal_or_file(tmp_path / "g.log", PlainFormatter) == "the journal"
+        assert isinstance(stream.formatter, JournalFormatter)
+        assert not (tmp_path / "g.log").exists()
+        monkeypatch.setenv("JOURNAL_STREAM", "1:2")  # another stream: not ours
+        root.handlers = [stream]
+        assert log_to_journal_or_file(tmp_path / "g.log", PlainFormatter) == str(
+            tmp_path / "g.log")
+        rotating = root.handlers[-1]
+        assert isinstance(rotating, logging.handlers.RotatingFileHandler)
+        assert rotating.maxBytes == 10 << 20 and rotating.backupCount == 5
+        rotating.close()
+    finally:
+        root.handlers = saved
+
+
+def test_version_names_the_release_and_the_schema(cli):
+    done = cli("--version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == "doorkeeper 0.1.0 (store schema 0007)"
