@@ -37,8 +37,8 @@ def release_version() -> str:
 def refuse_newer(found: str, where: str) -> StoreError:
     """The refusal of a store made by a newer release."""
     return StoreError(
-        f"The store {where} has schema revision {found}, newer than this Doorkeeper "
-        f"{release_version()} knows (schema {migrate.HEAD}): run the newer release, or "
+        f"The store {where} has schema revision {found}, from a newer version than this "
+        f"Doorkeeper {release_version()} (schema {migrate.HEAD}): run the newer release, or "
         "restore a backup made by this one.")
 
 

@@ -225,7 +225,7 @@ def test_a_newer_store_is_refused_with_both_versions(cli, store):
     set_revision(Path(store.where), "0099")
     refused = cli("gateway", "--db", store.where)
     assert refused.returncode == 2
-    assert "schema revision 0099, newer than this Doorkeeper" in refused.stderr
+    assert "schema revision 0099, from a newer version than this Doorkeeper" in refused.stderr
     assert "(schema 0007)" in refused.stderr
     with pytest.raises(StoreError, match="0099"):
         verify(Path(store.where))
