@@ -17,7 +17,7 @@ unexport PYTHONDONTWRITEBYTECODE
 # cannot hide an error; it only saves re-checking what did not change.
 export MYPY_CACHE_DIR ?= $(or $(TMPDIR),/tmp)/doorkeeper-mypy-cache-$(shell id -u)
 
-.PHONY: install run test lint bench bench-quick clean
+.PHONY: install run test lint bench bench-quick dist clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -61,5 +61,15 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python bench/run.py --quick
 
+# The wheel a site installs (README, "In production"): dist/doorkeeper-VERSION-py3-none-any.whl,
+# built from the tracked files only (setuptools builds in ./build, and a stale build/lib
+# would carry deleted modules into the wheel; .ci/wheel-check does the same).
+dist: $(STAMP)
+	rm -rf dist; tmp=$$(mktemp -d); \
+	git ls-files -z | tar --null -T - -cf - | tar -xf - -C $$tmp; \
+	(cd $$tmp && $(CURDIR)/$(BIN)/python -m pip wheel --quiet --no-deps \
+		--wheel-dir $(CURDIR)/dist .); status=$$?; rm -rf $$tmp; \
+	[ $$status -eq 0 ] && ls dist/*.whl
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache dist

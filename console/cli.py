@@ -15,10 +15,18 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from console import cli_doctor, cli_export, cli_operators, cli_serve
+from console import (
+    cli_backup,
+    cli_doctor,
+    cli_export,
+    cli_operators,
+    cli_serve,
+    cli_service,
+    cli_status,
+)
 from console.cli_output import EXIT_USAGE, PlainFormatter, refuse, say
 from console.cli_output import Parser as _Parser
-from console.cli_store import creating, open_existing
+from console.cli_store import bus_beside_db, creating, open_existing
 from console.headless.children import hold_lifeline
 from core import rules
 from core.config import Config, load_config
@@ -33,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--db", metavar="PATH", help="SQLite store file, overrides the config")
 
     p = _Parser(prog="doorkeeper", description="Door entry and access-control console.")
+    p.add_argument("--version", action=_Version, nargs=0,
+                   help="print the version and the store schema revision it uses, and exit")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     init = sub.add_parser("init", parents=[common],
@@ -66,7 +76,22 @@ def _parser() -> argparse.ArgumentParser:
     cli_serve.register(sub, common)
     cli_doctor.register(sub, common)
     cli_export.register(sub, common)
+    cli_backup.register(sub, common)
+    cli_service.register(sub, common)
+    cli_status.register(sub, common)
     return p
+
+
+class _Version(argparse.Action):
+    """`--version`: the release and the schema revision its migrations reach (read only
+    when asked: the installed metadata costs an import)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from store.migrate import HEAD
+        from store.upgrade import release_version
+
+        say(f"doorkeeper {release_version()} (store schema {HEAD})")
+        parser.exit(0)
 
 
 async def _open(config: Config, db: str | None) -> Store:
@@ -88,7 +113,7 @@ async def _demo(args: argparse.Namespace, config: Config) -> int:
     events = config.demo.events if args.events is None else args.events
     if events < 0:
         raise DoorkeeperError("--events must be 0 or more.")
-    _bus_beside_db(config, args)
+    bus_beside_db(config, args)
     store = await Store.open(config.store, path=args.db)  # the demo creates its store
     where = store.where
     try:
@@ -118,7 +143,7 @@ async def _demo(args: argparse.Namespace, config: Config) -> int:
 
 async def _console(args: argparse.Namespace, config: Config) -> int:
     from console.launch import run_console
-    _bus_beside_db(config, args)
+    bus_beside_db(config, args)
     store = await _open(config, args.db)
     try:
         _log_to_file(store.where, "console")
@@ -140,13 +165,16 @@ def _log_to_file(db: str, name: str) -> None:
 
 async def _gateway(args: argparse.Namespace, config: Config) -> int:
     from console.headless.gateway import Gateway, GatewayOptions
+    from console.headless.systemd import log_to_journal_or_file
 
     if args.rate is not None and not 0 <= args.rate <= 10_000:
         raise DoorkeeperError("--rate must be 0 to 10000 events per second.")
-    _bus_beside_db(config, args)
+    bus_beside_db(config, args)
     for name in ("console", "core", "store", "drivers"):
         logging.getLogger(name).setLevel(logging.INFO)
     store = await _open(config, args.db)
+    # the journal under systemd (no second time stamp), else a rotated file beside the store
+    log_to_journal_or_file(Path(store.where).with_suffix(".gateway.log"), PlainFormatter)
     gateway = Gateway(config, store, GatewayOptions(args.simulate, args.rate))
     try:
         await gateway.run()
@@ -154,14 +182,6 @@ async def _gateway(args: argparse.Namespace, config: Config) -> int:
         await store.close()
         raise
     return 0
-
-
-def _bus_beside_db(config: Config, args: argparse.Namespace) -> None:
-    """With no config, the bus socket lives beside the database."""
-    if getattr(args, "bus", None):
-        config.bus.path = args.bus
-    elif args.config is None:
-        config.bus.path = str(Path(args.db or config.store.path).with_suffix(".sock"))
 
 
 async def _audit_verify(args: argparse.Namespace, config: Config) -> int:
@@ -181,6 +201,8 @@ async def _audit_verify(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "service":  # reads the config the units will run with, if any
+        return cli_service.run(args)
     config = load_config(args.config)
     if args.command == "init":
         return await _init(args, config)
@@ -196,6 +218,12 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await cli_serve.run(args, config)
     if args.command == "export":
         return await cli_export.run(args, config)
+    if args.command == "backup":
+        return await cli_backup.run_backup(args, config)
+    if args.command == "restore":
+        return await cli_backup.run_restore(args, config)
+    if args.command == "status":
+        return await cli_status.run(args, config)
     if args.command == "doctor":
         return cli_doctor.run(args, config)
     return await _audit_verify(args, config)

@@ -31,9 +31,10 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 
 async def run(args: argparse.Namespace, config: Config) -> int:
     """Check the settings, make the host key, then supervise until stopped."""
-    from console.cli_output import say
-    from console.cli_store import open_existing
+    from console.cli_output import PlainFormatter, say
+    from console.cli_store import bus_beside_db, open_existing
     from console.headless.supervisor import Supervisor, ensure_host_key, host_key_path
+    from console.headless.systemd import log_to_journal_or_file
 
     if args.rate is not None and not 0 <= args.rate <= 10_000:
         raise DoorkeeperError("--rate must be 0 to 10000 events per second.")
@@ -45,10 +46,7 @@ async def run(args: argparse.Namespace, config: Config) -> int:
     if args.host_key:
         config.ssh.host_key = args.host_key
     check_ssh(config.ssh)
-    if args.bus:
-        config.bus.path = args.bus
-    elif args.config is None:  # with no config, the bus socket lives beside the database
-        config.bus.path = str(Path(args.db or config.store.path).with_suffix(".sock"))
+    bus_beside_db(config, args)
     store = await open_existing(config, args.db)  # migrates it; never creates one
     db = store.where
     await store.close()
@@ -57,6 +55,7 @@ async def run(args: argparse.Namespace, config: Config) -> int:
         say(ensure_host_key(key))
         return 0
     say(f"Host key {key}: {ensure_host_key(key)}", flush=True)
+    log_to_journal_or_file(None, PlainFormatter)  # the supervisor's own lines, under systemd
     workers = args.workers or config.ssh.workers or os.cpu_count() or 1
     log_path = str(Path(db).with_suffix(".serve.log"))
     return await Supervisor(config, db=db, config_path=args.config, simulate=args.simulate,

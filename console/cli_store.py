@@ -8,6 +8,7 @@ made for it.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,6 +31,14 @@ def store_file(config: Config, db: str | None) -> Path | None:
             return None
         return Path(url.database)
     return Path(db or config.store.path)
+
+
+def bus_beside_db(config: Config, args: argparse.Namespace) -> None:
+    """`--bus` when given; with no config, the bus socket lives beside the database."""
+    if getattr(args, "bus", None):
+        config.bus.path = args.bus
+    elif args.config is None:
+        config.bus.path = str(Path(args.db or config.store.path).with_suffix(".sock"))
 
 
 async def open_existing(config: Config, db: str | None) -> Store:

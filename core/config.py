@@ -52,6 +52,16 @@ class GatewayConfig:
     """How the gateway watches for changes."""
 
     change_poll_ms: int = 250  # how often the audit trail is read for changes
+    clock_check_s: int = 30  # how often the clock's synchronisation is checked
+    clock_jump_s: int = 60  # a clock step larger than this (either way) is an event
+
+
+@dataclass
+class BackupConfig:
+    """`doorkeeper backup` and the scheduled backups (`service install`'s timer)."""
+
+    folder: str = ""  # where backups go; empty = a "backups" folder beside the store
+    keep: int = 14  # backups kept in the folder; older ones are removed after a backup
 
 
 @dataclass
@@ -107,6 +117,7 @@ class Config:
     bus: BusConfig = field(default_factory=BusConfig)
     gateway: GatewayConfig = field(default_factory=GatewayConfig)
     ssh: SSHConfig = field(default_factory=SSHConfig)
+    backup: BackupConfig = field(default_factory=BackupConfig)
     drivers: list[DriverConfig] = field(default_factory=list)
     source: Path | None = None
 
@@ -141,7 +152,8 @@ def load_config(path: str | Path | None) -> Config:
         raise ConfigError(f"Config file {p} cannot be read: {err}.") from err
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"Config file {p} is not valid TOML: {err}.") from err
-    unknown = set(data) - {"store", "demo", "bus", "gateway", "ssh", "driver", "osdp", "modem"}
+    unknown = set(data) - {"store", "demo", "bus", "gateway", "ssh", "backup", "driver", "osdp",
+                           "modem"}
     if unknown:
         raise ConfigError(f"Unknown section [{safe_text(sorted(unknown)[0])}] in {p}.")
     store = _section(data, "store", StoreConfig)
@@ -153,8 +165,15 @@ def load_config(path: str | Path | None) -> Config:
     if not 50 <= gateway.change_poll_ms <= 1000:
         raise ConfigError("Setting gateway.change_poll_ms must be 50 to 1000 (a change is "
                           "honoured within 1 s).")
+    if not 1 <= gateway.clock_check_s <= 3600:
+        raise ConfigError("Setting gateway.clock_check_s must be 1 to 3600 seconds.")
+    if not 1 <= gateway.clock_jump_s <= 86_400:
+        raise ConfigError("Setting gateway.clock_jump_s must be 1 to 86400 seconds.")
+    backup = _section(data, "backup", BackupConfig)
+    if not 1 <= backup.keep <= 1000:
+        raise ConfigError("Setting backup.keep must be 1 to 1000 backups.")
     return Config(store=store, demo=demo, bus=_section(data, "bus", BusConfig),
-                  gateway=gateway, ssh=check_ssh(_section(data, "ssh", SSHConfig)),
+                  gateway=gateway, ssh=check_ssh(_section(data, "ssh", SSHConfig)), backup=backup,
                   drivers=_one_per_port(_drivers(data.get("driver", []))
                                         + _drivers(data.get("osdp", []), "osdp")
                                         + _drivers(data.get("modem", []), "modem")), source=p)

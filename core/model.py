@@ -21,6 +21,7 @@ from core.model_events import (
     ALARM_KINDS,
     CLEARS,
     EVENT_TEXT_LIMITS,
+    SITE_CLEARS,
     Alarm,
     AuditEntry,
     Event,
@@ -52,7 +53,7 @@ __all__ = [
     "Operator", "SiteGrant", "OperatorKey", "ManagementCompany", "ServiceProvider",
     "CompanyAccess", "ValidityStatus", "TaskDoor", "Task",
     # what happened (core.model_events)
-    "EventKind", "ALARM_KINDS", "CLEARS", "EventResult", "EVENT_TEXT_LIMITS", "Event", "Alarm",
+    "EventKind", "ALARM_KINDS", "CLEARS", "SITE_CLEARS", "EventResult", "EVENT_TEXT_LIMITS", "Event", "Alarm",
     "AuditEntry",
     # ids
     "Stored", "id_of",

@@ -39,6 +39,10 @@ class EventKind(enum.StrEnum):
     STORE_RECOVERED = "Store recovered"
     GATEWAY_TASK_FAILED = "Gateway task failed"
     PROCESS_STUCK = "Process stuck"  # serve's watchdog restarted a stuck worker or gateway
+    # the gateway's clock (decisions depend on local time and week types)
+    CLOCK_NOT_SYNCHRONISED = "Clock not synchronised"
+    CLOCK_SYNCHRONISED = "Clock synchronised"
+    CLOCK_JUMPED = "Clock jumped"  # a step of more than a minute: both times in the description
 
     @property
     def is_alarm(self) -> bool:
@@ -58,6 +62,7 @@ ALARM_KINDS = frozenset(
         EventKind.STORE_FAULT,
         EventKind.GATEWAY_TASK_FAILED,
         EventKind.PROCESS_STUCK,
+        EventKind.CLOCK_NOT_SYNCHRONISED,
     }
 )
 #: an event of the key's kind clears the device's open alarms of the value's kind
@@ -65,6 +70,12 @@ CLEARS = {
     EventKind.DEVICE_ONLINE: EventKind.DEVICE_OFFLINE,
     EventKind.COMMUNICATION_RESTORED: EventKind.COMMUNICATION_QUALITY,
     EventKind.READER_DRIVEN: EventKind.READER_NOT_DRIVEN,
+}
+#: the same for the gateway's own alarms, raised on every site with no device: an event
+#: of the key's kind clears its site's open alarms of the value's kind
+SITE_CLEARS = {
+    EventKind.STORE_RECOVERED: EventKind.STORE_FAULT,
+    EventKind.CLOCK_SYNCHRONISED: EventKind.CLOCK_NOT_SYNCHRONISED,
 }
 
 

@@ -56,3 +56,13 @@ async def alarm_signature(store: Store, site_ids: list[int]) -> tuple[Any, ...]:
                   ).where(a.site_id.in_(site_ids))
     async with store.engine.connect() as conn:
         return tuple((await conn.execute(stmt)).one())
+
+
+async def open_alarms_by_kind(store: Store) -> dict[str, tuple[int, int]]:
+    """Alarms not cleared, by kind: (how many, how many of them not acknowledged either)
+    (`doorkeeper status`)."""
+    a = t.alarms.c
+    stmt = (select(a.kind, func.count(), func.count().filter(a.acknowledged_at.is_(None)))
+            .where(a.cleared_at.is_(None)).group_by(a.kind))
+    async with store.engine.connect() as conn:
+        return {r[0]: (r[1], r[2]) for r in await conn.execute(stmt)}

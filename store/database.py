@@ -5,21 +5,18 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from core.audit import ChainReport, verify_chain
+from core.audit import ChainReport
 from core.config import StoreConfig
 from core.errors import StoreError
-from core.model import AuditEntry
-from store import tables as t
+from store.backup import audit_report
 from store.events import EventWriter
-from store.mapping import mapper
-from store.migrate import upgrade_to_head
 from store.spill import spill_path
 from store.sqlite import create_sqlite_engine, is_sqlite, sqlite_url
 from store.unit_of_work import SqlUnitOfWork
+from store.upgrade import upgrade
 from store.write_gate import WriteGate
 
 
@@ -53,8 +50,9 @@ class Store:
             # writer does, or a gateway starting among busy desks could time out
             intent = WriteGate(store.where) if store.gate is not None else None
             try:
+                db = Path(store.where) if intent is not None else None
                 with intent.intent() if intent is not None else contextlib.nullcontext():
-                    await upgrade_to_head(engine)
+                    await upgrade(engine, db if db is not None and db.exists() else None, url)
             except (OperationalError, DatabaseError) as err:
                 await engine.dispose()
                 raise StoreError(f"Cannot open the store {url}: {err.orig}.") from err
@@ -103,14 +101,8 @@ class Store:
 
     async def verify_audit(self) -> ChainReport:
         """Check the audit trail's hash chain against its head."""
-        mp = mapper(AuditEntry)
         async with self.engine.connect() as conn:
-            head = (await conn.execute(select(t.audit_head))).first()
-            result = await conn.stream(select(t.audit_entries).order_by(t.audit_entries.c.id))
-            entries = [mp.from_row(r) async for r in result]
-        # head.count would be tuple.count to a type checker: read the columns by name
-        count = head._mapping["count"] if head else 0
-        return verify_chain(entries, count, head.hash if head else None)
+            return await conn.run_sync(audit_report)
 
     async def close(self) -> None:
         """Flush events and release the database."""

@@ -21,7 +21,15 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from core.model import CLEARS, EVENT_TEXT_LIMITS, Alarm, Event, EventKind, EventResult
+from core.model import (
+    CLEARS,
+    EVENT_TEXT_LIMITS,
+    SITE_CLEARS,
+    Alarm,
+    Event,
+    EventKind,
+    EventResult,
+)
 from store import tables as t
 from store.faults import store_fault
 from store.mapping import mapper
@@ -105,13 +113,12 @@ class EventInsert:
                 update(t.alarms).where(a.device_id == bindparam("d"), a.kind == bindparam("k"),
                                        a.cleared_at.is_(None), a.event_id < bindparam("online_id"))
                 .values(cleared_at=bindparam("back_at", type_=a.cleared_at.type)), back)
-        recovered = [{"s": ev.site_id, "back_at": ev.at, "online_id": i}
-                     for i, ev in enumerate(batch, start=first)
-                     if ev.kind is EventKind.STORE_RECOVERED]
-        if recovered:  # a store that takes writes again clears its "store fault" alarms
+        recovered = [{"s": ev.site_id, "back_at": ev.at, "online_id": i,
+                      "k": SITE_CLEARS[ev.kind].value}
+                     for i, ev in enumerate(batch, start=first) if ev.kind in SITE_CLEARS]
+        if recovered:  # "store recovered" clears its site's "store fault" alarms, and so on
             await conn.execute(
-                update(t.alarms).where(a.site_id == bindparam("s"),
-                                       a.kind == EventKind.STORE_FAULT.value,
+                update(t.alarms).where(a.site_id == bindparam("s"), a.kind == bindparam("k"),
                                        a.cleared_at.is_(None), a.event_id < bindparam("online_id"))
                 .values(cleared_at=bindparam("back_at", type_=a.cleared_at.type)), recovered)
         return first

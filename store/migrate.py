@@ -33,14 +33,26 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
-async def is_at_head(engine: AsyncEngine) -> bool:
-    """Whether the store's schema is already at `HEAD` (False when unsure: Alembic decides)."""
+def known_revisions() -> list[str]:
+    """Every revision this release's migrations know, oldest first (from the file names,
+    `NNNN_what.py`, without importing Alembic)."""
+    return sorted(p.name[:4] for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The store's schema revision; None when it has none yet (or it cannot be read:
+    Alembic then names the trouble)."""
     try:
         async with engine.connect() as conn:
             rows = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
     except Exception:  # noqa: BLE001 - no table yet, or a fault Alembic will name
-        return False
-    return [r[0] for r in rows] == [HEAD]
+        return None
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
+async def is_at_head(engine: AsyncEngine) -> bool:
+    """Whether the store's schema is already at `HEAD` (False when unsure: Alembic decides)."""
+    return await current_revision(engine) == HEAD
 
 
 async def upgrade_to_head(engine: AsyncEngine) -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.access import AccessSnapshot
 from core.model import (
@@ -221,3 +222,19 @@ async def apply_changes(store: Store, snapshot: AccessSnapshot, changes: list[Ch
     elif changed["provider"] or changed["task"]:
         await reload_providers_and_tasks(store, snapshot, changed["provider"], changed["task"])
     return sites
+
+
+async def open_site_alarm(store: Store, kind: EventKind) -> bool:
+    """Whether a gateway alarm of this kind (no device: raised on every site) is still open."""
+    a = t.alarms.c
+    async with store.engine.connect() as conn:
+        found = await conn.execute(select(a.id).where(
+            a.kind == kind.value, a.cleared_at.is_(None), a.device_id.is_(None)).limit(1))
+        return found.first() is not None
+
+
+async def newest_event_at(store: Store) -> datetime | None:
+    """When the newest stored event happened (the clock's sanity check; ix_events_at)."""
+    async with store.engine.connect() as conn:
+        at = (await conn.execute(select(func.max(t.events.c.at)))).scalar()
+    return at if isinstance(at, datetime) else None

@@ -241,3 +241,21 @@ def test_ssh_bad_settings_are_one_line(tmp_path, text, words):
     err = refused(write(tmp_path, f"[ssh]\n{text}\n"))
     assert words in err.message
     assert "\n" not in err.message
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("[backup]\nkeep = 0\n", "backup.keep must be 1 to 1000"),
+    ("[backup]\nkeep = '3'\n", "backup.keep must be a int"),
+    ("[backup]\ncopies = 3\n", "Unknown setting backup.copies"),
+    ("[gateway]\nclock_check_s = 0\n", "gateway.clock_check_s must be 1 to 3600"),
+    ("[gateway]\nclock_jump_s = 100000\n", "gateway.clock_jump_s must be 1 to 86400"),
+])
+def test_backup_and_clock_settings_are_checked(tmp_path, text, says):
+    assert says in refused(write(tmp_path, text)).message
+
+
+def test_backup_and_clock_settings_are_read(tmp_path):
+    config = load_config(write(tmp_path, "[backup]\nfolder = '/srv/b'\nkeep = 3\n"
+                                         "[gateway]\nclock_check_s = 5\nclock_jump_s = 120\n"))
+    assert (config.backup.folder, config.backup.keep) == ("/srv/b", 3)
+    assert (config.gateway.clock_check_s, config.gateway.clock_jump_s) == (5, 120)

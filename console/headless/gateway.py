@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from console.headless.bus.server import BusServer
+from console.headless.clock import ClockSource, ClockWatch
 from console.headless.modems import make_modems
 from console.headless.osdp_buses import OsdpBuses, plan_buses
+from console.headless.systemd import Notifier
 from console.headless.tasks import TaskSupervisor
 from core import bus_schema
 from core.bus import COMMANDS, GatewayBus, Kind, Message, MessageHandler, Peer, reply_to
@@ -38,8 +40,10 @@ from store.snapshot import (
     changes_since,
     last_change_id,
     load_snapshot,
+    newest_event_at,
     offline_devices,
     open_alarm_devices,
+    open_site_alarm,
 )
 
 log = logging.getLogger(__name__)
@@ -55,6 +59,7 @@ class GatewayOptions:
 
     simulate: bool = False
     rate: float | None = None
+    clock: ClockSource | None = None  # the system's clocks and time services (tests: a fake)
 
 
 class Gateway:
@@ -74,9 +79,15 @@ class Gateway:
         self._changed = asyncio.Event()
         self._stopping = asyncio.Event()
         self.supervisor = TaskSupervisor(self._task_failed)
+        #: systemd's notify socket (Type=notify units): READY once started, WATCHDOG=1
+        #: from the supervisor's check loop
+        self.notifier = Notifier()
+        self.supervisor.after_check = self.notifier.alive
         self.buses: OsdpBuses  # made in start(), once the runtime is
         self.writer: EventWriter | None = None
         self._last_change = 0
+        self.clock = ClockWatch(self._system_event, lambda: newest_event_at(self.store),
+                                source=options.clock, jump_s=config.gateway.clock_jump_s)
 
     async def start(self) -> None:
         """Load the snapshot, open the bus, start the drivers and the change watcher."""
@@ -111,9 +122,15 @@ class Gateway:
             sup.watch("bus server", lambda: self.bus.running, self._restart_bus)
         sup.run("change watcher", self._watch_changes)
         sup.run("device health", self._publish_health)
+        if await open_site_alarm(self.store, EventKind.CLOCK_NOT_SYNCHRONISED):
+            self.clock.synced = False  # cleared once the clock is found synchronised
+        sup.run("clock", lambda: self.clock.run(self.config.gateway.clock_check_s,
+                                                self._stopping))
         await sup.start()
         log.info("gateway started: %d credentials, %d drivers, bus at %s",
                  snapshot.credential_count, len(self.drivers), self.config.bus.path)
+        self.notifier.ready(f"{snapshot.credential_count} credentials, "
+                            f"{len(self.drivers)} drivers")
 
     async def _make_drivers(self) -> list[Driver]:
         from console.headless.simulation import simulator_for  # the simulator only when asked
@@ -194,6 +211,10 @@ class Gateway:
             self.runtime.system_event(
                 EventKind.STORE_RECOVERED, "Store recovered: it takes writes again; the events "
                 "kept in the spill journal are stored.")
+
+    def _system_event(self, kind: EventKind, description: str) -> None:
+        if self.runtime is not None:
+            self.runtime.system_event(kind, description)
 
     def _task_failed(self, name: str, why: str) -> None:
         if self.runtime is not None:
@@ -297,6 +318,7 @@ class Gateway:
     async def stop(self) -> None:
         """Stop drivers (nothing new comes in), make every event durable, then close the
         bus (the last events are published first). Every step is bounded."""
+        self.notifier.stopping()
         self._stopping.set()
         self._changed.set()
         await self.supervisor.stop()

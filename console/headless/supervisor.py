@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -33,6 +34,7 @@ from console.headless.children import (
     stop_gateway,
     wait_for_bus,
 )
+from console.headless.systemd import Notifier
 from console.headless.throttle import TokenBucket, serve_bucket
 from console.headless.watchdog import Watchdog, serve_log
 from core.config import Config
@@ -44,6 +46,11 @@ log = logging.getLogger(__name__)
 QUICK_DEATH = 5.0
 #: this many quick deaths in a row and serve gives up (a broken config, a taken port)
 MAX_QUICK_DEATHS = 5
+
+
+def status_path(db: str) -> Path:
+    """serve's status beside the store, rewritten at every watch pass (`doorkeeper status`)."""
+    return Path(db).with_suffix(".serve.status")
 
 
 def host_key_path(config: Config, db: str) -> Path:
@@ -99,6 +106,8 @@ class Supervisor:
         self.bucket = TokenBucket(config.ssh.rate_burst, config.ssh.rate_per_minute)
         self._bucket_tasks: set[asyncio.Task] = set()
         self.watchdog = Watchdog(config.ssh.stuck_after, config.bus.path)
+        #: systemd's notify socket: READY once serving, WATCHDOG=1 after each watch pass
+        self.notifier = Notifier()
 
     def options(self) -> WorkerOptions:
         return WorkerOptions(
@@ -170,13 +179,18 @@ class Supervisor:
             host = self.config.ssh.listen
             print(f"Serving the console over SSH on {host} ({self.count} worker"
                   f"{'s' * (self.count != 1)}); log: {self.log_path}", flush=True)
+            self.notifier.ready(f"serving on {host} with {self.count} workers")
             while not self.stopping.is_set():
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(0.5):
                         await self.stopping.wait()
                 if not self.stopping.is_set():
                     await self.watch()
+                    self.write_status()
+                    self.notifier.alive()
         finally:
+            self.notifier.stopping()
+            status_path(self.db).unlink(missing_ok=True)
             try:
                 await self.stop()
             finally:
@@ -210,6 +224,18 @@ class Supervisor:
                 self.quick_deaths = 0
             self.workers[n] = await self.start_worker(worker.number)
         await self.watchdog.send_reports()
+
+    def write_status(self) -> None:
+        """What `doorkeeper status` reads: this process, its workers, when it last looked."""
+        path = status_path(self.db)
+        status = {"pid": os.getpid(), "at": time.time(), "workers": self.count,
+                  "alive": sum(1 for w in self.workers if w.proc.poll() is None),
+                  "listen": self.config.ssh.listen}
+        try:
+            path.with_suffix(".tmp").write_text(json.dumps(status), encoding="utf-8")
+            os.replace(path.with_suffix(".tmp"), path)
+        except OSError as err:
+            log.warning("could not write %s: %s", path, err.strerror)
 
     async def kill_stuck(self) -> None:
         """Kill a gateway or worker that is alive but stuck; `watch` starts it again."""

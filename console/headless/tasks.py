@@ -47,6 +47,9 @@ class TaskSupervisor:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
+        #: called after every pass of the check loop (the systemd watchdog's WATCHDOG=1:
+        #: a loop that stalls stops it)
+        self.after_check: Callable[[], None] | None = None
 
     def watch(self, name: str, alive: Callable[[], bool], restart: Callable[[], Awaitable[None]],
               failure: Callable[[], BaseException | None] = lambda: None) -> None:
@@ -124,6 +127,9 @@ class TaskSupervisor:
                 await self.check()
             except Exception:  # the watcher itself must not die of a part's oddity
                 log.exception("supervisor check failed")
+            else:
+                if self.after_check is not None:
+                    self.after_check()
             await asyncio.sleep(self.interval)
 
     async def stop(self, timeout: float = 5.0) -> None:
