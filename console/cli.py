@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from console import cli_doctor, cli_export, cli_operators, cli_serve
+from console import cli_doctor, cli_export, cli_import, cli_operators, cli_serve
 from console.cli_output import EXIT_USAGE, PlainFormatter, refuse, say
 from console.cli_output import Parser as _Parser
 from console.cli_store import creating, open_existing
@@ -66,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_serve.register(sub, common)
     cli_doctor.register(sub, common)
     cli_export.register(sub, common)
+    cli_import.register(sub, common)
     return p
 
 
@@ -196,6 +197,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await cli_serve.run(args, config)
     if args.command == "export":
         return await cli_export.run(args, config)
+    if args.command == "import":
+        return await cli_import.run(args, config)
     if args.command == "doctor":
         return cli_doctor.run(args, config)
     return await _audit_verify(args, config)
