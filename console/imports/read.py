@@ -72,7 +72,7 @@ def _csv_rows(data: bytes, name: str) -> list[tuple[int, list[str]]]:
     except csv.Error as err:
         why = (f"a cell of more than {csv.field_size_limit():,} characters"
                if "field larger" in str(err) else f"not CSV ({err})")
-        raise ValidationError(f"{name}, line {reader.line_num + 1}: {why}. Nothing was "
+        raise ValidationError(f"{name}, line {reader.line_num}: {why}. Nothing was "
                               "read.", field="file") from err
     return rows
 
