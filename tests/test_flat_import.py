@@ -17,11 +17,11 @@ import pytest
 from console.export.files import write_export
 from console.imports.read import read_sheet
 from core.errors import PermissionDenied, ValidationError
-from core.model import TelephoneKind
-from core.services import access_passes, residents
+from core.model import Task, TaskDoor, TelephoneKind
+from core.services import access_passes, facilities, residents
 from core.services.flat_import import plan_import
 from core.services.flat_import_apply import apply_import
-from core.views.list_exports import flats_export
+from core.views.list_exports import VIEWS, flats_export, passes_export, providers_export
 from core.views.viewer import load_viewer
 from store.reads import StoreReads
 from tests.conftest import dump_database, fixed_clock, make_operator
@@ -258,3 +258,50 @@ async def test_the_gateway_follows_an_import_within_a_second(gateway, store, adm
             result = (await next_event(client))["event"]["result"]
     finally:
         await client.close()
+
+
+async def _viewer(store):
+    async with store.reader() as uow:
+        return await load_viewer(uow, "admin@test.example", "test", fixed_clock)
+
+
+async def test_apass_lists_export_by_view(store, residents_of, admin, tmp_path):
+    """Each of the Access Passes tab's lists, opened with csv and compared with the
+    store (read with plain sqlite3)."""
+    estate = residents_of
+    await access_passes.create_access_passes(store.uow(), admin, estate.site.id,
+                                             "0000000001", 3)  # the site stock
+    await access_passes.send_to_lost(store.uow(), admin, "0000000002")
+    viewer, reads = await _viewer(store), StoreReads(store)
+    with sqlite3.connect(store.where) as con:
+        by_state = {s: [n for (n,) in con.execute(
+            "SELECT number FROM access_passes WHERE site_id = ? AND state = ? "
+            "ORDER BY number", (estate.site.id, s))] for s in ("assigned", "stock", "lost")}
+    for view, state in VIEWS.items():
+        target = tmp_path / f"{view}.csv"
+        await write_export(await passes_export(reads, viewer, estate.site.id, state, page=1),
+                           "csv", target)
+        rows = read_csv(target)
+        assert rows[0][:3] == ["APass number", "Type", "Colour"]
+        assert [r[0] for r in rows[1:]] == by_state[view]
+    assert read_csv(tmp_path / "assigned.csv")[1][3:6] == ["Block C", "001", "Appt. 001"]
+
+
+async def test_providers_and_tasks_export(store, estate, admin, provider, tmp_path):
+    """The Facilities lists: providers (with their credentials) and the site's tasks."""
+    await facilities.save_task(store.uow(), admin, Task(
+        "Lift upkeep", provider.company_id, provider.id, [estate.site.id],
+        {estate.site.id: None}, [TaskDoor(estate.door.id, by_code=True)]))
+    viewer, reads = await _viewer(store), StoreReads(store)
+    await write_export(await providers_export(reads, viewer, estate.site.id), "xlsx",
+                       tmp_path / "p.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "p.xlsx", read_only=True)
+    cells = [[c or "" for c in row] for row in book.worksheets[0].iter_rows(values_only=True)]
+    book.close()
+    assert cells[0][:2] == ["Service provider", "Management company"]
+    assert cells[1][:2] == ["Sam", "Lifts"] and "+442079460998" in cells[1]
+    assert cells[1][10] == "2468"
+    await write_export(await providers_export(reads, viewer, estate.site.id, tasks=True),
+                       "csv", tmp_path / "t.csv")
+    rows = read_csv(tmp_path / "t.csv")
+    assert rows[1][:3] == ["Lift upkeep", "Lifts", "Sam"] and "2468" in rows[1][3]
