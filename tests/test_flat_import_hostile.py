@@ -123,3 +123,23 @@ async def test_a_plan_made_stale_is_not_applied(store, admin, estate, tmp_path):
     with pytest.raises(Exception, match="changed since this plan was made"):
         await apply_import(store.uow(), admin, estate.block.id, sheet, expected=plan.digest)
     assert dump_database(Path(store.where)) == before
+
+
+async def test_xlsx_formulas_are_refused_and_a_non_workbook_whole(store, admin, estate,
+                                                                  tmp_path):
+    """An XLSX formula cell reads as its formula, and is refused like a CSV's; a file
+    named .xlsx that is not a workbook is refused whole."""
+    import openpyxl
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Flat N°", "Flat", "Floor"])
+    sheet.append(["004", "=HYPERLINK(\"http://evil.example\")", 2])
+    sheet.append([5, "Five", 1.0])  # numbers typed as numbers: read as their digits
+    book.save(tmp_path / "f.xlsx")
+    plan = await plan_import(store.reader(), admin, estate.block.id,
+                             read_sheet(tmp_path / "f.xlsx"))
+    assert [(r.line, r.message[:26]) for r in plan.refused] == [(2, "Flat is a formula (it begi")]
+    assert [(p.number, p.name) for p in plan.add] == [("5", "Five")]
+    (tmp_path / "not.xlsx").write_bytes(b"Flat N\xc2\xb0,Flat\r\n")
+    with pytest.raises(ValidationError, match="is not an XLSX workbook"):
+        read_sheet(tmp_path / "not.xlsx")
