@@ -126,7 +126,7 @@ async def test_a_plan_made_stale_is_not_applied(store, admin, estate, tmp_path):
 
 
 async def test_xlsx_formulas_are_refused_and_a_non_workbook_whole(store, admin, estate,
-                                                                  tmp_path):
+                                                                  tmp_path, monkeypatch):
     """An XLSX formula cell reads as its formula, and is refused like a CSV's; a file
     named .xlsx that is not a workbook is refused whole."""
     import openpyxl
@@ -143,3 +143,6 @@ async def test_xlsx_formulas_are_refused_and_a_non_workbook_whole(store, admin, 
     (tmp_path / "not.xlsx").write_bytes(b"Flat N\xc2\xb0,Flat\r\n")
     with pytest.raises(ValidationError, match="is not an XLSX workbook"):
         read_sheet(tmp_path / "not.xlsx")
+    monkeypatch.setattr("console.imports.read.MAX_UNZIPPED", 1000)  # a zip bomb, in small
+    with pytest.raises(ValidationError, match="unpacks to more than"):
+        read_sheet(tmp_path / "f.xlsx")

@@ -1,8 +1,9 @@
 """Reading a flats file (CSV or XLSX) in the layout of the flats export, defensively.
 
 A file that cannot be read as a whole is refused with one reason (ValidationError): not
-UTF-8 (or UTF-16), larger than MAX_BYTES, more than MAX_LINES lines, a cell of more than
-MAX_CELL characters, no "Flat N°" column, a column that is not the layout's. A line with
+UTF-8 (or UTF-16), larger than MAX_BYTES (an XLSX: MAX_UNZIPPED unpacked), more than
+MAX_LINES lines, a cell of more than MAX_CELL characters, no "Flat N°" column, a column
+that is not the layout's. A line with
 a cell that is a formula (begins with "=") or holds control characters is kept with its
 problem, and the plan refuses it alone. A UTF-8 byte-order mark is fine (the export
 writes one), and so are semicolons or tabs between the cells (Excel writes semicolons
@@ -25,6 +26,7 @@ from core.text import has_control_chars
 MAX_BYTES = 8 * 1024 * 1024
 MAX_LINES = 20_000
 MAX_CELL = 2_000
+MAX_UNZIPPED = 64 * 1024 * 1024  # an XLSX's parts, unpacked
 FORMATS = ("csv", "xlsx")
 _QUOTED = ("'=", "'+", "'-", "'@")
 
@@ -81,6 +83,12 @@ def _xlsx_rows(data: bytes, name: str) -> list[tuple[int, list[str]]]:
     from openpyxl import load_workbook  # only imports of XLSX need it
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:  # a zip bomb stops here
+            unzipped = sum(i.file_size for i in archive.infolist())
+        if unzipped > MAX_UNZIPPED:
+            raise ValidationError(f"{name} unpacks to more than {MAX_UNZIPPED // 2**20} MB; "
+                                  "a block's flats take far less. Nothing was read.",
+                                  field="file")
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
         raise ValidationError(f"{name} is not an XLSX workbook. Nothing was read.",
