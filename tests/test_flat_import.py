@@ -305,3 +305,23 @@ async def test_providers_and_tasks_export(store, estate, admin, provider, tmp_pa
                        "csv", tmp_path / "t.csv")
     rows = read_csv(tmp_path / "t.csv")
     assert rows[1][:3] == ["Lift upkeep", "Lifts", "Sam"] and "2468" in rows[1][3]
+
+
+def test_cli_exports_the_other_lists(store, residents_of, provider, cli, tmp_path):
+    """`export passes` and `export providers` as scripts call them; a block the site does
+    not have, or a bad view, is one line on stderr, exit code 2, no file."""
+    estate = residents_of
+    common = ["--db", store.where, "--site", estate.site.name, "--operator",
+              "admin@test.example"]
+    done = cli("export", "passes", *common, "--view", "assigned", "--block", "block c",
+               "-o", str(tmp_path / "p.csv"))
+    assert done.returncode == 0, done.stderr
+    assert "Wrote 1 APass of Demo Cases" in done.stdout
+    assert [r[0] for r in read_csv(tmp_path / "p.csv")] == ["APass number", PASS]
+    done = cli("export", "providers", *common, "-o", str(tmp_path / "s.pdf"))
+    assert done.returncode == 0 and "Wrote 1 service provider of Demo Cases" in done.stdout
+    done = cli("export", "flats", *common, "--block", "Block Z", "-o", str(tmp_path / "z.csv"))
+    assert done.returncode == 2 and "Demo Cases has no block called 'Block Z'" in done.stderr
+    assert not (tmp_path / "z.csv").exists()
+    done = cli("import", "flats", str(tmp_path / "missing.csv"), *common, "--block", "Block C")
+    assert done.returncode == 2 and "Cannot read" in done.stderr
