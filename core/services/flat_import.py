@@ -184,16 +184,17 @@ class _Planner:
                    and (before is not None or getattr(flat, p) not in (None, ""))]
         if before is None or any(c.column in FLAT_TITLES for c in changes):
             self.need(Area.FLATS)
+        codes: list[str] = []  # registered once the whole line is accepted
         for attr in CODE_PARTS:
             code = getattr(flat, attr)
             if attr in parts and code != (getattr(before, attr) if before else None):
                 self.need(Area.FLATS)  # update_flat's rights: Flats, and Keypad code
                 self.need(Area.KEYPAD_CODE)
             if code is not None and code != (getattr(before, attr) if before else None):
-                if code in self.codes:
+                if code in self.codes or code in codes:
                     raise Conflict(f"{BY_PART[attr].title} {code} is also on line "
-                                   f"{self.codes[code]}.", field=attr)
-                self.codes[code] = sl.line
+                                   f"{self.codes.get(code, sl.line)}.", field=attr)
+                codes.append(code)
         phones: list[Telephone] | None = None
         if any(p in parts for p in PHONE_PARTS):
             phones = []
@@ -215,16 +216,17 @@ class _Planner:
             passes = []
             for n in pass_numbers(cells.get("passes", "")):
                 n = rules.apass_number(n, "passes")
-                if n in self.pass_lines:
-                    raise Conflict(f"APass {n} is also on line {self.pass_lines[n]}.",
-                                   field="passes")
-                self.pass_lines[n] = sl.line
+                if n in self.pass_lines or n in passes:
+                    raise Conflict(f"APass {n} is also on line "
+                                   f"{self.pass_lines.get(n, sl.line)}.", field="passes")
                 passes.append(n)
             old = sorted(p.number for p in self.plan.stored_passes.get(before.id or 0, [])) \
                 if before else []
             if sorted(passes) != old:
                 self.need(Area.APASS_MANAGEMENT)
                 changes.append(FieldChange("APasses", " ".join(old), " ".join(sorted(passes))))
+        self.codes.update(dict.fromkeys(codes, sl.line))
+        self.pass_lines.update(dict.fromkeys(passes or (), sl.line))
         return Target(sl.line, flat, before, phones, passes, changes)
 
 
