@@ -19,6 +19,7 @@ from console import (
     cli_backup,
     cli_doctor,
     cli_export,
+    cli_import,
     cli_operators,
     cli_serve,
     cli_service,
@@ -79,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_backup.register(sub, common)
     cli_service.register(sub, common)
     cli_status.register(sub, common)
+    cli_import.register(sub, common)
     return p
 
 
@@ -224,6 +226,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await cli_backup.run_restore(args, config)
     if args.command == "status":
         return await cli_status.run(args, config)
+    if args.command == "import":
+        return await cli_import.run(args, config)
     if args.command == "doctor":
         return cli_doctor.run(args, config)
     return await _audit_verify(args, config)

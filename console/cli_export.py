@@ -1,8 +1,12 @@
-"""`doorkeeper export events`: the Events list of a site, with the Events tab's filters,
-to XLSX, PDF or CSV, with the rights of the operator named (docs/export.md).
+"""`doorkeeper export events|flats|passes|providers`: the Events list of a site, with the
+Events tab's filters, a block's flats, an APass list, the Facilities lists, to XLSX, PDF
+or CSV, with the rights of the operator named (docs/export.md).
 
     export events --site SITE [--from DATE] [--to DATE] [--filter KEY=VALUE …]
                   [--format xlsx|pdf|csv] -o FILE --operator LOGIN
+    export flats --site SITE --block BLOCK …
+    export passes --site SITE [--view assigned|stock|lost] [--block BLOCK] …
+    export providers --site SITE [--tasks] …
 
 Filters: device-type=, device= (a name or id), event-type=, result=, search= (a
 telephone number, APass number or name), the tab's own. Dates are the site's local
@@ -23,8 +27,10 @@ from core import days
 from core.config import Config
 from core.errors import ValidationError
 from core.model import DeviceType, EventKind, EventResult, Site
+from core.views.blocks import block_rows
 from core.views.devices import site_devices
-from core.views.exports import PDF_MAX_ROWS, event_export
+from core.views.exports import PDF_MAX_ROWS, EventExport, event_export
+from core.views.list_exports import VIEWS, flats_export, passes_export, providers_export
 from core.views.rows import EventFilter
 from core.views.viewer import Viewer, load_viewer
 from store.reads import StoreReads
@@ -51,6 +57,25 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     ev.add_argument("-o", "--output", required=True, metavar="FILE")
     ev.add_argument("--operator", required=True, metavar="LOGIN",
                     help="export with this operator's rights (email or login)")
+    fl = kinds.add_parser("flats", parents=[common],
+                          help="a block's flats with telephones, emails, codes and APasses "
+                               "(the layout `doorkeeper import flats` reads)")
+    fl.add_argument("--block", required=True, help="block name or id")
+    pa = kinds.add_parser("passes", parents=[common],
+                          help="the APasses of one of the Access Passes tab's lists")
+    pa.add_argument("--view", choices=list(VIEWS), default="assigned",
+                    help="assigned (default), stock or lost")
+    pa.add_argument("--block", help="only this block's (name or id)")
+    pr = kinds.add_parser("providers", parents=[common],
+                          help="the Facilities lists: service providers, or --tasks")
+    pr.add_argument("--tasks", action="store_true", help="the tasks on the site instead")
+    for lst in (fl, pa, pr):
+        lst.add_argument("--site", required=True, help="site name or id")
+        lst.add_argument("--format", choices=FORMATS,
+                         help="the file's format (default: from the file's name)")
+        lst.add_argument("-o", "--output", required=True, metavar="FILE")
+        lst.add_argument("--operator", required=True, metavar="LOGIN",
+                         help="export with this operator's rights (email or login)")
 
 
 def _choice(value: str, allowed: list[str], label: str) -> str:
@@ -61,7 +86,17 @@ def _choice(value: str, allowed: list[str], label: str) -> str:
     return found
 
 
-def _site(viewer: Viewer, name_or_id: str) -> Site:
+async def block_id(reads: StoreReads, viewer: Viewer, site: Site, name_or_id: str) -> int:
+    """The id of a block of the site, named by its name or id."""
+    assert site.id is not None
+    wanted = name_or_id.strip().casefold()
+    for row in await block_rows(reads, viewer, site.id):
+        if row.name.casefold() == wanted or str(row.id) == wanted:
+            return row.id
+    raise ValidationError(f"{site.name} has no block called {name_or_id!r}.", field="block")
+
+
+def site_named(viewer: Viewer, name_or_id: str) -> Site:
     wanted = name_or_id.strip().casefold()
     for site in viewer.sites:
         if site.name.casefold() == wanted or str(site.id) == wanted:
@@ -125,15 +160,32 @@ async def run(args: argparse.Namespace, config: Config) -> int:
         async with store.reader() as uow:
             viewer = await load_viewer(uow, args.operator, "cli")
         reads = StoreReads(store)
-        site = _site(viewer, args.site)
-        export = await event_export(reads, viewer, await _filter(reads, viewer, site, args))
+        site = site_named(viewer, args.site)
+        export = await _export(reads, viewer, site, args)
         done = await write_export(export, fmt, target)
     finally:
         await store.close()
-    events = f"{done.rows:,} event{'s' if done.rows != 1 else ''}"
+    noun = export.noun
     if done.cut:
-        say(f"Wrote the newest {PDF_MAX_ROWS:,} events to {target}: a PDF report holds no "
-            f"more; export XLSX or CSV for every event.")
+        say(f"Wrote the first {PDF_MAX_ROWS:,} {noun}s to {target}: a PDF report holds no "
+            f"more; export XLSX or CSV for every {noun}.")
     else:
-        say(f"Wrote {events} of {site.name} to {target}.")
+        say(f"Wrote {done.rows:,} {noun}{'s' if done.rows != 1 else ''} of {site.name} "
+            f"to {target}.")
     return 0
+
+
+async def _export(reads: StoreReads, viewer: Viewer, site: Site,
+                  args: argparse.Namespace) -> EventExport:
+    """The export the command names, with the operator's rights."""
+    assert site.id is not None
+    kind = args.export_command
+    if kind == "events":
+        return await event_export(reads, viewer, await _filter(reads, viewer, site, args))
+    if kind == "flats":
+        return await flats_export(reads, viewer, site.id,
+                                  await block_id(reads, viewer, site, args.block))
+    if kind == "passes":
+        block = await block_id(reads, viewer, site, args.block) if args.block else None
+        return await passes_export(reads, viewer, site.id, VIEWS[args.view], block_id=block)
+    return await providers_export(reads, viewer, site.id, tasks=args.tasks)

@@ -52,6 +52,10 @@ class UnitOfWork(abc.ABC):
         """Objects whose fields equal the given values."""
 
     @abc.abstractmethod
+    async def find_in(self, cls: type[T], column: str, values: Iterable[object]) -> list[T]:
+        """Objects whose `column` is one of `values` (one query, however many)."""
+
+    @abc.abstractmethod
     async def count(self, cls: type[Stored], **where: object) -> int:
         """How many objects match."""
 
@@ -98,6 +102,12 @@ class UnitOfWork(abc.ABC):
                            exclude_provider: int | None = None) -> list[str]:
         """Names of the flats (of a site, or any) and providers whose keypad codes
         include `code`: one code opens for one holder."""
+
+    @abc.abstractmethod
+    async def code_holders_in(self, codes: Iterable[str], *, site_id: int
+                              ) -> dict[str, list[tuple[int | None, str]]]:
+        """For each of these codes that opens for someone already: (flat id, or None for
+        a service provider, and the holder's name), as `code_holders` names them."""
 
     @abc.abstractmethod
     async def display_by_call_code(self, block_id: int, call_code: str

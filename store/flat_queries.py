@@ -17,7 +17,7 @@ from core.model import (
     Telephone,
     WeekType,
 )
-from core.views.rows import FlatDetail
+from core.views.rows import FlatDetail, FlatSheetRow
 from store import tables as t
 from store.database import Store
 from store.queries import in_site
@@ -74,3 +74,32 @@ async def site_profiles(store: Store, site_id: int) -> list[AccessProfile]:
     """A site's access profiles, by name (for a block's default profile)."""
     async with store.reader() as uow:
         return await uow.find(AccessProfile, order_by="name", site_id=site_id)
+
+
+async def flat_sheet_page(store: Store, site_id: int, block_id: int, after: str | None,
+                          limit: int) -> list[FlatSheetRow]:
+    """Up to `limit` flats of a block of the site after Flat N° `after` (a keyset page),
+    each with its telephones and emails and its assigned APasses."""
+    f, tel, ap = t.flats.c, t.telephones.c, t.access_passes.c
+    stmt = select(t.flats).where(f.block_id == block_id, in_site(f.block_id, site_id))
+    if after is not None:
+        stmt = stmt.where(f.number > after)
+    async with store.engine.connect() as conn:
+        result = await conn.execute(stmt.order_by(f.number).limit(limit))
+        keys = tuple(result.keys())
+        flats = [Flat(**dict(zip(keys, r, strict=True))) for r in result]
+        ids = [flat.id for flat in flats]
+        if not ids:
+            return []
+        phones: dict[int, list[str]] = {}
+        for flat_id, value in await conn.execute(
+                select(tel.flat_id, tel.value).where(tel.flat_id.in_(ids)).order_by(tel.id)):
+            phones.setdefault(flat_id, []).append(value)
+        passes: dict[int, list[str]] = {}
+        for flat_id, number in await conn.execute(
+                select(ap.flat_id, ap.number).where(ap.flat_id.in_(ids),
+                                                    ap.state == APassState.ASSIGNED.value)
+                .order_by(ap.number)):
+            passes.setdefault(flat_id, []).append(number)
+    return [FlatSheetRow(flat, phones.get(flat.id or 0, []), passes.get(flat.id or 0, []))
+            for flat in flats]

@@ -21,6 +21,7 @@ from core.views.rows import (
     FlatDetail,
     FlatRef,
     FlatRow,
+    FlatSheetRow,
     OperatorRow,
     PanelRow,
     PassChoices,
@@ -66,6 +67,10 @@ class StoreReads(StoreFacilitiesReads, ReadModel):
     async def flat_page(self, site_id: int, block_id: int, after: str | None,
                         limit: int) -> list[FlatRow]:
         return await queries.flat_page(self.store, block_id, after, limit, site_id=site_id)
+
+    async def flat_sheet_page(self, site_id: int, block_id: int, after: str | None,
+                              limit: int) -> list[FlatSheetRow]:
+        return await flat_queries.flat_sheet_page(self.store, site_id, block_id, after, limit)
 
     async def flat_detail(self, flat_id: int) -> FlatDetail | None:
         try:

@@ -343,6 +343,26 @@ class SqlUnitOfWork(UnitOfWork):
         names = list((await self._exec(flats)).scalars())
         return names + [f"provider {n}" for n in (await self._exec(providers)).scalars()]
 
+    async def code_holders_in(self, codes: Iterable[str], *, site_id: int
+                              ) -> dict[str, list[tuple[int | None, str]]]:
+        wanted = list(set(codes))
+        found: dict[str, list[tuple[int | None, str]]] = {}
+        if not wanted:
+            return found
+        f, sp = t.flats.c, t.service_providers.c
+        in_site = f.block_id.in_(select(t.blocks.c.id).where(t.blocks.c.site_id == site_id))
+        for column in (f.code_main_door, f.code_aux_relay_1, f.code_aux_relay_2):
+            flats: Sequence[Any] = (await self._exec(
+                select(column, f.id, f.name).where(column.in_(wanted), in_site))).all()
+            for code, flat_id, name in flats:
+                found.setdefault(code, []).append((flat_id, name))
+        for column in (sp.code_door, sp.code_relay_1, sp.code_relay_2, sp.code_key_safe):
+            providers: Sequence[Any] = (await self._exec(
+                select(column, sp.name).where(column.in_(wanted)))).all()
+            for code, name in providers:
+                found.setdefault(code, []).append((None, f"provider {name}"))
+        return found
+
     async def display_by_call_code(self, block_id: int, call_code: str
                                    ) -> PanelDisplay | None:
         d = t.panel_displays.c

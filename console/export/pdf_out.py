@@ -125,11 +125,12 @@ async def write_pdf(export: EventExport, path: Path, progress: Progress | None =
             if more:
                 break
     pdf.ln(2)
+    noun = export.noun
     if more:
-        note = (f"The first {rows:,} events of the period, newest first; "
-                "export XLSX or CSV for every event.")
+        note = (f"The first {rows:,} {noun}s, {export.order}; "
+                f"export XLSX or CSV for every {noun}.")
     else:
-        note = f"{rows:,} event{'s' if rows != 1 else ''}, newest first."
+        note = f"{rows:,} {noun}{'s' if rows != 1 else ''}, {export.order}."
     pdf.cell(0, ROW_H, pdf.shown(note))
     pdf.output(str(path))
     return rows

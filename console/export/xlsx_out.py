@@ -24,7 +24,7 @@ async def write_xlsx(export: EventExport, path: Path, progress: Progress | None 
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True,
                                             "remove_timezone": True})
     try:
-        sheet = book.add_worksheet("Events")
+        sheet = book.add_worksheet(export.kind[:31])
         bold = book.add_format({"bold": True})
         when = book.add_format({"num_format": DATETIME_FORMAT})
         as_text = book.add_format({"quote_prefix": True})

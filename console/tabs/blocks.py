@@ -2,7 +2,7 @@
 a Total row); Enter on a block lists its flats in the guide's columns, a page at a
 time (Block C's 1,998 flats open at once); Enter on a flat opens FLAT MANAGEMENT.
 Adding, modifying and deleting need the Blocks or Flats right: without it the keys
-are hidden, and the services refuse anyway."""
+are hidden, and the services refuse anyway. `i`: import flats (screens/import_flats.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Static
 from console.context import ConsoleContext
 from console.screens.block_forms import add_flats_form, block_form
 from console.screens.flat import FlatScreen
+from console.screens.import_flats import ImportFlatsKey
 from console.tabs.base import SiteTab
 from console.widgets.cells import passes_cell, phone_cell
 from console.widgets.chrome import SiteHeaderBar, SiteTree
@@ -39,9 +40,8 @@ if TYPE_CHECKING:
 BLOCK_COLUMNS = (("Block", None), ("Flat(s)", None), ("Device(s)", "devices"),
                  ("APass(es)", "passes"), ("Notes", None))
 FLAT_COLUMNS = (("Flat N°", None), ("Flat", None), ("Access Passes", "passes"),
-                ("Display", "display"), ("Direct call code", "call_code"),
-                ("Telephone N° / Email", "telephones"), ("Keypad code", "keypad_code"),
-                ("Notes", None))
+                ("Display", "display"), ("Direct call code", "call_code"), ("Telephone N° / "
+                "Email", "telephones"), ("Keypad code", "keypad_code"), ("Notes", None))
 TOTAL = "total"
 #: open_flat pages this far at most to put the cursor on the flat it opens
 FIND_PAGES = 25
@@ -51,7 +51,7 @@ class FlatsTable(PagedTable[FlatRow]):
     """A block's flats."""
 
 
-class BlocksTab(SiteTab):
+class BlocksTab(ImportFlatsKey, SiteTab):
     """The guide's Blocks tab, and a block's flats."""
 
     area = Area.BLOCKS
@@ -69,6 +69,7 @@ class BlocksTab(SiteTab):
         Binding("e", "modify_block", "Modify block"),
         Binding("d", "delete_block", "Delete block"),
         Binding("g", "goto_flat", "Go to Flat N°"),
+        Binding("i", "import_flats", "Import flats"),
         Binding("n", "add_flats", "Add flats"),
         Binding("e", "open_current", "Flat management"),
         Binding("d", "delete_flat", "Delete flat"),
@@ -228,6 +229,9 @@ class BlocksTab(SiteTab):
                 True if self.current_block else None)
         if action == "back":
             return self.in_block
+        if action == "import_flats":  # with a block picked: the one shown, or the cursor's
+            return self.can(Action.MODIFY, Area.IMPORT) and (self.block or self.current_block
+                                                             or None) is not None
         return True
 
     @on(DataTable.RowSelected, "#blocks-table")
@@ -267,7 +271,6 @@ class BlocksTab(SiteTab):
         await self._block_form(None)
 
     @work(exclusive=True, group="blocks-form")
-
     @guarded
     async def action_modify_block(self) -> None:
         row = self.current_block
@@ -287,7 +290,6 @@ class BlocksTab(SiteTab):
             await self._changed_blocks(f"{saved.name} saved.")
 
     @work(exclusive=True, group="blocks-form")
-
     @guarded
     async def action_delete_block(self) -> None:
         row = self.current_block
@@ -324,7 +326,6 @@ class BlocksTab(SiteTab):
                      f"{made[0].number} to {made[-1].number}.")
 
     @work(exclusive=True, group="blocks-form")
-
     @guarded
     async def action_delete_flat(self) -> None:
         row = self.flats_table.current

@@ -79,6 +79,12 @@ async def create_access_passes(
     return passes
 
 
+def stocked(ap: AccessPass, notes: str = "") -> AccessPass:
+    """A pass back in the site stock: disabled, its programming deleted."""
+    return replace(ap, state=APassState.STOCK, block_id=None, flat_id=None, resident="",
+                   access_profile_id=None, notes=notes)
+
+
 async def _pass_by_number(uow: UnitOfWork, number: str) -> AccessPass:
     number = rules.apass_number(number)
     found = await uow.find(AccessPass, number=number)
@@ -115,8 +121,7 @@ async def send_to_stock(uow: UnitOfWork, actor: Actor, number: str,
     async with uow:
         before = await _pass_by_number(uow, number)
         site = await authorize(uow, actor, before.site_id, Area.APASS_MANAGEMENT, Action.MODIFY)
-        ap = replace(before, state=APassState.STOCK, block_id=None, flat_id=None, resident="",
-                     access_profile_id=None, notes=rules.notes(notes or ""))
+        ap = stocked(before, rules.notes(notes or ""))
         await uow.update(ap)
         await record(uow, actor, "access_pass.stock", ap, before=before, site_id=site.id)
         await uow.commit()

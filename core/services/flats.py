@@ -24,7 +24,8 @@ CODE_FIELDS = {
 }
 
 
-def _clean(flat: Flat) -> Flat:
+def clean_flat(flat: Flat) -> Flat:
+    """A flat's fields checked and cleaned by the field's rules (the import uses it too)."""
     flat.number = rules.flat_number(flat.number)
     flat.name = rules.text(flat.name, "name", label="Name of flat", required=True)
     flat.floor = rules.floor(flat.floor)
@@ -40,13 +41,29 @@ async def _unique(uow: UnitOfWork, flat: Flat, site_id: int) -> None:
     """Flat N° is unique in its block; each keypad code opens for one flat per site."""
     for other in await uow.find(Flat, block_id=flat.block_id, number=flat.number):
         if other.id != flat.id:
-            raise Conflict(f"Flat N° {flat.number} already exists in this block.", field="number")
-    for attr, label in CODE_FIELDS.items():
+            raise number_taken(flat.number)
+    for attr in CODE_FIELDS:
         code = getattr(flat, attr)
         if code is None:
             continue
         for holder in await uow.code_holders(code, site_id=site_id, exclude_flat=flat.id):
-            raise Conflict(f"{label} {code} is already used by {holder}.", field=attr)
+            raise code_taken(attr, code, holder)
+
+
+def number_taken(number: str) -> Conflict:
+    """The refusal of a Flat N° already in the block."""
+    return Conflict(f"Flat N° {number} already exists in this block.", field="number")
+
+
+def still_has_passes(flat: Flat, passes: int) -> Conflict:
+    """The refusal to delete a flat that holds APasses."""
+    return Conflict(f"{flat.name} still has {passes} APass(es); move them to another "
+                    "flat, the stock or the lost record first.")
+
+
+def code_taken(attr: str, code: str, holder: str) -> Conflict:
+    """The refusal of a keypad code that opens for someone else already."""
+    return Conflict(f"{CODE_FIELDS[attr]} {code} is already used by {holder}.", field=attr)
 
 
 async def _require_code_right(uow: UnitOfWork, actor: Actor, site_id: int, before: Flat | None,
@@ -62,7 +79,7 @@ async def create_flat(uow: UnitOfWork, actor: Actor, flat: Flat) -> Flat:
     async with uow:
         block = await must_get(uow, Block, flat.block_id, "Block")
         site = await authorize(uow, actor, block.site_id, Area.FLATS, Action.MODIFY)
-        flat = _clean(replace(flat, id=None))
+        flat = clean_flat(replace(flat, id=None))
         await _require_code_right(uow, actor, id_of(site), None, flat)
         await check_quota(uow, site, "flats")
         await _unique(uow, flat, id_of(site))
@@ -98,8 +115,8 @@ async def create_flats(uow: UnitOfWork, actor: Actor, block_id: int, first_numbe
         for n in range(first_number, first_number + quantity):
             number = str(n).zfill(digits)
             if number in existing:
-                raise Conflict(f"Flat N° {number} already exists in this block.", field="number")
-            flats.append(_clean(Flat(block_id=block_id, number=number,
+                raise number_taken(number)
+            flats.append(clean_flat(Flat(block_id=block_id, number=number,
                                      name=f"{name_prefix}{number}")))
         await uow.add_all(flats)
         await record(uow, actor, "flat.create_batch", site_id=site.id, entity_id=block_id,
@@ -114,7 +131,7 @@ async def update_flat(uow: UnitOfWork, actor: Actor, flat_id: int, **changes: ob
     async with uow:
         before, block = await flat_context(uow, flat_id)
         site = await authorize(uow, actor, block.site_id, Area.FLATS, Action.MODIFY)
-        flat = _clean(changed(before, changes, EDITABLE))
+        flat = clean_flat(changed(before, changes, EDITABLE))
         await _require_code_right(uow, actor, id_of(site), before, flat)
         await _unique(uow, flat, id_of(site))
         await uow.update(flat)
@@ -130,8 +147,7 @@ async def delete_flat(uow: UnitOfWork, actor: Actor, flat_id: int) -> None:
         site = await authorize(uow, actor, block.site_id, Area.FLATS, Action.MODIFY)
         passes = await uow.count(AccessPass, flat_id=flat_id, state=APassState.ASSIGNED)
         if passes:
-            raise Conflict(f"{flat.name} still has {passes} APass(es); move them to another "
-                           "flat, the stock or the lost record first.")
+            raise still_has_passes(flat, passes)
         for display in await uow.find(PanelDisplay, flat_id=flat_id):
             await uow.delete(display)
         for phone in await uow.find(Telephone, flat_id=flat_id):

@@ -33,8 +33,9 @@ DISPLAY_EDITABLE = {"display_name", "call_code", "access_profile_id", "call_chai
 # --- telephones & emails --------------------------------------------------------
 
 
-async def _clean_telephone(uow: UnitOfWork, site: Site, phone: Telephone,
-                           before: Telephone | None) -> Telephone:
+def clean_telephone_value(site: Site, phone: Telephone) -> Telephone:
+    """A number in its E.164 form with its country and whether it is foreign, or an email
+    lower-cased: the rules of a telephone that need no store (the import uses it too)."""
     phone.kind = TelephoneKind(phone.kind)
     if phone.kind is TelephoneKind.EMAIL:
         phone.value = rules.email(phone.value, "value", required=True)
@@ -43,11 +44,29 @@ async def _clean_telephone(uow: UnitOfWork, site: Site, phone: Telephone,
         parsed = parse_phone(phone.value, site.default_country, "value")
         phone.value, phone.country = parsed.e164, parsed.region
         phone.foreign = parsed.is_foreign(site.default_country)
-        if phone.foreign and not (before and before.foreign):
-            await check_quota(uow, site, "foreign_numbers")
+    return phone
+
+
+def telephone_taken(value: str) -> Conflict:
+    """The refusal of a number or email the flat has already."""
+    return Conflict(f"{value} is already registered for this flat.", field="value")
+
+
+def still_called(phone: Telephone, callers: list[PanelDisplay]) -> Conflict:
+    """The refusal to delete a number a panel display calls."""
+    names = ", ".join(repr(d.display_name) for d in callers)
+    return Conflict(f"{phone.value} is still called by panel display {names}; remove it "
+                    "from the call chain (or delete the display) first.")
+
+
+async def _clean_telephone(uow: UnitOfWork, site: Site, phone: Telephone,
+                           before: Telephone | None) -> Telephone:
+    phone = clean_telephone_value(site, phone)
+    if phone.foreign and not (before and before.foreign):
+        await check_quota(uow, site, "foreign_numbers")
     for other in await uow.find(Telephone, flat_id=phone.flat_id, value=phone.value):
         if other.id != phone.id:
-            raise Conflict(f"{phone.value} is already registered for this flat.", field="value")
+            raise telephone_taken(phone.value)
     return phone
 
 
@@ -95,10 +114,7 @@ async def delete_telephone(uow: UnitOfWork, actor: Actor, telephone_id: int) -> 
         site = await authorize(uow, actor, block.site_id, Area.RESIDENTS_DISPLAYS, Action.MODIFY)
         callers = await uow.displays_calling(telephone_id)
         if callers:
-            names = ", ".join(repr(d.display_name) for d in callers)
-            raise Conflict(
-                f"{phone.value} is still called by panel display {names}; remove it from "
-                "the call chain (or delete the display) first.")
+            raise still_called(phone, callers)
         await uow.delete(phone)
         await record(uow, actor, "telephone.delete", before=phone, site_id=site.id)
         await uow.commit()

@@ -70,10 +70,15 @@ class EventExport:
     generated_at: datetime  # in the site's time zone
     _pages: AsyncGenerator[list[Row], None] = field(repr=False)
     rows_done: int = 0
+    #: what the list is (the title's first word, the XLSX sheet's name), what one row is
+    #: and in which order they come (the PDF's last line)
+    kind: str = "Events"
+    noun: str = "event"
+    order: str = "newest first"
 
     @property
     def title(self) -> str:
-        return f"Events – {self.site.name}"
+        return f"{self.kind} – {self.site.name}"
 
     async def pages(self) -> AsyncGenerator[list[Row], None]:
         """The rows, a page at a time (the date and time aware, in the site's time zone)."""

@@ -25,6 +25,7 @@ from core.views.rows import (
     FlatDetail,
     FlatRef,
     FlatRow,
+    FlatSheetRow,
     OperatorRow,
     PanelRow,
     PassChoices,
@@ -56,6 +57,11 @@ class ReadModel(FacilitiesReadModel, abc.ABC):
     async def flat_page(self, site_id: int, block_id: int, after: str | None,
                         limit: int) -> list[FlatRow]:
         """Up to `limit` flats of a block of the site after Flat N° `after`."""
+
+    @abc.abstractmethod
+    async def flat_sheet_page(self, site_id: int, block_id: int, after: str | None,
+                              limit: int) -> list[FlatSheetRow]:
+        """Up to `limit` flats of a block of the site after Flat N° `after`, whole."""
 
     @abc.abstractmethod
     async def flat_detail(self, flat_id: int) -> FlatDetail | None:

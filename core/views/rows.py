@@ -85,6 +85,16 @@ class FlatDetail:
 
 
 @dataclass(frozen=True)
+class FlatSheetRow:
+    """A flat with what the flats export writes: its telephones and emails (in the order
+    they were added) and its assigned APasses (in number order)."""
+
+    flat: Flat
+    telephones: list[str]
+    passes: list[str]
+
+
+@dataclass(frozen=True)
 class FlatRef:
     """A flat found by its Flat N°."""
 
