@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import logging
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -123,12 +122,10 @@ async def _demo(args: argparse.Namespace, config: Config) -> int:
             say(f"The demo estate is already built in {where}.")
         else:
             say(f"Building the demo estate (seed {seed}) in {where} …", flush=True)
-            began = time.monotonic()
-
-            def step(what: str) -> None:
-                say(f"  {time.monotonic() - began:4.1f} s  {what} …", flush=True)
-
-            r = await build_demo(store, seed, events, config.demo.days, step=step)
+            from console.progress import JobProgress
+            with JobProgress("past events", events) as progress:
+                r = await build_demo(store, seed, events, config.demo.days,
+                                     step=progress.stage, stored=progress.advance)
             say(f"Built {r.sites} sites, {r.blocks} blocks, {r.flats} flats, "
                   f"{r.telephones} telephones/emails, {r.displays} panel displays, "
                   f"{r.passes} APasses, {r.devices} devices, {r.events} past events "

@@ -32,8 +32,9 @@ def demo_db(tmp_path_factory):
     assert out.returncode == 0, out.stderr
     assert "Built 3 sites" in out.stdout
     # a person waiting sees what is being built, in order, before the summary
+    # (not a terminal here: plain lines, the counts of the history when it is stored)
     steps = ["site 1 of 3: Byron Court", "site 3 of 3: Harbour View", "the facilities book",
-             "3,000 past events", "Built 3 sites"]
+             "the history", "3,000 of 3,000 past events", "Built 3 sites"]
     where = [out.stdout.find(s) for s in steps]
     assert -1 not in where and where == sorted(where), out.stdout
     return path

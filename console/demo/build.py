@@ -45,10 +45,16 @@ async def is_built(store: Store) -> bool:
                           "interrupted build?); delete the file, or use another --db.")
 
 
+#: the history goes to the writer in chunks this large, each flushed (progress is counted)
+HISTORY_CHUNK = 20_000
+
+
 async def build_demo(store: Store, seed: int = 1, events: int = 200_000,
-                     days: int = 90, step: Callable[[str], None] | None = None) -> BuildReport:
+                     days: int = 90, step: Callable[[str], None] | None = None,
+                     stored: Callable[[int], None] | None = None) -> BuildReport:
     """Build the estate, then its event history through the event writer; `step` is told
-    what is being built (a line for a person waiting)."""
+    what is being built, `stored` how many past events more are stored (a progress bar
+    for a person waiting)."""
     started = datetime.now(UTC)
     estate = await build_estate(store, seed, step=step)
     if step is not None:
@@ -56,10 +62,14 @@ async def build_demo(store: Store, seed: int = 1, events: int = 200_000,
     await add_book(store, estate, seed)
     writer = await store.event_writer()
     if step is not None:
-        step(f"{events:,} past events")
+        step("the history")
     history = generate_history(estate, events, days, seed)
-    writer.append_many(history)
-    await writer.flush()
+    for start in range(0, len(history), HISTORY_CHUNK):
+        chunk = history[start:start + HISTORY_CHUNK]
+        writer.append_many(chunk)
+        await writer.flush()
+        if stored is not None:
+            stored(len(chunk))
     concierge = next(o for o in estate.operators if o.login == "concierge")
     async with store.uow() as uow:
         # The desk dealt with all but the newest alarms, left for the demo to show.
