@@ -8,10 +8,11 @@ nothing; the services above check the operator's rights on that site.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from core.audit import ChainReport
 from core.model import AccessProfile, APassState, Block, Holiday, WeekType
 from core.views.facilities_port import FacilitiesReadModel
 from core.views.rows import (
@@ -33,6 +34,9 @@ from core.views.rows import (
 )
 from core.views.search_rows import SearchResults
 from core.views.setup_rows import DoorChoice, ProfileRow
+
+if TYPE_CHECKING:
+    from core.views.audit import AuditFilter, Scope
 
 
 class ReadModel(FacilitiesReadModel, abc.ABC):
@@ -151,6 +155,18 @@ class ReadModel(FacilitiesReadModel, abc.ABC):
     @abc.abstractmethod
     async def alarm_signature(self, site_ids: list[int]) -> tuple[Any, ...]:
         """A fingerprint of these sites' alarms that changes with them."""
+
+    # --- the audit trail ------------------------------------------------------------------
+    @abc.abstractmethod
+    async def audit_page(self, scopes: Sequence[Scope], flt: AuditFilter,
+                         before: int | None, limit: int) -> list[dict[str, Any]]:
+        """The newest audit entries within these scopes matching the filter, older than
+        entry `before` (id, at, actor, action, entity, entity_id, site_id, before, after,
+        source)."""
+
+    @abc.abstractmethod
+    async def audit_chain(self) -> ChainReport:
+        """The audit trail's hash chain checked against its head."""
 
     # --- operators and search -----------------------------------------------------------------
     @abc.abstractmethod
