@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.views.audit import AuditFilter, Scope
@@ -48,6 +48,13 @@ def _where(scopes: Sequence[Scope], flt: AuditFilter) -> list[ColumnElement[bool
     if flt.apass.strip():
         found.append(and_(a.entity == "access_pass", _names("number", flt.apass.strip())))
     return found
+
+
+async def audit_count(store: Store, scopes: Sequence[Scope], flt: AuditFilter) -> int:
+    """How many entries within the scopes match the filter (an export's progress)."""
+    stmt = select(func.count()).select_from(t.audit_entries).where(*_where(scopes, flt))
+    async with store.engine.connect() as conn:
+        return int((await conn.execute(stmt)).scalar_one())
 
 
 async def audit_page(store: Store, scopes: Sequence[Scope], flt: AuditFilter,

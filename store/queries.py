@@ -121,6 +121,14 @@ def _event_where(flt: EventFilter) -> ColumnElement[bool]:
     return and_(True, *clauses)
 
 
+async def event_count(store: Store, flt: EventFilter, site_ids: list[int]) -> int:
+    """How many events match the filter on these sites (an export's progress)."""
+    stmt = (select(func.count()).select_from(t.events).where(_event_where(flt))
+            .where(t.events.c.site_id.in_(site_ids)))
+    async with store.engine.connect() as conn:
+        return int((await conn.execute(stmt)).scalar_one())
+
+
 async def event_page(store: Store, flt: EventFilter, before: tuple[datetime, int] | None = None,
                      limit: int = 100, *, site_ids: list[int] | None = None) -> list[dict[str, Any]]:
     """The newest `limit` events matching the filter (on these sites, when given), older

@@ -136,6 +136,12 @@ class StoreReads(StoreFacilitiesReads, ReadModel):
                          before: int | None, limit: int) -> list[dict[str, Any]]:
         return await audit_queries.audit_page(self.store, scopes, flt, before, limit)
 
+    async def event_count(self, flt: EventFilter, site_ids: list[int]) -> int:
+        return await queries.event_count(self.store, flt, site_ids)
+
+    async def audit_count(self, scopes: Sequence[Scope], flt: AuditFilter) -> int:
+        return await audit_queries.audit_count(self.store, scopes, flt)
+
     async def audit_chain(self) -> ChainReport:
         return await self.store.verify_audit()
 

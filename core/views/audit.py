@@ -114,6 +114,13 @@ async def audit_page(reads: ReadModel, viewer: Viewer, flt: AuditFilter,
     return [audit_row(viewer, r) for r in raw]
 
 
+async def audit_count(reads: ReadModel, viewer: Viewer, flt: AuditFilter) -> int:
+    """How many entries the reader may see match the filter (an export's progress)."""
+    _check(flt)
+    found = scopes(viewer, flt)
+    return await reads.audit_count(found, flt) if found else 0
+
+
 def audit_row(viewer: Viewer, r: dict[str, Any]) -> AuditRow:
     """One stored entry as the reader sees it (guarded fields masked, text cleaned)."""
     site_id = r["site_id"]

@@ -140,6 +140,14 @@ class ReadModel(FacilitiesReadModel, abc.ABC):
         """The newest events of these sites matching the filter, older than `before`."""
 
     @abc.abstractmethod
+    async def event_count(self, flt: EventFilter, site_ids: list[int]) -> int:
+        """How many events of these sites match the filter."""
+
+    @abc.abstractmethod
+    async def audit_count(self, scopes: Sequence[Scope], flt: AuditFilter) -> int:
+        """How many audit entries within these scopes match the filter."""
+
+    @abc.abstractmethod
     async def event_detail(self, event_id: int) -> EventDetail | None:
         """One event and the names of what it refers to."""
 
