@@ -136,6 +136,10 @@ class StoreReads(StoreFacilitiesReads, ReadModel):
                          before: int | None, limit: int) -> list[dict[str, Any]]:
         return await audit_queries.audit_page(self.store, scopes, flt, before, limit)
 
+    async def event_rows(self, flt: EventFilter, site_ids: list[int],
+                         before: tuple[str, int] | None, limit: int) -> list[tuple[Any, ...]]:
+        return await queries.event_rows(self.store, flt, site_ids, before, limit)
+
     async def event_count(self, flt: EventFilter, site_ids: list[int]) -> int:
         return await queries.event_count(self.store, flt, site_ids)
 

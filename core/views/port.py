@@ -140,6 +140,12 @@ class ReadModel(FacilitiesReadModel, abc.ABC):
         """The newest events of these sites matching the filter, older than `before`."""
 
     @abc.abstractmethod
+    async def event_rows(self, flt: EventFilter, site_ids: list[int],
+                         before: tuple[str, int] | None, limit: int) -> list[tuple[Any, ...]]:
+        """An export's page of events as tuples (at as stored UTC text, id, device_id,
+        kind, result, name, credential, description), newest first, older than `before`."""
+
+    @abc.abstractmethod
     async def event_count(self, flt: EventFilter, site_ids: list[int]) -> int:
         """How many events of these sites match the filter."""
 
