@@ -43,7 +43,9 @@ def _where(scopes: Sequence[Scope], flt: AuditFilter) -> list[ColumnElement[bool
                          a.before["flat_id"].as_integer().in_(in_block),
                          a.after["flat_id"].as_integer().in_(in_block)))
     if flt.flat_id is not None:
-        found.append(or_(and_(a.entity == "flat", a.entity_id == flt.flat_id),
+        # (a batch of flats is audited with its block's id: not a flat's)
+        found.append(or_(and_(a.entity == "flat", a.entity_id == flt.flat_id,
+                              a.action != "flat.create_batch"),
                          _names("flat_id", flt.flat_id)))
     if flt.apass.strip():
         found.append(and_(a.entity == "access_pass", _names("number", flt.apass.strip())))

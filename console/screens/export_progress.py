@@ -53,7 +53,7 @@ class ExportScreen(ModalScreen[Written | None]):
     DEFAULT_CSS = """
     ExportScreen #export-format { width: 20; }
     ExportScreen #export-bar { margin: 1 0 0 0; }
-    ExportScreen #export-status { height: 2; }
+    ExportScreen #export-status { height: auto; }
     """
 
     def __init__(self, ctx: ConsoleContext, kind: str, what: str, make: MakeExport,

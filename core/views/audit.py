@@ -82,8 +82,7 @@ def scopes(viewer: Viewer, flt: AuditFilter) -> list[Scope]:
     wanted = {e for e, (_, a) in ENTITIES.items() if flt.area is None or a is flt.area}
     found = []
     for site_id in sites:
-        entities = frozenset(e for e in wanted if (a := area_of(e)) is not None
-                             and viewer.may(site_id, a))
+        entities = frozenset(e for e in wanted if _may_see(viewer, site_id, area_of(e)))
         if entities:
             found.append(Scope(site_id, entities))
     if flt.site_id is None:
@@ -93,6 +92,12 @@ def scopes(viewer: Viewer, flt: AuditFilter) -> list[Scope]:
         if entities:
             found.append(Scope(None, entities))
     return found
+
+
+def _may_see(viewer: Viewer, site_id: int, area: Area | None) -> bool:
+    """Whether the reader may see a site's entries of this area (None: the site
+    creators' own entries)."""
+    return viewer.operator.can_create_sites if area is None else viewer.may(site_id, area)
 
 
 def _check(flt: AuditFilter) -> None:

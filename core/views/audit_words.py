@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.rights import Area
+from core.rights import Action, Area
 
 #: what each audited entity is called in the guide, and the area whose Consult right
 #: shows its changes (None: the site creators' own entries: sites, the demo's build)
@@ -113,6 +113,20 @@ def shown(value: Any) -> str:
     return str(value)
 
 
+def rights_words(value: Any) -> str:
+    """A grant's rights as the matrix reads: "Blocks (Consult), Flats (Modify)"."""
+    held: dict[str, str] = {}
+    for item in value if isinstance(value, list) else []:
+        area, _, action = str(item).partition(":")
+        try:
+            name = Area(area).label
+        except ValueError:
+            name = area
+        if action == Action.MODIFY.value or name not in held:
+            held[name] = "Modify" if action == Action.MODIFY.value else "Consult"
+    return ", ".join(f"{k} ({v})" for k, v in held.items()) or "—"
+
+
 def changes(entity: str, before: dict[str, Any] | None, after: dict[str, Any] | None,
             hidden: frozenset[str] = frozenset()) -> list[tuple[str, str, str]]:
     """Each field that differs as (label, before, after); every field of a creation or
@@ -127,7 +141,8 @@ def changes(entity: str, before: dict[str, Any] | None, after: dict[str, Any] | 
             a = HIDDEN if before is not None else "—"
             b = HIDDEN if after is not None else "—"
         else:
-            a = shown(old.get(name)) if before is not None else "—"
-            b = shown(new.get(name)) if after is not None else "—"
+            show = rights_words if name == "rights" else shown
+            a = show(old.get(name)) if before is not None else "—"
+            b = show(new.get(name)) if after is not None else "—"
         found.append((label(entity, name), a, b))
     return found
