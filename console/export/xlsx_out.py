@@ -127,6 +127,8 @@ def _row_xml(r: int, row: Sequence[Any], letters: Sequence[str],
             continue
         ref = letters[i]
         if i in datetimes:
+            if value.tzinfo is not None:  # the wall time it shows (Excel has no zones)
+                value = value.replace(tzinfo=None)
             append(f'<c r="{ref}{r}" s="{WHEN}"><v>{(value - EPOCH) / DAY!r}</v></c>')
         elif isinstance(value, str):
             style = f' s="{AS_TEXT}"' if value[:1] in _STARTS else ""

@@ -121,7 +121,8 @@ class ExportScreen(ModalScreen[Written | None]):
         bar.update(total=max(written.rows, 1), progress=max(written.rows, 1))
         cut = " (a PDF holds no more: export XLSX or CSV for every row)" if written.cut else ""
         self.query_one("#export-status", Static).update(plain(
-            f"Wrote {written.rows:,} rows to {written.path.name}{cut}\n"
+            f"Wrote {written.rows:,} row{'s' if written.rows != 1 else ''} to "
+            f"{written.path.name}{cut}\n"
             f"in {_shown_folder(written.path)} (fetch it with sftp or scp)"))
         button = self.query_one("#cancel", Button)
         button.label = "Close"

@@ -212,7 +212,7 @@ async def _pages(reads: ReadModel, viewer: Viewer, flt: AuditFilter, page: int,
         rows = await audit_page(reads, viewer, flt, before, page)
         if not rows:
             return
-        yield [(r.at.astimezone(tz), r.actor, r.source, r.what, r.summary) for r in rows]
+        yield [(r.at.astimezone(tz).replace(tzinfo=None), r.actor, r.source, r.what, r.summary) for r in rows]
         if len(rows) < page:
             return
         before = rows[-1].id

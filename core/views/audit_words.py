@@ -130,7 +130,7 @@ def rights_words(value: Any) -> str:
 def changes(entity: str, before: dict[str, Any] | None, after: dict[str, Any] | None,
             hidden: frozenset[str] = frozenset()) -> list[tuple[str, str, str]]:
     """Each field that differs as (label, before, after); every field of a creation or
-    a removal. Fields named in `hidden` read "(hidden)"."""
+    a removal that holds something. Fields named in `hidden` read "(hidden)"."""
     old, new = before or {}, after or {}
     found = []
     for name in [*old, *(k for k in new if k not in old)]:
@@ -144,5 +144,7 @@ def changes(entity: str, before: dict[str, Any] | None, after: dict[str, Any] | 
             show = rights_words if name == "rights" else shown
             a = show(old.get(name)) if before is not None else "—"
             b = show(new.get(name)) if after is not None else "—"
+        if a == b == "—":  # an empty field of a creation or a removal says nothing
+            continue
         found.append((label(entity, name), a, b))
     return found
