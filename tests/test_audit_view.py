@@ -5,7 +5,6 @@ paging, and the chain's integrity as the Audit screen shows it."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import timedelta
 
 import pytest
 
@@ -18,8 +17,10 @@ from core.views.viewer import load_viewer
 from store.reads import StoreReads
 from tests.conftest import NOW, fixed_clock, make_operator
 
+EVERYTHING = AuditFilter()
 
-async def read(store, who: str, flt: AuditFilter = AuditFilter(), before=None, limit=100):
+
+async def read(store, who: str, flt: AuditFilter = EVERYTHING, before=None, limit=100):
     async with store.reader() as uow:
         viewer = await load_viewer(uow, who, "test", fixed_clock)
     return await audit_page(StoreReads(store), viewer, flt, before, limit)

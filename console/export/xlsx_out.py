@@ -120,7 +120,7 @@ def _text(value: str) -> str:
 def _row_xml(r: int, row: Sequence[Any], letters: Sequence[str],
              datetimes: frozenset[int]) -> str:
     """One row's XML: every cell with its reference; empty cells left out."""
-    cells = []
+    cells: list[str] = []
     append = cells.append
     for i, value in enumerate(row):
         if value is None or value == "":

@@ -25,6 +25,7 @@ from console.widgets.guard import attempt, guarded
 from console.widgets.key_bar import KeyBar
 from console.widgets.paged_table import PagedTable
 from console.widgets.plain import plain
+from core.audit import ChainReport
 from core.errors import ValidationError
 from core.rights import Action, Area
 from core.views.audit import AuditFilter, AuditRow, audit_integrity, audit_page
@@ -105,7 +106,7 @@ class AuditScreen(Screen[None]):
     async def check_chain(self) -> None:
         """The whole chain, checked off the table's way: "intact", or where it breaks."""
         report = await attempt(self, self.ctx.view(audit_integrity))
-        if not report:
+        if not isinstance(report, ChainReport):
             return
         line = self.query_one("#audit-chain", Static)
         if report.ok:

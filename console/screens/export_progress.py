@@ -10,7 +10,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -63,7 +63,7 @@ class ExportScreen(ModalScreen[Written | None]):
         self.started = 0.0
         self.rows = 0
         self.written: Written | None = None
-        self.worker: Worker[Written | None] | None = None
+        self.worker: Worker[Any] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):

@@ -61,7 +61,7 @@ class ExportFolderSFTP(asyncssh.SFTPServer):
                attrs: asyncssh.SFTPAttrs) -> object:
         raise asyncssh.SFTPOpUnsupported("Use SFTP version 3 (OpenSSH's sftp and scp do).")
 
-    async def scandir(self, path: bytes):  # type: ignore[override]
+    async def scandir(self, path: bytes):
         """The folder's files, without hidden ones (an export being written); "." and
         ".." are the folder itself (nothing above it is looked at)."""
         local = os.fsdecode(self.map_path(path))
@@ -77,8 +77,10 @@ class ExportFolderSFTP(asyncssh.SFTPServer):
     def _refuse(self, *_args: Any) -> None:
         raise asyncssh.SFTPPermissionDenied(READ_ONLY)
 
-    write = setstat = lsetstat = fsetstat = remove = mkdir = rmdir = _refuse
-    rename = posix_rename = symlink = link = _refuse
+    # one refusal for every call that would change something (their signatures differ,
+    # hence the ignore: each takes its arguments and raises)
+    write = setstat = lsetstat = fsetstat = remove = mkdir = rmdir = _refuse  # type: ignore[assignment]
+    rename = posix_rename = symlink = link = _refuse  # type: ignore[assignment]
 
     def exit(self) -> None:
         """The client is done: exit status 0, which `scp` waits for (OpenSSH's ssh exits
@@ -94,7 +96,7 @@ class SessionSwitch(asyncssh.SSHServerSession):
     """A session channel that is the console, or SFTP when the client asks for it."""
 
     def __init__(self, console: SSHSession,
-                 sftp: Callable[[asyncssh.SSHServerChannel], asyncssh.SFTPServer]) -> None:
+                 sftp: Callable[[Any], asyncssh.SFTPServer]) -> None:
         self.console = console
         self.target: asyncssh.SSHServerSession = console
         self.sftp = sftp
