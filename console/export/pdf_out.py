@@ -126,10 +126,11 @@ async def write_pdf(export: EventExport, path: Path, progress: Progress | None =
                 break
     pdf.ln(2)
     if more:
-        note = (f"The first {rows:,} events of the period, newest first; "
-                "export XLSX or CSV for every event.")
+        one, many = export.nouns
+        note = (f"The first {rows:,} {many} of the period, newest first; "
+                f"export XLSX or CSV for every {one}.")
     else:
-        note = f"{rows:,} event{'s' if rows != 1 else ''}, newest first."
+        note = f"{rows:,} {export.nouns[rows != 1]}, newest first."
     pdf.cell(0, ROW_H, pdf.shown(note))
     pdf.output(str(path))
     return rows

@@ -168,6 +168,8 @@ AUDIT_COLUMNS = (Column("Date & time", 19, is_datetime=True), Column("Operator",
 class AuditExport(EventExport):
     """The audit trail of a site as an export (the writers of the Events export)."""
 
+    nouns = ("entry", "entries")
+
     @property
     def title(self) -> str:
         return f"Audit trail – {self.site.name}"

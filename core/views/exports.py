@@ -15,7 +15,7 @@ import asyncio
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from core.errors import ValidationError
@@ -70,6 +70,8 @@ class EventExport:
     generated_at: datetime  # in the site's time zone
     _pages: AsyncGenerator[list[Row], None] = field(repr=False)
     rows_done: int = 0
+    #: what a row is, one and several (a report's last line)
+    nouns: ClassVar[tuple[str, str]] = ("event", "events")
 
     @property
     def title(self) -> str:
