@@ -165,12 +165,12 @@ async def run(args: argparse.Namespace, config: Config) -> int:
         done = await write_export(export, fmt, target)
     finally:
         await store.close()
-    noun = export.noun
+    one, many = export.nouns
     if done.cut:
-        say(f"Wrote the first {PDF_MAX_ROWS:,} {noun}s to {target}: a PDF report holds no "
-            f"more; export XLSX or CSV for every {noun}.")
+        say(f"Wrote the first {PDF_MAX_ROWS:,} {many} to {target}: a PDF report holds no "
+            f"more; export XLSX or CSV for every {one}.")
     else:
-        say(f"Wrote {done.rows:,} {noun}{'s' if done.rows != 1 else ''} of {site.name} "
+        say(f"Wrote {done.rows:,} {export.nouns[done.rows != 1]} of {site.name} "
             f"to {target}.")
     return 0
 

@@ -77,7 +77,7 @@ async def console_context(store: Store, operator: str | None, hub: LiveHub | Non
     ctx = await load_context(store, operator or await default_operator(store), source)
     if hub is not None:
         ctx.live = hub.subscribe()
-        ctx.commander = BusCommander(hub.client, id_of(ctx.operator))
+        ctx.commander = BusCommander(hub.client, id_of(ctx.operator), ctx.actor.source)
     return ctx
 
 

@@ -297,13 +297,15 @@ class ReconnectingBus(ConsoleBus):
 class BusCommander(Commander):
     """Commands over the bus, in the operator's name."""
 
-    def __init__(self, client: ConsoleBus, operator_id: int) -> None:
+    def __init__(self, client: ConsoleBus, operator_id: int, source: str = "") -> None:
         self.client = client
         self.operator_id = operator_id
+        self.source = source[:120]  # the audit trail's "from" of the gateway's entry
 
     async def request(self, msg: dict) -> dict:
         try:
-            reply = await self.client.request({**msg, "operator_id": self.operator_id})
+            reply = await self.client.request({**msg, "operator_id": self.operator_id,
+                                               "source": self.source})
         except (TimeoutError, BusClosed) as err:
             raise DoorkeeperError("The gateway did not answer; try again.") from err
         if not reply.get("ok"):

@@ -28,6 +28,8 @@ from core.rules import NOTES_MAX
 #: SQLite's (and PostgreSQL's bigint) largest integer
 ID_MAX = 2**63 - 1
 REQUEST_ID_MAX_LEN = 64
+#: where a command's operator is (the audit trail's "from": "console", "ssh ADDRESS")
+SOURCE_MAX = 120
 #: a remote opening lasts at most this long (core.services.operations checks it too)
 REMOTE_OPEN_MAX_SECONDS = 600
 
@@ -71,10 +73,12 @@ SCHEMAS: dict[Kind, dict[str, Whole | Text]] = {
     Kind.HELLO: {},
     Kind.PING: {},
     Kind.OPEN_DOOR: {"operator_id": ID, "door_id": ID,
-                     "seconds": Whole(1, REMOTE_OPEN_MAX_SECONDS, required=False)},
-    Kind.ACK_ALARM: {"operator_id": ID, "alarm_id": ID, "note": Text(NOTES_MAX)},
+                     "seconds": Whole(1, REMOTE_OPEN_MAX_SECONDS, required=False),
+                     "source": Text(SOURCE_MAX)},
+    Kind.ACK_ALARM: {"operator_id": ID, "alarm_id": ID, "note": Text(NOTES_MAX),
+                     "source": Text(SOURCE_MAX)},
     Kind.STUCK: {"what": Text(NOTES_MAX, required=True)},
-    Kind.RESTART_READER: {"operator_id": ID, "device_id": ID},
+    Kind.RESTART_READER: {"operator_id": ID, "device_id": ID, "source": Text(SOURCE_MAX)},
 }
 
 

@@ -29,6 +29,7 @@ class StoreConfig:
     url: str = ""  # overrides path when set (e.g. postgresql+asyncpg://...)
     busy_timeout_ms: int = 5000
     event_flush_ms: int = 5  # the event writer's pause after a commit (the desks' turn)
+    export_folder: str = ""  # operators' exports (one subfolder each); "" = exports/ beside the db
 
 
 @dataclass

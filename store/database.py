@@ -29,6 +29,7 @@ class Store:
         self.url = url
         self.flush_ms = flush_ms
         self.busy_s = busy_timeout_ms / 1000
+        self.export_folder = ""  # [store] export_folder (console.export.folder reads it)
         self._writer: EventWriter | None = None
         self._writer_engine: AsyncEngine | None = None
         #: desks wait for the event writer's intent (SQLite only, see store.write_gate)
@@ -45,6 +46,7 @@ class Store:
         else:
             engine = create_async_engine(url, pool_pre_ping=True)
         store = cls(engine, url, config.event_flush_ms, config.busy_timeout_ms)
+        store.export_folder = config.export_folder
         if migrate:
             # the migration check takes the write lock: ahead of the desks, as the event
             # writer does, or a gateway starting among busy desks could time out

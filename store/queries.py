@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true, tuple_
+from sqlalchemy import ColumnElement, String, and_, func, or_, select, true, tuple_, type_coerce
 
 from core.errors import NotFound
 from core.model import APassState, Site, id_of
@@ -119,6 +119,37 @@ def _event_where(flt: EventFilter) -> ColumnElement[bool]:
             options.append(e.credential == digits)
         clauses.append(or_(*options))
     return and_(True, *clauses)
+
+
+#: what an export reads of each event, in this order ("at" as stored: UTC text)
+EXPORT_COLUMNS = ("at", "id", "device_id", "kind", "result", "name", "credential",
+                  "description")
+
+
+async def event_rows(store: Store, flt: EventFilter, site_ids: list[int],
+                     before: tuple[str, int] | None, limit: int) -> list[tuple[Any, ...]]:
+    """An export's keyset page: plain tuples of EXPORT_COLUMNS, newest first, older than
+    `before` (the stored text of "at", id). No type processing: the time stays the
+    stored UTC text ("YYYY-MM-DD HH:MM:SS.ffffff") for the caller to turn in bulk."""
+    e = t.events.c
+    at = type_coerce(e.at, String)
+    stmt = (select(at, *(e[c] for c in EXPORT_COLUMNS[1:])).where(_event_where(flt))
+            .where(e.site_id.in_(site_ids)))
+    if before is not None:
+        stmt = stmt.where(tuple_(at, e.id) < tuple_(*before))
+    stmt = stmt.order_by(e.at.desc(), e.id.desc()).limit(limit)
+    async with store.engine.connect() as conn:
+        # SQLAlchemy's statement cache makes the compile cheap; no column has a result
+        # processor, so the rows come as the driver's tuples (Row, a tuple subclass)
+        return list((await conn.execute(stmt)).all())
+
+
+async def event_count(store: Store, flt: EventFilter, site_ids: list[int]) -> int:
+    """How many events match the filter on these sites (an export's progress)."""
+    stmt = (select(func.count()).select_from(t.events).where(_event_where(flt))
+            .where(t.events.c.site_id.in_(site_ids)))
+    async with store.engine.connect() as conn:
+        return int((await conn.execute(stmt)).scalar_one())
 
 
 async def event_page(store: Store, flt: EventFilter, before: tuple[datetime, int] | None = None,

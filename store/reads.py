@@ -3,12 +3,14 @@ models in store/*_queries.py and store/search.py, scoped to the site it names.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from core.audit import ChainReport
 from core.errors import NotFound
 from core.model import AccessProfile, APassState, Block, Holiday, WeekType
+from core.views.audit import AuditFilter, Scope
 from core.views.port import ReadModel
 from core.views.rows import (
     AlarmRow,
@@ -32,6 +34,7 @@ from core.views.search_rows import SearchResults
 from core.views.setup_rows import DoorChoice, ProfileRow
 from store import (
     alarm_queries,
+    audit_queries,
     device_queries,
     display_queries,
     event_queries,
@@ -133,6 +136,23 @@ class StoreReads(StoreFacilitiesReads, ReadModel):
                          before: tuple[datetime, int] | None, limit: int
                          ) -> list[dict[str, Any]]:
         return await queries.event_page(self.store, flt, before, limit, site_ids=site_ids)
+
+    async def audit_page(self, scopes: Sequence[Scope], flt: AuditFilter,
+                         before: int | None, limit: int) -> list[dict[str, Any]]:
+        return await audit_queries.audit_page(self.store, scopes, flt, before, limit)
+
+    async def event_rows(self, flt: EventFilter, site_ids: list[int],
+                         before: tuple[str, int] | None, limit: int) -> list[tuple[Any, ...]]:
+        return await queries.event_rows(self.store, flt, site_ids, before, limit)
+
+    async def event_count(self, flt: EventFilter, site_ids: list[int]) -> int:
+        return await queries.event_count(self.store, flt, site_ids)
+
+    async def audit_count(self, scopes: Sequence[Scope], flt: AuditFilter) -> int:
+        return await audit_queries.audit_count(self.store, scopes, flt)
+
+    async def audit_chain(self) -> ChainReport:
+        return await self.store.verify_audit()
 
     async def event_detail(self, event_id: int) -> EventDetail | None:
         return await event_queries.event_detail(self.store, event_id)

@@ -125,12 +125,12 @@ async def write_pdf(export: EventExport, path: Path, progress: Progress | None =
             if more:
                 break
     pdf.ln(2)
-    noun = export.noun
     if more:
-        note = (f"The first {rows:,} {noun}s, {export.order}; "
-                f"export XLSX or CSV for every {noun}.")
+        one, many = export.nouns
+        note = (f"The first {rows:,} {many}, {export.order}; "
+                f"export XLSX or CSV for every {one}.")
     else:
-        note = f"{rows:,} {noun}{'s' if rows != 1 else ''}, {export.order}."
+        note = f"{rows:,} {export.nouns[rows != 1]}, {export.order}."
     pdf.cell(0, ROW_H, pdf.shown(note))
     pdf.output(str(path))
     return rows

@@ -33,6 +33,7 @@ from core.model import EventKind, Operator
 from core.runtime import Runtime
 from core.services import operations
 from core.services.base import Actor
+from core.text import safe_text
 from store.database import Store
 from store.events import EventWriter
 from store.snapshot import (
@@ -264,7 +265,7 @@ class Gateway:
             self.bus.send(peer, reply)
             return
         try:
-            actor = await self._actor(msg.get("operator_id"))
+            actor = await self._actor(msg.get("operator_id"), msg.get("source"))
             if kind == Kind.OPEN_DOOR:
                 door = await operations.open_door(self.store.uow(), actor,
                                                   _int(msg, "door_id"), msg.get("seconds"))
@@ -288,14 +289,17 @@ class Gateway:
             reply.update(ok=False, error="The command could not be carried out.")
         self.bus.send(peer, reply)
 
-    async def _actor(self, operator_id: object) -> Actor:
+    async def _actor(self, operator_id: object, source: object = None) -> Actor:
+        """The operator a command names, at the console it came from (the bus when the
+        sender did not say)."""
         if not isinstance(operator_id, int):
             raise DoorkeeperError("The command names no operator.")
         async with self.store.reader() as uow:
             operator = await uow.get(Operator, operator_id)
         if operator is None:
             raise DoorkeeperError(f"Operator {operator_id} does not exist.")
-        return Actor(operator, source="bus")
+        where = safe_text(source) if isinstance(source, str) else ""
+        return Actor(operator, source=where or "bus")
 
     # --- life --------------------------------------------------------------------------
     def request_stop(self) -> None:

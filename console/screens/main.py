@@ -55,6 +55,7 @@ class MainScreen(Screen):
         Binding("u", "users", "Users"),
         Binding("F", "facilities", "Facilities"),
         Binding("S", "sites", "Sites", show=False),
+        Binding("A", "audit", "Audit", show=False),
         Binding("w", "setup('week_types')", "Week types"),
         Binding("P", "setup('profiles')", "Profiles"),
         Binding("t", "toggle_tree", "Tree"),
@@ -277,6 +278,9 @@ class MainScreen(Screen):
         set-up screens only with their right on the site shown."""
         if action == "facilities":
             return self.ctx.can(None, Area.FACILITIES, Action.CONSULT)
+        if action == "audit":
+            from console.screens.audit import may_open
+            return may_open(self.ctx)
         if action == "sites":
             return self.ctx.operator.active and self.ctx.operator.can_create_sites
         if action == "setup":
@@ -294,6 +298,10 @@ class MainScreen(Screen):
     async def action_facilities(self) -> None:
         from console.screens.facilities import FacilitiesScreen
         await self.app.push_screen(FacilitiesScreen(self.ctx))
+
+    async def action_audit(self) -> None:
+        from console.screens.audit import AuditScreen
+        await self.app.push_screen(AuditScreen(self.ctx, self.site_id))
 
     async def action_sites(self) -> None:
         from console.screens.sites import SitesScreen

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import asyncssh
 
-from console.ssh.session import SSHSession
+from console.export.folder import operator_folder
+from console.ssh.sftp import ExportFolderSFTP, SessionSwitch
 from core.errors import DoorkeeperError, StoreBusy
 from store.database import Store
 
@@ -202,7 +203,7 @@ class Gatekeeper(asyncssh.SSHServer):
                 "Too many failed attempts.")
 
     # --- sessions ------------------------------------------------------------------------
-    async def session_requested(self) -> SSHSession | bool:
+    async def session_requested(self) -> SessionSwitch | bool:
         await self.logged_in.wait()  # a session may be asked for while the login is audited
         if self.operator is None:
             return False
@@ -211,7 +212,8 @@ class Gatekeeper(asyncssh.SSHServer):
             log.warning("session refused: %d sessions already", len(self.worker.sessions))
             raise asyncssh.ChannelOpenError(asyncssh.OPEN_RESOURCE_SHORTAGE,
                                             "This server is full; try again later.")
-        return session
+        folder = operator_folder(self.worker.store, self.operator.email, create=False)
+        return SessionSwitch(session, lambda chan: ExportFolderSFTP(chan, folder))
 
 
 async def _key_is_theirs(store: Store, who: str, line: str) -> bool:

@@ -70,7 +70,7 @@ async def _run(request: SessionRequest, control: socket.socket) -> int:
         hub = await _connect_live(request.bus)
         ctx = ConsoleContext(store, request.viewer)
         ctx.live = hub.subscribe()
-        ctx.commander = BusCommander(hub.client, id_of(ctx.operator))
+        ctx.commander = BusCommander(hub.client, id_of(ctx.operator), ctx.actor.source)
         app = DoorkeeperApp(ctx)
         errors = io.StringIO()
         app.error_console = Console(file=errors, width=100, color_system=None)

@@ -67,6 +67,7 @@ class EventsTab(SiteTab):
         Binding("f", "filters", "Filters"),
         Binding("s", "search", "Search log"),
         Binding("x", "clear_filters", "Clear filters"),
+        Binding("e", "export", "Export"),
         Binding("escape", "to_list", "Back to the list", show=False),
     ]
 
@@ -278,6 +279,17 @@ class EventsTab(SiteTab):
             self.bar.show_choices(self.choices)
         self._refresh_device_options()
         await self.apply_filters()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Export only with the Export right on the site shown."""
+        return action != "export" or (self.site_id is not None
+                                      and self.ctx.can(self.site_id, Area.EXPORT))
+
+    async def action_export(self) -> None:
+        """The list as filtered, to a file in the operator's export folder (docs/export.md)."""
+        if self.site_id is not None and await self.apply_filters() and self.flt is not None:
+            from console.screens.export_progress import open_export
+            await open_export(self, "events", "the events", self.flt)
 
     def action_to_list(self) -> None:
         self.table.focus()

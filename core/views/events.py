@@ -28,6 +28,18 @@ async def event_page(reads: ReadModel, viewer: Viewer, flt: EventFilter,
     return await reads.event_page(flt, _event_sites(viewer, flt), before, limit)
 
 
+async def event_rows(reads: ReadModel, viewer: Viewer, flt: EventFilter,
+                     before: tuple[str, int] | None, limit: int) -> list[tuple[Any, ...]]:
+    """An export's page of events (tuples, the time as stored UTC text), with the same
+    rights as `event_page`."""
+    return await reads.event_rows(flt, _event_sites(viewer, flt), before, limit)
+
+
+async def event_count(reads: ReadModel, viewer: Viewer, flt: EventFilter) -> int:
+    """How many events match the filter on the viewer's sites (an export's progress)."""
+    return await reads.event_count(flt, _event_sites(viewer, flt))
+
+
 async def event_detail(reads: ReadModel, viewer: Viewer, event_id: int) -> EventDetail:
     """One event in full, if it happened on a site where the viewer consults Events."""
     detail = await reads.event_detail(event_id)

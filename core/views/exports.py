@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,7 @@ from core.errors import ValidationError
 from core.model import EventKind, Site
 from core.rights import Area
 from core.text import safe_text
-from core.views.events import event_page
+from core.views.events import event_rows
 from core.views.port import ReadModel
 from core.views.rows import EventFilter
 from core.views.viewer import Viewer
@@ -71,17 +71,24 @@ class EventExport:
     _pages: AsyncGenerator[list[Row], None] = field(repr=False)
     rows_done: int = 0
     #: what the list is (the title's first word, the XLSX sheet's name), what one row is
-    #: and in which order they come (the PDF's last line)
+    #: (and several, when not the noun with an s) and in which order they come (the
+    #: report's last line)
     kind: str = "Events"
     noun: str = "event"
     order: str = "newest first"
+    plural: str = ""
+
+    @property
+    def nouns(self) -> tuple[str, str]:
+        """One row and several: ("event", "events"), ("entry", "entries")."""
+        return self.noun, self.plural or f"{self.noun}s"
 
     @property
     def title(self) -> str:
         return f"{self.kind} – {self.site.name}"
 
     async def pages(self) -> AsyncGenerator[list[Row], None]:
-        """The rows, a page at a time (the date and time aware, in the site's time zone)."""
+        """The rows, a page at a time (the date and time in the site's time zone)."""
         async for page in self._pages:
             self.rows_done += len(page)
             yield page
@@ -131,16 +138,17 @@ async def event_export(reads: ReadModel, viewer: Viewer, flt: EventFilter, *,
 async def _pages(reads: ReadModel, viewer: Viewer, flt: EventFilter, page: int, tz: ZoneInfo,
                  devices: dict[int, tuple[str, str]], with_apass: bool
                  ) -> AsyncGenerator[list[Row], None]:
-    """Keyset pages; the next page is read (in the store's thread) while this one is
-    turned into rows and written."""
-    events = await event_page(reads, viewer, flt, None, page)
+    """Keyset pages of plain tuples; the next page is read (in the store's thread) while
+    this one is turned into rows and written."""
+    events = await event_rows(reads, viewer, flt, None, page)
     texts: dict[str, str] = {}  # event types and results: a few values, cleaned once
+    times = LocalTimes(tz)
     while events:
-        ahead = (asyncio.ensure_future(event_page(
-            reads, viewer, flt, (events[-1]["at"], events[-1]["id"]), page))
+        ahead = (asyncio.ensure_future(event_rows(
+            reads, viewer, flt, (events[-1][0], events[-1][1]), page))
             if len(events) == page else None)
         try:
-            yield [_row(e, tz, devices, with_apass, texts) for e in events]
+            yield _rows(events, times, devices, with_apass, texts)
         except BaseException:
             if ahead is not None:
                 ahead.cancel()
@@ -148,25 +156,56 @@ async def _pages(reads: ReadModel, viewer: Viewer, flt: EventFilter, page: int, 
         events = await ahead if ahead is not None else []
 
 
-def _row(e: dict[str, Any], tz: ZoneInfo, devices: dict[int, tuple[str, str]],
-         with_apass: bool, texts: dict[str, str]) -> Row:
-    """One event as cells; the date and time in the site's time zone (aware)."""
-    device_id = e["device_id"]
-    device, device_type = devices.get(device_id, (
-        f"#{device_id} (deleted)" if device_id is not None else "", ""))
-    description = safe_text(e["description"])
-    credential = safe_text(e["credential"])
-    is_apass = e["kind"] in APASS_KINDS and credential
-    if is_apass and not with_apass:
-        description = description.replace(credential, HIDDEN)
-    kind, result = e["kind"], e["result"]
-    if kind not in texts:
-        texts[kind] = safe_text(kind)
-    if result not in texts:
-        texts[result] = safe_text(result)
-    cells: list[Any] = [e["at"].astimezone(tz), device, device_type, texts[kind],
-                        texts[result], safe_text(e["name"])]
-    if with_apass:
-        cells.append(credential if is_apass else "")
-    cells.append(description)
-    return tuple(cells)
+class LocalTimes:
+    """Stored UTC times ("YYYY-MM-DD HH:MM:SS.ffffff") as naive local date-times of one
+    time zone, in bulk: the zone's offset is looked up once per UTC hour (and per row
+    only in an hour when the offset changes, a daylight-saving change)."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self.offsets: dict[str, timedelta | None] = {}
+
+    def _offset(self, hour: str) -> timedelta | None:
+        start = datetime.fromisoformat(hour + ":00:00+00:00")
+        first = start.astimezone(self.tz).utcoffset()
+        last = (start + timedelta(minutes=59, seconds=59)).astimezone(self.tz).utcoffset()
+        return first if first == last else None  # None: the offset changes in this hour
+
+    def local(self, stored: str) -> datetime:
+        hour = stored[:13]
+        try:
+            offset = self.offsets[hour]
+        except KeyError:
+            offset = self.offsets[hour] = self._offset(hour)
+        moment = datetime.fromisoformat(stored[:19])
+        if offset is None:
+            return moment.replace(tzinfo=UTC).astimezone(self.tz).replace(tzinfo=None)
+        return moment + offset
+
+
+def _rows(events: list[tuple[Any, ...]], times: LocalTimes,
+          devices: dict[int, tuple[str, str]], with_apass: bool,
+          texts: dict[str, str]) -> list[Row]:
+    """A page of events as cells: the date and time local (naive, in the site's time
+    zone, to the second), texts cleaned (event types and results once each)."""
+    rows: list[Row] = []
+    local = times.local
+    for at, _id, device_id, kind, result, name, credential, description in events:
+        device, device_type = devices.get(device_id, (
+            f"#{device_id} (deleted)" if device_id is not None else "", ""))
+        description = safe_text(description)
+        credential = safe_text(credential)
+        is_apass = kind in APASS_KINDS and credential
+        if is_apass and not with_apass:
+            description = description.replace(credential, HIDDEN)
+        if kind not in texts:
+            texts[kind] = safe_text(kind)
+        if result not in texts:
+            texts[result] = safe_text(result)
+        if with_apass:
+            rows.append((local(at), device, device_type, texts[kind], texts[result],
+                         safe_text(name), credential if is_apass else "", description))
+        else:
+            rows.append((local(at), device, device_type, texts[kind], texts[result],
+                         safe_text(name), description))
+    return rows

@@ -8,10 +8,11 @@ nothing; the services above check the operator's rights on that site.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from core.audit import ChainReport
 from core.model import AccessProfile, APassState, Block, Holiday, WeekType
 from core.views.facilities_port import FacilitiesReadModel
 from core.views.rows import (
@@ -34,6 +35,9 @@ from core.views.rows import (
 )
 from core.views.search_rows import SearchResults
 from core.views.setup_rows import DoorChoice, ProfileRow
+
+if TYPE_CHECKING:
+    from core.views.audit import AuditFilter, Scope
 
 
 class ReadModel(FacilitiesReadModel, abc.ABC):
@@ -142,6 +146,20 @@ class ReadModel(FacilitiesReadModel, abc.ABC):
         """The newest events of these sites matching the filter, older than `before`."""
 
     @abc.abstractmethod
+    async def event_rows(self, flt: EventFilter, site_ids: list[int],
+                         before: tuple[str, int] | None, limit: int) -> list[tuple[Any, ...]]:
+        """An export's page of events as tuples (at as stored UTC text, id, device_id,
+        kind, result, name, credential, description), newest first, older than `before`."""
+
+    @abc.abstractmethod
+    async def event_count(self, flt: EventFilter, site_ids: list[int]) -> int:
+        """How many events of these sites match the filter."""
+
+    @abc.abstractmethod
+    async def audit_count(self, scopes: Sequence[Scope], flt: AuditFilter) -> int:
+        """How many audit entries within these scopes match the filter."""
+
+    @abc.abstractmethod
     async def event_detail(self, event_id: int) -> EventDetail | None:
         """One event and the names of what it refers to."""
 
@@ -157,6 +175,18 @@ class ReadModel(FacilitiesReadModel, abc.ABC):
     @abc.abstractmethod
     async def alarm_signature(self, site_ids: list[int]) -> tuple[Any, ...]:
         """A fingerprint of these sites' alarms that changes with them."""
+
+    # --- the audit trail ------------------------------------------------------------------
+    @abc.abstractmethod
+    async def audit_page(self, scopes: Sequence[Scope], flt: AuditFilter,
+                         before: int | None, limit: int) -> list[dict[str, Any]]:
+        """The newest audit entries within these scopes matching the filter, older than
+        entry `before` (id, at, actor, action, entity, entity_id, site_id, before, after,
+        source)."""
+
+    @abc.abstractmethod
+    async def audit_chain(self) -> ChainReport:
+        """The audit trail's hash chain checked against its head."""
 
     # --- operators and search -----------------------------------------------------------------
     @abc.abstractmethod

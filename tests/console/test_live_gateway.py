@@ -81,7 +81,8 @@ async def test_o_y_opens_the_door_through_the_gateway_audited(store, estate, gat
                             "WHERE action = 'door.open'").fetchall()
         events = con.execute("SELECT device_id, name, description FROM events WHERE kind = ?",
                              (EventKind.REMOTE_OPENING.value,)).fetchall()
-    assert audit == [(ADMIN, estate.door.id, "bus")]
+    # the trail's "from" is the console that asked, not the bus it asked over
+    assert audit == [(ADMIN, estate.door.id, "console")]
     assert events == [(estate.panel.id, ADMIN,
                        f"Remote opening of Main entrance for 5 s by {ADMIN}")]
 
