@@ -39,6 +39,9 @@ class EventKind(enum.StrEnum):
     STORE_RECOVERED = "Store recovered"
     GATEWAY_TASK_FAILED = "Gateway task failed"
     PROCESS_STUCK = "Process stuck"  # serve's watchdog restarted a stuck worker or gateway
+    SMS_ROUTE_FAULT = "SMS route fault"  # Twilio refused the account, the modem is absent...
+    MODEM_NOT_DRIVEN = "Modem not driven"  # a store's GSM modem the gateway cannot drive
+    MODEM_DRIVEN = "Modem driven"
 
     @property
     def is_alarm(self) -> bool:
@@ -58,6 +61,8 @@ ALARM_KINDS = frozenset(
         EventKind.STORE_FAULT,
         EventKind.GATEWAY_TASK_FAILED,
         EventKind.PROCESS_STUCK,
+        EventKind.SMS_ROUTE_FAULT,
+        EventKind.MODEM_NOT_DRIVEN,
     }
 )
 #: an event of the key's kind clears the device's open alarms of the value's kind
@@ -65,6 +70,7 @@ CLEARS = {
     EventKind.DEVICE_ONLINE: EventKind.DEVICE_OFFLINE,
     EventKind.COMMUNICATION_RESTORED: EventKind.COMMUNICATION_QUALITY,
     EventKind.READER_DRIVEN: EventKind.READER_NOT_DRIVEN,
+    EventKind.MODEM_DRIVEN: EventKind.MODEM_NOT_DRIVEN,
 }
 
 

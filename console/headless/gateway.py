@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from console.headless.bus.server import BusServer
 from console.headless.modems import make_modems
 from console.headless.osdp_buses import OsdpBuses, plan_buses
+from console.headless.sms_routes import SmsRoutes
+from console.headless.sms_sender import SmsSender
 from console.headless.tasks import TaskSupervisor
 from core import bus_schema
 from core.bus import COMMANDS, GatewayBus, Kind, Message, MessageHandler, Peer, reply_to
@@ -76,6 +78,8 @@ class Gateway:
         self.supervisor = TaskSupervisor(self._task_failed)
         self.buses: OsdpBuses  # made in start(), once the runtime is
         self.writer: EventWriter | None = None
+        self.sms_routes: SmsRoutes | None = None
+        self.sms: SmsSender | None = None
         self._last_change = 0
 
     async def start(self) -> None:
@@ -90,6 +94,8 @@ class Gateway:
         await self.bus.start()
         self.drivers = await self._make_drivers()
         runtime.drivers = self.drivers
+        # a bad [sms] route stops the gateway here, as a bad driver section does
+        self.sms_routes = SmsRoutes(self.config.sms, self.drivers, snapshot)
         poor = await open_alarm_devices(self.store, EventKind.COMMUNICATION_QUALITY)
         for driver in self.drivers:  # cleared once those readers answer well again
             driver.assume_poor_quality([d for d in poor if driver.handles(d)])
@@ -110,6 +116,10 @@ class Gateway:
         if isinstance(self.bus, BusServer):
             sup.watch("bus server", lambda: self.bus.running, self._restart_bus)
         sup.run("change watcher", self._watch_changes)
+        # SMS to residents: the outbox, at the route's rate (docs/sms.md)
+        sender = self.sms = SmsSender(self.store, self.config.sms, self.sms_routes.route_for,
+                                      lambda kind, text: runtime.system_event(kind, text))
+        sup.run("SMS sender", sender.run)
         sup.run("device health", self._publish_health)
         await sup.start()
         log.info("gateway started: %d credentials, %d drivers, bus at %s",
@@ -165,6 +175,8 @@ class Gateway:
                     self._last_change = changes[-1].id
                     if sites:  # a reader commissioned, moved or removed: its bus follows
                         await self._follow_buses()
+                    if self.sms is not None and any(c.entity == "sms" for c in changes):
+                        self.sms.wake()  # a campaign was queued
                     # consoles refresh what they show (a change by another concierge)
                     self.bus.publish({"type": Kind.CHANGED})
             except Exception:  # the store is busy or gone for a moment: try again
@@ -305,6 +317,9 @@ class Gateway:
                 await asyncio.wait_for(driver.stop(), STOP_TIMEOUT)
             except Exception:
                 log.exception("driver %s did not stop cleanly", driver.name)
+        if self.sms_routes is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.sms_routes.close(), STOP_TIMEOUT)
         writer = self.writer
         try:
             await self.store.close()  # the event writer: store, else the spill journal
