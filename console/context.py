@@ -135,6 +135,13 @@ class ConsoleContext:
         await self.commander.notify({"type": "change"})
         return result
 
+    async def consult(self, service: Callable[..., Awaitable[T]], *args: Any,
+                      **kwargs: Any) -> T:
+        """Run a service that only reads (its own rights check) as this operator, in a
+        read-only unit of work: no write lock, nothing for the gateway to follow."""
+        with self._busy(saving=False):
+            return await service(self.store.reader(), self.actor, *args, **kwargs)
+
     async def view(self, read: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """Run one of core's read services (core.views.*) as this operator; a store that
         cannot answer gives a StoreError (as every store error of `change` does)."""

@@ -54,6 +54,7 @@ class MainScreen(Screen):
         Binding("a", "alarms", "Alarms"),
         Binding("u", "users", "Users"),
         Binding("F", "facilities", "Facilities"),
+        Binding("M", "messages", "Messages", show=False),  # the palette and `?` list it
         Binding("S", "sites", "Sites", show=False),
         Binding("w", "setup('week_types')", "Week types"),
         Binding("P", "setup('profiles')", "Profiles"),
@@ -277,6 +278,8 @@ class MainScreen(Screen):
         set-up screens only with their right on the site shown."""
         if action == "facilities":
             return self.ctx.can(None, Area.FACILITIES, Action.CONSULT)
+        if action == "messages":
+            return self.site_id is not None and self.ctx.can(self.site_id, Area.SMS)
         if action == "sites":
             return self.ctx.operator.active and self.ctx.operator.can_create_sites
         if action == "setup":
@@ -294,6 +297,12 @@ class MainScreen(Screen):
     async def action_facilities(self) -> None:
         from console.screens.facilities import FacilitiesScreen
         await self.app.push_screen(FacilitiesScreen(self.ctx))
+
+    async def action_messages(self) -> None:
+        """The guide's Messages & Communication: SMS to the site's residents."""
+        from console.screens.messages import MessagesScreen
+        if self.site_id is not None and self.ctx.can(self.site_id, Area.SMS):
+            await self.app.push_screen(MessagesScreen(self.ctx, self.site_id))
 
     async def action_sites(self) -> None:
         from console.screens.sites import SitesScreen

@@ -29,12 +29,14 @@ CREDITS_MAX = 100_000  # credits added at once
 @dataclass(frozen=True)
 class Selection:
     """New SMS's choice: the site, its blocks (none: all), flats (none: all of those
-    blocks), and all numbers of each flat or only its primary (first) one."""
+    blocks; by id, or by Flat N° as typed: "1-5, 8"), and all numbers of each flat or
+    only its primary (first) one."""
 
     site_id: int
     block_ids: tuple[int, ...] = ()
     flat_ids: tuple[int, ...] = ()
     primary_only: bool = False
+    flat_numbers: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,35 @@ async def _flats(uow: UnitOfWork, selection: Selection) -> list[tuple[Flat, str]
                 out.append((flat, f"{block.name}/{flat.name or flat.number}"))
     if wanted and len(out) != len(wanted):
         raise NotFound("A chosen flat is not in the chosen blocks of this site.")
+    if selection.flat_numbers.strip():
+        out = picked(out, selection.flat_numbers)
     return out
+
+
+def picked(flats: list[tuple[Flat, str]], spec: str) -> list[tuple[Flat, str]]:
+    """The flats whose Flat N° is named in `spec` ("1-5, 8, A12"; ranges of numbers)."""
+    numbers: set[str] = set()
+    ranges: list[tuple[int, int]] = []
+    for part in (p.strip() for p in spec.split(",")):
+        low, dash, high = part.partition("-")
+        if dash and low.strip().isdigit() and high.strip().isdigit():
+            ranges.append((int(low), int(high)))
+        elif part and not dash:
+            numbers.add(part.casefold())
+        elif part:
+            raise ValidationError(f"Flats: {part!r} is neither a Flat N° nor a range "
+                                  "like 1-5.", field="flats")
+
+    def named(flat: Flat) -> bool:
+        n = flat.number
+        return n.casefold() in numbers or (n.isdigit() and (
+            str(int(n)) in numbers or any(lo <= int(n) <= hi for lo, hi in ranges)))
+
+    chosen = [(flat, label) for flat, label in flats if named(flat)]
+    if not chosen:
+        raise ValidationError(f"Flats: no Flat N° {spec.strip()!r} in the chosen blocks.",
+                              field="flats")
+    return chosen
 
 
 async def _recipients(uow: UnitOfWork, selection: Selection) -> RecipientList:
@@ -80,6 +110,13 @@ async def recipient_list(uow: UnitOfWork, actor: Actor, selection: Selection
     async with uow:
         await authorize(uow, actor, selection.site_id, Area.SMS, Action.CONSULT)
         return await _recipients(uow, selection), (await _credit(uow, selection.site_id)).balance
+
+
+async def site_blocks(uow: UnitOfWork, actor: Actor, site_id: int) -> list[Block]:
+    """The blocks New SMS offers (with the SMS right: the Blocks right is not needed)."""
+    async with uow:
+        await authorize(uow, actor, site_id, Area.SMS, Action.CONSULT)
+        return sorted(await uow.find(Block, site_id=site_id), key=lambda b: sort_key(b.name))
 
 
 async def balance(uow: UnitOfWork, actor: Actor, site_id: int) -> int:
