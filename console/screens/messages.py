@@ -14,6 +14,8 @@ second while any is under way. Administrators add credits (`+`).
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -78,8 +80,7 @@ class MessagesScreen(Screen[None]):
             yield Select([(plain("All blocks"), ALL)], value=ALL, allow_blank=False,
                          id="sms-block")
             yield Input(placeholder="Flats: all, or 1-5, 8", id="sms-flats")
-            yield Select([(plain("All telephone numbers"), False),
-                          (plain("Primary number only"), True)],
+            yield Select([(plain("All numbers"), False), (plain("Primary number only"), True)],
                          value=False, allow_blank=False, id="sms-who")
         table = DataTable(id="sms-recipients", cursor_type="row", zebra_stripes=True)
         table.add_columns("Flat", "Number", "")
@@ -159,7 +160,8 @@ class MessagesScreen(Screen[None]):
         if listed is None:
             return
         text = f"{listed.count} SMS will be sent; {self.balance} SMS currently available"
-        extra = [f"{listed.duplicates} duplicates sent once" if listed.duplicates else "",
+        extra = [f"{listed.duplicates} duplicate" + ("s" if listed.duplicates > 1 else "")
+                 if listed.duplicates else "",
                  f"{listed.skipped} skipped" if listed.skipped else ""]
         text += "".join(f" · {e}" for e in extra if e)
         short = listed.count > self.balance
@@ -239,11 +241,12 @@ class MessagesScreen(Screen[None]):
         """The site's latest campaigns with their messages counted by status."""
         self.campaigns = await self.ctx.consult(sms.campaigns, self.site_id, CAMPAIGNS_SHOWN)
         table = self.query_one("#sms-campaigns", DataTable)
+        zone = ZoneInfo(self.ctx.site(self.site_id).timezone)  # the site's own time
         with self.app.batch_update():
             table.clear()
             for row in self.campaigns:
                 c = row.campaign
-                when = c.created_at.astimezone().strftime("%d/%m %H:%M")
+                when = c.created_at.astimezone(zone).strftime("%d/%m %H:%M")
                 table.add_row(plain(when), plain(c.created_by), plain(str(c.recipients)),
                               _status(row), plain(c.text))
 

@@ -33,8 +33,8 @@ async def test_new_sms_marks_refuses_and_sends(store, admin, estate, console_ctx
         assert rows[2][:2] == ["Block C/Appt. 002", MOBILE_1]
         summary = screen.query_one("#sms-summary", Static)
         assert str(summary.render()) == (
-            "3 SMS will be sent; 2 SMS currently available · 1 duplicates sent once · "
-            "2 skipped · not enough credits")
+            "3 SMS will be sent; 2 SMS currently available · 1 duplicate · 2 skipped · "
+            "not enough credits")
         assert summary.has_class("short")
 
         text = screen.query_one("#sms-text", Input)
