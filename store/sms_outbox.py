@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import Select, and_, bindparam, or_, select, update
 
 from core.sms import MessageStatus
 from store import tables as t
@@ -99,12 +99,18 @@ async def handing(store: Store, ids: Iterable[int], now: datetime) -> None:
                  .values(attempt_at=now, attempts=M.attempts + 1, updated_at=now))
 
 
-async def accepted(store: Store, message_id: int, ref: str, status: MessageStatus,
-                   now: datetime) -> None:
-    """The route took the message: its reference, stored before the next one goes."""
-    await _write(store, update(t.sms_messages).where(M.id == message_id).values(
-        provider_ref=ref, status=status.value, attempt_at=None, next_try_at=None, error="",
-        updated_at=now))
+async def accepted(store: Store, taken: list[tuple[int, str, MessageStatus]], now: datetime
+                   ) -> None:
+    """The route took these messages (id, reference, status): their references, in one
+    write (those whose answers came while the previous write was under way)."""
+    stmt = (update(t.sms_messages).where(M.id == bindparam("_id"))
+            .values(provider_ref=bindparam("_ref"), status=bindparam("_status"),
+                    attempt_at=None, next_try_at=None, error="", updated_at=now))
+    async with store.uow() as uow:
+        assert uow.conn is not None
+        await uow.conn.execute(stmt, [{"_id": i, "_ref": ref, "_status": status.value}
+                                      for i, ref, status in taken])
+        await uow.commit()
 
 
 async def later(store: Store, message_id: int, at: datetime, error: str, now: datetime
@@ -118,7 +124,8 @@ async def put_back(store: Store, ids: Iterable[int], now: datetime) -> None:
     """Messages marked for handing but not handed (the route failed first): as they were,
     their attempt not counted."""
     await _write(store, update(t.sms_messages).where(
-        and_(M.id.in_(list(ids)), M.provider_ref.is_(None)))
+        and_(M.id.in_(list(ids)), M.provider_ref.is_(None), M.attempt_at.is_not(None),
+             M.status == MessageStatus.QUEUED.value))
         .values(attempt_at=None, attempts=M.attempts - 1, updated_at=now))
 
 

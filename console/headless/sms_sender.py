@@ -32,12 +32,14 @@ from store import sms_outbox as outbox
 from store.database import Store
 
 log = logging.getLogger(__name__)
-BATCH_MAX = 50  # messages marked for handing at once
+BATCH_MAX = 100  # messages marked for handing at once (a second's worth at most)
 IDLE_S = 1.0  # with nothing due: how often the outbox is looked at anyway
 
 
 class Pacer:
-    """At most `rate` sends a second, evenly spaced (no burst after an idle spell)."""
+    """At most `rate` sends a second on average, evenly spaced: each slot a gap after the
+    last one's (not after the moment the sleep woke: a sleep overshoots, and the lost
+    time would lower the rate); after an idle spell at most half a slot of credit."""
 
     def __init__(self, rate: float) -> None:
         self.gap = 1.0 / rate
@@ -47,8 +49,7 @@ class Pacer:
         now = time.monotonic()
         if self.next_at > now:
             await asyncio.sleep(self.next_at - now)
-            now = self.next_at
-        self.next_at = now + self.gap
+        self.next_at = max(self.next_at, time.monotonic() - self.gap / 2) + self.gap
 
 
 class SmsSender:
@@ -63,7 +64,10 @@ class SmsSender:
         self.pacer = Pacer(config.rate)
         self._wake = asyncio.Event()
         self._fault = ""  # the route fault last raised (raised once until it changes)
-        self._next_poll = 0.0
+        self._next_poll = time.monotonic() + config.poll_s
+        self._halt = ""  # a route fault met in this batch: the rest of it waits
+        self._taken: list[tuple[int, str, MessageStatus]] = []  # references not yet written
+        self._writing = asyncio.Lock()
         self.sent = 0  # accepted by the route in this run
 
     def wake(self) -> None:
@@ -107,47 +111,96 @@ class SmsSender:
             if ref is not None:
                 log.info("sms: message %d was accepted before the restart (%s)",
                          message.id, ref)
-                await outbox.accepted(self.store, message.id, ref, MessageStatus.QUEUED,
-                                      self.clock())
+                await self._accepted(message.id, ref, MessageStatus.QUEUED)
             else:
                 await outbox.put_back(self.store, [message.id], self.clock())
 
     async def _send_batch(self) -> int:
-        """Mark a batch as being handed, then send each at the rate; how many were sent."""
+        """Mark a batch as being handed, then send each at the rate; how many were handed.
+
+        A route that can tell afterwards whether it took a message (Twilio's `find`) may
+        have a few sends in flight at once (`window`): each reference is still stored the
+        moment its answer comes, and a crash leaves at most `window` messages to look up.
+        A route that cannot (the modem) sends one at a time, its reference stored before
+        the next one goes."""
         size = max(1, min(BATCH_MAX, int(self.config.rate)))
         batch = await outbox.due(self.store, self.clock(), size)
         if not batch:
             return 0
         await outbox.handing(self.store, [m.id for m in batch], self.clock())
-        for i, message in enumerate(batch):
-            route = self.route_for(message.site_id)
-            if route is None:
-                self._route_fault(f"no SMS route for site {message.site_id} "
-                                  f"(sms.route is {self.config.route!r})")
-                await outbox.put_back(self.store, [m.id for m in batch[i:]], self.clock())
-                await asyncio.sleep(IDLE_S)
-                return i
-            await self.pacer.wait()
+        self._halt = ""
+        slots = asyncio.Semaphore(self.window)
+        sending: list[asyncio.Task[None]] = []
+        handed = 0
+        try:
+            for message in batch:
+                route = self.route_for(message.site_id)
+                if route is None:
+                    self._halt = (f"no SMS route for site {message.site_id} (sms.route is "
+                                  f"{self.config.route!r})")
+                if self._halt:
+                    break
+                await self.pacer.wait()
+                await slots.acquire()
+                if self._halt:
+                    slots.release()
+                    break
+                handed += 1
+                sending.append(asyncio.create_task(self._send_one(route, message, slots)))
+            await asyncio.gather(*sending)
+        finally:  # stopped (or killed) in the middle: no send goes on without its owner
+            for task in sending:
+                task.cancel()
+        if self._halt:  # a route fault: the rest wait, as they were
+            self._route_fault(self._halt)
+            await outbox.put_back(self.store, [m.id for m in batch], self.clock())
+            await asyncio.sleep(min(self.config.retry_max_s, 5.0))
+        return handed
+
+    async def _accepted(self, message_id: int, ref: str, status: MessageStatus) -> None:
+        """Store a reference; durable when this returns. The sends in flight share the
+        writes: the references that came while one write was under way go in the next
+        (one writer, no two transactions waiting on each other's lock)."""
+        self._taken.append((message_id, ref, status))
+        async with self._writing:
+            if not self._taken:
+                return  # the write that just ended took ours
+            taken, self._taken = self._taken, []
+            await outbox.accepted(self.store, taken, self.clock())
+
+    @property
+    def window(self) -> int:
+        """Sends in flight at once: one, or a tenth of a second's worth at a high rate
+        on a route that can look a lost answer up."""
+        route = self.route_for(0) if self.config.route == "twilio" else None
+        if route is None or type(route).find is SmsRoute.find:
+            return 1
+        return max(1, int(self.config.rate / 10))
+
+    async def _send_one(self, route: SmsRoute, message: outbox.Outgoing,
+                        slots: asyncio.Semaphore) -> None:
+        try:
             try:
                 ref, status = await route.send(message.number, message.text)
             except SmsRouteFault as err:
-                self._route_fault(err.message)
-                await outbox.put_back(self.store, [m.id for m in batch[i:]], self.clock())
-                await asyncio.sleep(min(self.config.retry_max_s, 5.0))
-                return i
+                self._halt = err.message
+                return
             except PermanentSmsError as err:
-                await outbox.set_status(self.store, message.id, MessageStatus.FAILED,
-                                        err.message, self.clock())
-                continue
+                async with self._writing:
+                    await outbox.set_status(self.store, message.id, MessageStatus.FAILED,
+                                            err.message, self.clock())
+                return
             except TransientSmsError as err:
-                await self._later(message.id, message.attempts + 1, err.message)
-                continue
-            await outbox.accepted(self.store, message.id, ref, status, self.clock())
+                async with self._writing:
+                    await self._later(message.id, message.attempts + 1, err.message)
+                return
+            await self._accepted(message.id, ref, status)
             self.sent += 1
             if self._fault:
                 log.info("sms: the route works again")
                 self._fault = ""
-        return len(batch)
+        finally:
+            slots.release()
 
     async def _later(self, message_id: int, attempts: int, error: str) -> None:
         if attempts >= self.config.max_attempts:
@@ -173,7 +226,9 @@ class SmsSender:
             return 0
         self._next_poll = time.monotonic() + self.config.poll_s
         asked = 0
-        for message_id, site_id, ref in await outbox.to_poll(self.store, 100):
+        # a second's worth of sending at most: polls never hold a campaign back for long
+        for message_id, site_id, ref in await outbox.to_poll(self.store,
+                                                             max(1, int(self.config.rate))):
             route = self.route_for(site_id)
             if route is None or not route.polls:
                 continue

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -42,6 +43,7 @@ class FakeTwilio:
     hold: asyncio.Event | None = None  # set: the next create waits for it (once recorded)
     held: asyncio.Event = field(default_factory=asyncio.Event)  # a create is being held
     received: list[tuple[str, str]] = field(default_factory=list)  # (To, Body) accepted
+    received_at: list[float] = field(default_factory=list)  # time.monotonic() of each
     posts: int = 0
     fetches: int = 0
     messages: dict[str, dict] = field(default_factory=dict)
@@ -101,6 +103,7 @@ class FakeTwilio:
                    "uri": f"{MESSAGES}/{sid}.json"}
         self.messages[sid] = message
         self.received.append((to, body))
+        self.received_at.append(time.monotonic())
         hold, self.hold = self.hold, None
         if hold is not None:  # recorded, but the answer waits: the client may die meanwhile
             self.held.set()

@@ -66,8 +66,9 @@ async def test_errors_retries_and_delivery_status(store, admin, sms_estate, fake
 
 async def test_a_crash_mid_campaign_sends_each_message_exactly_once(store, admin, estate,
                                                                     fake_twilio):
-    """The sender is killed while Twilio holds its answer to a message it has recorded;
-    after the restart that message is found at Twilio (not sent again), the rest go."""
+    """The sender is killed while Twilio holds its answer to a message it has recorded
+    (at 50/s a few sends are in flight at once); after the restart the messages Twilio
+    has are found there (not sent again), the rest go."""
     from tests.sms.conftest import phones_estate
 
     site = await phones_estate(store, admin, estate)
@@ -78,7 +79,7 @@ async def test_a_crash_mid_campaign_sends_each_message_exactly_once(store, admin
     await eventually(fake_twilio.held.is_set)
     await first.kill()  # the answer (its SID) never reached the store
     release.set()
-    assert len(fake_twilio.received) == 1
+    assert 1 <= len(fake_twilio.received) <= 3  # the held one, and any sent beside it
     second = Running(store, config)
     try:
         await eventually_async(lambda: _all_accepted(store), 10)
