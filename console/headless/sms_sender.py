@@ -138,6 +138,7 @@ class SmsSender:
                 if route is None:
                     self._halt = (f"no SMS route for site {message.site_id} (sms.route is "
                                   f"{self.config.route!r})")
+                    break
                 if self._halt:
                     break
                 await self.pacer.wait()

@@ -31,6 +31,7 @@ from console.widgets.key_bar import KeyBar
 from console.widgets.plain import plain
 from core import sms as rules
 from core.errors import DoorkeeperError
+from core.model_sms import SmsCampaign
 from core.rights import Action, Area
 from core.services import sms
 from core.services.sms import CampaignRow, Selection
@@ -82,14 +83,15 @@ class MessagesScreen(Screen[None]):
             yield Input(placeholder="Flats: all, or 1-5, 8", id="sms-flats")
             yield Select([(plain("All numbers"), False), (plain("Primary number only"), True)],
                          value=False, allow_blank=False, id="sms-who")
-        table = DataTable(id="sms-recipients", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = DataTable(id="sms-recipients", cursor_type="row",
+                                           zebra_stripes=True)
         table.add_columns("Flat", "Number", "")
         yield table
         yield Static("", id="sms-summary")
         yield Input(placeholder=f"Message (max {rules.SMS_MAX} characters)",
                     max_length=rules.SMS_MAX, id="sms-text", disabled=not self.may_send)
         yield Static(rules.counter(""), id="sms-counter")
-        campaigns = DataTable(id="sms-campaigns", cursor_type="row")
+        campaigns: DataTable[Text] = DataTable(id="sms-campaigns", cursor_type="row")
         campaigns.add_columns("Sent", "By", "SMS", "Status", "Message")
         yield campaigns
         yield KeyBar()
@@ -120,14 +122,16 @@ class MessagesScreen(Screen[None]):
 
     def selection(self) -> Selection:
         block = self.query_one("#sms-block", Select).value
-        return Selection(self.site_id, (int(block),) if block and block != ALL else (),
+        return Selection(self.site_id, (block,) if isinstance(block, int) and block != ALL
+                         else (),
                          primary_only=bool(self.query_one("#sms-who", Select).value),
                          flat_numbers=self.query_one("#sms-flats", Input).value)
 
     @on(Select.Changed)
     @on(Input.Changed, "#sms-flats")
     def _choice_changed(self) -> None:
-        self.run_worker(self.read_recipients, group="recipients", exclusive=True)
+        self.run_worker(self.read_recipients,  # type: ignore[arg-type]
+                        group="recipients", exclusive=True)
 
     @guarded
     async def read_recipients(self) -> None:
@@ -210,7 +214,7 @@ class MessagesScreen(Screen[None]):
             return
         text = self.query_one("#sms-text", Input).value
         campaign = await attempt(self, self.ctx.change(sms.send_sms, self.selection(), text))
-        if not campaign:
+        if not isinstance(campaign, SmsCampaign):
             return
         self.query_one("#sms-text", Input).value = ""
         self.app.notify(f"{campaign.recipients} SMS queued; the gateway sends them.",
@@ -256,7 +260,8 @@ class MessagesScreen(Screen[None]):
             return
         if any(row.counts.get(MessageStatus.QUEUED) or row.counts.get(MessageStatus.SENT)
                for row in self.campaigns):
-            self.run_worker(self.read_campaigns, group="campaigns", exclusive=True)
+            self.run_worker(self.read_campaigns,  # type: ignore[arg-type]
+                            group="campaigns", exclusive=True)
 
     def action_close(self) -> None:
         self.dismiss(None)
