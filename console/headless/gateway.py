@@ -23,6 +23,7 @@ from console.headless.modems import make_modems
 from console.headless.osdp_buses import OsdpBuses, plan_buses
 from console.headless.sms_routes import SmsRoutes
 from console.headless.sms_sender import SmsSender
+from console.headless.store_modems import StoreModems, plan_modems
 from console.headless.tasks import TaskSupervisor
 from core import bus_schema
 from core.bus import COMMANDS, GatewayBus, Kind, Message, MessageHandler, Peer, reply_to
@@ -80,6 +81,7 @@ class Gateway:
         self.writer: EventWriter | None = None
         self.sms_routes: SmsRoutes | None = None
         self.sms: SmsSender | None = None
+        self.modems: StoreModems | None = None
         self._last_change = 0
 
     async def start(self) -> None:
@@ -113,6 +115,14 @@ class Gateway:
         self.buses.not_driven = dict.fromkeys(
             await open_alarm_devices(self.store, EventKind.READER_NOT_DRIVEN), "")
         await self.buses.follow(plan_buses(snapshot, self.config.drivers))
+        # the store's GSM modems (commissioned in the console), as the readers
+        self.modems = StoreModems(self.drivers, runtime, runtime.report,
+                                  lambda port, d: self._watch_bus(port, d, "modem"),
+                                  lambda port: sup.unwatch(f"driver modem {port}"),
+                                  runtime.device_event)
+        self.modems.not_driven = dict.fromkeys(
+            await open_alarm_devices(self.store, EventKind.MODEM_NOT_DRIVEN), "")
+        await self._follow_modems()
         if isinstance(self.bus, BusServer):
             sup.watch("bus server", lambda: self.bus.running, self._restart_bus)
         sup.run("change watcher", self._watch_changes)
@@ -156,8 +166,18 @@ class Gateway:
                 f"OSDP buses not updated after a change: {err} The readers keep their "
                 "last settings until the config is mended.")
 
-    def _watch_bus(self, port: str, driver: Driver) -> None:
-        self.supervisor.watch(f"driver osdp {port}", driver.alive,
+    async def _follow_modems(self) -> None:
+        """Start, replace or stop the drivers of the store's modems (simulated ones with
+        --simulate); a modem that cannot be driven is an alarm until mended."""
+        snapshot = self.runtime.snapshot
+        simulated = (self.modems.simulate(snapshot, self.config.drivers)
+                     if self.options.simulate else None)
+        plans, not_driven = plan_modems(snapshot, self.config.drivers,
+                                        set(self.buses.running), simulated)
+        await self.modems.follow(plans, not_driven)
+
+    def _watch_bus(self, port: str, driver: Driver, kind: str = "osdp") -> None:
+        self.supervisor.watch(f"driver {kind} {port}", driver.alive,
                               lambda: self._restart_driver(driver), driver.failure)
 
     async def _watch_changes(self) -> None:
@@ -175,6 +195,7 @@ class Gateway:
                     self._last_change = changes[-1].id
                     if sites:  # a reader commissioned, moved or removed: its bus follows
                         await self._follow_buses()
+                        await self._follow_modems()  # and a modem, its driver
                     if self.sms is not None and any(c.entity == "sms" for c in changes):
                         self.sms.wake()  # a campaign was queued
                     # consoles refresh what they show (a change by another concierge)
@@ -320,6 +341,8 @@ class Gateway:
         if self.sms_routes is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.sms_routes.close(), STOP_TIMEOUT)
+        if self.modems is not None:
+            await self.modems.close()  # their drivers are stopped: the simulated modems
         writer = self.writer
         try:
             await self.store.close()  # the event writer: store, else the spill journal
