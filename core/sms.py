@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from core.errors import ValidationError
 from core.model import Flat, Telephone, TelephoneKind
 from core.phones import is_mobile
-from core.rules import SMS_MAX  # the guide: "MAX number of characters (with spaces) is 160"
+from core.rules import SMS_MAX as SMS_MAX  # the guide: "MAX ... (with spaces) is 160"
 
 UCS2_MAX = 70  # one UCS-2 segment
 GSM7_BASIC = frozenset(

@@ -9,7 +9,8 @@ counter says GSM-7 or UCS-2 (70 characters, and which character forced it). ctrl
 asks to confirm, then the campaign goes into the outbox through core's service
 (which checks the right, the text and the balance again); the gateway sends it.
 Below, the site's campaigns with their messages counted by status, refreshed every
-second while any is under way. Administrators add credits (`+`).
+second while any is under way; enter on one lists its messages with their statuses and
+the provider's reasons. Administrators add credits (`+`).
 """
 
 from __future__ import annotations
@@ -253,6 +254,16 @@ class MessagesScreen(Screen[None]):
                 when = c.created_at.astimezone(zone).strftime("%d/%m %H:%M")
                 table.add_row(plain(when), plain(c.created_by), plain(str(c.recipients)),
                               _status(row), plain(c.text))
+
+    @on(DataTable.RowSelected, "#sms-campaigns")
+    def _campaign_chosen(self, event: DataTable.RowSelected) -> None:
+        """enter on a campaign: its messages, each with its status."""
+        from console.screens.sms_campaign import CampaignScreen
+
+        if 0 <= event.cursor_row < len(self.campaigns):
+            campaign_id = self.campaigns[event.cursor_row].campaign.id
+            if campaign_id is not None:
+                self.app.push_screen(CampaignScreen(self.ctx, campaign_id))
 
     async def _live(self) -> None:
         """Every second, while a campaign shown is under way and this screen is on top."""

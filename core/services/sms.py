@@ -188,6 +188,18 @@ async def campaigns(uow: UnitOfWork, actor: Actor, site_id: int, limit: int = 50
         return [CampaignRow(c, await _counts(uow, id_of(c))) for c in found]
 
 
+async def campaign_messages(uow: UnitOfWork, actor: Actor, campaign_id: int
+                            ) -> tuple[SmsCampaign, list[SmsMessage]]:
+    """One campaign and each of its messages: flat, number, status, the provider's
+    reason for a failure."""
+    async with uow:
+        campaign = await uow.get(SmsCampaign, campaign_id)
+        if campaign is None:
+            raise NotFound(f"Campaign {campaign_id} does not exist.")
+        await authorize(uow, actor, campaign.site_id, Area.SMS, Action.CONSULT)
+        return campaign, await uow.find(SmsMessage, campaign_id=campaign_id)
+
+
 async def _counts(uow: UnitOfWork, campaign_id: int) -> dict[MessageStatus, int]:
     return {status: await uow.count(SmsMessage, campaign_id=campaign_id, status=status)
             for status in MessageStatus}

@@ -1,13 +1,15 @@
 """The Messages screen (the guide's Messages & Communication) with Pilot: the recipient
 list marks duplicates and non-mobiles, the message box refuses a 161st character, a
 campaign larger than the balance is refused, then a campaign to picked flats is confirmed
-and listed with its status counts. One app start walks the screen."""
+and listed with its status counts, and its messages open with their statuses. One app
+start walks the screen."""
 
 from __future__ import annotations
 
 from textual.widgets import DataTable, Input, Static
 
 from console.screens.messages import MessagesScreen
+from console.screens.sms_campaign import CampaignScreen
 from console.widgets.form import ConfirmScreen
 from core.model_sms import SmsCampaign, SmsMessage
 from tests.console.conftest import press, settled, type_into, until
@@ -57,9 +59,15 @@ async def test_new_sms_marks_refuses_and_sends(store, admin, estate, console_ctx
         assert isinstance(app.screen, ConfirmScreen)
         await press(pilot, "y")
         await settled(pilot)
-        campaigns = cells(screen.query_one("#sms-campaigns", DataTable))
-        assert [r[2:4] for r in campaigns] == [["2", "2 queued"]]
+        campaigns = screen.query_one("#sms-campaigns", DataTable)
+        assert [r[2:4] for r in cells(campaigns)] == [["2", "2 queued"]]
         assert str(summary.render()).startswith("2 SMS will be sent; 0 SMS currently")
+        campaigns.focus()
+        await press(pilot, "enter")  # the campaign's messages, each with its status
+        assert isinstance(app.screen, CampaignScreen)
+        await settled(pilot)
+        assert [r[1:3] for r in cells(app.screen.query_one(DataTable))] == [
+            [MOBILE_1, "queued"], [MOBILE_2, "queued"]]
     async with store.reader() as uow:
         assert await uow.count(SmsCampaign) == 1
         assert sorted(m.number for m in await uow.find(SmsMessage)) == sorted(
