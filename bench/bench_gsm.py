@@ -25,7 +25,7 @@ SDK, at a configured limit of 10/s and 100/s: messages/s against the limit (targ
 more). At 10/s 2,000 messages take 200 s.
 
 Run: .venv/bin/python bench/bench_gsm.py [--calls N] [--recipients N] [--quick]
-(--quick: 40 calls a side; campaigns of 20 at 10/s and 100 at 100/s)
+(--quick: 40 calls a side; campaigns of 10 at 10/s and 50 at 100/s)
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import QUICK, QUICK_HELP, Checks, summary_ms, table  # noqa: E402
-from bench._sms_campaign import campaign  # noqa: E402
+from bench._sms_campaign import campaigns  # noqa: E402
 from core.devices import Command, Driver, OpenDoor  # noqa: E402
 from core.model import EventKind  # noqa: E402
 from core.runtime import Runtime  # noqa: E402
@@ -159,7 +159,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=40 if QUICK else 500)
     parser.add_argument("--recipients", type=int, default=0,
-                        help="messages in each campaign (default 2,000; quick: 20 and 100)")
+                        help="messages in each campaign (default 2,000; quick: 10 and 50)")
     parser.add_argument("--quick", action="store_true", help=QUICK_HELP)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="doorkeeper-bench-gsm-") as folder:
@@ -191,10 +191,11 @@ def main() -> int:
                  f"{opened} relay, {granted} events", f"{args.calls}")
     checks.check("no call answered (free for the caller)", answered == 0, answered, "0")
     sms_rows = []
-    for rate in (10.0, 100.0):
-        size = args.recipients or ((20 if rate == 10 else 100) if QUICK else 2000)
-        with tempfile.TemporaryDirectory(prefix="doorkeeper-bench-sms-") as folder:
-            per_s, quarter, end, received = campaign(Path(folder), size, rate)
+    runs = [(args.recipients or (10 if QUICK else 2000), 10.0),
+            (args.recipients or (50 if QUICK else 2000), 100.0)]
+    with tempfile.TemporaryDirectory(prefix="doorkeeper-bench-sms-") as folder:
+        figures = campaigns(Path(folder), runs)
+    for (size, rate), (per_s, quarter, end, received) in zip(runs, figures, strict=True):
         sms_rows.append((f"campaign of {size} at {rate:g}/s", f"{per_s:.1f}",
                          f"{per_s / rate:.2f}", f"{quarter:.0f}", f"{end:.0f}"))
         checks.target(f"SMS at a limit of {rate:g}/s (messages/s)", per_s >= 0.9 * rate,

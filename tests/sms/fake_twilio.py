@@ -60,6 +60,7 @@ class FakeTwilio:
         app.router.add_post(MESSAGES + ".json", self._create)
         app.router.add_get(MESSAGES + ".json", self._list)
         app.router.add_get(MESSAGES + "/{sid}.json", self._fetch)
+        app.router.add_get("/_stats", self._stats)  # not Twilio's: what bench_gsm reads
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -135,5 +136,23 @@ class FakeTwilio:
                                   "uri": MESSAGES + ".json"})
 
 
+    async def _stats(self, request: web.Request) -> web.Response:
+        counts = self.count()
+        return web.json_response({"received": len(self.received), "at": self.received_at,
+                                  "most_of_one": max(counts.values(), default=0)})
+
+
 def _public(message: dict) -> dict:
     return {k: v for k, v in message.items() if k != "fetched"}
+
+
+async def _serve() -> None:
+    """Serve until killed; print the URL (bench_gsm runs the API in its own process, as a
+    remote API would be, so its CPU is not the sender's)."""
+    fake = FakeTwilio()
+    print(await fake.start(), flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(_serve())
