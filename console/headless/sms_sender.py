@@ -99,15 +99,18 @@ class SmsSender:
         for message in await outbox.unresolved(self.store):
             route = self.route_for(message.site_id)
             ref = None
-            if route is not None and message.attempt_at is not None:
+            wait = self.config.retry_first_s
+            while route is not None and message.attempt_at is not None:
                 try:
                     # a little before the attempt: the provider's clock is not ours
                     ref = await route.find(message.number, message.text,
                                            message.attempt_at - timedelta(minutes=5))
-                except TransientSmsError as err:
-                    log.warning("sms: could not ask the route about message %d: %s",
-                                message.id, err)
-                    continue  # left as it is: settled at the next start or retried below
+                    break
+                except TransientSmsError as err:  # not known yet: never guess, ask again
+                    log.warning("sms: could not ask the route about message %d (%s); "
+                                "again in %.0f s", message.id, err, wait)
+                    await asyncio.sleep(wait)
+                    wait = min(wait * 2, self.config.retry_max_s)
             if ref is not None:
                 log.info("sms: message %d was accepted before the restart (%s)",
                          message.id, ref)
@@ -120,9 +123,9 @@ class SmsSender:
 
         A route that can tell afterwards whether it took a message (Twilio's `find`) may
         have a few sends in flight at once (`window`): each reference is still stored the
-        moment its answer comes, and a crash leaves at most `window` messages to look up.
-        A route that cannot (the modem) sends one at a time, its reference stored before
-        the next one goes."""
+        moment its answer comes, and after a crash the batch's unanswered messages are
+        looked up there (`_settle`). A route that cannot (the modem) sends one at a time,
+        its reference stored before the next one goes."""
         size = max(1, min(BATCH_MAX, int(self.config.rate)))
         batch = await outbox.due(self.store, self.clock(), size)
         if not batch:
