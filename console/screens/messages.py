@@ -30,6 +30,7 @@ from console.widgets.form import ConfirmScreen, Field, FormScreen
 from console.widgets.guard import attempt, guarded
 from console.widgets.key_bar import KeyBar
 from console.widgets.plain import plain
+from console.widgets.text_input import TextInput
 from core import sms as rules
 from core.errors import DoorkeeperError
 from core.model_sms import SmsCampaign
@@ -81,7 +82,8 @@ class MessagesScreen(Screen[None]):
         with Horizontal(id="sms-choice"):
             yield Select([(plain("All blocks"), ALL)], value=ALL, allow_blank=False,
                          id="sms-block")
-            yield Input(placeholder="Flats: all, or 1-5, 8", id="sms-flats")
+            yield TextInput(placeholder="Flats: all, or 1-5, 8", max_length=200,
+                            id="sms-flats")
             yield Select([(plain("All numbers"), False), (plain("Primary number only"), True)],
                          value=False, allow_blank=False, id="sms-who")
         table: DataTable[Text] = DataTable(id="sms-recipients", cursor_type="row",
@@ -89,8 +91,8 @@ class MessagesScreen(Screen[None]):
         table.add_columns("Flat", "Number", "")
         yield table
         yield Static("", id="sms-summary")
-        yield Input(placeholder=f"Message (max {rules.SMS_MAX} characters)",
-                    max_length=rules.SMS_MAX, id="sms-text", disabled=not self.may_send)
+        yield TextInput(placeholder=f"Message (max {rules.SMS_MAX} characters)",
+                        max_length=rules.SMS_MAX, id="sms-text", disabled=not self.may_send)
         yield Static(rules.counter(""), id="sms-counter")
         campaigns: DataTable[Text] = DataTable(id="sms-campaigns", cursor_type="row")
         campaigns.add_columns("Sent", "By", "SMS", "Status", "Message")
