@@ -18,8 +18,14 @@ Baseline, in the same run on the same simulated modem: python-gsmmodem-new
 callback timed from the same moment, the call then hung up from the callback.
 It decides nothing, so it is the floor of "a line read and handed over".
 
-Run: .venv/bin/python bench/bench_gsm.py [--calls N] [--quick]
-(--quick: 40 calls a side)
+The campaign part (bench/_sms_campaign.py): a campaign of `--recipients` messages
+(2,000) through the fake Twilio API by the gateway's sender with the real `twilio`
+SDK, at a configured limit of 10/s and 100/s: messages/s against the limit (target
+>= 0.9 of it) and resident memory at a quarter and at the end (flat: under 20 MB
+more). At 10/s 2,000 messages take 200 s.
+
+Run: .venv/bin/python bench/bench_gsm.py [--calls N] [--recipients N] [--quick]
+(--quick: 40 calls a side; campaigns of 10 at 10/s and 50 at 100/s)
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import QUICK, QUICK_HELP, Checks, summary_ms, table  # noqa: E402
+from bench._sms_campaign import campaigns  # noqa: E402
 from core.devices import Command, Driver, OpenDoor  # noqa: E402
 from core.model import EventKind  # noqa: E402
 from core.runtime import Runtime  # noqa: E402
@@ -151,6 +158,8 @@ def baseline(sim: SimulatedModem, calls: int) -> tuple[list[float], list[float]]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=40 if QUICK else 500)
+    parser.add_argument("--recipients", type=int, default=0,
+                        help="messages in each campaign (default 2,000; quick: 10 and 50)")
     parser.add_argument("--quick", action="store_true", help=QUICK_HELP)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="doorkeeper-bench-gsm-") as folder:
@@ -181,6 +190,22 @@ def main() -> int:
     checks.check("every call opened the door once", opened == granted == args.calls,
                  f"{opened} relay, {granted} events", f"{args.calls}")
     checks.check("no call answered (free for the caller)", answered == 0, answered, "0")
+    sms_rows = []
+    runs = [(args.recipients or (10 if QUICK else 2000), 10.0),
+            (args.recipients or (50 if QUICK else 2000), 100.0)]
+    with tempfile.TemporaryDirectory(prefix="doorkeeper-bench-sms-") as folder:
+        figures = campaigns(Path(folder), runs)
+    for (size, rate), (per_s, quarter, end, received) in zip(runs, figures, strict=True):
+        sms_rows.append((f"campaign of {size} at {rate:g}/s", f"{per_s:.1f}",
+                         f"{per_s / rate:.2f}", f"{quarter:.0f}", f"{end:.0f}"))
+        checks.target(f"SMS at a limit of {rate:g}/s (messages/s)", per_s >= 0.9 * rate,
+                      f"{per_s:.1f}", f">= {0.9 * rate:g}", ratio=f"{per_s / rate:.2f}")
+        checks.target(f"SMS at {rate:g}/s: memory growth (MB)", end - quarter < 20,
+                      f"{end - quarter:.1f}", "< 20")
+        checks.check(f"SMS at {rate:g}/s: each message received once", received == size,
+                     received, f"{size}")
+    table(("SMS campaign", "messages/s", "of limit", "RSS MB at 1/4", "RSS MB at end"),
+          sms_rows)
     checks.print()
     return 0
 

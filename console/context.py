@@ -135,10 +135,10 @@ class ConsoleContext:
         await self.commander.notify({"type": "change"})
         return result
 
-    async def dry_run(self, service: Callable[..., Awaitable[T]], *args: Any,
+    async def consult(self, service: Callable[..., Awaitable[T]], *args: Any,
                       **kwargs: Any) -> T:
-        """Run a service that only reads (an import's plan) as this operator, in a
-        read-only unit of work; nothing is saved, so the gateway is not told."""
+        """Run a service that only reads (its own rights check: an import's plan, the SMS recipients) as this operator, in a
+        read-only unit of work: no write lock, nothing for the gateway to follow."""
         with self._busy(saving=False):
             return await service(self.store.reader(), self.actor, *args, **kwargs)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from core.config_sms import SmsConfig, check_sms
 from core.errors import ConfigError
 from core.text import safe_text
 
@@ -120,6 +121,7 @@ class Config:
     ssh: SSHConfig = field(default_factory=SSHConfig)
     backup: BackupConfig = field(default_factory=BackupConfig)
     drivers: list[DriverConfig] = field(default_factory=list)
+    sms: SmsConfig = field(default_factory=SmsConfig)
     source: Path | None = None
 
 
@@ -154,7 +156,7 @@ def load_config(path: str | Path | None) -> Config:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"Config file {p} is not valid TOML: {err}.") from err
     unknown = set(data) - {"store", "demo", "bus", "gateway", "ssh", "backup", "driver", "osdp",
-                           "modem"}
+                           "modem", "sms"}
     if unknown:
         raise ConfigError(f"Unknown section [{safe_text(sorted(unknown)[0])}] in {p}.")
     store = _section(data, "store", StoreConfig)
@@ -177,7 +179,8 @@ def load_config(path: str | Path | None) -> Config:
                   gateway=gateway, ssh=check_ssh(_section(data, "ssh", SSHConfig)), backup=backup,
                   drivers=_one_per_port(_drivers(data.get("driver", []))
                                         + _drivers(data.get("osdp", []), "osdp")
-                                        + _drivers(data.get("modem", []), "modem")), source=p)
+                                        + _drivers(data.get("modem", []), "modem")),
+                  sms=check_sms(data.get("sms")), source=p)
 
 
 SSH_RANGES = {  # setting: (lowest, highest, what it counts)

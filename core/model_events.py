@@ -43,6 +43,9 @@ class EventKind(enum.StrEnum):
     CLOCK_NOT_SYNCHRONISED = "Clock not synchronised"
     CLOCK_SYNCHRONISED = "Clock synchronised"
     CLOCK_JUMPED = "Clock jumped"  # a step of more than a minute: both times in the description
+    SMS_ROUTE_FAULT = "SMS route fault"  # Twilio refused the account, the modem is absent...
+    MODEM_NOT_DRIVEN = "Modem not driven"  # a store's GSM modem the gateway cannot drive
+    MODEM_DRIVEN = "Modem driven"
 
     @property
     def is_alarm(self) -> bool:
@@ -63,6 +66,8 @@ ALARM_KINDS = frozenset(
         EventKind.GATEWAY_TASK_FAILED,
         EventKind.PROCESS_STUCK,
         EventKind.CLOCK_NOT_SYNCHRONISED,
+        EventKind.SMS_ROUTE_FAULT,
+        EventKind.MODEM_NOT_DRIVEN,
     }
 )
 #: an event of the key's kind clears the device's open alarms of the value's kind
@@ -70,6 +75,7 @@ CLEARS = {
     EventKind.DEVICE_ONLINE: EventKind.DEVICE_OFFLINE,
     EventKind.COMMUNICATION_RESTORED: EventKind.COMMUNICATION_QUALITY,
     EventKind.READER_DRIVEN: EventKind.READER_NOT_DRIVEN,
+    EventKind.MODEM_DRIVEN: EventKind.MODEM_NOT_DRIVEN,
 }
 #: the same for the gateway's own alarms, raised on every site with no device: an event
 #: of the key's kind clears its site's open alarms of the value's kind

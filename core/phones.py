@@ -60,3 +60,14 @@ def display_phone(e164: str, region: str) -> str:
         return e164
     national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return f"{national.replace(' ', '')} {region}".strip()
+
+
+def is_mobile(e164: str) -> bool:
+    """True if the number can take an SMS: a mobile (or a number its plan does not tell
+    from one: the US and Canada)."""
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(number) in (
+        phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)

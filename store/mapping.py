@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Row, Table
 
 from core import model as m
+from core import model_sms as sms
 from core.natural_order import sort_key
 from store import tables as t
 
@@ -83,6 +84,8 @@ TABLES: dict[type, Table] = {
     m.ServiceProvider: t.service_providers, m.Task: t.tasks, m.Event: t.events,
     m.Alarm: t.alarms, m.AuditEntry: t.audit_entries, m.OperatorKey: t.operator_keys,
     m.CompanyAccess: t.company_access,
+    sms.SmsCredit: t.sms_credits, sms.SmsCampaign: t.sms_campaigns,
+    sms.SmsMessage: t.sms_messages,
 }
 
 

@@ -181,7 +181,8 @@ PASS_MOVES = {"access_pass.assign", "access_pass.stock", "access_pass.lost",
 # changes that no access decision depends on
 # (a company: its name and contacts; it cannot be deleted while it holds providers or
 # tasks, and sharing it changes who manages it, not who opens doors)
-NO_ACCESS = {"operator", "grant", "alarm", "door.open", "company", "company_access"}
+NO_ACCESS = {"operator", "grant", "alarm", "door.open", "company", "company_access", "sms",
+             "sms_credit"}
 
 
 async def apply_changes(store: Store, snapshot: AccessSnapshot, changes: list[Change]

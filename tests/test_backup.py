@@ -24,6 +24,10 @@ from store.backup import restore, take_backup, verify
 from store.database import Store
 from tests.test_gateway import short_socket
 
+#: this release's schema revision, and the one an injected migration adds after it
+HEAD = migrate.HEAD
+NEXT = f"{int(HEAD) + 1:04d}"
+
 
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -97,9 +101,9 @@ def test_backup_and_restore_from_the_command_line(cli, store, tmp_path):
     assert made.returncode == 0, made.stderr
     assert "integrity ok, audit trail intact" in made.stdout
     folder = Path(db).parent / "backups"
-    assert len(list(folder.glob("doorkeeper-*-r0007.db"))) == 1
+    assert len(list(folder.glob(f"doorkeeper-*-r{HEAD}.db"))) == 1
     for n in range(2):  # older copies beyond --keep are removed
-        (folder / f"doorkeeper-2000010{n}T000000Z-r0007.db").write_bytes(b"old")
+        (folder / f"doorkeeper-2000010{n}T000000Z-r{HEAD}.db").write_bytes(b"old")
     cli("backup", "--db", db, "--keep", "2")
     assert len(list(folder.glob("doorkeeper-*.db"))) == 2
     newest = sorted(folder.glob("doorkeeper-*.db"))[-1]
@@ -162,8 +166,8 @@ BROKEN = '''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "{next}"
+down_revision = "{head}"
 
 
 def upgrade() -> None:
@@ -184,14 +188,15 @@ HALF_WAY = '''op.execute("COMMIT")  # the first half is stored for good
 
 @pytest.fixture
 def next_migration(tmp_path, monkeypatch):
-    """A copy of the migrations with a revision 0008 (failing half-way when asked)."""
+    """A copy of the migrations with a revision after this release's head (failing
+    half-way when asked)."""
     def make(fail: bool) -> None:
         folder = tmp_path / "migrations"
         shutil.copytree(migrate.MIGRATIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
-        (folder / "versions" / "0008_next.py").write_text(BROKEN.format(
-            fail=HALF_WAY if fail else "pass"))
+        (folder / "versions" / f"{NEXT}_next.py").write_text(BROKEN.format(
+            fail=HALF_WAY if fail else "pass", next=NEXT, head=HEAD))
         monkeypatch.setattr(migrate, "MIGRATIONS", folder)
-        monkeypatch.setattr(migrate, "HEAD", "0008")
+        monkeypatch.setattr(migrate, "HEAD", NEXT)
     return make
 
 
@@ -204,7 +209,7 @@ def test_a_failed_migration_puts_the_store_back_and_refuses_to_start(
     assert started.returncode == 2
     lines = started.stderr.strip().splitlines()
     assert len(lines) == 1, started.stderr
-    assert "from schema 0007 to 0008 failed (RuntimeError: injected failure)" in lines[0]
+    assert f"from schema {HEAD} to {NEXT} failed (RuntimeError: injected failure)" in lines[0]
     assert "put back" in lines[0]
     assert dump(db) == before  # every table, row and index as it was
     assert not list(db.parent.glob("*.before-restore-*"))
@@ -217,9 +222,9 @@ async def test_an_upgrade_is_preceded_by_a_verified_backup(store, next_migration
     upgraded = await Store.open(path=db)
     await upgraded.close()
     with sqlite3.connect(db) as con:
-        assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("0008",)]
-    saved = list((db.parent / "backups").glob("before-upgrade-r0007-to-r0008-*.db"))
-    assert len(saved) == 1 and verify(saved[0])[0] == "0007"
+        assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(NEXT,)]
+    saved = list((db.parent / "backups").glob(f"before-upgrade-r{HEAD}-to-r{NEXT}-*.db"))
+    assert len(saved) == 1 and verify(saved[0])[0] == HEAD
 
 
 def test_a_newer_store_is_refused_with_both_versions(cli, store):
@@ -227,6 +232,6 @@ def test_a_newer_store_is_refused_with_both_versions(cli, store):
     refused = cli("gateway", "--db", store.where)
     assert refused.returncode == 2
     assert "schema revision 0099, from a newer version than this Doorkeeper" in refused.stderr
-    assert "(schema 0007)" in refused.stderr
+    assert f"(schema {HEAD})" in refused.stderr
     with pytest.raises(StoreError, match="0099"):
         verify(Path(store.where))

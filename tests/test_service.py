@@ -19,6 +19,7 @@ import pytest
 
 from console.headless.systemd import JournalFormatter, Notifier
 from console.headless.tasks import TaskSupervisor
+from store import migrate
 from tests.conftest import eventually
 
 
@@ -186,4 +187,4 @@ def test_logs_go_to_the_journal_under_systemd_else_to_a_rotated_file(tmp_path, m
 def test_version_names_the_release_and_the_schema(cli):
     done = cli("--version")
     assert done.returncode == 0
-    assert done.stdout.strip() == "doorkeeper 0.1.0 (store schema 0007)"
+    assert done.stdout.strip() == f"doorkeeper 0.1.0 (store schema {migrate.HEAD})"

@@ -22,6 +22,9 @@ from console.headless.bus.server import BusServer
 from console.headless.clock import ClockSource, ClockWatch
 from console.headless.modems import make_modems
 from console.headless.osdp_buses import OsdpBuses, plan_buses
+from console.headless.sms_routes import SmsRoutes
+from console.headless.sms_sender import SmsSender
+from console.headless.store_modems import StoreModems, plan_modems
 from console.headless.systemd import Notifier
 from console.headless.tasks import TaskSupervisor
 from core import bus_schema
@@ -86,6 +89,9 @@ class Gateway:
         self.supervisor.after_check = self.notifier.alive
         self.buses: OsdpBuses  # made in start(), once the runtime is
         self.writer: EventWriter | None = None
+        self.sms_routes: SmsRoutes | None = None
+        self.sms: SmsSender | None = None
+        self.modems: StoreModems | None = None
         self._last_change = 0
         self.clock = ClockWatch(self._system_event, lambda: newest_event_at(self.store),
                                 source=options.clock, jump_s=config.gateway.clock_jump_s)
@@ -102,6 +108,8 @@ class Gateway:
         await self.bus.start()
         self.drivers = await self._make_drivers()
         runtime.drivers = self.drivers
+        # a bad [sms] route stops the gateway here, as a bad driver section does
+        self.sms_routes = SmsRoutes(self.config.sms, self.drivers, snapshot)
         poor = await open_alarm_devices(self.store, EventKind.COMMUNICATION_QUALITY)
         for driver in self.drivers:  # cleared once those readers answer well again
             driver.assume_poor_quality([d for d in poor if driver.handles(d)])
@@ -119,9 +127,21 @@ class Gateway:
         self.buses.not_driven = dict.fromkeys(
             await open_alarm_devices(self.store, EventKind.READER_NOT_DRIVEN), "")
         await self.buses.follow(plan_buses(snapshot, self.config.drivers))
+        # the store's GSM modems (commissioned in the console), as the readers
+        self.modems = StoreModems(self.drivers, runtime, runtime.report,
+                                  lambda port, d: self._watch_bus(port, d, "modem"),
+                                  lambda port: sup.unwatch(f"driver modem {port}"),
+                                  runtime.device_event)
+        self.modems.not_driven = dict.fromkeys(
+            await open_alarm_devices(self.store, EventKind.MODEM_NOT_DRIVEN), "")
+        await self._follow_modems()
         if isinstance(self.bus, BusServer):
             sup.watch("bus server", lambda: self.bus.running, self._restart_bus)
         sup.run("change watcher", self._watch_changes)
+        # SMS to residents: the outbox, at the route's rate (docs/sms.md)
+        sender = self.sms = SmsSender(self.store, self.config.sms, self.sms_routes.route_for,
+                                      lambda kind, text: runtime.system_event(kind, text))
+        sup.run("SMS sender", sender.run)
         sup.run("device health", self._publish_health)
         if await open_site_alarm(self.store, EventKind.CLOCK_NOT_SYNCHRONISED):
             self.clock.synced = False  # cleared once the clock is found synchronised
@@ -164,8 +184,18 @@ class Gateway:
                 f"OSDP buses not updated after a change: {err} The readers keep their "
                 "last settings until the config is mended.")
 
-    def _watch_bus(self, port: str, driver: Driver) -> None:
-        self.supervisor.watch(f"driver osdp {port}", driver.alive,
+    async def _follow_modems(self) -> None:
+        """Start, replace or stop the drivers of the store's modems (simulated ones with
+        --simulate); a modem that cannot be driven is an alarm until mended."""
+        snapshot = self.runtime.snapshot
+        simulated = (self.modems.simulate(snapshot, self.config.drivers)
+                     if self.options.simulate else None)
+        plans, not_driven = plan_modems(snapshot, self.config.drivers,
+                                        set(self.buses.running), simulated)
+        await self.modems.follow(plans, not_driven)
+
+    def _watch_bus(self, port: str, driver: Driver, kind: str = "osdp") -> None:
+        self.supervisor.watch(f"driver {kind} {port}", driver.alive,
                               lambda: self._restart_driver(driver), driver.failure)
 
     async def _watch_changes(self) -> None:
@@ -183,6 +213,9 @@ class Gateway:
                     self._last_change = changes[-1].id
                     if sites:  # a reader commissioned, moved or removed: its bus follows
                         await self._follow_buses()
+                        await self._follow_modems()  # and a modem, its driver
+                    if self.sms is not None and any(c.entity == "sms" for c in changes):
+                        self.sms.wake()  # a campaign was queued
                     # consoles refresh what they show (a change by another concierge)
                     self.bus.publish({"type": Kind.CHANGED})
             except Exception:  # the store is busy or gone for a moment: try again
@@ -331,6 +364,11 @@ class Gateway:
                 await asyncio.wait_for(driver.stop(), STOP_TIMEOUT)
             except Exception:
                 log.exception("driver %s did not stop cleanly", driver.name)
+        if self.sms_routes is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.sms_routes.close(), STOP_TIMEOUT)
+        if self.modems is not None:
+            await self.modems.close()  # their drivers are stopped: the simulated modems
         writer = self.writer
         try:
             await self.store.close()  # the event writer: store, else the spill journal

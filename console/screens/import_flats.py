@@ -79,7 +79,7 @@ def import_form(ctx: ConsoleContext, block: BlockRow) -> FormScreen:
         if not typed:
             raise ValidationError("Type the file's path.", field="file")
         sheet = await asyncio.to_thread(read_sheet, Path(typed).expanduser())
-        return sheet, await ctx.dry_run(plan_import, block.id, sheet,
+        return sheet, await ctx.consult(plan_import, block.id, sheet,
                                         remove_missing=bool(values["remove_missing"]))
 
     return FormScreen(f"Import flats into {block.name}", fields, plan, save_label="Plan")

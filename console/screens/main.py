@@ -54,6 +54,7 @@ class MainScreen(Screen):
         Binding("a", "alarms", "Alarms"),
         Binding("u", "users", "Users"),
         Binding("F", "facilities", "Facilities"),
+        Binding("M", "messages", "Messages", show=False),  # the palette and `?` list it
         Binding("S", "sites", "Sites", show=False),
         Binding("A", "audit", "Audit", show=False),
         Binding("w", "setup('week_types')", "Week types"),
@@ -281,6 +282,8 @@ class MainScreen(Screen):
         if action == "audit":
             from console.screens.audit import may_open
             return may_open(self.ctx)
+        if action == "messages":
+            return self.site_id is not None and self.ctx.can(self.site_id, Area.SMS)
         if action == "sites":
             return self.ctx.operator.active and self.ctx.operator.can_create_sites
         if action == "setup":
@@ -302,6 +305,11 @@ class MainScreen(Screen):
     async def action_audit(self) -> None:
         from console.screens.audit import AuditScreen
         await self.app.push_screen(AuditScreen(self.ctx, self.site_id))
+    async def action_messages(self) -> None:
+        """The guide's Messages & Communication: SMS to the site's residents."""
+        from console.screens.messages import MessagesScreen
+        if self.site_id is not None and self.ctx.can(self.site_id, Area.SMS):
+            await self.app.push_screen(MessagesScreen(self.ctx, self.site_id))
 
     async def action_sites(self) -> None:
         from console.screens.sites import SitesScreen

@@ -46,6 +46,7 @@ _CSQ = re.compile(r"\+CSQ:\s*(\d+)\s*,\s*(\d+)")
 _COPS = re.compile(r'\+COPS:\s*\d+(?:\s*,\s*\d+\s*,\s*"([^"]*)")?')
 _CMGR = re.compile(r'\+CMGR:\s*"([^"]*)"\s*,\s*"([^"]*)"\s*,[^,]*,\s*"([^"]*)"')
 _CMGL = re.compile(r'\+CMGL:\s*(\d+)\s*,')
+_CMGS = re.compile(r'\+CMGS:\s*(\d+)')
 
 
 class Urc(enum.Enum):
@@ -169,6 +170,12 @@ def parse_cmgr(lines: list[str]) -> tuple[str, str, str] | None:
 def parse_cmgl(lines: list[str]) -> list[int]:
     """AT+CMGL's reply -> the indexes of the stored messages."""
     return [int(m.group(1)) for line in lines if (m := _CMGL.match(line))]
+
+
+def parse_cmgs(line: str) -> int | None:
+    """+CMGS: <mr> -> the message reference AT+CMGS was given."""
+    match = _CMGS.match(line)
+    return int(match.group(1)) if match else None
 
 
 def dbm(rssi: int) -> int | None:

@@ -46,6 +46,7 @@ from drivers.modem.codec import ModemError, Urc
 log = logging.getLogger(__name__)
 POLL_INTERVAL = 2.0  # seconds between two health polls (also how often silence is noticed)
 COMMAND_TIMEOUT = 1.0
+SMS_TIMEOUT = 30.0  # AT+CMGS: the prompt, then the network's answer, can take seconds
 OFFLINE_AFTER = 3.0  # seconds without a line: offline (noticed within 5 s)
 BACKOFF = (0.5, 8.0)
 START_UP = ("ATE0", "AT+CMEE=2", "AT+CLIP=1", "AT+CMGF=1", "AT+CNMI=2,1", "AT+CREG=1")
@@ -131,6 +132,20 @@ class ModemDriver(Driver):
     def handles(self, device_id: int) -> bool:
         """The modem's own device."""
         return device_id == self.config.device_id
+
+    async def send_sms(self, number: str, text: str, timeout: float = SMS_TIMEOUT) -> int:
+        """AT+CMGS (text mode): the text after the "> " prompt, ended by Ctrl-Z; the
+        message reference the network gave it. Raises the named ModemError (+CMS ERROR),
+        ModemTimeout or ModemPortError; ModemPortError at once while the modem is offline."""
+        if not self.state.online:
+            raise ModemPortError(f"the modem on {self.config.port} is offline")
+        lines = await self.port.command(f'AT+CMGS="{number}"', timeout, text=text)
+        reference = next((codec.parse_cmgs(line) for line in lines
+                          if codec.parse_cmgs(line) is not None), None)
+        if reference is None:
+            raise ModemError("", None, "no +CMGS message reference", "AT+CMGS")
+        self._count("SMS sent")
+        return reference
 
     def command(self, command: Command) -> None:
         """Nothing to carry out: a grant's relay is the door's device's (a control unit's)

@@ -1,0 +1,130 @@
+"""SMS through Twilio's REST API with the `twilio` SDK's async client.
+
+`send` POSTs /2010-04-01/Accounts/{sid}/Messages.json (To, From, Body) through
+`AsyncTwilioHttpClient` (aiohttp); `status` GETs the message until its status is
+final: no status callback, so no inbound web server is needed. `find` lists the
+messages sent to a number since a moment, so a send whose answer a crash lost is
+recognised instead of sent twice. `api_url` points the client at another server
+(a local fake Twilio API in the tests and the benchmark): the SDK's requests are
+the same, only the host changes.
+
+The account SID and token are handed in, never logged: the SDK's own request log
+(numbers and text) is kept at WARNING.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from core.sms import MessageStatus
+from core.sms_port import PermanentSmsError, SmsRoute, SmsRouteFault, TransientSmsError
+
+TWILIO_API = "https://api.twilio.com"
+#: Twilio's statuses -> ours (accepted/scheduled/queued/sending: not yet with the network)
+STATUSES = {
+    "accepted": MessageStatus.QUEUED, "scheduled": MessageStatus.QUEUED,
+    "queued": MessageStatus.QUEUED, "sending": MessageStatus.QUEUED,
+    "sent": MessageStatus.SENT, "delivered": MessageStatus.DELIVERED,
+    "read": MessageStatus.DELIVERED, "undelivered": MessageStatus.UNDELIVERED,
+    "failed": MessageStatus.FAILED, "canceled": MessageStatus.FAILED,
+}
+#: the account or sender is refused: every message would fail the same way
+ROUTE_FAULTS = {20003: "authentication failed (account SID or token)",
+                20404: "the account was not found", 21606: "the sender cannot send SMS",
+                21608: "a trial account may only send to verified numbers"}
+for name in ("twilio.http_client", "twilio.async_http_client"):
+    logging.getLogger(name).setLevel(logging.WARNING)
+
+
+class _HttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
+    """The SDK's async client, its requests sent to `api_url` instead of Twilio's host."""
+
+    def __init__(self, api_url: str, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self.api_url = api_url.rstrip("/")
+
+    async def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+        if self.api_url != TWILIO_API and url.startswith(TWILIO_API):
+            url = self.api_url + url[len(TWILIO_API):]
+        response: Response = await super().request(method, url, *args, **kwargs)
+        return response
+
+
+class TwilioRoute(SmsRoute):
+    """Messages through one Twilio account, from one sender (a number or an alphanumeric
+    sender ID)."""
+
+    name = "twilio"
+    polls = True
+
+    def __init__(self, account_sid: str, token: str, sender: str, *,
+                 api_url: str = TWILIO_API, timeout: float = 10.0) -> None:
+        self.sender = sender
+        self._http = _HttpClient(api_url, timeout)
+        self._client = Client(account_sid, token, http_client=self._http)
+
+    def __repr__(self) -> str:  # never the token
+        return f"TwilioRoute(sender={self.sender!r})"
+
+    async def send(self, number: str, text: str) -> tuple[str, MessageStatus]:
+        """POST the message; its SID and status."""
+        message = await self._call(self._client.messages.create_async(
+            to=number, from_=self.sender, body=text))
+        return str(message.sid), STATUSES.get(str(message.status), MessageStatus.QUEUED)
+
+    async def status(self, ref: str) -> tuple[MessageStatus, str]:
+        """GET the message: its status, and Twilio's reason for a failure."""
+        message = await self._call(self._client.messages(ref).fetch_async())
+        status = STATUSES.get(str(message.status), MessageStatus.QUEUED)
+        why = ""
+        if status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED) and message.error_code:
+            why = f"{message.error_code} {message.error_message or ''}".strip()
+        return status, why
+
+    async def find(self, number: str, text: str, since: datetime) -> str | None:
+        """The SID of a message to `number` with this text created since `since`."""
+        found = await self._call(self._client.messages.list_async(
+            to=number, from_=self.sender, date_sent_after=since, limit=20))
+        for message in found:
+            if message.body == text:
+                return str(message.sid)
+        return None
+
+    async def _call(self, call: Any) -> Any:
+        try:
+            return await call
+        except TwilioRestException as err:
+            raise _translated(err) from err
+        except (aiohttp.ClientError, TimeoutError, OSError) as err:
+            raise TransientSmsError(f"Twilio could not be reached: {type(err).__name__}"
+                                    f" {err}".strip()) from err
+        except TwilioException as err:
+            raise TransientSmsError(f"Twilio's answer could not be read: {err}") from err
+
+    async def close(self) -> None:
+        await self._http.close()
+
+
+def _translated(err: TwilioRestException) -> Exception:
+    """Twilio's error as transient (429, 5xx), a route fault, or permanent (the rest)."""
+    code = err.code if isinstance(err.code, int) else None
+    reason = f"{code or err.status} {_message(err)}".strip()
+    if err.status == 429 or err.status >= 500 or code == 20429:
+        return TransientSmsError(f"Twilio: {reason}")
+    if err.status == 401 or code in ROUTE_FAULTS:
+        return SmsRouteFault(f"Twilio: {ROUTE_FAULTS.get(code or 0, reason)} ({code})")
+    return PermanentSmsError(f"Twilio: {reason}")
+
+
+def _message(err: TwilioRestException) -> str:
+    """Twilio's own words, without the SDK's "Unable to create record:" prefix."""
+    text = str(err.msg or "")
+    return text.split(": ", 1)[1] if text.startswith("Unable to") and ": " in text else text

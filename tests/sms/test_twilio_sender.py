@@ -1,0 +1,130 @@
+"""The gateway's sender through the real `twilio` SDK doing real HTTP against the fake
+Twilio API: errors, retries, delivery status, and a crash in the middle of a campaign."""
+
+from __future__ import annotations
+
+import asyncio
+
+from console.headless.sms_routes import SmsRoutes
+from console.headless.sms_sender import SmsSender
+from core.model import EventKind
+from core.model_sms import SmsMessage
+from core.services import sms
+from core.services.sms import Selection
+from core.sms import MessageStatus
+from tests.conftest import eventually
+from tests.sms.conftest import MOBILE_1, MOBILE_2, MOBILE_3, twilio_config
+from tests.sms.fake_twilio import TOKEN
+
+TEXT = "Water off 10:00-12:00 on Monday"
+
+
+class Running:
+    """A sender over the store, as the gateway runs it (its alarms kept)."""
+
+    def __init__(self, store, config) -> None:
+        self.alarms: list[tuple[EventKind, str]] = []
+        self.routes = SmsRoutes(config, [], None, environ={})
+        self.sender = SmsSender(store, config, self.routes.route_for,
+                                lambda kind, text: self.alarms.append((kind, text)))
+        self.task = asyncio.create_task(self.sender.run())
+
+    async def kill(self) -> None:
+        """As a crash: the task ends where it is, nothing written on the way out."""
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+        await self.routes.close()
+
+
+async def statuses(store) -> dict[str, tuple[MessageStatus, str]]:
+    async with store.reader() as uow:
+        return {m.number: (m.status, m.error) for m in await uow.find(SmsMessage)}
+
+
+async def test_errors_retries_and_delivery_status(store, admin, sms_estate, fake_twilio):
+    """400 21211 fails the message with Twilio's reason; 429 and a 500 are tried again
+    until accepted; statuses are polled until final; the token is never in a message."""
+    fake_twilio.fail[MOBILE_2] = [21211]
+    fake_twilio.next_errors = [20429, 20500]  # the first two creates, whoever they are for
+    await sms.send_sms(store.uow(), admin, Selection(sms_estate.site_id), TEXT)
+    running = Running(store, twilio_config(fake_twilio))
+    try:
+        done = await eventually(lambda: len(fake_twilio.received) == 2 and fake_twilio.fetches
+                                >= 4 and running, 10)
+        final = await eventually_async(lambda: _all_final(store), 10)
+    finally:
+        await running.kill()
+    assert final[MOBILE_2][0] is MessageStatus.FAILED
+    assert "21211" in final[MOBILE_2][1] and "not a valid phone number" in final[MOBILE_2][1]
+    assert final[MOBILE_1][0] is final[MOBILE_3][0] is MessageStatus.DELIVERED
+    assert fake_twilio.count() == {(MOBILE_1, TEXT): 1, (MOBILE_3, TEXT): 1}
+    assert fake_twilio.posts == 5  # 429, 500, then three answered (one of them 21211)
+    assert done and not running.alarms
+    assert TOKEN not in repr(running.routes.route_for(1)) and TOKEN not in repr(
+        twilio_config(fake_twilio))
+
+
+async def test_a_crash_mid_campaign_sends_each_message_exactly_once(store, admin, estate,
+                                                                    fake_twilio):
+    """The sender is killed while Twilio holds its answer to a message it has recorded
+    (at 50/s a few sends are in flight at once); after the restart the messages Twilio
+    has are found there (not sent again), the rest go."""
+    from tests.sms.conftest import phones_estate
+
+    site = await phones_estate(store, admin, estate)
+    await sms.send_sms(store.uow(), admin, Selection(site.site_id), TEXT)
+    config = twilio_config(fake_twilio, rate=50.0)
+    fake_twilio.hold = release = asyncio.Event()  # the first create: recorded, answer held
+    first = Running(store, config)
+    await eventually(fake_twilio.held.is_set)
+    await first.kill()  # the answer (its SID) never reached the store
+    release.set()
+    assert 1 <= len(fake_twilio.received) <= 3  # the held one, and any sent beside it
+    second = Running(store, config)
+    try:
+        await eventually_async(lambda: _all_accepted(store), 10)
+    finally:
+        await second.kill()
+    assert fake_twilio.count() == {(MOBILE_1, TEXT): 1, (MOBILE_2, TEXT): 1,
+                                   (MOBILE_3, TEXT): 1}
+    async with store.reader() as uow:
+        refs = [m.provider_ref for m in await uow.find(SmsMessage)]
+    assert len(set(refs)) == 3 and all(ref.startswith("SM") for ref in refs)
+
+
+async def test_refused_credentials_are_an_alarm_and_the_messages_wait(store, admin, sms_estate,
+                                                                      fake_twilio):
+    await sms.send_sms(store.uow(), admin, Selection(sms_estate.site_id), TEXT)
+    config = twilio_config(fake_twilio)
+    config.auth_token = "wrong"
+    running = Running(store, config)
+    try:
+        await eventually(lambda: running.alarms)
+    finally:
+        await running.kill()
+    kind, text = running.alarms[0]
+    assert kind is EventKind.SMS_ROUTE_FAULT and "authentication failed" in text
+    assert "wrong" not in text and len(running.alarms) == 1
+    assert {s for s, _ in (await statuses(store)).values()} == {MessageStatus.QUEUED}
+
+
+async def _all_final(store):
+    found = await statuses(store)
+    return found if all(s.final for s, _ in found.values()) else None
+
+
+async def _all_accepted(store):
+    async with store.reader() as uow:
+        messages = await uow.find(SmsMessage)
+    return all(m.provider_ref for m in messages)
+
+
+async def eventually_async(check, timeout: float = 3.0):
+    """eventually() for a check that reads the store."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if value := await check():
+            return value
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"not within {timeout} s")
