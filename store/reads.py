@@ -3,7 +3,7 @@ models in store/*_queries.py and store/search.py, scoped to the site it names.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +11,7 @@ from core.errors import NotFound
 from core.model import AccessProfile, APassState, Block, Holiday, WeekType
 from core.views.port import ReadModel
 from core.views.rows import (
+    AlarmCounts,
     AlarmRow,
     BlockRow,
     DeviceChoice,
@@ -36,6 +37,7 @@ from store import (
     event_queries,
     flat_queries,
     operator_queries,
+    overview_queries,
     pass_queries,
     queries,
     search,
@@ -139,6 +141,15 @@ class StoreReads(StoreFacilitiesReads, ReadModel):
                          before: tuple[datetime, int] | None, limit: int) -> list[AlarmRow]:
         return await alarm_queries.alarm_page(self.store, site_ids, acknowledged=acknowledged,
                                               before=before, limit=limit)
+
+    async def alarm_counts(self, site_ids: list[int]) -> AlarmCounts:
+        return await overview_queries.alarm_counts(self.store, site_ids)
+
+    async def overview(self, site_ids: list[int], since: datetime, hours: int,
+                       door_kinds: Collection[str], doors: int
+                       ) -> tuple[AlarmCounts, dict[int, dict[int, int]], list[dict[str, Any]]]:
+        return await overview_queries.overview(self.store, site_ids, since, hours,
+                                               door_kinds, doors)
 
     async def alarm_signature(self, site_ids: list[int]) -> tuple[Any, ...]:
         return await alarm_queries.alarm_signature(self.store, site_ids)

@@ -66,6 +66,10 @@ def event_matches(flt: EventFilter, event: dict[str, Any], device_types: dict[in
     elif flt.device_type is not None and (
             not isinstance(device_id, int) or device_types.get(device_id) != flt.device_type.value):
         return False
+    if flt.block_id is not None and event.get("block_id") != flt.block_id:
+        return False
+    if flt.flat_id is not None and event.get("flat_id") != flt.flat_id:
+        return False
     if flt.kind and event.get("kind") != flt.kind:
         return False
     if flt.result and event.get("result") != flt.result:

@@ -8,13 +8,14 @@ nothing; the services above check the operator's rights on that site.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
 from core.model import AccessProfile, APassState, Block, Holiday, WeekType
 from core.views.facilities_port import FacilitiesReadModel
 from core.views.rows import (
+    AlarmCounts,
     AlarmRow,
     BlockRow,
     DeviceChoice,
@@ -147,6 +148,18 @@ class ReadModel(FacilitiesReadModel, abc.ABC):
     async def alarm_page(self, site_ids: list[int], *, acknowledged: bool,
                          before: tuple[datetime, int] | None, limit: int) -> list[AlarmRow]:
         """The newest alarms of these sites (open ones, or every one)."""
+
+    @abc.abstractmethod
+    async def alarm_counts(self, site_ids: list[int]) -> AlarmCounts:
+        """Open alarms by kind, and devices whose "Device offline" is not cleared, by site."""
+
+    @abc.abstractmethod
+    async def overview(self, site_ids: list[int], since: datetime, hours: int,
+                       door_kinds: Collection[str], doors: int
+                       ) -> tuple[AlarmCounts, dict[int, dict[int, int]], list[dict[str, Any]]]:
+        """The overview's counts in one read: the alarm counts; events by site and hour
+        (0 is the hour from `since`, up to `hours`); the newest `doors` events of
+        these kinds on these sites."""
 
     @abc.abstractmethod
     async def alarm_signature(self, site_ids: list[int]) -> tuple[Any, ...]:
