@@ -208,11 +208,11 @@ class OverviewScreen(Screen[None]):
         for i, door in enumerate(data.doors):
             if i:
                 out.append("\n")
-            zone = self.zones.get(door.get("site_id"), ZoneInfo("UTC"))
+            zone = self.zones.get(door["site_id"], ZoneInfo("UTC"))
             out.append(door["at"].astimezone(zone).strftime("%H:%M:%S"), "dim")
             if several:
                 out.append("  ")
-                out.append_text(plain(f"{names.get(door.get('site_id'), ''):<12.12}"))
+                out.append_text(plain(f"{names.get(door['site_id'], ''):<12.12}"))
             result = str(door.get("result") or "")
             out.append("  ")
             out.append_text(plain(f"{result:<14.14}", RESULT_STYLES.get(result, "")))

@@ -134,3 +134,15 @@ async def test_without_events_rights_there_is_no_overview_key(store, admin, esta
         await pilot.press("O")
         await settled(pilot)
         assert app.screen is app.main
+
+
+@pytest.fixture(scope="module")
+def estate_db(tmp_path_factory):
+    from tests.console.estate_file import build_estate_file
+    return build_estate_file(tmp_path_factory.mktemp("overview") / "estate.db")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_overview_snapshot(snap_compare, estate_db, size):
+    from tests.console.test_snapshots import app_over
+    assert snap_compare(app_over(estate_db), press=["_", "O", "_"], terminal_size=size)
