@@ -10,7 +10,7 @@ from typing import Any
 from core.errors import NotFound
 from core.rights import Area
 from core.views.port import ReadModel
-from core.views.rows import AlarmRow, EventDetail, EventFilter
+from core.views.rows import AlarmRow, EventDetail, EventFilter, FlatRef
 from core.views.viewer import Viewer
 
 
@@ -26,6 +26,20 @@ async def event_page(reads: ReadModel, viewer: Viewer, flt: EventFilter,
                      limit: int = 100) -> list[dict[str, Any]]:
     """The newest events matching the filter on the viewer's sites, older than `before`."""
     return await reads.event_page(flt, _event_sites(viewer, flt), before, limit)
+
+
+async def event_blocks(reads: ReadModel, viewer: Viewer, site_id: int) -> list[tuple[int, str]]:
+    """The blocks the Events tab's Block filter offers: (id, name), with Events on the site."""
+    viewer.require(site_id, Area.EVENTS)
+    return [(b.id, b.name) for b in await reads.block_rows(site_id)]
+
+
+async def event_flat(reads: ReadModel, viewer: Viewer, site_id: int, block_id: int,
+                     typed: str) -> FlatRef | None:
+    """The flat of a block with this Flat N° (exact: "7" finds "007", never "0071"), for
+    the Events tab's Flat filter, with Events on the site."""
+    viewer.require(site_id, Area.EVENTS)
+    return await reads.flat_by_number(site_id, block_id, typed)
 
 
 async def event_detail(reads: ReadModel, viewer: Viewer, event_id: int) -> EventDetail:
