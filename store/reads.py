@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from core.errors import NotFound
-from core.model import AccessProfile, APassState, Block, Holiday, WeekType
+from core.model import AccessProfile, APassState, AuditEntry, Block, Holiday, WeekType
 from core.views.port import ReadModel
 from core.views.rows import (
     AlarmCounts,
@@ -83,6 +83,12 @@ class StoreReads(StoreFacilitiesReads, ReadModel):
 
     async def flat_by_number(self, site_id: int, block_id: int, typed: str) -> FlatRef | None:
         return await pass_queries.flat_by_number(self.store, block_id, typed, site_id=site_id)
+
+    async def flat_audit_page(self, site_id: int, flat_id: int, entities: list[str],
+                              before: tuple[datetime, int] | None, limit: int
+                              ) -> list[AuditEntry]:
+        return await flat_queries.flat_audit_page(self.store, site_id, flat_id, entities,
+                                                  before, limit)
 
     async def site_profiles(self, site_id: int) -> list[AccessProfile]:
         return await flat_queries.site_profiles(self.store, site_id)

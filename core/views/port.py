@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from core.model import AccessProfile, APassState, Block, Holiday, WeekType
+from core.model import AccessProfile, APassState, AuditEntry, Block, Holiday, WeekType
 from core.views.facilities_port import FacilitiesReadModel
 from core.views.rows import (
     AlarmCounts,
@@ -73,6 +73,14 @@ class ReadModel(FacilitiesReadModel, abc.ABC):
     @abc.abstractmethod
     async def flat_by_number(self, site_id: int, block_id: int, typed: str) -> FlatRef | None:
         """The flat of a block of the site with this Flat N° ("7" finds "007")."""
+
+    @abc.abstractmethod
+    async def flat_audit_page(self, site_id: int, flat_id: int, entities: list[str],
+                              before: tuple[datetime, int] | None, limit: int
+                              ) -> list[AuditEntry]:
+        """The newest audit entries about a flat of the site, and about the telephones,
+        displays or APasses (of these `entities`) that were or are the flat's, older than
+        `before` (at, id)."""
 
     @abc.abstractmethod
     async def site_profiles(self, site_id: int) -> list[AccessProfile]:
