@@ -201,7 +201,7 @@ class FlatScreen(ModalScreen[bool]):
         self.call_after_refresh(self._focus_pane)
 
     def _show(self) -> None:
-        for pane in self.query(ListPane):
+        for pane in [*self.query(ListPane), *self.query(HistoryPane)]:
             pane.show(self.detail)
         self.query_one("#flat-title", Static).update(self._title())
 

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.widgets import Static
 
 from console.screens.event_detail import show_event_detail
-from console.screens.flat_panes import ListPane
 from console.tabs.event_rows import RESULT_STYLES
 from console.widgets.guard import guarded
 from console.widgets.log_table import LogTable
@@ -62,11 +62,12 @@ def change_details(entry: AuditEntry) -> str:
     return " · ".join([name, *changes]) if changes else name
 
 
-class HistoryPane(ListPane):
+class HistoryPane(Vertical):
     """The History tab: read when first shown, and again after a change to the flat."""
 
     def __init__(self, owner: FlatScreen, **kwargs: Any) -> None:
-        super().__init__(owner, COLUMNS, **kwargs)
+        super().__init__(**kwargs)
+        self.owner = owner
         self.tz = ZoneInfo(owner.detail.site.timezone)
         self._loaded = False
 
@@ -74,11 +75,6 @@ class HistoryPane(ListPane):
         yield Static("Events and changes of this flat, newest first", classes="pane-caption")
         yield LogTable(COLUMNS, fetch=self._fetch, cells=self._cells, key=lambda r: r.key,
                        id="history-table")
-
-    def on_mount(self, event: events.Mount) -> None:
-        """Nothing to read until the tab is shown (and no DataTable to set up: Textual
-        would call ListPane's handler too)."""
-        event.prevent_default()
 
     @property
     def table(self) -> LogTable[HistoryRow]:
