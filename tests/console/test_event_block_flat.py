@@ -13,7 +13,8 @@ from core.audit import jsonable
 from core.model import Block, Event, EventKind, EventResult, Flat
 from core.services import blocks, flats
 from tests.conftest import NOW
-from tests.console.conftest import handled, press, settled, show_tab, type_into
+from tests.console.conftest import handled, press, settled, type_into
+from tests.console.test_events_tab import open_events, shown
 
 SIZE = (120, 40)
 
@@ -38,10 +39,6 @@ async def places(store, admin, estate) -> dict[str, int]:
             "0419": made["0419"].id}
 
 
-def shown(tab) -> list[str]:
-    return [str(tab.table.get_row_at(i)[4]) for i in range(tab.table.row_count)]
-
-
 async def type_flat(pilot, tab, typed: str) -> None:
     field = tab.query_one("#ev-flat", Input)
     field.value = ""
@@ -54,9 +51,7 @@ async def type_flat(pilot, tab, typed: str) -> None:
 async def test_block_and_flat_filters_are_exact(console_ctx, make_app, store, estate, places):
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
-        await settled(pilot)
-        await show_tab(pilot, "5")
-        tab = app.main.tabs["pane-eventstab"]
+        tab = await open_events(app, pilot)
         assert shown(tab) == ["c-flat-1", "d-041", "d-0419"]
         # the block picked in the tree fills the Block filter
         await app.main.select(estate.site.id, places["D"])
@@ -95,9 +90,7 @@ async def test_block_and_flat_filters_are_exact(console_ctx, make_app, store, es
 async def test_a_flat_needs_its_block(console_ctx, make_app, store, estate, places):
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
-        await settled(pilot)
-        await show_tab(pilot, "5")
-        tab = app.main.tabs["pane-eventstab"]
+        tab = await open_events(app, pilot)
         await press(pilot, "f")
         await type_flat(pilot, tab, "041")
         assert str(tab.query_one("#ev-error", Static).render()) == (
