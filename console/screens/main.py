@@ -56,7 +56,7 @@ class MainScreen(Screen):
     BINDINGS = [
         Binding("slash", "search", "Search"),
         Binding("a", "alarms", "Alarms"),
-        Binding("O", "overview", "Overview"),
+        Binding("O", "overview", "Overview", show=False),
         Binding("u", "users", "Users"),
         Binding("F", "facilities", "Facilities"),
         Binding("S", "sites", "Sites", show=False),

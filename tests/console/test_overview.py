@@ -63,6 +63,8 @@ async def test_alarms_offline_devices_and_door_events_arrive_live(console_ctx, m
     await write(store, door)
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)  # the key is in the ? help and the palette
+        assert app.screen.active_bindings["O"].binding.description == "Overview"
         screen = await open_overview(pilot)
         first = line(screen, site)
         assert (first["name"], first["alarms"], first["offline"]) == ("Demo Cases", "0", "0")
