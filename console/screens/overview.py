@@ -16,7 +16,7 @@ import time
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
@@ -43,6 +43,14 @@ RESULT_STYLES = {EventResult.OPENING.value: "green", EventResult.OPENING_DENIED.
                  EventResult.COMMUNICATION_NOT_COMPLETED.value: "yellow"}
 
 
+class HourChart(Sparkline):
+    """The events per hour. Textual's Sparkline divides by its width, so it is drawn only
+    once it has one (a line mounted while the screen lays out met a width of 0)."""
+
+    def render(self) -> RenderResult:
+        return super().render() if self.size.width else ""
+
+
 class SiteLine(Vertical):
     """One site: its numbers and chart on one line, its open alarms by kind under it."""
 
@@ -55,7 +63,7 @@ class SiteLine(Vertical):
             yield Static("", classes="ov-name")
             yield Static("", classes="ov-alarms")
             yield Static("", classes="ov-offline")
-            yield Sparkline([0] * HOURS, summary_function=max, classes="ov-chart")
+            yield HourChart([0] * HOURS, summary_function=max, classes="ov-chart")
             yield Static("", classes="ov-now")
         yield Static("", classes="ov-kinds")
 
@@ -66,7 +74,7 @@ class SiteLine(Vertical):
             Text(f"⚠ {alarms}", "bold red") if alarms else Text("0", "dim"))
         self.query_one(".ov-offline", Static).update(
             Text(str(offline), "bold yellow") if offline else Text("0", "dim"))
-        self.query_one(Sparkline).data = list(row.hourly)
+        self.query_one(HourChart).data = list(row.hourly)
         self.query_one(".ov-now", Static).update(str(row.hourly[-1]))
         kinds = self.query_one(".ov-kinds", Static)
         kinds.display = bool(row.alarms)
@@ -107,6 +115,8 @@ class OverviewScreen(Screen[None]):
         self._timer: Timer | None = None
         self._reread = False
         self._alarms_stale = False
+        self._covered = False  # a screen (the palette) was above: batches went by
+        self.gateway_lost = False
 
     def compose(self) -> ComposeResult:
         yield Static("Overview", id="ov-title")
@@ -140,6 +150,8 @@ class OverviewScreen(Screen[None]):
         """A batch from the main screen's drain while this screen is shown."""
         if self.data is None:
             return
+        if batch.gateway_lost is not None:
+            self.gateway_lost = batch.gateway_lost
         if batch.reconnected or batch.skipped:
             self._reread = True  # what the buffer dropped, or the gateway published
         else:  # while away, is in the store only
@@ -147,6 +159,16 @@ class OverviewScreen(Screen[None]):
         if batch.alarms or batch.acknowledged or batch.changed:
             self._alarms_stale = True
         if batch:
+            self._due()
+
+    def on_screen_suspend(self) -> None:
+        self._covered = True
+
+    def on_screen_resume(self) -> None:
+        """Back from a screen above: what came meanwhile was not handed over, read again."""
+        if self._covered:
+            self._covered = False
+            self._reread = True
             self._due()
 
     def _due(self) -> None:
@@ -195,6 +217,8 @@ class OverviewScreen(Screen[None]):
                      "bold red" if alarms else "")
         title.append(f" · {offline} device{'s' if offline != 1 else ''} offline",
                      "bold yellow" if offline else "")
+        if self.gateway_lost:
+            title.append(" · ⚠ gateway lost: not live", "bold red")
         self.query_one("#ov-title", Static).update(title)
         self.query_one("#ov-doors", Static).update(self._door_lines(data))
 

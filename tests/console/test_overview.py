@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from console.live import GATEWAY_BACK, GATEWAY_LOST
 from console.screens.overview import OverviewScreen, SiteLine
 from core.audit import jsonable
 from core.model import Event, EventKind, EventResult, Site
@@ -89,6 +90,15 @@ async def test_alarms_offline_devices_and_door_events_arrive_live(console_ctx, m
         assert doors(screen).splitlines()[0].split()[:3] == ["10:00:00", "Opening", "DENIED"]
         assert "⚠" not in doors(screen)
         assert "2 open alarms · 1 device offline" in str(screen.query_one("#ov-title").render())
+        # the gateway goes away: said in the title; back: read again from the store
+        console_ctx.live.put({"type": GATEWAY_LOST})
+        await console_ctx.live.shown()
+        title = screen.query_one("#ov-title")
+        await until(pilot, lambda: "gateway lost" in str(title.render()), "the gateway lost")
+        console_ctx.live.put({"type": GATEWAY_BACK})
+        await console_ctx.live.shown()
+        await until(pilot, lambda: "gateway lost" not in str(title.render()), "it is back")
+        assert line(screen, site)["now"] == "3"
         await press(pilot, "escape")
         assert app.screen is app.main and app.main.overview is None
 
