@@ -177,6 +177,7 @@ class EventsTab(SiteTab):
             self.choices.block_id, self.choices.flat, self.flat_id = block_id, "", None
             if self.bar is not None:
                 self.bar.show_choices(self.choices)
+                self.query_one("#ev-error", Static).display = False  # it named the old one
         await super().select(site_id, block_id)
 
     def _device_options(self) -> list[tuple[Text, int]]:
