@@ -152,13 +152,16 @@ class OverviewScreen(Screen[None]):
             return
         if batch.gateway_lost is not None:
             self.gateway_lost = batch.gateway_lost
+        counted = False
         if batch.reconnected or batch.skipped:
             self._reread = True  # what the buffer dropped, or the gateway published
         else:  # while away, is in the store only
-            self.data.add_live(live_events(self.ctx.viewer, EVERY_EVENT, batch.events, {}))
+            counted = self.data.add_live(live_events(self.ctx.viewer, EVERY_EVENT,
+                                                     batch.events, {}))
         if batch.alarms or batch.acknowledged or batch.changed:
             self._alarms_stale = True
-        if batch:
+        # device health alone (most batches between events) changes nothing shown here
+        if counted or self._reread or self._alarms_stale or batch.gateway_lost is not None:
             self._due()
 
     def on_screen_suspend(self) -> None:
