@@ -1,15 +1,19 @@
 """Read models for the Blocks tab's dialogs: one flat with everything its Flat
-management window shows, the next free Flat N° of a block, a site's profiles."""
+management window shows (and the audit entries of its History tab), the next free
+Flat N° of a block, a site's profiles."""
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, cast, func, select
+from datetime import datetime
+
+from sqlalchemy import Integer, and_, cast, func, or_, select, tuple_
 
 from core.errors import NotFound
 from core.model import (
     AccessPass,
     AccessProfile,
     APassState,
+    AuditEntry,
     Block,
     Flat,
     PanelDisplay,
@@ -20,6 +24,7 @@ from core.model import (
 from core.views.rows import FlatDetail, FlatSheetRow
 from store import tables as t
 from store.database import Store
+from store.mapping import mapper
 from store.queries import in_site
 
 
@@ -103,3 +108,25 @@ async def flat_sheet_page(store: Store, site_id: int, block_id: int, after: str 
             passes.setdefault(flat_id, []).append(number)
     return [FlatSheetRow(flat, phones.get(flat.id or 0, []), passes.get(flat.id or 0, []))
             for flat in flats]
+
+
+async def flat_audit_page(store: Store, site_id: int, flat_id: int, entities: list[str],
+                          before: tuple[datetime, int] | None = None, limit: int = 50
+                          ) -> list[AuditEntry]:
+    """The newest audit entries about the flat (its creation, changes, deletion) and about
+    the telephones, panel displays or APasses of `entities` whose before or after image
+    names the flat, on the site, older than `before` (at, id)."""
+    a = t.audit_entries.c
+    about = [and_(a.entity == "flat", a.entity_id == flat_id,
+                  a.action != "flat.create_batch")]  # a batch's entity_id is its block
+    if entities:
+        about.append(and_(a.site_id == site_id, a.entity.in_(entities),
+                          or_(a.after["flat_id"].as_integer() == flat_id,
+                              a.before["flat_id"].as_integer() == flat_id)))
+    stmt = select(t.audit_entries).where(or_(*about))
+    if before is not None:
+        stmt = stmt.where(tuple_(a.at, a.id) < tuple_(*before))
+    stmt = stmt.order_by(a.at.desc(), a.id.desc()).limit(limit)
+    mp = mapper(AuditEntry)
+    async with store.engine.connect() as conn:
+        return [mp.from_row(r) for r in await conn.execute(stmt)]

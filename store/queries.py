@@ -107,6 +107,10 @@ def _event_where(flt: EventFilter) -> ColumnElement[bool]:
     elif flt.device_type is not None:
         ids = select(t.devices.c.id).where(t.devices.c.type == flt.device_type.value)
         clauses.append(e.device_id.in_(ids))
+    if flt.block_id is not None:
+        clauses.append(e.block_id == flt.block_id)
+    if flt.flat_id is not None:
+        clauses.append(e.flat_id == flt.flat_id)
     if flt.kind:
         clauses.append(e.kind == flt.kind)
     if flt.result:

@@ -3,16 +3,17 @@ models in store/*_queries.py and store/search.py, scoped to the site it names.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from core.audit import ChainReport
 from core.errors import NotFound
-from core.model import AccessProfile, APassState, Block, Holiday, WeekType
+from core.model import AccessProfile, APassState, AuditEntry, Block, Holiday, WeekType
 from core.views.audit import AuditFilter, Scope
 from core.views.port import ReadModel
 from core.views.rows import (
+    AlarmCounts,
     AlarmRow,
     BlockRow,
     DeviceChoice,
@@ -40,6 +41,7 @@ from store import (
     event_queries,
     flat_queries,
     operator_queries,
+    overview_queries,
     pass_queries,
     queries,
     search,
@@ -89,6 +91,12 @@ class StoreReads(StoreFacilitiesReads, ReadModel):
 
     async def flat_by_number(self, site_id: int, block_id: int, typed: str) -> FlatRef | None:
         return await pass_queries.flat_by_number(self.store, block_id, typed, site_id=site_id)
+
+    async def flat_audit_page(self, site_id: int, flat_id: int, entities: list[str],
+                              before: tuple[datetime, int] | None, limit: int
+                              ) -> list[AuditEntry]:
+        return await flat_queries.flat_audit_page(self.store, site_id, flat_id, entities,
+                                                  before, limit)
 
     async def site_profiles(self, site_id: int) -> list[AccessProfile]:
         return await flat_queries.site_profiles(self.store, site_id)
@@ -164,6 +172,15 @@ class StoreReads(StoreFacilitiesReads, ReadModel):
                          before: tuple[datetime, int] | None, limit: int) -> list[AlarmRow]:
         return await alarm_queries.alarm_page(self.store, site_ids, acknowledged=acknowledged,
                                               before=before, limit=limit)
+
+    async def alarm_counts(self, site_ids: list[int]) -> AlarmCounts:
+        return await overview_queries.alarm_counts(self.store, site_ids)
+
+    async def overview(self, site_ids: list[int], since: datetime, hours: int,
+                       door_kinds: Collection[str], doors: int
+                       ) -> tuple[AlarmCounts, dict[int, dict[int, int]], list[dict[str, Any]]]:
+        return await overview_queries.overview(self.store, site_ids, since, hours,
+                                               door_kinds, doors)
 
     async def alarm_signature(self, site_ids: list[int]) -> tuple[Any, ...]:
         return await alarm_queries.alarm_signature(self.store, site_ids)

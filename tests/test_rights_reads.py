@@ -44,7 +44,9 @@ from core.views import blocks as vb
 from core.views import devices as vd
 from core.views import events as ve
 from core.views import facilities as vf
+from core.views import history as vh
 from core.views import operators as vo
+from core.views import overview as vov
 from core.views import passes as vp
 from core.views import search as vs
 from core.views.facilities_rows import ProviderFilter, TaskFilter
@@ -208,6 +210,15 @@ READS = [
     Read("alarm_page", Area.EVENTS, lambda w, v: _nonempty(ve.alarm_page(w.reads, v))),
     Read("open_alarm_count", Area.EVENTS,
          lambda w, v: _nonzero(ve.open_alarm_count(w.reads, v))),
+    Read("overview", Area.EVENTS, lambda w, v: vov.overview(w.reads, v)),
+    Read("alarm_counts", Area.EVENTS, lambda w, v: vov.alarm_counts(w.reads, v)),
+    Read("event_blocks", Area.EVENTS, lambda w, v: ve.event_blocks(w.reads, v, w.site.id)),
+    Read("event_flat", Area.EVENTS,
+         lambda w, v: ve.event_flat(w.reads, v, w.site.id, w.block.id, "1")),
+    Read("flat_history", Area.FLATS, lambda w, v: vh.flat_history(w.reads, v, w.flat.id),
+         lambda lines: _history_parts([r.change for r in lines if r.change is not None]),
+         {"residents": Area.RESIDENTS_DISPLAYS, "passes": Area.APASS_MANAGEMENT,
+          "keypad_code": Area.KEYPAD_CODE}),
     Read("operator_rows", Area.USERS, lambda w, v: vo.operator_rows(w.reads, v)),
     Read("company_rows", Area.FACILITIES, lambda w, v: vf.company_rows(w.reads, v)),
     Read("provider_page", Area.FACILITIES,
@@ -227,6 +238,16 @@ READS = [
                        "residents": _first(hits).residents},
          {"passes": Area.APASS_MANAGEMENT, "residents": Area.RESIDENTS_DISPLAYS}),
 ]
+
+
+def _history_parts(changes: list[Any]) -> dict[str, Any]:
+    """The parts of a flat's history that belong to other areas (None when left out)."""
+    people = [c for c in changes if c.entity in ("telephone", "panel_display")]
+    passes = [c for c in changes if c.entity == "access_pass"]
+    codes = [c.after["code_main_door"] for c in changes
+             if c.action == "flat.update" and "code_main_door" in (c.after or {})]
+    return {"residents": people or None, "passes": passes or None,
+            "keypad_code": codes[0] if codes else None}
 
 
 async def _nonempty(answer: Awaitable[Any]) -> Any:
@@ -308,6 +329,9 @@ OTHER_SITE_READS: dict[str, Call] = {
     "event_detail elsewhere": lambda w, v: ve.event_detail(w.reads, v, w.other_event_id),
     "events of the other site": lambda w, v: ve.event_page(
         w.reads, v, EventFilter(site_id=w.other_site.id)),
+    "event_flat in a block elsewhere": lambda w, v: ve.event_flat(
+        w.reads, v, w.site.id, w.other_block.id, "1"),
+    "flat_history elsewhere": lambda w, v: vh.flat_history(w.reads, v, w.other_flat.id),
     "pass elsewhere by search": lambda w, v: vs.search(w.reads, v, "3333300003", "any"),
     "pass list of the other site": lambda w, v: vp.pass_page(
         w.reads, v, w.other_site.id, APassState.ASSIGNED),

@@ -1,5 +1,5 @@
 """FLAT MANAGEMENT: the guide's window with four tabs, Flat / Telephone(s) & Email(s) /
-Panel display(s) / APass(es). Every change goes through a core service as the
+Panel display(s) / APass(es), and a fifth, History (console.screens.flat_history). Every change goes through a core service as the
 operator; a refusal shows by its field (forms) or on the window's message line
 (deletes, moves), and changes nothing. Keys a right does not allow are hidden."""
 
@@ -20,6 +20,7 @@ from textual.widgets import (
 )
 
 from console.context import ConsoleContext
+from console.screens.flat_history import HistoryPane
 from console.screens.flat_panes import DisplaysPane, ListPane, PassesPane, PhonesPane
 from console.widgets.form import Field, FieldsMixin
 from console.widgets.key_bar import KeyBar
@@ -31,7 +32,7 @@ from core.services.flats import update_flat
 from core.views.blocks import flat_detail
 from core.views.rows import FlatDetail
 
-PANES = ("tab-flat", "tab-phones", "tab-displays", "tab-passes")
+PANES = ("tab-flat", "tab-phones", "tab-displays", "tab-passes", "tab-history")
 CODE_FIELDS = ("code_main_door", "code_aux_relay_1", "code_aux_relay_2")
 
 
@@ -145,7 +146,8 @@ class FlatScreen(ModalScreen[bool]):
                 Binding("1", "pane(0)", "Flat", show=False),
                 Binding("2", "pane(1)", "Telephone(s) & Email(s)", show=False),
                 Binding("3", "pane(2)", "Panel display(s)", show=False),
-                Binding("4", "pane(3)", "APass(es)", show=False)]
+                Binding("4", "pane(3)", "APass(es)", show=False),
+                Binding("5", "pane(4)", "History", show=False)]
 
     def __init__(self, ctx: ConsoleContext, detail: FlatDetail, pane: int = 0) -> None:
         super().__init__()
@@ -158,7 +160,7 @@ class FlatScreen(ModalScreen[bool]):
         """The tabs the operator may consult (the read service left the others out)."""
         d = self.detail
         shown = {"tab-flat": True, "tab-phones": d.telephones is not None,
-                 "tab-displays": d.displays is not None, "tab-passes": d.passes is not None}
+                 "tab-displays": d.displays is not None, "tab-passes": d.passes is not None, "tab-history": True}
         return tuple(p for p in PANES if shown[p])
 
     def can(self, area: Area) -> bool:
@@ -186,6 +188,8 @@ class FlatScreen(ModalScreen[bool]):
                     with TabPane("APass(es)", id="tab-passes"):
                         yield PassesPane(self, ("Access Pass", "Type", "Colour", "Resident",
                                                 "Access profile", "State"))
+                with TabPane("History", id="tab-history"):
+                    yield HistoryPane(self)
             yield Static("", id="flat-message")
             with Horizontal(id="flat-buttons"):
                 yield Button("Close", id="close", compact=True)
@@ -202,7 +206,7 @@ class FlatScreen(ModalScreen[bool]):
         self.call_after_refresh(self._focus_pane)
 
     def _show(self) -> None:
-        for pane in self.query(ListPane):
+        for pane in [*self.query(ListPane), *self.query(HistoryPane)]:
             pane.show(self.detail)
         self.query_one("#flat-title", Static).update(self._title())
 
@@ -232,7 +236,8 @@ class FlatScreen(ModalScreen[bool]):
         if self.active_pane == "tab-flat":
             self.query_one("#flat-tabs ContentTabs").focus()
         else:
-            self.query_one(f"#{self.active_pane} DataTable").focus()
+            pane = f"#{self.active_pane}"
+            self.query_one(f"{pane} DataTable, {pane} LogTable").focus()
 
     def action_pane(self, index: int) -> None:
         if PANES[index] in self.panes:

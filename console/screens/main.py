@@ -9,6 +9,7 @@ import asyncio
 import random
 import time
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -35,6 +36,9 @@ from core.views.blocks import block_rows, site_header
 from core.views.events import live_alarms, open_alarm_count
 from core.views.rows import BlockRow
 
+if TYPE_CHECKING:
+    from console.screens.overview import OverviewScreen
+
 TABS: tuple[type[SiteTab], ...] = (BlocksTab, DevicesTab, DisplaysTab, AccessPassesTab,
                                    EventsTab)
 #: live batches are drained this often: a few repaints a second at most
@@ -52,6 +56,7 @@ class MainScreen(Screen):
     BINDINGS = [
         Binding("slash", "search", "Search"),
         Binding("a", "alarms", "Alarms"),
+        Binding("O", "overview", "Overview", show=False),
         Binding("u", "users", "Users"),
         Binding("F", "facilities", "Facilities"),
         Binding("M", "messages", "Messages", show=False),  # the palette and `?` list it
@@ -79,6 +84,8 @@ class MainScreen(Screen):
         self.gateway_away = False
         self._drained_at = 0.0
         self.tabs: dict[str, SiteTab] = {}
+        #: the live overview, while it is open (it takes the live batches when shown)
+        self.overview: OverviewScreen | None = None
 
     # --- layout ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -208,6 +215,8 @@ class MainScreen(Screen):
                 await tab.live(batch)
             else:
                 tab.live_hidden(batch)
+        if self.overview is not None and self.app.screen is self.overview:
+            await self.overview.live(batch)
 
     def show_gateway(self, lost: bool) -> None:
         """The gateway went away (a banner, the bell, an error notice, the badge says
@@ -274,9 +283,20 @@ class MainScreen(Screen):
         from console.screens.alarms import AlarmsScreen
         await self.app.push_screen(AlarmsScreen(self.ctx), callback=self._after_alarms)
 
+    async def action_overview(self) -> None:
+        from console.screens.overview import OverviewScreen
+        self.overview = OverviewScreen(self.ctx)
+        await self.app.push_screen(self.overview, callback=self._after_overview)
+
+    def _after_overview(self, _result: object) -> None:
+        self.overview = None
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Users and Facilities only for operators who may consult them somewhere; the
-        set-up screens only with their right on the site shown."""
+        set-up screens only with their right on the site shown; the overview with Events
+        somewhere."""
+        if action == "overview":
+            return self.ctx.can(None, Area.EVENTS, Action.CONSULT)
         if action == "facilities":
             return self.ctx.can(None, Area.FACILITIES, Action.CONSULT)
         if action == "audit":

@@ -1,6 +1,7 @@
 """The Events tab's filters (the guide's "How to view system events"): period, device
 type, device, event type, result and a search on telephone number, APass number or
-name, in a compact bar that is mounted the first time it is shown."""
+name, and the block and the flat (exact: Flat N° 041 of the block, never 0419), in a
+compact bar that is mounted the first time it is shown."""
 
 from __future__ import annotations
 
@@ -14,10 +15,14 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal
 from textual.widgets import Input, Label, Select
 
+from console.context import ConsoleContext
+from console.widgets.plain import plain
 from console.widgets.text_input import TextInput
 from core.days import local_days
 from core.errors import ValidationError
 from core.model import DeviceType, EventKind, EventResult
+from core.views.events import event_flat
+from core.views.rows import EventFilter
 
 PERIODS = [("All", "all"), ("Today", "today"), ("7 days", "7d"), ("30 days", "30d"),
            ("From – to", "range")]
@@ -62,21 +67,66 @@ class Choices:
     kind: str | None = None
     result: str | None = None
     search: str = ""
+    block_id: int | None = None
+    flat: str = ""  # a Flat N° of the block, as typed
+
+
+async def find_flat(ctx: ConsoleContext, site_id: int, choices: Choices,
+                    blocks: dict[int, str]) -> int | None:
+    """The flat whose Flat N° was typed, in the chosen block: exact, so 041 is never 0419
+    (ValidationError naming what is wrong when there is none)."""
+    typed, block_id = choices.flat.strip(), choices.block_id
+    if not typed:
+        return None
+    if block_id is None:
+        raise ValidationError("Flat N°: choose the block first.", field="flat")
+    found = await ctx.view(event_flat, site_id, block_id, typed)
+    if found is None:
+        raise ValidationError(f"Flat N° {typed} is not a flat of "
+                              f"{blocks.get(block_id, 'this block')}.", field="flat")
+    return found.id
+
+
+def describe_filter(c: Choices, flt: EventFilter, device_names: dict[int, str],
+                    blocks: dict[int, str]) -> Text:
+    """The filters in force, in one line for the tab's status ("Today · Block A · …")."""
+    label = dict((v, k) for k, v in PERIODS).get(c.period, "All")
+    if c.period == "range":
+        label = f"{c.date_from or '…'} – {c.date_to or '…'}"
+    parts = [Text(label)]
+    if flt.block_id is not None:
+        block = plain(blocks.get(flt.block_id, "?"))
+        if flt.flat_id is not None:
+            block.append_text(plain(f" › Flat N° {c.flat.strip()}"))
+        parts.append(block)
+    if flt.device_id is not None:
+        parts.append(plain(device_names.get(flt.device_id, "?")))
+    elif flt.device_type is not None:
+        parts.append(Text(flt.device_type.value))
+    for value in (flt.kind, flt.result):
+        if value:
+            parts.append(Text(value))
+    if flt.search:
+        parts.append(plain(f"“{flt.search}”"))
+    return Text(" · ").join(parts)
 
 
 #: filter widget id -> Choices field
 FIELDS = {"ev-period": "period", "ev-from": "date_from", "ev-to": "date_to",
           "ev-type": "device_type", "ev-device": "device_id", "ev-kind": "kind",
-          "ev-result": "result", "ev-search": "search"}
+          "ev-result": "result", "ev-search": "search", "ev-block": "block_id",
+          "ev-flat": "flat"}
 
 
 class FilterBar(Grid):
-    """The guide's filters in four compact lines."""
+    """The guide's filters in five compact lines."""
 
-    def __init__(self, choices: Choices, devices: list[tuple[Text, int]], **kwargs: Any):
+    def __init__(self, choices: Choices, devices: list[tuple[Text, int]],
+                 blocks: list[tuple[Text, int]], **kwargs: Any):
         super().__init__(id="ev-filters", **kwargs)
         self.choices = choices
         self.devices = devices
+        self.blocks = blocks
 
     def compose(self) -> ComposeResult:
         c = self.choices
@@ -101,15 +151,28 @@ class FilterBar(Grid):
         yield select([(k.value, k.value) for k in EventKind], c.kind, "ev-kind")
         yield Label("Result")
         yield select([(r.value, r.value) for r in EventResult], c.result, "ev-result")
+        yield Label("Block")
+        yield select(self.blocks, c.block_id, "ev-block")
+        yield Label("Flat N°")
+        yield TextInput(c.flat, placeholder="exact, in the block", compact=True, max_length=10,
+                        id="ev-flat")
         yield Label("Search")
         yield TextInput(c.search, placeholder="Telephone number, APass number or name",
                     compact=True, max_length=60, id="ev-search")
 
     def set_devices(self, devices: list[tuple[Text, int]], chosen: int | None) -> None:
         """New options for the Device filter (another site, or another device type)."""
-        select = self.query_one("#ev-device", Select)
+        self._set_options("#ev-device", devices, chosen)
+
+    def set_blocks(self, blocks: list[tuple[Text, int]], chosen: int | None) -> None:
+        """The site's blocks for the Block filter (another site was picked)."""
+        self._set_options("#ev-block", blocks, chosen)
+
+    def _set_options(self, selector: str, options: list[tuple[Text, int]],
+                     chosen: int | None) -> None:
+        select = self.query_one(selector, Select)
         with self.prevent(Select.Changed):
-            select.set_options(devices)
+            select.set_options(options)
             if chosen is not None:
                 select.value = chosen
 

@@ -1,7 +1,8 @@
 """The guide's Events tab ("How to view system events"): the event log of the selected
 site (the GSM access point), newest first, a page at a time, narrowed by period,
-device type, device, event type, result and a search on telephone number, APass
-number or name. New events join at the top while the operator follows the top;
+device type, device, event type, result, a search on telephone number, APass number or
+name, and the block and the flat (exact; the block picked in the tree fills the Block
+filter). New events join at the top while the operator follows the top;
 otherwise a note counts them and the cursor stays put."""
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ from textual.widgets import Input, Select, Static
 from console.live import LiveBatch
 from console.screens.event_detail import show_event_detail
 from console.tabs.base import SiteTab
-from console.tabs.event_filters import FIELDS, PERIODS, Choices, FilterBar, period_bounds
+from console.tabs.event_filters import (
+    FIELDS,
+    Choices,
+    FilterBar,
+    describe_filter,
+    find_flat,
+    period_bounds,
+)
 from console.tabs.event_rows import RESULT_STYLES, live_row
 from console.widgets.log_table import LogTable
 from console.widgets.plain import plain
@@ -30,7 +38,7 @@ from core.errors import ValidationError
 from core.model import DeviceType, EventResult
 from core.rights import Area
 from core.views.devices import site_devices
-from core.views.events import event_page, live_events
+from core.views.events import event_blocks, event_page, live_events
 from core.views.rows import DeviceChoice, EventFilter
 
 COLUMNS = ("Date & time", "Device", "Event type", "Result", "Description")
@@ -95,6 +103,8 @@ class EventsTab(SiteTab):
         self.devices: list[DeviceChoice] = []
         self.device_names: dict[int, str] = {}
         self.device_types: dict[int, str] = {}
+        self.blocks: dict[int, str] = {}  # the site's blocks, for the Block filter
+        self.flat_id: int | None = None  # the Flat N° typed, found in the block
         self._devices_of: int | None = None
         self.pending = 0
         self._search_timer: Timer | None = None
@@ -122,7 +132,7 @@ class EventsTab(SiteTab):
     async def _show_bar(self) -> FilterBar:
         bar = self.bar
         if bar is None:
-            bar = FilterBar(self.choices, self._device_options())
+            bar = FilterBar(self.choices, self._device_options(), self._block_options())
             await self.mount(bar, before="#ev-error")
         bar.display = True
         return bar
@@ -155,6 +165,21 @@ class EventsTab(SiteTab):
         self.device_names = {d.id: d.name for d in self.devices}
         self.device_types = {d.id: d.type for d in self.devices}
         self._refresh_device_options()
+        self.blocks = dict(await self.ctx.view(event_blocks, self.site_id))
+        if self.bar is not None:
+            self.bar.set_blocks(self._block_options(), self.choices.block_id)
+
+    def _block_options(self) -> list[tuple[Text, int]]:
+        return [(plain(name), block_id) for block_id, name in self.blocks.items()]
+
+    async def select(self, site_id: int, block_id: int | None) -> None:
+        """The tree's block (or none, for a site) fills the Block filter."""
+        if (site_id, block_id) != (self.site_id, self.block_id):
+            self.choices.block_id, self.choices.flat, self.flat_id = block_id, "", None
+            if self.bar is not None:
+                self.bar.show_choices(self.choices)
+                self.query_one("#ev-error", Static).display = False  # it named the old one
+        await super().select(site_id, block_id)
 
     def _device_options(self) -> list[tuple[Text, int]]:
         chosen_type = self.choices.device_type
@@ -198,7 +223,8 @@ class EventsTab(SiteTab):
         return EventFilter(site_id=self.site_id, since=since, until=until,
                            device_type=DeviceType(c.device_type) if c.device_type else None,
                            device_id=c.device_id, kind=c.kind, result=c.result,
-                           search=c.search.strip())
+                           search=c.search.strip(), block_id=c.block_id,
+                           flat_id=self.flat_id if c.flat.strip() else None)
 
     async def apply_filters(self) -> bool:
         """Read the choices; a bad date shows its message and changes nothing (False)."""
@@ -206,6 +232,7 @@ class EventsTab(SiteTab):
             return False
         error = self.query_one("#ev-error", Static)
         try:
+            self.flat_id = await find_flat(self.ctx, self.site_id, self.choices, self.blocks)
             flt = self._build_filter()
         except ValidationError as err:
             error.update(plain(err.message))
@@ -296,23 +323,8 @@ class EventsTab(SiteTab):
 
     def _show_status(self) -> None:
         """One line: the filters in force, and how many new events wait above."""
-        parts = []
-        flt = self.flt or EventFilter()
-        c = self.choices
-        label = dict((v, k) for k, v in PERIODS).get(c.period, "All")
-        if c.period == "range":
-            label = f"{c.date_from or '…'} – {c.date_to or '…'}"
-        parts.append(Text(label))
-        if flt.device_id is not None:
-            parts.append(plain(self.device_names.get(flt.device_id, "?")))
-        elif flt.device_type is not None:
-            parts.append(Text(flt.device_type.value))
-        for value in (flt.kind, flt.result):
-            if value:
-                parts.append(Text(value))
-        if flt.search:
-            parts.append(plain(f"“{flt.search}”"))
-        summary = Text(" · ").join(parts)
+        summary = describe_filter(self.choices, self.flt or EventFilter(), self.device_names,
+                                  self.blocks)
         summary.append("   f filters  s search", style="dim")
         self.query_one("#ev-summary", Static).update(summary)
         note = (f"▲ {self.pending} new event{'s' if self.pending != 1 else ''} — "

@@ -10,7 +10,7 @@ from typing import Any
 from core.errors import NotFound
 from core.rights import Area
 from core.views.port import ReadModel
-from core.views.rows import AlarmRow, EventDetail, EventFilter
+from core.views.rows import AlarmRow, EventDetail, EventFilter, FlatRef
 from core.views.viewer import Viewer
 
 
@@ -38,6 +38,20 @@ async def event_rows(reads: ReadModel, viewer: Viewer, flt: EventFilter,
 async def event_count(reads: ReadModel, viewer: Viewer, flt: EventFilter) -> int:
     """How many events match the filter on the viewer's sites (an export's progress)."""
     return await reads.event_count(flt, _event_sites(viewer, flt))
+
+
+async def event_blocks(reads: ReadModel, viewer: Viewer, site_id: int) -> list[tuple[int, str]]:
+    """The blocks the Events tab's Block filter offers: (id, name), with Events on the site."""
+    viewer.require(site_id, Area.EVENTS)
+    return [(b.id, b.name) for b in await reads.block_rows(site_id)]
+
+
+async def event_flat(reads: ReadModel, viewer: Viewer, site_id: int, block_id: int,
+                     typed: str) -> FlatRef | None:
+    """The flat of a block with this Flat N° (exact: "7" finds "007", never "0071"), for
+    the Events tab's Flat filter, with Events on the site."""
+    viewer.require(site_id, Area.EVENTS)
+    return await reads.flat_by_number(site_id, block_id, typed)
 
 
 async def event_detail(reads: ReadModel, viewer: Viewer, event_id: int) -> EventDetail:
@@ -77,6 +91,10 @@ def event_matches(flt: EventFilter, event: dict[str, Any], device_types: dict[in
             return False
     elif flt.device_type is not None and (
             not isinstance(device_id, int) or device_types.get(device_id) != flt.device_type.value):
+        return False
+    if flt.block_id is not None and event.get("block_id") != flt.block_id:
+        return False
+    if flt.flat_id is not None and event.get("flat_id") != flt.flat_id:
         return False
     if flt.kind and event.get("kind") != flt.kind:
         return False

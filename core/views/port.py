@@ -8,14 +8,15 @@ nothing; the services above check the operator's rights on that site.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core.audit import ChainReport
-from core.model import AccessProfile, APassState, Block, Holiday, WeekType
+from core.model import AccessProfile, APassState, AuditEntry, Block, Holiday, WeekType
 from core.views.facilities_port import FacilitiesReadModel
 from core.views.rows import (
+    AlarmCounts,
     AlarmRow,
     BlockRow,
     DeviceChoice,
@@ -82,6 +83,14 @@ class ReadModel(FacilitiesReadModel, abc.ABC):
     @abc.abstractmethod
     async def flat_by_number(self, site_id: int, block_id: int, typed: str) -> FlatRef | None:
         """The flat of a block of the site with this Flat N° ("7" finds "007")."""
+
+    @abc.abstractmethod
+    async def flat_audit_page(self, site_id: int, flat_id: int, entities: list[str],
+                              before: tuple[datetime, int] | None, limit: int
+                              ) -> list[AuditEntry]:
+        """The newest audit entries about a flat of the site, and about the telephones,
+        displays or APasses (of these `entities`) that were or are the flat's, older than
+        `before` (at, id)."""
 
     @abc.abstractmethod
     async def site_profiles(self, site_id: int) -> list[AccessProfile]:
@@ -171,6 +180,18 @@ class ReadModel(FacilitiesReadModel, abc.ABC):
     async def alarm_page(self, site_ids: list[int], *, acknowledged: bool,
                          before: tuple[datetime, int] | None, limit: int) -> list[AlarmRow]:
         """The newest alarms of these sites (open ones, or every one)."""
+
+    @abc.abstractmethod
+    async def alarm_counts(self, site_ids: list[int]) -> AlarmCounts:
+        """Open alarms by kind, and devices whose "Device offline" is not cleared, by site."""
+
+    @abc.abstractmethod
+    async def overview(self, site_ids: list[int], since: datetime, hours: int,
+                       door_kinds: Collection[str], doors: int
+                       ) -> tuple[AlarmCounts, dict[int, dict[int, int]], list[dict[str, Any]]]:
+        """The overview's counts in one read: the alarm counts; events by site and hour
+        (0 is the hour from `since`, up to `hours`); the newest `doors` events of
+        these kinds on these sites."""
 
     @abc.abstractmethod
     async def alarm_signature(self, site_ids: list[int]) -> tuple[Any, ...]:

@@ -219,7 +219,8 @@ class DeviceChoice:
 @dataclass(frozen=True)
 class EventFilter:
     """The guide's filters: GSM access point (site), period, device type, device,
-    event type, result, and a search on telephone number, APass number or name."""
+    event type, result, and a search on telephone number, APass number or name; and
+    the block and the flat an event names (exact, by id)."""
 
     site_id: int | None = None
     since: datetime | None = None
@@ -229,6 +230,8 @@ class EventFilter:
     kind: str | None = None
     result: str | None = None
     search: str = ""
+    block_id: int | None = None
+    flat_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -291,3 +294,11 @@ class OperatorRow:
     def id(self) -> int:
         assert self.operator.id is not None, "a stored operator has an id"
         return self.operator.id
+
+
+@dataclass(frozen=True)
+class AlarmCounts:
+    """Open (unacknowledged) alarms by kind, and devices offline, by site."""
+
+    open_by_kind: dict[int, dict[str, int]] = field(default_factory=dict)
+    offline: dict[int, int] = field(default_factory=dict)
