@@ -23,7 +23,7 @@ from console.widgets.cells import passes_cell, phone_cell
 from console.widgets.chrome import SiteHeaderBar, SiteTree
 from console.widgets.form import ConfirmScreen
 from console.widgets.guard import attempt, guarded
-from console.widgets.paged_table import PagedTable, RowTable
+from console.widgets.paged_table import PagedTable, TotalledTable
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
 from core.rights import Action, Area
@@ -85,7 +85,7 @@ class BlocksTab(ImportFlatsKey, SiteTab):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="blocks-caption")
-        yield RowTable(id="blocks-table", cursor_type="row", zebra_stripes=True)
+        yield TotalledTable(id="blocks-table", cursor_type="row", zebra_stripes=True)
         yield FlatsTable([label for label, _ in FLAT_COLUMNS], id="flats-table",
                          fetch=self._fetch_flats,
                          cells=self._flat_cells, key=lambda row: row.number)
@@ -238,13 +238,6 @@ class BlocksTab(ImportFlatsKey, SiteTab):
     async def _block_chosen(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value != TOTAL:
             await self.show_block(int(event.row_key.value))
-
-    @on(DataTable.RowHighlighted, "#blocks-table")
-    def _off_the_total(self, event: DataTable.RowHighlighted) -> None:
-        """The Total row is read, never picked: the cursor stays on the last block (End,
-        ctrl+end and Down land there), where the block keys work."""
-        if self.blocks and event.cursor_row >= len(self.blocks):
-            event.data_table.move_cursor(row=len(self.blocks) - 1, animate=False)
 
     @on(DataTable.RowSelected, "#flats-table")
     def _flat_chosen(self) -> None:

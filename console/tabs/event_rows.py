@@ -1,10 +1,14 @@
-"""Rows of the Events tab's log: the fields of a row, the colour of each result, and a
-published (live) event turned into a row like the stored ones."""
+"""Rows of the Events tab's log: the fields of a row, the colour of each result, a
+published (live) event turned into a row like the stored ones, and the log's table."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from textual.binding import Binding
+from textual.message import Message
+
+from console.widgets.log_table import LogTable
 from core.model import EventResult
 
 #: the fields of a row of the log (as store.queries.event_page gives them)
@@ -30,3 +34,18 @@ def live_row(event: dict) -> dict | None:
     for key in ("kind", "result", "credential", "name", "reason", "description"):
         row[key] = str(row[key] or "")
     return row
+
+
+class EventTable(LogTable[dict]):
+    """The log: Home goes to the newest event (and fetches what came meanwhile)."""
+
+    BINDINGS = [Binding("home", "newest", "Newest", show=False),
+                Binding("ctrl+home", "newest", "Newest", show=False)]
+
+    class Newest(Message):
+        """The operator went back to the top."""
+
+    def action_newest(self) -> None:
+        self.move_cursor(row=0, animate=False)
+        self.scroll_x = 0
+        self.post_message(self.Newest())

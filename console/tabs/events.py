@@ -16,7 +16,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Select, Static
 
@@ -31,7 +30,7 @@ from console.tabs.event_filters import (
     find_flat,
     period_bounds,
 )
-from console.tabs.event_rows import RESULT_STYLES, live_row
+from console.tabs.event_rows import RESULT_STYLES, EventTable, live_row
 from console.widgets.log_table import LogTable
 from console.widgets.plain import plain
 from core.errors import ValidationError
@@ -48,21 +47,6 @@ LIVE_CAP = 75
 #: a live row has no id yet: it sorts after any stored event of the same instant
 LIVE_ID = 2**62
 SEARCH_DEBOUNCE_S = 0.3
-
-
-class EventTable(LogTable[dict]):
-    """The log: Home goes to the newest event (and fetches what came meanwhile)."""
-
-    BINDINGS = [Binding("home", "newest", "Newest", show=False),
-                Binding("ctrl+home", "newest", "Newest", show=False)]
-
-    class Newest(Message):
-        """The operator went back to the top."""
-
-    def action_newest(self) -> None:
-        self.move_cursor(row=0, animate=False)
-        self.scroll_x = 0
-        self.post_message(self.Newest())
 
 
 class EventsTab(SiteTab):

@@ -35,6 +35,16 @@ class RowTable(DataTable[Any]):
             self.move_cursor(row=self.row_count - 1, animate=False)
 
 
+class TotalledTable(RowTable):
+    """A RowTable whose last row is a Total: read, never picked. The cursor stays on the
+    row above it (End, ctrl+end and Down land there), where the rows' keys work."""
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table is self and self.row_count > 1 and \
+                event.cursor_row >= self.row_count - 1:
+            self.move_cursor(row=self.row_count - 2, animate=False)
+
+
 # PagedRows declares cursor_row as an attribute (LogTable sets it); DataTable derives it
 class PagedTable(RowTable, PagedRows[R]):  # type: ignore[override]
     """A RowTable fed a page at a time from the store. End reads what is left of the
