@@ -62,6 +62,18 @@ def display_phone(e164: str, region: str) -> str:
     return f"{national.replace(' ', '')} {region}".strip()
 
 
+def shown_phone(value: str) -> str:
+    """A stored number in the one form the console shows ("07546277360 GB"), its country
+    read from the number itself; anything else (an email) as it is."""
+    if not value.startswith("+"):
+        return value
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(value)) or ""
+    except phonenumbers.NumberParseException:
+        return value
+    return display_phone(value, region)
+
+
 def is_mobile(e164: str) -> bool:
     """True if the number can take an SMS: a mobile (or a number its plan does not tell
     from one: the US and Canada)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import ValidationError
-from core.phones import ParsedNumber, display_phone, parse_phone, search_forms
+from core.phones import ParsedNumber, display_phone, parse_phone, search_forms, shown_phone
 
 
 @pytest.mark.parametrize(
@@ -115,3 +115,13 @@ def test_display_phone(e164, region, expected):
 def test_parse_then_display_gives_the_guides_listing(raw):
     parsed = parse_phone(raw, "GB")
     assert display_phone(parsed.e164, parsed.region) == "07546277360 GB"
+
+
+@pytest.mark.parametrize("stored, shown", [
+    ("+447802980851", "07802980851 GB"),
+    ("+33612345678", "0612345678 FR"),
+    ("flat3@example.org", "flat3@example.org"),  # an email as it is
+    ("+999", "+999"),  # not a number the library reads: as it is
+])
+def test_one_display_form_for_a_stored_number(stored, shown):
+    assert shown_phone(stored) == shown

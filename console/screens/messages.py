@@ -34,6 +34,7 @@ from console.widgets.text_input import TextInput
 from core import sms as rules
 from core.errors import DoorkeeperError
 from core.model_sms import SmsCampaign
+from core.phones import shown_phone
 from core.rights import Action, Area
 from core.services import sms
 from core.services.sms import CampaignRow, Selection
@@ -157,7 +158,7 @@ class MessagesScreen(Screen[None]):
             for line in listed.lines[:LINES_SHOWN]:
                 style = {Mark.DUPLICATE: "red", Mark.SKIPPED: "dim"}.get(line.mark, "")
                 mark = MARKS.get(line.mark, f"skipped: {line.reason}")
-                table.add_row(plain(line.flat, style), plain(line.number, style),
+                table.add_row(plain(line.flat, style), plain(shown_phone(line.number), style),
                               plain(mark, style))
         self.show_summary()
 

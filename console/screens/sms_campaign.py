@@ -14,6 +14,7 @@ from console.context import ConsoleContext
 from console.widgets.guard import guarded
 from console.widgets.key_bar import KeyBar
 from console.widgets.plain import plain
+from core.phones import shown_phone
 from core.services import sms
 from core.sms import MessageStatus
 
@@ -55,7 +56,7 @@ class CampaignScreen(Screen[None]):
             table.clear()
             for m in messages:
                 style = "red" if m.status in FAILED else ""
-                table.add_row(plain(m.flat), plain(m.number), plain(m.status.value, style),
+                table.add_row(plain(m.flat), plain(shown_phone(m.number)), plain(m.status.value, style),
                               plain(m.provider_ref or ""), plain(m.error, style))
 
     def action_close(self) -> None:

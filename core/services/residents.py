@@ -20,7 +20,7 @@ from core.model import (
     WeekType,
     id_of,
 )
-from core.phones import parse_phone
+from core.phones import parse_phone, shown_phone
 from core.ports import UnitOfWork
 from core.rights import Action, Area
 from core.services.base import Actor, authorize, changed, flat_context, must_get, record
@@ -48,15 +48,17 @@ def clean_telephone_value(site: Site, phone: Telephone) -> Telephone:
 
 
 def telephone_taken(value: str) -> Conflict:
-    """The refusal of a number or email the flat has already."""
-    return Conflict(f"{value} is already registered for this flat.", field="value")
+    """The refusal of a number or email the flat has already (a number written as the
+    lists show it, "07802980851 GB")."""
+    return Conflict(f"{shown_phone(value)} is already registered for this flat.",
+                    field="value")
 
 
 def still_called(phone: Telephone, callers: list[PanelDisplay]) -> Conflict:
     """The refusal to delete a number a panel display calls."""
     names = ", ".join(repr(d.display_name) for d in callers)
-    return Conflict(f"{phone.value} is still called by panel display {names}; remove it "
-                    "from the call chain (or delete the display) first.")
+    return Conflict(f"{shown_phone(phone.value)} is still called by panel display {names}; "
+                    "remove it from the call chain (or delete the display) first.")
 
 
 async def _clean_telephone(uow: UnitOfWork, site: Site, phone: Telephone,
@@ -98,7 +100,8 @@ async def update_telephone(uow: UnitOfWork, actor: Actor, telephone_id: int,
         phone = await _clean_telephone(uow, site, changed(before, changes, PHONE_EDITABLE),
                                        before)
         if phone.kind is not TelephoneKind.TELEPHONE and await uow.displays_calling(id_of(phone)):
-            raise Conflict(f"{before.value} is called by a panel display; it cannot become "
+            raise Conflict(f"{shown_phone(before.value)} is called by a panel display; it "
+                           "cannot become "
                            "an email.", field="kind")
         await uow.update(phone)
         await record(uow, actor, "telephone.update", phone, before=before, site_id=site.id)

@@ -12,6 +12,7 @@ from console.screens.messages import MessagesScreen
 from console.screens.sms_campaign import CampaignScreen
 from console.widgets.form import ConfirmScreen
 from core.model_sms import SmsCampaign, SmsMessage
+from core.phones import shown_phone
 from tests.console.conftest import press, settled, type_into, until
 from tests.console.test_facilities_providers import cells
 from tests.sms.conftest import MOBILE_1, MOBILE_2, phones_estate
@@ -32,7 +33,8 @@ async def test_new_sms_marks_refuses_and_sends(store, admin, estate, console_ctx
         assert [r[2] for r in rows] == ["", "", "duplicate: sent once",
                                         "skipped: not a mobile number", "",
                                         "skipped: an email address, not a mobile"]
-        assert rows[2][:2] == ["Block C/Appt. 002", MOBILE_1]
+        # numbers as every list shows them: national form and country
+        assert rows[2][:2] == ["Block C/Appt. 002", shown_phone(MOBILE_1)]
         summary = screen.query_one("#sms-summary", Static)
         assert str(summary.render()) == (
             "3 SMS will be sent; 2 SMS currently available · 1 duplicate · 2 skipped · "
@@ -67,7 +69,7 @@ async def test_new_sms_marks_refuses_and_sends(store, admin, estate, console_ctx
         assert isinstance(app.screen, CampaignScreen)
         await settled(pilot)
         assert [r[1:3] for r in cells(app.screen.query_one(DataTable))] == [
-            [MOBILE_1, "queued"], [MOBILE_2, "queued"]]
+            [shown_phone(MOBILE_1), "queued"], [shown_phone(MOBILE_2), "queued"]]
     async with store.reader() as uow:
         assert await uow.count(SmsCampaign) == 1
         assert sorted(m.number for m in await uow.find(SmsMessage)) == sorted(
