@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 HEARTBEAT_S = 0.5
 #: how often the gateway is asked hello, and how long it has to answer
 PROBE_S = 2.0
+#: a (re)started gateway that has not answered yet is starting, not stuck, for this long
+START_GRACE_S = 30.0
 
 
 async def beat(fd: int, interval: float = HEARTBEAT_S) -> None:
@@ -95,6 +97,7 @@ class Watchdog:
         self.bus = bus
         self.beats: dict[int, Heartbeat] = {}
         self.gateway_answered = time.monotonic()
+        self.gateway_up = False  # it has answered since it (re)started
         self._probe: asyncio.Task[None] | None = None
         self.reports: list[str] = []  # what the gateway has yet to raise as alarms
 
@@ -124,6 +127,7 @@ class Watchdog:
     def gateway_started(self) -> None:
         """A gateway was (re)started: its silence counts from now; start the probe."""
         self.gateway_answered = time.monotonic()
+        self.gateway_up = False
         if self._probe is None or self._probe.done():
             self._probe = asyncio.get_running_loop().create_task(self.probe_gateway())
 
@@ -135,12 +139,17 @@ class Watchdog:
                 async with asyncio.timeout(PROBE_S):
                     await gateway_answers(self.bus)
                 self.gateway_answered = time.monotonic()
+                self.gateway_up = True
             await asyncio.sleep(max(0.0, PROBE_S - (time.monotonic() - started)))
 
     def gateway_silence(self) -> float | None:
-        """Seconds since the gateway last answered, if past `stuck_after`, else None."""
+        """Seconds since the gateway last answered, if past `stuck_after`, else None. A
+        gateway that has not answered yet since it started is starting (opening and
+        checking the store, loading its snapshot), which on a loaded machine can outlast
+        `stuck_after`: it has START_GRACE_S (or `stuck_after`, if longer) to answer."""
         silent = time.monotonic() - self.gateway_answered
-        return silent if silent > self.stuck_after else None
+        limit = self.stuck_after if self.gateway_up else max(self.stuck_after, START_GRACE_S)
+        return silent if silent > limit else None
 
     # --- alarms -------------------------------------------------------------------------
     def report(self, what: str) -> None:

@@ -25,6 +25,9 @@ from store.database import Store
 
 log = logging.getLogger(__name__)
 
+#: how long the store's connection threads may take to end after it is closed
+THREADS_END_S = 5.0
+
 #: the size a rehearsal draws at (the sessions' own sizes reuse most of what it fills)
 SIZE = (100, 30)
 
@@ -38,6 +41,10 @@ def rehearse(db: str, store: dict[str, object]) -> float | None:
         log.warning("the zygote could not rehearse a console; sessions start colder",
                     exc_info=True)
         return None
+    deadline = time.monotonic() + THREADS_END_S
+    for thread in threading.enumerate():  # the store's connection threads, ending
+        if thread is not threading.main_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
     if threading.active_count() > 1:  # a fork would copy a half-alive thread's state
         log.warning("threads still running after the rehearsal: %s",
                     [t.name for t in threading.enumerate()])
