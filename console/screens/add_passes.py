@@ -64,7 +64,6 @@ def add_passes_form(ctx: ConsoleContext, detail: FlatDetail) -> FormScreen:
                                 access_profile_id=profile)
 
     title = f"Add APasses to flat {detail.flat.number} · {detail.block.name}"
-    screen = FormScreen(title, fields, aliased(save, {"first_number": "number"}),
-                        save_label="Add APasses")
-    screen.AUTO_FOCUS = "#f-number"  # typing goes to the APass N°; Enter: the quantity
-    return screen
+    # typing goes to the APass N° (Enter: on to the quantity)
+    return FormScreen(title, fields, aliased(save, {"first_number": "number"}),
+                      save_label="Add APasses", first="number")

@@ -71,9 +71,9 @@ def telephone_form(ctx: ConsoleContext, detail: FlatDetail,
 
     title = f"Telephone N° / Email · Flat : {detail.flat.name}"
     # the foreign-number quota is the site's; the operator acts on the number
-    screen = FormScreen(title, fields, aliased(save, {"max_foreign_numbers": "value"}))
-    screen.AUTO_FOCUS = "#f-value"  # typing goes to the number (a telephone by default)
-    return screen
+    # typing goes to the number (a telephone by default), not to the kind
+    return FormScreen(title, fields, aliased(save, {"max_foreign_numbers": "value"}),
+                      first="value")
 
 
 def _default_call_code(number: str) -> str:

@@ -113,8 +113,10 @@ class FormScreen(FieldsMixin, ModalScreen[Any]):
 
     def __init__(self, title: str, fields: list[Field],
                  save: Callable[[dict[str, Any]], Awaitable[Any]], *,
-                 save_label: str = "Save") -> None:
+                 save_label: str = "Save", first: str | None = None) -> None:
         super().__init__(classes="form-screen")
+        if first is not None:  # the field one types first (its name), not the first field
+            self.AUTO_FOCUS = f"#f-{first}"  # type: ignore[misc]  # one dialog's choice
         self.title_text = title
         self.fields = fields
         self.save = save
