@@ -1,6 +1,6 @@
 """The live overview for alarm monitoring (key `O` from the main screen): one row per
 site the operator consults Events on, the numbers that need a person first (open
-alarms, devices offline), then the events per hour over the last 24 h as a Sparkline
+alarms, devices offline), then the events per hour over the last 24 h as a bar chart
 and the current hour's count; under the sites, the door activity now.
 
 It costs a session no more than the Events tab does: one read when it opens, then the
@@ -13,15 +13,16 @@ repaints at most once a second.
 from __future__ import annotations
 
 import time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
-from textual.app import ComposeResult, RenderResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
 from console.context import ConsoleContext
 from console.live import LiveBatch
@@ -43,12 +44,30 @@ RESULT_STYLES = {EventResult.OPENING.value: "green", EventResult.OPENING_DENIED.
                  EventResult.COMMUNICATION_NOT_COMPLETED.value: "yellow"}
 
 
-class HourChart(Sparkline):
-    """The events per hour. Textual's Sparkline divides by its width, so it is drawn only
-    once it has one (a line mounted while the screen lays out met a width of 0)."""
+class HourChart(Static):
+    """The events per hour: one bar character per hour, the busiest hour full height.
+    (Textual's Sparkline partitions its data by its width, which met a width of 0 while
+    the screen laid out and stopped the session on a division by zero.)"""
 
-    def render(self) -> RenderResult:
-        return super().render() if self.size.width else ""
+    BARS = "▁▂▃▄▅▆▇█"
+
+    def __init__(self, data: list[int], **kwargs: Any) -> None:
+        super().__init__("", **kwargs)
+        self.data = data
+
+    def set_data(self, data: list[int]) -> None:
+        self.data = data
+        self.update(self.bars(data))
+
+    @classmethod
+    def bars(cls, data: list[int]) -> Text:
+        top = max(data, default=0)
+        line = Text(no_wrap=True, end="")
+        for n in data:
+            level = 0 if top <= 0 or n <= 0 else 1 + (n * (len(cls.BARS) - 2)) // top
+            line.append(cls.BARS[min(level, len(cls.BARS) - 1)],
+                        "bold" if n == top and top > 0 else "")
+        return line
 
 
 class SiteLine(Vertical):
@@ -63,7 +82,7 @@ class SiteLine(Vertical):
             yield Static("", classes="ov-name")
             yield Static("", classes="ov-alarms")
             yield Static("", classes="ov-offline")
-            yield HourChart([0] * HOURS, summary_function=max, classes="ov-chart")
+            yield HourChart([0] * HOURS, classes="ov-chart")
             yield Static("", classes="ov-now")
         yield Static("", classes="ov-kinds")
 
@@ -74,7 +93,7 @@ class SiteLine(Vertical):
             Text(f"⚠ {alarms}", "bold red") if alarms else Text("0", "dim"))
         self.query_one(".ov-offline", Static).update(
             Text(str(offline), "bold yellow") if offline else Text("0", "dim"))
-        self.query_one(HourChart).data = list(row.hourly)
+        self.query_one(HourChart).set_data(list(row.hourly))
         self.query_one(".ov-now", Static).update(str(row.hourly[-1]))
         kinds = self.query_one(".ov-kinds", Static)
         kinds.display = bool(row.alarms)
