@@ -1,12 +1,15 @@
-"""`doorkeeper export events|flats|passes|providers`: the Events list of a site, with the
-Events tab's filters, a block's flats, an APass list, the Facilities lists, to XLSX, PDF
-or CSV, with the rights of the operator named (docs/export.md).
+"""`doorkeeper export events|flats|passes|providers|displays|operators`: the Events list
+of a site, with the Events tab's filters, a block's flats, an APass list, the Facilities
+lists, the names on the panels, the site's operators, to XLSX, PDF or CSV, with the
+rights of the operator named (docs/export.md).
 
     export events --site SITE [--from DATE] [--to DATE] [--filter KEY=VALUE …]
                   [--format xlsx|pdf|csv] -o FILE --operator LOGIN
     export flats --site SITE --block BLOCK …
     export passes --site SITE [--view assigned|stock|lost] [--block BLOCK] …
     export providers --site SITE [--tasks] …
+    export displays --site SITE [--block BLOCK] …
+    export operators --site SITE …
 
 Filters: device-type=, device= (a name or id), event-type=, result=, search= (a
 telephone number, APass number or name), the tab's own. Dates are the site's local
@@ -30,7 +33,14 @@ from core.model import DeviceType, EventKind, EventResult, Site
 from core.views.blocks import block_rows
 from core.views.devices import site_devices
 from core.views.exports import PDF_MAX_ROWS, EventExport, event_export
-from core.views.list_exports import VIEWS, flats_export, passes_export, providers_export
+from core.views.list_exports import (
+    VIEWS,
+    displays_export,
+    flats_export,
+    operators_export,
+    passes_export,
+    providers_export,
+)
 from core.views.rows import EventFilter
 from core.views.viewer import Viewer, load_viewer
 from store.reads import StoreReads
@@ -69,7 +79,12 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     pr = kinds.add_parser("providers", parents=[common],
                           help="the Facilities lists: service providers, or --tasks")
     pr.add_argument("--tasks", action="store_true", help="the tasks on the site instead")
-    for lst in (fl, pa, pr):
+    di = kinds.add_parser("displays", parents=[common],
+                          help="the Displays tab's names on the panels, with call chains")
+    di.add_argument("--block", help="only this block's (name or id)")
+    op = kinds.add_parser("operators", parents=[common],
+                          help="the operators holding a profile on the site (Users)")
+    for lst in (fl, pa, pr, di, op):
         lst.add_argument("--site", required=True, help="site name or id")
         lst.add_argument("--format", choices=FORMATS,
                          help="the file's format (default: from the file's name)")
@@ -188,4 +203,9 @@ async def _export(reads: StoreReads, viewer: Viewer, site: Site,
     if kind == "passes":
         block = await block_id(reads, viewer, site, args.block) if args.block else None
         return await passes_export(reads, viewer, site.id, VIEWS[args.view], block_id=block)
+    if kind == "displays":
+        block = await block_id(reads, viewer, site, args.block) if args.block else None
+        return await displays_export(reads, viewer, site.id, block_id=block)
+    if kind == "operators":
+        return await operators_export(reads, viewer, site.id)
     return await providers_export(reads, viewer, site.id, tasks=args.tasks)

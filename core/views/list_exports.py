@@ -1,13 +1,14 @@
 """Exports of the other lists (issue 18): a block's flats with their telephones, emails,
 keypad codes and APasses (the layout the flats import reads back, core.flat_layout),
-the APasses of one of the Access Passes tab's views, and the Facilities lists (service
-providers, tasks). Like the Events export (core.views.exports) each streams keyset
+the APasses of one of the Access Passes tab's views, the Facilities lists (service
+providers, tasks), the Displays tab's names and the operators of a site. Like the Events export (core.views.exports) each streams keyset
 pages through the list's own read service, with the operator's rights, and is written
 by the same writers (console/export/).
 
 Every export needs the Export right on the site and the right of the list: Flats (its
 code, telephone and APass columns only with Keypad code, Residents & Displays, APass
-mgmnt & transfer), APass mgmnt & transfer, Facilities.
+mgmnt & transfer), APass mgmnt & transfer, Facilities, Residents & Displays (the
+displays), Users (the operators).
 """
 
 from __future__ import annotations
@@ -20,14 +21,17 @@ from zoneinfo import ZoneInfo
 from core.errors import NotFound
 from core.flat_layout import PHONE_PARTS, columns_for, passes_cell
 from core.model import APassState, Site
+from core.phones import shown_phone
 from core.rights import Area
 from core.text import safe_text
+from core.views.devices import display_page
 from core.views.exports import EXPORT_PAGE, Column, EventExport, Row
 from core.views.facilities import provider_page, task_page
 from core.views.facilities_rows import ProviderFilter, ProviderRow, TaskFilter, TaskRow
+from core.views.operators import operator_rows
 from core.views.passes import pass_page
 from core.views.port import ReadModel
-from core.views.rows import FlatSheetRow, PassRow
+from core.views.rows import DisplayRow, FlatSheetRow, PassRow
 from core.views.viewer import Viewer
 
 K = TypeVar("K")
@@ -173,3 +177,69 @@ async def providers_export(reads: ReadModel, viewer: Viewer, site_id: int, *,
                     lambda r: r.key, _provider_row, page)
     return _export(viewer, site, PROVIDER_COLUMNS, [("List", "Service providers")], pages,
                    kind="Service providers", noun="service provider", order="by name")
+
+
+# --- panel displays -----------------------------------------------------------------------
+
+DISPLAY_COLUMNS = (Column("Block", 16), Column("Flat N°", 8), Column("Flat", 20),
+                   Column("Display name", 24), Column("Call code", 9),
+                   Column("Access / display profile", 22), Column("Call chain", 40),
+                   Column("Auto-opening", 14), Column("Hardwired", 9))
+
+
+def _display_row(r: DisplayRow) -> Row:
+    chain = ", ".join(f"{shown_phone(c.value)} {c.ring_seconds} s" for c in r.call_chain)
+    return tuple(safe_text(v) for v in (
+        r.block, r.flat_number, r.flat_name, r.display_name, r.call_code, r.access_profile,
+        chain, r.auto_open or "Never", "Yes" if r.hardwired else "No"))
+
+
+async def displays_export(reads: ReadModel, viewer: Viewer, site_id: int, *,
+                          block_id: int | None = None, page: int = EXPORT_PAGE
+                          ) -> EventExport:
+    """The Displays tab's list: the names programmed on the site's panels (or one
+    block's), by block and name, with their call chains."""
+    site = viewer.require(site_id, Area.RESIDENTS_DISPLAYS)
+    viewer.require(site_id, Area.EXPORT)
+    filters: list[tuple[str, str]] = []
+    if block_id is not None:
+        block = await reads.block(site_id, block_id)
+        if block is None:
+            raise NotFound(f"Block {block_id} does not exist.")
+        filters.append(("Block", safe_text(block.name)))
+    pages = _keyset(lambda after, n: display_page(reads, viewer, site_id, block_id=block_id,
+                                                  after=after, limit=n),
+                    lambda r: r.key, _display_row, page)
+    return _export(viewer, site, DISPLAY_COLUMNS, filters, pages,
+                   kind="Panel displays", noun="display name", order="by block and name")
+
+
+# --- operators ----------------------------------------------------------------------------
+
+OPERATOR_COLUMNS = (Column("Email", 28), Column("Name", 22), Column("Login", 16),
+                    Column("Active", 6), Column("Profile on this site", 22),
+                    Column("Valid from", 10), Column("Valid to", 10), Column("Keys", 5))
+
+
+async def operators_export(reads: ReadModel, viewer: Viewer, site_id: int) -> EventExport:
+    """The Users screen's operators who hold a profile on the site, with that profile,
+    its validity and how many SSH keys they have, by email (Users and Export there)."""
+    site = viewer.require(site_id, Area.USERS)
+    viewer.require(site_id, Area.EXPORT)
+    rows: list[Row] = []
+    for r in await operator_rows(reads, viewer):
+        grant = next((g for g in r.grants if g.site_id == site_id), None)
+        if grant is None:
+            continue
+        op = r.operator
+        rows.append(tuple(safe_text(v) for v in (
+            op.email, op.name, op.login or "", "Yes" if op.active else "No", grant.profile,
+            _day(grant.valid_from), _day(grant.valid_to), str(len(r.keys)))))
+    rows.sort(key=lambda row: str(row[0]).lower())
+
+    async def pages() -> AsyncGenerator[list[Row], None]:
+        if rows:
+            yield rows
+
+    return _export(viewer, site, OPERATOR_COLUMNS, [("List", "Operators of this site")],
+                   pages(), kind="Operators", noun="operator", order="by email")
