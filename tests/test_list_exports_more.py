@@ -51,8 +51,8 @@ def test_displays_and_operators_exports_match_the_store(store, displayed, cli, t
         "WHERE g.site_id = ?", (estate.site.id,)))
     con.close()
     assert [r[0] for r in rows] == granted
-    assert ["engineer@test.example", "Technical maintenance"] == [
-        next(r for r in rows if r[0] == "engineer@test.example")[i] for i in (0, 4)]
+    assert [
+        next(r for r in rows if r[0] == "engineer@test.example")[i] for i in (0, 4)] == ["engineer@test.example", "Technical maintenance"]
 
     # the engineer may export the displays (Residents & Displays, Export) but not the
     # operators (no Users right): one line, exit code 2, no file
