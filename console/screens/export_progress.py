@@ -167,3 +167,13 @@ async def open_export(node: DOMNode, kind: str, what: str,
     screen = ExportScreen(ctx, kind, what, make, total)
     await node.app.push_screen(screen)
     return screen
+
+
+async def open_list_export(node: DOMNode, kind: str, what: str,
+                           make: MakeExport) -> ExportScreen:
+    """The export dialog for one of the other lists (a block's flats, APasses, names on
+    the panels), as the tab shows it; its rows are not counted first (no time left)."""
+    ctx: ConsoleContext = node.ctx  # type: ignore[attr-defined]  # the tab's
+    screen = ExportScreen(ctx, kind, what, make, None)
+    await node.app.push_screen(screen)
+    return screen

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual import work
@@ -29,8 +29,10 @@ from console.widgets.guard import attempt, guarded
 from console.widgets.key_bar import KeyBar
 from console.widgets.plain import plain
 from core.errors import ValidationError
+from core.rights import Action, Area
 from core.services.flat_import import ImportPlan, Sheet, plan_import
 from core.services.flat_import_apply import apply_import
+from core.views.list_exports import flats_export
 from core.views.rows import BlockRow
 
 if TYPE_CHECKING:
@@ -59,12 +61,32 @@ async def import_flats(tab: BlocksTab, imported: Callable[[str], Awaitable[None]
 
 
 class ImportFlatsKey:
-    """The Blocks tab's `i` (a mixin: the tab's module is at its size)."""
+    """The Blocks tab's `i` (import) and `x` (export) of a block's flats (a mixin: the
+    tab's module is at its size)."""
 
     @work(exclusive=True, group="blocks-form")
     @guarded
     async def action_import_flats(self: BlocksTab) -> None:
         await import_flats(self, self._changed_blocks)
+
+    async def action_export_flats(self) -> None:
+        """The block's flats in the import's layout, to the operator's export folder."""
+        tab = cast("BlocksTab", self)
+        block, site = tab.block or tab.current_block, tab.site_id
+        if block is None or site is None:
+            return
+        from console.screens.export_progress import open_list_export
+        await open_list_export(tab, "flats", f"the flats of {block.name}",
+                               lambda: tab.ctx.view(flats_export, site, block.id))
+
+    def flats_transfer(self, action: str) -> bool | None:
+        """Whether `i` or `x` applies: a block picked (the one shown, or the cursor's)
+        and the right (Import; Export and Flats)."""
+        tab = cast("BlocksTab", self)
+        picked = (tab.block or tab.current_block or None) is not None
+        if action == "import_flats":
+            return tab.can(Action.MODIFY, Area.IMPORT) and (picked or None)
+        return tab.can(Action.CONSULT, Area.EXPORT) and (picked or None)
 
 
 def import_form(ctx: ConsoleContext, block: BlockRow) -> FormScreen:

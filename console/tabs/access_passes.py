@@ -32,6 +32,7 @@ from core.errors import DoorkeeperError
 from core.model import APassState
 from core.rights import Action, Area
 from core.services.access_passes import send_to_lost, send_to_stock
+from core.views.list_exports import passes_export
 from core.views.passes import pass_choices, pass_counts, pass_page
 from core.views.rows import PassChoices, PassRow
 
@@ -92,6 +93,7 @@ class AccessPassesTab(SiteTab):
         Binding("s", "stock", "Stock", tooltip="Send the APass to the site stock"),
         Binding("l", "lost", "Lost", tooltip="Send the APass to the lost record"),
         Binding("e", "edit", "Modify", tooltip="Modify the APass"),
+        Binding("x", "export", "Export", tooltip="This list to XLSX, CSV or PDF"),
     ]
 
     def __init__(self, ctx, **kwargs) -> None:
@@ -194,9 +196,22 @@ class AccessPassesTab(SiteTab):
             return action in ("next_view", "find") or None
         if action == "create":
             return self.can(Action.MODIFY, Area.CREATE_APASSES)
+        if action == "export":
+            return self.can(Action.CONSULT, Area.EXPORT)
         if action in ACTION_STATES:
             return self.can(Action.MODIFY) and self.view in ACTION_STATES[action]
         return True
+
+    async def action_export(self) -> None:
+        """The list shown (this view, and the block picked for assigned ones) to a file
+        in the operator's export folder (docs/export.md)."""
+        site, state = self.site_id, self.view
+        if site is None:
+            return
+        block = self.block_id if state is APassState.ASSIGNED else None
+        from console.screens.export_progress import open_list_export
+        await open_list_export(self, "apasses", "the APasses", lambda: self.ctx.view(
+            passes_export, site, state, block_id=block))
 
     def _current(self) -> PassRow | None:
         row = self.table.current

@@ -70,6 +70,7 @@ class BlocksTab(ImportFlatsKey, SiteTab):
         Binding("d", "delete_block", "Delete block"),
         Binding("g", "goto_flat", "Go to Flat N°"),
         Binding("i", "import_flats", "Import flats"),
+        Binding("x", "export_flats", "Export flats"),
         Binding("n", "add_flats", "Add flats"),
         Binding("e", "open_current", "Flat management"),
         Binding("d", "delete_flat", "Delete flat"),
@@ -229,9 +230,8 @@ class BlocksTab(ImportFlatsKey, SiteTab):
                 True if self.current_block else None)
         if action == "back":
             return self.in_block
-        if action == "import_flats":  # with a block picked: the one shown, or the cursor's
-            return self.can(Action.MODIFY, Area.IMPORT) and (self.block or self.current_block
-                                                             or None) is not None
+        if action in ("import_flats", "export_flats"):
+            return self.flats_transfer(action)
         return True
 
     @on(DataTable.RowSelected, "#blocks-table")

@@ -16,9 +16,10 @@ from console.tabs.base import SiteTab
 from console.widgets.paged_table import PagedTable
 from console.widgets.plain import plain
 from core.phones import display_phone
-from core.rights import Area
+from core.rights import Action, Area
 from core.views.blocks import site_header
 from core.views.devices import display_page, site_panels
+from core.views.list_exports import displays_export
 from core.views.rows import DisplayRow, PanelRow
 
 #: the call chain comes before block and profile so it stays in view at 80 columns
@@ -84,6 +85,7 @@ class DisplaysTab(SiteTab):
     BINDINGS = [
         Binding("p", "next_panel", "Panel"),
         Binding("o", "open_flat", "Open flat"),
+        Binding("x", "export", "Export", tooltip="These names to XLSX, CSV or PDF"),
     ]
 
     def __init__(self, ctx, **kwargs) -> None:
@@ -162,3 +164,17 @@ class DisplaysTab(SiteTab):
             self.notify("No display selected.", severity="warning")
             return
         await self.app.main.open_flat(self.site_id, row.block_id, row.flat_id)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "export":
+            return self.site_id is not None and self.can(Action.CONSULT, Area.EXPORT)
+        return True
+
+    async def action_export(self) -> None:
+        """The names listed (the panels' block chosen) to a file in the export folder."""
+        site, block = self.site_id, self.panel_block
+        if site is None:
+            return
+        from console.screens.export_progress import open_list_export
+        await open_list_export(self, "displays", "the names on the panels",
+                               lambda: self.ctx.view(displays_export, site, block_id=block))
