@@ -110,7 +110,7 @@ class MainScreen(Screen):
         # each session's drains at its own phase: sessions that opened together (a worker
         # restarted, a desk logging in at 8:00) would otherwise repaint in step, and the
         # worker's other sessions would wait for the whole burst
-        self.set_timer(random.uniform(0, LIVE_INTERVAL),
+        self.set_timer(random.uniform(0.01, LIVE_INTERVAL),  # never 0 (overview._due)
                        lambda: self.set_interval(LIVE_INTERVAL, self.drain_live))
         if self.size.width < NARROW:
             self.query_one(SiteTree).display = False

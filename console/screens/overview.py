@@ -39,6 +39,8 @@ PAINT_S = 1.0
 #: how often the chart is checked for a new hour while no event comes
 CLOCK_S = 30.0
 EVERY_EVENT = EventFilter()
+#: the shortest timer set (see _due)
+MIN_TIMER_S = 0.01
 RESULT_STYLES = {EventResult.OPENING.value: "green", EventResult.OPENING_DENIED.value: "red",
                  EventResult.ALARM.value: "bold red",
                  EventResult.COMMUNICATION_NOT_COMPLETED.value: "yellow"}
@@ -198,7 +200,9 @@ class OverviewScreen(Screen[None]):
         if self._timer is not None:
             return
         wait = self._painted_at + PAINT_S - time.monotonic()
-        self._timer = self.set_timer(max(wait, 0.0), self._refresh)
+        # never 0: Textual's Timer divides by its interval when it fires late (a busy
+        # loop), and a 0.0 timer stopped the session on a division by zero
+        self._timer = self.set_timer(max(wait, MIN_TIMER_S), self._refresh)
 
     @guarded
     async def _refresh(self) -> None:
