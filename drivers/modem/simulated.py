@@ -221,8 +221,10 @@ class SimulatedModem:
         if cancel:
             self._write_lines(["OK"])
         elif self.send_error is not None:
-            self._write_lines([f"+CMS ERROR: {self.send_error}"])
-            self.send_error = None
+            # taken before it is answered: the test that set it (another thread) may set
+            # the next one as soon as it reads this answer
+            code, self.send_error = self.send_error, None
+            self._write_lines([f"+CMS ERROR: {code}"])
         else:
             self.sent.append((number, text))
             self._mr = (self._mr + 1) % 256
