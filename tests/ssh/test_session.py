@@ -164,7 +164,9 @@ async def test_a_closed_channel_ends_the_process(procs):
     session.connection_lost(ConnectionResetError())
     await asyncio.wait_for(proc.wait(), 5)
     await until(lambda: procs.ended == [session])
-    assert proc.returncode == -signal.SIGHUP and chan.status is None  # nothing to a gone channel
+    # SIGHUP; SIGKILL when the process has not ended END_GRACE later (a loaded machine)
+    assert proc.returncode in (-signal.SIGHUP, -signal.SIGKILL)
+    assert chan.status is None  # nothing to a gone channel
 
 
 async def test_a_client_that_reads_nothing_pauses_the_process_not_the_worker(procs):
