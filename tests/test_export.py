@@ -286,3 +286,24 @@ def test_cli_refuses_bad_input_in_one_line_and_writes_nothing(case, store, event
     assert done.returncode == 2, done
     assert message in done.stderr and done.stderr.count("\n") == 1 and done.stdout == ""
     assert list(out.iterdir()) == []
+
+
+async def test_the_block_and_flat_filters_are_named_in_the_header_and_kept(store, events,
+                                                                            admin, estate):
+    flat, other = estate.flats[0], estate.flats[1]
+    writer = await store.event_writer()
+    for i, at_flat in enumerate((flat, flat, other, flat)):  # calls from two flats
+        writer.append(Event(T0 + timedelta(minutes=i), estate.site.id,
+                            EventKind.CALL_TO_RESIDENT, EventResult.OPENING, estate.panel.id,
+                            block_id=estate.block.id, flat_id=at_flat.id))
+    await writer.flush()
+    flt = EventFilter(site_id=estate.site.id, block_id=estate.block.id, flat_id=flat.id)
+    export = await export_as(store, "admin@test.example", flt)
+    assert export.filters[:3] == [("Period", "All"), ("Block", "Block C"),
+                                  ("Flat N°", flat.number)]
+    rows = [row async for page in export.pages() for row in page]
+    con = sqlite3.connect(store.where)
+    kept = con.execute("SELECT count(*) FROM events WHERE site_id = ? AND flat_id = ?",
+                       (estate.site.id, flat.id)).fetchone()[0]
+    con.close()
+    assert len(rows) == kept == 3  # the flat's events, and only they

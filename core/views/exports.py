@@ -129,7 +129,15 @@ async def event_export(reads: ReadModel, viewer: Viewer, flt: EventFilter, *,
     devices = {d.id: (safe_text(d.name), d.type) for d in await reads.site_devices(flt.site_id)}
     with_apass = viewer.may(flt.site_id, Area.APASS_MANAGEMENT)
     columns = (*EVENT_COLUMNS, *((APASS_COLUMN,) if with_apass else ()), DESCRIPTION)
-    return EventExport(site, columns, describe(flt, tz, {k: v[0] for k, v in devices.items()}),
+    filters = describe(flt, tz, {k: v[0] for k, v in devices.items()})
+    if flt.block_id is not None:  # the Events tab's Block and Flat N°, by name
+        block = await reads.block(flt.site_id, flt.block_id)
+        filters.insert(1, ("Block", safe_text(block.name) if block else f"#{flt.block_id}"))
+    if flt.flat_id is not None:
+        detail = await reads.flat_detail(flt.flat_id)
+        filters.insert(2 if flt.block_id is not None else 1, (
+            "Flat N°", safe_text(detail.flat.number) if detail else f"#{flt.flat_id}"))
+    return EventExport(site, columns, filters,
                        safe_text(viewer.operator.email),
                        viewer.actor.now().astimezone(tz).replace(tzinfo=None),
                        _pages(reads, viewer, flt, page, tz, devices, with_apass))
