@@ -5,8 +5,6 @@ Portable SQL only: anything SQLite-specific lives in store/sqlite.py.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -14,59 +12,25 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
 
 from core.model import EVENT_TEXT_LIMITS
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-metadata = MetaData(naming_convention=NAMING)
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Timezone-aware in Python, UTC in the database (SQLite has no timezones)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _id() -> Column[int]:
-    return Column("id", Integer, primary_key=True, autoincrement=True)
-
-
-def _fk(name: str, target: str, *, nullable: bool = False, ondelete: str = "RESTRICT",
-        index: bool = True) -> Column[int]:
-    return Column(name, Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable,
-                  index=index)
-
+# the SMS tables are in their own module, re-exported so that `tables.sms_messages` works
+from store.sms_tables import sms_campaigns as sms_campaigns
+from store.sms_tables import sms_credits as sms_credits
+from store.sms_tables import sms_messages as sms_messages
+from store.table_types import NAMING as NAMING
+from store.table_types import UtcDateTime as UtcDateTime
+from store.table_types import _fk, _id
+from store.table_types import metadata as metadata
 
 sites = Table(
     "sites", metadata, _id(),
@@ -380,41 +344,4 @@ operator_keys = Table(
     Column("comment", String(100), nullable=False),
     Column("added_at", UtcDateTime),
     UniqueConstraint("operator_id", "fingerprint"),
-)
-
-# --- SMS to residents (migration 0008): credits per site, campaigns, the outbox ---------
-sms_credits = Table(
-    "sms_credits", metadata, _id(),
-    _fk("site_id", "sites.id", ondelete="CASCADE", index=False),
-    Column("balance", Integer, nullable=False),
-    UniqueConstraint("site_id"),
-    CheckConstraint("balance >= 0", name="balance_not_negative"),
-)
-sms_campaigns = Table(
-    "sms_campaigns", metadata, _id(),
-    _fk("site_id", "sites.id", ondelete="CASCADE"),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("created_by", String(254), nullable=False),
-    Column("text", String(400), nullable=False),
-    Column("encoding", String(8), nullable=False),
-    Column("route", String(12), nullable=False),
-    Column("recipients", Integer, nullable=False),
-)
-sms_messages = Table(
-    "sms_messages", metadata, _id(),
-    _fk("campaign_id", "sms_campaigns.id", ondelete="CASCADE"),
-    Column("site_id", Integer, nullable=False),
-    Column("number", String(20), nullable=False),
-    Column("flat", String(120), nullable=False),
-    Column("flat_id", Integer),
-    Column("status", String(12), nullable=False),
-    Column("provider_ref", String(64)),
-    Column("attempts", Integer, nullable=False),
-    Column("attempt_at", UtcDateTime),
-    Column("next_try_at", UtcDateTime),
-    Column("error", String(200), nullable=False),
-    Column("updated_at", UtcDateTime),
-    # the sender's pick: messages still to hand to the route, and those whose delivery
-    # status is still to be polled
-    Index("ix_sms_messages_outbox", "status", "provider_ref", "next_try_at"),
 )
