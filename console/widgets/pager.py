@@ -57,22 +57,24 @@ class Pager(Generic[R]):
         self.exhausted = len(rows) < want
         return rows
 
-    async def more(self) -> list[R] | None:
-        """Add the page after the last row held and return it; None when there is none,
-        one is already coming, or a newer load began meanwhile."""
+    async def more(self, size: int | None = None) -> list[R] | None:
+        """Add the page (of `size` rows, else `page_size`) after the last row held and
+        return it; None when there is none, one is already coming, or a newer load began
+        meanwhile."""
         if self.exhausted or self._loading:
             return None
+        size = size or self.page_size
         self._loading = True
         generation = self._generation
         try:
             after = self.key(self.rows[-1]) if self.rows else None
-            rows = await self.fetch(after, self.page_size)
+            rows = await self.fetch(after, size)
         finally:
             self._loading = False
         if generation != self._generation:
             return None
         self.rows.extend(rows)
-        self.exhausted = len(rows) < self.page_size
+        self.exhausted = len(rows) < size
         return rows
 
     async def rest(self, page: int = REST_PAGE, most: int = REST_MOST) -> list[R] | None:
@@ -82,16 +84,11 @@ class Pager(Generic[R]):
         if self._loading:
             return None
         added: list[R] = []
-        saved = self.page_size
-        self.page_size = page  # a short page still means the store has no more
-        try:
-            while not self.exhausted and len(self.rows) < most:
-                rows = await self.more()
-                if rows is None:
-                    return added or None
-                added += rows
-        finally:
-            self.page_size = saved
+        while not self.exhausted and len(self.rows) < most:
+            rows = await self.more(page)
+            if rows is None:
+                return added or None
+            added += rows
         return added
 
     def prepend(self, rows: list[R], keep: int) -> None:
