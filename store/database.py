@@ -6,13 +6,14 @@ import contextlib
 from pathlib import Path
 
 from sqlalchemy.exc import DatabaseError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.audit import ChainReport
 from core.config import StoreConfig
 from core.errors import StoreError
 from store.backup import audit_report
 from store.events import EventWriter
+from store.postgres import check_url, create_postgres_engine, is_postgres
 from store.spill import spill_path
 from store.sqlite import create_sqlite_engine, is_sqlite, sqlite_url
 from store.unit_of_work import SqlUnitOfWork
@@ -21,7 +22,7 @@ from store.write_gate import WriteGate
 
 
 class Store:
-    """One database: SQLite file by default, any SQLAlchemy async URL otherwise."""
+    """One database: a SQLite file by default, or PostgreSQL (store/postgres.py)."""
 
     def __init__(self, engine: AsyncEngine, url: str, flush_ms: int = 5,
                  busy_timeout_ms: int = 5000) -> None:
@@ -40,11 +41,11 @@ class Store:
                    migrate: bool = True) -> Store:
         """Open (and by default migrate) the store named by a path or the config."""
         config = config or StoreConfig()
-        url = config.url or sqlite_url(path or config.path)
+        url = check_url(config.url) if config.url else sqlite_url(path or config.path)
         if is_sqlite(url):
             engine = create_sqlite_engine(url, config.busy_timeout_ms)
         else:
-            engine = create_async_engine(url, pool_pre_ping=True)
+            engine = create_postgres_engine(url, config.busy_timeout_ms)
         store = cls(engine, url, config.event_flush_ms, config.busy_timeout_ms)
         store.export_folder = config.export_folder
         if migrate:
@@ -54,17 +55,21 @@ class Store:
             try:
                 db = Path(store.where) if intent is not None else None
                 with intent.intent() if intent is not None else contextlib.nullcontext():
-                    await upgrade(engine, db if db is not None and db.exists() else None, url)
+                    await upgrade(engine, db if db is not None and db.exists() else None,
+                                  store.where)
             except (OperationalError, DatabaseError) as err:
                 await engine.dispose()
-                raise StoreError(f"Cannot open the store {url}: {err.orig}.") from err
+                raise StoreError(f"Cannot open the store {store.where}: {err.orig}.") from err
+            except OSError as err:  # a server that cannot be reached (no socket, refused)
+                await engine.dispose()
+                raise StoreError(f"Cannot reach the store {store.where}: {err}.") from err
             except Exception as err:
                 from alembic.util import CommandError  # only on this path: see store/migrate
 
                 await engine.dispose()
                 if not isinstance(err, CommandError):
                     raise
-                raise StoreError(f"The store {url} has a schema this Doorkeeper does not know "
+                raise StoreError(f"The store {store.where} has a schema this Doorkeeper does not know "
                                  f"(is it from a newer version?): {err}.") from err
             finally:
                 if intent is not None:
@@ -72,9 +77,17 @@ class Store:
         return store
 
     @property
+    def is_postgres(self) -> bool:
+        """True when the store is a PostgreSQL database."""
+        return is_postgres(self.url)
+
+    @property
     def where(self) -> str:
-        """The database file for SQLite, else the URL (for messages and tools)."""
-        return (self.engine.url.database or self.url) if is_sqlite(self.url) else self.url
+        """The database file for SQLite, else the URL without its password (for messages
+        and tools)."""
+        if is_sqlite(self.url):
+            return self.engine.url.database or self.url
+        return self.engine.url.render_as_string(hide_password=True)
 
     def uow(self) -> SqlUnitOfWork:
         """A unit of work for one service call (a write transaction)."""
@@ -97,8 +110,9 @@ class Store:
                 self._writer = EventWriter(self._writer_engine, flush_ms=self.flush_ms,
                                            spill=spill_path(self.where),
                                            gate=WriteGate(self.where))
-            else:
-                self._writer = EventWriter(self.engine, flush_ms=self.flush_ms)
+            else:  # PostgreSQL: batches serialised by an advisory lock (store/postgres.py)
+                self._writer = EventWriter(self.engine, flush_ms=self.flush_ms,
+                                           lock_wait_s=self.busy_s)
         return await self._writer.start()
 
     async def verify_audit(self) -> ChainReport:

@@ -133,7 +133,9 @@ class EventInsert:
             while True:
                 try:
                     async with engine.connect() as conn:
-                        conn = await conn.execution_options(write=True)
+                        # "events": on PostgreSQL the event batches' own lock (ids follow
+                        # the largest stored), not the desks' (store/postgres.py)
+                        conn = await conn.execution_options(write="events")
                         async with conn.begin():
                             todo = await self.skip_stored(conn, batch) if replay else batch
                             first = await self.write(conn, todo) if todo else 0

@@ -4,8 +4,6 @@ paging, and the chain's integrity as the Audit screen shows it."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from core.errors import PermissionDenied, ValidationError
@@ -15,7 +13,9 @@ from core.views.audit import AuditFilter, audit_count, audit_integrity, audit_pa
 from core.views.audit_words import changes, what
 from core.views.viewer import load_viewer
 from store.reads import StoreReads
-from tests.conftest import NOW, fixed_clock, make_operator
+from tests.conftest import NOW, fixed_clock, make_operator, sql
+
+pytestmark = pytest.mark.both_engines
 
 EVERYTHING = AuditFilter()
 
@@ -124,10 +124,7 @@ async def test_integrity_names_where_the_chain_breaks(store, trail):
     async with store.reader() as uow:
         viewer = await load_viewer(uow, "admin@test.example", "test", fixed_clock)
     assert (await audit_integrity(StoreReads(store), viewer)).ok
-    con = sqlite3.connect(store.where)
-    con.execute("UPDATE audit_entries SET actor = 'x@y.example' WHERE id = 3")
-    con.commit()
-    con.close()
+    await sql(store, "UPDATE audit_entries SET actor = 'x@y.example' WHERE id = 3")
     report = await audit_integrity(StoreReads(store), viewer)
     assert (report.ok, report.entry_id) == (False, 3)
 

@@ -16,6 +16,8 @@ from core.rights import Profile
 from core.services import operator_keys, operators
 from tests.conftest import dump_database, make_operator
 
+pytestmark = pytest.mark.both_engines
+
 KEYGEN_ARGS = {
     "ssh-ed25519": ["-t", "ed25519"],
     "ecdsa-sha2-nistp256": ["-t", "ecdsa", "-b", "256"],

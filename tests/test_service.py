@@ -22,6 +22,8 @@ from console.headless.tasks import TaskSupervisor
 from store import migrate
 from tests.conftest import eventually
 
+pytestmark = pytest.mark.both_engines
+
 
 def test_the_units_pass_systemd_analyze_verify(cli, tmp_path):
     master, slave = os.openpty()  # a serial port the config names (DeviceAllow)

@@ -30,6 +30,8 @@ from core.services import (
 )
 from tests.conftest import dump_database
 
+pytestmark = pytest.mark.both_engines
+
 # --- telephones ------------------------------------------------------------------
 
 

@@ -10,6 +10,8 @@ from core.model import Device, DeviceType, Door, Task, TaskDoor
 from core.services import devices, facilities
 from tests.conftest import dump_database
 
+pytestmark = pytest.mark.both_engines
+
 # (device type, relay of the door, the way asked, accepted)
 CASES = [
     (DeviceType.IPGUARD_4G, 1, "by_code", True),
