@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from pathlib import Path
 
 from sqlalchemy.exc import DatabaseError, OperationalError
@@ -13,7 +14,7 @@ from core.config import StoreConfig
 from core.errors import StoreError
 from store.backup import audit_report
 from store.events import EventWriter
-from store.postgres import check_url, create_postgres_engine, is_postgres
+from store.postgres import check_url, create_postgres_engine, is_postgres, maintain_events
 from store.spill import spill_path
 from store.sqlite import create_sqlite_engine, is_sqlite, sqlite_url
 from store.unit_of_work import SqlUnitOfWork
@@ -25,11 +26,12 @@ class Store:
     """One database: a SQLite file by default, or PostgreSQL (store/postgres.py)."""
 
     def __init__(self, engine: AsyncEngine, url: str, flush_ms: int = 5,
-                 busy_timeout_ms: int = 5000) -> None:
+                 busy_timeout_ms: int = 5000, retention_months: int = 0) -> None:
         self.engine = engine
         self.url = url
         self.flush_ms = flush_ms
         self.busy_s = busy_timeout_ms / 1000
+        self.retention_months = retention_months  # PostgreSQL: [store] event_retention_months
         self.export_folder = ""  # [store] export_folder (console.export.folder reads it)
         self._writer: EventWriter | None = None
         self._writer_engine: AsyncEngine | None = None
@@ -46,7 +48,8 @@ class Store:
             engine = create_sqlite_engine(url, config.busy_timeout_ms)
         else:
             engine = create_postgres_engine(url, config.busy_timeout_ms)
-        store = cls(engine, url, config.event_flush_ms, config.busy_timeout_ms)
+        store = cls(engine, url, config.event_flush_ms, config.busy_timeout_ms,
+                    config.event_retention_months)
         store.export_folder = config.export_folder
         if migrate:
             # the migration check takes the write lock: ahead of the desks, as the event
@@ -74,6 +77,8 @@ class Store:
             finally:
                 if intent is not None:
                     intent.close()
+            if store.is_postgres:  # this month's partitions and the next; retention
+                await maintain_events(engine, keep_months=store.retention_months)
         return store
 
     @property
@@ -111,8 +116,10 @@ class Store:
                                            spill=spill_path(self.where),
                                            gate=WriteGate(self.where))
             else:  # PostgreSQL: batches serialised by an advisory lock (store/postgres.py)
-                self._writer = EventWriter(self.engine, flush_ms=self.flush_ms,
-                                           lock_wait_s=self.busy_s)
+                self._writer = EventWriter(
+                    self.engine, flush_ms=self.flush_ms, lock_wait_s=self.busy_s,
+                    maintain=functools.partial(maintain_events,
+                                               keep_months=self.retention_months))
         return await self._writer.start()
 
     async def verify_audit(self) -> ChainReport:

@@ -13,19 +13,30 @@
   without waiting for desks. The audit chain takes `AUDIT` as well, so an append from
   any other path is still one link at a time. A lock not granted within the busy timeout
   (`lock_timeout`) is "locked too long", as SQLite's busy timeout is;
+- the event log's monthly partitions (migration 0009 makes the table): the partitions of
+  this month and the next `AHEAD` are made when a store opens and when the event writer
+  meets a month it has not seen; with `[store] event_retention_months` set, the partitions
+  wholly older than that many months are dropped at the same moments (a whole month at a
+  time: no row-by-row delete, no bloat);
 - the errors PostgreSQL reports, by SQLSTATE, as the store's named faults (store.faults).
 """
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from core.errors import StoreError
+
+log = logging.getLogger(__name__)
 
 DRIVER = "postgresql+asyncpg"
 #: advisory lock keys (64-bit, "dk" in the high bits): desks' writes, event batches, audit
@@ -51,6 +62,10 @@ FAULTS = {
 }
 #: SQLSTATE classes of refused data: the caller's business, not a fault
 DATA_CLASSES = ("22", "23", "42")
+#: the events' partitions: one a month (UTC), and the default one for anything else
+PARTITION = re.compile(r"events_(?:y(\d{4})m(\d{2})|default)")
+#: months made ahead of the current one
+AHEAD = 2
 
 
 def is_postgres(url: str) -> bool:
@@ -135,3 +150,95 @@ def pg_fault(orig: BaseException) -> str | None:
         return None
     return (FAULTS.get(code) or FAULTS.get(code[:3]) or FAULTS.get(code[:2])
             or "refusing writes")
+
+
+# --- the event log's monthly partitions ------------------------------------------------
+
+
+def is_event_partition(name: str) -> bool:
+    """A partition of the events table (not in store.tables' metadata)."""
+    return PARTITION.fullmatch(name) is not None
+
+
+def month_of(moment: datetime | date) -> date:
+    """The first day of the (UTC) month holding a moment."""
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(UTC)
+    return date(moment.year, moment.month, 1)
+
+
+def add_months(month: date, n: int) -> date:
+    """The first day of the month n months after (or before) `month`."""
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def partition_name(month: date) -> str:
+    return f"events_y{month.year:04d}m{month.month:02d}"
+
+
+async def event_partitions(conn: AsyncConnection) -> dict[str, date | None]:
+    """The events' partitions: name -> its month (None for the default partition)."""
+    rows = await conn.exec_driver_sql(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'events'")
+    found: dict[str, date | None] = {}
+    for (name,) in rows:
+        m = PARTITION.fullmatch(name)
+        if m is not None:
+            found[name] = date(int(m[1]), int(m[2]), 1) if m[1] else None
+    return found
+
+
+async def _partitioned(conn: AsyncConnection) -> bool:
+    kind = (await conn.exec_driver_sql(
+        "SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relname = 'events' AND n.nspname = current_schema()")).scalar()
+    return bool(kind == "p")
+
+
+async def maintain_events(engine: AsyncEngine, months: Iterable[date] = (), *,
+                          now: datetime | None = None, keep_months: int = 0
+                          ) -> tuple[list[str], list[str]]:
+    """Make the partitions of `months` and of this month and the next AHEAD; with
+    `keep_months`, drop the partitions wholly older than that many months before this
+    one. Returns (made, dropped). A month whose rows already sit in the default partition
+    is left there (logged): its events stay readable, only not in a partition of their own.
+    """
+    current = month_of(now or datetime.now(UTC))
+    wanted = {add_months(current, n) for n in range(AHEAD + 1)} | {month_of(m) for m in months}
+    made: list[str] = []
+    dropped: list[str] = []
+    async with engine.connect() as conn:
+        if not await _partitioned(conn):
+            return made, dropped
+        have = await event_partitions(conn)
+        await conn.rollback()
+        for month in sorted(wanted):
+            name = partition_name(month)
+            if name in have:
+                continue
+            try:
+                async with conn.begin():
+                    await conn.exec_driver_sql(
+                        f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF events FOR VALUES "
+                        f"FROM ('{month.isoformat()} 00:00:00+00') "
+                        f"TO ('{add_months(month, 1).isoformat()} 00:00:00+00')")
+                made.append(name)
+            except DBAPIError as err:
+                log.warning("events of %s stay in the default partition: %s", month, err.orig)
+        if keep_months > 0:
+            oldest = add_months(current, -keep_months)
+            for name, month in sorted(have.items()):
+                if month is not None and add_months(month, 1) <= oldest:
+                    async with conn.begin():
+                        await conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+                    dropped.append(name)
+            if "events_default" in have:  # what fell outside the monthly partitions
+                async with conn.begin():
+                    await conn.exec_driver_sql(
+                        f"DELETE FROM events_default WHERE at < '{oldest.isoformat()} "
+                        "00:00:00+00'")
+    if dropped:
+        log.warning("event retention (%d months): dropped %s", keep_months, ", ".join(dropped))
+    return made, dropped

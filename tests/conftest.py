@@ -311,7 +311,7 @@ async def make_operator(store: Store, admin: Actor, email: str, site_id: int, pr
 
 def dump_database(path: Path) -> dict[str, list[tuple]]:
     """Every row of every table, read with plain sqlite3: to prove nothing changed."""
-    con = sqlite3.connect(path)
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)  # no file: an error, not {}
     try:
         names = [r[0] for r in con.execute(
             "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
@@ -407,3 +407,11 @@ def store_args(store: Store, folder: Path) -> list[str]:
     url = store.engine.url.render_as_string(hide_password=False)
     config.write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
     return ["--config", str(config)]
+
+
+async def reopen(store: Store) -> Store:
+    """The test's store opened a second time (as another process would), either engine."""
+    if store.engine.dialect.name == "sqlite":
+        return await Store.open(path=store.where)
+    return await Store.open(StoreConfig(url=store.engine.url.render_as_string(
+        hide_password=False)))

@@ -10,14 +10,10 @@ import textwrap
 import time
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from core.model import Event, EventKind, EventResult
 from store.database import Store
 from store.events import EventWriter
 from store.sqlite import create_sqlite_engine, sqlite_url
-
-pytestmark = pytest.mark.both_engines
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 

@@ -74,8 +74,6 @@ from core.services.sms import Selection
 from store.database import Store
 from tests.conftest import SmallEstate, dump_database, fixed_clock
 
-pytestmark = pytest.mark.both_engines
-
 TODAY = fixed_clock().date()  # 2026-11-27
 SITE_CREATOR = "site creator"  # marker: the guide's separate "Create a site" profile
 OWN_ACCOUNT = "own account"  # marker: any active operator, on their own account
