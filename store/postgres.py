@@ -192,7 +192,7 @@ async def event_partitions(conn: AsyncConnection) -> dict[str, date | None]:
 
 async def _partitioned(conn: AsyncConnection) -> bool:
     kind = (await conn.exec_driver_sql(
-        "SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "SELECT c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.relname = 'events' AND n.nspname = current_schema()")).scalar()
     return bool(kind == "p")
 
