@@ -33,6 +33,9 @@ class Store:
         self.busy_s = busy_timeout_ms / 1000
         self.retention_months = retention_months  # PostgreSQL: [store] event_retention_months
         self.export_folder = ""  # [store] export_folder (console.export.folder reads it)
+        #: what local files (logs, exports) sit beside: the SQLite file; on PostgreSQL the
+        #: [store] path (never created as a database)
+        self.local = Path(self.where) if is_sqlite(url) else Path("var/doorkeeper.db")
         self._writer: EventWriter | None = None
         self._writer_engine: AsyncEngine | None = None
         #: desks wait for the event writer's intent (SQLite only, see store.write_gate)
@@ -51,6 +54,7 @@ class Store:
         store = cls(engine, url, config.event_flush_ms, config.busy_timeout_ms,
                     config.event_retention_months)
         store.export_folder = config.export_folder
+        store.local = Path(store.where) if is_sqlite(url) else Path(path or config.path)
         if migrate:
             # the migration check takes the write lock: ahead of the desks, as the event
             # writer does, or a gateway starting among busy desks could time out

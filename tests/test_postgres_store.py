@@ -249,3 +249,35 @@ def test_months_and_partition_names():
     assert postgres.partition_name(date(2027, 1, 1)) == "events_y2027m01"
     assert postgres.is_event_partition("events_default")
     assert not postgres.is_event_partition("events")
+
+
+def _config(tmp_path, url: str):
+    config = tmp_path / "pg.toml"
+    config.write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
+    return str(config)
+
+
+async def test_init_doctor_verify_and_backup_on_postgresql(cli, pg_url, tmp_path):
+    """`init` creates the schema and the administrator; `doctor` and `audit verify` answer;
+    `backup` and `status` name PostgreSQL's own tools instead of touching a file."""
+    config = _config(tmp_path, pg_url)
+    made = await asyncio.to_thread(cli, "init", "--admin", "boss@example.org",
+                                   "--config", config)
+    assert made.returncode == 0, made.stderr
+    assert "host=" in made.stdout and "boss@example.org" in made.stdout
+    doctor = await asyncio.to_thread(cli, "doctor", "--config", config)
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    assert "The server answers" in doctor.stdout and "pg_dump" in doctor.stdout
+    verify = await asyncio.to_thread(cli, "audit", "verify", "--config", config)
+    assert verify.returncode == 0 and "intact" in verify.stdout
+    backup = await asyncio.to_thread(cli, "backup", "--config", config)
+    assert backup.returncode != 0 and "pg_dump" in backup.stderr
+    assert "Traceback" not in backup.stderr
+    assert not list(tmp_path.glob("*.db")) and not (tmp_path / "var").exists()
+
+
+async def test_doctor_names_a_server_it_cannot_reach(cli, tmp_path):
+    config = _config(tmp_path, f"postgresql+asyncpg://nobody:pw@/doorkeeper?host={tmp_path}")
+    doctor = await asyncio.to_thread(cli, "doctor", "--config", config)
+    assert doctor.returncode == 1
+    assert "Cannot reach the store" in doctor.stdout and ":pw@" not in doctor.stdout
