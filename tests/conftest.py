@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import copy
 import functools
 import os
@@ -362,11 +363,27 @@ def pytest_configure(config: pytest.Config) -> None:
                             "run on SQLite and on PostgreSQL (tests/pg.py)")
     engines = config.getoption("--engines").split(",")
     if ("postgresql" not in engines or hasattr(config, "workerinput")
-            or os.environ.get(pg.ENV) or not pg.available()):
+            or os.environ.get(pg.ENV) or not pg.available() or not _wants_pg(config.args)):
         return
     cluster = pg.Cluster.start()  # once per run: xdist's workers inherit the variable
     os.environ[pg.ENV] = cluster.socket
     config.stash[_CLUSTER] = cluster
+
+
+def _wants_pg(args: list[str]) -> bool:
+    """Whether the run may hold PostgreSQL tests: the whole suite or a folder, or a module
+    that uses the server (so `pytest tests/test_rules.py` starts no cluster)."""
+    if not args:
+        return True
+    for arg in args:
+        path = Path(arg.split("::")[0])
+        if path.is_dir():
+            return True
+        with contextlib.suppress(OSError):
+            if any(w in path.read_text(encoding="utf-8") for w in ("both_engines", "_pg_seeds",
+                                                                   "store_engine")):
+                return True
+    return False
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

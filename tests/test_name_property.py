@@ -4,8 +4,6 @@ characters, and equal (after normalisation) to what the console then shows.
 
 Each field is changed through its service on a real store; the stored value is read back
 from the store, and "what the console shows" is `console.widgets.plain.plain`, what every
-
-pytestmark = pytest.mark.both_engines
 table and dialog draws names with."""
 
 from __future__ import annotations
