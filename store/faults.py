@@ -70,7 +70,7 @@ def store_fault(err: BaseException, where: str | Path | None = None) -> str | No
     if isinstance(err, OSError):
         return "disk full" if err.errno == errno.ENOSPC else "disk I/O error"
     orig = err.orig if isinstance(err, DBAPIError) else err
-    if orig is not None and type(orig).__module__.startswith(("asyncpg", "sqlalchemy.dialects")):
+    if orig is not None and type(orig).__module__.startswith(("asyncpg", "sqlalchemy.dialects.postgresql")):
         return pg_fault(orig)  # PostgreSQL: by SQLSTATE (store/postgres.py)
     if isinstance(err, OperationalError) and not isinstance(orig, sqlite3.Error):
         return "refusing writes"  # another database's driver: lost, locked, full
