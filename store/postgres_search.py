@@ -142,11 +142,27 @@ def tsquery(words: Sequence[str], word_columns: Sequence[str], numbers: Sequence
     return " | ".join(parts) or None
 
 
-async def matches(conn: AsyncConnection, query: str, sites: list[int],
+_SELECT = (f"SELECT rowid, flat_name, residents, block_id, details, flat_number FROM {TABLE} "
+           "WHERE doc @@ to_tsquery('simple', $1)")
+
+
+async def matches(conn: AsyncConnection, query: str, sites: list[int], ranges: int,
                   cap: int) -> list[tuple[Any, ...]]:
-    """Up to `cap` matching rows on these sites (in the order of `sites`, then rowid)."""
-    rows = await conn.exec_driver_sql(
-        f"SELECT rowid, flat_name, residents, block_id, details, flat_number FROM {TABLE} "
-        "WHERE doc @@ to_tsquery('simple', $1) AND site_id = ANY($2) "
-        "ORDER BY array_position($2, site_id), rowid LIMIT $3", (query, sites, cap))
-    return [tuple(r) for r in rows]
+    """Up to `cap` matching rows on these sites, as the SQLite search takes them: at most
+    `ranges` sites are read one after another (in the order given: by name), each a range
+    of rowids in rowid order; more are read at once, any `cap` of them (ordering every
+    match would read every match: a one-letter prefix matches most flats)."""
+    if len(sites) > ranges:
+        rows = await conn.exec_driver_sql(f"{_SELECT} AND site_id = ANY($2) LIMIT $3",
+                                          (query, sites, cap))
+        return [tuple(r) for r in rows]
+    found: list[tuple[Any, ...]] = []
+    for site in sites:
+        rows = await conn.exec_driver_sql(
+            f"{_SELECT} AND rowid BETWEEN $2 AND $3 ORDER BY rowid LIMIT $4",
+            (query, site << index.SITE_SHIFT, site << index.SITE_SHIFT | index.FLAT_MASK,
+             cap - len(found)))
+        found += [tuple(r) for r in rows]
+        if len(found) >= cap:
+            break
+    return found

@@ -197,9 +197,9 @@ async def _search_pg(conn: AsyncConnection, query: Query, sites: list[int],
         "SELECT id FROM sites WHERE id = ANY($1) ORDER BY name", (sites,))]
     if prefix_q is None or not mine:
         return SearchResults()
-    exact = await pg.matches(conn, exact_q, mine, limit) if exact_q else []
+    exact = await pg.matches(conn, exact_q, mine, MAX_RANGES, limit) if exact_q else []
     full = len(exact) >= limit
-    prefixed = [] if full else await pg.matches(conn, prefix_q, mine, limit)
+    prefixed = [] if full else await pg.matches(conn, prefix_q, mine, MAX_RANGES, limit)
     rows = {r[0]: r for r in exact + prefixed}
     blocks: dict[int, tuple[Any, ...]] = {r[0]: tuple(r[1:]) for r in await conn.exec_driver_sql(
         "SELECT b.id, b.name, s.id, s.name FROM blocks b JOIN sites s ON s.id = b.site_id "
