@@ -220,6 +220,8 @@ async def maintain_events(engine: AsyncEngine, months: Iterable[date] = (), *,
                 continue
             try:
                 async with conn.begin():
+                    # the parent's lock: never wait long behind a long transaction at start
+                    await conn.exec_driver_sql("SET LOCAL lock_timeout = 5000")
                     await conn.exec_driver_sql(
                         f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF events FOR VALUES "
                         f"FROM ('{month.isoformat()} 00:00:00+00') "
