@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import copy
 import functools
 import os
@@ -45,6 +44,12 @@ from core.services.base import Actor
 from store.database import Store
 from tests import pg
 from tests.cli_inprocess import run_cli
+from tests.pg import (  # noqa: F401 - the run's hooks: --engines, the cluster, both_engines
+    pytest_addoption,
+    pytest_configure,
+    pytest_generate_tests,
+    pytest_unconfigure,
+)
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
@@ -351,58 +356,6 @@ async def dump_store(store: Store) -> dict[str, list[tuple]]:
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"))]
         return {n: [tuple(r) for r in await conn.execute(text(f'SELECT * FROM "{n}" ORDER BY 1'))]
                 for n in names}
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--engines", default="sqlite,postgresql",
-                     help="the engines `both_engines` modules run on (default: both)")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "both_engines: the module's tests that use `store` "
-                            "run on SQLite and on PostgreSQL (tests/pg.py)")
-    engines = config.getoption("--engines").split(",")
-    if ("postgresql" not in engines or hasattr(config, "workerinput")
-            or os.environ.get(pg.ENV) or not pg.available() or not _wants_pg(config.args)):
-        return
-    cluster = pg.Cluster.start()  # once per run: xdist's workers inherit the variable
-    os.environ[pg.ENV] = cluster.socket
-    config.stash[_CLUSTER] = cluster
-
-
-def _wants_pg(args: list[str]) -> bool:
-    """Whether the run may hold PostgreSQL tests: the whole suite or a folder, or a module
-    that uses the server (so `pytest tests/test_rules.py` starts no cluster)."""
-    if not args:
-        return True
-    for arg in args:
-        path = Path(arg.split("::")[0])
-        if path.is_dir():
-            return True
-        with contextlib.suppress(OSError):
-            if any(w in path.read_text(encoding="utf-8") for w in ("both_engines", "_pg_seeds",
-                                                                   "store_engine")):
-                return True
-    return False
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    cluster = config.stash.get(_CLUSTER, None)
-    if cluster is not None:
-        cluster.stop()
-        os.environ.pop(pg.ENV, None)
-
-
-_CLUSTER = pytest.StashKey[pg.Cluster]()
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """`both_engines` modules: every test using `store` once per engine."""
-    if "store" not in metafunc.fixturenames or not metafunc.definition.get_closest_marker(
-            "both_engines"):
-        return
-    engines = metafunc.config.getoption("--engines").split(",")
-    metafunc.parametrize("store_engine", engines, indirect=True)
 
 
 async def sql(store: Store, statement: str) -> list[tuple]:

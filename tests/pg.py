@@ -9,7 +9,8 @@ stopped and removed when the run ends. DOORKEEPER_TEST_PG set beforehand to a so
 folder uses that server instead (and leaves it running).
 
 Each worker builds its seed databases once (migrated, + administrator, + small estate:
-tests/conftest.py's seeds) and every test gets `CREATE DATABASE t_N TEMPLATE seed`.
+tests/conftest.py's seeds) and every test gets `CREATE DATABASE t_N TEMPLATE seed`. The run's
+hooks (--engines, the cluster, `both_engines`) are at the end; tests/conftest.py imports them.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import tempfile
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 ENV = "DOORKEEPER_TEST_PG"
 SUPERUSER = "postgres"
@@ -146,3 +148,58 @@ class Databases:
             await con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await con.close()
+
+
+# --- the run's hooks (a plugin of tests/conftest.py) ------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--engines", default="sqlite,postgresql",
+                     help="the engines `both_engines` modules run on (default: both)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_engines: the module's tests that use `store` "
+                            "run on SQLite and on PostgreSQL (tests/pg.py)")
+    engines = config.getoption("--engines").split(",")
+    if ("postgresql" not in engines or hasattr(config, "workerinput")
+            or os.environ.get(ENV) or not available() or not _wants_pg(config.args)):
+        return
+    cluster = Cluster.start()  # once per run: xdist's workers inherit the variable
+    os.environ[ENV] = cluster.socket
+    config.stash[_CLUSTER] = cluster
+
+
+def _wants_pg(args: list[str]) -> bool:
+    """Whether the run may hold PostgreSQL tests: the whole suite or a folder, or a module
+    that uses the server (so `pytest tests/test_rules.py` starts no cluster)."""
+    if not args:
+        return True
+    for arg in args:
+        path = Path(arg.split("::")[0])
+        if path.is_dir():
+            return True
+        with contextlib.suppress(OSError):
+            if any(w in path.read_text(encoding="utf-8") for w in ("both_engines", "_pg_seeds",
+                                                                   "store_engine")):
+                return True
+    return False
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    cluster = config.stash.get(_CLUSTER, None)
+    if cluster is not None:
+        cluster.stop()
+        os.environ.pop(ENV, None)
+
+
+_CLUSTER = pytest.StashKey[Cluster]()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`both_engines` modules: every test using `store` once per engine."""
+    if "store" not in metafunc.fixturenames or not metafunc.definition.get_closest_marker(
+            "both_engines"):
+        return
+    engines = metafunc.config.getoption("--engines").split(",")
+    metafunc.parametrize("store_engine", engines, indirect=True)
