@@ -11,6 +11,7 @@ from core.audit import ChainReport
 from core.errors import NotFound
 from core.model import AccessProfile, APassState, AuditEntry, Block, Holiday, WeekType
 from core.views.audit import AuditFilter, Scope
+from core.views.export_lines import LinePage, LineSpec
 from core.views.port import ReadModel
 from core.views.rows import (
     AlarmCounts,
@@ -152,6 +153,14 @@ class StoreReads(StoreFacilitiesReads, ReadModel):
     async def event_rows(self, flt: EventFilter, site_ids: list[int],
                          before: tuple[str, int] | None, limit: int) -> list[tuple[Any, ...]]:
         return await queries.event_rows(self.store, flt, site_ids, before, limit)
+
+    async def event_lines(self, flt: EventFilter, site_ids: list[int], spec: LineSpec,
+                          before: tuple[str, int] | None, limit: int) -> LinePage:
+        return await event_queries.event_lines(self.store, flt, site_ids, spec, before, limit)
+
+    async def event_rows_of(self, site_ids: list[int], ids: Sequence[int]
+                            ) -> list[tuple[Any, ...]]:
+        return await event_queries.event_rows_of(self.store, site_ids, ids)
 
     async def event_count(self, flt: EventFilter, site_ids: list[int]) -> int:
         return await queries.event_count(self.store, flt, site_ids)

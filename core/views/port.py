@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.audit import ChainReport
 from core.model import AccessProfile, APassState, AuditEntry, Block, Holiday, WeekType
+from core.views.export_lines import LinePage, LineSpec
 from core.views.facilities_port import FacilitiesReadModel
 from core.views.rows import (
     AlarmCounts,
@@ -159,6 +160,18 @@ class ReadModel(FacilitiesReadModel, abc.ABC):
                          before: tuple[str, int] | None, limit: int) -> list[tuple[Any, ...]]:
         """An export's page of events as tuples (at as stored UTC text, id, device_id,
         kind, result, name, credential, description), newest first, older than `before`."""
+
+    @abc.abstractmethod
+    async def event_lines(self, flt: EventFilter, site_ids: list[int], spec: LineSpec,
+                          before: tuple[str, int] | None, limit: int) -> LinePage:
+        """An export's page of events as text lines in `spec`'s layout, newest first,
+        older than `before`; no line (None) where SQL cannot write it exactly
+        (core.views.export_lines)."""
+
+    @abc.abstractmethod
+    async def event_rows_of(self, site_ids: list[int], ids: Sequence[int]
+                            ) -> list[tuple[Any, ...]]:
+        """These events of these sites as `event_rows` gives them (any order)."""
 
     @abc.abstractmethod
     async def event_count(self, flt: EventFilter, site_ids: list[int]) -> int:
