@@ -5,15 +5,26 @@ after images (JSON): an entry is about a flat when it is the flat or names it.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import dataclasses
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from core.audit import ChainProgress, ChainReport, Checkpoint, verify_chain
+from core.model import AuditEntry
 from core.views.audit import AuditFilter, Scope
 from store import tables as t
 from store.database import Store
+from store.search_index import in_thread
+from store.sqlite import is_sqlite
 
 a = t.audit_entries.c
 
@@ -71,3 +82,92 @@ async def audit_page(store: Store, scopes: Sequence[Scope], flt: AuditFilter,
         result = await conn.execute(stmt)
         keys = list(result.keys())
         return [dict(zip(keys, row, strict=True)) for row in result]
+
+
+# --- the chain's check, from a checkpoint ----------------------------------------------
+#: beside the database: the prefix of the chain last found intact (JSON: count, hash,
+#: full_at), so a screen checks only the entries written since (docs/audit.md)
+CHECKPOINT_SUFFIX = ".audit-checked"
+_ENTRY_COLUMNS = ("id, at, actor, action, entity, entity_id, site_id, before, after, source, "
+                  "prev_hash, hash")
+
+
+def checkpoint_path(db: str) -> Path:
+    """Where a store keeps its audit checkpoint."""
+    return Path(db + CHECKPOINT_SUFFIX)
+
+
+def read_checkpoint(path: Path) -> Checkpoint | None:
+    """The stored checkpoint; None when there is none or it cannot be read."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Checkpoint(int(data["count"]), str(data["hash"]), str(data["full_at"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
+    """Replace the checkpoint atomically; a folder that refuses it only costs the next
+    check its speed."""
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        part.write_text(json.dumps(dataclasses.asdict(checkpoint)), encoding="utf-8")
+        os.replace(part, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            part.unlink()
+
+
+def _entries(raw: sqlite3.Connection, after: int) -> Iterator[AuditEntry]:
+    """The entries after id `after`, as the store maps them (UTC times, JSON images)."""
+    for (id_, at, actor, action, entity, entity_id, site_id, before, after_image, source,
+         prev_hash, hash_) in raw.execute(
+            f"SELECT {_ENTRY_COLUMNS} FROM audit_entries WHERE id > ? ORDER BY id", (after,)):
+        yield AuditEntry(datetime.fromisoformat(at).replace(tzinfo=UTC), actor, action, entity,
+                         entity_id, site_id,
+                         json.loads(before) if before is not None else None,
+                         json.loads(after_image) if after_image is not None else None,
+                         source, prev_hash, hash_, id_)
+
+
+def check_chain(raw: sqlite3.Connection, start: Checkpoint | None,
+                progress: ChainProgress | None) -> ChainReport:
+    """The chain against its head in one read transaction (entries written meanwhile are
+    not half seen): from `start` when its entry still has its hash, else whole."""
+    began = not raw.in_transaction
+    if began:
+        raw.execute("BEGIN")
+    try:
+        head = raw.execute("SELECT count, hash FROM audit_head WHERE id = 1").fetchone()
+        count, head_hash = (head[0], head[1]) if head else (0, None)
+        if start is not None:
+            found = raw.execute("SELECT hash FROM audit_entries WHERE id = ?",
+                                (start.count,)).fetchone()
+            if start.count > count or found is None or found[0] != start.hash:
+                start = None  # another store, a restore, or a rewritten chain: all of it
+        if progress is not None:
+            progress.total, progress.checked = count, start.count if start else 0
+        return verify_chain(_entries(raw, start.count if start else 0), count, head_hash,
+                            start=start, progress=progress)
+    finally:
+        if began:
+            raw.execute("ROLLBACK")
+
+
+async def audit_chain(store: Store, progress: ChainProgress | None = None, *,
+                      full: bool = False) -> ChainReport:
+    """Whether the audit trail's chain holds: from the stored checkpoint (the entries
+    since the last check) unless `full`; an intact chain moves the checkpoint on. Runs
+    in the store connection's thread, so the caller's event loop stays free."""
+    if not is_sqlite(store.url):
+        return await store.verify_audit()
+    path = checkpoint_path(store.where)
+    start = None if full else read_checkpoint(path)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    async with store.engine.connect() as conn:
+        report = await in_thread(conn, lambda raw: check_chain(raw, start, progress))
+    if report.ok:
+        report.full_at = report.full_at or now
+        if report.checked:
+            save_checkpoint(path, Checkpoint(report.checked, report.last_hash, report.full_at))
+    return report

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from core.audit import ChainReport
+from core.audit import ChainProgress, ChainReport
 from core.errors import NotFound
 from core.model import AccessProfile, APassState, AuditEntry, Block, Holiday, WeekType
 from core.views.audit import AuditFilter, Scope
@@ -168,8 +168,9 @@ class StoreReads(StoreFacilitiesReads, ReadModel):
     async def audit_count(self, scopes: Sequence[Scope], flt: AuditFilter) -> int:
         return await audit_queries.audit_count(self.store, scopes, flt)
 
-    async def audit_chain(self) -> ChainReport:
-        return await self.store.verify_audit()
+    async def audit_chain(self, progress: ChainProgress | None = None, *,
+                          full: bool = False) -> ChainReport:
+        return await audit_queries.audit_chain(self.store, progress, full=full)
 
     async def event_detail(self, event_id: int) -> EventDetail | None:
         return await event_queries.event_detail(self.store, event_id)

@@ -8,12 +8,14 @@ import sqlite3
 
 import pytest
 
+from core.audit import ChainProgress, Checkpoint
 from core.errors import PermissionDenied, ValidationError
 from core.rights import Area, Profile
 from core.services import access_passes, flats
 from core.views.audit import AuditFilter, audit_count, audit_integrity, audit_page
 from core.views.audit_words import changes, what
 from core.views.viewer import load_viewer
+from store.audit_queries import checkpoint_path, read_checkpoint
 from store.reads import StoreReads
 from tests.conftest import NOW, fixed_clock, make_operator
 
@@ -128,8 +130,56 @@ async def test_integrity_names_where_the_chain_breaks(store, trail):
     con.execute("UPDATE audit_entries SET actor = 'x@y.example' WHERE id = 3")
     con.commit()
     con.close()
+    # from the checkpoint the first check left, the entries since: the edited one is
+    # before it, so only the check of all of them (v, `doorkeeper audit verify`) sees it
     report = await audit_integrity(StoreReads(store), viewer)
+    assert report.ok and report.since == report.checked
+    report = await audit_integrity(StoreReads(store), viewer, full=True)
     assert (report.ok, report.entry_id) == (False, 3)
+
+
+async def test_a_check_starts_at_the_checkpoint_and_finds_what_came_since(store, trail,
+                                                                          admin, estate):
+    async with store.reader() as uow:
+        viewer = await load_viewer(uow, "admin@test.example", "test", fixed_clock)
+    reads = StoreReads(store)
+    first = await audit_integrity(reads, viewer)
+    assert first.ok and first.since == 0 and first.full_at  # no checkpoint yet: all
+    saved = read_checkpoint(checkpoint_path(store.where))
+    assert saved == Checkpoint(first.checked, first.last_hash, first.full_at)
+    await flats.update_flat(store.uow(), admin, estate.flats[0].id, name="Later")
+    await flats.update_flat(store.uow(), admin, estate.flats[0].id, name="Later still")
+    progress = ChainProgress()
+    report = await audit_integrity(reads, viewer, progress)
+    assert (report.ok, report.since, report.checked) == (True, first.checked,
+                                                         first.checked + 2)
+    assert (progress.checked, progress.total) == (first.checked + 2, first.checked + 2)
+    assert report.full_at == first.full_at  # the whole chain was checked then, not now
+    await flats.update_flat(store.uow(), admin, estate.flats[0].id, name="Last")
+    con = sqlite3.connect(store.where)
+    con.execute("UPDATE audit_entries SET actor = 'x@y.example' WHERE id = ?",
+                (first.checked + 3,))  # an entry after the checkpoint's
+    con.commit()
+    report = await audit_integrity(reads, viewer)
+    assert (report.ok, report.entry_id) == (False, first.checked + 3)
+    # a chain rewritten from an old entry on (hashes and head made to fit): the
+    # checkpoint's entry no longer has its hash, so the whole chain is checked again
+    con.execute("UPDATE audit_entries SET hash = 'f' || substr(hash, 2) WHERE id = 2")
+    con.commit()
+    con.close()
+    report = await audit_integrity(reads, viewer)
+    assert (report.ok, report.since) == (False, 0) and report.entry_id is not None
+
+
+async def test_a_checkpoint_of_another_store_or_unreadable_is_not_used(store, trail):
+    async with store.reader() as uow:
+        viewer = await load_viewer(uow, "admin@test.example", "test", fixed_clock)
+    path = checkpoint_path(store.where)
+    for bad in ('{"count": 99999, "hash": "ab", "full_at": ""}', "not json",
+                '{"count": 2, "hash": "00", "full_at": ""}'):
+        path.write_text(bad)
+        report = await audit_integrity(StoreReads(store), viewer)
+        assert report.ok and report.since == 0, bad
 
 
 def test_the_guides_words():

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.audit import ChainReport
+from core.audit import ChainProgress, ChainReport
 from core.errors import ValidationError
 from core.rights import Area
 from core.text import safe_text
@@ -153,11 +153,14 @@ def _subject(image: object) -> str:
 SUBJECT_KEYS = ("number", "display_name", "name", "email", "value", "who", "door")
 
 
-async def audit_integrity(reads: ReadModel, viewer: Viewer) -> ChainReport:
-    """Whether the whole trail's hash chain holds (for anyone who may open the trail:
-    where it breaks names an entry, not its content)."""
+async def audit_integrity(reads: ReadModel, viewer: Viewer,
+                          progress: ChainProgress | None = None, *,
+                          full: bool = False) -> ChainReport:
+    """Whether the trail's hash chain holds (for anyone who may open the trail: where it
+    breaks names an entry, not its content): the entries since the last intact check,
+    or the whole chain (`full`, or when there was none)."""
     viewer.require_somewhere(Area.EVENTS)
-    return await reads.audit_chain()
+    return await reads.audit_chain(progress, full=full)
 
 
 # --- exports ---------------------------------------------------------------------------

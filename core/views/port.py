@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from core.audit import ChainReport
+from core.audit import ChainProgress, ChainReport
 from core.model import AccessProfile, APassState, AuditEntry, Block, Holiday, WeekType
 from core.views.export_lines import LinePage, LineSpec
 from core.views.facilities_port import FacilitiesReadModel
@@ -219,8 +219,11 @@ class ReadModel(FacilitiesReadModel, abc.ABC):
         source)."""
 
     @abc.abstractmethod
-    async def audit_chain(self) -> ChainReport:
-        """The audit trail's hash chain checked against its head."""
+    async def audit_chain(self, progress: ChainProgress | None = None, *,
+                          full: bool = False) -> ChainReport:
+        """The audit trail's hash chain checked against its head: the entries since the
+        last check that found it intact (a checkpoint), or all of them (`full`, or when
+        the checkpoint no longer matches); `progress` follows it."""
 
     # --- operators and search -----------------------------------------------------------------
     @abc.abstractmethod

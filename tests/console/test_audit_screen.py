@@ -110,14 +110,16 @@ async def test_events_export_runs_and_a_cancel_leaves_no_file(console_ctx, make_
     """The store's reads are real; the first page is held back (an asyncio.Event around
     the real read: nothing here can make a real export slow on purpose) so that Escape
     comes while the export is under way."""
-    reads = console_ctx.reads
-    real, gate = reads.event_rows, asyncio.Event()
+    reads, gate = console_ctx.reads, asyncio.Event()
 
-    async def held(*args, **kwargs):
-        await gate.wait()
-        return await real(*args, **kwargs)
+    def hold(real):
+        async def held(*args, **kwargs):
+            await gate.wait()
+            return await real(*args, **kwargs)
+        return held
 
-    reads.event_rows = held
+    # the CSV reads ready lines (event_lines); the other formats rows (event_rows)
+    reads.event_rows, reads.event_lines = hold(reads.event_rows), hold(reads.event_lines)
     folder = operator_folder(store, "admin@test.example", create=False)
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
