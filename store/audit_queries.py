@@ -10,12 +10,13 @@ import dataclasses
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import Select, and_, false, func, null, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.audit import ChainProgress, ChainReport, Checkpoint, verify_chain
@@ -88,6 +89,7 @@ async def audit_page(store: Store, scopes: Sequence[Scope], flt: AuditFilter,
 #: beside the database: the prefix of the chain last found intact (JSON: count, hash,
 #: full_at), so a screen checks only the entries written since (docs/audit.md)
 CHECKPOINT_SUFFIX = ".audit-checked"
+YIELD_EVERY = 2048
 _ENTRY_COLUMNS = ("id, at, actor, action, entity, entity_id, site_id, before, after, source, "
                   "prev_hash, hash")
 
@@ -119,10 +121,15 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
 
 
 def _entries(raw: sqlite3.Connection, after: int) -> Iterator[AuditEntry]:
-    """The entries after id `after`, as the store maps them (UTC times, JSON images)."""
-    for (id_, at, actor, action, entity, entity_id, site_id, before, after_image, source,
-         prev_hash, hash_) in raw.execute(
-            f"SELECT {_ENTRY_COLUMNS} FROM audit_entries WHERE id > ? ORDER BY id", (after,)):
+    """The entries after id `after`, as the store maps them (UTC times, JSON images).
+    Every YIELD_EVERY entries the thread lets go of the interpreter for a moment: a
+    check of a million entries takes seconds of CPU, and the screen that asked for it
+    (its event loop, in the other thread) must keep drawing meanwhile."""
+    for n, (id_, at, actor, action, entity, entity_id, site_id, before, after_image, source,
+         prev_hash, hash_) in enumerate(raw.execute(
+            f"SELECT {_ENTRY_COLUMNS} FROM audit_entries WHERE id > ? ORDER BY id", (after,))):
+        if n and not n % YIELD_EVERY:
+            time.sleep(0.0005)
         yield AuditEntry(datetime.fromisoformat(at).replace(tzinfo=UTC), actor, action, entity,
                          entity_id, site_id,
                          json.loads(before) if before is not None else None,
@@ -155,7 +162,7 @@ def check_chain(raw: sqlite3.Connection, start: Checkpoint | None,
 
 
 async def audit_chain(store: Store, progress: ChainProgress | None = None, *,
-                      full: bool = False) -> ChainReport:
+                      full: bool = False, now: datetime | None = None) -> ChainReport:
     """Whether the audit trail's chain holds: from the stored checkpoint (the entries
     since the last check) unless `full`; an intact chain moves the checkpoint on. Runs
     in the store connection's thread, so the caller's event loop stays free."""
@@ -163,11 +170,52 @@ async def audit_chain(store: Store, progress: ChainProgress | None = None, *,
         return await store.verify_audit()
     path = checkpoint_path(store.where)
     start = None if full else read_checkpoint(path)
-    now = datetime.now(UTC).isoformat(timespec="seconds")
+    when = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
     async with store.engine.connect() as conn:
         report = await in_thread(conn, lambda raw: check_chain(raw, start, progress))
     if report.ok:
-        report.full_at = report.full_at or now
+        report.full_at = report.full_at or when
         if report.checked:
             save_checkpoint(path, Checkpoint(report.checked, report.last_hash, report.full_at))
     return report
+
+
+# --- names for the ids the entries hold --------------------------------------------------
+def _name_queries() -> dict[str, Select[Any]]:
+    """Per kind of reference: (id, the guide's name for it, its site) of each still there."""
+    b, f, d = t.blocks.c, t.flats.c, t.devices.c
+    flat_block = t.flats.join(t.blocks, b.id == f.block_id)
+    return {
+        "site": select(t.sites.c.id, t.sites.c.name, t.sites.c.id),
+        "block": select(b.id, b.name, b.site_id),
+        "flat": select(f.id, b.name + ", Flat N° " + f.number, b.site_id)
+        .select_from(flat_block),
+        "access_pass": select(t.access_passes.c.id, t.access_passes.c.number,
+                              t.access_passes.c.site_id),
+        "access_profile": select(t.access_profiles.c.id, t.access_profiles.c.name,
+                                 t.access_profiles.c.site_id),
+        "week_type": select(t.week_types.c.id, t.week_types.c.name, t.week_types.c.site_id),
+        "device": select(d.id, d.name, d.site_id),
+        "door": select(t.doors.c.id, d.name + " – " + t.doors.c.name, d.site_id)
+        .select_from(t.doors.join(t.devices, d.id == t.doors.c.device_id)),
+        "operator": select(t.operators.c.id, t.operators.c.email, null()),
+        "company": select(t.management_companies.c.id, t.management_companies.c.name, null()),
+        "provider": select(t.service_providers.c.id, t.service_providers.c.name, null()),
+    }
+
+
+async def audit_names(store: Store, wanted: dict[str, set[int]]
+                      ) -> dict[str, dict[int, tuple[str, int | None]]]:
+    """The names of the objects these ids are, by kind: {kind: {id: (name, site id)}}
+    (objects removed since are absent)."""
+    queries = _name_queries()
+    found: dict[str, dict[int, tuple[str, int | None]]] = {}
+    async with store.engine.connect() as conn:
+        for kind, ids in wanted.items():
+            stmt = queries.get(kind)
+            if stmt is None or not ids:
+                continue
+            key = stmt.selected_columns[0]
+            rows = await conn.execute(stmt.where(key.in_(sorted(ids))))
+            found[kind] = {r[0]: (str(r[1]), r[2]) for r in rows}
+    return found

@@ -168,9 +168,13 @@ class StoreReads(StoreFacilitiesReads, ReadModel):
     async def audit_count(self, scopes: Sequence[Scope], flt: AuditFilter) -> int:
         return await audit_queries.audit_count(self.store, scopes, flt)
 
+    async def audit_names(self, wanted: dict[str, set[int]]
+                          ) -> dict[str, dict[int, tuple[str, int | None]]]:
+        return await audit_queries.audit_names(self.store, wanted)
+
     async def audit_chain(self, progress: ChainProgress | None = None, *,
-                          full: bool = False) -> ChainReport:
-        return await audit_queries.audit_chain(self.store, progress, full=full)
+                          full: bool = False, now: datetime | None = None) -> ChainReport:
+        return await audit_queries.audit_chain(self.store, progress, full=full, now=now)
 
     async def event_detail(self, event_id: int) -> EventDetail | None:
         return await event_queries.event_detail(self.store, event_id)

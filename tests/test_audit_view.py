@@ -13,6 +13,7 @@ from core.errors import PermissionDenied, ValidationError
 from core.rights import Area, Profile
 from core.services import access_passes, flats
 from core.views.audit import AuditFilter, audit_count, audit_integrity, audit_page
+from core.views.audit_names import Names
 from core.views.audit_words import changes, what
 from core.views.viewer import load_viewer
 from store.audit_queries import checkpoint_path, read_checkpoint
@@ -75,7 +76,7 @@ async def test_what_when_who_from_where_and_each_field(store, trail):
     row = next(r for r in await read(store, "admin@test.example")
                if r.what.startswith("Flat modified"))
     assert (row.actor, row.source, row.at) == ("admin@test.example", "test", NOW)
-    assert row.what == "Flat modified: 001"
+    assert row.what == "Flat modified: 001 (Block C)"
     assert ("Name", "Appt. 001", "Dupont") in row.changes
     assert [k for k, _, _ in row.changes] == ["Name", "Keypad code (main door)"]
 
@@ -190,3 +191,31 @@ def test_the_guides_words():
         ("Rights", "Flats (Consult)", "Flats (Modify)")]
     assert changes("access_pass", None, {"number": "0000000101", "block_id": 4}) == [
         ("APass number", "—", "0000000101"), ("Block", "—", "4")]
+
+
+
+async def test_ids_read_as_the_guide_s_names(store, trail):
+    """A pass's flat, block and access profile, a grant's user and site, a batch's
+    block: names, never ids."""
+    rows = {r.what.split(":")[0]: r for r in await read(store, "admin@test.example")}
+    assigned = rows["APass assigned to a flat"]
+    assert assigned.what == "APass assigned to a flat: 0000000101 (Block C, Flat N° 002)"
+    assert ("Flat", "—", "Block C, Flat N° 002") in assigned.changes
+    assert ("Block", "—", "Block C") in assigned.changes
+    assert ("Access profile", "—", "Profil - Block C") in assigned.changes
+    grant = rows["User's rights on a site created"]
+    assert grant.what.endswith(": admin@test.example on Demo Cases")
+    assert ("Operator", "—", "admin@test.example") in grant.changes
+    assert rows["Flat added in a batch"].what == "Flat added in a batch: Block C"
+    assert ("Doors", "—", "PP4G : IP MiniPro – Main entrance") in rows[
+        "Access profile created"].changes
+
+
+async def test_a_removed_object_or_one_of_another_site_keeps_its_number(store, trail):
+    async with store.reader() as uow:
+        viewer = await load_viewer(uow, "admin@test.example", "test", fixed_clock)
+    names = Names(viewer, {"block": {7: ("Block Z", 999)}, "site": {}})
+    assert names.of("block", 7) == "#7"  # a site the reader does not hold: no name
+    assert names.of("block", 8) == "#8 (removed)"
+    assert names.value("door_ids", [8, True]) == ["#8 (removed)", True]
+    assert names.value("name", 7) == 7  # not a reference

@@ -35,6 +35,8 @@ from core.views.blocks import block_rows, flat_by_number
 #: a screen that finds the whole chain last checked longer ago checks it all again, in the
 #: background (the checkpoint is shared: one desk a day does it for all)
 FULL_CHECK_AGE = timedelta(hours=24)
+#: the What column's widest cell (the line under the list shows an entry in full)
+WHAT_WIDTH = 44
 COLUMNS = ("Date & time", "Operator", "From", "What", "Changes")
 AREAS = [(a.label, a.value) for a in Area if a not in (Area.EXPORT, Area.IMPORT)]
 
@@ -91,7 +93,7 @@ class AuditScreen(Screen[None]):
         await attempt(self, self.table.load())
         self.table.focus()
         self._show_detail()
-        self.check_chain()
+        self.call_after_refresh(self.check_chain)  # the rows drawn first
 
     # --- reading ----------------------------------------------------------------------
     async def _fetch(self, after: Any, limit: int) -> list[AuditRow]:
@@ -104,7 +106,8 @@ class AuditScreen(Screen[None]):
 
     def _cells(self, row: AuditRow) -> tuple[Text, ...]:
         at = row.at.astimezone(self._zone(row.site_id)).strftime("%Y-%m-%d %H:%M:%S")
-        return (Text(at), plain(row.actor), plain(row.source), plain(row.what),
+        what = row.what if len(row.what) <= WHAT_WIDTH else row.what[:WHAT_WIDTH - 1] + "…"
+        return (Text(at), plain(row.actor), plain(row.source), plain(what),
                 plain(row.summary[:80]))
 
     @work(group="chain", exclusive=True)

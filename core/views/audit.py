@@ -20,6 +20,7 @@ from core.audit import ChainProgress, ChainReport
 from core.errors import ValidationError
 from core.rights import Area
 from core.text import safe_text
+from core.views.audit_names import Names, wanted
 from core.views.audit_words import ENTITIES, GUARDED, area_of, changes, what
 from core.views.exports import EXPORT_PAGE, Column, EventExport, Row
 from core.views.port import ReadModel
@@ -116,7 +117,8 @@ async def audit_page(reads: ReadModel, viewer: Viewer, flt: AuditFilter,
     if not found:
         return []
     raw = await reads.audit_page(found, flt, before, limit)
-    return [audit_row(viewer, r) for r in raw]
+    names = Names(viewer, await reads.audit_names(wanted(raw)))
+    return [audit_row(viewer, r, names) for r in raw]
 
 
 async def audit_count(reads: ReadModel, viewer: Viewer, flt: AuditFilter) -> int:
@@ -126,18 +128,25 @@ async def audit_count(reads: ReadModel, viewer: Viewer, flt: AuditFilter) -> int
     return await reads.audit_count(found, flt) if found else 0
 
 
-def audit_row(viewer: Viewer, r: dict[str, Any]) -> AuditRow:
-    """One stored entry as the reader sees it (guarded fields masked, text cleaned)."""
+def audit_row(viewer: Viewer, r: dict[str, Any], names: Names | None = None) -> AuditRow:
+    """One stored entry as the reader sees it (guarded fields masked, text cleaned, the
+    objects it refers to by their names when `names` has them)."""
     site_id = r["site_id"]
     hidden = frozenset(f for f, area in GUARDED.items()
                        if site_id is None or not viewer.may(site_id, area))
     entity = r["entity"]
-    subject = _subject(r["after"] or r["before"])
+    image = r["after"] or r["before"]
+    subject = safe_text(_subject(image))
+    context = safe_text(names.context(entity, r["action"], r["entity_id"],
+                                      image if isinstance(image, dict) else None)
+                        ) if names else ""
+    about = f"{subject} ({context})" if subject and context else subject or context
     return AuditRow(r["id"], r["at"], safe_text(r["actor"]), safe_text(r["source"]),
-                    what(r["action"]) + (f": {safe_text(subject)}" if subject else ""),
+                    what(r["action"]) + (f": {about}" if about else ""),
                     site_id, r["entity_id"],
                     [(k, safe_text(a), safe_text(b)) for k, a, b in
-                     changes(entity, r["before"], r["after"], hidden)])
+                     changes(entity, r["before"], r["after"], hidden,
+                             named=names.value if names else None)])
 
 
 def _subject(image: object) -> str:
@@ -160,7 +169,7 @@ async def audit_integrity(reads: ReadModel, viewer: Viewer,
     breaks names an entry, not its content): the entries since the last intact check,
     or the whole chain (`full`, or when there was none)."""
     viewer.require_somewhere(Area.EVENTS)
-    return await reads.audit_chain(progress, full=full)
+    return await reads.audit_chain(progress, full=full, now=viewer.actor.now())
 
 
 # --- exports ---------------------------------------------------------------------------

@@ -219,11 +219,19 @@ class ReadModel(FacilitiesReadModel, abc.ABC):
         source)."""
 
     @abc.abstractmethod
+    async def audit_names(self, wanted: dict[str, set[int]]
+                          ) -> dict[str, dict[int, tuple[str, int | None]]]:
+        """Names of the objects audit entries refer to, by kind (site, block, flat,
+        access_pass, access_profile, week_type, device, door, operator, company,
+        provider): {kind: {id: (name, site id or None)}}; removed ones are absent."""
+
+    @abc.abstractmethod
     async def audit_chain(self, progress: ChainProgress | None = None, *,
-                          full: bool = False) -> ChainReport:
+                          full: bool = False, now: datetime | None = None) -> ChainReport:
         """The audit trail's hash chain checked against its head: the entries since the
         last check that found it intact (a checkpoint), or all of them (`full`, or when
-        the checkpoint no longer matches); `progress` follows it."""
+        the checkpoint no longer matches); `progress` follows it; `now` is when a whole
+        check happens (the reader's clock)."""
 
     # --- operators and search -----------------------------------------------------------------
     @abc.abstractmethod

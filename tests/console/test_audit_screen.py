@@ -18,6 +18,7 @@ from console.screens.export_progress import ExportScreen
 from console.widgets.form import FormScreen
 from core.rights import Profile
 from core.services import flats
+from store.audit_queries import checkpoint_path
 from tests.conftest import make_operator
 from tests.console.conftest import context_for, press, settled, show_tab, type_into, until
 from tests.console.test_snapshots import SIZES, app_over, estate_db  # noqa: F401 (fixture)
@@ -51,9 +52,9 @@ async def test_trail_filters_detail_and_export(console_ctx, make_app, store, adm
         screen = await open_audit(pilot)
         assert text(screen, "#audit-chain").startswith("Chain: intact (")
         assert "Site: Demo Cases" in text(screen, "#audit-filters")
-        assert whats(screen)[0] == "Flat modified: 002"
+        assert whats(screen)[0] == "Flat modified: 002 (Block C)"
         detail = text(screen, "#audit-detail")
-        assert "Flat modified: 002 · admin@test.example · test" in detail
+        assert "Flat modified: 002 (Block C) · admin@test.example · test" in detail
         assert "Name: Appt. 002 → Martin" in detail
 
         # filters: the flat of a block, by the dialog; a bad APass number is refused there
@@ -70,7 +71,7 @@ async def test_trail_filters_detail_and_export(console_ctx, make_app, store, adm
         await press(pilot, "ctrl+s")
         await settled(pilot)
         assert pilot.app.screen is screen
-        assert whats(screen) == ["Flat modified: 002"]
+        assert whats(screen) == ["Flat modified: 002 (Block C)"]
         assert "Block: Block C" in text(screen, "#audit-filters")
 
         # export: a progress line, then the file's name; the file holds the list shown
@@ -88,7 +89,7 @@ async def test_trail_filters_detail_and_export(console_ctx, make_app, store, adm
         sheet = openpyxl.load_workbook(folder / name)["Audit trail"]
         rows = list(sheet.iter_rows(values_only=True))
         assert rows[0] == ("Date & time", "Operator", "From", "What", "Changes")
-        assert rows[1][1:4] == ("admin@test.example", "test", "Flat modified: 002")
+        assert rows[1][1:4] == ("admin@test.example", "test", "Flat modified: 002 (Block C)")
         await press(pilot, "escape")
         assert pilot.app.screen is screen
 
@@ -178,4 +179,6 @@ def test_audit_snapshot(snap_compare, estate_db, size):  # noqa: F811 (the fixtu
         await until(pilot, lambda: "checking" not in text(pilot.app.screen, "#audit-chain"),
                     "the chain")
 
+    # no checkpoint from another test's open: the whole chain, "intact (N entries)"
+    checkpoint_path(str(estate_db)).unlink(missing_ok=True)
     assert snap_compare(app_over(estate_db), run_before=opened, terminal_size=size)
