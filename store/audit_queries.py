@@ -5,12 +5,13 @@ after images (JSON): an entry is about a flat when it is the flat or names it.""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import json
 import os
 import sqlite3
-import time
+import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from sqlalchemy import Select, and_, false, func, null, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.audit import ChainProgress, ChainReport, Checkpoint, verify_chain
+from core.errors import StoreError
 from core.model import AuditEntry
 from core.views.audit import AuditFilter, Scope
 from store import tables as t
@@ -89,7 +91,6 @@ async def audit_page(store: Store, scopes: Sequence[Scope], flt: AuditFilter,
 #: beside the database: the prefix of the chain last found intact (JSON: count, hash,
 #: full_at), so a screen checks only the entries written since (docs/audit.md)
 CHECKPOINT_SUFFIX = ".audit-checked"
-YIELD_EVERY = 2048
 _ENTRY_COLUMNS = ("id, at, actor, action, entity, entity_id, site_id, before, after, source, "
                   "prev_hash, hash")
 
@@ -121,15 +122,10 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
 
 
 def _entries(raw: sqlite3.Connection, after: int) -> Iterator[AuditEntry]:
-    """The entries after id `after`, as the store maps them (UTC times, JSON images).
-    Every YIELD_EVERY entries the thread lets go of the interpreter for a moment: a
-    check of a million entries takes seconds of CPU, and the screen that asked for it
-    (its event loop, in the other thread) must keep drawing meanwhile."""
-    for n, (id_, at, actor, action, entity, entity_id, site_id, before, after_image, source,
-         prev_hash, hash_) in enumerate(raw.execute(
-            f"SELECT {_ENTRY_COLUMNS} FROM audit_entries WHERE id > ? ORDER BY id", (after,))):
-        if n and not n % YIELD_EVERY:
-            time.sleep(0.0005)
+    """The entries after id `after`, as the store maps them (UTC times, JSON images)."""
+    for (id_, at, actor, action, entity, entity_id, site_id, before, after_image, source,
+         prev_hash, hash_) in raw.execute(
+            f"SELECT {_ENTRY_COLUMNS} FROM audit_entries WHERE id > ? ORDER BY id", (after,)):
         yield AuditEntry(datetime.fromisoformat(at).replace(tzinfo=UTC), actor, action, entity,
                          entity_id, site_id,
                          json.loads(before) if before is not None else None,
@@ -138,9 +134,10 @@ def _entries(raw: sqlite3.Connection, after: int) -> Iterator[AuditEntry]:
 
 
 def check_chain(raw: sqlite3.Connection, start: Checkpoint | None,
-                progress: ChainProgress | None) -> ChainReport:
+                progress: ChainProgress | None, *, whole: bool = True) -> ChainReport | None:
     """The chain against its head in one read transaction (entries written meanwhile are
-    not half seen): from `start` when its entry still has its hash, else whole."""
+    not half seen): from `start` when its entry still has its hash, else whole (None
+    instead when not `whole`: the caller checks it elsewhere)."""
     began = not raw.in_transaction
     if began:
         raw.execute("BEGIN")
@@ -152,6 +149,8 @@ def check_chain(raw: sqlite3.Connection, start: Checkpoint | None,
                                 (start.count,)).fetchone()
             if start.count > count or found is None or found[0] != start.hash:
                 start = None  # another store, a restore, or a rewritten chain: all of it
+        if start is None and not whole:
+            return None
         if progress is not None:
             progress.total, progress.checked = count, start.count if start else 0
         return verify_chain(_entries(raw, start.count if start else 0), count, head_hash,
@@ -161,18 +160,50 @@ def check_chain(raw: sqlite3.Connection, start: Checkpoint | None,
             raw.execute("ROLLBACK")
 
 
+async def _whole_in_child(db: str, progress: ChainProgress | None) -> ChainReport:
+    """The whole chain checked by `python -m store.audit_check` (store/audit_check.py),
+    its progress read as it goes; the process is killed if the caller gives up."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "store.audit_check", db, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        last = b""
+        async for line in proc.stdout:
+            if line.startswith(b"progress ") and progress is not None:
+                checked, total = line.split()[1:3]
+                progress.total, progress.checked = int(total), int(checked)
+            else:
+                last = line
+        error = await proc.stderr.read()
+        if await proc.wait() != 0 or not last:
+            raise StoreError(error.decode(errors="replace").strip().splitlines()[-1]
+                             if error.strip() else "The audit trail's check failed.")
+        return ChainReport(**json.loads(last))
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
 async def audit_chain(store: Store, progress: ChainProgress | None = None, *,
                       full: bool = False, now: datetime | None = None) -> ChainReport:
     """Whether the audit trail's chain holds: from the stored checkpoint (the entries
-    since the last check) unless `full`; an intact chain moves the checkpoint on. Runs
-    in the store connection's thread, so the caller's event loop stays free."""
+    since the last check, in the store connection's thread) unless `full`, or whole in a
+    process of its own (no checkpoint, one that no longer matches, `full`); an intact
+    chain moves the checkpoint on."""
     if not is_sqlite(store.url):
         return await store.verify_audit()
     path = checkpoint_path(store.where)
     start = None if full else read_checkpoint(path)
     when = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
-    async with store.engine.connect() as conn:
-        report = await in_thread(conn, lambda raw: check_chain(raw, start, progress))
+    report = None
+    if start is not None:
+        async with store.engine.connect() as conn:
+            report = await in_thread(conn, lambda raw: check_chain(raw, start, progress,
+                                                                   whole=False))
+    if report is None:
+        report = await _whole_in_child(store.where, progress)
     if report.ok:
         report.full_at = report.full_at or when
         if report.checked:

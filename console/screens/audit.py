@@ -151,9 +151,12 @@ class AuditScreen(Screen[None]):
                 self._zone(self.home)).strftime("%Y-%m-%d %H:%M")
         except ValueError:
             when = "?"
-        return Text(f"Chain: intact ({report.checked:,} entries: "
-                    f"{report.checked - report.since:,} new checked now, the rest in full "
-                    f"on {when}; v checks all)", "green")
+        new = report.checked - report.since
+        if not new:
+            return Text(f"Chain: intact ({report.checked:,} entries, checked in full on "
+                        f"{when}; v checks them all again)", "green")
+        return Text(f"Chain: intact ({report.checked:,} entries: the {new:,} newest checked "
+                    f"now, the rest in full on {when}; v checks all)", "green")
 
     def action_check_all(self) -> None:
         """The whole chain again, every entry (what `doorkeeper audit verify` does)."""

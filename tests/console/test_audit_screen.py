@@ -106,6 +106,26 @@ async def test_a_broken_chain_is_shown_where_it_breaks(console_ctx, make_app, st
             "Chain: BROKEN at entry 3: the entry was altered after it was written")
 
 
+async def test_a_second_open_checks_only_the_new_entries_and_v_checks_all(
+        console_ctx, make_app, store, admin, estate):
+    """The first open checks the whole chain (in a process of its own) and leaves a
+    checkpoint; the next checks the entries since and says when all were; v checks all."""
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_audit(pilot)
+        first = text(screen, "#audit-chain")
+        assert first.startswith("Chain: intact (") and "in full" not in first
+        await press(pilot, "escape")
+        await flats.update_flat(store.uow(), admin, estate.flats[1].id, name="Martin")
+        screen = await open_audit(pilot)
+        line = text(screen, "#audit-chain")
+        assert "the 1 newest checked now, the rest in full on 2026-" in line, line
+        await press(pilot, "v")
+        await until(pilot, lambda: "checking" not in text(screen, "#audit-chain")
+                    and "in full" not in text(screen, "#audit-chain"), "the whole chain")
+        assert text(screen, "#audit-chain").startswith("Chain: intact (")
+
+
 async def test_events_export_runs_and_a_cancel_leaves_no_file(console_ctx, make_app, store,
                                                               estate):
     """The store's reads are real; the first page is held back (an asyncio.Event around
