@@ -12,7 +12,7 @@ from core.audit import ChainProgress, Checkpoint
 from core.errors import PermissionDenied, ValidationError
 from core.rights import Area, Profile
 from core.services import access_passes, flats
-from core.views.audit import AuditFilter, audit_count, audit_integrity, audit_page
+from core.views.audit import AuditFilter, audit_count, audit_export, audit_integrity, audit_page
 from core.views.audit_names import Names
 from core.views.audit_words import changes, what
 from core.views.viewer import load_viewer
@@ -219,3 +219,15 @@ async def test_a_removed_object_or_one_of_another_site_keeps_its_number(store, t
     assert names.of("block", 8) == "#8 (removed)"
     assert names.value("door_ids", [8, True]) == ["#8 (removed)", True]
     assert names.value("name", 7) == 7  # not a reference
+
+
+async def test_an_export_s_header_names_the_block_and_flat(store, trail):
+    async with store.reader() as uow:
+        viewer = await load_viewer(uow, "admin@test.example", "test", fixed_clock)
+    flt = AuditFilter(site_id=trail.site.id, block_id=trail.block.id,
+                      flat_id=trail.flats[1].id)
+    export = await audit_export(StoreReads(store), viewer, flt)
+    assert ("Block", "Block C") in export.filters
+    assert ("Flat", "Block C, Flat N° 002") in export.filters
+    rows = [r async for page in export.pages() for r in page]
+    assert [r[3] for r in rows] == ["APass assigned to a flat: 0000000101 (Block C, Flat N° 002)"]

@@ -195,14 +195,19 @@ async def audit_export(reads: ReadModel, viewer: Viewer, flt: AuditFilter, *,
     site = viewer.require(flt.site_id, Area.EVENTS)
     viewer.require(flt.site_id, Area.EXPORT)
     tz = ZoneInfo(site.timezone)
-    return AuditExport(site, AUDIT_COLUMNS, describe(flt), safe_text(viewer.operator.email),
+    refs = {k: {v} for k, v in (("block", flt.block_id), ("flat", flt.flat_id))
+            if v is not None}
+    names = Names(viewer, await reads.audit_names(refs)) if refs else None
+    return AuditExport(site, AUDIT_COLUMNS, describe(flt, names),
+                       safe_text(viewer.operator.email),
                        viewer.actor.now().astimezone(tz).replace(tzinfo=None),
                        _pages(reads, viewer, flt, page, tz), kind="Audit trail",
                        noun="entry", plural="entries")
 
 
-def describe(flt: AuditFilter) -> list[tuple[str, str]]:
-    """The filters in words, for a report's header."""
+def describe(flt: AuditFilter, names: Names | None = None) -> list[tuple[str, str]]:
+    """The filters in words, for a report's header (the block and flat by their names
+    when `names` has them)."""
     period = "All" if flt.since is None and flt.until is None else (
         f"{flt.since:%Y-%m-%d %H:%M}" if flt.since else "…") + " – " + (
         f"{flt.until:%Y-%m-%d %H:%M}" if flt.until else "now")
@@ -212,9 +217,11 @@ def describe(flt: AuditFilter) -> list[tuple[str, str]]:
         if value:
             found.append((label, safe_text(value)))
     if flt.block_id is not None:
-        found.append(("Block", f"#{flt.block_id}"))
+        found.append(("Block", safe_text(names.of("block", flt.block_id)) if names
+                      else f"#{flt.block_id}"))
     if flt.flat_id is not None:
-        found.append(("Flat", f"#{flt.flat_id}"))
+        found.append(("Flat", safe_text(names.of("flat", flt.flat_id)) if names
+                      else f"#{flt.flat_id}"))
     return found
 
 
