@@ -153,7 +153,7 @@ async def line_pages(reads: ReadModel, flt: EventFilter, spec: LineSpec, tz: Zon
 
 
 def _window(spec: LineSpec, tz: ZoneInfo, until: datetime) -> LineSpec:
-    until = until.replace(microsecond=0)
+    until = until.astimezone(UTC).replace(microsecond=0)
     return replace(spec, segments=tuple(offset_segments(tz, until - WINDOW, until)),
                    until=_stamp(until))
 
