@@ -186,7 +186,8 @@ async def _gateway(args: argparse.Namespace, config: Config) -> int:
 async def _audit_verify(args: argparse.Namespace, config: Config) -> int:
     store = await _open(config, args.db)
     try:
-        report = await store.verify_audit()
+        from store.audit_queries import audit_chain  # the whole chain; sets the checkpoint
+        report = await audit_chain(store, full=True)
     finally:
         await store.close()
     if report.ok:

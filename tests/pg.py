@@ -201,5 +201,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "store" not in metafunc.fixturenames or not metafunc.definition.get_closest_marker(
             "both_engines"):
         return
+    if any("store_engine" in str(m.args[0]) for m in metafunc.definition.iter_markers(
+            "parametrize")):
+        return  # the test names its engines itself
     engines = metafunc.config.getoption("--engines").split(",")
     metafunc.parametrize("store_engine", engines, indirect=True)
