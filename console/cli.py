@@ -133,8 +133,8 @@ async def _demo(args: argparse.Namespace, config: Config) -> int:
         if args.no_ui:
             return 0
         from console.launch import run_console
-        _log_to_file(where, "console")
-        return await run_console(store, db=where, bus=config.bus.path, config=args.config,
+        _log_to_file(str(store.local), "console")
+        return await run_console(store, db=str(store.local), bus=config.bus.path, config=args.config,
                                  operator=args.operator, simulate=True)
     finally:
         await store.close()
@@ -145,8 +145,8 @@ async def _console(args: argparse.Namespace, config: Config) -> int:
     bus_beside_db(config, args)
     store = await _open(config, args.db)
     try:
-        _log_to_file(store.where, "console")
-        return await run_console(store, db=store.where, bus=config.bus.path,
+        _log_to_file(str(store.local), "console")
+        return await run_console(store, db=str(store.local), bus=config.bus.path,
                                  config=args.config, operator=args.operator, simulate=False)
     finally:
         await store.close()
@@ -173,7 +173,7 @@ async def _gateway(args: argparse.Namespace, config: Config) -> int:
         logging.getLogger(name).setLevel(logging.INFO)
     store = await _open(config, args.db)
     # the journal under systemd (no second time stamp), else a rotated file beside the store
-    log_to_journal_or_file(Path(store.where).with_suffix(".gateway.log"), PlainFormatter)
+    log_to_journal_or_file(store.local.with_suffix(".gateway.log"), PlainFormatter)
     gateway = Gateway(config, store, GatewayOptions(args.simulate, args.rate))
     try:
         await gateway.run()

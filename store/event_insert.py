@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -33,10 +33,13 @@ from core.model import (
 from store import tables as t
 from store.faults import store_fault
 from store.mapping import mapper
+from store.postgres import month_of
 from store.write_gate import WriteGate
 
 #: how often the writer asks for the write lock while a desk holds it
 LOCK_POLL_S = 0.001
+#: maintain(engine, months): the partitions of these months exist afterwards
+Maintain = Callable[[AsyncEngine, set[date]], Awaitable[object]]
 
 COLUMNS = ("id", "at", "site_id", "kind", "result", "device_id", "block_id", "flat_id",
            "credential", "name", "reason", "description")
@@ -64,7 +67,10 @@ def _unchanged(value: datetime) -> object:
 class EventInsert:
     """The compiled INSERT for one dialect, and the transaction that uses it."""
 
-    def __init__(self, dialect: Dialect) -> None:
+    def __init__(self, dialect: Dialect, maintain: Maintain | None = None) -> None:
+        #: PostgreSQL: makes the monthly partitions of months not seen yet (store.postgres)
+        self.maintain = maintain
+        self.months: set[date] = set()
         stmt = insert(t.events).values({c: bindparam(c) for c in COLUMNS})
         compiled = stmt.compile(dialect=dialect)
         if not compiled.positional or list(compiled.positiontup or ()) != list(COLUMNS):
@@ -128,12 +134,19 @@ class EventInsert:
         """One transaction, ids set on the events; waits for the write lock up to
         `lock_wait_s`, asking every millisecond while holding the intent (desks wait for
         it, see store.write_gate). With `replay`, events already stored are left out."""
+        if self.maintain is not None:
+            months = {month_of(e.at) for e in batch} - self.months
+            if months:
+                await self.maintain(engine, months)
+                self.months |= months
         deadline = time.monotonic() + lock_wait_s
         with gate.intent() if gate is not None else contextlib.nullcontext():
             while True:
                 try:
                     async with engine.connect() as conn:
-                        conn = await conn.execution_options(write=True)
+                        # "events": on PostgreSQL the event batches' own lock (ids follow
+                        # the largest stored), not the desks' (store/postgres.py)
+                        conn = await conn.execution_options(write="events")
                         async with conn.begin():
                             todo = await self.skip_stored(conn, batch) if replay else batch
                             first = await self.write(conn, todo) if todo else 0

@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.errors import StoreError
 from core.model import Event
 from core.ports import EventSink
-from store.event_insert import EventInsert, malformed
+from store.event_insert import EventInsert, Maintain, malformed
 from store.faults import store_fault
 from store.spill import RESERVE, SpillJournal
 from store.write_gate import WriteGate
@@ -53,8 +53,10 @@ class EventWriter(EventSink):
     def __init__(self, engine: AsyncEngine, *, flush_ms: int = 5, max_batch: int = 20_000,
                  spill: str | Path | None = None, gate: WriteGate | None = None,
                  lock_wait_s: float = 0.04, fault_after_s: float = 2.0,
-                 max_memory: int = 500_000, spill_reserve: int = RESERVE) -> None:
+                 max_memory: int = 500_000, spill_reserve: int = RESERVE,
+                 maintain: Maintain | None = None) -> None:
         self.engine = engine
+        self.maintain = maintain  # PostgreSQL: the events' monthly partitions
         self.flush_s = flush_ms / 1000
         self.max_batch = max_batch
         self.gate = gate
@@ -366,7 +368,7 @@ class EventWriter(EventSink):
     # --- the store -------------------------------------------------------------------
     async def _store(self, batch: list[Event], replay: bool = False) -> None:
         if self._insert is None:
-            self._insert = EventInsert(self.engine.dialect)
+            self._insert = EventInsert(self.engine.dialect, self.maintain)
         await self._insert.commit(self.engine, batch, gate=self.gate,
                                   lock_wait_s=self.lock_wait_s, replay=replay)
 
