@@ -12,6 +12,7 @@ import os
 import asyncpg
 import pytest
 
+from console.headless.bus.connect import shown
 from console.headless.bus.pg import (
     TO_GATEWAYS,
     PgConsoleBus,
@@ -168,3 +169,9 @@ async def test_replies_use_the_ports_shape(gateway):
     peer = PgPeer("abc")
     assert gateway.bus.send(peer, reply_to({"request_id": "r1"}, ok=False, error="no"))
     assert not gateway.bus.send(object(), {"type": "changed"})  # not one of its consoles
+
+
+def test_a_url_is_shown_without_its_password():
+    url = "postgresql+asyncpg://desk:s3cret@db.example/doorkeeper"
+    assert "s3cret" not in shown(url) and "db.example/doorkeeper" in shown(url)
+    assert shown("/var/lib/doorkeeper/doorkeeper.sock") == "/var/lib/doorkeeper/doorkeeper.sock"

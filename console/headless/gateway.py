@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from console.headless.bus.server import BusServer
+from console.headless.bus.connect import gateway_bus, shown
 from console.headless.clock import ClockSource, ClockWatch
 from console.headless.modems import make_modems
 from console.headless.osdp_buses import OsdpBuses, plan_buses
@@ -27,7 +27,6 @@ from console.headless.sms_sender import SmsSender
 from console.headless.store_modems import StoreModems, plan_modems
 from console.headless.systemd import Notifier
 from console.headless.tasks import TaskSupervisor
-from core import bus_schema
 from core.bus import COMMANDS, GatewayBus, Kind, Message, MessageHandler, Peer, reply_to
 from core.config import Config, DriverConfig
 from core.devices import Driver
@@ -74,10 +73,11 @@ class Gateway:
         self.config = config
         self.store = store
         self.options = options
-        #: the bus's adapter, made with the gateway's handler: the Unix socket unless
-        #: `make_bus` gives another (a test's, another transport's)
+        #: the bus's adapter, made with the gateway's handler: the Unix socket, or
+        #: PostgreSQL's LISTEN/NOTIFY when the address is its URL, unless `make_bus` gives
+        #: another (a test's)
         self.bus = (make_bus(self.on_message) if make_bus is not None
-                    else BusServer(config.bus.path, self.on_message, check=bus_schema.check))
+                    else gateway_bus(config.bus.path, self.on_message))
         self.drivers: list[Driver] = []
         self.runtime: Runtime | None = None
         self._changed = asyncio.Event()
@@ -135,8 +135,9 @@ class Gateway:
         self.modems.not_driven = dict.fromkeys(
             await open_alarm_devices(self.store, EventKind.MODEM_NOT_DRIVEN), "")
         await self._follow_modems()
-        if isinstance(self.bus, BusServer):
-            sup.watch("bus server", lambda: self.bus.running, self._restart_bus)
+        if hasattr(self.bus, "running"):  # the socket's server, PostgreSQL's listener
+            sup.watch("bus server", lambda: bool(getattr(self.bus, "running", True)),
+                      self._restart_bus)
         sup.run("change watcher", self._watch_changes)
         # SMS to residents: the outbox, at the route's rate (docs/sms.md)
         sender = self.sms = SmsSender(self.store, self.config.sms, self.sms_routes.route_for,
@@ -149,7 +150,7 @@ class Gateway:
                                                 self._stopping))
         await sup.start()
         log.info("gateway started: %d credentials, %d drivers, bus at %s",
-                 snapshot.credential_count, len(self.drivers), self.config.bus.path)
+                 snapshot.credential_count, len(self.drivers), shown(self.config.bus.path))
         self.notifier.ready(f"{snapshot.credential_count} credentials, "
                             f"{len(self.drivers)} drivers")
 

@@ -55,6 +55,9 @@ MAX_NOTIFY = 7_900
 #: site gateways will take one per site)
 LOCK_KEY = (0x646B, 0)
 PAYLOAD_TTL_S = 60.0
+#: messages kept while PostgreSQL is away; past it the oldest go (every console reloads
+#: its views from the store when its connection comes back, as after a dropped socket)
+MAX_UNSENT = 10_000
 
 PAYLOAD_TABLE = """CREATE UNLOGGED TABLE IF NOT EXISTS bus_payloads (
     id bigserial PRIMARY KEY, body text NOT NULL, at timestamptz NOT NULL DEFAULT now())"""
@@ -200,6 +203,9 @@ class PgGatewayBus(GatewayBus):
 
     def _queue(self, channel: str, msg: Message) -> None:
         text = _encode({"gw": self.gateway_id, "m": msg})  # TypeError/ValueError: not sent
+        if len(self._out) >= MAX_UNSENT:  # PostgreSQL away: consoles reload when back
+            del self._out[: MAX_UNSENT // 10]
+            self.dropped += MAX_UNSENT // 10
         self._out.append((channel, text))
         self._wake.set()
 
