@@ -13,13 +13,8 @@ import asyncpg
 import pytest
 
 from console.headless.bus.connect import shown
-from console.headless.bus.pg import (
-    TO_GATEWAYS,
-    PgConsoleBus,
-    PgGatewayBus,
-    PgPeer,
-    dsn,
-)
+from console.headless.bus.pg import PgConsoleBus, PgGatewayBus, PgPeer
+from console.headless.bus.pg_wire import TO_GATEWAYS, dsn
 from core import bus_schema
 from core.bus import BusClosed, reply_to
 from core.errors import ConfigError
@@ -105,6 +100,20 @@ async def test_a_request_is_answered_to_its_sender_alone(pg_url, gateway):
     finally:
         await asking.close()
         await other.close()
+
+
+async def test_a_burst_is_carried_out_in_order_nothing_dropped(pg_url, gateway):
+    console = await PgConsoleBus.connect(pg_url)
+    try:
+        for n in range(200):
+            await console.send({"type": "change", "n": n})
+        answers = await asyncio.gather(*(console.request({"type": "ping"}) for _ in range(50)))
+        assert all(a["ok"] for a in answers)
+        await eventually(lambda: len(gateway.seen) == 250)
+        changes = [m for m, _ in gateway.seen if m["type"] == "change"]
+        assert len(changes) == 200 and gateway.bus.dropped == 0
+    finally:
+        await console.close()
 
 
 async def test_a_refused_message_is_answered_with_why_and_never_handled(pg_url, gateway):

@@ -38,84 +38,28 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from sqlalchemy.engine import make_url
 
 from console.headless.bus.guard import PeerWarnings
+from console.headless.bus.pg_wire import (
+    LOCK_KEY,
+    MAX_IN_FLIGHT,
+    MAX_UNSENT,
+    MAX_WAITING,
+    PAYLOAD_TABLE,
+    PAYLOAD_TTL_S,
+    TO_CONSOLES,
+    TO_GATEWAYS,
+    connect_pg,
+    console_channel,
+    encode,
+    notify_all,
+    open_envelope,
+)
 from core.bus import BusClosed, ConsoleBus, GatewayBus, Message, MessageHandler, Peer, reply_to
 from core.bus_schema import MessageRefused, request_id
 from core.errors import ConfigError
 
 log = logging.getLogger(__name__)
-
-TO_CONSOLES = "doorkeeper_bus"
-TO_GATEWAYS = "doorkeeper_gateway"
-#: NOTIFY's limit is 8,000 bytes; larger envelopes go by reference
-MAX_NOTIFY = 7_900
-#: the advisory lock a gateway holds while its bus is open (one gateway per store today;
-#: site gateways will take one per site)
-LOCK_KEY = (0x646B, 0)
-PAYLOAD_TTL_S = 60.0
-#: messages kept while PostgreSQL is away; past it the oldest go (every console reloads
-#: its views from the store when its connection comes back, as after a dropped socket)
-MAX_UNSENT = 10_000
-
-PAYLOAD_TABLE = """CREATE UNLOGGED TABLE IF NOT EXISTS bus_payloads (
-    id bigserial PRIMARY KEY, body text NOT NULL, at timestamptz NOT NULL DEFAULT now())"""
-
-
-def console_channel(console_id: str) -> str:
-    return f"doorkeeper_console_{console_id}"
-
-
-def dsn(url: str) -> str:
-    """asyncpg's DSN for a store URL (``postgresql+asyncpg://…`` → ``postgresql://…``)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
-        raise ConfigError(f"the PostgreSQL bus needs a postgresql:// store URL, not "
-                          f"{parsed.get_backend_name()!r}")
-    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def _connect(url: str, what: str) -> asyncpg.Connection:
-    try:
-        return await asyncpg.connect(dsn(url), timeout=10,
-                                     server_settings={"application_name": what})
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        raise ConfigError(f"cannot reach PostgreSQL for the bus: {exc}") from None
-
-
-def _encode(envelope: dict[str, Any]) -> str:
-    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-async def _notify_all(conn: asyncpg.Connection, channel: str, envelopes: list[str]) -> None:
-    """Send envelopes on a channel in one statement (one round trip, one transaction, so
-    in this order), a large one by reference."""
-    small: list[str] = []
-    for text in envelopes:
-        if len(text.encode()) <= MAX_NOTIFY:
-            small.append(text)
-        else:
-            ref = await conn.fetchval("INSERT INTO bus_payloads (body) VALUES ($1) RETURNING id",
-                                      text)
-            small.append(_encode({"ref": ref}))
-    await conn.execute("SELECT pg_notify($1, x) FROM unnest($2::text[]) WITH ORDINALITY "
-                       "AS t(x, n) ORDER BY n", channel, small)
-
-
-async def _open(conn: asyncpg.Connection, payload: str) -> dict[str, Any] | None:
-    """The envelope a notification carries (fetched when by reference); None if bad."""
-    try:
-        envelope = json.loads(payload)
-        if isinstance(envelope, dict) and set(envelope) == {"ref"}:
-            body = await conn.fetchval("SELECT body FROM bus_payloads WHERE id = $1",
-                                       int(envelope["ref"]))
-            envelope = json.loads(body) if body is not None else None
-    except (ValueError, TypeError, asyncpg.PostgresError):
-        return None
-    return envelope if isinstance(envelope, dict) and isinstance(envelope.get("m"), dict) \
-        else None
-
 
 @dataclass(eq=False)
 class PgPeer:
@@ -125,9 +69,11 @@ class PgPeer:
     uid: int | None = None
     pid: int | None = None
     in_flight: int = 0
+    waiting: int = 0
 
     def __post_init__(self) -> None:
         self.warnings = PeerWarnings(log, repr(self))
+        self.turns = asyncio.Semaphore(MAX_IN_FLIGHT)
 
     def __repr__(self) -> str:
         return f"console {self.console_id}"
@@ -142,10 +88,9 @@ class PgGatewayBus(GatewayBus):
 
     def __init__(self, url: str, on_message: MessageHandler, *, coalesce_ms: float = 5.0,
                  check: Callable[[Message], Message] | None = None,
-                 max_in_flight: int = 8, gateway_id: str | None = None) -> None:
+                 gateway_id: str | None = None) -> None:
         self.url, self.on_message, self.check = url, on_message, check
         self.coalesce_s = coalesce_ms / 1000
-        self.max_in_flight = max_in_flight
         self.gateway_id = gateway_id or secrets.token_hex(6)
         self.refused = self.malformed = self.dropped = 0
         self._conn: asyncpg.Connection | None = None
@@ -168,7 +113,7 @@ class PgGatewayBus(GatewayBus):
         return len(self._peers)
 
     async def start(self) -> None:
-        conn = self._conn = await _connect(self.url, "doorkeeper gateway")
+        conn = self._conn = await connect_pg(self.url, "doorkeeper gateway")
         if not await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", *LOCK_KEY):
             await conn.close()
             self._conn = None
@@ -202,7 +147,7 @@ class PgGatewayBus(GatewayBus):
         return True
 
     def _queue(self, channel: str, msg: Message) -> None:
-        text = _encode({"gw": self.gateway_id, "m": msg})  # TypeError/ValueError: not sent
+        text = encode({"gw": self.gateway_id, "m": msg})  # TypeError/ValueError: not sent
         if len(self._out) >= MAX_UNSENT:  # PostgreSQL away: consoles reload when back
             del self._out[: MAX_UNSENT // 10]
             self.dropped += MAX_UNSENT // 10
@@ -229,7 +174,7 @@ class PgGatewayBus(GatewayBus):
             return
         async with self._lock:
             for channel, group in itertools.groupby(out, key=lambda item: item[0]):
-                await _notify_all(self._conn, channel, [text for _, text in group])
+                await notify_all(self._conn, channel, [text for _, text in group])
 
     def _notified(self, conn: Any, _pid: int, _channel: str, payload: str) -> None:
         task = asyncio.ensure_future(self._receive(conn, payload))
@@ -238,7 +183,7 @@ class PgGatewayBus(GatewayBus):
 
     async def _receive(self, conn: asyncpg.Connection, payload: str) -> None:
         async with self._lock:
-            envelope = await _open(conn, payload)
+            envelope = await open_envelope(conn, payload)
         console = envelope.get("from") if envelope else None
         if envelope is None or not isinstance(console, str) or not console.isalnum() \
                 or len(console) > 32:
@@ -262,20 +207,24 @@ class PgGatewayBus(GatewayBus):
                 if rid is not None:
                     self.send(peer, reply_to({"request_id": rid}, ok=False, error=err.message))
                 return
-        if peer.in_flight >= self.max_in_flight:
-            peer.warnings.warn("busy", "bus: %r has %d messages in flight: dropping one",
-                               peer, peer.in_flight)
+        if peer.waiting >= MAX_WAITING:  # a flood: what is past this is dropped
+            self.dropped += 1
+            peer.warnings.warn("dropped messages", "bus: %r has %d messages waiting: "
+                               "dropping one", peer, peer.waiting)
             return
-        peer.in_flight += 1
-        try:
-            result = self.on_message(msg, peer)
-            if inspect.isawaitable(result):
-                await result
-        except Exception:
-            log.exception("bus: the handler failed on a %r message from %r", msg.get("type"),
-                          peer)
-        finally:
-            peer.in_flight -= 1
+        peer.waiting += 1
+        async with peer.turns:  # at most MAX_IN_FLIGHT at once, the rest in order
+            peer.waiting -= 1
+            peer.in_flight += 1
+            try:
+                result = self.on_message(msg, peer)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("bus: the handler failed on a %r message from %r",
+                              msg.get("type"), peer)
+            finally:
+                peer.in_flight -= 1
 
 
 _EOF = object()
@@ -299,7 +248,7 @@ class PgConsoleBus(ConsoleBus):
 
     @classmethod
     async def connect(cls, url: str, *, max_queue: int = 10_000) -> PgConsoleBus:
-        conn = await _connect(url, "doorkeeper console")
+        conn = await connect_pg(url, "doorkeeper console")
         bus = cls(conn, secrets.token_hex(8), max_queue=max_queue)
         await conn.add_listener(TO_CONSOLES, bus._notified)
         await conn.add_listener(console_channel(bus.console_id), bus._notified)
@@ -314,9 +263,9 @@ class PgConsoleBus(ConsoleBus):
         if self.closed:
             raise BusClosed("the bus connection to PostgreSQL is closed")
         try:
-            text = _encode({"from": self.console_id, "m": msg})
+            text = encode({"from": self.console_id, "m": msg})
             async with self._lock:
-                await _notify_all(self._conn, TO_GATEWAYS, [text])
+                await notify_all(self._conn, TO_GATEWAYS, [text])
         except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as exc:
             self._end()
             raise BusClosed(f"the bus connection to PostgreSQL was lost: {exc}") from None
@@ -339,7 +288,7 @@ class PgConsoleBus(ConsoleBus):
                 return
             if isinstance(item, _Ref):  # fetched here, so the order is kept
                 async with self._lock:
-                    envelope = await _open(self._conn, item.payload)
+                    envelope = await open_envelope(self._conn, item.payload)
                 msg = self._unwrap(envelope)
                 if msg is None or self._answered(msg):
                     continue
