@@ -184,3 +184,37 @@ def test_a_url_is_shown_without_its_password():
     url = "postgresql+asyncpg://desk:s3cret@db.example/doorkeeper"
     assert "s3cret" not in shown(url) and "db.example/doorkeeper" in shown(url)
     assert shown("/var/lib/doorkeeper/doorkeeper.sock") == "/var/lib/doorkeeper/doorkeeper.sock"
+
+
+@pytest.fixture
+def own_cluster():
+    """A cluster of this test's own, to stop and start (the run's is shared)."""
+    if not pg.available():
+        pytest.skip("PostgreSQL's binaries are missing")
+    cluster = pg.Cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+async def test_messages_published_while_postgresql_is_away_arrive_once_it_is_back(
+        own_cluster):
+    url = pg.url(own_cluster.socket, "postgres")
+    bus = PgGatewayBus(url, lambda m, p: None, coalesce_ms=1)
+    await bus.start()
+    try:
+        pg_ctl = [*pg._as_user(), pg.pg_bin("pg_ctl"), "-D", str(own_cluster.data)]
+        own_cluster._run([*pg_ctl, "-m", "immediate", "-w", "stop"])
+        for n in range(3):
+            bus.publish({"type": "event", "event": {"n": n}})
+        await eventually(lambda: not bus.running)  # the supervisor's cue to restart it
+        own_cluster._run([*pg_ctl, "-o", f"-k {own_cluster.socket} -c listen_addresses=''",
+                          "-l", str(own_cluster.log), "-w", "start"])
+        console = await PgConsoleBus.connect(url)
+        try:
+            await bus.close()  # what the gateway's supervisor does: close, start again
+            await bus.start()
+            assert [m["event"]["n"] for m in await take(console, 3)] == [0, 1, 2]
+        finally:
+            await console.close()
+    finally:
+        await bus.close()

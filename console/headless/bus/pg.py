@@ -122,6 +122,8 @@ class PgGatewayBus(GatewayBus):
         await conn.execute(PAYLOAD_TABLE)
         await conn.add_listener(TO_GATEWAYS, self._notified)
         self._sender = asyncio.create_task(self._send_loop(), name="PostgreSQL bus sender")
+        if self._out:  # kept while PostgreSQL was away
+            self._wake.set()
 
     async def close(self) -> None:
         if self._conn is None:
@@ -169,12 +171,20 @@ class PgGatewayBus(GatewayBus):
                                              "make_interval(secs => $1)", PAYLOAD_TTL_S)
 
     async def _flush(self) -> None:
-        out, self._out = self._out, []
-        if not out or self._conn is None:
+        """Send what waits; what could not be sent (PostgreSQL away) waits again, first."""
+        if not self._out or self._conn is None:
             return
-        async with self._lock:
-            for channel, group in itertools.groupby(out, key=lambda item: item[0]):
-                await notify_all(self._conn, channel, [text for _, text in group])
+        out, self._out = self._out, []
+        sent = 0
+        try:
+            async with self._lock:
+                for channel, group in itertools.groupby(out, key=lambda item: item[0]):
+                    texts = [text for _, text in group]
+                    await notify_all(self._conn, channel, texts)
+                    sent += len(texts)
+        except BaseException:
+            self._out = (out[sent:] + self._out)[-MAX_UNSENT:]
+            raise
 
     def _notified(self, conn: Any, _pid: int, _channel: str, payload: str) -> None:
         task = asyncio.ensure_future(self._receive(conn, payload))
