@@ -41,7 +41,6 @@ import asyncpg
 
 from console.headless.bus.guard import PeerWarnings
 from console.headless.bus.pg_wire import (
-    LOCK_KEY,
     MAX_IN_FLIGHT,
     MAX_UNSENT,
     MAX_WAITING,
@@ -49,6 +48,7 @@ from console.headless.bus.pg_wire import (
     PAYLOAD_TTL_S,
     TO_CONSOLES,
     TO_GATEWAYS,
+    claim_sites,
     connect_pg,
     console_channel,
     encode,
@@ -82,9 +82,13 @@ class PgPeer:
 class PgGatewayBus(GatewayBus):
     """The gateway's end on PostgreSQL.
 
-    One connection listens on ``doorkeeper_gateway``, holds the gateway's advisory lock
-    (a second gateway on the same store is refused at :meth:`start`), and sends.
+    One connection listens on ``doorkeeper_gateway``, holds the gateway's claims on its
+    sites (pg_wire.claim_sites: a second gateway for a site is refused at :meth:`start`),
+    and sends. Every gateway hears every console: ``shared`` tells the gateway to stay
+    silent about what another one owns.
     """
+
+    shared = True
 
     def __init__(self, url: str, on_message: MessageHandler, *, coalesce_ms: float = 5.0,
                  check: Callable[[Message], Message] | None = None,
@@ -99,6 +103,7 @@ class PgGatewayBus(GatewayBus):
         self._sender: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
         self._peers: dict[str, PgPeer] = {}
+        self.sites: dict[int, str] | None = None  # claimed at start; None: every site
         self._lock = asyncio.Lock()  # asyncpg: one statement at a time on a connection
         self._warnings = PeerWarnings(log, "the PostgreSQL bus")  # before a console is known
 
@@ -114,16 +119,22 @@ class PgGatewayBus(GatewayBus):
 
     async def start(self) -> None:
         conn = self._conn = await connect_pg(self.url, "doorkeeper gateway")
-        if not await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", *LOCK_KEY):
+        try:
+            await claim_sites(conn, self.sites)
+        except ConfigError:
             await conn.close()
             self._conn = None
-            raise ConfigError("another gateway already serves this store (it holds the "
-                              "bus's lock on PostgreSQL)")
+            raise
         await conn.execute(PAYLOAD_TABLE)
         await conn.add_listener(TO_GATEWAYS, self._notified)
         self._sender = asyncio.create_task(self._send_loop(), name="PostgreSQL bus sender")
         if self._out:  # kept while PostgreSQL was away
             self._wake.set()
+
+    def claim(self, sites: dict[int, str] | None) -> None:
+        """The sites this gateway owns ({id: name}; None for every site), claimed at
+        :meth:`start` (console/headless/sites.py)."""
+        self.sites = sites
 
     async def close(self) -> None:
         if self._conn is None:

@@ -15,9 +15,10 @@ TO_CONSOLES = "doorkeeper_bus"
 TO_GATEWAYS = "doorkeeper_gateway"
 #: NOTIFY's limit is 8,000 bytes; larger envelopes go by reference
 MAX_NOTIFY = 7_900
-#: the advisory lock a gateway holds while its bus is open (one gateway per store today;
-#: site gateways will take one per site)
-LOCK_KEY = (0x646B, 0)
+#: the claims a gateway holds while its bus is open (session advisory locks, two int4
+#: keys): (CLAIMS, 0) is every site's, exclusive for a gateway of every site and shared
+#: for a site gateway, which also holds (CLAIMS, site id) for each of its sites
+CLAIMS = 0x646B
 PAYLOAD_TTL_S = 60.0
 #: messages kept while PostgreSQL is away; past it the oldest go (every console reloads
 #: its views from the store when its connection comes back, as after a dropped socket)
@@ -50,6 +51,23 @@ async def connect_pg(url: str, what: str) -> asyncpg.Connection:
                                      server_settings={"application_name": what})
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         raise ConfigError(f"cannot reach PostgreSQL for the bus: {exc}") from None
+
+
+async def claim_sites(conn: asyncpg.Connection, sites: dict[int, str] | None) -> None:
+    """Take a gateway's claims on `conn` ({id: name}, None for every site); ConfigError
+    naming what another gateway holds (the caller closes `conn`, which releases any
+    claim already taken)."""
+    if sites is None:
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1, 0)", CLAIMS):
+            raise ConfigError("another gateway already serves this store (or some of its "
+                              "sites): a gateway for every site runs alone")
+        return
+    if not await conn.fetchval("SELECT pg_try_advisory_lock_shared($1, 0)", CLAIMS):
+        raise ConfigError("every site of this store is already served by another gateway "
+                          "(one started without --site)")
+    for site_id, name in sorted(sites.items()):
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", CLAIMS, site_id):
+            raise ConfigError(f"site {name} is already served by another gateway")
 
 
 def encode(envelope: dict[str, Any]) -> str:
