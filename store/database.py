@@ -55,7 +55,7 @@ class Store:
                     config.event_retention_months)
         store.export_folder = config.export_folder
         if store.is_postgres:
-            store.spill_file = Path(config.spill_path or pg_spill_path(config.path))
+            store.spill_file = Path(config.spill_path or pg_spill_path(Path(config.path).parent))
         if migrate:
             # the migration check takes the write lock: ahead of the desks, as the event
             # writer does, or a gateway starting among busy desks could time out

@@ -51,12 +51,12 @@ def spill_path(db: str | Path) -> Path:
     return Path(f"{db}.events-spill")
 
 
-def pg_spill_path(db: str | Path, sites: list[int] | None = None) -> Path:
-    """The journal of a gateway on PostgreSQL, in the folder of the configured SQLite
-    path (`var/` by default); one per set of sites, so site gateways on one machine
-    never share one."""
+def pg_spill_path(folder: str | Path, sites: list[int] | None = None) -> Path:
+    """The journal of a gateway on PostgreSQL in `folder` (that of `[store] path`,
+    `var/` by default); one per set of sites, so site gateways on one machine never
+    share one."""
     part = "" if not sites else ".sites-" + "-".join(str(s) for s in sorted(sites))
-    return Path(db).parent / f"doorkeeper.pg{part}.events-spill"
+    return Path(folder) / f"doorkeeper.pg{part}.events-spill"
 
 
 def new_origin() -> str:

@@ -13,6 +13,7 @@ PostgreSQL bus's advisory locks (pg_wire.claim_sites).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from core.access import AccessSnapshot
 from core.bus import Kind, Message
@@ -108,5 +109,6 @@ async def scope_of(store: Store, bus: object, wanted: Iterable[str],
     if callable(claim):
         claim(scope.sites)
     if store.is_postgres and not config.spill_path and scope.sites is not None:
-        store.spill_file = pg_spill_path(config.path, sorted(scope.sites))
+        folder = store.spill_file.parent if store.spill_file else Path(config.path).parent
+        store.spill_file = pg_spill_path(folder, sorted(scope.sites))
     return scope
