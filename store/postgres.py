@@ -229,8 +229,8 @@ async def maintain_events(engine: AsyncEngine, months: Iterable[date] = (), *,
                 log.warning("events of %s stay in the default partition: %s", month, err.orig)
         if keep_months > 0:
             oldest = add_months(current, -keep_months)
-            for name, month in sorted(have.items()):
-                if month is not None and add_months(month, 1) <= oldest:
+            for name, held in sorted(have.items()):
+                if held is not None and add_months(held, 1) <= oldest:
                     async with conn.begin():
                         await conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
                     dropped.append(name)

@@ -93,8 +93,9 @@ class SiteScope:
 
     def not_ours(self, msg: Message) -> str:
         """The refusal of a command for a site this gateway does not own (Unix socket)."""
-        what = {Kind.OPEN_DOOR: "door", Kind.RESTART_READER: "reader",
-                Kind.ACK_ALARM: "alarm"}.get(str(msg.get("type")), "device")
+        names: dict[str, str] = {Kind.OPEN_DOOR: "door", Kind.RESTART_READER: "reader",
+                                 Kind.ACK_ALARM: "alarm"}
+        what = names.get(str(msg.get("type")), "device")
         return (f"This {what} is not on a site this gateway serves ({self.describe()}); "
                 "its site's gateway carries it out.")
 
