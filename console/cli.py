@@ -167,6 +167,7 @@ def _log_to_file(db: str, name: str) -> None:
 
 async def _gateway(args: argparse.Namespace, config: Config) -> int:
     from console.headless.gateway import Gateway, GatewayOptions
+    from console.headless.sites import gateway_log
     from console.headless.systemd import log_to_journal_or_file
 
     if args.rate is not None and not 0 <= args.rate <= 10_000:
@@ -176,7 +177,7 @@ async def _gateway(args: argparse.Namespace, config: Config) -> int:
         logging.getLogger(name).setLevel(logging.INFO)
     store = await _open(config, args.db)
     # the journal under systemd (no second time stamp), else a rotated file beside the store
-    log_to_journal_or_file(Path(store.where).with_suffix(".gateway.log"), PlainFormatter)
+    log_to_journal_or_file(gateway_log(store, config.store, args.site), PlainFormatter)
     gateway = Gateway(config, store, GatewayOptions(args.simulate, args.rate,
                                                     sites=args.site))
     try:

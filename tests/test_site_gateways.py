@@ -5,6 +5,9 @@ by the owner alone; the claims; --site on SQLite; names that are no site."""
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
 from datetime import time
 
 import pytest
@@ -232,3 +235,82 @@ def test_a_scope_of_every_site_owns_everything():
     scope = SiteScope()
     assert scope.ids is None and scope.owns_site(42) and scope.describe() == "every site"
     assert scope.own_devices([1, 2], None) == [1, 2]  # type: ignore[arg-type]
+
+
+def _config(tmp_path, store) -> str:
+    path = tmp_path / "doorkeeper.toml"
+    url = store.engine.url.render_as_string(hide_password=False)
+    path.write_text(f'[store]\nurl = "{url}"\npath = "{tmp_path / "doorkeeper.db"}"\n')
+    return str(path)
+
+
+def _gateway_process(config: str, *sites: str) -> subprocess.Popen[str]:
+    argv = [sys.executable, "-m", "console.cli", "gateway", "--config", config, "--simulate",
+            "--rate", "0"]
+    for site in sites:
+        argv += ["--site", site]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+async def _answers(url: str, proc: subprocess.Popen[str], door_id: int, operator_id: int,
+                   timeout: float = 60.0) -> dict:
+    """open_door on a door until a gateway answers it (the process is starting)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        assert proc.poll() is None, proc.communicate()[1]
+        client = await connect(url)
+        try:
+            return await client.request({"type": "open_door", "operator_id": operator_id,
+                                         "door_id": door_id}, timeout=1.0)
+        except Exception:
+            if loop.time() > deadline:
+                raise
+        finally:
+            await client.close()
+        await asyncio.sleep(0.2)
+
+
+@on_pg
+async def test_real_gateway_processes_for_two_sites_and_a_claim_refused(store, admin,
+                                                                        two_sites, tmp_path):
+    estate, byron = two_sites
+    config = _config(tmp_path, store)
+    url = store.engine.url.render_as_string(hide_password=False)
+    demo = _gateway_process(config, "Demo Cases")
+    others: list[subprocess.Popen[str]] = []
+    try:
+        assert (await _answers(url, demo, estate.door.id, admin.operator.id))["ok"]
+        same = _gateway_process(config, str(estate.site.id))
+        others.append(same)
+        _, err = await asyncio.to_thread(same.communicate, timeout=120)
+        assert same.returncode == 2
+        assert err.strip().splitlines()[-1].endswith(
+            "site Demo Cases is already served by another gateway")
+        byron_gw = _gateway_process(config, "Byron Court")
+        others.append(byron_gw)
+        assert (await _answers(url, byron_gw, byron.door.id, admin.operator.id))["ok"]
+    finally:
+        for proc in (demo, *others):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in (demo, *others):
+            await asyncio.to_thread(proc.communicate, timeout=60)
+    assert demo.returncode == 0 and others[1].returncode == 0
+    async with store.engine.connect() as conn:
+        from sqlalchemy import select
+
+        from store import tables as t
+        e = t.events.c
+        opened = (await conn.execute(select(e.site_id).where(
+            e.kind == EventKind.REMOTE_OPENING.value))).scalars().all()
+    assert set(opened) == {estate.site.id, byron.site.id}  # each by its own site's gateway
+
+
+def test_a_site_that_does_not_exist_stops_the_gateway_command_with_one_line(store, estate):
+    done = subprocess.run([sys.executable, "-m", "console.cli", "gateway", "--db", store.where,
+                           "--site", "Demo Cases", "--site", "Byron Cort"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].endswith(
+        "--site 'Byron Cort': there is no such site in the store (its sites: Demo Cases).")

@@ -113,3 +113,14 @@ async def scope_of(store: Store, bus: object, wanted: Iterable[str],
         folder = store.spill_file.parent if store.spill_file else Path(config.path).parent
         store.spill_file = pg_spill_path(folder, sorted(scope.sites))
     return scope
+
+
+def gateway_log(store: Store, config: StoreConfig, wanted: Iterable[str]) -> Path:
+    """The gateway's log file when not under systemd: beside the SQLite store, or in the
+    folder of `[store] path` for PostgreSQL (a URL is no place for a file); a site
+    gateway's names its sites, so two on one machine never share one."""
+    base = Path(config.path if store.is_postgres else store.where)
+    names = ["".join(c if c.isalnum() else "_" for c in w.strip()) for w in wanted]
+    if names:
+        base = base.with_name(f"{base.stem}.sites-{'-'.join(names)}{base.suffix}")
+    return base.with_suffix(".gateway.log")
