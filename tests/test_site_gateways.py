@@ -178,6 +178,8 @@ async def test_a_site_already_served_is_refused_at_start_with_one_line(store, ga
     with pytest.raises(ConfigError, match="^site Byron Court is already served by another "
                                           "gateway$"):
         await third.run()
+    # refused before its event writer opened the journal the serving gateway writes to
+    assert third.writer is None and gateways[1].store.spill_file.exists()
     every = gateway_for(await reopen(store), [])
     with pytest.raises(ConfigError, match="another gateway already serves this store"):
         await every.run()

@@ -102,13 +102,14 @@ class SiteScope:
 
 async def scope_of(store: Store, bus: object, wanted: Iterable[str],
                    config: StoreConfig) -> SiteScope:
-    """A gateway's scope from its --site options: the sites resolved, the claims its
-    bus takes at start (PostgreSQL), and its own spill journal on PostgreSQL (unless
-    `[store] spill_path` names one), so site gateways on one machine share none."""
+    """A gateway's scope from its --site options: the sites resolved, claimed by its
+    bus (PostgreSQL; ConfigError if another gateway serves one), and its own spill
+    journal on PostgreSQL (unless `[store] spill_path` names one), so site gateways on
+    one machine share none."""
     scope = SiteScope(await resolve_sites(store, wanted))
     claim = getattr(bus, "claim", None)
-    if callable(claim):
-        claim(scope.sites)
+    if callable(claim):  # before the event writer opens its journal: a gateway refused
+        await claim(scope.sites)  # never touches the journal of the one that serves
     if store.is_postgres and not config.spill_path and scope.sites is not None:
         folder = store.spill_file.parent if store.spill_file else Path(config.path).parent
         store.spill_file = pg_spill_path(folder, sorted(scope.sites))

@@ -118,23 +118,29 @@ class PgGatewayBus(GatewayBus):
         return len(self._peers)
 
     async def start(self) -> None:
-        conn = self._conn = await connect_pg(self.url, "doorkeeper gateway")
-        try:
-            await claim_sites(conn, self.sites)
-        except ConfigError:
-            await conn.close()
-            self._conn = None
-            raise
+        if self._conn is None or self._conn.is_closed():
+            await self.claim(self.sites)
+        conn = self._conn
+        assert conn is not None
         await conn.execute(PAYLOAD_TABLE)
         await conn.add_listener(TO_GATEWAYS, self._notified)
         self._sender = asyncio.create_task(self._send_loop(), name="PostgreSQL bus sender")
         if self._out:  # kept while PostgreSQL was away
             self._wake.set()
 
-    def claim(self, sites: dict[int, str] | None) -> None:
-        """The sites this gateway owns ({id: name}; None for every site), claimed at
-        :meth:`start` (console/headless/sites.py)."""
+    async def claim(self, sites: dict[int, str] | None) -> None:
+        """Connect and claim the sites this gateway owns ({id: name}; None for every
+        site) before anything else of the gateway starts (console/headless/sites.py);
+        :meth:`start` claims them again after a lost connection. ConfigError naming a
+        site another gateway serves (nothing is held then)."""
         self.sites = sites
+        conn = self._conn = await connect_pg(self.url, "doorkeeper gateway")
+        try:
+            await claim_sites(conn, sites)
+        except ConfigError:
+            await conn.close()
+            self._conn = None
+            raise
 
     async def close(self) -> None:
         if self._conn is None:
