@@ -105,6 +105,9 @@ async def test_each_gateway_holds_and_drives_only_its_own_sites(two_sites, gatew
     assert set(one.drivers[0].devices) == {estate.panel.id}
     assert set(two.drivers[0].devices) == {byron.panel.id}
     assert one.scope.describe() == "Demo Cases" and two.scope.describe() == "Byron Court"
+    restart = {"type": "restart_reader", "device_id": byron.panel.id}
+    assert await two.scope.owns(restart, two.runtime.snapshot, two.store)
+    assert not await one.scope.owns(restart, one.runtime.snapshot, one.store)
     # each one's journal is its own, should the centre go away
     assert one.store.spill_file != two.store.spill_file
 
