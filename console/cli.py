@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="add the simulator over the store's devices")
     gw.add_argument("--rate", type=float, help="simulated events per second")
     gw.add_argument("--bus", metavar="PATH", help="the bus socket, overrides the config")
+    gw.add_argument("--site", action="append", default=[], metavar="SITE",
+                    help="own this site only (its name or id; repeatable; default: every "
+                         "site); on PostgreSQL one gateway per site (docs/sites.md)")
 
     audit = sub.add_parser("audit", help="the audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, parser_class=_Parser)
@@ -164,6 +167,7 @@ def _log_to_file(db: str, name: str) -> None:
 
 async def _gateway(args: argparse.Namespace, config: Config) -> int:
     from console.headless.gateway import Gateway, GatewayOptions
+    from console.headless.sites import gateway_log
     from console.headless.systemd import log_to_journal_or_file
 
     if args.rate is not None and not 0 <= args.rate <= 10_000:
@@ -173,8 +177,9 @@ async def _gateway(args: argparse.Namespace, config: Config) -> int:
         logging.getLogger(name).setLevel(logging.INFO)
     store = await _open(config, args.db)
     # the journal under systemd (no second time stamp), else a rotated file beside the store
-    log_to_journal_or_file(store.local.with_suffix(".gateway.log"), PlainFormatter)
-    gateway = Gateway(config, store, GatewayOptions(args.simulate, args.rate))
+    log_to_journal_or_file(gateway_log(store, config.store, args.site), PlainFormatter)
+    gateway = Gateway(config, store, GatewayOptions(args.simulate, args.rate,
+                                                    sites=args.site))
     try:
         await gateway.run()
     except BaseException:

@@ -32,6 +32,9 @@ class StoreConfig:
     busy_timeout_ms: int = 5000
     event_flush_ms: int = 5  # the event writer's pause after a commit (the desks' turn)
     export_folder: str = ""  # operators' exports (one subfolder each); "" = exports/ beside the db
+    #: PostgreSQL: the gateway's local spill journal while the centre is unreachable;
+    #: "" = var/doorkeeper.pg[.sites-…].events-spill (the folder of `path`)
+    spill_path: str = ""
 
 
 @dataclass

@@ -15,7 +15,7 @@ from core.errors import StoreError
 from store.backup import audit_report
 from store.events import EventWriter
 from store.postgres import check_url, create_postgres_engine, is_postgres, maintain_events
-from store.spill import spill_path
+from store.spill import new_origin, pg_spill_path, spill_path
 from store.sqlite import create_sqlite_engine, is_sqlite, sqlite_url
 from store.unit_of_work import SqlUnitOfWork
 from store.upgrade import upgrade
@@ -36,6 +36,9 @@ class Store:
         #: what local files (logs, exports) sit beside: the SQLite file; on PostgreSQL the
         #: [store] path (never created as a database)
         self.local = Path(self.where) if is_sqlite(url) else Path("var/doorkeeper.db")
+        #: PostgreSQL: the event writer's local spill journal ([store] spill_path; a
+        #: site gateway sets its own before its writer starts: store.spill.pg_spill_path)
+        self.spill_file: Path | None = None
         self._writer: EventWriter | None = None
         self._writer_engine: AsyncEngine | None = None
         #: desks wait for the event writer's intent (SQLite only, see store.write_gate)
@@ -55,6 +58,8 @@ class Store:
                     config.event_retention_months)
         store.export_folder = config.export_folder
         store.local = Path(store.where) if is_sqlite(url) else Path(path or config.path)
+        if store.is_postgres:
+            store.spill_file = Path(config.spill_path or pg_spill_path(Path(config.path).parent))
         if migrate:
             # the migration check takes the write lock: ahead of the desks, as the event
             # writer does, or a gateway starting among busy desks could time out
@@ -118,12 +123,16 @@ class Store:
                 self._writer_engine = create_sqlite_engine(self.url, 0, pool_size=1)
                 self._writer = EventWriter(self._writer_engine, flush_ms=self.flush_ms,
                                            spill=spill_path(self.where),
-                                           gate=WriteGate(self.where))
-            else:  # PostgreSQL: batches serialised by an advisory lock (store/postgres.py)
+                                           gate=WriteGate(self.where), origin=new_origin())
+            else:  # PostgreSQL: batches serialised by an advisory lock (store/postgres.py),
+                # a local journal while the server cannot be reached (store/spill.py)
+                if self.spill_file is not None:
+                    self.spill_file.parent.mkdir(parents=True, exist_ok=True)
                 self._writer = EventWriter(
                     self.engine, flush_ms=self.flush_ms, lock_wait_s=self.busy_s,
                     maintain=functools.partial(maintain_events,
-                                               keep_months=self.retention_months))
+                                               keep_months=self.retention_months),
+                    spill=self.spill_file, origin=new_origin())
         return await self._writer.start()
 
     async def verify_audit(self) -> ChainReport:

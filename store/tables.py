@@ -286,6 +286,11 @@ events = Table(
     Column("name", String(EVENT_TEXT_LIMITS["name"]), nullable=False),
     Column("reason", String(EVENT_TEXT_LIMITS["reason"]), nullable=False),
     Column("description", Text, nullable=False),
+    # the gateway run that recorded it and its number there: a replayed spill journal
+    # stores nothing twice (0010; with `at`, as PostgreSQL's partitions require)
+    Column("origin", String(40)),
+    Column("seq", BigInteger),
+    Index("ux_events_origin_seq", "origin", "seq", "at", unique=True),
     Index("ix_events_site_at", "site_id", "at"),
     Index("ix_events_at", "at"),
     Index("ix_events_device_at", "device_id", "at"),

@@ -196,7 +196,9 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path, store_engine: st
     request.node.stash[_SEEDED] = seed
     if seeds.pg is not None:
         name = await seeds.pg.fresh(str(seeds.files[seed]))
-        st = await Store.open(StoreConfig(url=pg.url(seeds.pg.socket, name)), migrate=False)
+        # path: the folder of the gateway's local spill journal (store.spill.pg_spill_path)
+        st = await Store.open(StoreConfig(url=pg.url(seeds.pg.socket, name),
+                                          path=str(tmp_path / "doorkeeper.db")), migrate=False)
         yield st
         await st.close()
         await seeds.pg.drop(name)
@@ -383,5 +385,6 @@ async def reopen(store: Store) -> Store:
     """The test's store opened a second time (as another process would), either engine."""
     if store.engine.dialect.name == "sqlite":
         return await Store.open(path=store.where)
+    folder = store.spill_file.parent if store.spill_file is not None else Path("var")
     return await Store.open(StoreConfig(url=store.engine.url.render_as_string(
-        hide_password=False)))
+        hide_password=False), path=str(folder / "doorkeeper.db")))
