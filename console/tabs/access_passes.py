@@ -23,6 +23,7 @@ from console.screens.pass_forms import (
     type_label,
 )
 from console.tabs.base import SiteTab
+from console.widgets.columns import Col
 from console.widgets.form import ConfirmScreen
 from console.widgets.guard import attempt
 from console.widgets.paged_table import PagedTable
@@ -41,8 +42,9 @@ VIEWS: tuple[tuple[str, APassState], ...] = (
     ("APasses in stock", APassState.STOCK),
     ("APasses lost", APassState.LOST),
 )
-COLUMNS = ("APass number", "Type", "Colour", "Block", "Flat N°", "Resident",
-           "Access profile", "Notes")
+#: narrow, the notes go first, then the profile, colour and type (Enter shows them all)
+COLUMNS = (Col("APass number"), Col("Type", 4), Col("Colour", 3), Col("Block", 1),
+           Col("Flat N°"), Col("Resident", 2), Col("Access profile", 5), Col("Notes", 6))
 #: which actions apply to a pass in each state
 ACTION_STATES: dict[str, set[APassState]] = {
     "move": {APassState.ASSIGNED},
