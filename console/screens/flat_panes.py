@@ -32,6 +32,7 @@ from core.rights import Area
 from core.services.access_passes import send_to_lost, send_to_stock
 from core.services.residents import delete_panel_display, delete_telephone
 from core.views.rows import FlatDetail
+from core.vocabulary import colour_name, pass_type_name
 
 if TYPE_CHECKING:
     from console.screens.flat import FlatScreen
@@ -216,7 +217,7 @@ class PassesPane(ListPane):
 
     def show(self, detail: FlatDetail) -> None:
         passes = detail.passes or []
-        cells = [(plain(p.number), plain(p.type), plain(p.colour), plain(p.resident),
+        cells = [(plain(p.number), plain(pass_type_name(p.type)), plain(colour_name(p.colour)), plain(p.resident),
                   plain(profile_name(detail, p.access_profile_id)),
                   plain("LOST" if p.state is APassState.LOST else "assigned",
                         "red" if p.state is APassState.LOST else ""))

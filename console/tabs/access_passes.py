@@ -20,7 +20,6 @@ from console.screens.pass_forms import (
     edit_screen,
     lost_question,
     stock_question,
-    type_label,
 )
 from console.tabs.base import SiteTab
 from console.widgets.columns import Col
@@ -36,6 +35,7 @@ from core.services.access_passes import send_to_lost, send_to_stock
 from core.views.list_exports import passes_export
 from core.views.passes import pass_choices, pass_counts, pass_page
 from core.views.rows import PassChoices, PassRow
+from core.vocabulary import colour_name, pass_type_name
 
 VIEWS: tuple[tuple[str, APassState], ...] = (
     ("APasses assigned", APassState.ASSIGNED),
@@ -57,8 +57,8 @@ ACTION_STATES: dict[str, set[APassState]] = {
 
 def pass_cells(row: PassRow) -> tuple[Text, ...]:
     """A pass in the tab's columns, every value shown literally."""
-    return (plain(row.number, "bold"), plain(type_label(row.type, short=True)),
-            plain(row.colour.upper()), _cut(plain(row.block), 20), plain(row.flat_number),
+    return (plain(row.number, "bold"), plain(pass_type_name(row.type)),
+            plain(colour_name(row.colour)), _cut(plain(row.block), 20), plain(row.flat_number),
             plain(row.resident), _cut(plain(row.access_profile), 24), _cut(plain(row.notes), 40))
 
 
