@@ -24,6 +24,7 @@ from console.widgets.chrome import SiteHeaderBar, SiteTree
 from console.widgets.columns import Col
 from console.widgets.form import ConfirmScreen
 from console.widgets.guard import attempt, guarded
+from console.widgets.message_line import MessageLine
 from console.widgets.paged_table import PagedTable, TotalledTable
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
@@ -62,8 +63,7 @@ class BlocksTab(ImportFlatsKey, SiteTab):
     DEFAULT_CSS = """
     BlocksTab #blocks-caption { height: 1; padding: 0 1; text-style: bold; }
     BlocksTab DataTable { height: 1fr; }
-    BlocksTab #blocks-status { height: auto; padding: 0 1; }
-    BlocksTab #blocks-status.-error { color: $error; }
+    BlocksTab #blocks-status { padding: 0 1; }
     """
 
     BINDINGS = [
@@ -92,7 +92,7 @@ class BlocksTab(ImportFlatsKey, SiteTab):
         yield FlatsTable([col for col, _ in FLAT_COLUMNS], id="flats-table",
                          fetch=self._fetch_flats,
                          cells=self._flat_cells, key=lambda row: row.number)
-        yield Static("", id="blocks-status")
+        yield MessageLine(id="blocks-status")
 
     def on_mount(self) -> None:
         self.query_one("#flats-table").display = False
@@ -209,9 +209,7 @@ class BlocksTab(ImportFlatsKey, SiteTab):
 
     def say(self, message: str = "", error: bool = False) -> None:
         """The tab's message line: why a change was refused, or what was done."""
-        status = self.query_one("#blocks-status", Static)
-        status.update(plain(message))
-        status.set_class(error, "-error")
+        self.query_one(MessageLine).say(message, error)
 
     # --- keys ----------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -17,7 +17,7 @@ from core.model import Flat, PanelDisplay
 from core.rights import Profile
 from core.services import access_passes, flats, residents, sites
 from tests.conftest import dump_database, make_operator
-from tests.console.conftest import context_for, press, settled, until
+from tests.console.conftest import context_for, press, settled, show_tab, until
 
 SIZE = (80, 24)
 
@@ -146,6 +146,10 @@ async def test_blocks_added_modified_and_deleted_only_when_empty(console_ctx, ma
         await settled(pilot)
         assert "still has 3 flats" in text(tab.query_one("#blocks-status"))
         assert [r[0] for r in rows(tab.blocks_table)] == ["Block C", "Total"]
+        # the refusal goes once the operator moves on (issue 19: it stayed for minutes)
+        await show_tab(pilot, "2")
+        await show_tab(pilot, "1")
+        assert text(tab.query_one("#blocks-status")) == ""
         # an empty block appears in the list and in the tree
         await pilot.press("n")
         await settled(pilot)

@@ -142,6 +142,8 @@ async def test_telephones_in_display_form_bad_ones_and_a_fourth_refused(
         await settled(pilot)
         assert "still called by panel display" in text(screen.query_one("#flat-message"))
         assert dump_database(store.where) == before
+        await to_pane(pilot, 0)  # another of the flat's tabs: the refusal was about this one
+        assert text(screen.query_one("#flat-message")) == ""
 
 
 async def test_add_a_panel_display_and_the_names_left_count_down(console_ctx, make_app,
