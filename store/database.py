@@ -16,7 +16,7 @@ from store.events import EventWriter
 from store.spill import spill_path
 from store.sqlite import create_sqlite_engine, is_sqlite, sqlite_url
 from store.unit_of_work import SqlUnitOfWork
-from store.upgrade import upgrade
+from store.upgrade import UpgradeSteps, upgrade
 from store.write_gate import WriteGate
 
 
@@ -37,8 +37,9 @@ class Store:
 
     @classmethod
     async def open(cls, config: StoreConfig | None = None, *, path: str | Path | None = None,
-                   migrate: bool = True) -> Store:
-        """Open (and by default migrate) the store named by a path or the config."""
+                   migrate: bool = True, steps: UpgradeSteps | None = None) -> Store:
+        """Open (and by default migrate) the store named by a path or the config; `steps`
+        hears an upgrade's steps, if one runs (a command line's progress)."""
         config = config or StoreConfig()
         url = config.url or sqlite_url(path or config.path)
         if is_sqlite(url):
@@ -54,7 +55,8 @@ class Store:
             try:
                 db = Path(store.where) if intent is not None else None
                 with intent.intent() if intent is not None else contextlib.nullcontext():
-                    await upgrade(engine, db if db is not None and db.exists() else None, url)
+                    await upgrade(engine, db if db is not None and db.exists() else None, url,
+                                  steps)
             except (OperationalError, DatabaseError) as err:
                 await engine.dispose()
                 raise StoreError(f"Cannot open the store {url}: {err.orig}.") from err
