@@ -22,6 +22,7 @@ from textual.widgets import (
 from console.context import ConsoleContext
 from console.screens.flat_history import HistoryPane
 from console.screens.flat_panes import DisplaysPane, ListPane, PassesPane, PhonesPane
+from console.widgets.columns import Col
 from console.widgets.form import Field, FieldsMixin
 from console.widgets.key_bar import KeyBar
 from console.widgets.message_line import MessageLine
@@ -181,12 +182,14 @@ class FlatScreen(ModalScreen[bool]):
                 if "tab-displays" in self.panes:
                     with TabPane("Panel display(s)", id="tab-displays"):
                         yield DisplaysPane(self, ("Name", "Call code",
-                                                  "Access / display profile", "Call chain",
-                                                  "Auto-opening"))
+                                                  Col("Access / display profile", 2),
+                                                  Col("Call chain", 1),
+                                                  Col("Auto-opening", 3)))
                 if "tab-passes" in self.panes:
                     with TabPane("APass(es)", id="tab-passes"):
-                        yield PassesPane(self, ("Access Pass", "Type", "Colour", "Resident",
-                                                "Access profile", "State"))
+                        yield PassesPane(self, ("Access Pass", Col("Type", 3),
+                                                Col("Colour", 4), Col("Resident", 2),
+                                                Col("Access profile", 5), "State"))
                 with TabPane("History", id="tab-history"):
                     yield HistoryPane(self)
             yield MessageLine(id="flat-message")

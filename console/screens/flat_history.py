@@ -28,7 +28,8 @@ from core.views.rows import FlatDetail
 if TYPE_CHECKING:
     from console.screens.flat import FlatScreen
 
-COLUMNS = ("Date & time", "What", "Result / by", Col("Details", 0, 30))  # Details cut to fit
+#: narrow, the details go (the row's detail, Enter, has them), then are cut to what is left
+COLUMNS = ("Date & time", "What", "Result / by", Col("Details", 1, 16))
 #: the audit trail's actions, as the History tab words them
 ACTIONS = {
     "flat.create": "Flat created", "flat.update": "Flat modified", "flat.delete": "Flat deleted",

@@ -42,9 +42,9 @@ from core.views.events import event_blocks, event_page, live_events
 from core.views.rows import DeviceChoice, EventFilter
 
 #: narrow, the device goes first, then the event type (the detail, Enter, has every field);
-#: the description is cut to what is left, down to 40 cells
-COLUMNS = (Col("Date & time"), Col("Device", 3), Col("Event type", 2), Col("Result"),
-           Col("Description", 1, 40))
+#: the description always stays, cut to what is left down to 36 cells
+COLUMNS = (Col("Date & time"), Col("Device", 3), Col("Event type", 2), Col("Result", 0, 14),
+           Col("Description", 0, 36))
 #: rows held while following the live tail (a tall screenful); older ones page back in
 #: from the store when the cursor goes down. Each batch redraws what is held, per session.
 LIVE_CAP = 75

@@ -30,7 +30,7 @@ def test_the_least_needed_column_goes_first_and_a_long_one_is_cut_to_its_minimum
 @pytest.mark.parametrize(("size", "labels"), [
     ((80, 24), ["Date & time", "Result", "Description"]),
     ((100, 30), ["Date & time", "Result", "Description"]),
-    ((120, 40), ["Date & time", "Result", "Description"]),  # the site tree shows
+    ((120, 40), ["Date & time", "Event type", "Result", "Description"]),  # beside the tree
     ((160, 40), ["Date & time", "Device", "Event type", "Result", "Description"]),
 ], ids=["80x24", "100x30", "120x40", "160x40"])
 async def test_events_keep_the_description_in_view(console_ctx, make_app, store, estate, size,
