@@ -76,8 +76,9 @@ class FittedTable(RowTable):
         return list(self._all[index])
 
     def set_columns(self, columns: Sequence[str | Col]) -> None:
-        """Other columns (the rows are drawn again in them)."""
+        """Other columns, and no rows (load or set the rows again, in these columns)."""
         self.cols = as_cols(columns)
+        self._all = []
         self._relayout(force=True)
 
     def set_rows(self, rows: Sequence[Sequence[Text | str]]) -> None:
