@@ -69,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="add the simulator over the store's devices")
     gw.add_argument("--rate", type=float, help="simulated events per second")
     gw.add_argument("--bus", metavar="PATH", help="the bus socket, overrides the config")
+    gw.add_argument("--site", action="append", default=[], metavar="SITE",
+                    help="own this site only (its name or id; repeatable; default: every "
+                         "site); on PostgreSQL one gateway per site (docs/sites.md)")
 
     audit = sub.add_parser("audit", help="the audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, parser_class=_Parser)
@@ -134,8 +137,8 @@ async def _demo(args: argparse.Namespace, config: Config) -> int:
         if args.no_ui:
             return 0
         from console.launch import run_console
-        _log_to_file(where, "console")
-        return await run_console(store, db=where, bus=config.bus.path, config=args.config,
+        _log_to_file(str(store.local), "console")
+        return await run_console(store, db=str(store.local), bus=config.bus.path, config=args.config,
                                  operator=args.operator, simulate=True)
     finally:
         await store.close()
@@ -146,8 +149,8 @@ async def _console(args: argparse.Namespace, config: Config) -> int:
     bus_beside_db(config, args)
     store = await _open(config, args.db)
     try:
-        _log_to_file(store.where, "console")
-        return await run_console(store, db=store.where, bus=config.bus.path,
+        _log_to_file(str(store.local), "console")
+        return await run_console(store, db=str(store.local), bus=config.bus.path,
                                  config=args.config, operator=args.operator, simulate=False)
     finally:
         await store.close()
@@ -165,6 +168,7 @@ def _log_to_file(db: str, name: str) -> None:
 
 async def _gateway(args: argparse.Namespace, config: Config) -> int:
     from console.headless.gateway import Gateway, GatewayOptions
+    from console.headless.sites import gateway_log
     from console.headless.systemd import log_to_journal_or_file
 
     if args.rate is not None and not 0 <= args.rate <= 10_000:
@@ -174,8 +178,9 @@ async def _gateway(args: argparse.Namespace, config: Config) -> int:
         logging.getLogger(name).setLevel(logging.INFO)
     store = await _open(config, args.db)
     # the journal under systemd (no second time stamp), else a rotated file beside the store
-    log_to_journal_or_file(Path(store.where).with_suffix(".gateway.log"), PlainFormatter)
-    gateway = Gateway(config, store, GatewayOptions(args.simulate, args.rate))
+    log_to_journal_or_file(gateway_log(store, config.store, args.site), PlainFormatter)
+    gateway = Gateway(config, store, GatewayOptions(args.simulate, args.rate,
+                                                    sites=args.site))
     try:
         await gateway.run()
     except BaseException:
@@ -187,7 +192,8 @@ async def _gateway(args: argparse.Namespace, config: Config) -> int:
 async def _audit_verify(args: argparse.Namespace, config: Config) -> int:
     store = await _open(config, args.db)
     try:
-        report = await store.verify_audit()
+        from store.audit_queries import audit_chain  # the whole chain; sets the checkpoint
+        report = await audit_chain(store, full=True)
     finally:
         await store.close()
     if report.ok:

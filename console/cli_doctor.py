@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import concurrent.futures
 import sys
 
 from core.config import Config
@@ -17,10 +19,18 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, config: Config) -> int:
     """Print each finding (problems first, then notes); exit 1 if any is a problem."""
-    from store.doctor import examine
+    from store.doctor import examine, examine_server
 
-    db = args.db or config.store.path
-    findings = examine(db)
+    if config.store.url.startswith("postgresql") and not args.db:
+        from sqlalchemy.engine import make_url
+
+        db = make_url(config.store.url).render_as_string(hide_password=True)
+        # the command runs inside the CLI's event loop: the server's checks get their own
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            findings = pool.submit(asyncio.run, examine_server(config.store.url)).result()
+    else:
+        db = args.db or config.store.path
+        findings = examine(db)
     problems = [f for f in findings if f.problem]
     print(f"Store {safe_text(str(db))}:")
     for finding in problems + [f for f in findings if not f.problem]:

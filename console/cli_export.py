@@ -12,7 +12,8 @@ rights of the operator named (docs/export.md).
     export operators --site SITE …
 
 Filters: device-type=, device= (a name or id), event-type=, result=, search= (a
-telephone number, APass number or name), the tab's own. Dates are the site's local
+telephone number, APass number or name), block= (a name or id) and flat= (a Flat N° of
+that block, exact: "7" finds 007, never 0071), the tab's own. Dates are the site's local
 days, To included. Bad input is one line on stderr and exit code 2, with no file
 written; the file appears whole or not at all.
 """
@@ -34,7 +35,7 @@ from core.errors import ValidationError
 from core.model import DeviceType, EventKind, EventResult, Site
 from core.views.blocks import block_rows
 from core.views.devices import site_devices
-from core.views.events import event_count
+from core.views.events import event_blocks, event_count, event_flat
 from core.views.exports import PDF_MAX_ROWS, EventExport, event_export
 from core.views.list_exports import (
     VIEWS,
@@ -48,8 +49,7 @@ from core.views.rows import EventFilter
 from core.views.viewer import Viewer, load_viewer
 from store.reads import StoreReads
 
-FILTERS = ("device-type", "device", "event-type", "result", "search")
-
+FILTERS = ("device-type", "device", "event-type", "result", "search", "block", "flat")
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
@@ -155,9 +155,38 @@ async def _filter(reads: StoreReads, viewer: Viewer, site: Site,
             if "event-type" in found else None)
     result = (_choice(found["result"], [r.value for r in EventResult], "result")
               if "result" in found else None)
+    block, flat = await _place(reads, viewer, site, found)
     return EventFilter(site_id=site.id, since=since, until=until, device_type=device_type,
                        device_id=device_id, kind=kind, result=result,
-                       search=found.get("search", ""))
+                       search=found.get("search", ""), block_id=block, flat_id=flat)
+
+
+async def _place(reads: StoreReads, viewer: Viewer, site: Site,
+                 found: dict[str, str]) -> tuple[int | None, int | None]:
+    """The Events tab's Block and Flat N° filters: the block by its name or id among the
+    blocks the tab offers, the flat by its Flat N° in that block, exactly as the tab
+    finds it ("7" finds 007, never 0071)."""
+    assert site.id is not None
+    if "block" not in found:
+        if "flat" in found:
+            raise ValidationError("--filter flat needs --filter block: a Flat N° is of a "
+                                  "block.", field="filter")
+        return None, None
+    wanted = found["block"].casefold()
+    blocks = await event_blocks(reads, viewer, site.id)
+    match = ([(i, n) for i, n in blocks if n.casefold() == wanted]
+             or [(i, n) for i, n in blocks if str(i) == wanted])
+    if not match:
+        raise ValidationError(f"{site.name} has no block called {found['block']!r}.",
+                              field="filter")
+    block_id, name = match[0]
+    if "flat" not in found:
+        return block_id, None
+    flat = await event_flat(reads, viewer, site.id, block_id, found["flat"])
+    if flat is None:
+        raise ValidationError(f"Flat N° {found['flat']} is not a flat of {name}.",
+                              field="filter")
+    return block_id, flat.id
 
 
 def _format(args: argparse.Namespace, target: Path) -> str:

@@ -48,7 +48,7 @@ async def run(args: argparse.Namespace, config: Config) -> int:
     check_ssh(config.ssh)
     bus_beside_db(config, args)
     store = await open_existing(config, args.db)  # migrates it; never creates one
-    db = store.where
+    db = str(store.local)  # the SQLite file; on PostgreSQL [store] path (logs, host key)
     await store.close()
     key = host_key_path(config, db)
     if args.fingerprint:  # the form `ssh-keygen -lf` and a first ssh connection show

@@ -49,17 +49,18 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     status.add_argument("--bus", metavar="PATH", help="the bus socket, overrides the config")
 
 
-async def _gateway(bus: str) -> tuple[Part, Part]:
+async def _gateway(address: str) -> tuple[Part, Part]:
+    from console.headless.bus.connect import may_answer, shown
     from console.headless.children import gateway_answers
 
-    path = Path(bus)
-    if not path.exists():
+    bus = shown(address)  # a PostgreSQL URL's password hidden
+    if not may_answer(address):
         return (Part("gateway", FAIL, f"no gateway: there is no bus socket at {bus}"),
                 Part("bus", FAIL, f"no socket at {bus}"))
     began = time.monotonic()
     try:
         async with asyncio.timeout(3):
-            await gateway_answers(bus)
+            await gateway_answers(address)
     except (DoorkeeperError, OSError, TimeoutError) as err:
         why = err.message if isinstance(err, DoorkeeperError) else "no answer within 3 s"
         return Part("gateway", FAIL, why), Part("bus", FAIL, f"{bus} does not answer")

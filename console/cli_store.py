@@ -36,9 +36,13 @@ def store_file(config: Config, db: str | None) -> Path | None:
 
 
 def bus_beside_db(config: Config, args: argparse.Namespace) -> None:
-    """`--bus` when given; with no config, the bus socket lives beside the database."""
+    """`--bus` when given; on a store in PostgreSQL, its LISTEN/NOTIFY (consoles and
+    gateways on other machines meet there); with no config, the bus socket lives beside
+    the database."""
     if getattr(args, "bus", None):
         config.bus.path = args.bus
+    elif config.store.url.startswith("postgresql"):
+        config.bus.path = config.store.url
     elif args.config is None:
         config.bus.path = str(Path(args.db or config.store.path).with_suffix(".sock"))
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from console.context import Commander
-from console.headless.bus.client import BusClient
+from console.headless.bus.connect import connect as connect_bus
+from console.headless.bus.connect import shown
 from core.bus import BusClosed, ConsoleBus, Kind, Message
 from core.errors import DoorkeeperError
 
@@ -215,14 +216,14 @@ class LiveHub:
             self._task.cancel()
 
 
-async def hello(path: str) -> BusClient:
+async def hello(path: str) -> ConsoleBus:
     """A client on the gateway's bus that has been answered (its devices' states follow)."""
-    client = await BusClient.connect(path)
+    client = await connect_bus(path)
     try:
         await client.request({"type": Kind.HELLO})
     except (TimeoutError, BusClosed) as err:
         await client.close()
-        raise DoorkeeperError(f"The gateway on {path} did not answer.") from err
+        raise DoorkeeperError(f"The gateway on {shown(path)} did not answer.") from err
     return client
 
 
@@ -231,8 +232,8 @@ class ReconnectingBus(ConsoleBus):
     at once (BusClosed, "the gateway is away") and `messages()` yields GATEWAY_LOST, then
     tries the bus again with back-off, and yields GATEWAY_BACK once a gateway answers."""
 
-    def __init__(self, path: str, client: BusClient,
-                 connect: Callable[[str], Awaitable[BusClient]] = hello) -> None:
+    def __init__(self, path: str, client: ConsoleBus,
+                 connect: Callable[[str], Awaitable[ConsoleBus]] = hello) -> None:
         self.path = path
         self._client = client
         self._connect = connect
@@ -246,7 +247,7 @@ class ReconnectingBus(ConsoleBus):
         """Only once closed by this side: a lost gateway is `online` False, not closed."""
         return self._closed
 
-    def _current(self) -> BusClient:
+    def _current(self) -> ConsoleBus:
         if self._closed or not self.online:
             raise BusClosed(f"the gateway on {self.path} is away; it is being tried again")
         return self._client

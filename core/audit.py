@@ -77,20 +77,45 @@ def entry_hash(entry: AuditEntry, prev_hash: str) -> str:
 
 @dataclasses.dataclass
 class ChainReport:
-    """What verification found: ok, or the first broken entry and why."""
+    """What verification found: ok, or the first broken entry and why. A check that
+    began at a checkpoint says so (`since`: the entries it took as checked), with when
+    the whole trail was last checked in full (`full_at`, UTC ISO text)."""
 
     checked: int
     ok: bool
     problem: str = ""
     entry_id: int | None = None
+    last_hash: str = ""  # the newest entry's hash (a checkpoint to start from next time)
+    since: int = 0
+    full_at: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkpoint:
+    """A prefix of the chain found intact: its length, its newest entry's hash, and when
+    the whole chain was last checked in full (UTC ISO text)."""
+
+    count: int
+    hash: str
+    full_at: str
+
+
+class ChainProgress:
+    """How far a check has got (written by the checking thread, read by a screen)."""
+
+    def __init__(self) -> None:
+        self.checked = 0
+        self.total = 0
 
 
 def verify_chain(entries: Iterable[AuditEntry], head_count: int | None,
-                 head_hash: str | None) -> ChainReport:
-    """Walk the chain in id order; compare its end with the stored head."""
-    prev = GENESIS
-    expected_id = None
-    n = 0
+                 head_hash: str | None, *, start: Checkpoint | None = None,
+                 progress: ChainProgress | None = None) -> ChainReport:
+    """Walk the chain in id order (from the entry after `start`, taken as intact, or
+    from the first); compare its end with the stored head."""
+    prev = start.hash if start else GENESIS
+    expected_id = start.count + 1 if start else None
+    n = start.count if start else 0
     for entry in entries:
         if expected_id is not None and entry.id != expected_id:
             return ChainReport(n, False, f"entry {expected_id} is missing", expected_id)
@@ -101,8 +126,14 @@ def verify_chain(entries: Iterable[AuditEntry], head_count: int | None,
         prev = entry.hash
         expected_id = (entry.id or 0) + 1
         n += 1
+        if progress is not None and not n % 4096:
+            progress.checked = n
+    if progress is not None:
+        progress.checked = n
     if head_count is not None and head_count != n:
         return ChainReport(n, False, f"the trail should hold {head_count} entries, found {n}")
     if head_hash is not None and n and head_hash != prev:
         return ChainReport(n, False, "the newest entries were replaced")
-    return ChainReport(n, True)
+    return ChainReport(n, True, last_hash=prev if n else "",
+                       since=start.count if start else 0,
+                       full_at=start.full_at if start else "")

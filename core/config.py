@@ -28,9 +28,13 @@ class StoreConfig:
 
     path: str = DEFAULT_DB
     url: str = ""  # overrides path when set (e.g. postgresql+asyncpg://...)
+    event_retention_months: int = 0  # PostgreSQL: months of events kept; 0 = all
     busy_timeout_ms: int = 5000
     event_flush_ms: int = 5  # the event writer's pause after a commit (the desks' turn)
     export_folder: str = ""  # operators' exports (one subfolder each); "" = exports/ beside the db
+    #: PostgreSQL: the gateway's local spill journal while the centre is unreachable;
+    #: "" = var/doorkeeper.pg[.sites-…].events-spill (the folder of `path`)
+    spill_path: str = ""
 
 
 @dataclass
@@ -159,7 +163,7 @@ def load_config(path: str | Path | None) -> Config:
                            "modem", "sms"}
     if unknown:
         raise ConfigError(f"Unknown section [{safe_text(sorted(unknown)[0])}] in {p}.")
-    store = _section(data, "store", StoreConfig)
+    store = check_store(_section(data, "store", StoreConfig))
     demo = _section(data, "demo", DemoConfig)
     if store.event_flush_ms <= 0 or store.event_flush_ms > 50:
         raise ConfigError("Setting store.event_flush_ms must be 1 to 50 (events are durable "
@@ -181,6 +185,22 @@ def load_config(path: str | Path | None) -> Config:
                                         + _drivers(data.get("osdp", []), "osdp")
                                         + _drivers(data.get("modem", []), "modem")),
                   sms=check_sms(data.get("sms")), source=p)
+
+
+#: the store URLs Doorkeeper opens (store/postgres.py checks the rest when it opens one)
+STORE_URL = re.compile(r"(sqlite\+aiosqlite:///.+|postgresql\+asyncpg://[^/]*/[^/?]+(\?.*)?)")
+
+
+def check_store(store: StoreConfig) -> StoreConfig:
+    """The [store] section's URL and retention, checked."""
+    if store.url and not STORE_URL.fullmatch(store.url):
+        shown = re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", store.url)
+        raise ConfigError(f"Setting store.url must be postgresql+asyncpg://USER@HOST/DATABASE "
+                          f"or sqlite+aiosqlite:///PATH, got {safe_text(shown)!r}.")
+    if not 0 <= store.event_retention_months <= 1200:
+        raise ConfigError("Setting store.event_retention_months must be 0 (keep every event) "
+                          "to 1200 months.")
+    return store
 
 
 SSH_RANGES = {  # setting: (lowest, highest, what it counts)

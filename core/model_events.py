@@ -113,6 +113,10 @@ class Event:
     reason: str = ""  # "Pattern": why a denial happened
     description: str = ""
     id: int | None = None
+    #: the gateway run that recorded it and its sequence number there (unique in the
+    #: store: a replayed spill journal stores nothing twice); None for others' events
+    origin: str | None = None
+    seq: int | None = None
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""`doorkeeper doctor`: what is wrong with a store file, and how to recover it.
+"""`doorkeeper doctor`: what is wrong with a store file, and how to recover it (for a
+PostgreSQL store, `examine_server`: what can be said from outside the server).
 
 It never changes the store: the file is read with SQLite's `immutable` flag (no
 locks, no WAL), and when a `-wal` lies beside it, the pair is checked as a copy in
@@ -15,6 +16,7 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -167,3 +169,51 @@ def _journal_events(path: Path) -> int:
     except OSError:
         return 0
     return sum(1 for line in data.splitlines() if line.strip())
+
+
+async def examine_server(url: str) -> list[Finding]:
+    """What the doctor can say of a PostgreSQL store: reachable, its schema, the events'
+    partitions. Integrity and backups are PostgreSQL's own tools' (docs/postgresql.md)."""
+    from sqlalchemy.engine import make_url
+
+    from store import migrate, postgres
+
+    shown = make_url(url).render_as_string(hide_password=True)
+    tools = Finding(False, "Integrity and backups of a PostgreSQL store are PostgreSQL's own: "
+                           "pg_amcheck checks it, pg_dump (or base backups with WAL "
+                           "archiving) backs it up; `doorkeeper backup` does not.")
+    engine = postgres.create_postgres_engine(url)
+    try:
+        async with engine.connect() as conn:
+            parts = await postgres.event_partitions(conn)
+            stray = await postgres.default_partition_rows(conn) if parts else 0
+        found = await migrate.current_revision(engine)
+    except Exception as err:  # noqa: BLE001 - any failure to connect is the finding
+        why = str(getattr(err, "orig", None) or err).splitlines()[0][:200]
+        return [Finding(True, f"Cannot reach the store {shown}: {why}.",
+                        "Check that the server runs and the URL (host, port, database, "
+                        "role; a password comes from PGPASSFILE or the URL)."), tools]
+    finally:
+        await engine.dispose()
+    findings = [Finding(False, f"The server answers: {shown}.")]
+    if found == migrate.HEAD:
+        findings.append(Finding(False, f"Schema revision {found}: this release's."))
+    elif found is None:
+        findings.append(Finding(True, "The database holds no Doorkeeper schema.",
+                                "Create it: doorkeeper init --admin EMAIL --config FILE."))
+    elif found in migrate.known_revisions():
+        findings.append(Finding(False, f"Schema revision {found}: upgraded to "
+                                       f"{migrate.HEAD} when a Doorkeeper process next opens it."))
+    else:
+        findings.append(Finding(True, f"Schema revision {found} is from a newer Doorkeeper.",
+                                "Run the newer release against this database."))
+    this = postgres.partition_name(postgres.month_of(datetime.now(UTC)))
+    if parts and this not in parts:
+        findings.append(Finding(True, f"The events of this month have no partition ({this}).",
+                                "Start the gateway (it makes the months' partitions), or "
+                                "check its log for why it could not."))
+    if stray:
+        findings.append(Finding(False, f"{stray} events are in the default partition (outside "
+                                       "the monthly ones): readable, but retention does not "
+                                       "drop them with their month."))
+    return [*findings, tools]

@@ -21,6 +21,7 @@ cut short never duplicates), emptied, and `on_fault(None)` says it is over.
 Memory holds only what neither the store nor the journal took (at most
 `max_memory` events; beyond that they are counted in `lost` and logged).
 An event the store refuses as data is logged in full and counted in `rejected`.
+On PostgreSQL: a local journal, `origin` and `seq` for exactly once (store.spill).
 """
 
 from __future__ import annotations
@@ -39,9 +40,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.errors import StoreError
 from core.model import Event
 from core.ports import EventSink
-from store.event_insert import EventInsert, malformed
-from store.faults import store_fault
-from store.spill import RESERVE, SpillJournal
+from store.event_insert import EventInsert, Maintain, malformed
+from store.spill import RESERVE, SpillJournal, journal_fault
 from store.write_gate import WriteGate
 
 log = logging.getLogger(__name__)
@@ -53,8 +53,11 @@ class EventWriter(EventSink):
     def __init__(self, engine: AsyncEngine, *, flush_ms: int = 5, max_batch: int = 20_000,
                  spill: str | Path | None = None, gate: WriteGate | None = None,
                  lock_wait_s: float = 0.04, fault_after_s: float = 2.0,
-                 max_memory: int = 500_000, spill_reserve: int = RESERVE) -> None:
+                 max_memory: int = 500_000, spill_reserve: int = RESERVE,
+                 maintain: Maintain | None = None, origin: str | None = None) -> None:
         self.engine = engine
+        self.origin, self._seq = origin, itertools.count(1)  # on every event appended
+        self.maintain = maintain  # PostgreSQL: the events' monthly partitions
         self.flush_s = flush_ms / 1000
         self.max_batch = max_batch
         self.gate = gate
@@ -146,6 +149,8 @@ class EventWriter(EventSink):
             log.error("event lost: neither the store nor the spill journal takes writes "
                       "and %d wait in memory: %r", len(self._queue), event)
             return
+        if self.origin is not None and event.seq is None:
+            event.origin, event.seq = self.origin, next(self._seq)
         self._queue.append(event)
         self._appended += 1
         if len(self._queue) == 1:
@@ -241,7 +246,7 @@ class EventWriter(EventSink):
                 try:
                     await self._store(batch)
                 except Exception as err:  # noqa: BLE001 - sorted just below
-                    fault = store_fault(err, self._where())
+                    fault = self._fault(err)
                     if fault is None:  # the data itself is refused: isolate the bad events
                         kept = await self._write_one_by_one(batch)
                         self._done(batch, kept)
@@ -302,8 +307,8 @@ class EventWriter(EventSink):
     def _journal_waiting(self) -> bool:
         return self.journal is not None and self.journal.events > 0
 
-    def _where(self) -> str | None:
-        return self.engine.url.database
+    def _fault(self, err: BaseException) -> str | None:
+        return journal_fault(err, self.engine.dialect.name, self.engine.url.database)
 
     async def _wait_retry(self) -> None:
         await asyncio.sleep(self._backoff)
@@ -356,7 +361,7 @@ class EventWriter(EventSink):
             for i in range(0, len(events), self.max_batch):
                 await self._store(events[i:i + self.max_batch], replay=True)
         except Exception as err:  # noqa: BLE001 - every refusal waits for the next try
-            self._refused(store_fault(err, self._where()) or "refusing writes", err, 0)
+            self._refused(self._fault(err) or "refusing writes", err, 0)
             return
         self.journal.clear()
         self.replayed += len(events)
@@ -366,7 +371,7 @@ class EventWriter(EventSink):
     # --- the store -------------------------------------------------------------------
     async def _store(self, batch: list[Event], replay: bool = False) -> None:
         if self._insert is None:
-            self._insert = EventInsert(self.engine.dialect)
+            self._insert = EventInsert(self.engine.dialect, self.maintain)
         await self._insert.commit(self.engine, batch, gate=self.gate,
                                   lock_wait_s=self.lock_wait_s, replay=replay)
 
@@ -381,7 +386,7 @@ class EventWriter(EventSink):
                     kept.append(event)
                     break
                 except Exception as err:  # noqa: BLE001 - sorted just below
-                    fault = store_fault(err, self._where())
+                    fault = self._fault(err)
                     if fault is None:
                         self.rejected += 1
                         log.error("event refused by the store and kept here instead: %r (%s)",

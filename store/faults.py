@@ -18,6 +18,8 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from store.postgres import pg_fault
+
 #: SQLite's primary result codes (the part of the name before any "_" suffix) -> fault
 FAULTS = {
     "SQLITE_FULL": "disk full",
@@ -68,6 +70,8 @@ def store_fault(err: BaseException, where: str | Path | None = None) -> str | No
     if isinstance(err, OSError):
         return "disk full" if err.errno == errno.ENOSPC else "disk I/O error"
     orig = err.orig if isinstance(err, DBAPIError) else err
+    if orig is not None and type(orig).__module__.startswith(("asyncpg", "sqlalchemy.dialects.postgresql")):
+        return pg_fault(orig)  # PostgreSQL: by SQLSTATE (store/postgres.py)
     if isinstance(err, OperationalError) and not isinstance(orig, sqlite3.Error):
         return "refusing writes"  # another database's driver: lost, locked, full
     if not isinstance(orig, sqlite3.Error) or isinstance(orig, REFUSED_DATA):

@@ -7,10 +7,11 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from core.audit import ChainReport
+from core.audit import ChainProgress, ChainReport
 from core.errors import NotFound
 from core.model import AccessProfile, APassState, AuditEntry, Block, Holiday, WeekType
 from core.views.audit import AuditFilter, Scope
+from core.views.export_lines import LinePage, LineSpec
 from core.views.port import ReadModel
 from core.views.rows import (
     AlarmCounts,
@@ -153,14 +154,27 @@ class StoreReads(StoreFacilitiesReads, ReadModel):
                          before: tuple[str, int] | None, limit: int) -> list[tuple[Any, ...]]:
         return await queries.event_rows(self.store, flt, site_ids, before, limit)
 
+    async def event_lines(self, flt: EventFilter, site_ids: list[int], spec: LineSpec,
+                          before: tuple[str, int] | None, limit: int) -> LinePage:
+        return await event_queries.event_lines(self.store, flt, site_ids, spec, before, limit)
+
+    async def event_rows_of(self, site_ids: list[int], ids: Sequence[int]
+                            ) -> list[tuple[Any, ...]]:
+        return await event_queries.event_rows_of(self.store, site_ids, ids)
+
     async def event_count(self, flt: EventFilter, site_ids: list[int]) -> int:
         return await queries.event_count(self.store, flt, site_ids)
 
     async def audit_count(self, scopes: Sequence[Scope], flt: AuditFilter) -> int:
         return await audit_queries.audit_count(self.store, scopes, flt)
 
-    async def audit_chain(self) -> ChainReport:
-        return await self.store.verify_audit()
+    async def audit_names(self, wanted: dict[str, set[int]]
+                          ) -> dict[str, dict[int, tuple[str, int | None]]]:
+        return await audit_queries.audit_names(self.store, wanted)
+
+    async def audit_chain(self, progress: ChainProgress | None = None, *,
+                          full: bool = False, now: datetime | None = None) -> ChainReport:
+        return await audit_queries.audit_chain(self.store, progress, full=full, now=now)
 
     async def event_detail(self, event_id: int) -> EventDetail | None:
         return await event_queries.event_detail(self.store, event_id)

@@ -8,8 +8,8 @@ expression in which every word is a quoted string, so quotes, `*`, `NEAR`, `-`,
 (search as you type). A telephone number matches in any written form ("+44 7546
 288399", "07546 288399", "00447546288399", "7546288399", or the start of one).
 Exact matches come first, then by site, block and flat. The whole search runs in
-the connection's own thread in one hop. SQLite only: other dialects get a
-StoreError.
+the connection's own thread in one hop. On PostgreSQL the same questions go to its
+twin, store/postgres_search.py (a tsvector per flat, GIN-indexed).
 """
 
 from __future__ import annotations
@@ -23,8 +23,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from core.errors import StoreError, ValidationError
 from core.views.search_rows import BY_FIELDS, SearchHit, SearchResults
+from store import postgres_search as pg
 from store.search_index import (
     FLAT_MASK,
     PASS,
@@ -53,7 +56,10 @@ MAX_TEXT = 200
 async def rebuild(store: Store) -> int:
     """Recreate and refill the whole index in one transaction (after bulk loads, or to
     repair it); returns how many flats it holds."""
-    _require_sqlite(store)
+    _require_index(store)
+    if not is_sqlite(store.url):
+        async with store.engine.begin() as conn:
+            return await conn.run_sync(pg.rebuild_sync)
     async with store.engine.connect() as conn:
         conn = await conn.execution_options(write=True)
         async with conn.begin():
@@ -94,40 +100,50 @@ def _looks_numeric(text: str) -> bool:
     return bool(re.fullmatch(r"[\d\s+\-().\u00a0/]*\d[\d\s+\-().\u00a0/]*", text))
 
 
-def match_expression(text: str, by: str, prefix: bool,
-                     columns: frozenset[str] | None = None) -> str | None:
-    """A safe FTS5 MATCH expression for typed text (the last word a prefix when `prefix`),
-    looking only in `columns` of those `by` names (None: all of them), or None when
-    there is nothing to look for."""
+def _looked_for(text: str, by: str, columns: frozenset[str] | None
+                ) -> tuple[list[str], list[str], list[str]]:
+    """What typed text looks for: its words, the word columns they are looked for in, and
+    the marked numbers (TEL or PASS + digits) looked for in the number columns."""
     if by not in BY_COLUMNS:
         raise ValidationError(f"Search by {by!r}? Choose one of {', '.join(BY_COLUMNS)}.",
                               field="by")
     cols = [c for c in BY_COLUMNS[by] if columns is None or c in columns]
     raw = re.sub(r"\D", "", text[:MAX_TEXT])
     digits = _phone_digits(text)
-    parts = []
     words = [] if by in ("telephone", "apass") else _words(text)
     word_cols = [c for c in cols if c not in ("telephones", "apasses")]
+    numbers = []
+    numeric = by in ("telephone", "apass") or (raw and _looks_numeric(text[:MAX_TEXT]))
+    if numeric and "telephones" in cols:
+        marked = dict.fromkeys([digits] + ([raw] if by == "any" else []))
+        numbers += [TEL + d for d in marked if d]
+    if numeric and "apasses" in cols and raw:
+        numbers.append(PASS + raw)
+    return words, word_cols, numbers
+
+
+def match_expression(text: str, by: str, prefix: bool,
+                     columns: frozenset[str] | None = None) -> str | None:
+    """A safe FTS5 MATCH expression for typed text (the last word a prefix when `prefix`),
+    looking only in `columns` of those `by` names (None: all of them), or None when
+    there is nothing to look for."""
+    words, word_cols, numbers = _looked_for(text, by, columns)
+    parts = []
     if words and word_cols:
         body = " ".join(_phrase(w, prefix and i == len(words) - 1) for i, w in enumerate(words))
         # the marked columns never hold a plain word: "any" needs no column filter
         parts.append(f"({body})" if by == "any" and len(word_cols) == 3
                      else f"{{{' '.join(word_cols)}}} : ({body})")
-    numeric = by in ("telephone", "apass") or (raw and _looks_numeric(text[:MAX_TEXT]))
-    if numeric and "telephones" in cols:
-        marked = dict.fromkeys([digits] + ([raw] if by == "any" else []))
-        parts += [_phrase(TEL + d, prefix) for d in marked if d]
-    if numeric and "apasses" in cols and raw:
-        parts.append(_phrase(PASS + raw, prefix))
+    parts += [_phrase(n, prefix) for n in numbers]
     return " OR ".join(parts) or None
 
 
 # --- results -----------------------------------------------------------------------------
 
 
-def _require_sqlite(store: Store) -> None:
-    if not is_sqlite(store.url):
-        raise StoreError("Search needs the SQLite full-text index; this store is "
+def _require_index(store: Store) -> None:
+    if store.engine.dialect.name not in ("sqlite", "postgresql"):
+        raise StoreError("Search needs the SQLite or PostgreSQL search index; this store is "
                          f"{store.engine.dialect.name}.")
 
 
@@ -141,13 +157,15 @@ class Query:
     prefix: str | None
     words: tuple[str, ...]
     digits: tuple[str, ...]
+    looked_for: tuple[list[str], list[str], list[str]] = ([], [], [])
 
     @classmethod
     def of(cls, text: str, by: str, columns: frozenset[str] | None = None) -> Query:
         digits = {_phone_digits(text), re.sub(r"\D", "", text[:MAX_TEXT])}
         return cls(by, match_expression(text, by, prefix=False, columns=columns),
                    match_expression(text, by, prefix=True, columns=columns),
-                   tuple(_fold(w) for w in _words(text)), tuple(d for d in digits if d))
+                   tuple(_fold(w) for w in _words(text)), tuple(d for d in digits if d),
+                   _looked_for(text, by, columns))
 
 
 async def search(store: Store, text: str, by: str, site_ids: Iterable[int],
@@ -155,13 +173,38 @@ async def search(store: Store, text: str, by: str, site_ids: Iterable[int],
     """Flats of these sites matching typed text: exact matches first, then by site, block
     and flat. At most `limit` exact and `limit` prefix matches are read (`capped` says
     there were more)."""
-    _require_sqlite(store)
+    _require_index(store)
     query = Query.of(text, by, columns)
     sites = sorted({int(s) for s in site_ids})
     if query.prefix is None or not sites or limit < 1:
         return SearchResults()
+    if not is_sqlite(store.url):
+        async with store.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="REPEATABLE READ")
+            async with conn.begin():  # one snapshot for the matches and the names
+                return await _search_pg(conn, query, sites, limit)
     async with store.engine.connect() as conn:
         return await in_thread(conn, lambda con: _search_sync(con, query, sites, limit))
+
+
+async def _search_pg(conn: AsyncConnection, query: Query, sites: list[int],
+                     limit: int) -> SearchResults:
+    """The same search over PostgreSQL's index (store/postgres_search.py)."""
+    words, word_cols, numbers = query.looked_for
+    exact_q = pg.tsquery(words, word_cols, numbers, prefix=False)
+    prefix_q = pg.tsquery(words, word_cols, numbers, prefix=True)
+    mine = [r[0] for r in await conn.exec_driver_sql(
+        "SELECT id FROM sites WHERE id = ANY($1) ORDER BY name", (sites,))]
+    if prefix_q is None or not mine:
+        return SearchResults()
+    exact = await pg.matches(conn, exact_q, mine, MAX_RANGES, limit) if exact_q else []
+    full = len(exact) >= limit
+    prefixed = [] if full else await pg.matches(conn, prefix_q, mine, MAX_RANGES, limit)
+    rows = {r[0]: r for r in exact + prefixed}
+    blocks: dict[int, tuple[Any, ...]] = {r[0]: tuple(r[1:]) for r in await conn.exec_driver_sql(
+        "SELECT b.id, b.name, s.id, s.name FROM blocks b JOIN sites s ON s.id = b.site_id "
+        "WHERE b.id = ANY($1)", (sorted({r[3] for r in rows.values()}),))}
+    return _ranked(exact, prefixed, rows, blocks, query, limit, full)
 
 
 def _search_sync(con: sqlite3.Connection, query: Query, sites: list[int],
@@ -185,6 +228,13 @@ def _search_sync(con: sqlite3.Connection, query: Query, sites: list[int],
             f"WHERE b.id IN ({', '.join('?' * len(rows))})", [r[3] for r in rows.values()])}
     finally:
         con.execute("COMMIT")
+    return _ranked(exact, prefixed, rows, blocks, query, limit, full)
+
+
+def _ranked(exact: list[tuple[Any, ...]], prefixed: list[tuple[Any, ...]],
+            rows: dict[int, tuple[Any, ...]], blocks: dict[int, tuple[Any, ...]], query: Query,
+            limit: int, full: bool) -> SearchResults:
+    """Exact matches first, then by site, block and flat; at most `limit`."""
     first = {r[0] for r in exact}
     ranked = sorted((r for r in rows.values() if r[3] in blocks), key=lambda r: (
         r[0] not in first, blocks[r[3]][2].casefold(), blocks[r[3]][0].casefold(),

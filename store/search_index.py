@@ -214,3 +214,7 @@ async def reindex_flats(conn: AsyncConnection, flat_ids: Iterable[int]) -> None:
     ids = set(flat_ids)
     if ids and conn.dialect.name == "sqlite":
         await in_thread(conn, lambda con: reindex_sync(con, ids))
+    elif ids and conn.dialect.name == "postgresql":
+        from store import postgres_search  # its twin on PostgreSQL
+
+        await postgres_search.reindex(conn, ids)

@@ -122,12 +122,15 @@ async def reload_providers_and_tasks(store: Store, snapshot: AccessSnapshot,
         snapshot.put_task(task)
 
 
-async def load_snapshot(store: Store) -> AccessSnapshot:
-    """The whole snapshot: every site, then the providers and tasks."""
+async def load_snapshot(store: Store, only: set[int] | None = None) -> AccessSnapshot:
+    """The snapshot: every site (or only those of a site gateway), then the providers
+    and tasks."""
     snapshot = AccessSnapshot()
     async with store.reader() as uow:
         site_ids = [id_of(s) for s in await uow.find(Site)]
     for site_id in site_ids:
+        if only is not None and site_id not in only:
+            continue
         await reload_site(store, snapshot, site_id)
     await reload_facilities(store, snapshot)
     return snapshot
@@ -185,9 +188,10 @@ NO_ACCESS = {"operator", "grant", "alarm", "door.open", "company", "company_acce
              "sms_credit"}
 
 
-async def apply_changes(store: Store, snapshot: AccessSnapshot, changes: list[Change]
-                        ) -> set[int]:
-    """Reload what the changes touched: the sites they name, the providers and tasks.
+async def apply_changes(store: Store, snapshot: AccessSnapshot, changes: list[Change],
+                        only: set[int] | None = None) -> set[int]:
+    """Reload what the changes touched: the sites they name (of `only`, a site
+    gateway's sites, when given), the providers and tasks.
 
     A site's reload rebuilds its indexes from the store in one read; the
     decision path keeps answering from the old indexes until the new ones are
@@ -207,7 +211,7 @@ async def apply_changes(store: Store, snapshot: AccessSnapshot, changes: list[Ch
                 facilities = True  # no id to go by: reload them all
             else:
                 changed[change.entity].add(change.entity_id)
-        elif change.site_id is not None:
+        elif change.site_id is not None and (only is None or change.site_id in only):
             sites.add(change.site_id)
     for site_id in sorted(sites):
         await reload_site(store, snapshot, site_id)
@@ -215,6 +219,8 @@ async def apply_changes(store: Store, snapshot: AccessSnapshot, changes: list[Ch
         async with store.reader() as uow:
             moved = await uow.find_in(AccessPass, "id", passes)
         for ap in moved:
+            if only is not None and ap.site_id not in only:
+                continue  # another gateway's site (a pass moved away is dropped with it)
             if ap.site_id not in sites and not snapshot.put_pass(ap):
                 sites.add(ap.site_id)
                 await reload_site(store, snapshot, ap.site_id)

@@ -8,6 +8,14 @@ afterwards still takes `reserve` bytes of events; beyond that it grows while the
 disk allows, and `append` raises OSError when it cannot. Lines are read back in
 order by `read()` and the file is emptied by `clear()` once the store holds them.
 A JSON line never holds a NUL byte, so the data ends at the first one.
+
+A store in PostgreSQL has no file to sit beside: its journal is the local file
+`[store] spill_path` (default `var/doorkeeper.pg.events-spill`; a site gateway's
+names its sites), and a server that cannot be reached (refused, gone, restarting)
+is the fault "centre unreachable": the gateway keeps deciding from memory and
+journaling until it answers, then the journal is replayed in order. Every event
+carries its writer's run id (`origin`, `new_origin()`) and a sequence number, so
+a replay stores each exactly once.
 """
 
 from __future__ import annotations
@@ -16,12 +24,14 @@ import contextlib
 import json
 import logging
 import os
+import secrets
+import socket
 from datetime import datetime
 from pathlib import Path
 
 from core.audit import jsonable_fields
 from core.model import Event, EventKind, EventResult
-from store.faults import free_bytes
+from store.faults import free_bytes, store_fault
 
 log = logging.getLogger(__name__)
 #: bytes reserved on disk when the journal is opened (about 25,000 events)
@@ -30,9 +40,35 @@ RESERVE = 8 << 20
 CHUNK = 200
 
 
+#: the fault of a PostgreSQL store that does not answer at all
+UNREACHABLE = "centre unreachable"
+#: what a PostgreSQL store's errors are named when the server cannot be reached
+_UNREACHABLE = {"cannot open", "disk I/O error", "refusing writes"}
+
+
 def spill_path(db: str | Path) -> Path:
     """The journal beside a store's file."""
     return Path(f"{db}.events-spill")
+
+
+def pg_spill_path(folder: str | Path, sites: list[int] | None = None) -> Path:
+    """The journal of a gateway on PostgreSQL in `folder` (that of `[store] path`,
+    `var/` by default); one per set of sites, so site gateways on one machine never
+    share one."""
+    part = "" if not sites else ".sites-" + "-".join(str(s) for s in sorted(sites))
+    return Path(folder) / f"doorkeeper.pg{part}.events-spill"
+
+
+def new_origin() -> str:
+    """An id for one run of an event writer: the host's name and a random part."""
+    return f"{socket.gethostname()[:24]}-{secrets.token_hex(6)}"
+
+
+def journal_fault(err: BaseException, dialect: str, where: str | None) -> str | None:
+    """The store's fault for an error (store.faults), UNREACHABLE for a PostgreSQL
+    server that cannot be reached; None when the data itself was refused."""
+    fault = store_fault(err, where)
+    return UNREACHABLE if dialect == "postgresql" and fault in _UNREACHABLE else fault
 
 
 def to_line(event: Event) -> bytes:

@@ -21,7 +21,8 @@ metadata = MetaData(naming_convention=NAMING)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
-    """Timezone-aware in Python, UTC in the database (SQLite has no timezones)."""
+    """Timezone-aware in Python, UTC in the database (SQLite has no timezones;
+    PostgreSQL's timestamptz is given the aware UTC time)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -31,7 +32,8 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the store")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        utc = value.astimezone(UTC)
+        return utc if dialect.name == "postgresql" else utc.replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:

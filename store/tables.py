@@ -269,7 +269,8 @@ task_doors = Table(
 )
 
 # The event log: append-only, no foreign keys (a device may be deleted later,
-# its history stays), indexed for the Events tab's filters.
+# its history stays), indexed for the Events tab's filters. On PostgreSQL it is
+# partitioned by month, its primary key (id, at) (migration 0009, store/postgres.py).
 events = Table(
     "events", metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
@@ -285,12 +286,19 @@ events = Table(
     Column("name", String(EVENT_TEXT_LIMITS["name"]), nullable=False),
     Column("reason", String(EVENT_TEXT_LIMITS["reason"]), nullable=False),
     Column("description", Text, nullable=False),
+    # the gateway run that recorded it and its number there: a replayed spill journal
+    # stores nothing twice (0010; with `at`, as PostgreSQL's partitions require)
+    Column("origin", String(40)),
+    Column("seq", BigInteger),
+    Index("ux_events_origin_seq", "origin", "seq", "at", unique=True),
     Index("ix_events_site_at", "site_id", "at"),
     Index("ix_events_at", "at"),
     Index("ix_events_device_at", "device_id", "at"),
     Index("ix_events_kind_at", "kind", "at"),
     Index("ix_events_result_at", "result", "at"),
     Index("ix_events_credential", "credential"),
+    Index("ix_events_block_at", "block_id", "at"),  # the Events tab's Block filter (0009)
+    Index("ix_events_flat_at", "flat_id", "at"),  # its Flat N° filter, a flat's History
 )
 
 # Alarms come from the event log, so like it they point at sites and devices

@@ -39,6 +39,7 @@ from core.ports import UnitOfWork
 from store import tables as t
 from store.faults import store_fault
 from store.mapping import Values, mapper
+from store.postgres import lock_audit_chain
 from store.search_index import reindex_flats
 from store.write_gate import WriteGate
 
@@ -376,6 +377,9 @@ class SqlUnitOfWork(UnitOfWork):
         return found[0] if found else None
 
     async def audit(self, entry: AuditEntry) -> AuditEntry:
+        assert self.conn is not None, "unit of work used outside `async with`"
+        if self.conn.dialect.name == "postgresql":  # one link at a time, from any process
+            await lock_audit_chain(self.conn)
         head = (await self._exec(select(t.audit_head).where(t.audit_head.c.id == 1)
                                  .with_for_update())).first()
         # head.count would be tuple.count to a type checker: read the columns by name

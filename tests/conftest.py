@@ -3,13 +3,19 @@
 Migrating a database and building the estate through the services cost more than most
 tests that use them, so each test process builds them once (`_seeds`) and every test gets
 its own copy of the file: the copy is the same database the test would have built.
+
+Modules marked `both_engines` run each test that uses `store` twice: on SQLite and on a
+PostgreSQL database copied from the same seeds on a throwaway server (tests/pg.py;
+`--engines sqlite` leaves PostgreSQL out).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import copy
 import functools
+import os
 import shutil
 import sqlite3
 from dataclasses import dataclass, field
@@ -18,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from core.config import StoreConfig
 from core.model import (
     AccessProfile,
     Block,
@@ -35,7 +42,14 @@ from core.model import (
 from core.services import blocks, devices, facilities, flats, operators, schedules, sites
 from core.services.base import Actor
 from store.database import Store
+from tests import pg
 from tests.cli_inprocess import run_cli
+from tests.pg import (  # noqa: F401 - the run's hooks: --engines, the cluster, both_engines
+    pytest_addoption,
+    pytest_configure,
+    pytest_generate_tests,
+    pytest_unconfigure,
+)
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
@@ -65,7 +79,9 @@ class Seeds:
     folder: Path
     admin: Operator | None = None
     estate: SmallEstate | None = None
-    files: dict[str, Path] = field(default_factory=dict)
+    #: SQLite files; on PostgreSQL (`pg`), the template databases' names
+    files: dict[str, Path | str] = field(default_factory=dict)
+    pg: pg.Databases | None = None
 
 
 def save_copy(store: Store, path: Path) -> Path:
@@ -100,10 +116,67 @@ def cli(capfd: pytest.CaptureFixture[str]):
     return functools.partial(run_cli, capfd)
 
 
+async def _build_pg_seeds(seeds: Seeds) -> Seeds:
+    """The same seeds as template databases on the test's PostgreSQL server."""
+    dbs = seeds.pg
+    assert dbs is not None
+    empty = await dbs.create(dbs.name("seed_empty"))
+    await (await Store.open(StoreConfig(url=pg.url(dbs.socket, empty)))).close()
+    seeds.files["empty"] = empty
+    store = await Store.open(StoreConfig(url=pg.url(
+        dbs.socket, await dbs.create(dbs.name("seed_admin"), empty))), migrate=False)
+    try:
+        seeds.admin = await operators.bootstrap_admin(store.uow(), "admin@test.example")
+    finally:
+        await store.close()
+    seeds.files["admin"] = dbs.name("seed_admin")
+    store = await Store.open(StoreConfig(url=pg.url(
+        dbs.socket, await dbs.create(dbs.name("seed_estate"), dbs.name("seed_admin")))),
+        migrate=False)
+    try:
+        seeds.estate = await build_small_estate(store, Actor(seeds.admin, source="test",
+                                                              clock=fixed_clock))
+    finally:
+        await store.close()
+    seeds.files["estate"] = dbs.name("seed_estate")
+    return seeds
+
+
 @pytest.fixture(scope="session")
 def _seeds(tmp_path_factory: pytest.TempPathFactory) -> Seeds:
     """The seed files of this test process (each xdist worker builds its own, in ~0.5 s)."""
-    return asyncio.run(_build_seeds(Seeds(tmp_path_factory.mktemp("seeds"))))
+    return _run_apart(_build_seeds(Seeds(tmp_path_factory.mktemp("seeds"))))
+
+
+@pytest.fixture(scope="session")
+def _pg_seeds(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Seeds:
+    """The seed databases of this test process on the run's PostgreSQL server (~2 s)."""
+    socket = os.environ.get(pg.ENV)
+    if not socket:
+        pytest.skip("no PostgreSQL server for this run (tests/pg.py: PostgreSQL's "
+                    "binaries are missing; .ci/run installs them)")
+    seeds = Seeds(tmp_path_factory.mktemp("pg-seeds"), pg=pg.Databases(socket, worker_id))
+    return _run_apart(_build_pg_seeds(seeds))
+
+
+def _run_apart(coro):
+    """asyncio.run in a thread of its own: a session fixture may first be asked for from
+    within a test's running event loop (`store` picks the seeds of its engine)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+@pytest.fixture
+def store_engine(request: pytest.FixtureRequest) -> str:
+    """The engine the test's store runs on: "sqlite", or "postgresql" for the second run
+    of a `both_engines` module."""
+    return getattr(request, "param", "sqlite")
+
+
+def seeds_of(request: pytest.FixtureRequest) -> Seeds:
+    """The seeds of the engine the test runs on."""
+    on_pg = request.getfixturevalue("store_engine") == "postgresql"
+    return request.getfixturevalue("_pg_seeds" if on_pg else "_seeds")
 
 
 #: which seed a test's store was copied from
@@ -111,15 +184,26 @@ _SEEDED = pytest.StashKey[str]()
 
 
 @pytest.fixture
-async def store(request: pytest.FixtureRequest, tmp_path: Path, _seeds: Seeds):
-    """An empty, migrated store in a real SQLite file.
+async def store(request: pytest.FixtureRequest, tmp_path: Path, store_engine: str):
+    """An empty, migrated store in a real SQLite file (or a PostgreSQL database, for the
+    second run of a `both_engines` module).
 
     When the test also asks for `admin` or `estate`, the file is a copy of a seed that
     already holds them, and those fixtures hand out copies of the seed's objects."""
     names = request.fixturenames
     seed = "estate" if "estate" in names else "admin" if "admin" in names else "empty"
-    path = shutil.copyfile(_seeds.files[seed], tmp_path / "doorkeeper.db")
+    seeds = seeds_of(request)
     request.node.stash[_SEEDED] = seed
+    if seeds.pg is not None:
+        name = await seeds.pg.fresh(str(seeds.files[seed]))
+        # path: the folder of the gateway's local spill journal (store.spill.pg_spill_path)
+        st = await Store.open(StoreConfig(url=pg.url(seeds.pg.socket, name),
+                                          path=str(tmp_path / "doorkeeper.db")), migrate=False)
+        yield st
+        await st.close()
+        await seeds.pg.drop(name)
+        return
+    path = shutil.copyfile(seeds.files[seed], tmp_path / "doorkeeper.db")
     st = await Store.open(path=path, migrate=False)  # the seed was migrated when built
     yield st
     await st.close()
@@ -133,10 +217,23 @@ async def seeded(request: pytest.FixtureRequest, store: Store, build):
     the objects. For a fixture (named by `request`) that adds to the store before the test
     has touched it."""
     cache = request.config.stash.setdefault(_BUILT, {})
-    key = (request.node.path, request.fixturename, request.node.stash.get(_SEEDED, ""))
+    seeds = seeds_of(request)
+    key = (request.node.path, request.fixturename, request.node.stash.get(_SEEDED, ""),
+           seeds.pg is not None)
+    if seeds.pg is not None:  # PostgreSQL: the built database is kept as a template
+        dbs, name = seeds.pg, store.engine.url.database
+        assert name is not None
+        await store.engine.dispose()  # a template has no connections
+        if key not in cache:
+            made = await build()
+            await store.engine.dispose()
+            cache[key] = (await dbs.create(dbs.name(f"built{len(cache)}"), name), made)
+        else:
+            await dbs.create(name, str(cache[key][0]))
+        return copy.deepcopy(cache[key][1])
     if key not in cache:
         made = await build()
-        folder = request.getfixturevalue("_seeds").folder
+        folder = seeds.folder
         cache[key] = (save_copy(store, folder / f"built-{len(cache)}.db"), made)
     else:
         await store.engine.dispose()  # no connection is left on the file replaced
@@ -148,14 +245,14 @@ async def seeded(request: pytest.FixtureRequest, store: Store, build):
     return copy.deepcopy(cache[key][1])
 
 
-_BUILT = pytest.StashKey[dict[tuple, tuple[Path, object]]]()
+_BUILT = pytest.StashKey[dict[tuple, tuple[Path | str, object]]]()
 
 
 @pytest.fixture
-async def admin(request: pytest.FixtureRequest, store: Store, _seeds: Seeds) -> Actor:
+async def admin(request: pytest.FixtureRequest, store: Store) -> Actor:
     """The first administrator (may create sites)."""
     if request.node.stash.get(_SEEDED, "empty") != "empty":
-        op = copy.deepcopy(_seeds.admin)
+        op = copy.deepcopy(seeds_of(request).admin)
     else:  # a store asked for before `admin` was known (getfixturevalue)
         op = await operators.bootstrap_admin(store.uow(), "admin@test.example")
     return Actor(op, source="test", clock=fixed_clock)
@@ -175,11 +272,10 @@ class SmallEstate:
 
 
 @pytest.fixture
-async def estate(request: pytest.FixtureRequest, store: Store, admin: Actor,
-                 _seeds: Seeds) -> SmallEstate:
+async def estate(request: pytest.FixtureRequest, store: Store, admin: Actor) -> SmallEstate:
     """A small estate built through the services by the administrator."""
     if request.node.stash.get(_SEEDED, "empty") == "estate":
-        return copy.deepcopy(_seeds.estate)
+        return copy.deepcopy(seeds_of(request).estate)
     return await build_small_estate(store, admin)
 
 
@@ -223,7 +319,7 @@ async def make_operator(store: Store, admin: Actor, email: str, site_id: int, pr
 
 def dump_database(path: Path) -> dict[str, list[tuple]]:
     """Every row of every table, read with plain sqlite3: to prove nothing changed."""
-    con = sqlite3.connect(path)
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)  # no file: an error, not {}
     try:
         names = [r[0] for r in con.execute(
             "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
@@ -249,3 +345,46 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             if name in getattr(item, "fixturenames", ()):
                 item.add_marker(pytest.mark.xdist_group(name))
                 break
+
+
+async def dump_store(store: Store) -> dict[str, list[tuple]]:
+    """Every row of every table of the store, on either engine: to prove nothing changed."""
+    if store.engine.dialect.name == "sqlite":
+        return dump_database(Path(store.where))
+    from sqlalchemy import text
+
+    async with store.engine.connect() as conn:
+        names = [r[0] for r in await conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"))]
+        return {n: [tuple(r) for r in await conn.execute(text(f'SELECT * FROM "{n}" ORDER BY 1'))]
+                for n in names}
+
+
+async def sql(store: Store, statement: str) -> list[tuple]:
+    """Run one SQL statement on the store's database behind its back (as an intruder or a
+    crash would) and commit; the rows it returns, if any. Either engine."""
+    from sqlalchemy import text
+
+    async with store.engine.begin() as conn:
+        result = await conn.execute(text(statement))
+        return [tuple(r) for r in result] if result.returns_rows else []
+
+
+def store_args(store: Store, folder: Path) -> list[str]:
+    """The CLI arguments that name the test's store: `--db FILE`, or on PostgreSQL a
+    config file whose [store] url names its database."""
+    if store.engine.dialect.name == "sqlite":
+        return ["--db", str(store.where)]
+    config = folder / "pg-store.toml"
+    url = store.engine.url.render_as_string(hide_password=False)
+    config.write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
+    return ["--config", str(config)]
+
+
+async def reopen(store: Store) -> Store:
+    """The test's store opened a second time (as another process would), either engine."""
+    if store.engine.dialect.name == "sqlite":
+        return await Store.open(path=store.where)
+    folder = store.spill_file.parent if store.spill_file is not None else Path("var")
+    return await Store.open(StoreConfig(url=store.engine.url.render_as_string(
+        hide_password=False), path=str(folder / "doorkeeper.db")))

@@ -28,6 +28,8 @@ from core.services import access_passes, devices, facilities, flats, residents, 
 from store.snapshot import load_snapshot
 from tests.conftest import seeded
 
+pytestmark = pytest.mark.both_engines
+
 # Friday 27 November 2026, 10:00 in London (UTC in winter); and a Sunday night.
 WEEKDAY = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 SUNDAY_NIGHT = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)

@@ -16,6 +16,8 @@ from store.event_queries import event_detail, site_devices
 from store.queries import EventFilter
 from tests.conftest import NOW, make_operator
 
+pytestmark = pytest.mark.both_engines
+
 
 async def _raise(store, site_id, kind, minutes_ago, device_id=None) -> None:
     writer = await store.event_writer()

@@ -3,9 +3,13 @@ doors, and a reader opening its control unit's doors."""
 
 from __future__ import annotations
 
+import pytest
+
 from core.model import Block, Device, DeviceType, Door, Site
 from core.services import blocks, devices, sites
 from store.device_queries import device_rows
+
+pytestmark = pytest.mark.both_engines
 
 
 async def add_wiring(store, admin, estate):

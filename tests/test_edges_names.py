@@ -13,6 +13,8 @@ from core.model import Block, Device, DeviceType, ManagementCompany, WeekType
 from core.names import name_key, same_name
 from core.services import blocks, devices, facilities, flats, schedules
 
+pytestmark = pytest.mark.both_engines
+
 NFD_ZOE = unicodedata.normalize("NFD", "Zoë Block")
 
 

@@ -307,3 +307,61 @@ async def test_the_block_and_flat_filters_are_named_in_the_header_and_kept(store
                        (estate.site.id, flat.id)).fetchone()[0]
     con.close()
     assert len(rows) == kept == 3  # the flat's events, and only they
+
+
+@pytest.fixture
+async def flat_calls(store, events, estate) -> None:
+    """Calls from the block's first two flats: three of the first's, one of the second's."""
+    flat, other = estate.flats[0], estate.flats[1]
+    writer = await store.event_writer()
+    for i, at_flat in enumerate((flat, flat, other, flat)):
+        writer.append(Event(T0 + timedelta(minutes=i), estate.site.id,
+                            EventKind.CALL_TO_RESIDENT, EventResult.OPENING, estate.panel.id,
+                            block_id=estate.block.id, flat_id=at_flat.id))
+    await writer.flush()
+
+
+def test_cli_block_and_flat_filters_are_the_tab_s_exact_ones(store, flat_calls, admin,
+                                                             estate, out, cli):
+    """`--filter block=B --filter flat=N`: the Events tab's exact filters ("1" finds Flat
+    N° 001, never 0010), the block by name or id; the header names them."""
+    flat = estate.flats[0]
+    bare = flat.number.lstrip("0")
+    base = ["export", "events", "--db", store.where, "--site", "Demo Cases",
+            "--operator", admin.operator.email]
+    done = cli(*base, "--filter", "block=block c", "--filter", f"flat={bare}",
+               "-o", str(out / "flat.csv"))
+    assert (done.returncode, done.stderr) == (0, ""), done
+    assert done.stdout == f"Wrote 3 events of Demo Cases to {out / 'flat.csv'}.\n"
+    assert [r[0] for r in read_csv(out / "flat.csv")[1:]] == [
+        local("2026-11-01 08:03:00+00:00", estate.site.timezone),
+        local("2026-11-01 08:01:00+00:00", estate.site.timezone),
+        local("2026-11-01 08:00:00+00:00", estate.site.timezone)]
+    done = cli(*base, "--filter", f"block={estate.block.id}", "-o", str(out / "block.csv"))
+    assert done.stdout.startswith("Wrote 4 events"), done  # the block's: both flats
+    for extra, message in (
+            (["--filter", f"flat={bare}"], "--filter flat needs --filter block"),
+            (["--filter", "block=Block Z"], "has no block called 'Block Z'"),
+            (["--filter", "block=Block C", "--filter", f"flat={flat.number}0"],
+             f"Flat N° {flat.number}0 is not a flat of Block C.")):
+        done = cli(*base, *extra, "-o", str(out / "refused.csv"))
+        assert done.returncode == 2 and message in done.stderr, done
+        assert done.stderr.count("\n") == 1 and not (out / "refused.csv").exists()
+
+
+async def test_cli_block_and_flat_filters_are_named_in_the_header(store, events, admin,
+                                                                   estate):
+    import argparse
+
+    from console.cli_export import _filter, site_named
+    async with store.reader() as uow:
+        viewer = await load_viewer(uow, admin.operator.email, "test")
+    reads = StoreReads(store)
+    flat = estate.flats[1]
+    args = argparse.Namespace(date_from=None, date_to=None, filter=[
+        "block=Block C", f"flat={flat.number}"])
+    flt = await _filter(reads, viewer, site_named(viewer, "Demo Cases"), args)
+    assert (flt.block_id, flt.flat_id) == (estate.block.id, flat.id)
+    export = await event_export(reads, viewer, flt)
+    assert export.filters[:3] == [("Period", "All"), ("Block", "Block C"),
+                                  ("Flat N°", flat.number)]

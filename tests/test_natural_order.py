@@ -9,6 +9,8 @@ import pytest
 
 from core.natural_order import sort_key
 
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.mark.parametrize(("first", "then"), [
     # digits: numbers by value, not character by character

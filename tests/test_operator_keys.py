@@ -14,7 +14,9 @@ from core.keys import KEY_LINE_MAX, parse_public_key, same_key
 from core.model import AuditEntry, OperatorKey
 from core.rights import Profile
 from core.services import operator_keys, operators
-from tests.conftest import dump_database, make_operator
+from tests.conftest import dump_store, make_operator
+
+pytestmark = pytest.mark.both_engines
 
 KEYGEN_ARGS = {
     "ssh-ed25519": ["-t", "ed25519"],
@@ -123,10 +125,10 @@ async def test_an_operator_adds_and_removes_their_own_key(store, admin, estate, 
 
 
 async def test_a_bad_key_changes_nothing(store, admin, estate):
-    before = dump_database(Path(store.where))
+    before = await dump_store(store)
     with pytest.raises(ValidationError):
         await operator_keys.add_key(store.uow(), admin, admin.operator.id, "ssh-ed25519 AAAA")
-    assert dump_database(Path(store.where)) == before
+    assert await dump_store(store) == before
 
 
 async def test_a_site_administrator_may_not_take_over_wider_accounts(store, admin, estate,

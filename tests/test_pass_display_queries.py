@@ -12,6 +12,8 @@ from core.services import access_passes, blocks, flats, residents, sites
 from store.display_queries import display_page, site_panels
 from store.pass_queries import flat_by_number, pass_counts, pass_page
 
+pytestmark = pytest.mark.both_engines
+
 
 @dataclass
 class Estate2:

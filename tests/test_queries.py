@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from core.model import CallStep, Event, EventKind, EventResult, PanelDisplay
 from core.services import access_passes, flats, residents
 from store.queries import EventFilter, block_rows, event_page, flat_page, site_header
+
+pytestmark = pytest.mark.both_engines
 
 
 async def test_blocks_flats_and_header_in_the_guides_columns(store, admin, estate):

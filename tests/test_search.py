@@ -20,7 +20,9 @@ from store import search_index
 from store.database import Store
 from store.migrate import alembic_config
 from store.search import BY_COLUMNS, match_expression, rebuild, search
-from tests.conftest import SmallEstate
+from tests.conftest import SmallEstate, sql
+
+pytestmark = pytest.mark.both_engines
 
 MIGRATION = Path(search_module.__file__).parent / "migrations/versions/0004_search_prefixes.py"
 
@@ -234,7 +236,11 @@ async def test_index_follows_access_passes(store, admin, people):
     assert await found(store, people, "22222", "apass") == ["003"]
 
 
-def _index_rows(store: Store) -> list[tuple]:
+async def _index_rows(store: Store) -> list[tuple]:
+    if store.engine.dialect.name == "postgresql":
+        return await sql(store, "SELECT rowid, flat_id, site_id, block_id, flat_name, "
+                                "flat_number, residents, details, doc::text FROM flat_search "
+                                "ORDER BY rowid")
     con = sqlite3.connect(store.where)
     try:
         return con.execute("SELECT rowid, * FROM flat_search ORDER BY rowid").fetchall()
@@ -243,7 +249,7 @@ def _index_rows(store: Store) -> list[tuple]:
 
 
 async def test_a_rolled_back_change_leaves_the_index_as_it_was(store, people):
-    before = _index_rows(store)
+    before = await _index_rows(store)
     async with store.uow() as uow:  # never committed
         flat = await uow.get(Flat, people.flat["001"])
         flat.name = "Zebra House"
@@ -251,37 +257,45 @@ async def test_a_rolled_back_change_leaves_the_index_as_it_was(store, people):
         await uow.add(Telephone(people.flat["002"], TelephoneKind.TELEPHONE, "+447700900999",
                                 "GB"))
         await uow.delete(await uow.get(PanelDisplay, await _display(store, "Smithson")))
-    assert _index_rows(store) == before
+    assert await _index_rows(store) == before
     assert await found(store, people, "Zebra", "flat") == []
     assert await found(store, people, "Smithson", "resident") == ["002"]
 
 
 async def test_a_failed_commit_leaves_the_index_as_it_was(store, people, monkeypatch):
-    before = _index_rows(store)
+    before = await _index_rows(store)
+
+    class DiskError(Exception):
+        pass
 
     def broken(con, ids):
-        raise sqlite3.OperationalError("disk I/O error")
+        raise DiskError("disk I/O error")
 
-    monkeypatch.setattr("store.search_index.reindex_sync", broken)
-    with pytest.raises(sqlite3.OperationalError):
+    on_pg = store.engine.dialect.name == "postgresql"
+    monkeypatch.setattr(f"store.{'postgres_search' if on_pg else 'search_index'}.reindex_sync",
+                        broken)
+    with pytest.raises(DiskError):
         async with store.uow() as uow:
             flat = await uow.get(Flat, people.flat["001"])
             flat.name = "Zebra House"
             await uow.update(flat)
             await uow.commit()
-    assert _index_rows(store) == before
+    assert await _index_rows(store) == before
     async with store.reader() as uow:
         assert (await uow.get(Flat, people.flat["001"])).name == "Appt. 001"
 
 
 async def test_rebuild_gives_the_same_index_even_from_an_older_shape(store, people):
-    before = _index_rows(store)
+    before = await _index_rows(store)
+    older = ("CREATE TABLE flat_search (flat_name text)"
+             if store.engine.dialect.name == "postgresql"
+             else "CREATE VIRTUAL TABLE flat_search USING fts5(flat_name)")
     async with store.engine.connect() as conn:
         await conn.execute(text("DROP TABLE flat_search"))
-        await conn.execute(text("CREATE VIRTUAL TABLE flat_search USING fts5(flat_name)"))
+        await conn.execute(text(older))
         await conn.commit()
     assert await rebuild(store) == 4
-    assert _index_rows(store) == before
+    assert await _index_rows(store) == before
     assert await found(store, people, "07546", "telephone") == ["001"]
 
 

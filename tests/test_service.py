@@ -22,6 +22,8 @@ from console.headless.tasks import TaskSupervisor
 from store import migrate
 from tests.conftest import eventually
 
+pytestmark = pytest.mark.both_engines
+
 
 def test_the_units_pass_systemd_analyze_verify(cli, tmp_path):
     master, slave = os.openpty()  # a serial port the config names (DeviceAllow)
@@ -130,12 +132,12 @@ async def test_the_watchdog_follows_the_supervisors_loop_and_stops_when_it_stall
 async def test_the_gateway_says_ready_then_stopping(notify_socket, store):
     from console.headless.gateway import Gateway, GatewayOptions
     from core.config import Config
-    from store.database import Store
+    from tests.conftest import reopen
     from tests.test_gateway import short_socket
 
     config = Config()
     config.bus.path = short_socket()
-    gateway = Gateway(config, await Store.open(path=store.where), GatewayOptions())
+    gateway = Gateway(config, await reopen(store), GatewayOptions())
     await gateway.start()
     try:
         lines = await eventually(lambda: "WATCHDOG=1" in notify_socket() and notify_socket())

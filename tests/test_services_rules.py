@@ -28,7 +28,9 @@ from core.services import (
     flats,
     residents,
 )
-from tests.conftest import dump_database
+from tests.conftest import dump_store
+
+pytestmark = pytest.mark.both_engines
 
 # --- telephones ------------------------------------------------------------------
 
@@ -92,10 +94,10 @@ async def test_deleting_a_telephone_a_display_calls_is_refused_and_says_so(store
     phone = await residents.add_telephone(store.uow(), admin, flat, "02079460001")
     await residents.add_panel_display(store.uow(), admin, PanelDisplay(
         flat, "Flat 1", "A1", call_chain=[CallStep(phone.id, 20)]))
-    before = dump_database(store.where)
+    before = await dump_store(store)
     with pytest.raises(Conflict, match="still called by panel display 'Flat 1'"):
         await residents.delete_telephone(store.uow(), admin, phone.id)
-    assert dump_database(store.where) == before
+    assert await dump_store(store) == before
 
 
 async def test_a_telephone_no_display_calls_can_be_deleted(store, admin, estate):
@@ -243,11 +245,11 @@ async def test_batch_creation_is_consecutive_and_assigned(store, admin, estate):
 
 async def test_batch_is_all_or_nothing_when_any_number_is_taken(store, admin, estate):
     await access_passes.create_access_passes(store.uow(), admin, estate.site.id, "1111100005")
-    before = dump_database(store.where)
+    before = await dump_store(store)
     with pytest.raises(Conflict, match="1111100005"):
         await access_passes.create_access_passes(store.uow(), admin, estate.site.id,
                                                  "1111100000", 10)
-    assert dump_database(store.where) == before
+    assert await dump_store(store) == before
 
 
 async def test_a_providers_number_is_taken_for_apasses(store, admin, estate):
@@ -307,12 +309,12 @@ async def test_panel_quota(store, admin, estate):
 
 
 async def test_a_device_with_a_relay_twice_is_not_half_created(store, admin, estate):
-    before = dump_database(store.where)
+    before = await dump_store(store)
     with pytest.raises(Conflict, match="Relay 1"):
         await devices.create_device(store.uow(), admin, Device(
             estate.site.id, "Centrale", DeviceType.CONTROL_UNIT),
             [Door(0, 1, "Back door"), Door(0, 1, "Bin store")])
-    assert dump_database(store.where) == before
+    assert await dump_store(store) == before
 
 
 # --- service providers -----------------------------------------------------------

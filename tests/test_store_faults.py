@@ -192,10 +192,11 @@ def test_an_operational_error_is_a_fault_and_a_constraint_is_not():
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 3 MB tmpfs: a real disk that fills up."""
+    """A 4 MB tmpfs: a real disk that fills up (room, once freed, for the store with its
+    journal, WAL and the events' eight indexes)."""
     mnt = tmp_path / "disk"
     mnt.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mnt)],
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)],
                           capture_output=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")

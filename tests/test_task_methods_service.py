@@ -8,7 +8,9 @@ import pytest
 from core.errors import ValidationError
 from core.model import Device, DeviceType, Door, Task, TaskDoor
 from core.services import devices, facilities
-from tests.conftest import dump_database
+from tests.conftest import dump_store
+
+pytestmark = pytest.mark.both_engines
 
 # (device type, relay of the door, the way asked, accepted)
 CASES = [
@@ -44,7 +46,7 @@ async def test_a_task_door_carries_only_the_ways_its_device_offers(
     if accepted:
         await facilities.save_task(store.uow(), admin, task)
         return
-    before = dump_database(store.where)
+    before = await dump_store(store)
     with pytest.raises(ValidationError, match="cannot be opened by"):
         await facilities.save_task(store.uow(), admin, task)
-    assert dump_database(store.where) == before
+    assert await dump_store(store) == before

@@ -11,11 +11,13 @@ from console.demo.facilities_book import add_book
 from console.demo.history import generate_history
 from core.errors import DoorkeeperError
 from core.model import AuditEntry, Site, id_of
+from core.services import sms
 from core.services.base import Actor, record
 from store.alarms import acknowledge_all_but_newest
 from store.database import Store
 
 OPEN_ALARMS = 12
+SMS_CREDITS = 500  # each site's, so Messages can send from the first minute
 COMPLETE = "demo.complete"  # the last audit entry of a finished build
 
 
@@ -60,6 +62,9 @@ async def build_demo(store: Store, seed: int = 1, events: int = 200_000,
     if step is not None:
         step("the facilities book")
     await add_book(store, estate, seed)
+    for site in estate.sites:
+        await sms.add_credits(store.uow(), Actor(estate.admin, source="demo"), id_of(site),
+                              SMS_CREDITS)
     writer = await store.event_writer()
     if step is not None:
         step("the history")

@@ -7,7 +7,10 @@ of work each (a service call per telephone would take minutes), with one audit
 entry saying what the builder wrote.
 
 Telephone numbers come from Ofcom's ranges reserved for drama (020 7946 0xxx
-and friends) and ARCEP's for France, so no real person is ever dialled.
+and friends), ARCEP's for France and the North American 555-01xx, so no real
+person is ever dialled. libphonenumber refuses Ofcom's drama mobiles (07700
+900xxx), so the residents an SMS can reach are the North American ones (a
+number the plan does not tell from a mobile), among the foreign numbers.
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ DOMAIN = "doorkeeper.example"
 UK_RANGES = ["2079460", "1134960", "1144960", "1164960", "1174960", "1184960", "1214960",
              "1314960", "1414960", "1514960", "1614960", "1914980"]
 FR_RANGES = ["199001", "199002"]  # +33 1 99 00 xx xx: ARCEP fiction numbers
+NANP_AREAS = ["202", "212", "312", "415", "617", "613"]  # +1 AAA 555 01xx: fiction
 
 # (site, quotas, [(block, flats)], gsm access point)
 class Quotas(TypedDict):
@@ -139,8 +143,14 @@ class _Numbers:
         rnd.shuffle(self.uk)
         self.fr = [f"+33{r}{n:03d}" for r in FR_RANGES for n in range(1000)]
         rnd.shuffle(self.fr)
+        self.nanp = [f"+1{a}55501{n:02d}" for a in NANP_AREAS for n in range(100)]
+        rnd.shuffle(self.nanp)
 
-    def take(self, foreign: bool) -> str:
+    def take(self, foreign: bool, first: bool = False) -> str:
+        """A UK number, or a foreign one: a resident's first is North American (it takes
+        an SMS), the others French."""
+        if foreign and first:
+            return self.nanp.pop()
         return (self.fr if foreign else self.uk).pop()
 
 
@@ -268,8 +278,8 @@ async def _residents(store: Store, actor: Actor, estate: DemoEstate, site: Site,
         first, surname = fake.first_name(), fake.last_name()
         phones = []
         for i in range(rnd.choice([1, 1, 1, 2, 2, 3])):
-            foreign = foreign_left > 0 and rnd.random() < 0.01
-            parsed = parse_phone(numbers.take(foreign), site.default_country)
+            foreign = foreign_left > 0 and rnd.random() < 0.02
+            parsed = parse_phone(numbers.take(foreign, i == 0), site.default_country)
             foreign_left -= foreign
             phones.append(Telephone(id_of(flat), TelephoneKind.TELEPHONE, parsed.e164, parsed.region,
                                     parsed.is_foreign(site.default_country), app_activated=i == 0))

@@ -18,7 +18,7 @@ def export_root(store: Store) -> Path:
     """The folder that holds every operator's export folder."""
     if store.export_folder:
         return Path(store.export_folder)
-    return Path(store.where).resolve().parent / "exports"
+    return store.local.resolve().parent / "exports"
 
 
 def folder_name(email: str) -> str:

@@ -32,7 +32,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from console.headless.bus.client import BusClient
+from console.headless.bus.connect import connect as connect_bus
+from console.headless.bus.connect import may_answer, shown
 from core.bus import BusClosed, Kind
 from core.config import SSHConfig, StoreConfig
 from core.errors import DoorkeeperError
@@ -192,7 +193,7 @@ async def wait_for_bus(bus: str, proc: subprocess.Popen | None,
     while True:
         if proc is not None and proc.poll() is not None:
             raise DoorkeeperError("The gateway stopped at start; see its log.")
-        if Path(bus).exists():
+        if may_answer(bus):
             with contextlib.suppress(DoorkeeperError):
                 return await connect(bus)
         if proc is None or loop.time() > deadline:
@@ -202,11 +203,11 @@ async def wait_for_bus(bus: str, proc: subprocess.Popen | None,
 
 async def gateway_answers(bus: str) -> None:
     """Ping the gateway on the bus and wait for its answer; DoorkeeperError if none."""
-    client = await BusClient.connect(bus)
+    client = await connect_bus(bus)
     try:
         await client.request({"type": Kind.PING})
     except (TimeoutError, BusClosed) as err:
-        raise DoorkeeperError(f"The gateway on {bus} did not answer.") from err
+        raise DoorkeeperError(f"The gateway on {shown(bus)} did not answer.") from err
     finally:
         await client.close()
 

@@ -2,9 +2,9 @@
 
 Composition: the store (snapshot, event writer), the runtime (decisions), the
 bus (core.bus.GatewayBus; its Unix-socket adapter by default), the drivers named
-in the config, and a change watcher
-that reads the audit trail so a change saved by any process is honoured
-within a second. SIGTERM/SIGINT stop it cleanly with every event durable.
+in the config, and a change watcher that reads the audit trail so a change saved by
+any process is honoured within a second; `--site` limits it to some sites (sites.py).
+SIGTERM/SIGINT stop it cleanly with every event durable.
 """
 
 from __future__ import annotations
@@ -15,19 +15,20 @@ import logging
 import os
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from console.headless.bus.server import BusServer
+from console.headless.bus.connect import gateway_bus, shown
 from console.headless.clock import ClockSource, ClockWatch
 from console.headless.modems import make_modems
 from console.headless.osdp_buses import OsdpBuses, plan_buses
-from console.headless.sms_routes import SmsRoutes
+from console.headless.sites import SiteScope, scope_of
+from console.headless.sms_routes import SmsRoutes, simulated_route
 from console.headless.sms_sender import SmsSender
+from console.headless.store_faults import fault_event
 from console.headless.store_modems import StoreModems, plan_modems
 from console.headless.systemd import Notifier
 from console.headless.tasks import TaskSupervisor
-from core import bus_schema
 from core.bus import COMMANDS, GatewayBus, Kind, Message, MessageHandler, Peer, reply_to
 from core.config import Config, DriverConfig
 from core.devices import Driver
@@ -64,6 +65,7 @@ class GatewayOptions:
     simulate: bool = False
     rate: float | None = None
     clock: ClockSource | None = None  # the system's clocks and time services (tests: a fake)
+    sites: list[str] = field(default_factory=list)  # --site: names or ids; none = every site
 
 
 class Gateway:
@@ -74,12 +76,14 @@ class Gateway:
         self.config = config
         self.store = store
         self.options = options
-        #: the bus's adapter, made with the gateway's handler: the Unix socket unless
-        #: `make_bus` gives another (a test's, another transport's)
+        #: the bus's adapter, made with the gateway's handler: the Unix socket, or
+        #: PostgreSQL's LISTEN/NOTIFY when the address is its URL, unless `make_bus` gives
+        #: another (a test's)
         self.bus = (make_bus(self.on_message) if make_bus is not None
-                    else BusServer(config.bus.path, self.on_message, check=bus_schema.check))
+                    else gateway_bus(config.bus.path, self.on_message))
         self.drivers: list[Driver] = []
         self.runtime: Runtime | None = None
+        self.scope = SiteScope()  # the sites it owns (console/headless/sites.py)
         self._changed = asyncio.Event()
         self._stopping = asyncio.Event()
         self.supervisor = TaskSupervisor(self._task_failed)
@@ -93,26 +97,31 @@ class Gateway:
         self.sms: SmsSender | None = None
         self.modems: StoreModems | None = None
         self._last_change = 0
+        self._fault: str | None = None  # the store fault under way, if any
         self.clock = ClockWatch(self._system_event, lambda: newest_event_at(self.store),
                                 source=options.clock, jump_s=config.gateway.clock_jump_s)
 
     async def start(self) -> None:
         """Load the snapshot, open the bus, start the drivers and the change watcher."""
+        self.scope = scope = await scope_of(self.store, self.bus, self.options.sites,
+                                            self.config.store)
         self._last_change = await last_change_id(self.store)
-        snapshot = await load_snapshot(self.store)
+        snapshot = await load_snapshot(self.store, scope.ids)
         self.writer = writer = await self.store.event_writer()
         self.runtime = runtime = Runtime(snapshot, writer, self.bus.publish)
         writer.on_durable = runtime.announce  # published once stored (or journaled)
         writer.on_fault = self._store_fault
-        runtime.mark_offline(await offline_devices(self.store))
+        runtime.mark_offline(scope.own_devices(await offline_devices(self.store), snapshot))
         await self.bus.start()
         self.drivers = await self._make_drivers()
         runtime.drivers = self.drivers
         # a bad [sms] route stops the gateway here, as a bad driver section does
-        self.sms_routes = SmsRoutes(self.config.sms, self.drivers, snapshot)
+        self.sms_routes = SmsRoutes(simulated_route(self.config.sms, self.options.simulate),
+                                    self.drivers, snapshot)
         poor = await open_alarm_devices(self.store, EventKind.COMMUNICATION_QUALITY)
         for driver in self.drivers:  # cleared once those readers answer well again
-            driver.assume_poor_quality([d for d in poor if driver.handles(d)])
+            driver.assume_poor_quality([d for d in scope.own_devices(poor, snapshot)
+                                        if driver.handles(d)])
         for driver in self.drivers:
             await driver.start(runtime.report)
         sup = self.supervisor
@@ -124,22 +133,23 @@ class Gateway:
         self.buses = OsdpBuses(self.drivers, runtime, runtime.report, self._watch_bus,
                                lambda port: sup.unwatch(f"driver osdp {port}"),
                                runtime.device_event)
-        self.buses.not_driven = dict.fromkeys(
-            await open_alarm_devices(self.store, EventKind.READER_NOT_DRIVEN), "")
+        self.buses.not_driven = dict.fromkeys(scope.own_devices(
+            await open_alarm_devices(self.store, EventKind.READER_NOT_DRIVEN), snapshot), "")
         await self.buses.follow(plan_buses(snapshot, self.config.drivers))
         # the store's GSM modems (commissioned in the console), as the readers
         self.modems = StoreModems(self.drivers, runtime, runtime.report,
                                   lambda port, d: self._watch_bus(port, d, "modem"),
                                   lambda port: sup.unwatch(f"driver modem {port}"),
                                   runtime.device_event)
-        self.modems.not_driven = dict.fromkeys(
-            await open_alarm_devices(self.store, EventKind.MODEM_NOT_DRIVEN), "")
+        self.modems.not_driven = dict.fromkeys(scope.own_devices(
+            await open_alarm_devices(self.store, EventKind.MODEM_NOT_DRIVEN), snapshot), "")
         await self._follow_modems()
-        if isinstance(self.bus, BusServer):
-            sup.watch("bus server", lambda: self.bus.running, self._restart_bus)
+        if hasattr(self.bus, "running"):  # the socket's server, PostgreSQL's listener
+            sup.watch("bus server", lambda: bool(getattr(self.bus, "running", True)),
+                      self._restart_bus)
         sup.run("change watcher", self._watch_changes)
         # SMS to residents: the outbox, at the route's rate (docs/sms.md)
-        sender = self.sms = SmsSender(self.store, self.config.sms, self.sms_routes.route_for,
+        sender = self.sms = SmsSender(self.store, self.sms_routes.config, self.sms_routes.route_for,
                                       lambda kind, text: runtime.system_event(kind, text))
         sup.run("SMS sender", sender.run)
         sup.run("device health", self._publish_health)
@@ -148,8 +158,9 @@ class Gateway:
         sup.run("clock", lambda: self.clock.run(self.config.gateway.clock_check_s,
                                                 self._stopping))
         await sup.start()
-        log.info("gateway started: %d credentials, %d drivers, bus at %s",
-                 snapshot.credential_count, len(self.drivers), self.config.bus.path)
+        log.info("gateway started for %s: %d credentials, %d drivers, bus at %s",
+                 scope.describe(), snapshot.credential_count, len(self.drivers),
+                 shown(self.config.bus.path))
         self.notifier.ready(f"{snapshot.credential_count} credentials, "
                             f"{len(self.drivers)} drivers")
 
@@ -209,7 +220,8 @@ class Gateway:
             try:
                 changes = await changes_since(self.store, self._last_change)
                 if changes:
-                    sites = await apply_changes(self.store, self.runtime.snapshot, changes)
+                    sites = await apply_changes(self.store, self.runtime.snapshot, changes,
+                                                self.scope.ids)
                     self._last_change = changes[-1].id
                     if sites:  # a reader commissioned, moved or removed: its bus follows
                         await self._follow_buses()
@@ -234,17 +246,11 @@ class Gateway:
 
     # --- faults ------------------------------------------------------------------------
     def _store_fault(self, fault: str | None) -> None:
-        """The event writer met a store fault (or saw it end): an alarm on every console."""
-        if self.runtime is None:
-            return
-        if fault is not None:
-            self.runtime.system_event(
-                EventKind.STORE_FAULT, f"Store fault: {fault}. Events are kept in the spill "
-                f"journal beside the store; run `doorkeeper doctor --db {self.store.where}`.")
-        else:
-            self.runtime.system_event(
-                EventKind.STORE_RECOVERED, "Store recovered: it takes writes again; the events "
-                "kept in the spill journal are stored.")
+        """The event writer met a store fault (or saw it end): an alarm on every console
+        (PostgreSQL away: "Centre unreachable", stored once it is back)."""
+        if self.runtime is not None:
+            self.runtime.system_event(*fault_event(self.store, fault, self._fault))
+        self._fault = fault
 
     def _system_event(self, kind: EventKind, description: str) -> None:
         if self.runtime is not None:
@@ -287,6 +293,11 @@ class Gateway:
         if kind not in COMMANDS and kind != Kind.STUCK:
             log.warning("ignored a bus message of type %r", kind)
             return
+        if kind in COMMANDS and not await self.scope.owns(msg, self.runtime.snapshot,
+                                                          self.store):
+            if not getattr(self.bus, "shared", False):  # the socket: this gateway alone
+                self.bus.send(peer, {**reply, "ok": False, "error": self.scope.not_ours(msg)})
+            return  # on PostgreSQL its owner answers
         uid = getattr(peer, "uid", None)
         if uid is not None and uid not in (os.getuid(), 0):
             log.warning("refused a %s command from uid %s", kind, uid)

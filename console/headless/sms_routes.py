@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from core.access import AccessSnapshot
 from core.config_sms import SmsConfig, twilio_credentials
 from core.devices import Driver
 from core.sms_port import SmsRoute
+
+
+def simulated_route(config: SmsConfig, simulate: bool) -> SmsConfig:
+    """With simulated devices and no route set, the sites' simulated modems send: the
+    demo's Messages screen goes all the way to "sent" and nothing reaches a telephone."""
+    return replace(config, route="modem") if simulate and not config.route else config
 
 
 class SmsRoutes:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import asyncssh
 
+from console.headless.bus.connect import shown
 from console.headless.children import (
     WorkerOptions,
     gateway_answers,
@@ -125,7 +126,8 @@ class Supervisor:
                 pass
             else:
                 self.own_gateway = False
-                log.warning("using the gateway already running on %s", self.config.bus.path)
+                log.warning("using the gateway already running on %s",
+                            shown(self.config.bus.path))
                 return
         self.own_gateway = True
         self.gateway = start_gateway(self.db, self.config.bus.path, self.config_path,

@@ -24,7 +24,7 @@ import logging
 import os
 import time
 
-from console.headless.bus.client import BusClient
+from console.headless.bus.connect import connect as connect_bus
 from console.headless.children import gateway_answers
 from core.bus import BusClosed, Kind
 from core.errors import DoorkeeperError
@@ -161,7 +161,7 @@ class Watchdog:
         if not self.reports:
             return
         try:
-            client = await BusClient.connect(self.bus)
+            client = await connect_bus(self.bus)
         except (DoorkeeperError, OSError):
             return
         try:

@@ -8,6 +8,7 @@ it opens with Events (Consult), each entry needs its own area too (docs/audit.md
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,12 +26,17 @@ from console.widgets.guard import attempt, guarded
 from console.widgets.key_bar import KeyBar
 from console.widgets.paged_table import PagedTable
 from console.widgets.plain import plain
-from core.audit import ChainReport
+from core.audit import ChainProgress, ChainReport
 from core.errors import ValidationError
 from core.rights import Action, Area
 from core.views.audit import AuditFilter, AuditRow, audit_integrity, audit_page
 from core.views.blocks import block_rows, flat_by_number
 
+#: a screen that finds the whole chain last checked longer ago checks it all again, in the
+#: background (the checkpoint is shared: one desk a day does it for all)
+FULL_CHECK_AGE = timedelta(hours=24)
+#: the What column's widest cell (the line under the list shows an entry in full)
+WHAT_WIDTH = 44
 COLUMNS = ("Date & time", "Operator", "From", "What", "Changes")
 AREAS = [(a.label, a.value) for a in Area if a not in (Area.EXPORT, Area.IMPORT)]
 
@@ -48,6 +54,7 @@ class AuditScreen(Screen[None]):
         Binding("f", "filters", "Filters"),
         Binding("x", "clear_filters", "Clear filters"),
         Binding("e", "export", "Export"),
+        Binding("v", "check_all", "Check all"),
     ]
 
     DEFAULT_CSS = """
@@ -86,7 +93,7 @@ class AuditScreen(Screen[None]):
         await attempt(self, self.table.load())
         self.table.focus()
         self._show_detail()
-        self.check_chain()
+        self.call_after_refresh(self.check_chain)  # the rows drawn first
 
     # --- reading ----------------------------------------------------------------------
     async def _fetch(self, after: Any, limit: int) -> list[AuditRow]:
@@ -99,22 +106,62 @@ class AuditScreen(Screen[None]):
 
     def _cells(self, row: AuditRow) -> tuple[Text, ...]:
         at = row.at.astimezone(self._zone(row.site_id)).strftime("%Y-%m-%d %H:%M:%S")
-        return (Text(at), plain(row.actor), plain(row.source), plain(row.what),
+        what = row.what if len(row.what) <= WHAT_WIDTH else row.what[:WHAT_WIDTH - 1] + "…"
+        return (Text(at), plain(row.actor), plain(row.source), plain(what),
                 plain(row.summary[:80]))
 
     @work(group="chain", exclusive=True)
-    async def check_chain(self) -> None:
-        """The whole chain, checked off the table's way: "intact", or where it breaks."""
-        report = await attempt(self, self.ctx.view(audit_integrity))
-        if not isinstance(report, ChainReport):
-            return
+    async def check_chain(self, full: bool = False) -> None:
+        """The chain checked in the store's thread while the list works: the entries
+        since the last intact check (a checkpoint beside the store), or all of them
+        (`v`, or when there is no checkpoint), with how far it has got."""
         line = self.query_one("#audit-chain", Static)
-        if report.ok:
-            line.update(Text(f"Chain: intact ({report.checked:,} entries)", "green"))
-        else:
+        progress = ChainProgress()
+
+        def show() -> None:
+            if progress.total:
+                line.update(Text(f"Chain: checking{' all' if full else ''}… "
+                                 f"{progress.checked:,} of {progress.total:,} entries"))
+        timer = self.set_interval(0.25, show)
+        try:
+            report = await attempt(self, self.ctx.view(audit_integrity, progress, full=full))
+        finally:
+            timer.stop()
+        if isinstance(report, ChainReport):
+            line.update(self._chain_words(report))
+            if report.ok and report.since and self._stale(report.full_at):
+                self.check_chain(full=True)  # (this worker has nothing left to do)
+
+    def _stale(self, full_at: str) -> bool:
+        """Whether the whole chain was last checked more than FULL_CHECK_AGE ago."""
+        try:
+            return self.ctx.actor.now() - datetime.fromisoformat(full_at) > FULL_CHECK_AGE
+        except (ValueError, TypeError):
+            return True
+
+    def _chain_words(self, report: ChainReport) -> Text:
+        if not report.ok:
             where = f" at entry {report.entry_id}" if report.entry_id is not None else ""
-            line.update(Text(f"Chain: BROKEN{where}: {report.problem} "
-                             f"({report.checked:,} entries hold before it)", "bold red"))
+            return Text(f"Chain: BROKEN{where}: {report.problem} "
+                        f"({report.checked:,} entries hold before it)", "bold red")
+        if not report.since:
+            return Text(f"Chain: intact ({report.checked:,} entries)", "green")
+        try:
+            when = datetime.fromisoformat(report.full_at).astimezone(
+                self._zone(self.home)).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            when = "?"
+        new = report.checked - report.since
+        if not new:
+            return Text(f"Chain: intact ({report.checked:,} entries, checked in full on "
+                        f"{when}; v checks them all again)", "green")
+        return Text(f"Chain: intact ({report.checked:,} entries: the {new:,} newest checked "
+                    f"now, the rest in full on {when}; v checks all)", "green")
+
+    def action_check_all(self) -> None:
+        """The whole chain again, every entry (what `doorkeeper audit verify` does)."""
+        self.query_one("#audit-chain", Static).update("Chain: checking all…")
+        self.check_chain(full=True)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:

@@ -16,10 +16,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.audit import ChainReport
+from core.audit import ChainProgress, ChainReport
 from core.errors import ValidationError
 from core.rights import Area
 from core.text import safe_text
+from core.views.audit_names import Names, wanted
 from core.views.audit_words import ENTITIES, GUARDED, area_of, changes, what
 from core.views.exports import EXPORT_PAGE, Column, EventExport, Row
 from core.views.port import ReadModel
@@ -116,7 +117,8 @@ async def audit_page(reads: ReadModel, viewer: Viewer, flt: AuditFilter,
     if not found:
         return []
     raw = await reads.audit_page(found, flt, before, limit)
-    return [audit_row(viewer, r) for r in raw]
+    names = Names(viewer, await reads.audit_names(wanted(raw)))
+    return [audit_row(viewer, r, names) for r in raw]
 
 
 async def audit_count(reads: ReadModel, viewer: Viewer, flt: AuditFilter) -> int:
@@ -126,18 +128,25 @@ async def audit_count(reads: ReadModel, viewer: Viewer, flt: AuditFilter) -> int
     return await reads.audit_count(found, flt) if found else 0
 
 
-def audit_row(viewer: Viewer, r: dict[str, Any]) -> AuditRow:
-    """One stored entry as the reader sees it (guarded fields masked, text cleaned)."""
+def audit_row(viewer: Viewer, r: dict[str, Any], names: Names | None = None) -> AuditRow:
+    """One stored entry as the reader sees it (guarded fields masked, text cleaned, the
+    objects it refers to by their names when `names` has them)."""
     site_id = r["site_id"]
     hidden = frozenset(f for f, area in GUARDED.items()
                        if site_id is None or not viewer.may(site_id, area))
     entity = r["entity"]
-    subject = _subject(r["after"] or r["before"])
+    image = r["after"] or r["before"]
+    subject = safe_text(_subject(image))
+    context = safe_text(names.context(entity, r["action"], r["entity_id"],
+                                      image if isinstance(image, dict) else None)
+                        ) if names else ""
+    about = f"{subject} ({context})" if subject and context else subject or context
     return AuditRow(r["id"], r["at"], safe_text(r["actor"]), safe_text(r["source"]),
-                    what(r["action"]) + (f": {safe_text(subject)}" if subject else ""),
+                    what(r["action"]) + (f": {about}" if about else ""),
                     site_id, r["entity_id"],
                     [(k, safe_text(a), safe_text(b)) for k, a, b in
-                     changes(entity, r["before"], r["after"], hidden)])
+                     changes(entity, r["before"], r["after"], hidden,
+                             named=names.value if names else None)])
 
 
 def _subject(image: object) -> str:
@@ -153,11 +162,14 @@ def _subject(image: object) -> str:
 SUBJECT_KEYS = ("number", "display_name", "name", "email", "value", "who", "door")
 
 
-async def audit_integrity(reads: ReadModel, viewer: Viewer) -> ChainReport:
-    """Whether the whole trail's hash chain holds (for anyone who may open the trail:
-    where it breaks names an entry, not its content)."""
+async def audit_integrity(reads: ReadModel, viewer: Viewer,
+                          progress: ChainProgress | None = None, *,
+                          full: bool = False) -> ChainReport:
+    """Whether the trail's hash chain holds (for anyone who may open the trail: where it
+    breaks names an entry, not its content): the entries since the last intact check,
+    or the whole chain (`full`, or when there was none)."""
     viewer.require_somewhere(Area.EVENTS)
-    return await reads.audit_chain()
+    return await reads.audit_chain(progress, full=full, now=viewer.actor.now())
 
 
 # --- exports ---------------------------------------------------------------------------
@@ -183,14 +195,19 @@ async def audit_export(reads: ReadModel, viewer: Viewer, flt: AuditFilter, *,
     site = viewer.require(flt.site_id, Area.EVENTS)
     viewer.require(flt.site_id, Area.EXPORT)
     tz = ZoneInfo(site.timezone)
-    return AuditExport(site, AUDIT_COLUMNS, describe(flt), safe_text(viewer.operator.email),
+    refs = {k: {v} for k, v in (("block", flt.block_id), ("flat", flt.flat_id))
+            if v is not None}
+    names = Names(viewer, await reads.audit_names(refs)) if refs else None
+    return AuditExport(site, AUDIT_COLUMNS, describe(flt, names),
+                       safe_text(viewer.operator.email),
                        viewer.actor.now().astimezone(tz).replace(tzinfo=None),
                        _pages(reads, viewer, flt, page, tz), kind="Audit trail",
                        noun="entry", plural="entries")
 
 
-def describe(flt: AuditFilter) -> list[tuple[str, str]]:
-    """The filters in words, for a report's header."""
+def describe(flt: AuditFilter, names: Names | None = None) -> list[tuple[str, str]]:
+    """The filters in words, for a report's header (the block and flat by their names
+    when `names` has them)."""
     period = "All" if flt.since is None and flt.until is None else (
         f"{flt.since:%Y-%m-%d %H:%M}" if flt.since else "…") + " – " + (
         f"{flt.until:%Y-%m-%d %H:%M}" if flt.until else "now")
@@ -200,9 +217,11 @@ def describe(flt: AuditFilter) -> list[tuple[str, str]]:
         if value:
             found.append((label, safe_text(value)))
     if flt.block_id is not None:
-        found.append(("Block", f"#{flt.block_id}"))
+        found.append(("Block", safe_text(names.of("block", flt.block_id)) if names
+                      else f"#{flt.block_id}"))
     if flt.flat_id is not None:
-        found.append(("Flat", f"#{flt.flat_id}"))
+        found.append(("Flat", safe_text(names.of("flat", flt.flat_id)) if names
+                      else f"#{flt.flat_id}"))
     return found
 
 

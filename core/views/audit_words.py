@@ -4,6 +4,7 @@ before -> after with the guide's labels, never table or column names."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from core.rights import Action, Area
@@ -128,9 +129,12 @@ def rights_words(value: Any) -> str:
 
 
 def changes(entity: str, before: dict[str, Any] | None, after: dict[str, Any] | None,
-            hidden: frozenset[str] = frozenset()) -> list[tuple[str, str, str]]:
+            hidden: frozenset[str] = frozenset(), *,
+            named: Callable[[str, Any], Any] | None = None) -> list[tuple[str, str, str]]:
     """Each field that differs as (label, before, after); every field of a creation or
-    a removal that holds something. Fields named in `hidden` read "(hidden)"."""
+    a removal that holds something. Fields named in `hidden` read "(hidden)"; `named`
+    turns a field's stored value into what is shown (the ids of other objects into
+    their names: core.views.audit_names), after the comparison."""
     old, new = before or {}, after or {}
     found = []
     for name in [*old, *(k for k in new if k not in old)]:
@@ -142,9 +146,13 @@ def changes(entity: str, before: dict[str, Any] | None, after: dict[str, Any] | 
             b = HIDDEN if after is not None else "—"
         else:
             show = rights_words if name == "rights" else shown
-            a = show(old.get(name)) if before is not None else "—"
-            b = show(new.get(name)) if after is not None else "—"
+            a = show(_named(named, name, old.get(name))) if before is not None else "—"
+            b = show(_named(named, name, new.get(name))) if after is not None else "—"
         if a == b == "—":  # an empty field of a creation or a removal says nothing
             continue
         found.append((label(entity, name), a, b))
     return found
+
+
+def _named(named: Callable[[str, Any], Any] | None, name: str, value: Any) -> Any:
+    return named(name, value) if named is not None else value

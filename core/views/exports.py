@@ -12,7 +12,8 @@ masked in the descriptions. The file formats are the console's writers
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from core.model import EventKind, Site
 from core.rights import Area
 from core.text import safe_text
 from core.views.events import event_rows
+from core.views.export_lines import LineLayout, LineSpec, TextPage, line_pages
 from core.views.port import ReadModel
 from core.views.rows import EventFilter
 from core.views.viewer import Viewer
@@ -33,6 +35,8 @@ EXPORT_PAGE = 2000
 APASS_KINDS = frozenset({EventKind.OPEN_BY_PROXIMITY_FOB.value,
                          EventKind.OPEN_BY_RADIO_TRANSMITTER.value})
 HIDDEN = "(hidden)"
+#: after "#<id>" for an event's device that is no longer there
+DELETED = " (deleted)"
 #: a PDF report holds the newest 10,000 rows at most (about 250 pages: a report is for
 #: reading and printing; CSV and XLSX hold every row)
 PDF_MAX_ROWS = 10_000
@@ -77,6 +81,10 @@ class EventExport:
     noun: str = "event"
     order: str = "newest first"
     plural: str = ""
+    #: the rows as ready text lines, where the list can (the Events list: see
+    #: core.views.export_lines); None: only `pages()`
+    _lines: Callable[[LineLayout], AsyncGenerator[TextPage, None]] | None = field(
+        default=None, repr=False)
 
     @property
     def nouns(self) -> tuple[str, str]:
@@ -92,6 +100,22 @@ class EventExport:
         async for page in self._pages:
             self.rows_done += len(page)
             yield page
+
+    @property
+    def has_lines(self) -> bool:
+        """Whether `text_pages()` can give the rows as ready text lines."""
+        return self._lines is not None
+
+    async def text_pages(self, layout: LineLayout) -> AsyncGenerator[TextPage, None]:
+        """The rows as text lines in `layout` (CRLF after each), a page at a time: runs
+        of ready text, and rows for the writer where the store wrote no line. Either
+        this or `pages()`, once."""
+        if self._lines is None:
+            raise TypeError(f"{self.kind} exports have no text lines")
+        async with aclosing(self._lines(layout)) as pages:
+            async for count, items in pages:
+                self.rows_done += count
+                yield count, items
 
 
 def _local(moment: datetime | None, tz: ZoneInfo) -> str:
@@ -137,10 +161,21 @@ async def event_export(reads: ReadModel, viewer: Viewer, flt: EventFilter, *,
         detail = await reads.flat_detail(flt.flat_id)
         filters.insert(2 if flt.block_id is not None else 1, (
             "Flat N°", safe_text(detail.flat.number) if detail else f"#{flt.flat_id}"))
+    def lines(layout: LineLayout) -> AsyncGenerator[TextPage, None]:
+        assert flt.site_id is not None
+        spec = LineSpec(layout, flt.site_id, (), "", with_apass, tuple(sorted(APASS_KINDS)),
+                        HIDDEN, DELETED)
+        times, texts = LocalTimes(tz), dict[str, str]()
+
+        def convert(raw: list[tuple[Any, ...]]) -> list[Row]:
+            return _rows(raw, times, devices, with_apass, texts)
+        return line_pages(reads, flt, spec, tz, viewer.actor.now(), convert, page)
+
     return EventExport(site, columns, filters,
                        safe_text(viewer.operator.email),
                        viewer.actor.now().astimezone(tz).replace(tzinfo=None),
-                       _pages(reads, viewer, flt, page, tz, devices, with_apass))
+                       _pages(reads, viewer, flt, page, tz, devices, with_apass),
+                       _lines=lines)
 
 
 async def _pages(reads: ReadModel, viewer: Viewer, flt: EventFilter, page: int, tz: ZoneInfo,
@@ -200,7 +235,7 @@ def _rows(events: list[tuple[Any, ...]], times: LocalTimes,
     local = times.local
     for at, _id, device_id, kind, result, name, credential, description in events:
         device, device_type = devices.get(device_id, (
-            f"#{device_id} (deleted)" if device_id is not None else "", ""))
+            f"#{device_id}{DELETED}" if device_id is not None else "", ""))
         description = safe_text(description)
         credential = safe_text(credential)
         is_apass = kind in APASS_KINDS and credential

@@ -12,8 +12,9 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from core.audit import ChainReport
+from core.audit import ChainProgress, ChainReport
 from core.model import AccessProfile, APassState, AuditEntry, Block, Holiday, WeekType
+from core.views.export_lines import LinePage, LineSpec
 from core.views.facilities_port import FacilitiesReadModel
 from core.views.rows import (
     AlarmCounts,
@@ -161,6 +162,18 @@ class ReadModel(FacilitiesReadModel, abc.ABC):
         kind, result, name, credential, description), newest first, older than `before`."""
 
     @abc.abstractmethod
+    async def event_lines(self, flt: EventFilter, site_ids: list[int], spec: LineSpec,
+                          before: tuple[str, int] | None, limit: int) -> LinePage:
+        """An export's page of events as text lines in `spec`'s layout, newest first,
+        older than `before`; no line (None) where SQL cannot write it exactly
+        (core.views.export_lines)."""
+
+    @abc.abstractmethod
+    async def event_rows_of(self, site_ids: list[int], ids: Sequence[int]
+                            ) -> list[tuple[Any, ...]]:
+        """These events of these sites as `event_rows` gives them (any order)."""
+
+    @abc.abstractmethod
     async def event_count(self, flt: EventFilter, site_ids: list[int]) -> int:
         """How many events of these sites match the filter."""
 
@@ -206,8 +219,19 @@ class ReadModel(FacilitiesReadModel, abc.ABC):
         source)."""
 
     @abc.abstractmethod
-    async def audit_chain(self) -> ChainReport:
-        """The audit trail's hash chain checked against its head."""
+    async def audit_names(self, wanted: dict[str, set[int]]
+                          ) -> dict[str, dict[int, tuple[str, int | None]]]:
+        """Names of the objects audit entries refer to, by kind (site, block, flat,
+        access_pass, access_profile, week_type, device, door, operator, company,
+        provider): {kind: {id: (name, site id or None)}}; removed ones are absent."""
+
+    @abc.abstractmethod
+    async def audit_chain(self, progress: ChainProgress | None = None, *,
+                          full: bool = False, now: datetime | None = None) -> ChainReport:
+        """The audit trail's hash chain checked against its head: the entries since the
+        last check that found it intact (a checkpoint), or all of them (`full`, or when
+        the checkpoint no longer matches); `progress` follows it; `now` is when a whole
+        check happens (the reader's clock)."""
 
     # --- operators and search -----------------------------------------------------------------
     @abc.abstractmethod

@@ -2,13 +2,16 @@
 
 from alembic import context
 
+from store.postgres import is_event_partition
 from store.search_index import is_search_table
 from store.tables import metadata
 
 
 def include_name(name: str | None, type_: str, _parent: object) -> bool:
-    """The search index (FTS5, made by hand in 0002) is not in the metadata: leave it be."""
-    return not (type_ == "table" and name and is_search_table(name))
+    """The search index (FTS5, made by hand in 0002) and the events' monthly partitions
+    (PostgreSQL, 0009) are not in the metadata: leave them be."""
+    return not (type_ == "table" and name and (is_search_table(name)
+                                               or is_event_partition(name)))
 
 
 connection = context.config.attributes.get("connection")

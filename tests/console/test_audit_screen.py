@@ -18,6 +18,7 @@ from console.screens.export_progress import ExportScreen
 from console.widgets.form import FormScreen
 from core.rights import Profile
 from core.services import flats
+from store.audit_queries import checkpoint_path
 from tests.conftest import make_operator
 from tests.console.conftest import context_for, press, settled, show_tab, type_into, until
 from tests.console.test_snapshots import SIZES, app_over, estate_db  # noqa: F401 (fixture)
@@ -51,9 +52,9 @@ async def test_trail_filters_detail_and_export(console_ctx, make_app, store, adm
         screen = await open_audit(pilot)
         assert text(screen, "#audit-chain").startswith("Chain: intact (")
         assert "Site: Demo Cases" in text(screen, "#audit-filters")
-        assert whats(screen)[0] == "Flat modified: 002"
+        assert whats(screen)[0] == "Flat modified: 002 (Block C)"
         detail = text(screen, "#audit-detail")
-        assert "Flat modified: 002 · admin@test.example · test" in detail
+        assert "Flat modified: 002 (Block C) · admin@test.example · test" in detail
         assert "Name: Appt. 002 → Martin" in detail
 
         # filters: the flat of a block, by the dialog; a bad APass number is refused there
@@ -70,7 +71,7 @@ async def test_trail_filters_detail_and_export(console_ctx, make_app, store, adm
         await press(pilot, "ctrl+s")
         await settled(pilot)
         assert pilot.app.screen is screen
-        assert whats(screen) == ["Flat modified: 002"]
+        assert whats(screen) == ["Flat modified: 002 (Block C)"]
         assert "Block: Block C" in text(screen, "#audit-filters")
 
         # export: a progress line, then the file's name; the file holds the list shown
@@ -88,7 +89,7 @@ async def test_trail_filters_detail_and_export(console_ctx, make_app, store, adm
         sheet = openpyxl.load_workbook(folder / name)["Audit trail"]
         rows = list(sheet.iter_rows(values_only=True))
         assert rows[0] == ("Date & time", "Operator", "From", "What", "Changes")
-        assert rows[1][1:4] == ("admin@test.example", "test", "Flat modified: 002")
+        assert rows[1][1:4] == ("admin@test.example", "test", "Flat modified: 002 (Block C)")
         await press(pilot, "escape")
         assert pilot.app.screen is screen
 
@@ -105,19 +106,41 @@ async def test_a_broken_chain_is_shown_where_it_breaks(console_ctx, make_app, st
             "Chain: BROKEN at entry 3: the entry was altered after it was written")
 
 
+async def test_a_second_open_checks_only_the_new_entries_and_v_checks_all(
+        console_ctx, make_app, store, admin, estate):
+    """The first open checks the whole chain (in a process of its own) and leaves a
+    checkpoint; the next checks the entries since and says when all were; v checks all."""
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_audit(pilot)
+        first = text(screen, "#audit-chain")
+        assert first.startswith("Chain: intact (") and "in full" not in first
+        await press(pilot, "escape")
+        await flats.update_flat(store.uow(), admin, estate.flats[1].id, name="Martin")
+        screen = await open_audit(pilot)
+        line = text(screen, "#audit-chain")
+        assert "the 1 newest checked now, the rest in full on 2026-" in line, line
+        await press(pilot, "v")
+        await until(pilot, lambda: "checking" not in text(screen, "#audit-chain")
+                    and "in full" not in text(screen, "#audit-chain"), "the whole chain")
+        assert text(screen, "#audit-chain").startswith("Chain: intact (")
+
+
 async def test_events_export_runs_and_a_cancel_leaves_no_file(console_ctx, make_app, store,
                                                               estate):
     """The store's reads are real; the first page is held back (an asyncio.Event around
     the real read: nothing here can make a real export slow on purpose) so that Escape
     comes while the export is under way."""
-    reads = console_ctx.reads
-    real, gate = reads.event_rows, asyncio.Event()
+    reads, gate = console_ctx.reads, asyncio.Event()
 
-    async def held(*args, **kwargs):
-        await gate.wait()
-        return await real(*args, **kwargs)
+    def hold(real):
+        async def held(*args, **kwargs):
+            await gate.wait()
+            return await real(*args, **kwargs)
+        return held
 
-    reads.event_rows = held
+    # the CSV reads ready lines (event_lines); the other formats rows (event_rows)
+    reads.event_rows, reads.event_lines = hold(reads.event_rows), hold(reads.event_lines)
     folder = operator_folder(store, "admin@test.example", create=False)
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
@@ -176,4 +199,6 @@ def test_audit_snapshot(snap_compare, estate_db, size):  # noqa: F811 (the fixtu
         await until(pilot, lambda: "checking" not in text(pilot.app.screen, "#audit-chain"),
                     "the chain")
 
+    # no checkpoint from another test's open: the whole chain, "intact (N entries)"
+    checkpoint_path(str(estate_db)).unlink(missing_ok=True)
     assert snap_compare(app_over(estate_db), run_before=opened, terminal_size=size)

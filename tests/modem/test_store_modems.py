@@ -2,17 +2,20 @@
 section): the gateway drives one added in the store without a restart, moves it when
 its port changes, stops it when it is removed; a modem on a port already taken is a
 "Modem not driven" alarm until mended; `--simulate` drives the store's modems on
-simulated modems. One gateway walks the first three."""
+simulated modems, and sends SMS by them when no route is set. One gateway walks the
+first three."""
 
 from __future__ import annotations
 
 from core.config import Config
 from core.model import Device, DeviceType, Event, EventKind
-from core.services import devices
+from core.services import devices, sms
+from core.services.sms import Selection
 from drivers.modem.driver import ModemDriver
 from drivers.modem.simulated import SimulatedModem
 from store.database import Store
 from tests.conftest import eventually
+from tests.sms.conftest import MOBILE_3, phones_estate
 from tests.test_gateway import short_socket
 
 
@@ -84,6 +87,14 @@ async def test_simulate_drives_the_store_modems_on_simulated_modems(store, admin
         assert driver.config.port == sim.path
         await eventually(lambda: driver.state.online and driver.state.info.get("signal"))
         assert driver.state.info["registration"] == "home"
+        # no [sms] route set: a simulated gateway sends by the simulated modem (the demo's
+        # Messages screen goes all the way to "sent"; nothing real is dialled)
+        assert gw.sms_routes.config.route == "modem" and config.sms.route == ""
+        flat = await phones_estate(store, admin, estate)
+        await sms.send_sms(store.uow(), admin, Selection(flat.site_id, flat_ids=(
+            flat.flat_ids[2],)), "Boiler service today")
+        gw.sms.wake()  # a console's change notice does this
+        await eventually(lambda: sim.sent == [(MOBILE_3, "Boiler service today")], 10)
     finally:
         await gw.stop()
     assert not gw.modems.simulators  # closed with the gateway
