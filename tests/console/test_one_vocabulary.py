@@ -36,3 +36,11 @@ async def test_the_tab_and_the_flat_write_a_pass_alike(console_ctx, make_app, st
         await to_pane(pilot, 3)
         assert table_rows(app.screen.query_one(PassesPane))[0][:3] == [
             "0000000900", "Radio transmitter", "GREEN"]
+
+
+def test_the_audit_trail_writes_a_pass_alike():
+    from core.views.audit_words import changes
+    found = changes("access_pass", {"type": "proximity fob", "colour": "black"},
+                    {"type": "dual tech", "colour": "green"})
+    assert ("Type", "Proximity fob", "Dual tech") in found
+    assert ("Colour", "BLACK", "GREEN") in found
