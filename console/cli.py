@@ -28,6 +28,7 @@ from console.cli_output import EXIT_USAGE, PlainFormatter, refuse, say
 from console.cli_output import Parser as _Parser
 from console.cli_store import bus_beside_db, creating, open_existing
 from console.headless.children import hold_lifeline
+from console.progress import JobProgress, UpgradeProgress
 from core import rules
 from core.config import Config, load_config
 from core.errors import DoorkeeperError
@@ -118,14 +119,14 @@ async def _demo(args: argparse.Namespace, config: Config) -> int:
     if events < 0:
         raise DoorkeeperError("--events must be 0 or more.")
     bus_beside_db(config, args)
-    store = await Store.open(config.store, path=args.db)  # the demo creates its store
+    store = await Store.open(config.store, path=args.db,  # the demo creates its store
+                             steps=UpgradeProgress())
     where = store.where
     try:
         if await is_built(store):
             say(f"The demo estate is already built in {where}.")
         else:
             say(f"Building the demo estate (seed {seed}) in {where} …", flush=True)
-            from console.progress import JobProgress
             with JobProgress("past events", events) as progress:
                 r = await build_demo(store, seed, events, config.demo.days,
                                      step=progress.stage, stored=progress.advance)

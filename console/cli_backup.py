@@ -9,8 +9,13 @@ from pathlib import Path
 
 from console.cli_output import say
 from console.cli_store import bus_beside_db, store_file
+from console.progress import UpgradeProgress, stages
 from core.config import Config
 from core.errors import DoorkeeperError
+
+#: what a backup does, in order (store.backup.take_backup names each as it begins)
+BACKUP_STAGES = ["copy the store online", "check the copy (integrity, audit chain)",
+                 "sync the copy to disk"]
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
@@ -53,7 +58,9 @@ async def run_backup(args: argparse.Namespace, config: Config) -> int:
         raise DoorkeeperError("--keep must be 1 to 1000.")
     db = _sqlite_file(config, args)
     folder = backup_folder(config, db)
-    report = await asyncio.to_thread(take_backup, db, args.to, folder=folder)
+    with stages("backup steps", BACKUP_STAGES) as job:
+        report = await asyncio.to_thread(take_backup, db, args.to, folder=folder,
+                                         stage=lambda _name: job.next())
     say(f"Backup {report.path}: schema {report.revision}, {report.size / 1e6:.1f} MB, "
         f"integrity ok, audit trail intact ({report.audit_entries} "
         f"{'entry' if report.audit_entries == 1 else 'entries'}), "
@@ -84,7 +91,8 @@ async def run_restore(args: argparse.Namespace, config: Config) -> int:
                               "(systemctl stop doorkeeper-serve doorkeeper-gateway), then "
                               "restore.")
     revision, kept = await asyncio.to_thread(restore, Path(args.file), db)
-    store = await Store.open(config.store, path=db)  # an older backup is upgraded here
+    store = await Store.open(config.store, path=db,  # an older backup is upgraded here
+                             steps=UpgradeProgress())
     await store.close()
     say(f"Restored {args.file} (schema {revision}) into {db}."
         + (f" The store it replaced is kept at {kept}." if kept else ""))

@@ -21,19 +21,21 @@ written; the file appears whole or not at all.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from console.cli_output import cli_date, say
 from console.cli_store import open_existing
 from console.export.files import FORMATS, check_target, write_export
+from console.progress import BESIDE_QUIET_S, JobProgress
 from core import days
 from core.config import Config
 from core.errors import ValidationError
 from core.model import DeviceType, EventKind, EventResult, Site
 from core.views.blocks import block_rows
 from core.views.devices import site_devices
-from core.views.events import event_blocks, event_flat
+from core.views.events import event_blocks, event_count, event_flat
 from core.views.exports import PDF_MAX_ROWS, EventExport, event_export
 from core.views.list_exports import (
     VIEWS,
@@ -206,8 +208,10 @@ async def run(args: argparse.Namespace, config: Config) -> int:
             viewer = await load_viewer(uow, args.operator, "cli")
         reads = StoreReads(store)
         site = site_named(viewer, args.site)
-        export = await _export(reads, viewer, site, args)
-        done = await write_export(export, fmt, target)
+        export, total = await _export(reads, viewer, site, args)
+        with JobProgress(export.nouns[1], total, out=sys.stderr, quiet_s=BESIDE_QUIET_S) as job:
+            done = await write_export(export, fmt, target,
+                                      lambda rows: job.advance(rows - job.done))
     finally:
         await store.close()
     one, many = export.nouns
@@ -221,21 +225,24 @@ async def run(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _export(reads: StoreReads, viewer: Viewer, site: Site,
-                  args: argparse.Namespace) -> EventExport:
-    """The export the command names, with the operator's rights."""
+                  args: argparse.Namespace) -> tuple[EventExport, int]:
+    """The export the command names, with the operator's rights, and its rows when they
+    are counted ahead (the events, for the progress's time left; 0: the other lists)."""
     assert site.id is not None
     kind = args.export_command
     if kind == "events":
-        return await event_export(reads, viewer, await _filter(reads, viewer, site, args))
+        flt = await _filter(reads, viewer, site, args)
+        return (await event_export(reads, viewer, flt), await event_count(reads, viewer, flt))
     if kind == "flats":
         return await flats_export(reads, viewer, site.id,
-                                  await block_id(reads, viewer, site, args.block))
+                                  await block_id(reads, viewer, site, args.block)), 0
+    block = await block_id(reads, viewer, site, args.block) if getattr(
+        args, "block", None) else None
     if kind == "passes":
-        block = await block_id(reads, viewer, site, args.block) if args.block else None
-        return await passes_export(reads, viewer, site.id, VIEWS[args.view], block_id=block)
+        return await passes_export(reads, viewer, site.id, VIEWS[args.view],
+                                   block_id=block), 0
     if kind == "displays":
-        block = await block_id(reads, viewer, site, args.block) if args.block else None
-        return await displays_export(reads, viewer, site.id, block_id=block)
+        return await displays_export(reads, viewer, site.id, block_id=block), 0
     if kind == "operators":
-        return await operators_export(reads, viewer, site.id)
-    return await providers_export(reads, viewer, site.id, tasks=args.tasks)
+        return await operators_export(reads, viewer, site.id), 0
+    return await providers_export(reads, viewer, site.id, tasks=args.tasks), 0

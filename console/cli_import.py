@@ -20,6 +20,7 @@ from console.cli_output import say
 from console.cli_store import open_existing
 from console.imports.plan_text import plan_lines, summary
 from console.imports.read import read_sheet
+from console.progress import stages
 from core.config import Config
 from core.services.flat_import import ImportPlan, plan_import
 from core.services.flat_import_apply import apply_import
@@ -60,14 +61,18 @@ async def run(args: argparse.Namespace, config: Config) -> int:
             viewer = await load_viewer(uow, args.operator, "cli")
         site = site_named(viewer, args.site)
         block = await block_id(StoreReads(store), viewer, site, args.block)
-        plan = await plan_import(store.reader(), viewer.actor, block, sheet,
-                                 remove_missing=args.remove_missing)
+        with stages("import steps", ["plan the import (every line checked)"]) as job:
+            job.next()
+            plan = await plan_import(store.reader(), viewer.actor, block, sheet,
+                                     remove_missing=args.remove_missing)
         show(plan)
         if not args.apply:
             say("Nothing was written: run again with --apply to import.")
             return 1 if plan.refused else 0
-        done = await apply_import(store.uow(), viewer.actor, block, sheet,
-                                  remove_missing=args.remove_missing)
+        with stages("import steps", ["apply the plan (one transaction)"]) as job:
+            job.next()
+            done = await apply_import(store.uow(), viewer.actor, block, sheet,
+                                      remove_missing=args.remove_missing)
     finally:
         await store.close()
     c = done.counts

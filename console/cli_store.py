@@ -3,7 +3,8 @@
 Every other command refuses a missing store in one line, so a typo in `--db` never
 leaves an empty store (and its folders) behind that then looks "intact". A refused
 `init` removes what it created: the database file, its journals and the folders
-made for it.
+made for it. A store that needs its schema made or upgraded shows the migrations'
+progress on stderr (console/progress.py); one already up to date shows nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from console.progress import UpgradeProgress
 from core.config import Config
 from core.errors import DoorkeeperError
 from store.database import Store
@@ -51,7 +53,7 @@ async def open_existing(config: Config, db: str | None) -> Store:
     if path is not None and not path.exists():
         raise DoorkeeperError(f"No store at {path}; create one with 'doorkeeper init "
                               f"--admin EMAIL --db {path}' (or 'doorkeeper demo').")
-    return await Store.open(config.store, path=db)
+    return await Store.open(config.store, path=db, steps=UpgradeProgress())
 
 
 @asynccontextmanager
@@ -60,7 +62,7 @@ async def creating(config: Config, db: str | None) -> AsyncIterator[Store]:
     store and the folders made for it, so the refusal leaves nothing behind."""
     path = store_file(config, db)
     if path is None or path.exists():
-        existing = await Store.open(config.store, path=db)
+        existing = await Store.open(config.store, path=db, steps=UpgradeProgress())
         try:
             yield existing
         finally:
@@ -69,7 +71,7 @@ async def creating(config: Config, db: str | None) -> AsyncIterator[Store]:
     made = [p for p in path.absolute().parents if not p.exists()]  # deepest first
     store: Store | None = None
     try:
-        store = await Store.open(config.store, path=db)
+        store = await Store.open(config.store, path=db, steps=UpgradeProgress())
         yield store
     except BaseException:
         if store is not None:

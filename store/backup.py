@@ -26,6 +26,7 @@ import os
 import shutil
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -152,8 +153,11 @@ def backup_name(revision: str, at: datetime | None = None) -> str:
 
 
 def take_backup(db: str | Path, to: str | Path | None = None, *,
-                folder: str | Path | None = None) -> BackupReport:
-    """Back a store up to `to` (or a named file in `folder`), verified; the report."""
+                folder: str | Path | None = None,
+                stage: Callable[[str], None] | None = None) -> BackupReport:
+    """Back a store up to `to` (or a named file in `folder`), verified; the report.
+    `stage` hears each stage as it begins: "copy", "check", "sync" (a progress bar)."""
+    say = stage or (lambda _name: None)
     db = Path(db)
     if not db.is_file():
         raise StoreError(f"There is no store at {db}.")
@@ -168,9 +172,12 @@ def take_backup(db: str | Path, to: str | Path | None = None, *,
         raise StoreError(f"Cannot make the folder {target.parent}: {err.strerror}.") from err
     partial = target.with_name(target.name + ".partial")
     try:
+        say("copy")
         copy_online(db, partial)
         os.chmod(partial, 0o640)  # residents' data: the store's owner and group only
+        say("check")
         revision, entries = verify(partial)
+        say("sync")
         _fsync(partial)
         os.replace(partial, target)
     finally:

@@ -18,7 +18,7 @@ from store.postgres import check_url, create_postgres_engine, is_postgres, maint
 from store.spill import new_origin, pg_spill_path, spill_path
 from store.sqlite import create_sqlite_engine, is_sqlite, sqlite_url
 from store.unit_of_work import SqlUnitOfWork
-from store.upgrade import upgrade
+from store.upgrade import UpgradeSteps, upgrade
 from store.write_gate import WriteGate
 
 
@@ -46,8 +46,9 @@ class Store:
 
     @classmethod
     async def open(cls, config: StoreConfig | None = None, *, path: str | Path | None = None,
-                   migrate: bool = True) -> Store:
-        """Open (and by default migrate) the store named by a path or the config."""
+                   migrate: bool = True, steps: UpgradeSteps | None = None) -> Store:
+        """Open (and by default migrate) the store named by a path or the config; `steps`
+        hears an upgrade's steps, if one runs (a command line's progress)."""
         config = config or StoreConfig()
         url = check_url(config.url) if config.url else sqlite_url(path or config.path)
         if is_sqlite(url):
@@ -68,7 +69,7 @@ class Store:
                 db = Path(store.where) if intent is not None else None
                 with intent.intent() if intent is not None else contextlib.nullcontext():
                     await upgrade(engine, db if db is not None and db.exists() else None,
-                                  store.where)
+                                  store.where, steps)
             except (OperationalError, DatabaseError) as err:
                 await engine.dispose()
                 raise StoreError(f"Cannot open the store {store.where}: {err.orig}.") from err

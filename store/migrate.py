@@ -8,8 +8,9 @@ paid by every CLI command and every process that opens a store. A store already 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -55,14 +56,29 @@ async def is_at_head(engine: AsyncEngine) -> bool:
     return await current_revision(engine) == HEAD
 
 
-async def upgrade_to_head(engine: AsyncEngine) -> None:
-    """Create or upgrade the schema to the newest revision."""
+def pending_revisions(found: str | None) -> list[str]:
+    """The revisions an upgrade from `found` (None: a new store) applies, oldest first."""
+    known = known_revisions()
+    return known[known.index(found) + 1:] if found in known else known
+
+
+async def upgrade_to_head(engine: AsyncEngine,
+                          applied: Callable[[str], None] | None = None) -> None:
+    """Create or upgrade the schema to the newest revision; `applied` hears each revision
+    ("0004 what it does") as it is applied."""
     if await is_at_head(engine):
         return
     from alembic import command
 
     def _upgrade(conn: Connection) -> None:
-        command.upgrade(alembic_config(conn), "head")
+        cfg = alembic_config(conn)
+        if applied is not None:
+            def on_version_apply(*, step: Any, **_: Any) -> None:
+                doc = getattr(step.up_revision, "doc", "") or ""  # the revision's message
+                applied(f"{step.up_revision_id} {doc.splitlines()[0] if doc else ''}".strip())
+
+            cfg.attributes["on_version_apply"] = on_version_apply
+        command.upgrade(cfg, "head")
 
     async with engine.connect() as conn:
         conn = await conn.execution_options(write=True)

@@ -14,6 +14,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,6 +23,19 @@ from store import migrate
 from store.backup import restore, take_backup
 
 log = logging.getLogger(__name__)
+
+
+class UpgradeSteps(Protocol):
+    """Hears an upgrade's steps as they are done (a command line's progress bar)."""
+
+    def begin(self, steps: int, found: str | None, head: str) -> None:
+        """An upgrade of `steps` steps (the backup, then each revision) begins."""
+
+    def step(self, name: str) -> None:
+        """One step is done."""
+
+    def end(self) -> None:
+        """The upgrade is over (done, or failed and rolled back)."""
 
 
 def release_version() -> str:
@@ -42,13 +56,15 @@ def refuse_newer(found: str, where: str) -> StoreError:
         "restore a backup made by this one.")
 
 
-async def upgrade(engine: AsyncEngine, db: Path | None, where: str) -> Path | None:
+async def upgrade(engine: AsyncEngine, db: Path | None, where: str,
+                  steps: UpgradeSteps | None = None) -> Path | None:
     """Bring the store's schema to this release's; the pre-upgrade backup, if one was made.
 
     Args:
         engine: the store's engine (disposed of when a failed upgrade is rolled back).
         db: the SQLite file, or None for a server database (its own backups apply).
         where: the store's name, for messages.
+        steps: told of each step (the backup, each revision), when one runs.
 
     Raises:
         StoreError: a newer store (both revisions named), a store that cannot be backed
@@ -60,6 +76,18 @@ async def upgrade(engine: AsyncEngine, db: Path | None, where: str) -> Path | No
         return None
     if found is not None and found not in migrate.known_revisions():
         raise refuse_newer(found, where)
+    backed_up = db is not None and found is not None
+    if steps is not None:
+        steps.begin(len(migrate.pending_revisions(found)) + backed_up, found, head)
+    try:
+        return await _upgrade(engine, db, where, found, head, steps)
+    finally:
+        if steps is not None:
+            steps.end()
+
+
+async def _upgrade(engine: AsyncEngine, db: Path | None, where: str, found: str | None,
+                   head: str, steps: UpgradeSteps | None) -> Path | None:
     saved: Path | None = None
     if db is not None and found is not None:
         moment = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -71,8 +99,10 @@ async def upgrade(engine: AsyncEngine, db: Path | None, where: str) -> Path | No
                              f"{head}: the backup before it failed ({err.message})") from err
         log.warning("upgrading the store %s from schema %s to %s; backup first: %s",
                     where, found, head, saved)
+        if steps is not None:
+            steps.step("the backup before the upgrade")
     try:
-        await migrate.upgrade_to_head(engine)
+        await migrate.upgrade_to_head(engine, steps.step if steps is not None else None)
     except Exception as err:
         if saved is None or db is None:
             raise

@@ -190,8 +190,7 @@ class AlarmsScreen(Screen[None]):
         self.show_acknowledged = not self.show_acknowledged
         table = self.table
         current = table.current
-        table.clear(columns=True)
-        table.add_columns(*self._columns())
+        table.set_columns(self._columns())
         await self.reload(current)
 
     async def action_detail(self) -> None:

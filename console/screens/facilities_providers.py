@@ -19,6 +19,7 @@ from console.context import ConsoleContext
 from console.screens.facilities_cells import validity_cell
 from console.screens.facilities_forms import company_form, provider_form
 from console.screens.setup_list import FILTER_BINDINGS, LIST_BINDINGS, ListActions
+from console.widgets.columns import Col
 from console.widgets.form import Field, FormScreen
 from console.widgets.log_table import LogTable
 from console.widgets.plain import plain
@@ -30,11 +31,13 @@ from core.services.facilities import delete_company, delete_provider
 from core.views.facilities import company_rows, provider_page, provider_row
 from core.views.facilities_rows import CompanyRow, ProviderFilter, ProviderRow
 
-COMPANY_COLUMNS = ("Management co.", "Person in charge", "Telephone N°", "Email",
-                   "Providers", "Tasks", "Managed by me")
+#: narrow, the least needed columns give way (console/widgets/columns.py)
+COMPANY_COLUMNS = ("Management co.", Col("Person in charge", 2), Col("Telephone N°", 1),
+                   Col("Email", 4), Col("Providers", 3), Col("Tasks", 3),
+                   Col("Managed by me", 5))
 # Validity second, so the colour and its word show at 80 columns
-PROVIDER_COLUMNS = ("Service Provider", "Validity", "Telephone", "Email", "Mission",
-                    "Management co.")
+PROVIDER_COLUMNS = ("Service Provider", "Validity", Col("Telephone", 1), Col("Email", 3),
+                    Col("Mission", 2, 16), Col("Management co.", 4))
 HINT = "Validity: red Expired · orange Not started · grey Current"
 
 

@@ -18,6 +18,7 @@ from textual.widgets import Static
 from console.context import ConsoleContext
 from console.screens.facilities_task_form import TaskForm
 from console.screens.setup_list import FILTER_BINDINGS, LIST_BINDINGS, ListActions
+from console.widgets.columns import Col
 from console.widgets.form import Field, FormScreen
 from console.widgets.log_table import LogTable
 from console.widgets.plain import plain
@@ -30,8 +31,10 @@ from core.views.facilities_rows import TaskFilter, TaskRow
 
 #: rows of the first page: about a screenful
 FIRST_PAGE = 50
-COLUMNS = ("Task(s) on my sites", "Management co.", "Service Provider", "Keypad codes",
-           "APasses/Radio transmitters", "Perimeter access")
+#: narrow, the least needed columns give way (console/widgets/columns.py)
+COLUMNS = ("Task(s) on my sites", Col("Management co.", 3), Col("Service Provider", 1),
+           Col("Keypad codes", 2), Col("APasses/Radio transmitters", 4),
+           Col("Perimeter access", 5))
 
 
 def task_filter_form(flt: TaskFilter, companies: list[tuple[Text, int]],

@@ -22,8 +22,10 @@ from textual.widgets import (
 from console.context import ConsoleContext
 from console.screens.flat_history import HistoryPane
 from console.screens.flat_panes import DisplaysPane, ListPane, PassesPane, PhonesPane
+from console.widgets.columns import Col
 from console.widgets.form import Field, FieldsMixin
 from console.widgets.key_bar import KeyBar
+from console.widgets.message_line import MessageLine
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
 from core.rights import Action, Area
@@ -125,8 +127,6 @@ class FlatScreen(ModalScreen[bool]):
     }
     FlatScreen #flat-title { text-style: bold; height: 1; }
     FlatScreen #flat-tabs { height: 1fr; }
-    FlatScreen #flat-message { height: auto; }
-    FlatScreen #flat-message.-error { color: $error; }
     FlatScreen .pane-caption { height: auto; color: $text-muted; }
     FlatScreen ListPane DataTable { height: 1fr; }
     FlatScreen .flat-note { color: $text-muted; height: auto; }
@@ -182,15 +182,17 @@ class FlatScreen(ModalScreen[bool]):
                 if "tab-displays" in self.panes:
                     with TabPane("Panel display(s)", id="tab-displays"):
                         yield DisplaysPane(self, ("Name", "Call code",
-                                                  "Access / display profile", "Call chain",
-                                                  "Auto-opening"))
+                                                  Col("Access / display profile", 2),
+                                                  Col("Call chain", 1),
+                                                  Col("Auto-opening", 3)))
                 if "tab-passes" in self.panes:
                     with TabPane("APass(es)", id="tab-passes"):
-                        yield PassesPane(self, ("Access Pass", "Type", "Colour", "Resident",
-                                                "Access profile", "State"))
+                        yield PassesPane(self, ("Access Pass", Col("Type", 3),
+                                                Col("Colour", 4), Col("Resident", 2),
+                                                Col("Access profile", 5), "State"))
                 with TabPane("History", id="tab-history"):
                     yield HistoryPane(self)
-            yield Static("", id="flat-message")
+            yield MessageLine(id="flat-message")
             with Horizontal(id="flat-buttons"):
                 yield Button("Close", id="close", compact=True)
         yield KeyBar()
@@ -217,12 +219,11 @@ class FlatScreen(ModalScreen[bool]):
 
     def say(self, message: str, error: bool = False) -> None:
         """A line under the tabs: what was done, or why it was refused."""
-        line = self.query_one("#flat-message", Static)
-        line.update(plain(message))
-        line.set_class(error, "-error")
+        self.query_one("#flat-message", MessageLine).say(message, error)
 
     @on(TabbedContent.TabActivated, "#flat-tabs")
     def _pane_shown(self) -> None:
+        self.query_one("#flat-message", MessageLine).clear()  # it was about the other tab
         self.refresh_bindings()
         self.call_after_refresh(self._focus_pane)
 

@@ -17,6 +17,7 @@ from textual.widgets import Static
 
 from console.screens.event_detail import show_event_detail
 from console.tabs.event_rows import RESULT_STYLES
+from console.widgets.columns import Col
 from console.widgets.guard import guarded
 from console.widgets.log_table import LogTable
 from console.widgets.plain import plain
@@ -27,7 +28,8 @@ from core.views.rows import FlatDetail
 if TYPE_CHECKING:
     from console.screens.flat import FlatScreen
 
-COLUMNS = ("Date & time", "What", "Result / by", "Details")
+#: narrow, the details go (the row's detail, Enter, has them), then are cut to what is left
+COLUMNS = ("Date & time", "What", "Result / by", Col("Details", 1, 16))
 #: the audit trail's actions, as the History tab words them
 ACTIONS = {
     "flat.create": "Flat created", "flat.update": "Flat modified", "flat.delete": "Flat deleted",

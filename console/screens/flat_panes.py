@@ -22,9 +22,10 @@ from console.screens.flat_forms import (
     telephone_form,
     week_type_name,
 )
+from console.widgets.columns import Col
 from console.widgets.form import ConfirmScreen
 from console.widgets.guard import guarded
-from console.widgets.paged_table import RowTable
+from console.widgets.paged_table import FittedTable
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
 from core.model import APassState
@@ -32,6 +33,7 @@ from core.rights import Area
 from core.services.access_passes import send_to_lost, send_to_stock
 from core.services.residents import delete_panel_display, delete_telephone
 from core.views.rows import FlatDetail
+from core.vocabulary import colour_name, pass_type_name
 
 if TYPE_CHECKING:
     from console.screens.flat import FlatScreen
@@ -42,7 +44,8 @@ class ListPane(Vertical):
 
     right: Area = Area.RESIDENTS_DISPLAYS
 
-    def __init__(self, owner: FlatScreen, columns: tuple[str, ...], **kwargs: Any) -> None:
+    def __init__(self, owner: FlatScreen, columns: tuple[str | Col, ...],
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.owner = owner
         self.columns = columns
@@ -50,10 +53,7 @@ class ListPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="pane-caption")
-        yield RowTable(cursor_type="row", zebra_stripes=True)
-
-    def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(*self.columns)
+        yield FittedTable(self.columns)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("add", "modify", "delete", "stock", "lost"):
@@ -72,11 +72,10 @@ class ListPane(Vertical):
 
     def fill(self, rows: list[Any], cells: Sequence[tuple[Text, ...]], caption: Text) -> None:
         """Show rows, keeping the cursor where it was."""
-        table = self.query_one(DataTable)
+        table = self.query_one(FittedTable)
         at = table.cursor_row
         self.rows = rows
-        table.clear()
-        table.add_rows(cells)
+        table.set_rows(cells)
         if rows:
             table.move_cursor(row=min(max(at, 0), len(rows) - 1), animate=False)
         self.query_one(".pane-caption", Static).update(caption)
@@ -216,7 +215,7 @@ class PassesPane(ListPane):
 
     def show(self, detail: FlatDetail) -> None:
         passes = detail.passes or []
-        cells = [(plain(p.number), plain(p.type), plain(p.colour), plain(p.resident),
+        cells = [(plain(p.number), plain(pass_type_name(p.type)), plain(colour_name(p.colour)), plain(p.resident),
                   plain(profile_name(detail, p.access_profile_id)),
                   plain("LOST" if p.state is APassState.LOST else "assigned",
                         "red" if p.state is APassState.LOST else ""))

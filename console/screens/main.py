@@ -183,6 +183,16 @@ class MainScreen(Screen):
                 tab.hide()
         await self.tabs[event.pane.id].show()
 
+    async def on_screen_resume(self) -> None:
+        """Back from a dialog or another screen: the tab shown, if a change came while it
+        was covered (no redraw under a modal), reads it now, not at the next change (the
+        stock count after a flat's Add APasses lagged until then)."""
+        active = self.query_one(TabbedContent).active
+        tab = self.tabs.get(active)
+        if tab is not None and tab.shown and tab.stale and tab.site_id is not None \
+                and tab.can():
+            await tab.refresh_tab()
+
     # --- live -----------------------------------------------------------------------
     @guarded
     async def drain_live(self) -> None:

@@ -21,28 +21,12 @@ from core.services.access_passes import (
 )
 from core.views.blocks import flat_by_number
 from core.views.rows import PassChoices, PassRow
+from core.vocabulary import colour_options, pass_type_options
 
-TYPE_LABELS = {
-    APassType.PROXIMITY_FOB: "APass (proximity fob)",
-    APassType.RADIO_TRANSMITTER: "Radio transmitter",
-    APassType.DUAL_TECH: "Dual tech (fob + radio)",
-}
-TYPE_OPTIONS = [(label, t.value) for t, label in TYPE_LABELS.items()]
-COLOUR_OPTIONS = [(c.value.upper(), c.value) for c in APassColour]
+TYPE_OPTIONS = pass_type_options()
+COLOUR_OPTIONS = colour_options()
 NOTES_HINT = f"Max {NOTES_MAX} characters"
 PROFILE_LABEL = "Access profile (blank: the block's default)"
-
-
-SHORT_TYPES = {APassType.PROXIMITY_FOB: "Prox. fob", APassType.RADIO_TRANSMITTER: "Radio",
-               APassType.DUAL_TECH: "Dual tech"}
-
-
-def type_label(value: str, short: bool = False) -> str:
-    """How the guide names a pass type (short: for a table column)."""
-    try:
-        return (SHORT_TYPES if short else TYPE_LABELS)[APassType(value)]
-    except ValueError:
-        return value
 
 
 async def resolve_flat(ctx: ConsoleContext, site_id: int | None, block_id: int | None,

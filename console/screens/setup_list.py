@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Static
 from console.context import ConsoleContext
 from console.widgets.form import ConfirmScreen
 from console.widgets.key_bar import KeyBar
+from console.widgets.message_line import MessageLine
 from console.widgets.paged_table import RowTable
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
@@ -164,7 +165,7 @@ class SetupListScreen(ListActions[R], Screen[None]):
         table.add_columns(*self.columns)
         yield table
         yield from self.compose_below()
-        yield Static("", classes="setup-status", id="setup-status")
+        yield MessageLine(classes="setup-status", id="setup-status")
         yield KeyBar()
 
     def compose_below(self) -> ComposeResult:
@@ -228,9 +229,7 @@ class SetupListScreen(ListActions[R], Screen[None]):
         self.refresh_bindings()
 
     def say(self, message: str = "", error: bool = False) -> None:
-        status = self.query_one("#setup-status", Static)
-        status.update(plain(message))
-        status.set_class(error, "-error")
+        self.query_one("#setup-status", MessageLine).say(message, error)
 
     # --- keys ---------------------------------------------------------------------------
     def action_close(self) -> None:

@@ -20,9 +20,9 @@ from console.screens.pass_forms import (
     edit_screen,
     lost_question,
     stock_question,
-    type_label,
 )
 from console.tabs.base import SiteTab
+from console.widgets.columns import Col
 from console.widgets.form import ConfirmScreen
 from console.widgets.guard import attempt
 from console.widgets.paged_table import PagedTable
@@ -35,14 +35,16 @@ from core.services.access_passes import send_to_lost, send_to_stock
 from core.views.list_exports import passes_export
 from core.views.passes import pass_choices, pass_counts, pass_page
 from core.views.rows import PassChoices, PassRow
+from core.vocabulary import colour_name, pass_type_name
 
 VIEWS: tuple[tuple[str, APassState], ...] = (
     ("APasses assigned", APassState.ASSIGNED),
     ("APasses in stock", APassState.STOCK),
     ("APasses lost", APassState.LOST),
 )
-COLUMNS = ("APass number", "Type", "Colour", "Block", "Flat N°", "Resident",
-           "Access profile", "Notes")
+#: narrow, the notes go first, then the profile, colour and type (Enter shows them all)
+COLUMNS = (Col("APass number"), Col("Type", 4), Col("Colour", 3), Col("Block", 1),
+           Col("Flat N°"), Col("Resident", 2), Col("Access profile", 5), Col("Notes", 6))
 #: which actions apply to a pass in each state
 ACTION_STATES: dict[str, set[APassState]] = {
     "move": {APassState.ASSIGNED},
@@ -55,8 +57,8 @@ ACTION_STATES: dict[str, set[APassState]] = {
 
 def pass_cells(row: PassRow) -> tuple[Text, ...]:
     """A pass in the tab's columns, every value shown literally."""
-    return (plain(row.number, "bold"), plain(type_label(row.type, short=True)),
-            plain(row.colour.upper()), _cut(plain(row.block), 20), plain(row.flat_number),
+    return (plain(row.number, "bold"), plain(pass_type_name(row.type)),
+            plain(colour_name(row.colour)), _cut(plain(row.block), 20), plain(row.flat_number),
             plain(row.resident), _cut(plain(row.access_profile), 24), _cut(plain(row.notes), 40))
 
 

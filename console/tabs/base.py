@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from console.context import ConsoleContext
 from console.live import LiveBatch
 from console.widgets.guard import DROPPED, attempt
+from console.widgets.message_line import MessageLine
 from core.rights import Action, Area
 
 
@@ -48,7 +49,10 @@ class SiteTab(Vertical):
             await self.refresh_tab()
 
     def hide(self) -> None:
+        """Another tab is shown: what this one said no longer concerns what is shown."""
         self.shown = False
+        for line in self.query(MessageLine):
+            line.clear()
 
     async def refresh_tab(self) -> None:
         """Reload; a store that cannot answer is said, and the tab reloads when next

@@ -1,8 +1,8 @@
 """The Blocks tab: the site's blocks (Block, Flat(s), Device(s), APass(es), Notes, and
-a Total row); Enter on a block lists its flats in the guide's columns, a page at a
-time (Block C's 1,998 flats open at once); Enter on a flat opens FLAT MANAGEMENT.
-Adding, modifying and deleting need the Blocks or Flats right: without it the keys
-are hidden, and the services refuse anyway. `i`: import flats (screens/import_flats.py)."""
+a Total row); Enter on a block lists its flats in the guide's columns, a page at a time
+(Block C's 1,998 flats open at once; narrow, the least needed columns give way); Enter on a
+flat opens FLAT MANAGEMENT. Adding, modifying and deleting need the Blocks or Flats right (else the keys are hidden;
+the services refuse anyway). `i`: import flats (screens/import_flats.py)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,10 @@ from console.screens.import_flats import ImportFlatsKey
 from console.tabs.base import SiteTab
 from console.widgets.cells import passes_cell, phone_cell
 from console.widgets.chrome import SiteHeaderBar, SiteTree
+from console.widgets.columns import Col
 from console.widgets.form import ConfirmScreen
 from console.widgets.guard import attempt, guarded
+from console.widgets.message_line import MessageLine
 from console.widgets.paged_table import PagedTable, TotalledTable
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
@@ -35,13 +37,14 @@ from core.views.rows import BlockRow, FlatRow
 if TYPE_CHECKING:
     from core.model import Block
 
-#: the guide's columns, each with the field of the row it shows (None: always shown);
-#: a column whose field the operator may not consult on the site is left out
+#: the guide's columns and the field each shows (a field the operator may not consult: left out)
 BLOCK_COLUMNS = (("Block", None), ("Flat(s)", None), ("Device(s)", "devices"),
                  ("APass(es)", "passes"), ("Notes", None))
-FLAT_COLUMNS = (("Flat N°", None), ("Flat", None), ("Access Passes", "passes"),
-                ("Display", "display"), ("Direct call code", "call_code"), ("Telephone N° / "
-                "Email", "telephones"), ("Keypad code", "keypad_code"), ("Notes", None))
+#: narrow, the last priority goes first (Flat management shows all): N°, name, telephones stay
+FLAT_COLUMNS = ((Col("Flat N°"), None), (Col("Flat"), None), (Col("Access Passes", 2), "passes"),
+                (Col("Display", 3), "display"), (Col("Direct call code", 5), "call_code"),
+                (Col("Telephone N° / Email", 1), "telephones"),
+                (Col("Keypad code", 4), "keypad_code"), (Col("Notes", 6), None))
 TOTAL = "total"
 #: open_flat pages this far at most to put the cursor on the flat it opens
 FIND_PAGES = 25
@@ -60,8 +63,7 @@ class BlocksTab(ImportFlatsKey, SiteTab):
     DEFAULT_CSS = """
     BlocksTab #blocks-caption { height: 1; padding: 0 1; text-style: bold; }
     BlocksTab DataTable { height: 1fr; }
-    BlocksTab #blocks-status { height: auto; padding: 0 1; }
-    BlocksTab #blocks-status.-error { color: $error; }
+    BlocksTab #blocks-status { padding: 0 1; }
     """
 
     BINDINGS = [
@@ -87,10 +89,10 @@ class BlocksTab(ImportFlatsKey, SiteTab):
     def compose(self) -> ComposeResult:
         yield Static("", id="blocks-caption")
         yield TotalledTable(id="blocks-table", cursor_type="row", zebra_stripes=True)
-        yield FlatsTable([label for label, _ in FLAT_COLUMNS], id="flats-table",
+        yield FlatsTable([col for col, _ in FLAT_COLUMNS], id="flats-table",
                          fetch=self._fetch_flats,
                          cells=self._flat_cells, key=lambda row: row.number)
-        yield Static("", id="blocks-status")
+        yield MessageLine(id="blocks-status")
 
     def on_mount(self) -> None:
         self.query_one("#flats-table").display = False
@@ -99,11 +101,11 @@ class BlocksTab(ImportFlatsKey, SiteTab):
         """The columns the operator may consult on the site (they differ between sites)."""
         if self._columns_of != site_id:
             self._columns_of = site_id
-            for table, columns, parts in ((self.blocks_table, BLOCK_COLUMNS, views.BLOCK_PARTS),
-                                          (self.flats_table, FLAT_COLUMNS, views.FLAT_PARTS)):
-                gone = views.hidden(self.ctx.viewer, site_id, parts)
-                table.clear(columns=True)
-                table.add_columns(*(label for label, part in columns if part not in gone))
+            gone = views.hidden(self.ctx.viewer, site_id, views.BLOCK_PARTS)
+            self.blocks_table.clear(columns=True)
+            self.blocks_table.add_columns(*(lb for lb, part in BLOCK_COLUMNS if part not in gone))
+            gone = views.hidden(self.ctx.viewer, site_id, views.FLAT_PARTS)
+            self.flats_table.set_columns([col for col, part in FLAT_COLUMNS if part not in gone])
 
     # --- what is shown ----------------------------------------------------------------
     @property
@@ -207,9 +209,7 @@ class BlocksTab(ImportFlatsKey, SiteTab):
 
     def say(self, message: str = "", error: bool = False) -> None:
         """The tab's message line: why a change was refused, or what was done."""
-        status = self.query_one("#blocks-status", Static)
-        status.update(plain(message))
-        status.set_class(error, "-error")
+        self.query_one(MessageLine).say(message, error)
 
     # --- keys ----------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

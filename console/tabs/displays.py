@@ -13,6 +13,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Select, Static
 
 from console.tabs.base import SiteTab
+from console.widgets.columns import Col
 from console.widgets.paged_table import PagedTable
 from console.widgets.plain import plain
 from core.phones import display_phone
@@ -22,9 +23,9 @@ from core.views.devices import display_page, site_panels
 from core.views.list_exports import displays_export
 from core.views.rows import DisplayRow, PanelRow
 
-#: the call chain comes before block and profile so it stays in view at 80 columns
-COLUMNS = ("Display name", "Call code", "Flat N°", "Call chain", "Auto-opening", "Block",
-           "Access profile")
+#: narrow, the profile goes first, then the block and auto-opening: the call chain stays
+COLUMNS = (Col("Display name"), Col("Call code", 2), Col("Flat N°"), Col("Call chain", 1),
+           Col("Auto-opening", 3), Col("Block", 4), Col("Access profile", 5))
 
 
 def call_chain_text(row: DisplayRow) -> Text:

@@ -31,6 +31,7 @@ from console.tabs.event_filters import (
     period_bounds,
 )
 from console.tabs.event_rows import RESULT_STYLES, EventTable, live_row
+from console.widgets.columns import Col
 from console.widgets.log_table import LogTable
 from console.widgets.plain import plain
 from core.errors import ValidationError
@@ -40,7 +41,10 @@ from core.views.devices import site_devices
 from core.views.events import event_blocks, event_page, live_events
 from core.views.rows import DeviceChoice, EventFilter
 
-COLUMNS = ("Date & time", "Device", "Event type", "Result", "Description")
+#: narrow, the device goes first, then the event type (the detail, Enter, has every field);
+#: the description always stays, cut to what is left down to 36 cells
+COLUMNS = (Col("Date & time"), Col("Device", 3), Col("Event type", 2), Col("Result", 0, 14),
+           Col("Description", 0, 36))
 #: rows held while following the live tail (a tall screenful); older ones page back in
 #: from the store when the cursor goes down. Each batch redraws what is held, per session.
 LIVE_CAP = 75

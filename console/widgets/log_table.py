@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.text import Text
 
+from console.widgets.columns import Col
 from console.widgets.guard import attempt
 from console.widgets.pager import PREFETCH, Fetch, PagedRows, Pager, R
 from console.widgets.strip_table import StripTable
@@ -28,7 +29,7 @@ class LogTable(StripTable, PagedRows[R]):
     class RowSelected(StripTable.RowSelected):
         """Enter (or a second click) on a row."""
 
-    def __init__(self, columns: Sequence[str], *,
+    def __init__(self, columns: Sequence[str | Col], *,
                  fetch: Fetch[R],
                  cells: Callable[[R], Sequence[Text]],
                  key: Callable[[R], Any],

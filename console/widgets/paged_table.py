@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from console import textual_compat
+from console.widgets.columns import Col, as_cols, fit, shown
 from console.widgets.guard import attempt
 from console.widgets.pager import PREFETCH, Fetch, PagedRows, Pager, R
 
@@ -45,26 +46,109 @@ class TotalledTable(RowTable):
             self.move_cursor(row=self.row_count - 2, animate=False)
 
 
-# PagedRows declares cursor_row as an attribute (LogTable sets it); DataTable derives it
-class PagedTable(RowTable, PagedRows[R]):  # type: ignore[override]
-    """A RowTable fed a page at a time from the store. End reads what is left of the
-    list at once (Pager.rest) and goes to its true last row: it used to go one page
-    further per press."""
+class FittedTable(RowTable):
+    """A RowTable whose columns, given as `Col`s, give way by priority on a narrow
+    terminal (console/widgets/columns.py): it holds every column's cells and draws those
+    that fit, again on each resize. A DataTable draws a cell whole: a column is kept or
+    left out, never cut."""
 
-    def __init__(self, columns: Sequence[str], *,
+    #: the rows measured for the columns' own widths (the first pages are enough)
+    MEASURED_ROWS = 200
+
+    def __init__(self, columns: Sequence[str | Col] = (), **kwargs: Any) -> None:
+        kwargs.setdefault("cursor_type", "row")
+        kwargs.setdefault("zebra_stripes", True)
+        super().__init__(**kwargs)
+        self.cols = as_cols(columns)
+        self._kept = list(range(len(self.cols)))  # the columns drawn
+        self._all: list[tuple[Text | str, ...]] = []  # every column's cells, by row
+
+    def on_mount(self) -> None:
+        self.add_columns(*(self.cols[i].label for i in self._kept))
+
+    @property
+    def shown_labels(self) -> list[str]:
+        """The headings of the columns drawn at the table's width."""
+        return [self.cols[i].label for i in self._kept]
+
+    def all_cells(self, index: int) -> list[Text | str]:
+        """Every column's cell of a row held, drawn or not."""
+        return list(self._all[index])
+
+    def set_columns(self, columns: Sequence[str | Col]) -> None:
+        """Other columns, and no rows (load or set the rows again, in these columns)."""
+        self.cols = as_cols(columns)
+        self._all = []
+        self._relayout(force=True)
+
+    def set_rows(self, rows: Sequence[Sequence[Text | str]]) -> None:
+        """Show these rows (every column's cells) instead of those held."""
+        self._all = [tuple(r) for r in rows]
+        kept = self._wanted()
+        if kept != self._kept:  # these rows' widths make other columns fit
+            self._kept = kept
+            self.clear(columns=True)
+            self.add_columns(*(self.cols[i].label for i in kept))
+        else:
+            self.clear()
+        self._draw(self._all)
+
+    def append_rows(self, rows: Sequence[Sequence[Text | str]]) -> None:
+        """Add rows below those held."""
+        new = [tuple(r) for r in rows]
+        self._all += new
+        self._draw(new)
+
+    def _draw(self, rows: list[tuple[Text | str, ...]]) -> None:
+        kept = self._kept
+        if len(kept) == len(self.cols):
+            self.add_rows(rows)
+        else:
+            self.add_rows([tuple(cells[i] for i in kept) for cells in rows])
+
+    def _wanted(self) -> list[int]:
+        """The columns that fit the table's width, by priority."""
+        room = self.size.width - self.styles.scrollbar_size_vertical
+        if room <= 0:
+            return list(range(len(self.cols)))
+        natural = [len(c.label) for c in self.cols]
+        for row in self._all[:self.MEASURED_ROWS]:
+            for i, cell in enumerate(row):
+                width = cell.cell_len if isinstance(cell, Text) else len(cell)
+                natural[i] = max(natural[i], width)
+        return shown(fit(natural, [Col(c.label, c.priority) for c in self.cols], room))
+
+    def _relayout(self, force: bool = False) -> None:
+        """Draw the columns that fit now, if they are not those drawn."""
+        kept = self._wanted()
+        if kept == self._kept and not force:
+            return
+        self._kept = kept
+        row = self.cursor_row
+        self.clear(columns=True)
+        self.add_columns(*(self.cols[i].label for i in kept))
+        self._draw(self._all)
+        if self._all:
+            self.move_cursor(row=min(row, len(self._all) - 1), animate=False)
+
+    def on_resize(self) -> None:
+        self._relayout()
+
+
+# PagedRows declares cursor_row as an attribute (LogTable sets it); DataTable derives it
+class PagedTable(FittedTable, PagedRows[R]):  # type: ignore[override]
+    """A FittedTable fed a page at a time from the store. End reads what is left of the
+    list at once (Pager.rest) and goes to its true last row: it used to go one page
+    further per press. `cells` gives a row's every column."""
+
+    def __init__(self, columns: Sequence[str | Col], *,
                  fetch: Fetch[R],
                  cells: Callable[[R], Sequence[Text | str]],
                  key: Callable[[R], Any],
                  page_size: int = 100, first_page: int = 50, **kwargs: Any) -> None:
-        kwargs.setdefault("cursor_type", "row")
-        kwargs.setdefault("zebra_stripes", True)
-        super().__init__(**kwargs)
-        self._columns = list(columns)
+        super().__init__(columns, **kwargs)
         self.cells = cells
         self.pager = Pager(fetch, key, page_size=page_size, first_page=first_page)
-
-    def on_mount(self) -> None:
-        self.add_columns(*self._columns)
 
     def on_idle(self, _event: events.Idle) -> None:
         # On a real terminal a table shown and filled in one go kept header-wide columns
@@ -79,8 +163,7 @@ class PagedTable(RowTable, PagedRows[R]):  # type: ignore[override]
         rows = await self.pager.load(keep=keep_cursor)
         if rows is None:
             return  # a newer load started meanwhile
-        self.clear()
-        self._add(rows)
+        self.set_rows([tuple(self.cells(r)) for r in rows])
         if keep_cursor and rows:
             self.move_cursor(row=min(row, len(rows) - 1), animate=False)
 
@@ -93,7 +176,7 @@ class PagedTable(RowTable, PagedRows[R]):  # type: ignore[override]
         return bool(rows)
 
     def _add(self, rows: list[R]) -> None:
-        self.add_rows([tuple(self.cells(r)) for r in rows])
+        self.append_rows([tuple(self.cells(r)) for r in rows])
 
     async def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table is self and event.cursor_row >= len(self.rows_held) - PREFETCH:

@@ -26,6 +26,7 @@ from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from console.widgets.columns import GAP, Col, as_cols, fit
 from console.widgets.kept_lines import KeptLines
 
 #: a cell wider than this is cut with an ellipsis (the row's detail shows all of it)
@@ -97,12 +98,14 @@ class StripTable(KeptLines, ScrollView, can_focus=True):
     class RowSelected(RowMessage):
         """Enter (or a second click) on a row."""
 
-    def __init__(self, columns: Sequence[str], **kwargs: Any) -> None:
+    def __init__(self, columns: Sequence[str | Col], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.labels = [Text(c) for c in columns]
+        self._set_columns(columns)
         self._cells_held: list[Cells] = []
         self._strips: list[Strip | None] = []  # None: not yet drawn at these widths
-        self._widths = [cell_len(label.plain) for label in self.labels]
+        self._widths = [cell_len(label.plain) for label in self.labels]  # each one's own
+        #: the widths drawn at the table's width (None: left out; console/widgets/columns.py)
+        self._fitted: list[int | None] = list(self._widths)
         self._header: Strip | None = None
         self._view = (0, 0)  # (scroll_x, width) the strips are cut to
         self._styles = (Style(),) * 4
@@ -143,13 +146,23 @@ class StripTable(KeptLines, ScrollView, can_focus=True):
             self.post_message(self.RowHighlighted(self, new))
 
     # --- rows ----------------------------------------------------------------------------
-    def set_rows(self, rows: Sequence[Sequence[Text]], columns: Sequence[str] | None = None
-                 ) -> None:
+    def _set_columns(self, columns: Sequence[str | Col]) -> None:
+        self.cols = as_cols(columns)
+        self.labels = [Text(c.label) for c in self.cols]
+
+    @property
+    def shown_labels(self) -> list[str]:
+        """The headings of the columns drawn at the table's width."""
+        return [label.plain for label, w in zip(self.labels, self._fitted, strict=True)
+                if w is not None]
+
+    def set_rows(self, rows: Sequence[Sequence[Text]],
+                 columns: Sequence[str | Col] | None = None) -> None:
         """Show these rows (and columns, if given) instead of those held: the column widths
         fit them, the cursor and the view go back to the top. Nothing is drawn until it
         comes into view."""
         if columns is not None:
-            self.labels = [Text(c) for c in columns]
+            self._set_columns(columns)
         cells = [tuple(row) for row in rows]
         self._hold(cells, [None] * len(cells), cells, start_over=True)
         self.cursor_row = -1
@@ -172,8 +185,30 @@ class StripTable(KeptLines, ScrollView, can_focus=True):
             self._header = None
         elif start_over:
             self._header = None  # the labels may be new
-        self._resize_content(Size(sum(w + 2 for w in self._widths), len(cells) + 1))
+        self._refit()
+        self._resize_content(Size(self._drawn_width(), len(cells) + 1))
         self.refresh()
+
+    def _refit(self) -> None:
+        """Which columns are drawn, how wide, at the table's width (a vertical scrollbar's
+        room always kept, so one coming does not reshuffle the columns)."""
+        room = self.size.width - self.styles.scrollbar_size_vertical
+        fitted: list[int | None] = (fit(self._widths, self.cols, room) if room > 0
+                                    else list(self._widths))
+        if fitted != self._fitted:
+            self._fitted = fitted
+            self._strips = [None] * len(self._cells_held)
+            self._header = None
+
+    def _drawn_width(self) -> int:
+        return sum(w + GAP for w in self._fitted if w is not None)
+
+    def on_resize(self) -> None:
+        before = self._fitted
+        self._refit()
+        if self._fitted != before:
+            self._resize_content(Size(self._drawn_width(), self.row_count + 1))
+            self.refresh()
 
     def _resize_content(self, size: Size) -> None:
         """A new virtual size: a layout only when a scrollbar may come or go (either
@@ -196,7 +231,9 @@ class StripTable(KeptLines, ScrollView, can_focus=True):
     # --- drawing -------------------------------------------------------------------------
     def _line(self, cells: Sequence[Text]) -> Strip:
         text = Text(no_wrap=True, end="")
-        for cell, width in zip(cells, self._widths, strict=False):
+        for cell, width in zip(cells, self._fitted, strict=False):
+            if width is None:
+                continue
             piece = cell.copy()
             piece.truncate(width, overflow="ellipsis", pad=True)
             text.append(" ")
@@ -271,9 +308,11 @@ class StripTable(KeptLines, ScrollView, can_focus=True):
 
     def _column_starts(self) -> list[int]:
         starts, x = [], 0
-        for width in self._widths:
+        for width in self._fitted:
+            if width is None:
+                continue
             starts.append(x)
-            x += width + 2
+            x += width + GAP
         return starts
 
     def action_scroll_right(self) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from core.rights import Action, Area
+from core.vocabulary import colour_name, pass_type_name
 
 #: what each audited entity is called in the guide, and the area whose Consult right
 #: shows its changes (None: the site creators' own entries: sites, the demo's build)
@@ -145,13 +146,26 @@ def changes(entity: str, before: dict[str, Any] | None, after: dict[str, Any] | 
             a = HIDDEN if before is not None else "—"
             b = HIDDEN if after is not None else "—"
         else:
-            show = rights_words if name == "rights" else shown
+            show = rights_words if name == "rights" else _words(entity, name)
             a = show(_named(named, name, old.get(name))) if before is not None else "—"
             b = show(_named(named, name, new.get(name))) if after is not None else "—"
         if a == b == "—":  # an empty field of a creation or a removal says nothing
             continue
         found.append((label(entity, name), a, b))
     return found
+
+
+#: fields written in the desk's one vocabulary (core/vocabulary.py), as the lists show them
+VOCABULARY: dict[tuple[str, str], Callable[[str], str]] = {
+    ("access_pass", "type"): pass_type_name, ("access_pass", "colour"): colour_name}
+
+
+def _words(entity: str, name: str) -> Callable[[Any], str]:
+    """How a field's value is shown: the vocabulary's word for a pass's type or colour."""
+    words = VOCABULARY.get((entity, name))
+    if words is None:
+        return shown
+    return lambda value: words(value) if isinstance(value, str) and value else shown(value)
 
 
 def _named(named: Callable[[str, Any], Any] | None, name: str, value: Any) -> Any:

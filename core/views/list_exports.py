@@ -33,6 +33,7 @@ from core.views.passes import pass_page
 from core.views.port import ReadModel
 from core.views.rows import DisplayRow, FlatSheetRow, PassRow
 from core.views.viewer import Viewer
+from core.vocabulary import colour_name, pass_type_name
 
 K = TypeVar("K")
 R = TypeVar("R")
@@ -116,7 +117,7 @@ async def flats_export(reads: ReadModel, viewer: Viewer, site_id: int, block_id:
 
 
 def _pass_row(r: PassRow) -> Row:
-    return tuple(safe_text(v) for v in (r.number, r.type, r.colour, r.block, r.flat_number,
+    return tuple(safe_text(v) for v in (r.number, pass_type_name(r.type), colour_name(r.colour), r.block, r.flat_number,
                                         r.flat_name, r.resident, r.access_profile, r.notes))
 
 

@@ -18,12 +18,15 @@ connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError("run migrations through store.migrate, which supplies a connection")
 
+# store.migrate passes a callback to hear of each revision as it is applied (progress)
+on_version_apply = context.config.attributes.get("on_version_apply")
 context.configure(
     connection=connection,
     target_metadata=metadata,
     render_as_batch=True,  # SQLite alters tables by copying them
     compare_type=True,
     include_name=include_name,
+    **({"on_version_apply": on_version_apply} if on_version_apply is not None else {}),
 )
 with context.begin_transaction():
     context.run_migrations()

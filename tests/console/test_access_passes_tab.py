@@ -79,7 +79,7 @@ async def test_create_five_passes_to_stock_then_five_to_a_flat(console_ctx, make
         await pilot.press("v", "v")  # lost, then assigned again
         await settled(pilot)
         assert numbers_shown(app) == [f"22222000{n:02}" for n in range(5)]
-        assert tab_of(app).table.get_row_at(0)[5].plain == "Michael Jolly"
+        assert tab_of(app).table.all_cells(0)[5].plain == "Michael Jolly"
 
 
 BAD_INPUT = [  # first number, quantity, Flat N°, the field that says so, what it says
@@ -133,7 +133,7 @@ async def test_move_a_pass_to_another_flat_by_typing_its_flat_number(console_ctx
         (moved,) = await passes(store)
         assert (moved.state, moved.flat_id, moved.resident) == (
             APassState.ASSIGNED, estate.flats[2].id, "Ann Lee")
-        assert tab_of(app).table.get_row_at(0)[4].plain == "003"
+        assert tab_of(app).table.all_cells(0)[4].plain == "003"
 
 
 async def test_lost_pass_keeps_its_data_is_reassigned_when_found_then_stocked(
@@ -312,7 +312,7 @@ async def test_hostile_residents_and_notes_show_literally(console_ctx, make_app,
     app = make_app(console_ctx)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_tab(pilot)
-        row = tab_of(app).table.get_row_at(0)
+        row = tab_of(app).table.all_cells(0)
         assert row[5].plain == HOSTILE and not row[5].spans
         assert row[7].plain == HOSTILE
         await pilot.click("#ap-table", offset=(70, 1))

@@ -21,7 +21,7 @@ def tab_of(app) -> DisplaysTab:
 
 def shown(app) -> list[tuple[str, ...]]:
     table = tab_of(app).table
-    return [tuple(c.plain for c in table.get_row_at(i)) for i in range(table.row_count)]
+    return [tuple(c.plain for c in table.all_cells(i)) for i in range(table.row_count)]
 
 
 async def add_display(store, admin, flat_id: int, name: str, code: str, phones=(), **kw):
@@ -49,7 +49,7 @@ async def test_lists_names_with_call_chains_auto_opening_and_the_quota(
     app = make_app(console_ctx)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_tab(pilot)
-        hostile = tab_of(app).table.get_row_at(2)[0]  # "[" sorts after capitals
+        hostile = tab_of(app).table.all_cells(2)[0]  # "[" sorts after capitals
         assert hostile.plain == HOSTILE and hostile.style == "bold" and not hostile.spans
         await pilot.click("#dp-table", offset=(5, 3))
         await settled(pilot)

@@ -72,7 +72,7 @@ async def test_newest_first_in_the_guides_columns(console_ctx, make_app, store, 
     async with app.run_test(size=SIZE) as pilot:
         tab = await open_events(app, pilot)
         table = tab.table
-        assert [str(c.label) for c in table.ordered_columns] == list(COLUMNS)
+        assert [str(c.label) for c in table.ordered_columns] == [c.label for c in COLUMNS]
         assert shown(tab) == ["Code entered : 23456", "middle", "oldest"]
         first = [str(c) for c in table.get_row_at(0)]
         # Europe/London in November is UTC

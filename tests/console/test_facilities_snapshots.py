@@ -18,7 +18,7 @@ from tests.conftest import build_small_estate, fixed_clock
 from tests.console.facilities_book import build_book
 from tests.console.test_snapshots import app_over
 
-SIZES = [(80, 24), (120, 40)]
+SIZES = [(80, 24), (100, 30), (120, 40)]
 VIEWS = {"providers": ["F", "_"], "tasks": ["F", "2", "_"],
          "provider-form": ["F", "tab", "tab", "n", "_"], "task-form": ["F", "2", "n", "_"],
          "sharing": ["F", "s", "_"]}

@@ -17,7 +17,7 @@ from core.model import Flat
 from tests.conftest import dump_database
 from tests.console.conftest import press, until
 from tests.console.setup_helpers import open_form, save, settle
-from tests.console.test_snapshots import app_over, estate_db  # noqa: F401 (fixture)
+from tests.console.test_snapshots import SIZES, app_over, estate_db  # noqa: F401 (fixture)
 
 HEADER = "Flat N°,Flat,Floor,Main door code,Telephone / Email 1\n"
 BROKEN = HEADER + ("001,Appt. 001,,,\n002,Smith,3,,\n004,Jones,1,5555,jones@example.org\n"
@@ -97,6 +97,6 @@ async def _preview(pilot: Pilot) -> None:
     await settle(pilot)
 
 
-@pytest.mark.parametrize("size", [(80, 24)], ids=["80x24"])
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_import_preview_snapshot(snap_compare, estate_db, size):  # noqa: F811
     assert snap_compare(app_over(estate_db), run_before=_preview, terminal_size=size)

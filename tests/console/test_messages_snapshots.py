@@ -21,7 +21,7 @@ from tests.console.conftest import press, settled, until
 from tests.console.test_snapshots import app_over
 from tests.sms.conftest import phones_estate
 
-SIZES = [(80, 24), (120, 40)]
+SIZES = [(80, 24), (100, 30), (120, 40)]
 
 
 async def _build(path: Path) -> None:

@@ -35,7 +35,8 @@ class Hands:
 
 
 def rows(table: DataTable) -> list[list[str]]:
-    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+    cells = getattr(table, "all_cells", table.get_row_at)  # every column, drawn or not
+    return [[str(c) for c in cells(i)] for i in range(table.row_count)]
 
 
 async def test_a_morning_at_the_desk_with_keys_only(console_ctx, make_app, store, estate,

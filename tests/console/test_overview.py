@@ -16,6 +16,7 @@ from core.rights import Profile
 from core.services import sites
 from tests.conftest import NOW, make_operator
 from tests.console.conftest import context_for, press, settled, until
+from tests.console.test_snapshots import SIZES
 
 SIZE = (80, 24)
 
@@ -154,7 +155,7 @@ def estate_db(tmp_path_factory):
     return build_estate_file(tmp_path_factory.mktemp("overview") / "estate.db")
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_overview_snapshot(snap_compare, estate_db, size):
     from tests.console.test_snapshots import app_over
     assert snap_compare(app_over(estate_db), press=["_", "O", "_"], terminal_size=size)

@@ -1,4 +1,4 @@
-"""Snapshots of each tab at 80x24 and 120x40, over a fixed small estate.
+"""Snapshots of each tab at 80x24, 100x30 and 120x40, over a fixed small estate.
 
 Regenerate after a deliberate change of look: `pytest tests/console/test_snapshots.py
 --snapshot-update`, then look at the SVGs (snapshot_report.html) before committing."""
@@ -17,7 +17,7 @@ from tests.conftest import fixed_clock
 from tests.console.estate_file import build_estate_file
 
 TABS = ["1", "2", "3", "4", "5"]
-SIZES = [(80, 24), (120, 40)]
+SIZES = [(80, 24), (100, 30), (120, 40)]
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +44,9 @@ def test_tab_snapshot(snap_compare, estate_db, tab, size):
     assert snap_compare(app_over(estate_db), press=[tab, "_"], terminal_size=size)
 
 
-def test_block_flats_snapshot(snap_compare, estate_db):
-    assert snap_compare(app_over(estate_db), press=["1", "enter", "_"], terminal_size=(120, 40))
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_block_flats_snapshot(snap_compare, estate_db, size):
+    assert snap_compare(app_over(estate_db), press=["1", "enter", "_"], terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
