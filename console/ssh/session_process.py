@@ -30,6 +30,7 @@ from sqlalchemy import event
 
 from console.context import ConsoleContext
 from console.live import BusCommander, LiveHub
+from console.ssh.watchdog import lower_priority
 from core.config import StoreConfig
 from core.errors import DoorkeeperError
 from core.model import id_of
@@ -88,7 +89,7 @@ async def _run(request: SessionRequest, control: socket.socket) -> int:
         control.setblocking(False)
         loop = asyncio.get_running_loop()
         loop.add_reader(control, _on_control, control, app)
-        ready = loop.create_task(_say_ready(app, control))
+        ready = loop.create_task(_say_ready(app, control, request.nice))
         await app.run_async(mouse=True)
         ready.cancel()
         if app.return_code:
@@ -151,16 +152,22 @@ async def _connect_live(bus: str) -> LiveHub:
     raise AssertionError("unreachable")
 
 
-async def _say_ready(app: DoorkeeperApp, control: socket.socket) -> None:
+async def _say_ready(app: DoorkeeperApp, control: socket.socket, nice: int) -> None:
     """Tell the worker once the first screen is mounted (its first read done) and
-    drawn: the worker lets the next console start (console.ssh.session)."""
-    while not (len(app.screen_stack) > 1 and app.screen.is_mounted):
-        await asyncio.sleep(READY_POLL_S)
-    drawn = asyncio.Event()
-    app.screen.call_after_refresh(drawn.set)
-    await drawn.wait()
-    with contextlib.suppress(OSError):
-        control.send(b"ready")
+    drawn: the worker lets the next console start (console.ssh.starting). Then the
+    process goes down to its nice value: a console starts ahead of those already
+    drawing live events, and runs below the gateway and the workers once it is up."""
+    try:
+        while not (len(app.screen_stack) > 1 and app.screen.is_mounted):
+            await asyncio.sleep(READY_POLL_S)
+        drawn = asyncio.Event()
+        app.screen.call_after_refresh(drawn.set)
+        await drawn.wait()
+        with contextlib.suppress(OSError):
+            control.send(b"ready")
+    finally:
+        if nice > 0:
+            lower_priority(os.getpid(), min(nice, 19))
 
 
 def _on_control(control: socket.socket, app: DoorkeeperApp) -> None:

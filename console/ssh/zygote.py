@@ -60,7 +60,7 @@ class SessionRequest:
     db: str
     bus: str
     store: dict[str, object]
-    nice: int = 0  # the session process's nice value ([ssh] session_nice)
+    nice: int = 0  # the session's nice value once it is up ([ssh] session_nice)
 
 
 def send(sock: socket.socket, message: tuple[object, ...], fds: list[int] | None = None) -> None:
@@ -188,9 +188,6 @@ class Zygote:
                     os.close(fd)
         if not die_with_parent(signal.SIGHUP, parent):
             return 1
-        if request.nice > 0:  # below the gateway and the workers (docs/ssh-sessions.md)
-            with contextlib.suppress(OSError):
-                os.setpriority(os.PRIO_PROCESS, 0, min(request.nice, 19))
         slave, control = fds
         os.login_tty(slave)  # a new session; the slave is its terminal and stdio
         gc.enable()  # off in the zygote (see main); what it froze stays out of sight
