@@ -25,8 +25,8 @@ loopback address, and reads every byte each session receives.
   unique pages plus its share of those it shares with the zygote and its siblings);
   CPU: the workers', their zygotes' and the session processes' CPU time, and the
   gateway's, over the load window;
-- search typing: then every session opens search and types one letter a second;
-  key echo is the time from the key to the first output after it;
+- search typing: then every session opens search and, once all have, types one letter
+  a second; key echo is the time from the key to the first output after it;
 - decision p99: the gateway's own decide-and-command latency during the load window.
 
 The baseline is the same measure with one session watching events and one pressing
@@ -311,17 +311,21 @@ async def press_loop(sessions: list[Session], seconds: float) -> list[float]:
     return latencies
 
 
-async def typing_loop(sessions: list[Session], seconds: float) -> list[float]:
-    """Every session opens search and types one letter a second; from each key to the
-    first output after it."""
+async def typing_loop(sessions: list[Session], seconds: float,
+                      search_opens: list[float]) -> list[float]:
+    """Every session opens search; once all are open (fifty search screens composing
+    at the same instant is a burst of its own, not typing), each types one letter a
+    second; from each key to the first output after it."""
     latencies: list[float] = []
 
-    async def one(s: Session) -> None:
+    async def open_search(s: Session) -> None:
         if s.overview:  # "/" is the main screen's: back to it first
             t0, offset = s.send(b"\x1b")
             await s.wait(b"Blocks", offset, timeout=30)
         t0, offset = s.send(b"/")
-        await s.wait(b"Search", offset, timeout=30)
+        search_opens.append(await s.wait(b"Search", offset, timeout=30) - t0)
+
+    async def one(s: Session) -> None:
         await asyncio.sleep(s.number * 0.02 % 1)
         deadline = time.perf_counter() + seconds
         letters = b"abcdefghijklmnop"
@@ -332,10 +336,13 @@ async def typing_loop(sessions: list[Session], seconds: float) -> list[float]:
             while len(s.out) == offset:
                 await s.output_after(offset)
             latencies.append(s.when(b"", offset) - t0)
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(min(1.0, max(0.0, deadline - time.perf_counter())))
         s.send(b"\x1b")  # back from search
 
-    await asyncio.gather(*(one(s) for s in sessions), return_exceptions=True)
+    opened = await asyncio.gather(*(open_search(s) for s in sessions), return_exceptions=True)
+    typing = [s for s, o in zip(sessions, opened, strict=True) if o is None]
+    await asyncio.sleep(SETTLE_SECONDS)
+    await asyncio.gather(*(one(s) for s in typing), return_exceptions=True)
     return latencies
 
 
@@ -468,7 +475,8 @@ async def phase(name: str, count: int, seconds: float, port: int, key: Path, bus
     if door_listener is not None and door_bus is not None:
         door_listener.cancel()
         await door_bus.close()
-    typed = await typing_loop(sessions, TYPING_SECONDS)
+    search_opens: list[float] = []
+    typed = await typing_loop(sessions, TYPING_SECONDS, search_opens)
     for s in sessions:
         await close_session(s)
         if KEEP:
@@ -479,7 +487,7 @@ async def phase(name: str, count: int, seconds: float, port: int, key: Path, bus
             "overviews": len(overviews), "overview_events": door_events,
             "overview_missed": door_missed,
             "open": [s.opened_s for s in sessions], "typed": typed,
-            "open_cpu": open_cpu, "client_cpu": client_cpu,
+            "search_opens": search_opens, "open_cpu": open_cpu, "client_cpu": client_cpu,
             "session_cpu": sum(session_cpu) / max(1, len(session_cpu)), "pss_per_session": pss,
             "workers_cpu": (cpu1 - cpu0) / wall, "gateway_cpu": (gw1 - gw0) / wall,
             "out_kb_s": sum(len(s.out) for s in sessions) / count / 1024 / max(wall, 1)}
@@ -578,6 +586,8 @@ async def main() -> int:
           f"{loaded['session_cpu'] * 1000:.0f} ms), this client {loaded['client_cpu'] * 1000:.0f}"
           f" ms; floor of the open p95 on {os.cpu_count()} cores: "
           f"{SESSIONS * (loaded['open_cpu'] + loaded['client_cpu']) / (os.cpu_count() or 1):.1f} s")
+    print(f"search opened by all {SESSIONS} at once (\"/\"), then typing: open p50 "
+          f"{p(loaded['search_opens'], 50):.0f} ms, p95 {p(loaded['search_opens'], 95):.0f} ms")
     print(f"gateway decisions during the load: {len(during)}, p99 {decision_p99:.3f} ms")
     base_key95 = percentile(base["keys"], 95) if base["keys"] else float("nan")
     print("time taken: " + ", ".join(
