@@ -91,7 +91,7 @@ SIZE = (100, 30)
 ADMIN = "admin@doorkeeper.example"
 ESTATE_EVENTS = 0 if QUICK else 200_000  # the demo's default history
 TABLE_P95 = 2.4  # s, one process repainting per event, 10 sessions
-TYPING_SECONDS = 1.0 if QUICK else 20.0
+TYPING_SECONDS = 0.5 if QUICK else 20.0
 #: quick: one worker (and one zygote) to start instead of two, on two shared cores
 WORKERS = 1 if QUICK else 2
 #: quick mode runs no baseline phase
