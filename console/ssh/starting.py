@@ -2,8 +2,8 @@
 
 Fifty operators logging in at once (a shift at 8:00) used to start fifty consoles
 together: each one's first frame then shared the cores fifty ways, and took about four
-times the CPU it takes alone (caches, switching, and the intermediate frames Textual
-draws while a slow screen mounts), so the last were on screen after 23 s. A worker
+times the CPU it takes alone (probably cache misses, switching, and the intermediate
+frames Textual draws while a slow screen mounts), so the last were on screen after 23 s. A worker
 starts at most `STARTS_AT_ONCE` consoles at a time instead: each holds its slot from
 the fork until its process says `ready` on its control socket (its first screen
 mounted, its first read done and drawn: console.ssh.session_process), or the process
