@@ -9,8 +9,12 @@ check those rights) and its own subscription to the gateway's bus.
 
 Its control socket from the worker carries two messages: `notify` (a line for the
 operator, e.g. their input was cut) and `quit` (the session is closed: idle, the
-server stops). An error inside the app ends this process with status 1 and a short
-line on the terminal; the details go to the serve log.
+server stops); the other way, the process says `ready` once its first screen is drawn
+(console.ssh.starting), then goes down to its nice value ([ssh] session_nice). Its
+store connections map the database file and keep small caches, and its threads share
+one malloc arena (docs/ssh-sessions.md: what a session costs). An error inside the app
+ends this process with status 1 and a short line on the terminal; the details go to
+the serve log.
 """
 
 from __future__ import annotations
