@@ -27,7 +27,11 @@ loopback address, and reads every byte each session receives.
   gateway's, over the load window;
 - search typing: then every session opens search and, once all have, types one letter
   a second; key echo is the time from the key to the first output after it;
-- decision p99: the gateway's own decide-and-command latency during the load window.
+- decision p99: the gateway's own decide-and-command latency during the load window;
+- CPU per session start: the serving side's CPU while the sessions open (the workers'
+  handshakes and logins, the zygotes' forks, each session to its first screen and its
+  tab) over the sessions, and this client's; 50 x that / the cores is the floor of the
+  open p95 (printed).
 
 The baseline is the same measure with one session watching events and one pressing
 keys (first, in the same run). The in-process design (every session's app in its
