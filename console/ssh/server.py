@@ -107,6 +107,7 @@ class Worker:
                                  _environment(session).get("COLORTERM", ""),
                                  self.options.db, self.options.bus, dict(self.options.store),
                                  nice=self.ssh.session_nice)
+        await session.start.acquire()  # a shift logging in at once: a few start at a time
         return await self.zygote.open(request, fds, on_exit)
 
     def new_session(self, operator: str, address: str) -> SSHSession | None:

@@ -181,7 +181,6 @@ class SSHSession(asyncssh.SSHServerSession):
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.master, self.control = master, mine
         try:
-            await self.start.acquire()  # a shift logging in at once: a few start at a time
             tty.setraw(slave)  # no echo, no signals from keys: the console sets its own modes
             _set_size(master, self.size)
             self.pid = await self.host.open_process(self, [slave, theirs.fileno()],

@@ -3,12 +3,12 @@
 Fifty operators logging in at once (a shift at 8:00) used to start fifty consoles
 together: each one's first frame then shared the cores fifty ways, and took about four
 times the CPU it takes alone (probably cache misses, switching, and the intermediate
-frames Textual draws while a slow screen mounts), so the last were on screen after 23 s. A worker
-starts at most `STARTS_AT_ONCE` consoles at a time instead: each holds its slot from
-the fork until its process says `ready` on its control socket (its first screen
-mounted, its first read done and drawn: console.ssh.session_process), or the process
-ends, or START_HOLD seconds have gone. The others wait their turn in the worker, which
-costs nothing.
+frames Textual draws while a slow screen mounts), so the last were on screen after
+23 s. A worker starts at most `STARTS_AT_ONCE` consoles at a time instead: each holds
+its slot from just before the fork (the operator's rights are read before it) until
+its process says `ready` on its control socket (its first screen mounted, its first
+read done and drawn: console.ssh.session_process), or the process ends, or START_HOLD
+seconds have gone. The others wait their turn in the worker, which costs nothing.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ import time
 
 log = logging.getLogger(__name__)
 
-#: consoles one worker starts at once (by default a worker per core: one per core)
-STARTS_AT_ONCE = 1
+#: consoles one worker starts at once (by default a worker per core: two per core, so
+#: that one's fork and first read overlap another's drawing)
+STARTS_AT_ONCE = 2
 #: the longest a starting console holds its slot
 START_HOLD = 2.0
 
