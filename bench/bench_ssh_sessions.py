@@ -25,9 +25,13 @@ loopback address, and reads every byte each session receives.
   unique pages plus its share of those it shares with the zygote and its siblings);
   CPU: the workers', their zygotes' and the session processes' CPU time, and the
   gateway's, over the load window;
-- search typing: then every session opens search and types one letter a second;
-  key echo is the time from the key to the first output after it;
-- decision p99: the gateway's own decide-and-command latency during the load window.
+- search typing: then every session opens search and, once all have, types one letter
+  a second; key echo is the time from the key to the first output after it;
+- decision p99: the gateway's own decide-and-command latency during the load window;
+- CPU per session start: the serving side's CPU while the sessions open (the workers'
+  handshakes and logins, the zygotes' forks, each session to its first screen and its
+  tab) over the sessions, and this client's; 50 x that / the cores is the floor of the
+  open p95 (printed).
 
 The baseline is the same measure with one session watching events and one pressing
 keys (first, in the same run). The in-process design (every session's app in its
@@ -55,6 +59,7 @@ that did not open print serve's first warnings and errors.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -90,10 +95,12 @@ SIZE = (100, 30)
 ADMIN = "admin@doorkeeper.example"
 ESTATE_EVENTS = 0 if QUICK else 200_000  # the demo's default history
 TABLE_P95 = 2.4  # s, one process repainting per event, 10 sessions
-TYPING_SECONDS = 1.0 if QUICK else 20.0
+TYPING_SECONDS = 0.5 if QUICK else 20.0
 #: quick: one worker (and one zygote) to start instead of two, on two shared cores
 WORKERS = 1 if QUICK else 2
 #: quick mode runs no baseline phase
+#: BENCH_SSH_KEEP=1: the folder is kept, with what each session received
+KEEP: Path | None = None
 EMPTY_PHASE: dict = {"events": [], "keys": [], "pss_per_session": float("nan")}
 #: the in-process design, measured before it went (issue 14): 50 sessions, 2 cores
 IN_PROCESS = {"open p95 s": 15.0, "search echo p95 ms": 745.0, "MB/session": 20.0}
@@ -158,9 +165,12 @@ class Session:
     process: asyncssh.SSHClientProcess | None = None
     out: bytearray = field(default_factory=bytearray)
     opened_s: float = 0.0  # from connecting to the first full screen
+    overview: bool = False  # on the live overview rather than a tab
     chunks: list[tuple[float, int]] = field(default_factory=list)  # (time, end offset)
     reader: asyncio.Task | None = None
-    waiters: list = field(default_factory=list)
+    #: set by the reader on each chunk: waiters sleep on it instead of polling (fifty
+    #: sessions polling every few ms took a good part of a core from what is measured)
+    more: asyncio.Event = field(default_factory=asyncio.Event)
 
     def when(self, needle: bytes, offset: int) -> float | None:
         """When the first byte of `needle` after `offset` arrived."""
@@ -177,8 +187,15 @@ class Session:
         while (t := self.when(needle, offset)) is None:
             if time.perf_counter() > deadline:
                 raise TimeoutError(f"session {self.number}: {needle!r} never came")
-            await asyncio.sleep(0.005)
+            await self.output_after(len(self.out), deadline - time.perf_counter())
         return t
+
+    async def output_after(self, offset: int, timeout: float = 30) -> None:
+        """Until something arrived past `offset` (or `timeout`)."""
+        if len(self.out) == offset:
+            self.more.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.more.wait(), max(0.0, timeout))
 
     def send(self, data: bytes) -> tuple[float, int]:
         offset = len(self.out)
@@ -189,7 +206,7 @@ class Session:
 
 async def open_session(n: int, port: int, key: Path, events_tab: bool = True,
                        overview: bool = False) -> Session:
-    s = Session(n)
+    s = Session(n, overview=overview)
     started = time.perf_counter()
     s.conn = await asyncssh.connect(
         "127.0.0.1", port, local_addr=(f"127.0.{1 + n // 200}.{1 + n % 200}", 0),
@@ -201,6 +218,7 @@ async def open_session(n: int, port: int, key: Path, events_tab: bool = True,
         while data := await s.process.stdout.read(1 << 16):
             s.out += data
             s.chunks.append((time.perf_counter(), len(s.out)))
+            s.more.set()
 
     s.reader = asyncio.get_running_loop().create_task(read())
     s.opened_s = await s.wait(b"Blocks", 0, timeout=120) - started
@@ -289,7 +307,7 @@ async def press_loop(sessions: list[Session], seconds: float) -> list[float]:
             for key in (b"\x1b[B", b"\x1b[A"):
                 t0, offset = s.send(key)
                 while len(s.out) == offset:
-                    await asyncio.sleep(0.002)
+                    await s.output_after(offset)
                 latencies.append(s.when(b"", offset) - t0)
                 await asyncio.sleep(0.5)
 
@@ -297,14 +315,21 @@ async def press_loop(sessions: list[Session], seconds: float) -> list[float]:
     return latencies
 
 
-async def typing_loop(sessions: list[Session], seconds: float) -> list[float]:
-    """Every session opens search and types one letter a second; from each key to the
-    first output after it."""
+async def typing_loop(sessions: list[Session], seconds: float,
+                      search_opens: list[float]) -> list[float]:
+    """Every session opens search; once all are open (fifty search screens composing
+    at the same instant is a burst of its own, not typing), each types one letter a
+    second; from each key to the first output after it."""
     latencies: list[float] = []
 
-    async def one(s: Session) -> None:
+    async def open_search(s: Session) -> None:
+        if s.overview:  # "/" is the main screen's: back to it first
+            t0, offset = s.send(b"\x1b")
+            await s.wait(b"Blocks", offset, timeout=30)
         t0, offset = s.send(b"/")
-        await s.wait(b"Search", offset, timeout=30)
+        search_opens.append(await s.wait(b"Search", offset, timeout=30) - t0)
+
+    async def one(s: Session) -> None:
         await asyncio.sleep(s.number * 0.02 % 1)
         deadline = time.perf_counter() + seconds
         letters = b"abcdefghijklmnop"
@@ -313,12 +338,15 @@ async def typing_loop(sessions: list[Session], seconds: float) -> list[float]:
             t0, offset = s.send(letters[n % len(letters):][:1])
             n += 1
             while len(s.out) == offset:
-                await asyncio.sleep(0.002)
+                await s.output_after(offset)
             latencies.append(s.when(b"", offset) - t0)
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(min(1.0, max(0.0, deadline - time.perf_counter())))
         s.send(b"\x1b")  # back from search
 
-    await asyncio.gather(*(one(s) for s in sessions), return_exceptions=True)
+    opened = await asyncio.gather(*(open_search(s) for s in sessions), return_exceptions=True)
+    typing = [s for s, o in zip(sessions, opened, strict=True) if o is None]
+    await asyncio.sleep(SETTLE_SECONDS)
+    await asyncio.gather(*(one(s) for s in typing), return_exceptions=True)
     return latencies
 
 
@@ -399,6 +427,7 @@ async def phase(name: str, count: int, seconds: float, port: int, key: Path, bus
     site_id, tz = site
     sessions: list[Session] = []
     t_open = time.perf_counter()
+    cpu_before, me_before = usage(pids)[0], time.process_time()
     keyers_n = KEY_SESSIONS if count > 1 else 1
     failed = 0
     total = count + (count == 1)
@@ -414,6 +443,11 @@ async def phase(name: str, count: int, seconds: float, port: int, key: Path, bus
         else:
             sessions.append(s)
     opened = time.perf_counter() - t_open
+    # CPU per session start: the serving side (worker's handshake and login, the zygote's
+    # fork, the session to its first frame and its tab), and this client's side
+    open_cpu = (usage(pids)[0] - cpu_before) / max(1, len(sessions))
+    client_cpu = (time.process_time() - me_before) / max(1, len(sessions))
+    session_cpu = [proc_stat(p)[0] for p in sessions_of(pids)]
     keyers = [s for s in sessions if s.number < keyers_n]
     watchers = [s for s in sessions if s.number >= keyers_n and s.number not in on_overview]
     overviews = [s for s in sessions if s.number in on_overview]
@@ -437,22 +471,28 @@ async def phase(name: str, count: int, seconds: float, port: int, key: Path, bus
     gw1 = proc_stat(gateway)[0]
     session_pids = sessions_of(pids)
     pss = sum(pss_mb(p) for p in session_pids) / max(1, len(session_pids))
-    await asyncio.sleep(LAST_EVENTS_SECONDS)  # the last events reach the screens
+    # the last events reach the screens (the overview repaints at most once a second)
+    await asyncio.sleep(max(LAST_EVENTS_SECONDS, 1.5) if overviews else LAST_EVENTS_SECONDS)
     events, missed = event_latencies(feed, watchers)
     door_events, door_missed = event_latencies(door_feed, overviews)
     listener.cancel()
     if door_listener is not None and door_bus is not None:
         door_listener.cancel()
         await door_bus.close()
-    typed = await typing_loop(sessions, TYPING_SECONDS)
+    search_opens: list[float] = []
+    typed = await typing_loop(sessions, TYPING_SECONDS, search_opens)
     for s in sessions:
         await close_session(s)
+        if KEEP:
+            (KEEP / f"{name.split()[0]}-{s.number}.out").write_bytes(bytes(s.out))
     count = len(sessions)
     return {"name": name, "sessions": count, "failed": failed, "opened_s": opened, "events": events,
             "missed": missed, "published": len(feed.events), "keys": keys,
             "overviews": len(overviews), "overview_events": door_events,
             "overview_missed": door_missed,
-            "open": [s.opened_s for s in sessions], "typed": typed, "pss_per_session": pss,
+            "open": [s.opened_s for s in sessions], "typed": typed,
+            "search_opens": search_opens, "open_cpu": open_cpu, "client_cpu": client_cpu,
+            "session_cpu": sum(session_cpu) / max(1, len(session_cpu)), "pss_per_session": pss,
             "workers_cpu": (cpu1 - cpu0) / wall, "gateway_cpu": (gw1 - gw0) / wall,
             "out_kb_s": sum(len(s.out) for s in sessions) / count / 1024 / max(wall, 1)}
 
@@ -461,6 +501,9 @@ async def main() -> int:
     started = time.perf_counter()
     timeline: list[tuple[str, float]] = []  # where the run's time goes (--quick must be short)
     folder = Path(tempfile.mkdtemp(prefix="dk-bench-ssh-"))
+    if os.environ.get("BENCH_SSH_KEEP"):
+        global KEEP
+        KEEP = folder
     db = estate(folder)
     bus_path = str(folder / "serve.sock")
     probe_out = folder / "decisions.json"
@@ -542,6 +585,13 @@ async def main() -> int:
     print(f"\nevent p95, {SESSIONS} sessions / 1 session: {ev95 / base95:.2f}x; "
           f"against one process repainting per event at 10 sessions (2.4 s): "
           f"{ev95 / TABLE_P95:.2f}x")
+    print(f"CPU per session start, {SESSIONS} at once: serving "
+          f"{loaded['open_cpu'] * 1000:.0f} ms (of which the session process to its screen "
+          f"{loaded['session_cpu'] * 1000:.0f} ms), this client {loaded['client_cpu'] * 1000:.0f}"
+          f" ms; floor of the open p95 on {os.cpu_count()} cores: "
+          f"{SESSIONS * (loaded['open_cpu'] + loaded['client_cpu']) / (os.cpu_count() or 1):.1f} s")
+    print(f"search opened by all {SESSIONS} at once (\"/\"), then typing: open p50 "
+          f"{p(loaded['search_opens'], 50):.0f} ms, p95 {p(loaded['search_opens'], 95):.0f} ms")
     print(f"gateway decisions during the load: {len(during)}, p99 {decision_p99:.3f} ms")
     base_key95 = percentile(base["keys"], 95) if base["keys"] else float("nan")
     print("time taken: " + ", ".join(

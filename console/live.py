@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
@@ -33,9 +34,12 @@ log = logging.getLogger(__name__)
 #: events a buffer keeps between two drains; older ones are only counted
 BUFFER_EVENTS = 500
 #: how often a session takes its batch: a few times a second, half as often once a
-#: process serves many sessions (each batch costs a frame per session; the bus-to-screen
-#: aim is 1 s)
+#: process serves many sessions or the machine is busy (each batch costs a frame per
+#: session; the bus-to-screen aim is 1 s)
 DRAIN_S, BUSY_DRAIN_S, BUSY_SESSIONS = 0.25, 0.5, 12
+#: the machine is busy while its load average passes its cores (read every few seconds)
+LOAD_EVERY_S = 5.0
+_load_seen: list[float] = [-LOAD_EVERY_S, 0.0]  # when read, whether busy
 #: a lost gateway's bus is tried again after this long, doubling up to the cap
 RETRY_FIRST_S, RETRY_MAX_S = 0.2, 2.0
 #: the hub's own messages about the gateway (never on the wire)
@@ -65,6 +69,20 @@ class LiveBatch:
     def __bool__(self) -> bool:
         return bool(self.events or self.devices or self.acknowledged or self.changed
                     or self.skipped or self.gateway_lost is not None)
+
+
+def machine_busy() -> bool:
+    """More runnable work than cores (one-minute load average), as last read: with
+    fifty SSH sessions each a process, every session drawing half as many frames
+    leaves the cores to keys and new logins (docs/ssh-sessions.md)."""
+    now = time.monotonic()
+    if now - _load_seen[0] >= LOAD_EVERY_S:
+        try:
+            _load_seen[1] = float(os.getloadavg()[0] > (os.cpu_count() or 1))
+        except OSError:
+            _load_seen[1] = 0.0
+        _load_seen[0] = now
+    return bool(_load_seen[1])
 
 
 class LiveBuffer:
@@ -166,7 +184,8 @@ class LiveHub:
 
     @property
     def drain_interval(self) -> float:
-        return BUSY_DRAIN_S if len(self._buffers) > BUSY_SESSIONS else DRAIN_S
+        busy = len(self._buffers) > BUSY_SESSIONS or machine_busy()
+        return BUSY_DRAIN_S if busy else DRAIN_S
 
     @property
     def connected(self) -> bool:

@@ -87,6 +87,7 @@ class SSHConfig:
     max_sessions: int = 200  # sessions per worker process
     session_memory_mb: int = 400  # memory (PSS) a session's process may use before it is ended
     stuck_after: int = 8  # seconds a worker's heartbeat or the gateway's answer may lapse
+    session_nice: int = 5  # each session's process runs this much below the gateway and workers
 
 
 @dataclass
@@ -215,6 +216,7 @@ SSH_RANGES = {  # setting: (lowest, highest, what it counts)
     "max_sessions": (1, 10_000, "sessions"),
     "session_memory_mb": (64, 16_384, "MB"),
     "stuck_after": (2, 600, "seconds"),
+    "session_nice": (0, 19, "(a nice value)"),
 }
 
 

@@ -231,6 +231,8 @@ def test_ssh_settings_load(tmp_path):
     ("rate_burst = 0", "ssh.rate_burst must be 1 to 1000"),
     ("rate_per_minute = 0", "ssh.rate_per_minute must be 1 to 10000"),
     ("keepalive_count_max = 0", "ssh.keepalive_count_max must be 1 to 20"),
+    ("session_nice = 20", "ssh.session_nice must be 0 to 19"),
+    ("session_nice = -1", "ssh.session_nice must be 0 to 19"),
     ('listen = "2222"', "ssh.listen must be host:port"),
     ('listen = "localhost:99999"', "ssh.listen must be host:port"),
     ('listen = ":22"', "ssh.listen must be host:port"),

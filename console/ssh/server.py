@@ -32,6 +32,7 @@ from console.headless.watchdog import beat
 from console.ssh.gatekeeper import Gatekeeper
 from console.ssh.lag import LoopMonitor
 from console.ssh.session import SessionHost, SSHSession
+from console.ssh.starting import STARTS_AT_ONCE
 from console.ssh.throttle_log import ThrottleLog
 from console.ssh.watchdog import Watchdog
 from console.ssh.zygote import SessionRequest
@@ -68,7 +69,8 @@ class Worker:
         self.sessions: set[SSHSession] = set()
         self.viewers: dict[SSHSession, Viewer] = {}
         self.host = SessionHost(self.open_process, zygote.kill,
-                                float(self.ssh.idle_timeout), on_end=self._ended)
+                                float(self.ssh.idle_timeout), on_end=self._ended,
+                                starts=asyncio.Semaphore(STARTS_AT_ONCE))
         self.watchdog = Watchdog(self._running, self._over_limit,
                                  memory_mb=self.ssh.session_memory_mb)
 
@@ -103,7 +105,9 @@ class Worker:
         self.viewers[session] = viewer
         request = SessionRequest(0, viewer, session.term_type,
                                  _environment(session).get("COLORTERM", ""),
-                                 self.options.db, self.options.bus, dict(self.options.store))
+                                 self.options.db, self.options.bus, dict(self.options.store),
+                                 nice=self.ssh.session_nice)
+        await session.start.acquire()  # a shift logging in at once: a few start at a time
         return await self.zygote.open(request, fds, on_exit)
 
     def new_session(self, operator: str, address: str) -> SSHSession | None:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import asyncssh
 
 from console.ssh.limits import Cut, InputLimiter, clamp_size
+from console.ssh.starting import ConsoleStart
 from core.errors import DoorkeeperError
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class SessionHost:
     idle_timeout: float = 0.0  # seconds; 0 = never
     output_limit: int = OUTPUT_LIMIT
     on_end: Callable[[SSHSession], object] | None = None  # when the session is over
+    starts: asyncio.Semaphore | None = None  # consoles starting at once (console.ssh.starting)
 
 
 class SSHSession(asyncssh.SSHServerSession):
@@ -99,6 +101,7 @@ class SSHSession(asyncssh.SSHServerSession):
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._noticed = -NOTICE_EVERY
         self._dropped = [0, 0]  # keys, paste bytes not yet told
+        self.start = ConsoleStart(host.starts, f"{operator} {source}")
 
     # --- asyncssh callbacks --------------------------------------------------------------
     def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:
@@ -183,6 +186,7 @@ class SSHSession(asyncssh.SSHServerSession):
             self.pid = await self.host.open_process(self, [slave, theirs.fileno()],
                                                     self._exited)
         except Exception as err:
+            self.start.release()
             if isinstance(err, DoorkeeperError):
                 self.ending = err.message
             else:
@@ -195,6 +199,7 @@ class SSHSession(asyncssh.SSHServerSession):
             theirs.close()
         mine.setblocking(False)
         os.set_blocking(master, False)
+        self.start.watch(mine)
         if self.closed:
             self.connection_lost(None)  # closed while it was starting
             return
@@ -203,6 +208,7 @@ class SSHSession(asyncssh.SSHServerSession):
 
     def _exited(self, status: int) -> None:
         """The console process ended (-1: its zygote died)."""
+        self.start.over()
         self.status = 128 - status if status < 0 else status  # killed by a signal
         self._cancel("kill")
         if self.closed or self.master < 0:
@@ -322,6 +328,7 @@ class SSHSession(asyncssh.SSHServerSession):
                     asyncio.get_running_loop().remove_writer(self.master)
             os.close(self.master)
             self.master = -1
+        self.start.over()
         if self.control is not None:
             self.control.close()
             self.control = None

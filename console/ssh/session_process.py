@@ -9,29 +9,37 @@ check those rights) and its own subscription to the gateway's bus.
 
 Its control socket from the worker carries two messages: `notify` (a line for the
 operator, e.g. their input was cut) and `quit` (the session is closed: idle, the
-server stops). An error inside the app ends this process with status 1 and a short
-line on the terminal; the details go to the serve log.
+server stops); the other way, the process says `ready` once its first screen is drawn
+(console.ssh.starting), then goes down to its nice value ([ssh] session_nice). Its
+store connections map the database file and keep small caches, and its threads share
+one malloc arena (docs/ssh-sessions.md: what a session costs). An error inside the app
+ends this process with status 1 and a short line on the terminal; the details go to
+the serve log.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import io
 import logging
 import os
 import socket
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from sqlalchemy import event
 
 from console.context import ConsoleContext
 from console.live import BusCommander, LiveHub
+from console.ssh.watchdog import lower_priority
 from core.config import StoreConfig
 from core.errors import DoorkeeperError
 from core.model import id_of
 from store.database import Store
+from store.sqlite import is_sqlite
 
 if TYPE_CHECKING:
     from console.app import DoorkeeperApp
@@ -44,12 +52,19 @@ FAILED = "Doorkeeper hit an error and closed this session; it is logged. Connect
 SERVER_ONLY = ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES", "TTY_COMPATIBLE",
                "TTY_INTERACTIVE", "TEXTUAL_COLOR_SYSTEM")
 NOT_OPENED = "Doorkeeper could not open the console; it is logged. Try again."
+#: glibc's mallopt parameter for the number of malloc arenas
+M_ARENA_MAX = -8
+#: a session's store connections: the file mapped (shared pages), a small private cache
+MMAP_BYTES, CACHE_KIB = 1 << 30, 256
+#: how often a starting session looks whether its first screen is up
+READY_POLL_S = 0.02
 #: hellos a new session sends the gateway before it gives up (each waits 5 s)
 HELLO_TRIES = 3
 
 
 def run_session(request: SessionRequest, control: int) -> int:
     """The session process's life; its exit status."""
+    one_malloc_arena()
     for name in SERVER_ONLY:  # the server's own settings never decide a client's screen
         os.environ.pop(name, None)
     os.environ["TERM"] = request.term or "xterm"
@@ -67,6 +82,7 @@ async def _run(request: SessionRequest, control: socket.socket) -> int:
     try:
         store = await Store.open(StoreConfig(**request.store),  # type: ignore[arg-type]
                                  path=request.db, migrate=False)
+        lean_connections(store)
         hub = await _connect_live(request.bus)
         ctx = ConsoleContext(store, request.viewer)
         ctx.live = hub.subscribe()
@@ -75,8 +91,11 @@ async def _run(request: SessionRequest, control: socket.socket) -> int:
         errors = io.StringIO()
         app.error_console = Console(file=errors, width=100, color_system=None)
         control.setblocking(False)
-        asyncio.get_running_loop().add_reader(control, _on_control, control, app)
+        loop = asyncio.get_running_loop()
+        loop.add_reader(control, _on_control, control, app)
+        ready = loop.create_task(_say_ready(app, control, request.nice))
         await app.run_async(mouse=True)
+        ready.cancel()
         if app.return_code:
             log.error("%s: the console stopped on an error:\n%s", who, errors.getvalue())
             ending = FAILED
@@ -96,6 +115,30 @@ async def _run(request: SessionRequest, control: socket.socket) -> int:
     return 0
 
 
+def one_malloc_arena() -> None:
+    """The process's threads (the store's connections) allocate from the main malloc
+    arena: glibc would give each its own, a few MB of pages apiece that no other
+    process shares. Called before any thread starts; a libc without it is left be."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(M_ARENA_MAX, 1)
+
+
+def lean_connections(store: Store) -> None:
+    """A session's store connections read the database through a shared mapping of
+    the file (`mmap_size`) and keep a small page cache of their own: fifty sessions
+    then share one copy of the pages they read (the kernel's) instead of holding up
+    to 2 MB each per connection (docs/ssh-sessions.md)."""
+    if not is_sqlite(store.url):
+        return
+
+    @event.listens_for(store.engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cur = dbapi_connection.cursor()
+        cur.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+        cur.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        cur.close()
+
+
 async def _connect_live(bus: str) -> LiveHub:
     """LiveHub.connect, asked again while the gateway is too slow to answer (fifty
     sessions opening at once on a loaded machine all say hello at the same moment, and
@@ -111,6 +154,24 @@ async def _connect_live(bus: str) -> LiveHub:
                         attempt, HELLO_TRIES)
             await asyncio.sleep(0.5 * attempt)
     raise AssertionError("unreachable")
+
+
+async def _say_ready(app: DoorkeeperApp, control: socket.socket, nice: int) -> None:
+    """Tell the worker once the first screen is mounted (its first read done) and
+    drawn: the worker lets the next console start (console.ssh.starting). Then the
+    process goes down to its nice value: a console starts ahead of those already
+    drawing live events, and runs below the gateway and the workers once it is up."""
+    try:
+        while not (len(app.screen_stack) > 1 and app.screen.is_mounted):
+            await asyncio.sleep(READY_POLL_S)
+        drawn = asyncio.Event()
+        app.screen.call_after_refresh(drawn.set)
+        await drawn.wait()
+        with contextlib.suppress(OSError):
+            control.send(b"ready")
+    finally:
+        if nice > 0:
+            lower_priority(os.getpid(), min(nice, 19))
 
 
 def _on_control(control: socket.socket, app: DoorkeeperApp) -> None:

@@ -72,8 +72,9 @@ def lower_priority(pid: int, nice: int = BUSY_NICE) -> bool:
     except OSError:
         return False
     for tid in threads:
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, tid, nice)
+        with contextlib.suppress(OSError):  # never raised: a session may start above it
+            os.setpriority(os.PRIO_PROCESS, tid,
+                           max(nice, os.getpriority(os.PRIO_PROCESS, tid)))
     return True
 
 

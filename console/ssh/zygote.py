@@ -60,6 +60,7 @@ class SessionRequest:
     db: str
     bus: str
     store: dict[str, object]
+    nice: int = 0  # the session's nice value once it is up ([ssh] session_nice)
 
 
 def send(sock: socket.socket, message: tuple[object, ...], fds: list[int] | None = None) -> None:

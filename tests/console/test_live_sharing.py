@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 
+from console import live
 from console.live import BUSY_DRAIN_S, BUSY_SESSIONS, DRAIN_S, LiveHub
 
 
@@ -51,10 +52,33 @@ async def test_a_failed_read_is_not_handed_to_the_next_session():
     assert await session.shared_read("k", flaky) == 7
 
 
-def test_a_busy_process_drains_half_as_often():
+def test_a_busy_process_drains_half_as_often(monkeypatch):
+    monkeypatch.setattr(live, "machine_busy", lambda: False)  # whatever the machine does
     hub = LiveHub(client=None)
     first = hub.subscribe()
     assert first.drain_interval == DRAIN_S
     for _ in range(BUSY_SESSIONS):
         hub.subscribe()
     assert first.drain_interval == BUSY_DRAIN_S <= 0.5
+
+
+def test_a_busy_machine_halves_the_drains_too(monkeypatch):
+    """A load average above the cores (fifty session processes on two) halves every
+    session's frames; it is read again every few seconds, not at each drain."""
+    load = [1.0]
+    reads = []
+
+    def loadavg() -> tuple[float, float, float]:
+        reads.append(1)
+        return (load[0], 0.0, 0.0)
+
+    monkeypatch.setattr(live.os, "getloadavg", loadavg)
+    monkeypatch.setattr(live.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(live, "_load_seen", [-live.LOAD_EVERY_S * 2, 0.0])
+    first = LiveHub(client=None).subscribe()
+    assert first.drain_interval == DRAIN_S
+    load[0] = 30.0
+    assert first.drain_interval == DRAIN_S  # still the last reading
+    assert len(reads) == 1
+    monkeypatch.setattr(live, "_load_seen", [-live.LOAD_EVERY_S * 2, 0.0])  # time to read
+    assert first.drain_interval == BUSY_DRAIN_S

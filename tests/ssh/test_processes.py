@@ -166,3 +166,25 @@ async def test_a_killed_worker_takes_its_session_processes_with_it(served: Serve
     # the supervisor starts the worker again, its zygote warm, for the tests after this
     wait_for(lambda: log.read_text().count(" listening on ") > listening,
              what="the worker to be started again")
+
+
+def nice_of(pid: int, tid: int) -> int:
+    stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(stat[16])
+
+
+async def test_a_console_runs_below_the_gateway_once_it_is_up(served: Served):
+    """[ssh] session_nice (5): every thread of a session's process, once its first frame
+    is drawn (it starts at the workers' priority, ahead of consoles drawing live events)."""
+    conn, _, _, reader, pid = await new_session(served, "127.0.0.25", session_pids(served))
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            nices = {nice_of(pid, int(t)) for t in os.listdir(f"/proc/{pid}/task")}
+            if nices == {5}:
+                break
+            assert time.monotonic() < deadline, nices
+            await asyncio.sleep(0.05)
+    finally:
+        conn.close()
+        reader.cancel()
