@@ -14,18 +14,10 @@ from __future__ import annotations
 import sys
 import time
 from types import TracebackType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+if TYPE_CHECKING:  # Rich is imported when a bar is drawn: the CLI's headless commands
+    from rich.progress import Progress, TaskID  # (gateway, serve) never load it
 
 #: a plain progress line at most this often
 PLAIN_EVERY_S = 2.0
@@ -59,6 +51,16 @@ class JobProgress:
     def __enter__(self) -> JobProgress:
         self._began = time.monotonic()
         if self.terminal:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
             self._bar = Progress(
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
