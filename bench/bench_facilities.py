@@ -62,6 +62,7 @@ from console.screens.facilities import FacilitiesScreen  # noqa: E402
 from console.screens.facilities_providers import PROVIDER_COLUMNS, ProvidersPane  # noqa: E402
 from console.screens.facilities_tasks import COLUMNS as TASK_COLUMNS  # noqa: E402
 from console.screens.facilities_tasks import TasksPane  # noqa: E402
+from console.widgets.columns import as_cols  # noqa: E402
 from core.devices import AccessRequest, Credential  # noqa: E402
 from core.model import (  # noqa: E402
     AccessPass,
@@ -175,7 +176,7 @@ async def baseline(db: Path) -> tuple[float, float, int, int]:
                 t0 = time.perf_counter()
                 if kind == "providers":
                     prows = await provider_page(store, ProviderFilter(), None, None, 10**7)
-                    dt.add_columns(*PROVIDER_COLUMNS)
+                    dt.add_columns(*(c.label for c in as_cols(PROVIDER_COLUMNS)))
                     dt.add_rows([(Text(r.provider.name), Text(str(r.provider.valid_to)),
                                   Text(r.provider.mobile), Text(r.provider.email),
                                   Text(r.provider.mission), Text(r.company)) for r in prows])
@@ -183,7 +184,7 @@ async def baseline(db: Path) -> tuple[float, float, int, int]:
                 else:
                     site_ids = [id_of(s) for s in await _sites(store)]
                     trows = await task_page(store, TaskFilter(), site_ids, None, 10**7)
-                    dt.add_columns(*TASK_COLUMNS)
+                    dt.add_columns(*(c.label for c in as_cols(TASK_COLUMNS)))
                     dt.add_rows([(Text(r.name), Text(r.company), Text(r.provider),
                                   Text(" ".join(r.codes)), Text(" ".join(r.passes)),
                                   Text(r.perimeter)) for r in trows])

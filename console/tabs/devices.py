@@ -28,6 +28,7 @@ from console.screens.device_detail import (
     last_seen_text,
 )
 from console.tabs.base import SiteTab
+from console.widgets.columns import Col, fit, shown
 from console.widgets.form import ConfirmScreen
 from console.widgets.guard import attempt
 from console.widgets.paged_table import RowTable
@@ -41,10 +42,13 @@ from core.views.blocks import block_rows
 from core.views.devices import device_rows
 from core.views.rows import DeviceRow
 
-#: (column key, heading); health first so it stays in view on a narrow terminal
-COLUMNS = (("device", "Device"), ("type", "Type"), ("health", "Health"),
-           ("seen", "Last seen"), ("block", "Block"), ("doors", "Door(s)"),
-           ("parent", "Wired to"), ("gsm", "GSM AP"), ("counters", "Counters"))
+#: (column key, heading, priority: console.widgets.columns); Device and Health are
+#: always shown, the others give way on a narrow terminal, the least needed first (what
+#: gives way is in the device's detail: Enter)
+COLUMNS = (("device", "Device", 0), ("type", "Type", 2), ("health", "Health", 0),
+           ("seen", "Last seen", 1), ("block", "Block", 4), ("doors", "Door(s)", 3),
+           ("parent", "Wired to", 6), ("gsm", "GSM AP", 7), ("counters", "Counters", 5))
+COLS = [Col(heading, priority) for _, heading, priority in COLUMNS]
 #: seconds between two repaints of "12 s ago"
 TICK = 1.0
 
@@ -75,16 +79,45 @@ class DevicesTab(SiteTab):
         self.health: dict[int, dict] = {}  # device id -> the gateway's latest report
         self.tz = ZoneInfo("UTC")
         self._painted: dict[tuple[int, str], str] = {}
+        #: the columns shown at the tab's width (every one until it is measured)
+        self.keys: list[str] = [key for key, _, _ in COLUMNS]
 
     def compose(self) -> ComposeResult:
         yield Static("", id="devices-summary")
         yield RowTable(id="devices-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for key, heading in COLUMNS:
-            table.add_column(heading, key=key)
+        self._add_columns()
         self.set_interval(TICK, self._tick)
+
+    def _add_columns(self) -> None:
+        table = self.table
+        for key, heading, _ in COLUMNS:
+            if key in self.keys:
+                table.add_column(heading, key=key)
+
+    def _cells(self, row: DeviceRow) -> dict[str, Text]:
+        state = self.health.get(row.id)
+        return {"device": plain(row.name), "type": plain(TYPE_LABELS.get(row.type, row.type)),
+                "health": health_text(state),
+                "seen": plain(last_seen_text(state, self.ctx.actor.now(), self.tz)),
+                "block": plain(row.block or "—", "dim" if not row.block else ""),
+                "doors": doors_cell(row), "parent": plain(row.parent),
+                "gsm": Text("✓" if row.gsm_access_point else ""),
+                "counters": plain(counters_text(state))}
+
+    def _keys_for(self, cells: list[dict[str, Text]]) -> list[str]:
+        """The columns to show at the tab's width, the most needed first."""
+        if self.size.width <= 0 or not cells:  # not laid out yet: every column
+            return [key for key, _, _ in COLUMNS]
+        natural = [max([len(heading)] + [c[key].cell_len for c in cells])
+                   for key, heading, _ in COLUMNS]
+        widths = fit(natural, COLS, self.size.width - 2)  # the table's scrollbar
+        return [COLUMNS[i][0] for i in shown(widths)]
+
+    async def on_resize(self) -> None:
+        if self.rows and self._keys_for([self._cells(r) for r in self.rows]) != self.keys:
+            await self.reload()
 
     @property
     def table(self) -> DataTable:
@@ -114,22 +147,18 @@ class DevicesTab(SiteTab):
             self.health.update(self.ctx.live.device_states())
         table = self.table
         was = self.current.id if self.current else None
-        table.clear()
         self.rows = rows
+        all_cells = [self._cells(row) for row in rows]
+        keys = self._keys_for(all_cells)
+        table.clear(columns=keys != self.keys)
+        if keys != self.keys:
+            self.keys = keys
+            self._add_columns()
         self._painted = {}
-        now = self.ctx.actor.now()
-        for row in rows:
-            state = self.health.get(row.id)
-            seen = last_seen_text(state, now, self.tz)
-            counters = counters_text(state)
-            self._painted.update({(row.id, "health"): str(health_text(state)),
-                                  (row.id, "seen"): seen, (row.id, "counters"): counters})
-            table.add_row(plain(row.name), plain(TYPE_LABELS.get(row.type, row.type)),
-                          health_text(state), plain(seen), plain(row.block or "—", "dim"
-                                                                  if not row.block else ""),
-                          doors_cell(row), plain(row.parent), Text("✓" if row.gsm_access_point
-                                                                   else ""),
-                          plain(counters), key=str(row.id))
+        for row, cells in zip(rows, all_cells, strict=True):
+            self._painted.update({(row.id, k): cells[k].plain
+                                  for k in ("health", "seen", "counters")})
+            table.add_row(*(cells[k] for k in self.keys), key=str(row.id))
         index = next((i for i, r in enumerate(rows) if r.id == was), 0)
         if rows:
             table.move_cursor(row=index, animate=False)
@@ -182,7 +211,7 @@ class DevicesTab(SiteTab):
                                                                                 self.tz)),
                      "counters": plain(counters_text(state))}
             for column, cell in cells.items():
-                if self._painted.get((device_id, column)) != cell.plain:
+                if column in self.keys and self._painted.get((device_id, column)) != cell.plain:
                     self._painted[(device_id, column)] = cell.plain
                     table.update_cell(str(device_id), column, cell,
                                       update_width=column in ("health", "counters"))

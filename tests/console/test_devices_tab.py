@@ -15,6 +15,8 @@ from tests.conftest import make_operator
 from tests.console.conftest import context_for, settled, show_tab
 
 SIZE = (120, 40)
+#: wide enough for every column (narrower, the least needed give way: test_narrow_devices)
+WIDE = (200, 40)
 
 
 def cells(app, device_id: int) -> dict[str, str]:
@@ -37,7 +39,7 @@ async def open_devices(pilot) -> None:
 
 async def test_lists_the_panel_with_its_door_and_unknown_health(console_ctx, make_app, estate):
     app = make_app(console_ctx)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=WIDE) as pilot:
         await open_devices(pilot)
         assert app.screen.query_one(TabbedContent).active == "pane-devicestab"
         row = cells(app, estate.panel.id)
@@ -157,7 +159,7 @@ async def test_several_doors_are_picked_and_a_reader_opens_its_control_units(
     async with store.reader() as uow:
         bin_store = (await uow.find(Door, device_id=unit.id, relay=2))[0]
     app = make_app(console_ctx)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=WIDE) as pilot:
         await open_devices(pilot)
         tab = app.main.tabs["pane-devicestab"]
         assert cells(app, reader.id)["doors"] == "↳ Back door R1 5 s, Bin store R2 8 s"
@@ -269,3 +271,21 @@ async def test_a_block_selected_in_the_tree_lists_only_its_devices(console_ctx, 
         await app.main.select(estate.site.id, estate.block.id)
         await settled(pilot)
         assert [r.id for r in tab.rows] == [estate.panel.id]
+
+
+async def test_narrow_devices_keep_device_and_health_and_give_way_in_order(console_ctx,
+                                                                            make_app):
+    """At 80 columns the least needed columns give way (the device's detail has them
+    all); widening brings them back."""
+    app = make_app(console_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_devices(pilot)
+        tab = app.main.tabs["pane-devicestab"]
+        narrow = list(tab.keys)
+        assert {"device", "health"} <= set(narrow) and "gsm" not in narrow
+        assert narrow == [k for k in ("device", "type", "health", "seen", "block", "doors",
+                                      "parent", "gsm", "counters") if k in narrow]
+        assert [str(c.value) for c in tab.table.columns] == narrow
+        await pilot.resize_terminal(240, 40)
+        await pilot.pause()
+        assert len(tab.keys) == 9 and [str(c.value) for c in tab.table.columns] == tab.keys

@@ -26,7 +26,7 @@ async def test_a_modems_health_reads_plainly_at_80x24(store, admin, estate, make
         await ctx.live.shown()
         row = cells(app, modem.id)
         assert row["health"] == "● Online roaming ▂▄▆_"
-        assert row["counters"] == "calls 7 · SMS received 2 · timeouts 1"
+        assert "counters" not in row  # given way at 80 columns: the detail has them
         app.main.tabs["pane-devicestab"].table.move_cursor(
             row=[r.id for r in app.main.tabs["pane-devicestab"].rows].index(modem.id))
         await pilot.press("enter")
