@@ -9,7 +9,9 @@ screen's active bindings, its `bindings_updated_signal`), draws a key the way th
 Footer does (the key in bold, its description, dim when disabled), keeps the
 command palette's key and `?` (every key of the screen, in a panel) at the right,
 so that a narrow terminal cuts the screen's own keys but never the way to see them
-all, and a click on a key presses it. A screen with a
+all, and a click on a key presses it. Under 100 columns, keys that do not all fit are
+worded by their first word ("e Modify", not "e Modify block") and the palette's key
+stands alone, so that more of them show (at 80 columns every tab's own keys do). A screen with a
 `key_description(binding)` method words its keys itself (a dialog's ctrl+s says what
 its button says: "Add flats", "Import", not "Save").
 """
@@ -28,6 +30,9 @@ from textual.widget import Widget
 #: the key that lists every key of the screen (console.app's action_keys)
 HELP_KEY = "question_mark"
 HELP_BINDING = Binding(HELP_KEY, "app.keys", "Keys")
+#: below this width the keys are worded by their first word when they do not all fit
+#: (the width below which the site tree starts hidden, too)
+COMPACT_BELOW = 100
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,10 @@ class KeyBar(Widget, can_focus=False):
         key_style = self.get_component_rich_style("key-bar--key")
         text_style = self.get_component_rich_style("key-bar--description")
         width = self.size.width
+        # narrow (under COMPACT_BELOW columns, when the keys do not fit): each key with the
+        # first word of its description ("e Modify", "c New") and the palette's key
+        # alone, so that more of the screen's keys show
+        compact = width < COMPACT_BELOW and self._full_width(key_style, text_style) > width
         right = Text(end="")
         pinned: list[tuple[int, Shown]] = []  # where each pinned key starts in `right`
         if self._help is not None:
@@ -131,12 +140,12 @@ class KeyBar(Widget, can_focus=False):
             right.append("▏")
             pinned.append((right.cell_len, self._palette))
             right.append(self._palette.display, key_style)
-            right.append(f" {self._palette.description} ", text_style)
+            right.append(" " if compact else f" {self._palette.description} ", text_style)
         line = Text(no_wrap=True, overflow="crop", end="")
         spans: list[tuple[int, int, Shown]] = []
         room = max(0, width - right.cell_len)
         for shown in self._keys:
-            part = self._segment(shown, key_style, text_style)
+            part = self._segment(shown, key_style, text_style, compact)
             if line.cell_len + part.cell_len > room:
                 break
             spans.append((line.cell_len, line.cell_len + part.cell_len, shown))
@@ -151,13 +160,21 @@ class KeyBar(Widget, can_focus=False):
         self._spans = spans
         return line
 
+    def _full_width(self, key_style: Style, text_style: Style) -> int:
+        """Cells every key takes in full, the pinned ones included."""
+        width = sum(self._segment(k, key_style, text_style).cell_len for k in self.shown)
+        return width + (1 if self._palette is not None else 0)  # the "▏"
+
     @staticmethod
-    def _segment(shown: Shown, key_style: Style, text_style: Style) -> Text:
+    def _segment(shown: Shown, key_style: Style, text_style: Style,
+                 compact: bool = False) -> Text:
         dim = Style(dim=True) if not shown.enabled else Style()
         part = Text(end="")
         part.append(f" {shown.display} ", key_style + dim)
         if shown.description:
-            part.append(f"{shown.description} ", text_style + dim)
+            words = shown.description.split()
+            said = words[0] if compact and words else shown.description
+            part.append(f"{said} ", text_style + dim)
         return part
 
     def on_click(self, event: events.Click) -> None:

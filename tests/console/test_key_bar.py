@@ -40,17 +40,30 @@ async def test_the_bar_follows_the_screen_and_a_click_presses_the_key(console_ct
         assert "Save" in line(app) and "Add a block" not in line(app)
 
 
+async def test_a_narrow_bar_words_each_key_by_its_first_word(console_ctx, make_app):
+    """At 80 columns the Blocks tab's keys do not fit in full: each is drawn with the
+    first word of its description and the palette's key alone, so Export and Search
+    still show."""
+    app = make_app(console_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: " n Add " in line(app), "the Blocks keys")
+        text = line(app)
+        assert len(text) == 80 and text.endswith(" ? Keys ▏^p ")
+        assert " e Modify " in text and " x Export " in text and "Add a block" not in text
+
+
 async def test_a_narrow_screen_leaves_whole_keys_out_and_keeps_the_palette(console_ctx,
                                                                            make_app):
     app = make_app(console_ctx)
     async with app.run_test(size=(40, 24)) as pilot:
-        await until(pilot, lambda: "Add a block" in line(app), "the Blocks keys")
+        await until(pilot, lambda: " n Add " in line(app), "the Blocks keys")
         text = line(app)
         # the way to every key (?) and the palette stay, whatever the width
-        assert len(text) == 40 and text.endswith(" ? Keys ▏^p palette ")
-        drawn = [d for d in descriptions(app) if d and f" {d} " in text]
+        assert len(text) == 40 and text.endswith(" ? Keys ▏^p ")
+        firsts = [d.split()[0] for d in descriptions(app) if d]
+        drawn = [w for w in firsts if f" {w} " in text]
         # every key drawn is drawn whole; the first keys come first
-        assert drawn == descriptions(app)[:len(drawn)] and drawn
+        assert drawn == firsts[:len(drawn)] and drawn
         start = text.index(" ? Keys")  # a click on a pinned key presses it too
         await pilot.click(KeyBar, offset=(start + 1, 0))
         await until(pilot, lambda: app.screen.query("HelpPanel"), "the keys panel")
