@@ -44,6 +44,24 @@ ALL = 0  # the block Select's "All blocks"
 LINES_SHOWN = 500  # recipient lines drawn; the count below is of all of them
 CAMPAIGNS_SHOWN = 10
 MARKS = {Mark.SEND: "", Mark.DUPLICATE: "duplicate: sent once"}
+#: a number (or an email) longer than this is cut with "…", so the list's three columns
+#: fit 100 columns with the guide's longest block names
+NUMBER_WIDTH = 24
+
+
+def mark_text(mark: Mark, reason: str) -> str:
+    """What the list says of a line: nothing (sent), a duplicate, or why it is skipped, in
+    a few words (the summary under the list counts them)."""
+    if mark in MARKS:
+        return MARKS[mark]
+    if "email" in reason:
+        return "✗ an email"
+    return "✗ not a mobile" if "not a mobile" in reason else f"✗ {reason}"
+
+
+def number_text(number: str) -> str:
+    shown = shown_phone(number)
+    return shown if len(shown) <= NUMBER_WIDTH else shown[:NUMBER_WIDTH - 1] + "…"
 
 
 class MessagesScreen(Screen[None]):
@@ -157,9 +175,8 @@ class MessagesScreen(Screen[None]):
             table.clear()
             for line in listed.lines[:LINES_SHOWN]:
                 style = {Mark.DUPLICATE: "red", Mark.SKIPPED: "dim"}.get(line.mark, "")
-                mark = MARKS.get(line.mark, f"skipped: {line.reason}")
-                table.add_row(plain(line.flat, style), plain(shown_phone(line.number), style),
-                              plain(mark, style))
+                table.add_row(plain(line.flat, style), plain(number_text(line.number), style),
+                              plain(mark_text(line.mark, line.reason), style))
         self.show_summary()
 
     def show_summary(self) -> None:

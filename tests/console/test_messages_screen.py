@@ -6,13 +6,15 @@ start walks the screen."""
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import DataTable, Input, Static
 
-from console.screens.messages import MessagesScreen
+from console.screens.messages import NUMBER_WIDTH, MessagesScreen, mark_text, number_text
 from console.screens.sms_campaign import CampaignScreen
 from console.widgets.form import ConfirmScreen
 from core.model_sms import SmsCampaign, SmsMessage
 from core.phones import shown_phone
+from core.sms import Mark
 from tests.console.conftest import press, settled, type_into, until
 from tests.console.test_facilities_providers import cells
 from tests.sms.conftest import MOBILE_1, MOBILE_2, phones_estate
@@ -30,9 +32,8 @@ async def test_new_sms_marks_refuses_and_sends(store, admin, estate, console_ctx
         assert isinstance(screen, MessagesScreen)
         await settled(pilot)
         rows = cells(screen.query_one("#sms-recipients", DataTable))
-        assert [r[2] for r in rows] == ["", "", "duplicate: sent once",
-                                        "skipped: not a mobile number", "",
-                                        "skipped: an email address, not a mobile"]
+        assert [r[2] for r in rows] == ["", "", "duplicate: sent once", "✗ not a mobile", "",
+                                        "✗ an email"]
         # numbers as every list shows them: national form and country
         assert rows[2][:2] == ["Block C/Appt. 002", shown_phone(MOBILE_1)]
         summary = screen.query_one("#sms-summary", Static)
@@ -74,3 +75,20 @@ async def test_new_sms_marks_refuses_and_sends(store, admin, estate, console_ctx
         assert await uow.count(SmsCampaign) == 1
         assert sorted(m.number for m in await uow.find(SmsMessage)) == sorted(
             [MOBILE_1, MOBILE_2])
+
+
+@pytest.mark.parametrize(("mark", "reason", "said"), [
+    (Mark.SEND, "", ""),
+    (Mark.DUPLICATE, "", "duplicate: sent once"),
+    (Mark.SKIPPED, "not a mobile number", "✗ not a mobile"),
+    (Mark.SKIPPED, "an email address, not a mobile", "✗ an email"),
+    (Mark.SKIPPED, "no number", "✗ no number"),
+])
+def test_a_line_says_why_in_a_few_words(mark, reason, said):
+    assert mark_text(mark, reason) == said
+
+
+def test_a_long_number_or_email_is_cut_to_fit():
+    assert number_text("rhys.green6@mail.doorkeeper.example") == "rhys.green6@mail.doorke…"
+    assert len(number_text("x" * 100)) == NUMBER_WIDTH
+    assert number_text("+442079460018") == "02079460018 GB"
