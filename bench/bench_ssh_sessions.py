@@ -46,7 +46,7 @@ session, search key echo p95 <= 150 ms, decision p99 <= 2 ms.
 `BENCH_SSH_OVERVIEW=N` puts N of the watching sessions on the live overview (key O)
 instead of the Events tab: their event-to-screen is measured apart, on the door events
 (the overview shows each one's time, HH:MM:SS, in its door activity; it repaints at most
-once a second, so its figure includes up to a second of that wait), and the Events
+twice a second, so its figure includes up to half a second of that wait; target p95 <= 1 s), and the Events
 sessions' figures are those of the others.
 
 `BENCH_SSH_SESSIONS` (50) and `BENCH_SSH_SECONDS` (60) set the load; with --quick
@@ -471,7 +471,7 @@ async def phase(name: str, count: int, seconds: float, port: int, key: Path, bus
     gw1 = proc_stat(gateway)[0]
     session_pids = sessions_of(pids)
     pss = sum(pss_mb(p) for p in session_pids) / max(1, len(session_pids))
-    # the last events reach the screens (the overview repaints at most once a second)
+    # the last events reach the screens (the overview repaints at most twice a second)
     await asyncio.sleep(max(LAST_EVENTS_SECONDS, 1.5) if overviews else LAST_EVENTS_SECONDS)
     events, missed = event_latencies(feed, watchers)
     door_events, door_missed = event_latencies(door_feed, overviews)
@@ -623,10 +623,10 @@ async def main() -> int:
         print(f"overview sessions: {loaded['overviews']}, door events seen "
               f"{len(loaded['overview_events'])}, missed {loaded['overview_missed']}, "
               f"event p50 {p(loaded['overview_events'], 50):.0f} ms, p95 {door95 * 1000:.0f} ms")
-        # the overview repaints at most once a second: up to a second's wait on top of
-        # the Events tab's way to the screen
-        checks.target("overview door event-to-screen p95", door95 <= 1.5,
-                      f"{door95 * 1000:.0f} ms", "<= 1500 ms (repaints at most 1/s)",
+        # the overview repaints at most twice a second: up to half a second's wait on
+        # top of the Events tab's way to the screen; the issue's target is the same
+        checks.target("overview door event-to-screen p95", door95 <= 1.0,
+                      f"{door95 * 1000:.0f} ms", "<= 1000 ms (repaints at most 2/s)",
                       baseline=f"{base95 * 1000:.0f} ms (Events tab, 1 session)")
         checks.target("door events reached every overview", loaded["overview_missed"] == 0,
                       loaded["overview_missed"], "0 missed")
