@@ -23,6 +23,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Static
 
 from console.context import ConsoleContext
@@ -47,6 +48,31 @@ MIN_TIMER_S = 0.01
 RESULT_STYLES = {EventResult.OPENING.value: "green", EventResult.OPENING_DENIED.value: "red",
                  EventResult.ALARM.value: "bold red",
                  EventResult.COMMUNICATION_NOT_COMPLETED.value: "yellow"}
+
+
+class DoorLines(Widget):
+    """Lines cut with '…' to the width they have now, never wrapped: a name wrapped onto
+    a line of its own would read as another event."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.lines: list[Text] = []
+
+    def show(self, lines: list[Text]) -> None:
+        self.lines = lines
+        self.refresh()
+
+    def render(self) -> Text:
+        width = self.content_size.width
+        out = Text(no_wrap=True)
+        for i, line in enumerate(self.lines):
+            if i:
+                out.append("\n")
+            cut = line.copy()
+            if width:
+                cut.truncate(width, overflow="ellipsis")
+            out.append_text(cut)
+        return out
 
 
 class HourChart(Static):
@@ -152,7 +178,7 @@ class OverviewScreen(Screen[None]):
             yield Static("Last h", classes="ov-now")
         yield VerticalScroll(id="ov-sites")
         yield Static("Door activity now", id="ov-doors-title")
-        yield Static("", id="ov-doors")
+        yield DoorLines(id="ov-doors")
         yield KeyBar()
 
     async def on_mount(self) -> None:
@@ -249,32 +275,32 @@ class OverviewScreen(Screen[None]):
         if self.gateway_lost:
             title.append(" · ⚠ gateway lost: not live", "bold red")
         self.query_one("#ov-title", Static).update(title)
-        self.query_one("#ov-doors", Static).update(self._door_lines(data))
+        self.query_one("#ov-doors", DoorLines).show(self._door_lines(data))
 
-    def _door_lines(self, data: Overview) -> Text:
+    def _door_lines(self, data: Overview) -> list[Text]:
         """The newest door events, one line each (the site named when there are several)."""
         if not data.doors:
-            return Text("No door activity yet.", style="dim")
+            return [Text("No door activity yet.", style="dim")]
         names = {r.site_id: r.name for r in data.sites}
         several = len(data.sites) > 1
-        out = Text(no_wrap=True, overflow="ellipsis")
-        for i, door in enumerate(data.doors):
-            if i:
-                out.append("\n")
+        out: list[Text] = []
+        for door in data.doors:
+            one = Text()
             zone = self.zones.get(door["site_id"], ZoneInfo("UTC"))
-            out.append(door["at"].astimezone(zone).strftime("%H:%M:%S"), "dim")
+            one.append(door["at"].astimezone(zone).strftime("%H:%M:%S"), "dim")
             if several:
-                out.append("  ")
-                out.append_text(plain(f"{names.get(door['site_id'], ''):<12.12}"))
+                one.append("  ")
+                one.append_text(plain(f"{names.get(door['site_id'], ''):<12.12}"))
             result = str(door.get("result") or "")
-            out.append("  ")
-            out.append_text(plain(f"{result:<14.14}", RESULT_STYLES.get(result, "")))
-            out.append("  ")
-            out.append_text(plain(str(door.get("kind") or "")))
+            one.append("  ")
+            one.append_text(plain(f"{result:<14.14}", RESULT_STYLES.get(result, "")))
+            one.append("  ")
+            one.append_text(plain(str(door.get("kind") or "")))
             who = str(door.get("name") or door.get("credential") or "")
             if who:
-                out.append(" · ")
-                out.append_text(plain(who))
+                one.append(" · ")
+                one.append_text(plain(who))
+            out.append(one)
         return out
 
     def action_close(self) -> None:

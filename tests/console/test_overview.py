@@ -159,3 +159,26 @@ def estate_db(tmp_path_factory):
 def test_overview_snapshot(snap_compare, estate_db, size):
     from tests.console.test_snapshots import app_over
     assert snap_compare(app_over(estate_db), press=["_", "O", "_"], terminal_size=size)
+
+
+async def test_a_long_door_line_stays_one_line_at_80_columns(console_ctx, make_app, store,
+                                                              estate):
+    """A door event whose name does not fit is cut with '…', never wrapped onto a line
+    of its own (which a concierge would read as another event)."""
+    import re
+
+    from textual.geometry import Region
+
+    long_name = "Bartholomew-Fitzwilliam " * 4
+    event = Event(NOW, estate.site.id, EventKind.OPEN_BY_PROXIMITY_FOB, EventResult.OPENING,
+                  credential="1111100001", name=long_name)
+    await write(store, event)
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_overview(pilot)
+        widget = screen.query_one("#ov-doors")
+        strips = widget.render_lines(Region(0, 0, *widget.outer_size))
+        shown = [s.text.strip() for s in strips if s.text.strip()]
+        assert shown, "no door line shown"
+        assert all(re.match(r"\d\d:\d\d:\d\d ", text) for text in shown), shown
+        assert any("Bartholomew" in text and text.endswith("…") for text in shown), shown
