@@ -28,7 +28,7 @@ from store.spill import UNREACHABLE
 from tests import pg
 from tests.conftest import build_small_estate, eventually, fixed_clock
 from tests.sms.conftest import MOBILE_1, MOBILE_2, MOBILE_3, phones_estate, twilio_config
-from tests.sms.twilio import FakeTwilio
+from tests.sms.fake_twilio import FakeTwilio
 from tests.test_centre_unreachable import opened, pg_ctl, restart, rows
 
 CARD = "1111100000"
