@@ -1,10 +1,12 @@
 """A site gateway and PostgreSQL stopped (`pg_ctl stop -m immediate`) and started again,
 beyond what tests/test_centre_unreachable.py covers: an idle gateway (no card read, so
 its event writer writes nothing) still raises "Centre unreachable", through its centre
-probe; the SMS sender waits the centre out and sends each message once; and ten seconds
-away while cards are read at 20 a second, with a campaign going out: every door decides,
-every event is stored exactly once, no gateway task dies. A real server of the test's
-own (tests/pg.py), the real `twilio` SDK against the fake API (tests/sms)."""
+probe (with its bus on a Unix socket the probe is the only thing that can notice; on
+PostgreSQL the bus's listener drops too); the SMS sender waits the centre out and sends
+each message once; and ten seconds away while cards are read at 20 a second, with a
+campaign going out: every door decides, every event is stored exactly once, in order,
+and neither the SMS sender nor the probe dies. A real server of the test's own
+(tests/pg.py), the real `twilio` SDK against the fake API (tests/sms)."""
 
 from __future__ import annotations
 
@@ -60,7 +62,10 @@ class Site:
     def __init__(self, cluster: pg.Cluster) -> None:
         self.cluster = cluster
 
-    async def start(self, tmp_path, sms_config: SmsConfig | None = None) -> Gateway:
+    async def start(self, tmp_path, sms_config: SmsConfig | None = None,
+                    bus: str = "postgresql", probe_s: float = 0.2) -> Gateway:
+        """The gateway, its bus on PostgreSQL (or, `bus="socket"`, a Unix socket: a
+        LISTEN connection that drops is then no sign of the centre being away)."""
         pg_ctl(self.cluster, "-m", "fast", "-w", "stop")
         restart(self.cluster)
         url = pg.url(self.cluster.socket, "postgres")
@@ -75,11 +80,11 @@ class Site:
             await phones_estate(store, self.admin, self.estate)
             await sms.send_sms(store.uow(), self.admin, Selection(self.estate.site.id), TEXT)
         config = Config()
-        config.bus.path = url
+        config.bus.path = url if bus == "postgresql" else str(tmp_path / "bus.sock")
         config.drivers = [DriverConfig("simulator", {"rate": 0.0, "seed": 1})]
         if sms_config is not None:
             config.sms = sms_config
-        self.gw = Gateway(config, store, GatewayOptions(sites=["Demo Cases"], probe_s=0.2))
+        self.gw = Gateway(config, store, GatewayOptions(sites=["Demo Cases"], probe_s=probe_s))
         await self.gw.start()
         return self.gw
 
@@ -108,9 +113,10 @@ class Site:
                 if part.restarts or part.restart_at is not None}
 
 
+@pytest.mark.parametrize("bus", ["socket", "postgresql"])
 async def test_an_idle_gateway_raises_centre_unreachable_and_it_is_stored_once_back(
-        site, tmp_path):
-    gw = await site.start(tmp_path)
+        site, tmp_path, bus):
+    gw = await site.start(tmp_path, bus=bus)
     try:
         writer = gw.writer
         assert writer is not None and writer.journal is not None
@@ -181,7 +187,8 @@ async def test_ten_seconds_away_with_cards_read_and_a_campaign_going_out(
         site, tmp_path, twilio):
     """20 cards a second before, during 10 s of `pg_ctl stop -m immediate`, and after:
     every door decides at once, every event is stored exactly once and in order, the
-    campaign goes out once, and no gateway task dies."""
+    campaign goes out once, and neither the SMS sender nor the probe dies (the bus's
+    listener does, with the server: reported and started again, as before)."""
     gw = await site.start(tmp_path, twilio_config(twilio, rate=0.5))
     drv, writer = gw.drivers[0], gw.writer
     assert writer is not None
