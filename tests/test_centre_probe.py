@@ -171,7 +171,7 @@ async def test_the_sms_sender_waits_for_the_centre_and_sends_each_message_once(
         await asyncio.sleep(3.0)  # away: the sender waits, with back-off
         sender = gw.supervisor.task("SMS sender")
         assert sender is not None and not sender.done()
-        assert gw.sms is not None and len(gw.sms._taken) == 3  # the references, kept
+        assert gw.sms is not None and gw.sms.unwritten == 3  # the references, kept
         site.start_centre()
         refs = await eventually_async(lambda: _all_referenced(site), timeout=20)
     finally:
@@ -209,10 +209,10 @@ async def test_ten_seconds_away_with_cards_read_and_a_campaign_going_out(
     try:
         await read_cards(1.0)
         site.stop_centre()
-        away = time.monotonic()
+        away, before = time.monotonic(), presented
         await read_cards(10.0)
         assert gw.faults.fault == UNREACHABLE and writer.journal is not None
-        assert writer.journal.events >= 150
+        assert writer.journal.events >= presented - before > 100  # each, in the journal
         site.start_centre()
         print(f"centre away {time.monotonic() - away:.1f} s; {presented} cards, slowest "
               f"decision {slowest * 1000:.2f} ms")

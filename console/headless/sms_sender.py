@@ -86,6 +86,11 @@ class SmsSender:
         self._writing = asyncio.Lock()
         self.sent = 0  # accepted by the route in this run
 
+    @property
+    def unwritten(self) -> int:
+        """References the route gave that are not stored yet (the store away)."""
+        return len(self._taken)
+
     def wake(self) -> None:
         """A campaign was queued: look at the outbox now."""
         self._wake.set()
