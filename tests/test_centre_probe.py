@@ -5,7 +5,8 @@ probe (with its bus on a Unix socket the probe is the only thing that can notice
 PostgreSQL the bus's listener drops too); the SMS sender waits the centre out and sends
 each message once; and ten seconds away while cards are read at 20 a second, with a
 campaign going out: every door decides, every event is stored exactly once, in order,
-and neither the SMS sender nor the probe dies. A real server of the test's own
+and neither the SMS sender nor the probe dies; and a fault only the probe saw is
+ended by the probe. A real server of the test's own
 (tests/pg.py), the real `twilio` SDK against the fake API (tests/sms)."""
 
 from __future__ import annotations
@@ -257,3 +258,31 @@ async def eventually_async(check, timeout: float = 10.0):
             pass
         await asyncio.sleep(0.1)
     raise AssertionError(f"not within {timeout} s")
+
+
+async def test_a_fault_only_the_probe_saw_is_ended_by_the_probe(site, tmp_path):
+    """The writer never met the outage (nothing to write, or its one write came after the
+    server was back): the probe raises "Centre unreachable" once however long it lasts,
+    and "Centre reachable again" once it answers."""
+    from console.headless.store_faults import StoreFaults
+
+    gw = await site.start(tmp_path, probe_s=1000)  # the gateway's own probe asleep
+    raised: list[tuple[EventKind, str]] = []
+    faults = StoreFaults(site.store, lambda kind, text: raised.append((kind, text)),
+                         lambda: None, interval=0.1)
+    probe = asyncio.create_task(faults.probe())
+    try:
+        await eventually(lambda: faults.probes >= 2)
+        assert raised == []
+        site.stop_centre()
+        await eventually(lambda: faults.fault == UNREACHABLE, timeout=10)
+        seen = faults.probes
+        await eventually(lambda: faults.probes >= seen + 5, timeout=10)
+        site.start_centre()
+        await eventually(lambda: faults.fault is None, timeout=20)
+    finally:
+        probe.cancel()
+        await gw.stop()
+    assert [k for k, _ in raised] == [EventKind.STORE_FAULT, EventKind.STORE_RECOVERED]
+    assert raised[0][1].startswith("Centre unreachable: the store postgresql+asyncpg://")
+    assert raised[1][1].startswith("Centre reachable again: ")
