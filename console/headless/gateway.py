@@ -236,7 +236,9 @@ class Gateway:
                     # consoles refresh what they show (a change by another concierge)
                     self.bus.publish({"type": Kind.CHANGED})
             except Exception:  # the store is busy or gone for a moment: try again
-                log.exception("could not read changes; retrying")
+                # (a fault already raised: no traceback every poll while it lasts)
+                log.log(logging.DEBUG if self.faults.fault else logging.ERROR,
+                        "could not read changes; retrying", exc_info=True)
 
     async def _publish_health(self) -> None:
         """Every second, the health of the devices heard from since (Devices tab)."""
