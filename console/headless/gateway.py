@@ -25,7 +25,7 @@ from console.headless.osdp_buses import OsdpBuses, plan_buses
 from console.headless.sites import SiteScope, scope_of
 from console.headless.sms_routes import SmsRoutes, simulated_route
 from console.headless.sms_sender import SmsSender
-from console.headless.store_faults import fault_event
+from console.headless.store_faults import PROBE_S, StoreFaults
 from console.headless.store_modems import StoreModems, plan_modems
 from console.headless.systemd import Notifier
 from console.headless.tasks import TaskSupervisor
@@ -66,6 +66,7 @@ class GatewayOptions:
     rate: float | None = None
     clock: ClockSource | None = None  # the system's clocks and time services (tests: a fake)
     sites: list[str] = field(default_factory=list)  # --site: names or ids; none = every site
+    probe_s: float = PROBE_S  # PostgreSQL: seconds between two probes of the centre
 
 
 class Gateway:
@@ -97,7 +98,9 @@ class Gateway:
         self.sms: SmsSender | None = None
         self.modems: StoreModems | None = None
         self._last_change = 0
-        self._fault: str | None = None  # the store fault under way, if any
+        #: the store fault under way: raised once, from the writer or the centre probe
+        self.faults = StoreFaults(store, self._system_event, lambda: self.writer.fault
+                                  if self.writer else None, options.probe_s)
         self.clock = ClockWatch(self._system_event, lambda: newest_event_at(self.store),
                                 source=options.clock, jump_s=config.gateway.clock_jump_s)
 
@@ -110,7 +113,7 @@ class Gateway:
         self.writer = writer = await self.store.event_writer()
         self.runtime = runtime = Runtime(snapshot, writer, self.bus.publish)
         writer.on_durable = runtime.announce  # published once stored (or journaled)
-        writer.on_fault = self._store_fault
+        writer.on_fault = self.faults.found  # PostgreSQL away: "Centre unreachable"
         runtime.mark_offline(scope.own_devices(await offline_devices(self.store), snapshot))
         await self.bus.start()
         self.drivers = await self._make_drivers()
@@ -148,6 +151,8 @@ class Gateway:
             sup.watch("bus server", lambda: bool(getattr(self.bus, "running", True)),
                       self._restart_bus)
         sup.run("change watcher", self._watch_changes)
+        if self.store.is_postgres:  # an idle gateway notices the centre away too
+            sup.run("centre probe", self.faults.probe)
         # SMS to residents: the outbox, at the route's rate (docs/sms.md)
         sender = self.sms = SmsSender(self.store, self.sms_routes.config, self.sms_routes.route_for,
                                       lambda kind, text: runtime.system_event(kind, text))
@@ -231,7 +236,9 @@ class Gateway:
                     # consoles refresh what they show (a change by another concierge)
                     self.bus.publish({"type": Kind.CHANGED})
             except Exception:  # the store is busy or gone for a moment: try again
-                log.exception("could not read changes; retrying")
+                # (a fault already raised: no traceback every poll while it lasts)
+                log.log(logging.DEBUG if self.faults.fault else logging.ERROR,
+                        "could not read changes; retrying", exc_info=True)
 
     async def _publish_health(self) -> None:
         """Every second, the health of the devices heard from since (Devices tab)."""
@@ -245,13 +252,6 @@ class Gateway:
                 log.exception("could not publish device health")
 
     # --- faults ------------------------------------------------------------------------
-    def _store_fault(self, fault: str | None) -> None:
-        """The event writer met a store fault (or saw it end): an alarm on every console
-        (PostgreSQL away: "Centre unreachable", stored once it is back)."""
-        if self.runtime is not None:
-            self.runtime.system_event(*fault_event(self.store, fault, self._fault))
-        self._fault = fault
-
     def _system_event(self, kind: EventKind, description: str) -> None:
         if self.runtime is not None:
             self.runtime.system_event(kind, description)

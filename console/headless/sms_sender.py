@@ -13,6 +13,13 @@ route fault (credentials refused, no modem) raises "SMS route fault" on every
 console once and holds the batch back until the route works again. Between
 batches the delivery status of accepted messages is polled until final (routes
 that can). A new campaign wakes it (the gateway's change watcher calls `wake`).
+
+The store away (PostgreSQL unreachable, a store fault) never ends the task: it waits
+with back-off (`STORE_WAIT_S` doubling to `STORE_WAIT_MAX_S`) and carries on when the
+store answers. A reference the route gave meanwhile is kept in memory and written
+first, and the messages left marked as being handed are settled again (asked of the
+route, else put back), so nothing is sent twice. The alarm for the store is the
+gateway's ("Centre unreachable", console/headless/store_faults.py), not the sender's.
 """
 
 from __future__ import annotations
@@ -25,15 +32,24 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from core.config_sms import SmsConfig
+from core.errors import StoreError
 from core.model import EventKind
 from core.sms import MessageStatus
 from core.sms_port import PermanentSmsError, SmsRoute, SmsRouteFault, TransientSmsError
 from store import sms_outbox as outbox
 from store.database import Store
+from store.faults import store_fault
 
 log = logging.getLogger(__name__)
 BATCH_MAX = 100  # messages marked for handing at once (a second's worth at most)
 IDLE_S = 1.0  # with nothing due: how often the outbox is looked at anyway
+#: the store away: the first wait before asking it again, and the longest
+STORE_WAIT_S, STORE_WAIT_MAX_S = 0.5, 10.0
+
+
+def store_away(err: BaseException) -> bool:
+    """Whether an error is the store refusing or unreachable (waited out), not a bug."""
+    return isinstance(err, StoreError) or store_fault(err) is not None
 
 
 class Pacer:
@@ -70,18 +86,39 @@ class SmsSender:
         self._writing = asyncio.Lock()
         self.sent = 0  # accepted by the route in this run
 
+    @property
+    def unwritten(self) -> int:
+        """References the route gave that are not stored yet (the store away)."""
+        return len(self._taken)
+
     def wake(self) -> None:
         """A campaign was queued: look at the outbox now."""
         self._wake.set()
 
     async def run(self) -> None:
-        """Settle what a previous run left unanswered, then send and poll forever."""
-        await self._settle()
+        """Settle what a previous run left unanswered, then send and poll forever; the
+        store away is waited out (references taken meanwhile are written first, then
+        what was being handed is settled again)."""
+        wait, settled = STORE_WAIT_S, False
         while True:
-            handed = await self._send_batch()
-            polled = await self._poll()
-            if not handed and not polled:
-                await self._idle()
+            try:
+                await self._write_taken()
+                if not settled:
+                    await self._settle()
+                    settled = True
+                handed = await self._send_batch()
+                polled = await self._poll()
+                if not handed and not polled:
+                    await self._idle()
+                wait = STORE_WAIT_S
+            except Exception as err:
+                if not store_away(err):
+                    raise  # a bug: the supervisor reports it and starts the task again
+                log.warning("sms: the store does not answer (%s); again in %.1f s, %d "
+                            "references kept meanwhile", err, wait, len(self._taken))
+                settled = False
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, STORE_WAIT_MAX_S)
 
     async def _idle(self) -> None:
         self._wake.clear()
@@ -151,7 +188,11 @@ class SmsSender:
                     break
                 handed += 1
                 sending.append(asyncio.create_task(self._send_one(route, message, slots)))
-            await asyncio.gather(*sending)
+            # every send in flight ends (its reference kept, written or not) before an
+            # error of one of them (the store away) goes up
+            for outcome in await asyncio.gather(*sending, return_exceptions=True):
+                if isinstance(outcome, Exception):
+                    raise outcome
         finally:  # stopped (or killed) in the middle: no send goes on without its owner
             for task in sending:
                 task.cancel()
@@ -166,11 +207,20 @@ class SmsSender:
         writes: the references that came while one write was under way go in the next
         (one writer, no two transactions waiting on each other's lock)."""
         self._taken.append((message_id, ref, status))
+        await self._write_taken()
+
+    async def _write_taken(self) -> None:
+        """Write the references not yet written (none: the write that just ended took
+        them); a write that fails keeps them, in order, for the next."""
         async with self._writing:
             if not self._taken:
-                return  # the write that just ended took ours
+                return
             taken, self._taken = self._taken, []
-            await outbox.accepted(self.store, taken, self.clock())
+            try:
+                await outbox.accepted(self.store, taken, self.clock())
+            except BaseException:
+                self._taken[:0] = taken
+                raise
 
     @property
     def window(self) -> int:
@@ -198,8 +248,8 @@ class SmsSender:
                 async with self._writing:
                     await self._later(message.id, message.attempts + 1, err.message)
                 return
-            await self._accepted(message.id, ref, status)
             self.sent += 1
+            await self._accepted(message.id, ref, status)
             if self._fault:
                 log.info("sms: the route works again")
                 self._fault = ""

@@ -1,17 +1,30 @@
-"""What the gateway raises when its event writer meets a store fault, and when it ends.
+"""What the gateway raises when its store fails, and when the fault ends.
 
 SQLite: "Store fault: <name>", with the way to `doorkeeper doctor`. PostgreSQL that
 cannot be reached: "Centre unreachable": the gateway keeps deciding from its snapshot
 and keeps its events in its local spill journal; the alarm is itself journaled and
 stored, in order, once the centre answers, so every console sees it then, and
 "Store recovered" clears it (core.model.SITE_CLEARS).
+
+Two things notice a fault: the event writer, when a write is refused, and, on
+PostgreSQL, the centre probe (`StoreFaults.probe`): an idle gateway (a quiet night, no
+card read) writes nothing, so without it the centre could be away for hours with no
+alarm ever recorded. Both feed `StoreFaults.found`, which raises each fault once.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable
+
 from core.model import EventKind
 from store.database import Store
-from store.spill import UNREACHABLE
+from store.spill import UNREACHABLE, journal_fault
+
+log = logging.getLogger(__name__)
+#: seconds between two probes of the centre (a `SELECT 1`), and how long one may take
+PROBE_S, PROBE_TIMEOUT_S = 3.0, 5.0
 
 
 def fault_event(store: Store, fault: str | None, was: str | None) -> tuple[EventKind, str]:
@@ -31,3 +44,54 @@ def fault_event(store: Store, fault: str | None, was: str | None) -> tuple[Event
             "meanwhile are stored, in order, each once.")
     return EventKind.STORE_RECOVERED, ("Store recovered: it takes writes again; the events "
                                        "kept in the spill journal are stored.")
+
+
+class StoreFaults:
+    """The store fault under way, raised once on every console and ended once.
+
+    `raise_event` records a system event (the runtime's: through the event writer, so
+    while the centre is away the alarm waits in the journal with the door events, in
+    order). `writer_fault` is the fault the event writer knows of: while it has one, its
+    own replay ends it; a fault only the probe saw is ended by the probe."""
+
+    def __init__(self, store: Store, raise_event: Callable[[EventKind, str], None],
+                 writer_fault: Callable[[], str | None], interval: float = PROBE_S,
+                 timeout: float = PROBE_TIMEOUT_S) -> None:
+        self.store, self.raise_event, self.writer_fault = store, raise_event, writer_fault
+        self.interval, self.timeout = interval, timeout
+        self.fault: str | None = None  # the fault raised and not yet ended
+        self.probes = 0  # probes made (the tests wait on it)
+
+    def found(self, fault: str | None) -> None:
+        """A fault began (or, None, the one under way ended); the same again is ignored:
+        the writer and the probe may both see one outage."""
+        if fault == self.fault:
+            return
+        self.raise_event(*fault_event(self.store, fault, self.fault))
+        self.fault = fault
+
+    async def reachable(self) -> bool:
+        """Ask the centre once (`SELECT 1`, bounded): False when it cannot be reached."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                async with self.store.engine.connect() as conn:
+                    await conn.exec_driver_sql("SELECT 1")
+        except TimeoutError:
+            return False  # a server that hangs is as away as one that refuses
+        except Exception as err:  # noqa: BLE001 - sorted just below
+            if journal_fault(err, "postgresql", None) == UNREACHABLE:
+                return False
+            log.warning("centre probe: %s (not taken for the centre being away)", err)
+        finally:
+            self.probes += 1
+        return True
+
+    async def probe(self) -> None:
+        """Every `interval`: the centre away is the fault UNREACHABLE; back, and the writer
+        never saw it away (nothing to replay), the fault ends here."""
+        while True:
+            await asyncio.sleep(self.interval)
+            if not await self.reachable():
+                self.found(UNREACHABLE)
+            elif self.fault == UNREACHABLE and self.writer_fault() is None:
+                self.found(None)
