@@ -125,7 +125,9 @@ class DevicesTab(SiteTab):
 
     @property
     def current(self) -> DeviceRow | None:
-        """The device under the cursor."""
+        """The device under the cursor (none before the tab is first shown)."""
+        if not self.is_mounted:
+            return None
         row = self.table.cursor_row
         return self.rows[row] if 0 <= row < len(self.rows) else None
 
