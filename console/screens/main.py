@@ -124,6 +124,9 @@ class MainScreen(Screen):
                        lambda: self.set_interval(LIVE_INTERVAL, self.drain_live))
         if self.size.width < NARROW:
             self.query_one(SiteTree).display = False
+        # focused now, not through the app's queue (busy until this screen is mounted):
+        # the first frame is drawn focused, not restyled and drawn again just after
+        self.set_focus(self.tabs[self._first_pane()].focus_target)
         await self._first_read()
         if self.query_one(TabbedContent).active in self.tabs:  # "" when no tab shows
             self._focus_tab()
@@ -134,7 +137,7 @@ class MainScreen(Screen):
         return f"pane-{(allowed or TABS)[0].__name__.lower()}"
 
     async def built(self, pane_id: str) -> SiteTab:
-        """The tab of a pane, composed into it when first asked for (first shown)."""
+        """The tab of a pane, composed into it when first shown."""
         tab = self.tabs[pane_id]
         async with self._building:  # a second caller waits for the first's mount
             if tab.parent is None:
