@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -105,6 +106,7 @@ async def main() -> int:
     finally:
         serve.send_signal(signal.SIGTERM)
         serve.wait(timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 
