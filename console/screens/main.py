@@ -1,7 +1,13 @@
 """The main screen: a site → block tree, the site header, and the guide's tabs
 Blocks / Devices / Displays / Access Passes / Events, with the alarm count always in
 view. Everything it changes goes through core services (via the context); everything
-live comes from the gateway's bus, drained a few times a second."""
+live comes from the gateway's bus, drained a few times a second.
+
+Only the tab shown first is composed with the screen; each other tab is composed into
+its pane the first time it is shown (`built`): a console's first frame then styles and
+lays out one tab, not five (docs/ssh-sessions.md, the open floor). A tab not built yet
+still learns the selection and takes its live batches as a hidden tab does (it reads
+the store when first shown)."""
 
 from __future__ import annotations
 
@@ -84,6 +90,7 @@ class MainScreen(Screen):
         self.gateway_away = False
         self._drained_at = 0.0
         self.tabs: dict[str, SiteTab] = {}
+        self._building = asyncio.Lock()
         #: the live overview, while it is open (it takes the live batches when shown)
         self.overview: OverviewScreen | None = None
 
@@ -98,12 +105,15 @@ class MainScreen(Screen):
             yield SiteTree(id="tree")
             with Vertical(id="main"):
                 yield SiteHeaderBar(id="site-header")
+                first = self._first_pane()
                 with TabbedContent(id="tabs"):
                     for cls in TABS:
-                        tab = cls(self.ctx, id=f"tab-{cls.__name__.lower()}")
-                        self.tabs[f"pane-{cls.__name__.lower()}"] = tab
-                        with TabPane(cls.title, id=f"pane-{cls.__name__.lower()}"):
-                            yield tab
+                        pane_id = f"pane-{cls.__name__.lower()}"
+                        tab = self.tabs[pane_id] = cls(self.ctx,
+                                                        id=f"tab-{cls.__name__.lower()}")
+                        with TabPane(cls.title, id=pane_id):
+                            if pane_id == first:
+                                yield tab
         yield KeyBar()
 
     async def on_mount(self) -> None:
@@ -114,9 +124,31 @@ class MainScreen(Screen):
                        lambda: self.set_interval(LIVE_INTERVAL, self.drain_live))
         if self.size.width < NARROW:
             self.query_one(SiteTree).display = False
+        # focused now, not through the app's queue (busy until this screen is mounted):
+        # the first frame is drawn focused, not restyled and drawn again just after
+        self.set_focus(self.tabs[self._first_pane()].focus_target)
         await self._first_read()
         if self.query_one(TabbedContent).active in self.tabs:  # "" when no tab shows
-            self.active_tab.focus()
+            self._focus_tab()
+
+    def _first_pane(self) -> str:
+        """The pane select shows first: the first tab allowed on the first site."""
+        allowed = [c for c in TABS if self.site_id is not None and self.ctx.can(self.site_id, c.area)]
+        return f"pane-{(allowed or TABS)[0].__name__.lower()}"
+
+    async def built(self, pane_id: str) -> SiteTab:
+        """The tab of a pane, composed into it when first shown."""
+        tab = self.tabs[pane_id]
+        async with self._building:  # a second caller waits for the first's mount
+            if tab.parent is None:
+                await self.query_one(f"#{pane_id}", TabPane).mount(tab)
+        return tab
+
+    def _focus_tab(self) -> None:
+        """The focus to the tab shown, once it is built."""
+        tab = self.tabs.get(self.query_one(TabbedContent).active)
+        if tab is not None and tab.is_mounted:
+            tab.focus()
 
     @guarded
     async def _first_read(self) -> None:
@@ -153,7 +185,7 @@ class MainScreen(Screen):
             for tab in self.tabs.values():
                 await tab.select(site_id, block_id)
             if visible:
-                await self.tabs[tabbed.active].show()
+                await (await self.built(tabbed.active)).show()
 
         header, _ = await asyncio.gather(self.ctx.view(site_header, site_id), tabs())
         self.query_one(SiteHeaderBar).show_header(header, self._block_name(site_id, block_id))
@@ -172,16 +204,16 @@ class MainScreen(Screen):
     async def _tree_selected(self, event: Tree.NodeSelected) -> None:
         if event.node.data is not None:
             await self.select(*event.node.data)
-            self.active_tab.focus()
+            self._focus_tab()
 
     @on(TabbedContent.TabActivated)
     async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.tabbed_content.id != "tabs":
-            return
+        if event.tabbed_content.id != "tabs" or event.pane.id != event.tabbed_content.active:
+            return  # another pane was activated since (select chose the first allowed)
         for pane_id, tab in self.tabs.items():
             if pane_id != event.pane.id:
                 tab.hide()
-        await self.tabs[event.pane.id].show()
+        await (await self.built(event.pane.id)).show()
 
     async def on_screen_resume(self) -> None:
         """Back from a dialog or another screen: the tab shown, if a change came while it
@@ -268,22 +300,22 @@ class MainScreen(Screen):
                                              connected and not self.gateway_away)
 
     # --- actions --------------------------------------------------------------------
-    def action_tab(self, index: int) -> None:
+    async def action_tab(self, index: int) -> None:
         pane_id = list(self.tabs)[index]
         tabbed = self.query_one(TabbedContent)
         if self.site_id is not None and self.ctx.can(self.site_id, self.tabs[pane_id].area):
             tabbed.active = pane_id
-            self.tabs[pane_id].focus()
+            (await self.built(pane_id)).focus()
 
     def action_toggle_tree(self) -> None:
         tree = self.query_one(SiteTree)
         tree.display = not tree.display
-        (tree if tree.display else self.active_tab).focus()
+        tree.focus() if tree.display else self._focus_tab()
 
     def action_leave_field(self) -> None:
         """Escape in a tab's field (a filter): back to the tab's list, whose keys work."""
         if isinstance(self.focused, Input) and self.tabs:
-            self.active_tab.focus()
+            self._focus_tab()
 
     async def action_search(self) -> None:
         from console.screens.search import SearchScreen
@@ -364,5 +396,5 @@ class MainScreen(Screen):
     async def open_flat(self, site_id: int, block_id: int, flat_id: int) -> None:
         """Go to a flat's block and open its Flat management (from search)."""
         await self.select(site_id, block_id)
-        self.action_tab(0)
+        await self.action_tab(0)
         await self.tabs["pane-blockstab"].open_flat(flat_id)

@@ -12,6 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.widget import Widget
 from textual.widgets import DataTable, Input, Select, Static
 
 from console.screens.pass_forms import (
@@ -119,10 +120,10 @@ class AccessPassesTab(SiteTab):
     def table(self) -> PagedTable[PassRow]:
         return self.query_one("#ap-table", PagedTable)
 
-    def focus(self, scroll_visible: bool = True):
+    @property
+    def focus_target(self) -> Widget:
         """Focus goes to the list."""
-        self.table.focus(scroll_visible)
-        return self
+        return self.table
 
     # --- loading --------------------------------------------------------------------
     async def _fetch(self, after: str | None, limit: int) -> list[PassRow]:

@@ -3,9 +3,10 @@ batch that arrives while it is hidden only marks it stale (hidden tabs never red
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from textual.containers import Vertical
+from textual.widget import Widget
 
 from console.context import ConsoleContext
 from console.live import LiveBatch
@@ -28,6 +29,18 @@ class SiteTab(Vertical):
         self.block_id: int | None = None
         self.stale = True
         self.shown = False
+
+    @property
+    def focus_target(self) -> Widget:
+        """The widget the tab's focus goes to (its list; subclasses)."""
+        return self
+
+    def focus(self, scroll_visible: bool = True) -> Self:
+        target = self.focus_target
+        if target is self:
+            return super().focus(scroll_visible)
+        target.focus(scroll_visible)
+        return self
 
     def can(self, action: Action = Action.CONSULT, area: Area | None = None) -> bool:
         """Whether the operator holds this right on the selected site."""

@@ -12,6 +12,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from console.context import ConsoleContext
@@ -121,9 +122,9 @@ class BlocksTab(ImportFlatsKey, SiteTab):
         """Whether a block's flats are shown (else the list of blocks)."""
         return self.block_id is not None
 
-    def focus(self, scroll_visible: bool = True) -> BlocksTab:
-        (self.flats_table if self.in_block else self.blocks_table).focus(scroll_visible)
-        return self
+    @property
+    def focus_target(self) -> Widget:
+        return self.flats_table if self.in_block else self.blocks_table
 
     async def reload(self) -> None:
         """The blocks (with counts), or the shown block's flats, keeping the cursor."""

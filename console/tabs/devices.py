@@ -15,6 +15,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from console.live import LiveBatch
@@ -125,13 +126,15 @@ class DevicesTab(SiteTab):
 
     @property
     def current(self) -> DeviceRow | None:
-        """The device under the cursor."""
+        """The device under the cursor (none before the tab is first shown)."""
+        if not self.is_mounted:
+            return None
         row = self.table.cursor_row
         return self.rows[row] if 0 <= row < len(self.rows) else None
 
-    def focus(self, scroll_visible: bool = True):
-        self.table.focus(scroll_visible)
-        return self
+    @property
+    def focus_target(self) -> Widget:
+        return self.table
 
     # --- loading ----------------------------------------------------------------------
     async def reload(self) -> None:

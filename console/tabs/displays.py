@@ -10,6 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.widget import Widget
 from textual.widgets import DataTable, Select, Static
 
 from console.tabs.base import SiteTab
@@ -107,10 +108,10 @@ class DisplaysTab(SiteTab):
     def table(self) -> PagedTable[DisplayRow]:
         return self.query_one("#dp-table", PagedTable)
 
-    def focus(self, scroll_visible: bool = True):
+    @property
+    def focus_target(self) -> Widget:
         """Focus goes to the list."""
-        self.table.focus(scroll_visible)
-        return self
+        return self.table
 
     async def _fetch(self, after: tuple | None, limit: int) -> list[DisplayRow]:
         if self.site_id is None:

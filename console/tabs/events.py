@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Input, Select, Static
 
 from console.live import LiveBatch
@@ -125,10 +126,10 @@ class EventsTab(SiteTab):
         bar.display = True
         return bar
 
-    def focus(self, scroll_visible: bool = True) -> EventsTab:
+    @property
+    def focus_target(self) -> Widget:
         """The tab's focus goes to its list."""
-        self.table.focus(scroll_visible)
-        return self
+        return self.table
 
     # --- reading ----------------------------------------------------------------------
     async def reload(self) -> None:
