@@ -9,7 +9,7 @@ expression in which every word is a quoted string, so quotes, `*`, `NEAR`, `-`,
 288399", "07546 288399", "00447546288399", "7546288399", or the start of one).
 Exact matches come first, then by site, block and flat. The whole search runs in
 the connection's own thread in one hop. On PostgreSQL the same questions go to its
-twin, store/postgres_search.py (a tsvector per flat, GIN-indexed).
+twin, store/postgres_search.py (a btree of tagged tokens: prefixes are range scans).
 """
 
 from __future__ import annotations
@@ -191,15 +191,20 @@ async def _search_pg(conn: AsyncConnection, query: Query, sites: list[int],
                      limit: int) -> SearchResults:
     """The same search over PostgreSQL's index (store/postgres_search.py)."""
     words, word_cols, numbers = query.looked_for
-    exact_q = pg.tsquery(words, word_cols, numbers, prefix=False)
-    prefix_q = pg.tsquery(words, word_cols, numbers, prefix=True)
-    mine = [r[0] for r in await conn.exec_driver_sql(
-        "SELECT id FROM sites WHERE id = ANY($1) ORDER BY name", (sites,))]
-    if prefix_q is None or not mine:
+    exact_q = pg.Question.of(words, word_cols, numbers, prefix=False)
+    prefix_q = pg.Question.of(words, word_cols, numbers, prefix=True)
+    named = [tuple(r) for r in await conn.exec_driver_sql(
+        "SELECT id, (SELECT count(*) FROM sites) FROM sites WHERE id = ANY($1) ORDER BY name",
+        (sites,))]
+    if prefix_q is None or not named:
         return SearchResults()
-    exact = await pg.matches(conn, exact_q, mine, MAX_RANGES, limit) if exact_q else []
+    mine = [r[0] for r in named]
+    # as on SQLite: every site, or more than MAX_RANGES, in rowid order; else by name
+    in_order = len(mine) <= MAX_RANGES and named[0][1] != len(mine)
+    counts = await pg.probe(conn, [q for q in (exact_q, prefix_q) if q], mine)
+    exact = await pg.matches(conn, exact_q, counts, mine, in_order, limit) if exact_q else []
     full = len(exact) >= limit
-    prefixed = [] if full else await pg.matches(conn, prefix_q, mine, MAX_RANGES, limit)
+    prefixed = [] if full else await pg.matches(conn, prefix_q, counts, mine, in_order, limit)
     rows = {r[0]: r for r in exact + prefixed}
     blocks: dict[int, tuple[Any, ...]] = {r[0]: tuple(r[1:]) for r in await conn.exec_driver_sql(
         "SELECT b.id, b.name, s.id, s.name FROM blocks b JOIN sites s ON s.id = b.site_id "

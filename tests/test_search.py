@@ -238,9 +238,8 @@ async def test_index_follows_access_passes(store, admin, people):
 
 async def _index_rows(store: Store) -> list[tuple]:
     if store.engine.dialect.name == "postgresql":
-        return await sql(store, "SELECT rowid, flat_id, site_id, block_id, flat_name, "
-                                "flat_number, residents, details, doc::text FROM flat_search "
-                                "ORDER BY rowid")
+        return (await sql(store, "SELECT * FROM flat_search ORDER BY rowid")
+                + await sql(store, "SELECT * FROM flat_search_token ORDER BY rowid, key"))
     con = sqlite3.connect(store.where)
     try:
         return con.execute("SELECT rowid, * FROM flat_search ORDER BY rowid").fetchall()
