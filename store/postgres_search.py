@@ -14,12 +14,15 @@ Two tables (migration 0012):
 
 A question (what was typed, `Question`) is every word's tokens as a phrase in the By's
 columns, all words required, the last one a prefix as you type; or any of the marked
-numbers. It is answered in two steps: `probe` counts, for each token, its keys on the
-searched sites (each count stopped at `DENSE`); then a rare question reads the rowids of
-its rarest word's keys (and of its numbers) and keeps the flats whose `doc` matches; a
-common one ("a", "appt", "+44 7") walks `flat_search` in rowid order and stops at the cap.
-Both check the same regular expressions on `doc` (tokens only, never syntax), so both
-give FTS5's answers: a phrase is consecutive tokens of one column.
+numbers: groups of key ranges (each word one, the numbers one) and, for each, a regular
+expression on `doc` built from tokens only (never syntax; a phrase is consecutive tokens
+of one column, as in FTS5). One statement (`_SITES`) answers it, site after site in the
+order SQLite takes them, until the cap: on each site every group's keys are counted (up
+to `SITE_DENSE`); with few, the flats holding keys of every rare word, or of a number,
+are read in rowid order and checked; with many (a common word or number: "a", "appt",
+"+44 7") the site's flats are walked in rowid order and checked, a match every few rows.
+In rowid order (every site, or many) a first count over all the sites together (`_few`)
+lets a rare question be read across them at once rather than site by site.
 
 The rows are written by the unit of work in its own transaction, as on SQLite (the same
 `_documents`), and `rebuild_sync` refills both tables.
@@ -32,6 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Connection, CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -51,10 +55,6 @@ CREATE = (f"CREATE TABLE {TABLE} (rowid bigint PRIMARY KEY, flat_id integer NOT 
 TAGS = {"flat_name": "a", "flat_number": "b", "residents": "c", "telephones": "t",
         "apasses": "p"}
 MARKS = {index.TEL: "t", index.PASS: "p"}
-#: a token with at least this many keys on the searched sites is common: the question is
-#: answered by walking the flats in rowid order (each match found among few rows) rather
-#: than by reading every key (measured: bench/bench_search_pg.py)
-DENSE = 2000
 _INSERT = (f"INSERT INTO {TABLE} (rowid, flat_id, site_id, block_id, flat_name, flat_number, "
            "residents, details, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
 _INSERT_TOKENS = (f"INSERT INTO {TOKENS} (site_id, key, rowid) "
@@ -214,57 +214,109 @@ class Question:
                    tuple(m[1] for m in marked))
 
 
-_PROBE = (f"SELECT r.i, count(*) FROM unnest($1::text[], $2::text[], $3::int[]) AS r(lo, hi, i) "
-          f"CROSS JOIN LATERAL (SELECT 1 FROM {TOKENS} t WHERE t.site_id = ANY($4) "
-          "AND t.key >= r.lo AND t.key < r.hi LIMIT $5) x GROUP BY r.i")
 _COLUMNS = "f.rowid, f.flat_name, f.residents, f.block_id, f.details, f.flat_number"
 _MATCH = ("((cardinality($2::text[]) > 0 AND f.doc ~ ALL($2::text[])) "
           "OR f.doc ~ ANY($3::text[]))")
-#: a rare question: the rowids of some keys, in the sites' order, each flat's doc checked
-_RARE = (f"SELECT {_COLUMNS} FROM (SELECT DISTINCT t.rowid, "
-         "coalesce(array_position($4::int[], t.site_id), 0) AS o "
-         f"FROM {TOKENS} t, unnest($5::text[], $6::text[]) AS r(lo, hi) "
-         "WHERE t.site_id = ANY($1) AND t.key >= r.lo AND t.key < r.hi ORDER BY o, t.rowid) c "
-         f"CROSS JOIN LATERAL (SELECT {_COLUMNS} FROM {TABLE} f WHERE f.rowid = c.rowid "
-         f"AND {_MATCH} OFFSET 0) f LIMIT $7")
-#: a common question: the flats walked in rowid order, range after range
-_COMMON = (f"SELECT {_COLUMNS} FROM unnest($4::bigint[], $5::bigint[]) AS r(lo, hi) "
-           f"CROSS JOIN LATERAL (SELECT {_COLUMNS} FROM {TABLE} f WHERE f.rowid >= r.lo "
-           f"AND f.rowid <= r.hi AND f.site_id = ANY($1) AND {_MATCH} ORDER BY f.rowid "
-           "LIMIT $6) f LIMIT $6")
+_CHECKED = (f"CROSS JOIN LATERAL (SELECT {_COLUMNS} FROM {TABLE} f WHERE f.rowid = c.rowid "
+            f"AND {_MATCH} OFFSET 0) f")  # each candidate read and checked, in c's order
+_GROUPED = (f"{TOKENS} t, unnest($4::text[], $5::text[], $8::int[]) AS r(lo, hi, g) "
+            "WHERE t.key >= r.lo AND t.key < r.hi AND t.site_id = ANY(s.ids)")
+#: segment after segment (sites $1 in segments $10, in order) until the cap ($7): in each,
+#: every group of ranges ($4, $5, $8: 0 the numbers, 1... a word each) has its keys
+#: counted up to $6. Where the numbers have fewer and some word has fewer, the flats with
+#: keys of every such word, or of a number, are read in rowid order, each checked;
+#: elsewhere the segment is walked in rowid order, each flat checked (a common word or
+#: number: matches come every few flats).
+_SITES = ("SELECT f.* FROM (SELECT m.seg, array_agg(m.id) AS ids, "
+          f"min(m.id)::bigint << {index.SITE_SHIFT} AS lo, "
+          f"(max(m.id)::bigint << {index.SITE_SHIFT}) + {index.FLAT_MASK} AS hi "
+          "FROM unnest($1::int[], $10::int[]) AS m(id, seg) GROUP BY m.seg ORDER BY m.seg) s "
+          "CROSS JOIN LATERAL (SELECT array_agg(c.g) FILTER (WHERE c.g > 0 AND c2.n < $6) AS few, "
+          "(bool_or(c.g > 0) AND NOT coalesce(bool_or(c.g > 0 AND c2.n < $6), false)) "
+          "OR coalesce(bool_or(c.g = 0 AND c2.n >= $6), false) AS walk "
+          "FROM unnest($9::int[]) AS c(g) CROSS JOIN LATERAL (SELECT count(*) AS n FROM "
+          f"(SELECT 1 FROM {_GROUPED} AND r.g = c.g LIMIT $6) x) c2) d "
+          f"CROSS JOIN LATERAL ((SELECT {_COLUMNS} FROM {TABLE} f WHERE d.walk "
+          f"AND f.rowid >= s.lo AND f.rowid <= s.hi AND f.site_id = ANY(s.ids) "
+          f"AND {_MATCH} ORDER BY f.rowid LIMIT $7) UNION ALL "
+          f"(SELECT f.* FROM (SELECT t.rowid FROM {_GROUPED} AND NOT d.walk "
+          "AND (r.g = 0 OR r.g = ANY(d.few)) GROUP BY t.rowid HAVING bool_or(r.g = 0) "
+          "OR count(DISTINCT r.g) = cardinality(d.few) ORDER BY t.rowid) c "
+          f"{_CHECKED} LIMIT $7)) f LIMIT $7")
+#: keys in a segment past which a group is common there
+SITE_DENSE = 1000
+#: keys on all the sites past which a group is common (rowid order only)
+DENSE = 1500
 
 
-async def probe(conn: AsyncConnection, questions: Iterable[Question], sites: list[int]
-                ) -> dict[Term, int]:
-    """How many keys each term of these questions has on these sites (at most `DENSE`
-    per column): one statement for all."""
-    terms = list(dict.fromkeys(t for q in questions for t in (*[t for w in q.words for t in w],
-                                                               *q.numbers)))
-    ranges = [(lo, hi, i) for i, t in enumerate(terms) for lo, hi in t.ranges]
-    counts = dict(tuple(r) for r in await conn.exec_driver_sql(_PROBE, (
-        [r[0] for r in ranges], [r[1] for r in ranges], [r[2] for r in ranges], sites,
-        DENSE)))
-    return {t: counts.get(i, 0) for i, t in enumerate(terms)}
+def _groups(question: Question) -> list[tuple[int, tuple[str, str]]]:
+    """(group, range) of every term: 0 the numbers, 1... each word."""
+    groups = [(0, t) for t in question.numbers] + [
+        (g, t) for g, word in enumerate(question.words, start=1) for t in word]
+    return [(g, r) for g, t in groups for r in t.ranges]
 
 
-async def matches(conn: AsyncConnection, question: Question, counts: dict[Term, int],
-                  sites: list[int], in_order: bool, cap: int) -> list[tuple[Any, ...]]:
-    """Up to `cap` matching rows on these sites, as the SQLite search takes them: in rowid
-    order, or (`in_order`) site after site in the order given, each in rowid order."""
-    rarest = min((min(w, key=lambda t: counts[t]) for w in question.words),
-                 key=lambda t: counts[t], default=None)
-    common = ((rarest is not None and counts[rarest] >= DENSE)
-              or any(counts[t] >= DENSE for t in question.numbers))
-    shared = (sites, list(question.patterns), list(question.numbers_re))
-    if common:
-        spans = ([(s << index.SITE_SHIFT, s << index.SITE_SHIFT | index.FLAT_MASK) for s in sites]
-                 if in_order else [(0, (1 << 63) - 1)])
-        rows = await conn.exec_driver_sql(_COMMON, (*shared, [s[0] for s in spans],
-                                                    [s[1] for s in spans], cap))
-    else:
-        ranges = [r for t in ([rarest] if rarest else []) + list(question.numbers)
-                  for r in t.ranges]
-        rows = await conn.exec_driver_sql(_RARE, (*shared, sites if in_order else [],
-                                                  [r[0] for r in ranges],
-                                                  [r[1] for r in ranges], cap))
+async def _few(con: asyncpg.Connection, question: Question, sites: list[int]) -> bool:
+    """Whether a question's keys are few on all these sites together: no number has
+    `DENSE`, and no word, or some word, has fewer."""
+    ranges = _groups(question)
+    counts = dict(tuple(r) for r in await con.fetch(
+        "SELECT r.g, count(*) FROM unnest($1::text[], $2::text[], $3::int[]) AS r(lo, hi, g) "
+        f"CROSS JOIN LATERAL (SELECT 1 FROM {TOKENS} t WHERE t.site_id = ANY($4) "
+        "AND t.key >= r.lo AND t.key < r.hi LIMIT $5) x GROUP BY r.g",
+        [r[0] for _, r in ranges], [r[1] for _, r in ranges], [g for g, _ in ranges], sites,
+        DENSE))
+    words = [counts.get(g, 0) for g in range(1, len(question.words) + 1)]
+    return counts.get(0, 0) < DENSE and (not words or min(words) < DENSE)
+
+
+async def matches(con: asyncpg.Connection, question: Question, sites: list[int],
+                  in_order: bool, cap: int) -> list[tuple[Any, ...]]:
+    """Up to `cap` matching rows: site after site in the order given (`in_order`), each in
+    rowid order; or in rowid order (the sites by id), all at once when the keys are few."""
+    ranges = _groups(question)
+    together = not in_order and await _few(con, question, sites)
+    rows = await con.fetch(_SITES, sites, list(question.patterns), list(question.numbers_re),
+                           [r[0] for _, r in ranges], [r[1] for _, r in ranges],
+                           DENSE if together else SITE_DENSE,  # together: never walked
+                           cap, [g for g, _ in ranges], sorted({g for g, _ in ranges}),
+                           [0 if together else i for i in range(len(sites))])
     return [tuple(r) for r in rows]
+
+
+async def find(con: asyncpg.Connection, words: Sequence[str], word_columns: Sequence[str],
+               numbers: Sequence[str], sites: list[int], max_ranges: int, cap: int
+               ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]],
+                          dict[int, tuple[Any, ...]], bool]:
+    """The search's rows on PostgreSQL, in one REPEATABLE READ snapshot: up to `cap` exact
+    and `cap` prefix matches (none of the latter when the exact ones fill the cap), the
+    blocks they are on (name, site id, site name), and whether the exact ones filled it.
+    Sites are taken as SQLite takes them (store/search.py): every site, or more than
+    `max_ranges`, in rowid order; fewer by name."""
+    exact_q = Question.of(words, word_columns, numbers, prefix=False)
+    prefix_q = Question.of(words, word_columns, numbers, prefix=True)
+    if exact_q is None or prefix_q is None:
+        return [], [], {}, False
+    # one snapshot; generic plans: the statements are the same each time, only their
+    # arrays differ, and planning them anew cost more than running them (measured)
+    await con.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+                      "SET LOCAL plan_cache_mode = force_generic_plan")
+    try:
+        named = await con.fetch("SELECT id, (SELECT count(*) FROM sites) FROM sites "
+                                "WHERE id = ANY($1) ORDER BY name", sites)
+        if not named:
+            return [], [], {}, False
+        mine = [r[0] for r in named]
+        in_order = len(mine) <= max_ranges and named[0][1] != len(mine)
+        if not in_order:
+            mine.sort()  # rowid order: site after site by id
+        exact = await matches(con, exact_q, mine, in_order, cap)
+        full = len(exact) >= cap
+        prefixed = [] if full else await matches(con, prefix_q, mine, in_order, cap)
+        blocks = {r[0]: tuple(r[1:]) for r in await con.fetch(
+            "SELECT b.id, b.name, s.id, s.name FROM unnest($1::int[]) AS i(id) "
+            "JOIN blocks b ON b.id = i.id JOIN sites s ON s.id = b.site_id",
+            sorted({r[3] for r in exact + prefixed}))}
+    finally:
+        await con.execute("COMMIT")  # read only: nothing to keep or lose
+    return exact, prefixed, blocks, full
