@@ -178,12 +178,14 @@ class Term:
 @dataclass(frozen=True)
 class Question:
     """What was typed, as the index is asked: `words` (each a list of terms, a phrase)
-    all required, or any of `numbers`; `patterns` and `numbers_re` say the same on `doc`."""
+    all required, or any of `numbers`; `patterns` and `numbers_like` say the same on
+    `doc`, and `hints` are what a word's pattern needs (a LIKE far cheaper than it)."""
 
     words: tuple[tuple[Term, ...], ...]
     numbers: tuple[Term, ...]
-    patterns: tuple[str, ...]  # one per word: all must match
-    numbers_re: tuple[str, ...]  # any may match
+    patterns: tuple[str, ...]  # a regular expression per word: all must match
+    hints: tuple[str, ...]  # a LIKE per word, its longest token: all must match
+    numbers_like: tuple[str, ...]  # a LIKE per number: any may match
 
     @classmethod
     def of(cls, words: Sequence[str], word_columns: Sequence[str], numbers: Sequence[str],
@@ -192,7 +194,7 @@ class Question:
         there is nothing to look for."""
         tags = "".join(TAGS[c] for c in word_columns)
         terms: list[tuple[Term, ...]] = []
-        patterns = []
+        patterns, hints = [], []
         for i, word in enumerate(words if tags else ()):
             toks = tokens(word)
             if not toks:
@@ -201,22 +203,28 @@ class Question:
             terms.append(tuple(Term.of(t, tags, last and k == len(toks) - 1)
                                for k, t in enumerate(toks)))
             end = "" if last else " "
+            hints.append(f"%{max(toks, key=len)}%")
             patterns.append("(?:" + "|".join(
                 " " + " ".join(tag + t for t in toks) + end for tag in tags) + ")")
         marked = []
         for number in numbers:
             tag, digits = MARKS[number[0]], number[1:]
             if re.fullmatch(r"\d+", digits):
-                marked.append((Term.of(digits, tag, prefix), f" {tag}{digits}{'' if prefix else ' '}"))
+                marked.append((Term.of(digits, tag, prefix),
+                               f"% {tag}{digits}{'' if prefix else ' '}%"))
         if not terms and not marked:
             return None
-        return cls(tuple(terms), tuple(m[0] for m in marked), tuple(patterns),
+        return cls(tuple(terms), tuple(m[0] for m in marked), tuple(patterns), tuple(hints),
                    tuple(m[1] for m in marked))
 
 
-_COLUMNS = "f.rowid, f.flat_name, f.residents, f.block_id, f.details, f.flat_number"
-_MATCH = ("((cardinality($2::text[]) > 0 AND f.doc ~ ALL($2::text[])) "
-          "OR f.doc ~ ANY($3::text[]))")
+_MATCH = ("((cardinality($2::text[]) > 0 AND f.doc LIKE ALL($13::text[]) "
+          "AND f.doc ~ ALL($2::text[])) OR f.doc LIKE ANY($3::text[]))")
+#: a hit's columns, as store/search.py reads them, and whether the exact question ($11,
+#: $12: as $2, $3) matches it too
+_COLUMNS = ("f.rowid, f.flat_name, f.residents, f.block_id, f.details, f.flat_number, "
+            + _MATCH.replace("$2", "$11").replace("$3", "$12").replace("$13", "$14")
+            + " AS exact")
 _CHECKED = (f"CROSS JOIN LATERAL (SELECT {_COLUMNS} FROM {TABLE} f WHERE f.rowid = c.rowid "
             f"AND {_MATCH} OFFSET 0) f")  # each candidate read and checked, in c's order
 _GROUPED = (f"{TOKENS} t, unnest($4::text[], $5::text[], $8::int[]) AS r(lo, hi, g) "
@@ -231,22 +239,24 @@ _SITES = ("SELECT f.* FROM (SELECT m.seg, array_agg(m.id) AS ids, "
           f"min(m.id)::bigint << {index.SITE_SHIFT} AS lo, "
           f"(max(m.id)::bigint << {index.SITE_SHIFT}) + {index.FLAT_MASK} AS hi "
           "FROM unnest($1::int[], $10::int[]) AS m(id, seg) GROUP BY m.seg ORDER BY m.seg) s "
-          "CROSS JOIN LATERAL (SELECT array_agg(c.g) FILTER (WHERE c.g > 0 AND c2.n < $6) AS few, "
-          "(bool_or(c.g > 0) AND NOT coalesce(bool_or(c.g > 0 AND c2.n < $6), false)) "
-          "OR coalesce(bool_or(c.g = 0 AND c2.n >= $6), false) AS walk "
+          "CROSS JOIN LATERAL (SELECT bit_or(1 << c.g) FILTER (WHERE c.g > 0 AND c.n < $6 "
+          "AND c.n <= 4 * c.least + 100) AS few, (bool_or(c.g > 0) AND NOT "
+          "coalesce(bool_or(c.g > 0 AND c.n < $6), false)) "
+          "OR coalesce(bool_or(c.g = 0 AND c.n >= $6), false) AS walk "
+          "FROM (SELECT c.g, c2.n, min(c2.n) FILTER (WHERE c.g > 0) OVER () AS least "
           "FROM unnest($9::int[]) AS c(g) CROSS JOIN LATERAL (SELECT count(*) AS n FROM "
-          f"(SELECT 1 FROM {_GROUPED} AND r.g = c.g LIMIT $6) x) c2) d "
+          f"(SELECT 1 FROM {_GROUPED} AND r.g = c.g LIMIT $6) x) c2) c) d "
           f"CROSS JOIN LATERAL ((SELECT {_COLUMNS} FROM {TABLE} f WHERE d.walk "
           f"AND f.rowid >= s.lo AND f.rowid <= s.hi AND f.site_id = ANY(s.ids) "
           f"AND {_MATCH} ORDER BY f.rowid LIMIT $7) UNION ALL "
           f"(SELECT f.* FROM (SELECT t.rowid FROM {_GROUPED} AND NOT d.walk "
-          "AND (r.g = 0 OR r.g = ANY(d.few)) GROUP BY t.rowid HAVING bool_or(r.g = 0) "
-          "OR count(DISTINCT r.g) = cardinality(d.few) ORDER BY t.rowid) c "
+          "AND (r.g = 0 OR (d.few & (1 << r.g)) <> 0) GROUP BY t.rowid "
+          "HAVING bool_or(r.g = 0) OR bit_or(1 << r.g) = d.few ORDER BY t.rowid) c "
           f"{_CHECKED} LIMIT $7)) f LIMIT $7")
 #: keys in a segment past which a group is common there
 SITE_DENSE = 1000
 #: keys on all the sites past which a group is common (rowid order only)
-DENSE = 1500
+DENSE = 2000
 
 
 def _groups(question: Question) -> list[tuple[int, tuple[str, str]]]:
@@ -261,26 +271,29 @@ async def _few(con: asyncpg.Connection, question: Question, sites: list[int]) ->
     `DENSE`, and no word, or some word, has fewer."""
     ranges = _groups(question)
     counts = dict(tuple(r) for r in await con.fetch(
-        "SELECT r.g, count(*) FROM unnest($1::text[], $2::text[], $3::int[]) AS r(lo, hi, g) "
-        f"CROSS JOIN LATERAL (SELECT 1 FROM {TOKENS} t WHERE t.site_id = ANY($4) "
-        "AND t.key >= r.lo AND t.key < r.hi LIMIT $5) x GROUP BY r.g",
+        "SELECT c.g, (SELECT count(*) FROM (SELECT 1 FROM unnest($1::text[], $2::text[], "
+        f"$3::int[]) AS r(lo, hi, g), {TOKENS} t WHERE r.g = c.g AND t.site_id = ANY($4) "
+        "AND t.key >= r.lo AND t.key < r.hi LIMIT $5) x) FROM unnest($6::int[]) AS c(g)",
         [r[0] for _, r in ranges], [r[1] for _, r in ranges], [g for g, _ in ranges], sites,
-        DENSE))
+        DENSE, sorted({g for g, _ in ranges})))
     words = [counts.get(g, 0) for g in range(1, len(question.words) + 1)]
     return counts.get(0, 0) < DENSE and (not words or min(words) < DENSE)
 
 
-async def matches(con: asyncpg.Connection, question: Question, sites: list[int],
-                  in_order: bool, cap: int) -> list[tuple[Any, ...]]:
-    """Up to `cap` matching rows: site after site in the order given (`in_order`), each in
-    rowid order; or in rowid order (the sites by id), all at once when the keys are few."""
+async def matches(con: asyncpg.Connection, question: Question, exact: Question,
+                  sites: list[int], in_order: bool, cap: int) -> list[tuple[Any, ...]]:
+    """Up to `cap` matching rows, each with whether `exact` matches it too: site after
+    site in the order given (`in_order`), each in rowid order; or in rowid order (the
+    sites by id), all at once when the keys are few."""
     ranges = _groups(question)
     together = not in_order and await _few(con, question, sites)
-    rows = await con.fetch(_SITES, sites, list(question.patterns), list(question.numbers_re),
+    rows = await con.fetch(_SITES, sites, list(question.patterns), list(question.numbers_like),
                            [r[0] for _, r in ranges], [r[1] for _, r in ranges],
                            DENSE if together else SITE_DENSE,  # together: never walked
                            cap, [g for g, _ in ranges], sorted({g for g, _ in ranges}),
-                           [0 if together else i for i in range(len(sites))])
+                           [0 if together else i for i in range(len(sites))],
+                           list(exact.patterns), list(exact.numbers_like), list(question.hints),
+                           list(exact.hints))
     return [tuple(r) for r in rows]
 
 
@@ -310,13 +323,19 @@ async def find(con: asyncpg.Connection, words: Sequence[str], word_columns: Sequ
         in_order = len(mine) <= max_ranges and named[0][1] != len(mine)
         if not in_order:
             mine.sort()  # rowid order: site after site by id
-        exact = await matches(con, exact_q, mine, in_order, cap)
+        # the prefix matches first: when they are fewer than the cap, the exact ones are
+        # among them, and the exact question need not be asked (SQLite asks it first)
+        prefixed = await matches(con, prefix_q, exact_q, mine, in_order, cap)
+        exact = [r for r in prefixed if r[-1]]
+        if len(prefixed) >= cap:
+            exact = await matches(con, exact_q, exact_q, mine, in_order, cap)
         full = len(exact) >= cap
-        prefixed = [] if full else await matches(con, prefix_q, mine, in_order, cap)
+        if full:  # a page of exact matches: the prefix ones would come after it
+            prefixed = []
         blocks = {r[0]: tuple(r[1:]) for r in await con.fetch(
             "SELECT b.id, b.name, s.id, s.name FROM unnest($1::int[]) AS i(id) "
             "JOIN blocks b ON b.id = i.id JOIN sites s ON s.id = b.site_id",
             sorted({r[3] for r in exact + prefixed}))}
     finally:
         await con.execute("COMMIT")  # read only: nothing to keep or lose
-    return exact, prefixed, blocks, full
+    return [r[:-1] for r in exact], [r[:-1] for r in prefixed], blocks, full
