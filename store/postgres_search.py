@@ -229,23 +229,34 @@ _CHECKED = (f"CROSS JOIN LATERAL (SELECT {_COLUMNS} FROM {TABLE} f WHERE f.rowid
             f"AND {_MATCH} OFFSET 0) f")  # each candidate read and checked, in c's order
 _GROUPED = (f"{TOKENS} t, unnest($4::text[], $5::text[], $8::int[]) AS r(lo, hi, g) "
             "WHERE t.key >= r.lo AND t.key < r.hi AND t.site_id = ANY(s.ids)")
-#: segment after segment (sites $1 in segments $10, in order) until the cap ($7): in each,
-#: every group of ranges ($4, $5, $8: 0 the numbers, 1... a word each) has its keys
-#: counted up to $6. Where the numbers have fewer and some word has fewer, the flats with
-#: keys of every such word, or of a number, are read in rowid order, each checked;
-#: elsewhere the segment is walked in rowid order, each flat checked (a common word or
-#: number: matches come every few flats).
-_SITES = ("SELECT f.* FROM (SELECT m.seg, array_agg(m.id) AS ids, "
-          f"min(m.id)::bigint << {index.SITE_SHIFT} AS lo, "
-          f"(max(m.id)::bigint << {index.SITE_SHIFT}) + {index.FLAT_MASK} AS hi "
-          "FROM unnest($1::int[], $10::int[]) AS m(id, seg) GROUP BY m.seg ORDER BY m.seg) s "
-          "CROSS JOIN LATERAL (SELECT bit_or(1 << c.g) FILTER (WHERE c.g > 0 AND c.n < $6 "
-          "AND c.n <= 4 * c.least + 100) AS few, (bool_or(c.g > 0) AND NOT "
-          "coalesce(bool_or(c.g > 0 AND c.n < $6), false)) "
-          "OR coalesce(bool_or(c.g = 0 AND c.n >= $6), false) AS walk "
-          "FROM (SELECT c.g, c2.n, min(c2.n) FILTER (WHERE c.g > 0) OVER () AS least "
-          "FROM unnest($9::int[]) AS c(g) CROSS JOIN LATERAL (SELECT count(*) AS n FROM "
-          f"(SELECT 1 FROM {_GROUPED} AND r.g = c.g LIMIT $6) x) c2) c) d "
+#: Site after site in the order given ($1, each its own segment $10) until the cap ($7),
+#: or (when $15: rowid order) all the sites as one segment when their keys are few (`g`:
+#: no number has $16 and no word, or some word, has fewer). In each segment every group
+#: of ranges ($4, $5, $8: 0 the numbers, 1... a word each) has its keys counted (up to
+#: $6 on a site). Where the numbers have fewer and some word has fewer, the flats with
+#: keys of each of the rarest words, or of a number, are read in rowid order, each
+#: checked; elsewhere the site is walked in rowid order, each flat checked (a common word
+#: or number: matches come every few flats).
+_SITES = (f"WITH g AS MATERIALIZED (SELECT c.g, (SELECT count(*) FROM (SELECT 1 FROM "
+          f"unnest($4::text[], $5::text[], $8::int[]) AS r(lo, hi, g), {TOKENS} t "
+          "WHERE r.g = c.g AND t.site_id = ANY($1) AND t.key >= r.lo AND t.key < r.hi "
+          "LIMIT $16) x) AS n FROM unnest($9::int[]) AS c(g) WHERE $15), "
+          "w AS (SELECT $15 AND coalesce(bool_and(g.n < $16) FILTER (WHERE g.g = 0), true) "
+          "AND coalesce(bool_or(g.n < $16) FILTER (WHERE g.g > 0), true) AS together FROM g) "
+          "SELECT f.* FROM (SELECT x.seg, array_agg(x.id) AS ids, bool_or(x.together) AS "
+          f"together, min(x.id)::bigint << {index.SITE_SHIFT} AS lo, "
+          f"(max(x.id)::bigint << {index.SITE_SHIFT}) + {index.FLAT_MASK} AS hi "
+          "FROM (SELECT CASE WHEN w.together THEN 0 ELSE m.seg END AS seg, m.id, w.together "
+          "FROM unnest($1::int[], $10::int[]) AS m(id, seg), w) x GROUP BY x.seg "
+          "ORDER BY x.seg) s CROSS JOIN LATERAL (SELECT bit_or(1 << c.g) FILTER (WHERE "
+          "c.g > 0 AND c.n < c.lim AND c.n <= 4 * c.least + 100) AS few, (bool_or(c.g > 0) "
+          "AND NOT coalesce(bool_or(c.g > 0 AND c.n < c.lim), false)) "
+          "OR coalesce(bool_or(c.g = 0 AND c.n >= c.lim), false) AS walk "
+          "FROM (SELECT c.g, c2.n, c2.lim, min(c2.n) FILTER (WHERE c.g > 0) OVER () AS least "
+          "FROM unnest($9::int[]) AS c(g) CROSS JOIN LATERAL (SELECT CASE WHEN s.together "
+          "THEN (SELECT g.n FROM g WHERE g.g = c.g) ELSE (SELECT count(*) FROM "
+          f"(SELECT 1 FROM {_GROUPED} AND r.g = c.g LIMIT $6) x) END AS n, "
+          "CASE WHEN s.together THEN $16 ELSE $6 END AS lim OFFSET 0) c2) c) d "
           f"CROSS JOIN LATERAL ((SELECT {_COLUMNS} FROM {TABLE} f WHERE d.walk "
           f"AND f.rowid >= s.lo AND f.rowid <= s.hi AND f.site_id = ANY(s.ids) "
           f"AND {_MATCH} ORDER BY f.rowid LIMIT $7) UNION ALL "
@@ -266,34 +277,18 @@ def _groups(question: Question) -> list[tuple[int, tuple[str, str]]]:
     return [(g, r) for g, t in groups for r in t.ranges]
 
 
-async def _few(con: asyncpg.Connection, question: Question, sites: list[int]) -> bool:
-    """Whether a question's keys are few on all these sites together: no number has
-    `DENSE`, and no word, or some word, has fewer."""
-    ranges = _groups(question)
-    counts = dict(tuple(r) for r in await con.fetch(
-        "SELECT c.g, (SELECT count(*) FROM (SELECT 1 FROM unnest($1::text[], $2::text[], "
-        f"$3::int[]) AS r(lo, hi, g), {TOKENS} t WHERE r.g = c.g AND t.site_id = ANY($4) "
-        "AND t.key >= r.lo AND t.key < r.hi LIMIT $5) x) FROM unnest($6::int[]) AS c(g)",
-        [r[0] for _, r in ranges], [r[1] for _, r in ranges], [g for g, _ in ranges], sites,
-        DENSE, sorted({g for g, _ in ranges})))
-    words = [counts.get(g, 0) for g in range(1, len(question.words) + 1)]
-    return counts.get(0, 0) < DENSE and (not words or min(words) < DENSE)
-
-
 async def matches(con: asyncpg.Connection, question: Question, exact: Question,
                   sites: list[int], in_order: bool, cap: int) -> list[tuple[Any, ...]]:
     """Up to `cap` matching rows, each with whether `exact` matches it too: site after
     site in the order given (`in_order`), each in rowid order; or in rowid order (the
     sites by id), all at once when the keys are few."""
     ranges = _groups(question)
-    together = not in_order and await _few(con, question, sites)
     rows = await con.fetch(_SITES, sites, list(question.patterns), list(question.numbers_like),
-                           [r[0] for _, r in ranges], [r[1] for _, r in ranges],
-                           DENSE if together else SITE_DENSE,  # together: never walked
+                           [r[0] for _, r in ranges], [r[1] for _, r in ranges], SITE_DENSE,
                            cap, [g for g, _ in ranges], sorted({g for g, _ in ranges}),
-                           [0 if together else i for i in range(len(sites))],
-                           list(exact.patterns), list(exact.numbers_like), list(question.hints),
-                           list(exact.hints))
+                           list(range(len(sites))), list(exact.patterns),
+                           list(exact.numbers_like), list(question.hints), list(exact.hints),
+                           not in_order, DENSE)
     return [tuple(r) for r in rows]
 
 
@@ -310,10 +305,12 @@ async def find(con: asyncpg.Connection, words: Sequence[str], word_columns: Sequ
     prefix_q = Question.of(words, word_columns, numbers, prefix=True)
     if exact_q is None or prefix_q is None:
         return [], [], {}, False
-    # one snapshot; generic plans: the statements are the same each time, only their
-    # arrays differ, and planning them anew cost more than running them (measured)
+    # One snapshot. Generic plans: the statements are the same each time, only their
+    # arrays differ, and planning them anew cost more than running them; and no hash
+    # aggregates: a generic plan sizes their tables for the whole index, on every site.
     await con.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
-                      "SET LOCAL plan_cache_mode = force_generic_plan")
+                      "SET LOCAL plan_cache_mode = force_generic_plan; "
+                      "SET LOCAL enable_hashagg = off")
     try:
         named = await con.fetch("SELECT id, (SELECT count(*) FROM sites) FROM sites "
                                 "WHERE id = ANY($1) ORDER BY name", sites)
