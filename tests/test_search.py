@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from core.model import Block, CallStep, Flat, PanelDisplay, Site, Telephone, TelephoneKind
 from core.services import access_passes, blocks, flats, residents, sites
+from store import postgres_search
 from store import search as search_module
 from store import search_index
 from store.database import Store
@@ -157,6 +158,28 @@ async def test_limit_and_capped(store, people):
     hits = await search(store, "appt", "flat", [people.site.id], limit=2)
     assert [h.flat_number for h in hits] == ["001", "002"] and hits.capped
     assert not (await search(store, "appt", "flat", [people.site.id])).capped
+
+
+# --- PostgreSQL: however a question is read, the same answers ------------------------------
+
+@pytest.mark.parametrize("dense", [(1, 1), (10**6, 10**6), (1, 10**6)],
+                         ids=["every-site-walked", "keys-read-together", "keys-read-site-by-site"])
+async def test_postgresql_answers_the_same_however_it_reads(store, people, monkeypatch, dense):
+    """A site's keys read or its flats walked, all the sites at once or one by one
+    (store/postgres_search.py): the small estate is below every threshold, so they are
+    forced; the answers must not change (nor, on SQLite, which ignores them)."""
+    asked = [(t, by) for t, by, _ in BY_TABLE] + [(w, "any") for w in WRITTEN_FORMS]
+
+    async def answers() -> list[list[tuple[str, bool]]]:
+        return [[(h.flat_number, h.exact) for h in await search(store, t, by, sites_)]
+                for sites_ in ([people.site.id], [people.site.id, people.other.id])
+                for t, by in asked]
+
+    before = await answers()
+    monkeypatch.setattr(postgres_search, "SITE_DENSE", dense[0])
+    monkeypatch.setattr(postgres_search, "DENSE", dense[1])
+    assert await answers() == before
+    assert [(t, by, await found(store, people, t, by)) for t, by, _ in BY_TABLE] == BY_TABLE
 
 
 # --- the operator's sites only ------------------------------------------------------------
