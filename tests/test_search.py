@@ -321,6 +321,29 @@ async def test_rebuild_gives_the_same_index_even_from_an_older_shape(store, peop
     assert await found(store, people, "07546", "telephone") == ["001"]
 
 
+async def test_migration_0012_down_and_up_again(store, people):
+    """On PostgreSQL 0012's downgrade puts back 0010's weighted tsvector (its GIN index
+    finds "smith:*" in the residents, weight C); upgrading again rebuilds the same
+    token index. On SQLite neither step touches the FTS5 index."""
+    from alembic import command
+
+    before = await _index_rows(store)
+    async with store.engine.connect() as conn:
+        await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0011"))
+        await conn.commit()
+    if store.engine.dialect.name == "postgresql":
+        assert await sql(store, "SELECT flat_number FROM flat_search WHERE doc @@ "
+                                "to_tsquery('simple', 'smith:*C') ORDER BY rowid") == [
+            ("001 1",), ("002 2",)]
+        assert await sql(store, "SELECT count(*) FROM flat_search WHERE doc @@ "
+                                "to_tsquery('simple', 'tel447546288399:D')") == [(1,)]
+    async with store.engine.connect() as conn:
+        await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "head"))
+        await conn.commit()
+    assert await _index_rows(store) == before
+    assert await found(store, people, "smi", "resident") == ["001", "002"]
+
+
 def test_the_index_is_created_as_the_newest_migration_creates_it():
     assert _migration().CREATE.strip() == search_index.CREATE.strip()
 
