@@ -15,9 +15,8 @@ from sqlalchemy import text
 
 from core.model import Block, CallStep, Flat, PanelDisplay, Site, Telephone, TelephoneKind
 from core.services import access_passes, blocks, flats, residents, sites
-from store import postgres_search
+from store import postgres_search, search_index
 from store import search as search_module
-from store import search_index
 from store.database import Store
 from store.migrate import alembic_config
 from store.search import BY_COLUMNS, match_expression, rebuild, search
