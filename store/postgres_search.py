@@ -243,7 +243,8 @@ _SITES = (f"WITH g AS MATERIALIZED (SELECT c.g, (SELECT count(*) FROM (SELECT 1 
           "LIMIT $16) x) AS n FROM unnest($9::int[]) AS c(g) WHERE $15), "
           "w AS (SELECT $15 AND coalesce(bool_and(g.n < $16) FILTER (WHERE g.g = 0), true) "
           "AND coalesce(bool_or(g.n < $16) FILTER (WHERE g.g > 0), true) AS together FROM g) "
-          "SELECT f.* FROM (SELECT x.seg, array_agg(x.id) AS ids, bool_or(x.together) AS "
+          "SELECT q.*, b.name, b.site_id, st.name FROM (SELECT f.* "
+          "FROM (SELECT x.seg, array_agg(x.id) AS ids, bool_or(x.together) AS "
           f"together, min(x.id)::bigint << {index.SITE_SHIFT} AS lo, "
           f"(max(x.id)::bigint << {index.SITE_SHIFT}) + {index.FLAT_MASK} AS hi "
           "FROM (SELECT CASE WHEN w.together THEN 0 ELSE m.seg END AS seg, m.id, w.together "
@@ -263,7 +264,8 @@ _SITES = (f"WITH g AS MATERIALIZED (SELECT c.g, (SELECT count(*) FROM (SELECT 1 
           f"(SELECT f.* FROM (SELECT t.rowid FROM {_GROUPED} AND NOT d.walk "
           "AND (r.g = 0 OR (d.few & (1 << r.g)) <> 0) GROUP BY t.rowid "
           "HAVING bool_or(r.g = 0) OR bit_or(1 << r.g) = d.few ORDER BY t.rowid) c "
-          f"{_CHECKED} LIMIT $7)) f LIMIT $7")
+          f"{_CHECKED} LIMIT $7)) f LIMIT $7) q LEFT JOIN blocks b ON b.id = q.block_id "
+          "LEFT JOIN sites st ON st.id = b.site_id")
 #: keys in a segment past which a group is common there
 SITE_DENSE = 1000
 #: keys on all the sites past which a group is common (rowid order only)
@@ -279,9 +281,9 @@ def _groups(question: Question) -> list[tuple[int, tuple[str, str]]]:
 
 async def matches(con: asyncpg.Connection, question: Question, exact: Question,
                   sites: list[int], in_order: bool, cap: int) -> list[tuple[Any, ...]]:
-    """Up to `cap` matching rows, each with whether `exact` matches it too: site after
-    site in the order given (`in_order`), each in rowid order; or in rowid order (the
-    sites by id), all at once when the keys are few."""
+    """Up to `cap` matching rows, each with whether `exact` matches it too and its block
+    (name, site id, site name): site after site in the order given (`in_order`), each in
+    rowid order; or in rowid order (the sites by id), all at once when the keys are few."""
     ranges = _groups(question)
     rows = await con.fetch(_SITES, sites, list(question.patterns), list(question.numbers_like),
                            [r[0] for _, r in ranges], [r[1] for _, r in ranges], SITE_DENSE,
@@ -323,16 +325,13 @@ async def find(con: asyncpg.Connection, words: Sequence[str], word_columns: Sequ
         # the prefix matches first: when they are fewer than the cap, the exact ones are
         # among them, and the exact question need not be asked (SQLite asks it first)
         prefixed = await matches(con, prefix_q, exact_q, mine, in_order, cap)
-        exact = [r for r in prefixed if r[-1]]
+        exact = [r for r in prefixed if r[6]]
         if len(prefixed) >= cap:
             exact = await matches(con, exact_q, exact_q, mine, in_order, cap)
         full = len(exact) >= cap
         if full:  # a page of exact matches: the prefix ones would come after it
             prefixed = []
-        blocks = {r[0]: tuple(r[1:]) for r in await con.fetch(
-            "SELECT b.id, b.name, s.id, s.name FROM unnest($1::int[]) AS i(id) "
-            "JOIN blocks b ON b.id = i.id JOIN sites s ON s.id = b.site_id",
-            sorted({r[3] for r in exact + prefixed}))}
     finally:
         await con.execute("COMMIT")  # read only: nothing to keep or lose
-    return [r[:-1] for r in exact], [r[:-1] for r in prefixed], blocks, full
+    blocks = {r[3]: r[7:] for r in exact + prefixed if r[8] is not None}
+    return [r[:6] for r in exact], [r[:6] for r in prefixed], blocks, full
