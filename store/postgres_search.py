@@ -14,15 +14,16 @@ Two tables (migration 0012):
 
 A question (what was typed, `Question`) is every word's tokens as a phrase in the By's
 columns, all words required, the last one a prefix as you type; or any of the marked
-numbers: groups of key ranges (each word one, the numbers one) and, for each, a regular
-expression on `doc` built from tokens only (never syntax; a phrase is consecutive tokens
-of one column, as in FTS5). One statement (`_SITES`) answers it, site after site in the
-order SQLite takes them, until the cap: on each site every group's keys are counted (up
-to `SITE_DENSE`); with few, the flats holding keys of every rare word, or of a number,
-are read in rowid order and checked; with many (a common word or number: "a", "appt",
-"+44 7") the site's flats are walked in rowid order and checked, a match every few rows.
-In rowid order (every site, or many) a first count over all the sites together (`_few`)
-lets a rare question be read across them at once rather than site by site.
+numbers: groups of key ranges (each word one, the numbers one) and the checks of a flat's
+`doc`, built from tokens only (never syntax): a LIKE and a regular expression per word (a
+phrase is consecutive tokens of one column, as in FTS5), a LIKE per number. One statement
+(`_SITES`) answers it, site after site in the order SQLite takes them, until the cap: on
+each site every group's keys are counted (up to `SITE_DENSE`); with few, the flats
+holding keys of each of the rarest words, or of a number, are read in rowid order and
+checked; with many (a common word or number: "a", "appt", "+44 7") the site's flats are
+walked in rowid order and checked, a match every few rows. In rowid order (every site,
+or more than 16) a first count over all the sites together (up to `DENSE`) lets a rare
+question be read across them at once rather than site by site.
 
 The rows are written by the unit of work in its own transaction, as on SQLite (the same
 `_documents`), and `rebuild_sync` refills both tables.
@@ -164,8 +165,8 @@ def _after(key: str) -> str:
 
 @dataclass(frozen=True)
 class Term:
-    """One token looked for: its keys' ranges (one per column) and its regular
-    expression's piece for each column."""
+    """One token looked for: its keys' ranges, one per column it is looked for in (a
+    whole word: the key alone; a prefix: every key that starts with it)."""
 
     ranges: tuple[tuple[str, str], ...]
 
