@@ -308,13 +308,13 @@ async def find(con: asyncpg.Connection, words: Sequence[str], word_columns: Sequ
     prefix_q = Question.of(words, word_columns, numbers, prefix=True)
     if exact_q is None or prefix_q is None:
         return [], [], {}, False
-    # One snapshot. Generic plans: the statements are the same each time, only their
+    # One snapshot (asyncpg's own transaction: ended however the search ends, cancelled
+    # by the next keystroke too). Generic plans: the statements are the same each time, only their
     # arrays differ, and planning them anew cost more than running them; and no hash
     # aggregates: a generic plan sizes their tables for the whole index, on every site.
-    await con.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
-                      "SET LOCAL plan_cache_mode = force_generic_plan; "
-                      "SET LOCAL enable_hashagg = off")
-    try:
+    async with con.transaction(isolation="repeatable_read", readonly=True):
+        await con.execute("SET LOCAL plan_cache_mode = force_generic_plan; "
+                          "SET LOCAL enable_hashagg = off")
         named = await con.fetch("SELECT id, (SELECT count(*) FROM sites) FROM sites "
                                 "WHERE id = ANY($1) ORDER BY name", sites)
         if not named:
@@ -332,7 +332,5 @@ async def find(con: asyncpg.Connection, words: Sequence[str], word_columns: Sequ
         full = len(exact) >= cap
         if full:  # a page of exact matches: the prefix ones would come after it
             prefixed = []
-    finally:
-        await con.execute("COMMIT")  # read only: nothing to keep or lose
     blocks = {r[3]: r[7:] for r in exact + prefixed if r[8] is not None}
     return [r[:6] for r in exact], [r[:6] for r in prefixed], blocks, full

@@ -181,6 +181,20 @@ async def test_postgresql_answers_the_same_however_it_reads(store, people, monke
     assert [(t, by, await found(store, people, t, by)) for t, by, _ in BY_TABLE] == BY_TABLE
 
 
+async def test_a_cancelled_search_leaves_the_store_as_it_was(store, admin, people):
+    """Search as you type cancels the search of the keystroke before: whenever it is
+    cut, the connection goes back to the pool out of its read-only snapshot."""
+    import asyncio
+
+    for wait in (0, 0.0002, 0.0005, 0.001, 0.002, 0.005):
+        task = asyncio.ensure_future(search(store, "smi", "any", [people.site.id]))
+        await asyncio.sleep(wait)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    await flats.update_flat(store.uow(), admin, people.flat["003"], name="Smithy Loft")
+    assert await found(store, people, "smi") == ["001", "002", "003"]
+
+
 # --- the operator's sites only ------------------------------------------------------------
 
 @pytest.mark.parametrize("ranges", [16, 0])  # site by site, or filtered on the rowid
