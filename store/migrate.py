@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: the newest revision under store/migrations/versions (update it with each new one)
-HEAD = "0011"
+HEAD = "0012"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

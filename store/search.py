@@ -9,7 +9,7 @@ expression in which every word is a quoted string, so quotes, `*`, `NEAR`, `-`,
 288399", "07546 288399", "00447546288399", "7546288399", or the start of one).
 Exact matches come first, then by site, block and flat. The whole search runs in
 the connection's own thread in one hop. On PostgreSQL the same questions go to its
-twin, store/postgres_search.py (a tsvector per flat, GIN-indexed).
+twin, store/postgres_search.py (a btree of tagged tokens: prefixes are range scans).
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
-
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.errors import StoreError, ValidationError
 from core.views.search_rows import BY_FIELDS, SearchHit, SearchResults
@@ -180,31 +178,13 @@ async def search(store: Store, text: str, by: str, site_ids: Iterable[int],
         return SearchResults()
     if not is_sqlite(store.url):
         async with store.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="REPEATABLE READ")
-            async with conn.begin():  # one snapshot for the matches and the names
-                return await _search_pg(conn, query, sites, limit)
+            raw = await conn.get_raw_connection()  # asyncpg's own: one hop a statement
+            exact, prefixed, blocks, full = await pg.find(
+                raw.driver_connection, *query.looked_for, sites, MAX_RANGES, limit)
+        rows = {r[0]: r for r in exact + prefixed}
+        return _ranked(exact, prefixed, rows, blocks, query, limit, full)
     async with store.engine.connect() as conn:
         return await in_thread(conn, lambda con: _search_sync(con, query, sites, limit))
-
-
-async def _search_pg(conn: AsyncConnection, query: Query, sites: list[int],
-                     limit: int) -> SearchResults:
-    """The same search over PostgreSQL's index (store/postgres_search.py)."""
-    words, word_cols, numbers = query.looked_for
-    exact_q = pg.tsquery(words, word_cols, numbers, prefix=False)
-    prefix_q = pg.tsquery(words, word_cols, numbers, prefix=True)
-    mine = [r[0] for r in await conn.exec_driver_sql(
-        "SELECT id FROM sites WHERE id = ANY($1) ORDER BY name", (sites,))]
-    if prefix_q is None or not mine:
-        return SearchResults()
-    exact = await pg.matches(conn, exact_q, mine, MAX_RANGES, limit) if exact_q else []
-    full = len(exact) >= limit
-    prefixed = [] if full else await pg.matches(conn, prefix_q, mine, MAX_RANGES, limit)
-    rows = {r[0]: r for r in exact + prefixed}
-    blocks: dict[int, tuple[Any, ...]] = {r[0]: tuple(r[1:]) for r in await conn.exec_driver_sql(
-        "SELECT b.id, b.name, s.id, s.name FROM blocks b JOIN sites s ON s.id = b.site_id "
-        "WHERE b.id = ANY($1)", (sorted({r[3] for r in rows.values()}),))}
-    return _ranked(exact, prefixed, rows, blocks, query, limit, full)
 
 
 def _search_sync(con: sqlite3.Connection, query: Query, sites: list[int],

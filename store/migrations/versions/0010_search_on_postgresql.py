@@ -4,9 +4,10 @@ Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-03 21:30:00
 
-PostgreSQL only (SQLite has its FTS5 index since 0002). The table is derived data: it is
-created and filled from the tables here, so an existing store is searchable at once;
-from then on the unit of work keeps it current (store/postgres_search.py).
+PostgreSQL only (SQLite has its FTS5 index since 0002). The table is derived data.
+Superseded by 0012 (a btree of tagged tokens in place of the tsvector), which recreates
+and fills it: this revision creates nothing, so a store migrating from before it fills
+the index once, at 0012 (store/postgres_search.py).
 """
 from collections.abc import Sequence
 
@@ -19,16 +20,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Create the index table and fill it (store.postgres_search.rebuild_sync)."""
-    bind = op.get_bind()
-    if bind.dialect.name != "postgresql":
-        return
-    from store import postgres_search
-
-    postgres_search.rebuild_sync(bind)
+    """Nothing: 0012 creates and fills the index."""
 
 
 def downgrade() -> None:
-    """Drop the index table."""
+    """Drop the index tables."""
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TABLE IF EXISTS flat_search_token")
         op.execute("DROP TABLE IF EXISTS flat_search")
