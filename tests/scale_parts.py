@@ -2,7 +2,7 @@
 process, and one `doorkeeper serve` whose SSH sessions watch them: the parts that
 tests/test_scale_gateways.py and bench/bench_scale.py share (issue 21).
 
-Each site has a block, three flats, a panel with one door, a profile, a pass, and a desk
+Each site has a block, three flats, four panels with a door each, a profile, passes, a desk
 operator (a concierge of that site alone, with the given public key), so each desk's
 session opens on its own site's tabs. The processes are real: the CLI's `gateway` and
 `serve`, started as a site's operator would start them.
@@ -57,11 +57,15 @@ ROOT = Path(__file__).resolve().parent.parent
 #: the claims' advisory-lock class (console/headless/bus/pg_wire.py, CLAIMS)
 CLAIMS = 0x646B
 SIZE = (100, 30)
+#: panels per site: the simulator takes one of a site's devices offline now and then
+#: (5 to 60 s, at most a quarter of them), and a site of one panel would fall silent
+PANELS = 4
 
 
 @dataclass
 class ScaleSite:
-    """One site of the estate, and the desk operator who watches it."""
+    """One site of the estate (its first panel and door), and the desk operator who
+    watches it."""
 
     name: str
     site_id: int
@@ -78,19 +82,22 @@ async def add_sites(store: Store, admin: Actor, names: list[str], public_key: st
     made: list[ScaleSite] = []
     for n, name in enumerate(names):
         site = await sites.create_site(store.uow(), admin, Site(
-            name=name, max_panels=2, max_flats=5, max_foreign_numbers=1, max_panel_names=3))
+            name=name, max_panels=PANELS, max_flats=5, max_foreign_numbers=1,
+            max_panel_names=3))
         block = await blocks.create_block(store.uow(), admin, Block(site.id, "Block A"))
         made_flats = await flats.create_flats(store.uow(), admin, block.id, 1, 3)
-        panel = await devices.create_device(store.uow(), admin, Device(
-            site.id, f"PP4G : {name}", DeviceType.IPGUARD_4G, block_id=block.id,
-            gsm_access_point=True), [Door(0, 1, "Front door")])
+        panels = [await devices.create_device(store.uow(), admin, Device(
+            site.id, f"PP4G : {name} {p + 1}", DeviceType.IPGUARD_4G, block_id=block.id,
+            gsm_access_point=p == 0), [Door(0, 1, "Front door")]) for p in range(PANELS)]
+        panel = panels[0]
         async with store.reader() as uow:
-            door = (await uow.find(Door, device_id=panel.id))[0]
+            doors = [(await uow.find(Door, device_id=p.id))[0] for p in panels]
+        door = doors[0]
         week = await schedules.save_week_type(store.uow(), admin, WeekType(
             site.id, "Always", [TimeWindow(d, clock_time(0, 0), clock_time(23, 59))
                                 for d in range(8)]))
         profile = await schedules.save_access_profile(store.uow(), admin, AccessProfile(
-            site.id, "Profil - Block A", week.id, [door.id]))
+            site.id, "Profil - Block A", week.id, [d.id for d in doors]))
         await blocks.update_block(store.uow(), admin, block.id,
                                   default_access_profile_id=profile.id)
         await access_passes.create_access_passes(
@@ -114,12 +121,14 @@ def write_config(folder: Path, url: str) -> Path:
 
 
 def gateway_process(config: Path, site: str, rate: float) -> subprocess.Popen[bytes]:
-    """`doorkeeper gateway --site SITE --simulate --rate RATE` (its log goes to a file)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "console.cli", "gateway", "--config", str(config),
-         "--simulate", "--rate", f"{rate:g}", "--site", site],
-        cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE)
+    """`doorkeeper gateway --site SITE --simulate --rate RATE`: its log goes to a file
+    beside the config, and so does what it prints (a pipe nobody reads would fill and
+    block it)."""
+    with open(config.with_name(f"{site}.out"), "wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "console.cli", "gateway", "--config", str(config),
+             "--simulate", "--rate", f"{rate:g}", "--site", site],
+            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
 
 
 async def wait_claims(socket: str, database: str, site_ids: list[int],
@@ -131,8 +140,7 @@ async def wait_claims(socket: str, database: str, site_ids: list[int],
         while True:
             for proc in procs:
                 if proc.poll() is not None:
-                    err = proc.stderr.read().decode() if proc.stderr else ""
-                    raise RuntimeError(f"a gateway stopped ({proc.returncode}): {err}")
+                    raise RuntimeError(f"a gateway stopped ({proc.returncode}): {proc.args}")
             held = {r[0] for r in await con.fetch(
                 "SELECT objid FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
                 "WHERE locktype = 'advisory' AND classid = $1 AND objsubid = 2 AND granted "
@@ -277,7 +285,7 @@ class Feed:
         self.seen: list[Seen] = []
         self._seconds: set[tuple[int, str]] = set()
         self.on = False
-        self.heard = 0  # every event heard, measured or not
+        self.heard = 0  # every event heard while on, measured or not
 
     async def run(self, bus) -> None:
         zones = {d.site.site_id: ZoneInfo(d.site.timezone) for d in self.desks}
@@ -285,10 +293,10 @@ class Feed:
             event = msg.get("event") if msg.get("type") == "event" else None
             if not isinstance(event, dict):
                 continue
-            self.heard += 1
             site_id = event.get("site_id")
             if not self.on or site_id not in zones:
                 continue
+            self.heard += 1
             shown = datetime.fromisoformat(event["at"]).astimezone(zones[site_id]).strftime(
                 "%Y-%m-%d %H:%M:%S")
             if (site_id, shown) in self._seconds:
