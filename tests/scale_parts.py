@@ -15,6 +15,7 @@ import collections
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -152,6 +153,12 @@ async def wait_claims(socket: str, database: str, site_ids: list[int],
             await asyncio.sleep(0.2)
     finally:
         await con.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def serve_process(config: Path, port: int, workers: int = 1) -> subprocess.Popen[str]:
