@@ -320,8 +320,9 @@ def report(args, seen, away, once, took, running, stopped, folder: Path) -> int:
           [("bus -> desk's Events tab", len(ms), seen["missed"], pct(ms, 50), p95,
             ms[-1] if ms else float("nan"))])
     print(f"desks opened in {seen['open_s']:.1f} s; the store took {seen['stored_rate']:,.0f} "
-          f"events/s, the bus carried {seen['heard_rate']:,.0f}/s (the simulators' {offered:,.0f} "
-          "random events a second: a call or a status change is not always an event)\n")
+          f"events/s, the bus carried {seen['heard_rate']:,.0f}/s (the simulators drew "
+          f"{offered:,.0f} a second; a service provider's visit, with none on the sites, is "
+          "no event)\n")
     table(("probe gateway's decisions", "count", "p50 ms", "p99 ms"),
           [("PostgreSQL running", len(running), pct(running, 50, 1000), run99),
            ("PostgreSQL stopped", len(stopped), pct(stopped, 50, 1000), stop99)])

@@ -2,9 +2,10 @@
 process, and one `doorkeeper serve` whose SSH sessions watch them: the parts that
 tests/test_scale_gateways.py and bench/bench_scale.py share (issue 21).
 
-Each site has a block, three flats, four panels with a door each, a profile, passes, a desk
-operator (a concierge of that site alone, with the given public key), so each desk's
-session opens on its own site's tabs. The processes are real: the CLI's `gateway` and
+Each site has a block, three flats, four panels with a door each, a profile, passes, a
+resident's name on the panels (with a telephone to call), and a desk operator (a
+concierge of that site alone, with the given public key), so each desk's session opens
+on its own site's tabs. The processes are real: the CLI's `gateway` and
 `serve`, started as a site's operator would start them.
 """
 
@@ -32,10 +33,12 @@ import asyncssh
 from core.model import (
     AccessProfile,
     Block,
+    CallStep,
     Device,
     DeviceType,
     Door,
     Operator,
+    PanelDisplay,
     Site,
     TimeWindow,
     WeekType,
@@ -48,6 +51,7 @@ from core.services import (
     flats,
     operator_keys,
     operators,
+    residents,
     schedules,
     sites,
 )
@@ -104,6 +108,11 @@ async def add_sites(store: Store, admin: Actor, names: list[str], public_key: st
         await access_passes.create_access_passes(
             store.uow(), admin, site.id, str(first_pass + n * 100), 2,
             flat_id=made_flats[0].id)
+        # a resident's name on the panels, so the simulator's visitors have someone to call
+        phone = await residents.add_telephone(store.uow(), admin, made_flats[0].id,
+                                              "07546277360")
+        await residents.add_panel_display(store.uow(), admin, PanelDisplay(
+            made_flats[0].id, "Sully Garfield", "A1", call_chain=[CallStep(phone.id, 20)]))
         desk = f"desk{n}@scale.example"
         op = await operators.add_operator(store.uow(), admin, Operator(email=desk))
         await operators.grant_site(store.uow(), admin, op.id, site.id, Profile.CONCIERGE)
