@@ -36,7 +36,8 @@ BENCH = Path(__file__).resolve().parent
 TIMEOUT_S = {"full": 3600.0, "quick": 180.0}  # per script
 QUICK_JOBS = 4
 # Started first when several run side by side: the longest quick runs (about 20-35 s).
-SLOW_FIRST = ("bench_ssh_sessions", "bench_durability", "bench_console_live", "bench_demo_build",
+SLOW_FIRST = ("bench_ssh_sessions", "bench_scale", "bench_durability", "bench_console_live",
+              "bench_demo_build",
               "bench_facilities")
 running: set[subprocess.Popen] = set()  # the scripts running now, each in its own session
 
