@@ -39,10 +39,12 @@ from core.errors import StoreError
 log = logging.getLogger(__name__)
 
 DRIVER = "postgresql+asyncpg"
-#: advisory lock keys (64-bit, "dk" in the high bits): desks' writes, event batches, audit
+#: advisory lock keys (64-bit, "dk" in the high bits): desks' writes, event batches, audit,
+#: partitions
 WRITERS = 0x646B_0000_0001
 EVENTS = 0x646B_0000_0002
 AUDIT = 0x646B_0000_0003
+PARTITIONS = 0x646B_0000_0004  # making a month's partition (writers start together)
 #: SQLSTATE (or its two-character class) -> the store's fault names (store.faults)
 FAULTS = {
     "53100": "disk full",  # disk_full
@@ -222,6 +224,8 @@ async def maintain_events(engine: AsyncEngine, months: Iterable[date] = (), *,
                 async with conn.begin():
                     # the parent's lock: never wait long behind a long transaction at start
                     await conn.exec_driver_sql("SET LOCAL lock_timeout = 5000")
+                    # one maker at a time: IF NOT EXISTS alone still races in the catalog
+                    await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PARTITIONS})")
                     await conn.exec_driver_sql(
                         f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF events FOR VALUES "
                         f"FROM ('{month.isoformat()} 00:00:00+00') "

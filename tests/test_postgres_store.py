@@ -124,6 +124,25 @@ async def test_the_event_writer_makes_a_months_partition_and_retention_drops_old
     assert "events_y2020m03" not in parts
 
 
+async def test_writers_starting_together_make_a_months_partition_once_without_a_warning(
+        pg_url, caplog):
+    """Gateways starting at the same moment all ask for the same new month: one makes it,
+    the others find it made (no false "stay in the default partition" warning)."""
+    store = await Store.open(StoreConfig(url=pg_url))
+    try:
+        months = [date(2019, m, 1) for m in range(1, 7)]
+        with caplog.at_level("WARNING", logger=postgres.log.name):
+            results = await asyncio.gather(*(postgres.maintain_events(store.engine, months)
+                                             for _ in range(6)))
+        async with store.engine.connect() as conn:
+            parts = await postgres.event_partitions(conn)
+    finally:
+        await store.close()
+    assert not [r for r in caplog.records if "default partition" in r.getMessage()]
+    assert {postgres.partition_name(m) for m in months} <= set(parts)
+    assert all(results)
+
+
 async def test_two_gateways_appending_at_once_give_every_event_one_id(pg_url):
     first = await Store.open(StoreConfig(url=pg_url))
     second = await Store.open(StoreConfig(url=pg_url))
