@@ -6,7 +6,7 @@ import contextlib
 import functools
 from pathlib import Path
 
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.audit import ChainReport
@@ -70,7 +70,7 @@ class Store:
                 with intent.intent() if intent is not None else contextlib.nullcontext():
                     await upgrade(engine, db if db is not None and db.exists() else None,
                                   store.where, steps)
-            except (OperationalError, DatabaseError) as err:
+            except DBAPIError as err:  # any the driver raised (a migration refused too)
                 await engine.dispose()
                 raise StoreError(f"Cannot open the store {store.where}: {err.orig}.") from err
             except OSError as err:  # a server that cannot be reached (no socket, refused)
