@@ -144,6 +144,9 @@ async def test_an_idle_gateway_raises_centre_unreachable_and_it_is_stored_once_b
         fault = kinds.index(EventKind.STORE_FAULT.value)
         assert stored[fault].description.startswith("Centre unreachable: the store ")
         assert kinds.index(EventKind.STORE_RECOVERED.value) > fault
+        # the bus's LISTEN connection dropped with the centre: one outage, one alarm (the
+        # listener is restarted all the same), not a "Gateway task failed" beside it
+        assert EventKind.GATEWAY_TASK_FAILED.value not in kinds, stored
         [(raised, cleared)] = await site.store_fault_alarms()  # on every console, then ended
         assert raised is not None and cleared is not None
         assert "centre probe" not in site.task_failures()
@@ -286,3 +289,21 @@ async def test_a_fault_only_the_probe_saw_is_ended_by_the_probe(site, tmp_path):
     assert [k for k, _ in raised] == [EventKind.STORE_FAULT, EventKind.STORE_RECOVERED]
     assert raised[0][1].startswith("Centre unreachable: the store postgresql+asyncpg://")
     assert raised[1][1].startswith("Centre reachable again: ")
+
+
+async def test_a_part_that_dies_with_the_centre_up_is_its_own_alarm(site, tmp_path):
+    """Only the centre away folds a part's death into "Centre unreachable": with the
+    centre answering, a dead part is "Gateway task failed" as on SQLite."""
+    gw = await site.start(tmp_path)
+    try:
+        gw.supervisor.task("change watcher").cancel()
+        await eventually(lambda: gw.supervisor.parts["change watcher"].restarts == 1,
+                         timeout=10)
+        await gw.writer.flush()
+        e = t.events.c
+        stored = await rows(site.store, e.kind, e.description)
+    finally:
+        await gw.stop()
+    failed = [r.description for r in stored if r.kind == EventKind.GATEWAY_TASK_FAILED.value]
+    assert len(failed) == 1 and failed[0].startswith("Gateway task failed: change watcher")
+    assert gw.faults.fault is None

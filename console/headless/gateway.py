@@ -87,7 +87,8 @@ class Gateway:
         self.scope = SiteScope()  # the sites it owns (console/headless/sites.py)
         self._changed = asyncio.Event()
         self._stopping = asyncio.Event()
-        self.supervisor = TaskSupervisor(self._task_failed)
+        self.supervisor = TaskSupervisor(
+            lambda name, why: self.faults.task_failed(name, why, self._task_failed))
         #: systemd's notify socket (Type=notify units): READY once started, WATCHDOG=1
         #: from the supervisor's check loop
         self.notifier = Notifier()

@@ -10,6 +10,10 @@ Two things notice a fault: the event writer, when a write is refused, and, on
 PostgreSQL, the centre probe (`StoreFaults.probe`): an idle gateway (a quiet night, no
 card read) writes nothing, so without it the centre could be away for hours with no
 alarm ever recorded. Both feed `StoreFaults.found`, which raises each fault once.
+
+A supervised part that dies while the centre is away (the PostgreSQL bus's LISTEN
+connection drops with it) is that same outage: `task_failed` asks the centre first and
+raises "Gateway task failed" only if it answers; the part is restarted either way.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ class StoreFaults:
         self.interval, self.timeout = interval, timeout
         self.fault: str | None = None  # the fault raised and not yet ended
         self.probes = 0  # probes made (the tests wait on it)
+        self._asking: set[asyncio.Task[None]] = set()  # task_failed's questions
 
     def found(self, fault: str | None) -> None:
         """A fault began (or, None, the one under way ended); the same again is ignored:
@@ -69,6 +74,30 @@ class StoreFaults:
             return
         self.raise_event(*fault_event(self.store, fault, self.fault))
         self.fault = fault
+
+    def task_failed(self, name: str, why: str, report: Callable[[str, str], None]) -> None:
+        """A supervised part died: `report` it ("Gateway task failed"), unless the centre
+        is away, which the one "Centre unreachable" already says (on SQLite, report)."""
+        if not self.store.is_postgres:
+            report(name, why)
+            return
+        task = asyncio.create_task(self._unless_away(name, why, report), name=f"why {name}")
+        self._asking.add(task)
+        task.add_done_callback(self._asked)
+
+    async def _unless_away(self, name: str, why: str,
+                           report: Callable[[str, str], None]) -> None:
+        if await self.reachable():
+            report(name, why)
+            return
+        log.warning("gateway task %s died with the centre away (%s): restarted, under the "
+                    "centre's alarm", name, why)
+        self.found(UNREACHABLE)
+
+    def _asked(self, task: asyncio.Task[None]) -> None:
+        self._asking.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("could not tell why a gateway task died", exc_info=task.exception())
 
     async def reachable(self) -> bool:
         """Ask the centre once (`SELECT 1`, bounded): False when it cannot be reached."""
