@@ -101,6 +101,9 @@ WORKERS = 1 if QUICK else 2
 #: quick mode runs no baseline phase
 #: BENCH_SSH_KEEP=1: the folder is kept, with what each session received
 KEEP: Path | None = None
+#: BENCH_SSH_CONFIG=FILE: serve reads this config (e.g. another [ssh] session_nice)
+SERVE_CONFIG = ["--config", os.environ["BENCH_SSH_CONFIG"]] if os.environ.get(
+    "BENCH_SSH_CONFIG") else []
 #: where the session processes write how their start went (DOORKEEPER_START_PROBE)
 PROBES: Path | None = None
 EMPTY_PHASE: dict = {"events": [], "keys": [], "pss_per_session": float("nan")}
@@ -565,7 +568,7 @@ async def main() -> int:
     with open(serve_out, "w") as out:
         serve = subprocess.Popen([sys.executable, "-m", "console.cli", "serve", "--db",
                                   str(db), "--bus", bus_path, "--listen", f"127.0.0.1:{port}",
-                                  "--workers", str(WORKERS)], cwd=ROOT, stdout=out,
+                                  "--workers", str(WORKERS), *SERVE_CONFIG], cwd=ROOT, stdout=out,
                                  env={**os.environ, "DOORKEEPER_START_PROBE": str(PROBES)},
                                  stderr=subprocess.STDOUT, text=True)
     while "Serving" not in serve_out.read_text():

@@ -61,6 +61,8 @@ MMAP_BYTES, CACHE_KIB = 1 << 30, 256
 READY_POLL_S = 0.02
 #: hellos a new session sends the gateway before it gives up (each waits 5 s)
 HELLO_TRIES = 3
+#: the scheduling group (autogroup) of this process's terminal session, and its nice
+AUTOGROUP = "/proc/self/autogroup"
 #: DOORKEEPER_START_PROBE=<folder>: each session writes there how its start went (the
 #: benchmarks read it: CPU to the first frame, frames and live batches before it)
 PROBE = "DOORKEEPER_START_PROBE"
@@ -183,7 +185,21 @@ async def _say_ready(app: DoorkeeperApp, control: socket.socket, nice: int,
             probe.write()
     finally:
         if nice > 0:
-            lower_priority(os.getpid(), min(nice, 19))
+            lower_session(min(nice, 19))
+
+
+def lower_session(nice: int) -> None:
+    """The session process's threads and its scheduling group to `nice`. Each session is
+    a terminal session of its own (`login_tty` calls setsid), and with the kernel's
+    autogroups (sched_autogroup_enabled, the default on desktop and many server kernels)
+    each terminal session is a group the scheduler shares the cores between first: a
+    thread's nice then only orders the threads of its own session, and fifty sessions at
+    nice 19 got as much of the cores as fifty at nice 0, as much as the gateway and every
+    worker together (docs/ssh-sessions.md). The group's nice is what ranks it against a
+    starting session and the server. A kernel without autogroups has no such file."""
+    lower_priority(os.getpid(), nice)
+    with contextlib.suppress(OSError), open(AUTOGROUP, "w") as group:
+        group.write(str(nice))
 
 
 class StartProbe:
@@ -231,9 +247,9 @@ class StartProbe:
                    "wall_s": time.monotonic() - self.forked, "frames": self.frames,
                    "batches": self.batches, "events": self.events,
                    "calibration_s": self.calibration}
-        with contextlib.suppress(OSError):
-            with open(os.path.join(self.folder, f"{os.getpid()}.json"), "w") as out:
-                json.dump(figures, out)
+        with contextlib.suppress(OSError), \
+                open(os.path.join(self.folder, f"{os.getpid()}.json"), "w") as out:
+            json.dump(figures, out)
 
 
 def _calibrate() -> float:
