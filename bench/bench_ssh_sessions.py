@@ -451,7 +451,8 @@ def start_figures(name: str, starts: list[dict], base: list[dict]) -> None:
           f" ms; wall p50 {col(starts, 'wall_s', 50):.2f} s, p95 {col(starts, 'wall_s', 95):.2f}"
           f" s; frames written p50 {col(starts, 'frames', 50):.0f}, max "
           f"{col(starts, 'frames', 100):.0f}; live batches taken p50 "
-          f"{col(starts, 'batches', 50):.0f}, max {col(starts, 'batches', 100):.0f}; the fixed "
+          f"{col(starts, 'batches', 50):.0f}, max {col(starts, 'batches', 100):.0f}; bus hellos "
+          f"max {col([r for r in starts if 'hellos' in r], 'hellos', 100):.0f}; the fixed "
           f"loop's CPU {col(starts, 'calibration_s', 50) * 1000:.1f} ms (x{calib:.2f} the "
           f"baseline phase's)")
 

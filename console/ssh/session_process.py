@@ -156,6 +156,7 @@ async def _connect_live(bus: str) -> LiveHub:
     each answer carries every device's state); a gateway that is not there fails at
     once."""
     for attempt in range(1, HELLO_TRIES + 1):
+        StartProbe.hellos = attempt
         try:
             return await LiveHub.connect(bus)
         except DoorkeeperError:
@@ -205,9 +206,11 @@ def lower_session(nice: int) -> None:
 class StartProbe:
     """How one session's start went, for the benchmarks (only with PROBE set): its CPU
     and wall time from the fork to its first frame, the frames Textual wrote and the live
-    batches the session took before it, and a fixed loop's CPU time (contention alone)."""
+    batches the session took before it, the hellos it sent the gateway, and a fixed
+    loop's CPU time (contention alone)."""
 
     forked = 0.0
+    hellos = 0
 
     def __init__(self, folder: str, app: DoorkeeperApp, ctx: ConsoleContext) -> None:
         self.folder = folder
@@ -245,7 +248,7 @@ class StartProbe:
         times = os.times()
         figures = {"cpu_s": times.user + times.system - self.calibration,
                    "wall_s": time.monotonic() - self.forked, "frames": self.frames,
-                   "batches": self.batches, "events": self.events,
+                   "batches": self.batches, "events": self.events, "hellos": self.hellos,
                    "calibration_s": self.calibration}
         with contextlib.suppress(OSError), \
                 open(os.path.join(self.folder, f"{os.getpid()}.json"), "w") as out:
