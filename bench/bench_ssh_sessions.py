@@ -101,6 +101,11 @@ WORKERS = 1 if QUICK else 2
 #: quick mode runs no baseline phase
 #: BENCH_SSH_KEEP=1: the folder is kept, with what each session received
 KEEP: Path | None = None
+#: BENCH_SSH_CONFIG=FILE: serve reads this config (e.g. another [ssh] session_nice)
+SERVE_CONFIG = ["--config", os.environ["BENCH_SSH_CONFIG"]] if os.environ.get(
+    "BENCH_SSH_CONFIG") else []
+#: where the session processes write how their start went (DOORKEEPER_START_PROBE)
+PROBES: Path | None = None
 EMPTY_PHASE: dict = {"events": [], "keys": [], "pss_per_session": float("nan")}
 #: the in-process design, measured before it went (issue 14): 50 sessions, 2 cores
 IN_PROCESS = {"open p95 s": 15.0, "search echo p95 ms": 745.0, "MB/session": 20.0}
@@ -420,6 +425,38 @@ def usage(root: int) -> tuple[float, float]:
     return cpu, rss
 
 
+def read_probes() -> list[dict]:
+    """Each session's own account of its start (console.ssh.session_process.StartProbe),
+    taken out of the folder so that the next phase reads its own."""
+    found = []
+    for path in sorted(PROBES.glob("*.json")) if PROBES else []:
+        with contextlib.suppress(ValueError, OSError):
+            found.append(json.loads(path.read_text()))
+        path.unlink(missing_ok=True)
+    return found
+
+
+def start_figures(name: str, starts: list[dict], base: list[dict]) -> None:
+    """What a session's start cost to its first frame, as the sessions measured it."""
+    if not starts:
+        return
+
+    def col(rows: list[dict], key: str, q: int) -> float:
+        return percentile([r[key] for r in rows], q) if rows else float("nan")
+
+    calib = col(starts, "calibration_s", 50) / col(base, "calibration_s", 50) if base \
+        else float("nan")
+    print(f"{name}, each session to its first frame (its own probe): CPU p50 "
+          f"{col(starts, 'cpu_s', 50) * 1000:.0f} ms, p95 {col(starts, 'cpu_s', 95) * 1000:.0f}"
+          f" ms; wall p50 {col(starts, 'wall_s', 50):.2f} s, p95 {col(starts, 'wall_s', 95):.2f}"
+          f" s; frames written p50 {col(starts, 'frames', 50):.0f}, max "
+          f"{col(starts, 'frames', 100):.0f}; live batches taken p50 "
+          f"{col(starts, 'batches', 50):.0f}, max {col(starts, 'batches', 100):.0f}; bus hellos "
+          f"max {col([r for r in starts if 'hellos' in r], 'hellos', 100):.0f}; the fixed "
+          f"loop's CPU {col(starts, 'calibration_s', 50) * 1000:.1f} ms (x{calib:.2f} the "
+          f"baseline phase's)")
+
+
 async def phase(name: str, count: int, seconds: float, port: int, key: Path, bus: BusClient,
                 site: tuple[int, str], pids: int, gateway: int) -> dict:
     """Open `count` sessions, measure for `seconds`, close them (the baseline: one
@@ -443,6 +480,7 @@ async def phase(name: str, count: int, seconds: float, port: int, key: Path, bus
         else:
             sessions.append(s)
     opened = time.perf_counter() - t_open
+    starts = read_probes()
     # CPU per session start: the serving side (worker's handshake and login, the zygote's
     # fork, the session to its first frame and its tab), and this client's side
     open_cpu = (usage(pids)[0] - cpu_before) / max(1, len(sessions))
@@ -493,6 +531,7 @@ async def phase(name: str, count: int, seconds: float, port: int, key: Path, bus
             "open": [s.opened_s for s in sessions], "typed": typed,
             "search_opens": search_opens, "open_cpu": open_cpu, "client_cpu": client_cpu,
             "session_cpu": sum(session_cpu) / max(1, len(session_cpu)), "pss_per_session": pss,
+            "starts": starts,
             "workers_cpu": (cpu1 - cpu0) / wall, "gateway_cpu": (gw1 - gw0) / wall,
             "out_kb_s": sum(len(s.out) for s in sessions) / count / 1024 / max(wall, 1)}
 
@@ -505,6 +544,9 @@ async def main() -> int:
         global KEEP
         KEEP = folder
     db = estate(folder)
+    global PROBES
+    PROBES = folder / "starts"
+    PROBES.mkdir()
     bus_path = str(folder / "serve.sock")
     probe_out = folder / "decisions.json"
     with open(folder / "gw.log", "w") as gw_log:  # it starts while the key is made
@@ -527,7 +569,8 @@ async def main() -> int:
     with open(serve_out, "w") as out:
         serve = subprocess.Popen([sys.executable, "-m", "console.cli", "serve", "--db",
                                   str(db), "--bus", bus_path, "--listen", f"127.0.0.1:{port}",
-                                  "--workers", str(WORKERS)], cwd=ROOT, stdout=out,
+                                  "--workers", str(WORKERS), *SERVE_CONFIG], cwd=ROOT, stdout=out,
+                                 env={**os.environ, "DOORKEEPER_START_PROBE": str(PROBES)},
                                  stderr=subprocess.STDOUT, text=True)
     while "Serving" not in serve_out.read_text():
         if serve.poll() is not None:
@@ -590,6 +633,9 @@ async def main() -> int:
           f"{loaded['session_cpu'] * 1000:.0f} ms), this client {loaded['client_cpu'] * 1000:.0f}"
           f" ms; floor of the open p95 on {os.cpu_count()} cores: "
           f"{SESSIONS * (loaded['open_cpu'] + loaded['client_cpu']) / (os.cpu_count() or 1):.1f} s")
+    if not QUICK:
+        start_figures("1 session", base.get("starts", []), base.get("starts", []))
+    start_figures(f"{SESSIONS} at once", loaded.get("starts", []), base.get("starts", []))
     print(f"search opened by all {SESSIONS} at once (\"/\"), then typing: open p50 "
           f"{p(loaded['search_opens'], 50):.0f} ms, p95 {p(loaded['search_opens'], 95):.0f} ms")
     print(f"gateway decisions during the load: {len(during)}, p99 {decision_p99:.3f} ms")

@@ -117,11 +117,6 @@ class MainScreen(Screen):
         yield KeyBar()
 
     async def on_mount(self) -> None:
-        # each session's drains at its own phase: sessions that opened together (a worker
-        # restarted, a desk logging in at 8:00) would otherwise repaint in step, and the
-        # worker's other sessions would wait for the whole burst
-        self.set_timer(random.uniform(0.01, LIVE_INTERVAL),  # never 0 (overview._due)
-                       lambda: self.set_interval(LIVE_INTERVAL, self.drain_live))
         if self.size.width < NARROW:
             self.query_one(SiteTree).display = False
         # focused now, not through the app's queue (busy until this screen is mounted):
@@ -130,6 +125,17 @@ class MainScreen(Screen):
         await self._first_read()
         if self.query_one(TabbedContent).active in self.tabs:  # "" when no tab shows
             self._focus_tab()
+        # the live feed once the first frame is drawn, not a fixed time after the mount
+        # (a loaded machine may take longer to draw it): what came meanwhile waits in
+        # the buffer and is the first batch
+        self.call_after_refresh(self._start_drains)
+
+    def _start_drains(self) -> None:
+        """Each session drains at its own phase: sessions that opened together (a worker
+        restarted, a desk logging in at 8:00) would otherwise repaint in step, and the
+        worker's other sessions would wait for the whole burst."""
+        self.set_timer(random.uniform(0.01, LIVE_INTERVAL),  # never 0 (overview._due)
+                       lambda: self.set_interval(LIVE_INTERVAL, self.drain_live))
 
     def _first_pane(self) -> str:
         """The pane select shows first: the first tab allowed on the first site."""

@@ -4,6 +4,8 @@ and the alarm count that every screen shows."""
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
+from textual.strip import Strip
 from textual.widgets import Static, Tree
 
 from console.widgets.plain import plain
@@ -16,12 +18,28 @@ QUOTA_LABELS = (("panels", "panels", "panels"), ("flats", "flats", "flats"),
 
 
 class SiteTree(Tree[tuple[int, int | None]]):
-    """My sites, each with its blocks. Data: (site id, block id or None)."""
+    """My sites, each with its blocks. Data: (site id, block id or None).
+
+    Tree drops every line it drew when its size changes; the tree learns its size just
+    after the first frame, at the width it was drawn at, and drew it all again (part of
+    the 10-15 ms after a session's first frame). A resize that keeps the width keeps
+    the lines (a line's width is in its cache key; its height only grows the cache)."""
+
+    _drawn_width = -1
 
     def __init__(self, **kwargs) -> None:
         super().__init__("Sites", **kwargs)
         self.show_root = False
         self.guide_depth = 2
+
+    def render_line(self, y: int) -> Strip:
+        self._drawn_width = self.size.width
+        return super().render_line(y)
+
+    def _on_resize(self, event: events.Resize) -> None:
+        if self.size.width == self._drawn_width:  # the event's size is the outer one
+            self._line_cache.grow(event.size.height)
+            event.prevent_default()  # Tree's own handler would draw every line again
 
     def add_site(self, site_id: int, name: str, blocks: list[BlockRow]):
         node = self.root.add(plain(name, "bold"), data=(site_id, None), expand=True)
@@ -47,6 +65,9 @@ class SiteHeaderBar(Static):
     labels shorten below 100 columns so every quota stays in view."""
 
     _shown: tuple[SiteHeader, str | None] | None = None
+    #: what it shows: when it learns its size (just after the first frame) or the same
+    #: header comes again, nothing is drawn again
+    _painted: Text | None = None
 
     def show_header(self, header: SiteHeader, block: str | None = None) -> None:
         self._shown = (header, block)
@@ -71,7 +92,9 @@ class SiteHeaderBar(Static):
             parts.append(Text(f"{short if narrow else label} {used}/{quota}", style=style))
         text.append("  " if narrow else "  Qty of ")
         text.append(Text(" · " if narrow else ", ").join(parts))
-        self.update(text)
+        if text != self._painted:
+            self._painted = text
+            self.update(text)
 
 
 class AlarmBadge(Static):
