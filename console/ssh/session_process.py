@@ -61,8 +61,6 @@ MMAP_BYTES, CACHE_KIB = 1 << 30, 256
 READY_POLL_S = 0.02
 #: hellos a new session sends the gateway before it gives up (each waits 5 s)
 HELLO_TRIES = 3
-#: the scheduling group (autogroup) of this process's terminal session, and its nice
-AUTOGROUP = "/proc/self/autogroup"
 #: DOORKEEPER_START_PROBE=<folder>: each session writes there how its start went (the
 #: benchmarks read it: CPU to the first frame, frames and live batches before it)
 PROBE = "DOORKEEPER_START_PROBE"
@@ -199,8 +197,6 @@ def lower_session(nice: int) -> None:
     worker together (docs/ssh-sessions.md). The group's nice is what ranks it against a
     starting session and the server. A kernel without autogroups has no such file."""
     lower_priority(os.getpid(), nice)
-    with contextlib.suppress(OSError), open(AUTOGROUP, "w") as group:
-        group.write(str(nice))
 
 
 class StartProbe:

@@ -65,8 +65,10 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 def lower_priority(pid: int, nice: int = BUSY_NICE) -> bool:
-    """Lower every thread of a process to `nice` (Linux sets it per thread); False if it
-    is gone."""
+    """Lower every thread of a process to `nice` (Linux sets it per thread), and its
+    terminal session's scheduling group (autogroup: what the kernel ranks first where
+    autogroups are on, docs/ssh-sessions.md), never raising either; False if it is
+    gone."""
     try:
         threads = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
     except OSError:
@@ -75,6 +77,13 @@ def lower_priority(pid: int, nice: int = BUSY_NICE) -> bool:
         with contextlib.suppress(OSError):  # never raised: a session may start above it
             os.setpriority(os.PRIO_PROCESS, tid,
                            max(nice, os.getpriority(os.PRIO_PROCESS, tid)))
+    with contextlib.suppress(OSError, ValueError, IndexError):  # no autogroups: no file
+        group = f"/proc/{pid}/autogroup"
+        with open(group, encoding="ascii") as f:
+            now = int(f.read().split()[-1])  # "/autogroup-42 nice 5"
+        if nice > now:
+            with open(group, "w", encoding="ascii") as f:
+                f.write(str(nice))
     return True
 
 

@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+from core.config import SSHConfig
 from tests.ssh.conftest import Served
 from tests.ssh.test_serve import Tmux, open_console, plain, wait_for
 from tests.test_orphans import GONE_WITHIN_S, alive, children_of
@@ -173,6 +174,9 @@ def nice_of(pid: int, tid: int) -> int:
     return int(stat[16])
 
 
+NICE = SSHConfig().session_nice  # what the served fixture's config leaves as it is
+
+
 def autogroup_nice(pid: int) -> int | None:
     """The nice of a process's scheduling group ("/autogroup-42 nice 5"); None on a
     kernel without autogroups."""
@@ -183,7 +187,7 @@ def autogroup_nice(pid: int) -> int | None:
 
 
 async def test_a_console_runs_below_the_gateway_once_it_is_up(served: Served):
-    """[ssh] session_nice (5): every thread of a session's process, once its first frame
+    """[ssh] session_nice (19 by default): every thread of a session's process, once its first frame
     is drawn (it starts at the workers' priority, ahead of consoles drawing live events),
     and its terminal session's scheduling group, which is what the kernel ranks against
     the server and the other sessions where autogroups are on."""
@@ -193,7 +197,7 @@ async def test_a_console_runs_below_the_gateway_once_it_is_up(served: Served):
         while True:
             nices = {nice_of(pid, int(t)) for t in os.listdir(f"/proc/{pid}/task")}
             group = autogroup_nice(pid)
-            if nices == {5} and group in (5, None):
+            if nices == {NICE} and group in (NICE, None):
                 break
             assert time.monotonic() < deadline, (nices, group)
             await asyncio.sleep(0.05)

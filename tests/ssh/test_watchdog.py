@@ -63,3 +63,31 @@ async def test_a_session_ended_over_its_limit_is_audited(store, admin):
     actor, _, source, after = rows[0]
     assert actor == admin.operator.email and "\x1b" not in source
     assert "400 MB" in after
+
+
+def test_a_busy_session_is_lowered_in_its_scheduling_group_too():
+    """Each session is a terminal session of its own; where the kernel groups tasks by
+    terminal session (autogroups), lowering threads alone changes nothing against the
+    other sessions: the group is lowered too, and never raised."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from console.ssh.watchdog import lower_priority
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"],
+                             start_new_session=True)
+    try:
+        group = Path(f"/proc/{child.pid}/autogroup")
+        if not group.exists():
+            pytest.skip("this kernel has no autogroups")
+        assert group.read_text().split()[-1] == "0"
+        assert lower_priority(child.pid, 10)
+        assert group.read_text().split()[-1] == "10"
+        assert os.getpriority(os.PRIO_PROCESS, child.pid) == 10
+        assert lower_priority(child.pid, 3)  # never raised again
+        assert group.read_text().split()[-1] == "10"
+    finally:
+        child.kill()
+        child.wait()
+    assert not lower_priority(child.pid, 10)  # gone
