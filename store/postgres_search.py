@@ -308,8 +308,8 @@ async def find(con: asyncpg.Connection, words: Sequence[str], word_columns: Sequ
     prefix_q = Question.of(words, word_columns, numbers, prefix=True)
     if exact_q is None or prefix_q is None:
         return [], [], {}, False
-    # One snapshot (asyncpg's own transaction: ended however the search ends, cancelled
-    # by the next keystroke too). Generic plans: the statements are the same each time, only their
+    # One snapshot (asyncpg's own transaction; a search cut mid-way, by the next
+    # keystroke, may leave it open: store.search closes that connection). Generic plans: the statements are the same each time, only their
     # arrays differ, and planning them anew cost more than running them; and no hash
     # aggregates: a generic plan sizes their tables for the whole index, on every site.
     async with con.transaction(isolation="repeatable_read", readonly=True):

@@ -14,6 +14,7 @@ twin, store/postgres_search.py (a btree of tagged tokens: prefixes are range sca
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import sqlite3
@@ -179,8 +180,15 @@ async def search(store: Store, text: str, by: str, site_ids: Iterable[int],
     if not is_sqlite(store.url):
         async with store.engine.connect() as conn:
             raw = await conn.get_raw_connection()  # asyncpg's own: one hop a statement
-            exact, prefixed, blocks, full = await pg.find(
-                raw.driver_connection, *query.looked_for, sites, MAX_RANGES, limit)
+            try:
+                exact, prefixed, blocks, full = await pg.find(
+                    raw.driver_connection, *query.looked_for, sites, MAX_RANGES, limit)
+            except BaseException:
+                # cut mid-way (the next keystroke cancels it): asyncpg's own read-only
+                # transaction may still be open on this connection, which SQLAlchemy does
+                # not know of; the pool must never hand it to a writer, so it is closed
+                await asyncio.shield(conn.invalidate())
+                raise
         rows = {r[0]: r for r in exact + prefixed}
         return _ranked(exact, prefixed, rows, blocks, query, limit, full)
     async with store.engine.connect() as conn:
