@@ -220,6 +220,12 @@ class Desk:
     reader: asyncio.Task | None = None
     more: asyncio.Event = field(default_factory=asyncio.Event)
 
+    def when_offset(self, needle: bytes, offset: int) -> int:
+        """Where `needle` ends in the output, after `offset` (it must be there)."""
+        at = self.out.find(needle, offset)
+        assert at >= 0, needle
+        return at + len(needle)
+
     def when(self, needle: bytes, offset: int) -> float | None:
         """When the first byte of `needle` after `offset` arrived."""
         at = self.out.find(needle, offset)
