@@ -218,3 +218,17 @@ async def test_messages_published_while_postgresql_is_away_arrive_once_it_is_bac
             await console.close()
     finally:
         await bus.close()
+
+
+async def test_gateways_starting_together_make_the_payload_table_once(pg_url):
+    """Six at once on a database without the table: none stops on the catalog's race."""
+    from console.headless.bus.pg_wire import make_payload_table
+
+    conns = [await asyncpg.connect(dsn(pg_url)) for _ in range(6)]
+    try:
+        await conns[0].execute("DROP TABLE IF EXISTS bus_payloads")
+        await asyncio.gather(*(make_payload_table(c) for c in conns))
+        assert await conns[0].fetchval("SELECT count(*) FROM bus_payloads") == 0
+    finally:
+        for c in conns:
+            await c.close()

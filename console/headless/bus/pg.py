@@ -44,7 +44,6 @@ from console.headless.bus.pg_wire import (
     MAX_IN_FLIGHT,
     MAX_UNSENT,
     MAX_WAITING,
-    PAYLOAD_TABLE,
     PAYLOAD_TTL_S,
     TO_CONSOLES,
     TO_GATEWAYS,
@@ -52,6 +51,7 @@ from console.headless.bus.pg_wire import (
     connect_pg,
     console_channel,
     encode,
+    make_payload_table,
     notify_all,
     open_envelope,
 )
@@ -122,7 +122,7 @@ class PgGatewayBus(GatewayBus):
             await self.claim(self.sites)
         conn = self._conn
         assert conn is not None
-        await conn.execute(PAYLOAD_TABLE)
+        await make_payload_table(conn)
         await conn.add_listener(TO_GATEWAYS, self._notified)
         self._sender = asyncio.create_task(self._send_loop(), name="PostgreSQL bus sender")
         if self._out:  # kept while PostgreSQL was away

@@ -30,6 +30,17 @@ MAX_WAITING = 5_000
 
 PAYLOAD_TABLE = """CREATE UNLOGGED TABLE IF NOT EXISTS bus_payloads (
     id bigserial PRIMARY KEY, body text NOT NULL, at timestamptz NOT NULL DEFAULT now())"""
+#: its maker's transaction advisory lock (one int8 key, beside store/postgres.py's)
+PAYLOAD_MAKER = 0x646B_0000_0005
+
+
+async def make_payload_table(conn: asyncpg.Connection) -> None:
+    """The payload table, made once: gateways starting together each ask for it, and
+    CREATE ... IF NOT EXISTS alone still races in the catalog (one of them then stopped
+    on "duplicate key value violates unique constraint pg_type_typname_nsp_index")."""
+    async with conn.transaction():
+        await conn.execute(f"SELECT pg_advisory_xact_lock({PAYLOAD_MAKER})")
+        await conn.execute(PAYLOAD_TABLE)
 
 
 def console_channel(console_id: str) -> str:
