@@ -56,6 +56,7 @@ class OtherWriter:
         self.commits = 0
         self.locked: list[str] = []
         self.running = self.most_at_once = 0
+        self.threads: set[int] = set()  # where the checks ran
         self._lock = threading.Lock()
         self.real = passwords.verify_password
 
@@ -74,6 +75,7 @@ class OtherWriter:
 
     def verify(self, password_hash: str | None, password: str) -> bool:
         with self._lock:
+            self.threads.add(threading.get_ident())
             self.running += 1
             self.most_at_once = max(self.most_at_once, self.running)
         try:
@@ -112,8 +114,12 @@ async def test_wrong_passwords_are_checked_off_the_loop_and_outside_the_lock(
 
     assert other.locked == [] and other.commits == 20
     assert other.most_at_once <= passwords.CHECKS_AT_ONCE
-    # on the loop, 20 checks held it nearly all the time; off it, the loop keeps ticking
-    assert probe.total < 0.5 * elapsed, (probe.total, elapsed)
+    # every check ran on another thread than the loop's (the proof that does not depend
+    # on the machine's load); and the loop kept ticking: it stood still for less than
+    # most of the time, never a second at once (on a loaded CI machine the process itself
+    # waits for a core, which the probe counts too, so the share is generous)
+    assert threading.get_ident() not in other.threads and other.threads
+    assert probe.total < 0.75 * elapsed, (probe.total, elapsed)
     assert probe.worst < 1.0, probe.worst
     async with store.reader() as uow:
         refused = await uow.find(AuditEntry, action="session.refused")
