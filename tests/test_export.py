@@ -207,9 +207,12 @@ async def test_a_failed_export_leaves_the_old_file_and_no_part(store, events, ad
     pages = export._pages
 
     async def broken():
-        async for page in pages:
-            yield page
-            raise OSError(28, "No space left on device")
+        try:
+            async for page in pages:
+                yield page
+                raise OSError(28, "No space left on device")
+        finally:
+            await pages.aclose()  # as a failing writer's `async for` leaves it
 
     export._pages = broken()
     with pytest.raises(Exception, match="No space left on device"):

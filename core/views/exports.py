@@ -12,6 +12,7 @@ masked in the descriptions. The file formats are the console's writers
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -193,8 +194,10 @@ async def _pages(reads: ReadModel, viewer: Viewer, flt: EventFilter, page: int, 
         try:
             yield _rows(events, times, devices, with_apass, texts)
         except BaseException:
-            if ahead is not None:
-                ahead.cancel()
+            if ahead is not None:  # never left reading on its own (a store closing under
+                ahead.cancel()     # it would hold its connection's close forever)
+                with contextlib.suppress(BaseException):
+                    await ahead
             raise
         events = await ahead if ahead is not None else []
 
