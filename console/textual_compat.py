@@ -11,6 +11,10 @@
   variables change (a theme change calls `set_variables`, which clears the cache)
   leaves the shared one.
 
+- `Tree._line_cache`: `grow_line_cache` does what Tree's own resize handler does
+  except drawing every line again, for a resize that keeps the width (the site tree
+  learns its size just after a session's first frame, console/widgets/chrome.py).
+
 Nothing else in the code may reach into Textual's private names.
 
 Textual is pinned in pyproject.toml to the version this was tested with (TESTED);
@@ -25,9 +29,9 @@ from typing import Any
 import textual
 from textual.app import App
 from textual.css.stylesheet import Stylesheet
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Tree
 
-__all__ = ["TESTED", "check", "share_css_parses", "widths_pending"]
+__all__ = ["TESTED", "check", "grow_line_cache", "share_css_parses", "widths_pending"]
 
 TESTED = "8.2.8"  # the Textual release this module was tested with (pinned in pyproject.toml)
 
@@ -41,6 +45,11 @@ def _broken(what: str) -> RuntimeError:
 def widths_pending(table: DataTable[object]) -> bool:
     """True while a table's column widths are still to be measured (on its next idle)."""
     return bool(table._require_update_dimensions)
+
+
+def grow_line_cache(tree: Tree[Any], height: int) -> None:
+    """Let a tree's cache of drawn lines hold `height` lines, keeping those it holds."""
+    tree._line_cache.grow(height)
 
 
 class _SharedParses:
@@ -82,6 +91,8 @@ def share_css_parses(app: App[Any]) -> None:
 
 def check() -> None:
     """Raise RuntimeError unless Textual still has what this module uses, as it was."""
+    if not callable(getattr(getattr(Tree("x"), "_line_cache", None), "grow", None)):
+        raise _broken("Tree._line_cache.grow is gone")
     if not isinstance(getattr(DataTable(), "_require_update_dimensions", None), bool):
         raise _broken("DataTable()._require_update_dimensions is gone")
     sheet = Stylesheet(variables={"x": "1"})

@@ -8,6 +8,7 @@ from textual import events
 from textual.strip import Strip
 from textual.widgets import Static, Tree
 
+from console.textual_compat import grow_line_cache
 from console.widgets.plain import plain
 from core.views.rows import BlockRow, SiteHeader
 
@@ -36,9 +37,9 @@ class SiteTree(Tree[tuple[int, int | None]]):
         self._drawn_width = self.size.width
         return super().render_line(y)
 
-    def _on_resize(self, event: events.Resize) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         if self.size.width == self._drawn_width:  # the event's size is the outer one
-            self._line_cache.grow(event.size.height)
+            grow_line_cache(self, event.size.height)
             event.prevent_default()  # Tree's own handler would draw every line again
 
     def add_site(self, site_id: int, name: str, blocks: list[BlockRow]):
