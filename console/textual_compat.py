@@ -15,6 +15,9 @@
   except drawing every line again, for a resize that keeps the width (the site tree
   learns its size just after a session's first frame, console/widgets/chrome.py).
 
+- `App._display`: `on_frame` calls back on each frame the app writes (the start
+  probe's frame count, console/ssh/start_probe.py).
+
 Nothing else in the code may reach into Textual's private names.
 
 Textual is pinned in pyproject.toml to the version this was tested with (TESTED);
@@ -24,6 +27,7 @@ a release moves any of it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import textual
@@ -31,7 +35,8 @@ from textual.app import App
 from textual.css.stylesheet import Stylesheet
 from textual.widgets import DataTable, Tree
 
-__all__ = ["TESTED", "check", "grow_line_cache", "share_css_parses", "widths_pending"]
+__all__ = ["TESTED", "check", "grow_line_cache", "on_frame", "share_css_parses",
+           "widths_pending"]
 
 TESTED = "8.2.8"  # the Textual release this module was tested with (pinned in pyproject.toml)
 
@@ -50,6 +55,18 @@ def widths_pending(table: DataTable[object]) -> bool:
 def grow_line_cache(tree: Tree[Any], height: int) -> None:
     """Let a tree's cache of drawn lines hold `height` lines, keeping those it holds."""
     tree._line_cache.grow(height)
+
+
+def on_frame(app: App[Any], callback: Callable[[], None]) -> None:
+    """Call `callback` each time the app writes a frame to its terminal."""
+    display = app._display
+
+    def counted(screen: Any, renderable: Any) -> None:
+        if renderable is not None:
+            callback()
+        display(screen, renderable)
+
+    app._display = counted  # type: ignore[method-assign]
 
 
 class _SharedParses:
@@ -91,6 +108,8 @@ def share_css_parses(app: App[Any]) -> None:
 
 def check() -> None:
     """Raise RuntimeError unless Textual still has what this module uses, as it was."""
+    if not callable(getattr(App, "_display", None)):
+        raise _broken("App._display is gone")
     if not callable(getattr(getattr(Tree("x"), "_line_cache", None), "grow", None)):
         raise _broken("Tree._line_cache.grow is gone")
     if not isinstance(getattr(DataTable(), "_require_update_dimensions", None), bool):

@@ -35,6 +35,7 @@ from sqlalchemy import event
 
 from console.context import ConsoleContext
 from console.live import BusCommander, LiveHub
+from console.ssh.start_probe import StartProbe
 from console.ssh.watchdog import lower_priority
 from core.config import StoreConfig
 from core.errors import DoorkeeperError
@@ -61,12 +62,6 @@ MMAP_BYTES, CACHE_KIB = 1 << 30, 256
 READY_POLL_S = 0.02
 #: hellos a new session sends the gateway before it gives up (each waits 5 s)
 HELLO_TRIES = 3
-#: DOORKEEPER_START_PROBE=<folder>: each session writes there how its start went (the
-#: benchmarks read it: CPU to the first frame, frames and live batches before it)
-PROBE = "DOORKEEPER_START_PROBE"
-#: the probe's fixed CPU-bound loop (about 10 ms alone): its CPU time under a load,
-#: against alone, is what contention by itself costs a start
-CALIBRATION_LOOPS = 200_000
 
 
 def run_session(request: SessionRequest, control: int) -> int:
@@ -184,80 +179,8 @@ async def _say_ready(app: DoorkeeperApp, control: socket.socket, nice: int,
             probe.write()
     finally:
         if nice > 0:
-            lower_session(min(nice, 19))
-
-
-def lower_session(nice: int) -> None:
-    """The session process's threads and its scheduling group to `nice`. Each session is
-    a terminal session of its own (`login_tty` calls setsid), and with the kernel's
-    autogroups (sched_autogroup_enabled, the default on desktop and many server kernels)
-    each terminal session is a group the scheduler shares the cores between first: a
-    thread's nice then only orders the threads of its own session, and fifty sessions at
-    nice 19 got as much of the cores as fifty at nice 0, as much as the gateway and every
-    worker together (docs/ssh-sessions.md). The group's nice is what ranks it against a
-    starting session and the server. A kernel without autogroups has no such file."""
-    lower_priority(os.getpid(), nice)
-
-
-class StartProbe:
-    """How one session's start went, for the benchmarks (only with PROBE set): its CPU
-    and wall time from the fork to its first frame, the frames Textual wrote and the live
-    batches the session took before it, the hellos it sent the gateway, and a fixed
-    loop's CPU time (contention alone)."""
-
-    forked = 0.0
-    hellos = 0
-
-    def __init__(self, folder: str, app: DoorkeeperApp, ctx: ConsoleContext) -> None:
-        self.folder = folder
-        self.frames = self.batches = self.events = 0
-        self.calibration = _calibrate()
-        display = app._display
-
-        def counted(screen: Any, renderable: Any) -> None:
-            if renderable is not None:
-                self.frames += 1
-            display(screen, renderable)
-
-        app._display = counted  # type: ignore[method-assign]
-        live = ctx.live
-        if live is not None:
-            drain = live.drain
-
-            def drained() -> Any:
-                batch = drain()
-                if batch:
-                    self.batches += 1
-                    self.events += len(batch.events)
-                return batch
-
-            live.drain = drained  # type: ignore[method-assign]
-
-    @classmethod
-    def start(cls, app: DoorkeeperApp, ctx: ConsoleContext) -> StartProbe | None:
-        folder = os.environ.get(PROBE)
-        return cls(folder, app, ctx) if folder else None
-
-    def write(self) -> None:
-        """One JSON file per session process, named by its pid."""
-        import json
-        times = os.times()
-        figures = {"cpu_s": times.user + times.system - self.calibration,
-                   "wall_s": time.monotonic() - self.forked, "frames": self.frames,
-                   "batches": self.batches, "events": self.events, "hellos": self.hellos,
-                   "calibration_s": self.calibration}
-        with contextlib.suppress(OSError), \
-                open(os.path.join(self.folder, f"{os.getpid()}.json"), "w") as out:
-            json.dump(figures, out)
-
-
-def _calibrate() -> float:
-    """The thread CPU time of a fixed pure-Python loop."""
-    t0 = time.thread_time()
-    total = 0
-    for i in range(CALIBRATION_LOOPS):
-        total += i * i % 7
-    return time.thread_time() - t0 - (total < 0)
+            # its threads and its scheduling group: see lower_priority
+            lower_priority(os.getpid(), min(nice, 19))
 
 
 def _on_control(control: socket.socket, app: DoorkeeperApp) -> None:

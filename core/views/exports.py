@@ -12,9 +12,8 @@ masked in the descriptions. The file formats are the console's writers
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncGenerator, Callable
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -196,7 +195,7 @@ async def _pages(reads: ReadModel, viewer: Viewer, flt: EventFilter, page: int, 
         except BaseException:
             if ahead is not None:  # never left reading on its own (a store closing under
                 ahead.cancel()     # it would hold its connection's close forever)
-                with contextlib.suppress(BaseException):
+                with suppress(BaseException):
                     await ahead
             raise
         events = await ahead if ahead is not None else []
