@@ -114,6 +114,19 @@ class Checks:
         report(self.rows)
 
 
+def no_postgresql(checks: Checks) -> bool:
+    """True (and said, in the checks too) when PostgreSQL's binaries are not installed:
+    a PostgreSQL benchmark then measures nothing and is not a failure."""
+    from tests import pg
+
+    if pg.available():
+        return False
+    print("PostgreSQL's binaries are not installed: nothing measured.")
+    checks.info("PostgreSQL available (not a target)", False, "no", "yes")
+    checks.print()
+    return True
+
+
 def report(rows: Sequence[dict[str, str]]) -> None:
     """Append rows to the file named by $BENCH_REPORT, one JSON object a line."""
     path = os.environ.get("BENCH_REPORT")

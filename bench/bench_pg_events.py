@@ -33,7 +33,7 @@ import sys
 import time
 from contextlib import suppress
 
-from _common import QUICK, QUICK_HELP, ROOT, Checks, median, table
+from _common import QUICK, QUICK_HELP, ROOT, Checks, median, no_postgresql, table
 from bench_event_append import SITE_SQL, SITES, make_events
 
 sys.path.insert(0, str(ROOT))
@@ -124,10 +124,7 @@ async def main(argv: list[str] | None = None) -> int:
     socket = os.environ.get(pg.ENV)
     cluster = None
     if not socket:
-        if not pg.available():
-            print("PostgreSQL's binaries are not installed: nothing measured.")
-            checks.info("PostgreSQL available (not a target)", False, "no", "yes")
-            checks.print()
+        if no_postgresql(checks):
             return 0
         t = time.perf_counter()
         cluster = pg.Cluster.start()

@@ -49,7 +49,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import QUICK, QUICK_HELP, ROOT, Checks, percentile, table
+from _common import QUICK, QUICK_HELP, ROOT, Checks, no_postgresql, percentile, table
 from bench_event_append import make_events
 from bench_pg_events import fresh, run_raw
 
@@ -381,11 +381,7 @@ def main() -> int:
     args = ap.parse_args()
     if args.gateways < 1 or args.sessions < 1:
         ap.error("--gateways and --sessions must be 1 or more")
-    if not pg.available():
-        print("PostgreSQL's binaries are not installed: nothing measured.")
-        checks = Checks()
-        checks.info("PostgreSQL available (not a target)", False, "no", "yes")
-        checks.print()
+    if no_postgresql(Checks()):
         return 0
     return asyncio.run(run(args))
 

@@ -42,7 +42,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import QUICK, QUICK_HELP, ROOT, Checks, percentile, table
+from _common import QUICK, QUICK_HELP, ROOT, Checks, no_postgresql, percentile, table
 from _search_store import BLOCKS, INSERTS, SITES, cached_store
 from bench_search import load, timed, typed_queries
 
@@ -115,10 +115,7 @@ async def main(argv: list[str] | None = None) -> int:
     socket = os.environ.get(pg.ENV)
     cluster = None
     if not socket:
-        if not pg.available():
-            print("PostgreSQL's binaries are not installed: nothing measured.")
-            checks.info("PostgreSQL available (not a target)", False, "no", "yes")
-            checks.print()
+        if no_postgresql(checks):
             return 0
         cluster = pg.Cluster.start()
         socket = cluster.socket
