@@ -33,8 +33,8 @@ from bench._common import demo_estate  # noqa: E402
 from bench._pages import describe, page_sources  # noqa: E402
 from bench.bench_ssh_sessions import (  # noqa: E402
     ADMIN,
-    _parent,
     SIZE,
+    _parent,
     add_key,
     proc_stat,
     pss_mb,
