@@ -32,7 +32,7 @@ EVERY_S = 1.0
 QUIT_GRACE_S = 5.0
 
 
-def watch_terminal(quit_app: Callable[[], None], fd: int | None = None) -> bool:
+def watch_terminal(quit_app: Callable[[], object], fd: int | None = None) -> bool:
     """Start watching the terminal on `fd` (stdin's by default); False when it is not a
     terminal (nothing to watch)."""
     if fd is None:
@@ -56,7 +56,7 @@ def hung_up(fd: int) -> bool:
     return False
 
 
-def _watch(fd: int, quit_app: Callable[[], None]) -> None:
+def _watch(fd: int, quit_app: Callable[[], object]) -> None:
     while not hung_up(fd):
         time.sleep(EVERY_S)
     log.warning("the console's terminal is gone; the console closes")
