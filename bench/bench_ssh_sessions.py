@@ -383,6 +383,30 @@ def descendants(root: int) -> list[int]:
     return found
 
 
+def cpu_by_part(root: int, gateway: int) -> dict[str, float]:
+    """CPU seconds so far of the serving side's parts, and the machine's busy and total
+    core-seconds (/proc/stat): whether a window was CPU-bound, and who spent it."""
+    everyone = descendants(root)
+    forks = {p for p in everyone if b"console.ssh.zygote" in _cmdline(p)}  # and sessions
+    zygotes = {p for p in forks if _parent(p) not in forks}
+    parts = {"workers": 0.0, "zygotes": 0.0, "sessions": 0.0}
+    for pid in [root, *everyone]:
+        try:
+            cpu = proc_stat(pid)[0]
+        except OSError:
+            continue
+        part = ("zygotes" if pid in zygotes else "sessions" if _parent(pid) in zygotes
+                else "workers")
+        parts[part] += cpu
+    with contextlib.suppress(OSError):
+        parts["gateway"] = proc_stat(gateway)[0]
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    hz = os.sysconf("SC_CLK_TCK")
+    parts["machine busy"] = (sum(ticks) - ticks[3] - ticks[4]) / hz  # not idle, not iowait
+    parts["machine"] = sum(ticks) / hz
+    return parts
+
+
 def sessions_of(root: int) -> list[int]:
     """The session processes under `root` (children of the zygotes)."""
     zygotes = {p for p in descendants(root) if b"console.ssh.zygote" in _cmdline(p)}
@@ -465,6 +489,7 @@ async def phase(name: str, count: int, seconds: float, port: int, key: Path, bus
     sessions: list[Session] = []
     t_open = time.perf_counter()
     cpu_before, me_before = usage(pids)[0], time.process_time()
+    parts_before = cpu_by_part(pids, gateway)
     keyers_n = KEY_SESSIONS if count > 1 else 1
     failed = 0
     total = count + (count == 1)
@@ -480,6 +505,8 @@ async def phase(name: str, count: int, seconds: float, port: int, key: Path, bus
         else:
             sessions.append(s)
     opened = time.perf_counter() - t_open
+    parts = {k: v - parts_before.get(k, 0.0) for k, v in cpu_by_part(pids, gateway).items()}
+    parts["this client"] = time.process_time() - me_before
     starts = read_probes()
     # CPU per session start: the serving side (worker's handshake and login, the zygote's
     # fork, the session to its first frame and its tab), and this client's side
@@ -531,7 +558,7 @@ async def phase(name: str, count: int, seconds: float, port: int, key: Path, bus
             "open": [s.opened_s for s in sessions], "typed": typed,
             "search_opens": search_opens, "open_cpu": open_cpu, "client_cpu": client_cpu,
             "session_cpu": sum(session_cpu) / max(1, len(session_cpu)), "pss_per_session": pss,
-            "starts": starts,
+            "starts": starts, "open_parts": parts,
             "workers_cpu": (cpu1 - cpu0) / wall, "gateway_cpu": (gw1 - gw0) / wall,
             "out_kb_s": sum(len(s.out) for s in sessions) / count / 1024 / max(wall, 1)}
 
@@ -633,6 +660,13 @@ async def main() -> int:
           f"{loaded['session_cpu'] * 1000:.0f} ms), this client {loaded['client_cpu'] * 1000:.0f}"
           f" ms; floor of the open p95 on {os.cpu_count()} cores: "
           f"{SESSIONS * (loaded['open_cpu'] + loaded['client_cpu']) / (os.cpu_count() or 1):.1f} s")
+    parts = loaded.get("open_parts", {})
+    if parts:
+        busy, total = parts.pop("machine busy"), parts.pop("machine")
+        print(f"while the {SESSIONS} opened ({loaded['opened_s']:.1f} s, each to its tab): the "
+              f"machine busy {busy:.1f} of {total:.1f} core-seconds ({busy / total:.0%}); CPU "
+              "per session by part: " + ", ".join(
+                  f"{name} {cpu / SESSIONS * 1000:.0f} ms" for name, cpu in parts.items()))
     if not QUICK:
         start_figures("1 session", base.get("starts", []), base.get("starts", []))
     start_figures(f"{SESSIONS} at once", loaded.get("starts", []), base.get("starts", []))

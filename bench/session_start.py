@@ -7,7 +7,9 @@ events unless BENCH_START_EVENTS), then N sessions (BENCH_START_SESSIONS, 6) ope
 after another as the administrator (100x30, xterm-256color). For each, the CPU time of
 its process (/proc/PID/stat) when its first full frame (the Blocks tab's "Flat(s)")
 reaches this client; then, with all N open and settled, each one's PSS
-(/proc/PID/smaps_rollup). Run it under `flock /tmp/heavy.lock` on a shared machine.
+(/proc/PID/smaps_rollup). With BENCH_START_PAGES=1 (as root), where the last two
+sessions' private pages come from: copied from the zygote's, or new (bench/_pages.py).
+Run it under `flock /tmp/heavy.lock` on a shared machine.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import asyncssh  # noqa: E402
 
 from bench._common import demo_estate  # noqa: E402
+from bench._pages import describe, page_sources  # noqa: E402
 from bench.bench_ssh_sessions import (  # noqa: E402
     ADMIN,
     SIZE,
+    _parent,
     add_key,
     proc_stat,
     pss_mb,
@@ -39,6 +43,8 @@ from bench.bench_ssh_sessions import (  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSIONS = int(os.environ.get("BENCH_START_SESSIONS", 6))
+#: BENCH_START_PAGES=1: where the last two sessions' private pages come from (bench/_pages)
+PAGES = os.environ.get("BENCH_START_PAGES") == "1"
 EVENTS = int(os.environ.get("BENCH_START_EVENTS", 0))
 
 
@@ -101,6 +107,10 @@ async def main() -> int:
               + f"  median {statistics.median(walls) * 1000:.0f}")
         print("PSS MB: " + " ".join(f"{p:.1f}" for p in pss)
               + f"  mean {statistics.mean(pss):.1f}")
+        if PAGES:
+            zygote = _parent(max(known))
+            for pid in sorted(known)[-2:]:
+                print(f"session {pid}: " + describe(page_sources(zygote, pid)))
         for conn in conns:
             conn.close()
     finally:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 
+from textual import events
 from textual.actions import SkipAction
-from textual.app import App, SystemCommand
+from textual.app import App, ScreenError, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
@@ -49,6 +50,19 @@ class DoorkeeperApp(App):
             await self.push_screen(MainScreen(ctx))
         else:  # nothing the main screen could show (it has no tab to open)
             await self.push_screen(NoRightsScreen(ctx))
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The terminal's size as its driver says it when it starts (after the first
+        screen is drawn, on a loaded machine) repeats the size that screen was laid out
+        at: it would lay the screen out and draw it all again for nothing (in a burst of
+        SSH logins, a third of a session's CPU in the seconds after its first frame:
+        docs/ssh-sessions.md). Any other size is a resize."""
+        try:
+            laid_out = self.screen.outer_size
+        except ScreenError:
+            return
+        if event.size == laid_out == self.size:
+            event.prevent_default()
 
     async def on_unmount(self) -> None:
         if getattr(self, "_owns_store", False) and self.ctx is not None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from console.context import ConsoleContext, default_operator, load_context
 from console.headless.children import release, start_gateway, stop_gateway, wait_for_bus
 from console.live import BusCommander, LiveHub
+from console.terminal_watch import watch_terminal
 from core.errors import DoorkeeperError
 from core.model import id_of
 from store.database import Store
@@ -99,7 +100,10 @@ async def run_console(store: Store, *, db: str, bus: str, config: str | None,
             hub = await attach(bus, own.proc)
             keeper = asyncio.create_task(own.watch(), name="started-gateway")
         ctx = await console_context(store, operator, hub)
-        await DoorkeeperApp(ctx).run_async()
+        app = DoorkeeperApp(ctx)
+        loop = asyncio.get_running_loop()
+        watch_terminal(lambda: loop.call_soon_threadsafe(app.exit))
+        await app.run_async()
     finally:
         if keeper is not None:
             keeper.cancel()

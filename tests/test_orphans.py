@@ -117,3 +117,36 @@ def test_a_console_killed_with_sigkill_takes_the_gateway_it_started_with_it(stor
         for pid in kids:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_console_whose_terminal_is_closed_ends_and_stops_its_gateway(store, estate):
+    """The terminal goes (its other side closed) and no SIGHUP reaches the console, as
+    when `make run`'s pane is killed: the console closes as if the operator had quit
+    (console.terminal_watch), and the gateway it started stops with every event stored."""
+    main, sub = os.openpty()
+    console = subprocess.Popen(
+        [sys.executable, "-P", "-m", "console.cli", "console", "--db", store.where],
+        stdin=sub, stdout=sub, stderr=sub, start_new_session=True,  # not its controlling tty
+        env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"})
+    os.close(sub)
+    kids: list[int] = []
+    try:
+        deadline = time.monotonic() + 90
+        seen = b""
+        while b"Alarms" not in seen and time.monotonic() < deadline:
+            if select.select([main], [], [], 0.2)[0]:
+                seen += os.read(main, 65536)
+        assert b"Alarms" in seen, seen[-500:]
+        kids = wait_for_children(console.pid, 1)
+        os.close(main)  # the terminal window is closed
+        main = -1
+        assert console.wait(timeout=GONE_WITHIN_S + 5) is not None
+        assert_gone(kids)
+        log = Path(store.where).with_suffix(".gateway.log").read_text(encoding="utf-8")
+        assert "every event durable" in log, log
+    finally:
+        if main >= 0:
+            os.close(main)
+        for pid in [console.pid, *kids]:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)

@@ -153,7 +153,10 @@ class MainScreen(OtherScreens):
         """The focus to the tab shown, once it is built."""
         tab = self.tabs.get(self.query_one(TabbedContent).active)
         if tab is not None and tab.is_mounted:
-            tab.focus()
+            # now, not through the app's queue (Widget.focus): a key typed just after
+            # the one that showed the tab ("2" then "o", read from the terminal at once,
+            # both queued already) goes to the tab, not to the one it hid
+            self.set_focus(tab.focus_target)
 
     @guarded
     async def _first_read(self) -> None:
@@ -310,7 +313,11 @@ class MainScreen(OtherScreens):
         tabbed = self.query_one(TabbedContent)
         if self.site_id is not None and self.ctx.can(self.site_id, self.tabs[pane_id].area):
             tabbed.active = pane_id
-            (await self.built(pane_id)).focus()
+            # built, read and focused before the next key is handled: keys read from the
+            # terminal at once ("2" then "o") are all queued already, and the second
+            # would find the list empty, or the focus still on the tab just hidden
+            await (await self.built(pane_id)).show()
+            self._focus_tab()
 
     def action_toggle_tree(self) -> None:
         tree = self.query_one(SiteTree)

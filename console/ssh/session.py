@@ -358,7 +358,14 @@ class SSHSession(asyncssh.SSHServerSession):
     # --- small parts -----------------------------------------------------------------------
     def send(self, data: bytes) -> None:
         if not self.closed and self.chan is not None:
-            self.chan.write(data)
+            try:
+                self.chan.write(data)
+            except BrokenPipeError:
+                # the channel stopped sending (closing) before asyncssh told this session
+                # (connection_lost): nothing more reaches the client; the console is
+                # ended as for a lost connection, not left writing to a dead channel
+                # with an error logged for each read
+                self.connection_lost(None)
 
     def _later(self, name: str, delay: float, callback: Callable[..., object],
                *args: object) -> None:

@@ -110,3 +110,30 @@ async def test_the_chrome_is_not_drawn_again_when_it_learns_its_size(console_ctx
         assert header.content is not at_first_frame[0][1]
         assert "Qty of panels 1/2" in str(header.render())
         assert tree._drawn_width == tree.size.width
+
+
+async def test_the_terminal_saying_its_size_again_draws_nothing_a_real_resize_does(
+        console_ctx, make_app):
+    """The driver says the terminal's size once it starts; on a loaded machine that comes
+    after the first frame, which was laid out at that very size (console.app)."""
+    from textual import events
+    from textual.geometry import Size
+
+    app = make_app(console_ctx)
+    frames = count_frames(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        await asyncio.sleep(0.2)
+        await settled(pilot)
+        drawn = frames[0]
+        assert drawn >= 1
+        same = Size(*SIZE)
+        app.post_message(events.Resize(same, same))  # as the driver says it
+        await asyncio.sleep(0.2)
+        await settled(pilot)
+        assert frames[0] == drawn, "the same size was laid out and drawn again"
+        assert app.main.outer_size == same
+        await pilot.resize_terminal(90, 28)  # a real resize: laid out and drawn anew
+        await settled(pilot)
+        assert frames[0] > drawn
+        assert app.main.outer_size == Size(90, 28)

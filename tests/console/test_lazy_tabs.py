@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from textual import events
 from textual.widgets import TabbedContent
 
 from core.audit import jsonable
 from core.model import Event, EventKind, EventResult
 from tests.conftest import NOW
 from tests.console.conftest import settled, show_tab
+
+#: a tab's key and one of that tab's keys, typed at once, and the screen the second opens
+TYPED_AT_ONCE = [("2o", "ConfirmScreen"),  # open the first device's door: the question
+                 ("2i", "DeviceDetailScreen")]  # the first device in full
 
 SIZE = (120, 40)
 HIDDEN = ("pane-devicestab", "pane-displaystab", "pane-accesspassestab", "pane-eventstab")
@@ -54,3 +60,17 @@ async def test_live_news_before_a_tab_was_ever_shown_is_on_it_when_it_is(
         await show_tab(pilot, "2")
         devices = app.main.tabs["pane-devicestab"]
         assert str(devices.table.get_cell(str(estate.panel.id), "health")) == "● Offline"
+
+
+@pytest.mark.parametrize(("keys", "opens"), TYPED_AT_ONCE)
+async def test_a_tabs_key_typed_just_after_the_key_that_shows_it_is_not_lost(
+        console_ctx, make_app, estate, keys, opens):
+    """Read from the terminal in one go, both keys are queued before either runs: the
+    second must find the new tab built, read and focused (MainScreen.action_tab)."""
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        for key in keys:
+            app.post_message(events.Key(key, key))
+        await settled(pilot)
+        assert type(app.screen).__name__ == opens

@@ -227,3 +227,21 @@ def test_serve_refuses_bad_options_in_one_line(tmp_path, capsys, argv, words):
     assert main(["serve", "--db", str(tmp_path / "x.db"), *argv]) == 2
     err = capsys.readouterr().err
     assert words in err and err.count("\n") == 1
+
+
+async def test_a_channel_that_stopped_sending_ends_the_console_without_an_error(procs):
+    """asyncssh raises BrokenPipeError on write once the channel is closing, which may be
+    before the session hears of it (the fake channel does the same)."""
+    session, chan = await open_session(procs)
+    errors: list[dict] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+
+    def refuse(data: bytes) -> None:
+        raise BrokenPipeError("Channel not open for sending")
+
+    chan.write = refuse  # type: ignore[method-assign]
+    session.data_received(b"hello\n", None)  # the console answers: its output meets the pipe
+    await until(lambda: session.finished, what=lambda: session.status)
+    assert session.closed and errors == []
+    assert procs.ended == [session]
