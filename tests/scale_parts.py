@@ -308,6 +308,7 @@ class Feed:
         self._seconds: set[tuple[int, str]] = set()
         self.on = False
         self.heard = 0  # every event heard while on, measured or not
+        self.heard_by_site: collections.Counter[int] = collections.Counter()
 
     async def run(self, bus) -> None:
         zones = {d.site.site_id: ZoneInfo(d.site.timezone) for d in self.desks}
@@ -319,6 +320,7 @@ class Feed:
             if not self.on or site_id not in zones:
                 continue
             self.heard += 1
+            self.heard_by_site[site_id] += 1
             shown = datetime.fromisoformat(event["at"]).astimezone(zones[site_id]).strftime(
                 "%Y-%m-%d %H:%M:%S")
             if (site_id, shown) in self._seconds:
