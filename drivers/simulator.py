@@ -8,10 +8,10 @@ providers in working hours, now and then an alarm, devices dropping offline and
 coming back. It decides nothing: the gateway's engine answers every request.
 Events are drawn on a virtual timeline (exponential gaps at `rate` a second from
 a seeded generator) paced by the loop's clock, so a seed gives one sequence
-however busy the machine. `rate` counts draws, and about one in ten makes no event (a
-service provider's visit to a site with none, a device offline); with `count_events` a
-draw that made none is drawn again at the same instant, so `rate` is the events a second
-(what a load test offers). `present`, `enter_code`, `dial`, `call`, `set_offline`,
+however busy the machine. `rate` counts draws, and some make no event (a service
+provider's visit to a site with none, a device offline: one in ten on bench_scale's
+sites); with `count_events` a draw that made none is drawn again at the same instant,
+so `rate` is the events a second (what a load test offers). `present`, `enter_code`, `dial`, `call`, `set_offline`,
 `set_online` and `raise_status` report one chosen event at once (while started;
 before, they only return it). A call that opened names the panel's main door.
 """
