@@ -33,6 +33,7 @@ sessions with PTYs (100x30), desk n as site n mod N's concierge, on the Events t
     .venv/bin/python bench/bench_scale.py                 # 10 gateways x 50/s, 20 desks
     .venv/bin/python bench/bench_scale.py --quick         # 2 gateways, 2 desks, seconds
     .venv/bin/python bench/bench_scale.py --gateways 5 --sessions 10 --seconds 20
+    .venv/bin/python bench/bench_scale.py --session-nice 5  # desks not below the gateways'
 """
 
 from __future__ import annotations
@@ -256,7 +257,7 @@ async def run(args) -> int:
     out = folder / "decisions.json"
     try:
         url, made, key = await build(cluster.socket, folder, args.gateways)
-        config = sp.write_config(folder, url)
+        config = sp.write_config(folder, url, args.session_nice)
         gateways = config.with_name("gateways.toml")  # theirs: + the simulator's setting
         gateways.write_text(config.read_text(encoding="utf-8") + "\n[[driver]]\n"
                             'type = "simulator"\n' + "".join(
@@ -301,8 +302,10 @@ def report(args, seen, away, once, took, running, stopped, folder: Path) -> int:
     run99, stop99 = pct(running, 99, 1000), pct(stopped, 99, 1000)
     offered = args.gateways * args.rate
     stored = [r[0] for r in seen["per_site"].values()]
+    nice = "default" if args.session_nice is None else args.session_nice
     print(f"\n{args.gateways} site gateways x {args.rate:g} events/s, {seen['desks']} desks "
-          f"(+{seen['failed']} failed to open), serve with {args.workers} worker(s), "
+          f"(+{seen['failed']} failed to open, session_nice {nice}), serve with "
+          f"{args.workers} worker(s), "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end\n")
     table(("event to screen", "samples", "missed", "p50 ms", "p95 ms", "max ms"),
           [("bus -> desk's Events tab", len(ms), seen["missed"], pct(ms, 50), p95,
@@ -371,6 +374,8 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=10 if QUICK else 50)
     ap.add_argument("--sessions", type=int, default=2 if QUICK else 20)
     ap.add_argument("--workers", type=int, default=1 if QUICK else 2, help="serve's")
+    ap.add_argument("--session-nice", type=int, choices=range(20), metavar="0-19",
+                    help="the desks' [ssh] session_nice (default: the config's, 19)")
     ap.add_argument("--seconds", type=float, default=2 if QUICK else 30)
     ap.add_argument("--outage", type=float, default=4 if QUICK else 30)
     ap.add_argument("--ingest", type=int, default=2_000 if QUICK else 100_000)
