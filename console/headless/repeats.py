@@ -64,6 +64,6 @@ class Repeats:
         """The part works again: one line if it had failed."""
         if self.since is None:
             return
-        self.log.warning("%s: works again after %d failures over %.0f s", self.what,
-                         self.count, self.clock() - self.since)
+        self.log.warning("%s: works again after %d failure%s over %.0f s", self.what,
+                         self.count, "" if self.count == 1 else "s", self.clock() - self.since)
         self.since, self.count = None, 0
