@@ -11,6 +11,7 @@ DB = "scale"
 
 
 async def count_events(socket_dir: str, database: str = DB) -> int:
+    """Every event stored in `database`."""
     con = await asyncpg.connect(host=socket_dir, user=pg.SUPERUSER, database=database)
     try:
         return await con.fetchval("SELECT count(*) FROM events")
@@ -19,6 +20,7 @@ async def count_events(socket_dir: str, database: str = DB) -> int:
 
 
 async def count_by_site(socket_dir: str) -> dict[int, int]:
+    """The events stored, by site (what each site's gateway wrote)."""
     con = await asyncpg.connect(host=socket_dir, user=pg.SUPERUSER, database=DB)
     try:
         return {r["site_id"]: r["n"] for r in await con.fetch(
