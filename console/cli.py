@@ -67,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="run the headless gateway: devices, decisions, events, bus")
     gw.add_argument("--simulate", action="store_true",
                     help="add the simulator over the store's devices")
-    gw.add_argument("--rate", type=float, help="simulated events per second")
+    gw.add_argument("--rate", type=float, help="simulated draws per second (a draw may make "
+                    "no event; [[driver]] rate_counts = \"events\" counts events)")
     gw.add_argument("--bus", metavar="PATH", help="the bus socket, overrides the config")
     gw.add_argument("--site", action="append", default=[], metavar="SITE",
                     help="own this site only (its name or id; repeatable; default: every "

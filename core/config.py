@@ -100,7 +100,7 @@ class DriverConfig:
 
 
 DRIVER_SETTINGS: dict[str, dict[str, type]] = {
-    "simulator": {"rate": float, "seed": int},
+    "simulator": {"rate": float, "seed": int, "rate_counts": str},
     "osdp": {"port": str, "baud": int, "poll_ms": int, "reader": list},
     "modem": {"port": str, "baud": int, "device": object, "pin_env": str},
 }
@@ -306,6 +306,9 @@ def _driver_settings(kind: str, section: dict[str, Any], table: str,
         _check_modem(settings, table, where)
     if kind == "simulator" and not 0 <= settings.get("rate", 1.0) <= 10_000:
         raise ConfigError(f"Setting {table}.rate ({where}) must be 0 to 10000.")
+    if kind == "simulator" and settings.get("rate_counts", "draws") not in ("draws", "events"):
+        raise ConfigError(f"Setting {table}.rate_counts ({where}) must be \"draws\" or "
+                          "\"events\".")
     return settings
 
 

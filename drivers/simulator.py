@@ -8,7 +8,10 @@ providers in working hours, now and then an alarm, devices dropping offline and
 coming back. It decides nothing: the gateway's engine answers every request.
 Events are drawn on a virtual timeline (exponential gaps at `rate` a second from
 a seeded generator) paced by the loop's clock, so a seed gives one sequence
-however busy the machine. `present`, `enter_code`, `dial`, `call`, `set_offline`,
+however busy the machine. `rate` counts draws, and some make no event (a service
+provider's visit to a site with none, a device offline: one in ten on bench_scale's
+sites); with `count_events` a draw that made none is drawn again at the same instant,
+so `rate` is the events a second (what a load test offers). `present`, `enter_code`, `dial`, `call`, `set_offline`,
 `set_online` and `raise_status` report one chosen event at once (while started;
 before, they only return it). A call that opened names the panel's main door.
 """
@@ -52,6 +55,9 @@ ALARM_WEIGHTS = (15, 40, 5, 3)
 DOOR_ALARMS = (Status.DOOR_FORCED, Status.DOOR_HELD_OPEN)
 ANSWER_CHANCE = 0.55  # for each number of a call chain
 LAG_LIMIT = 5.0  # seconds behind (a suspended machine): skip ahead rather than burst
+#: count_events: draws in a row that made no event before the gap is taken all the same
+#: (a plan where almost nothing can happen must not spin the loop)
+EMPTY_DRAWS = 20
 
 
 @dataclass(frozen=True)
@@ -115,8 +121,12 @@ class SimulatorDriver(Driver):
     def __init__(self, plan: SimulatorPlan, rate: float = 0.5, seed: int | None = None,
                  clock: Callable[[], datetime] | None = None, *,
                  offline_seconds: tuple[float, float] = (5.0, 60.0),
-                 held_open_chance: float = 0.02, held_open_seconds: float = 30.0) -> None:
+                 held_open_chance: float = 0.02, held_open_seconds: float = 30.0,
+                 count_events: bool = False) -> None:
         self.plan, self.rate, self.clock = plan, rate, clock or (lambda: datetime.now(UTC))
+        self.count_events = count_events  # `rate` counts events, not draws (see above)
+        self.emitted = 0  # events reported (random and injected)
+        self._empty = 0  # draws in a row that made no event
         self.rng = random.Random(seed)
         self._command_rng = random.Random(None if seed is None else f"{seed}/commands")
         self.offline_seconds = offline_seconds
@@ -247,10 +257,19 @@ class SimulatorDriver(Driver):
                     heapq.heappop(self._pending)[2]()
                 else:
                     at, self._next = self._next, self._gap(self._next)
+                    before = self.emitted
                     self._random_event(at)
+                    self._redraw(at, made=self.emitted > before)
             except Exception:
                 log.exception("simulator: could not make an event")
             await asyncio.sleep(0)
+
+    def _redraw(self, at: float, made: bool) -> None:
+        """count_events: a draw that made no event is drawn again at the same instant."""
+        if made or not self.count_events or self._empty >= EMPTY_DRAWS:
+            self._empty = 0
+        else:
+            self._next, self._empty = at, self._empty + 1
 
     def _now(self) -> float:
         return asyncio.get_running_loop().time() - self._t0 if self._task else 0.0
@@ -265,6 +284,7 @@ class SimulatorDriver(Driver):
 
     def _emit(self, event: E) -> E:
         if self._report is not None and not self._stopping:
+            self.emitted += 1
             try:
                 self._report(event)
             except Exception:

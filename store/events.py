@@ -41,7 +41,7 @@ from core.errors import StoreError
 from core.model import Event
 from core.ports import EventSink
 from store.event_insert import EventInsert, Maintain, malformed
-from store.spill import RESERVE, SpillJournal, journal_fault
+from store.spill import RESERVE, UNREACHABLE, SpillJournal, journal_fault
 from store.write_gate import WriteGate
 
 log = logging.getLogger(__name__)
@@ -327,7 +327,7 @@ class EventWriter(EventSink):
         lasting = now - self._refusing_since >= self.fault_after_s
         if fault != self.fault and (fault != "locked too long" or lasting):
             log.error("Store fault: %s; %d events go to the spill journal (%s)", fault, n,
-                      getattr(err, "orig", err), exc_info=err)
+                      getattr(err, "orig", err), exc_info=None if fault == UNREACHABLE else err)
             self.fault = fault
             if self.on_fault is not None:
                 try:

@@ -121,11 +121,13 @@ async def add_sites(store: Store, admin: Actor, names: list[str], public_key: st
     return made
 
 
-def write_config(folder: Path, url: str) -> Path:
+def write_config(folder: Path, url: str, session_nice: int | None = None) -> Path:
     """The config every process shares: the database's URL; logs and the host key in
-    `folder` (each site gateway's journal is named by its sites, so they never share)."""
+    `folder` (each site gateway's journal is named by its sites, so they never share);
+    with `session_nice`, the desks' `[ssh] session_nice` (else the default)."""
     path = folder / "doorkeeper.toml"
-    path.write_text(f'[store]\nurl = "{url}"\npath = "{folder / "doorkeeper.db"}"\n',
+    ssh = "" if session_nice is None else f"[ssh]\nsession_nice = {session_nice}\n"
+    path.write_text(f'[store]\nurl = "{url}"\npath = "{folder / "doorkeeper.db"}"\n{ssh}',
                     encoding="utf-8")
     return path
 
@@ -308,6 +310,7 @@ class Feed:
         self._seconds: set[tuple[int, str]] = set()
         self.on = False
         self.heard = 0  # every event heard while on, measured or not
+        self.heard_by_site: collections.Counter[int] = collections.Counter()
 
     async def run(self, bus) -> None:
         zones = {d.site.site_id: ZoneInfo(d.site.timezone) for d in self.desks}
@@ -319,6 +322,7 @@ class Feed:
             if not self.on or site_id not in zones:
                 continue
             self.heard += 1
+            self.heard_by_site[site_id] += 1
             shown = datetime.fromisoformat(event["at"]).astimezone(zones[site_id]).strftime(
                 "%Y-%m-%d %H:%M:%S")
             if (site_id, shown) in self._seconds:

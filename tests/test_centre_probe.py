@@ -64,7 +64,8 @@ class Site:
         self.cluster = cluster
 
     async def start(self, tmp_path, sms_config: SmsConfig | None = None,
-                    bus: str = "postgresql", probe_s: float = 0.2) -> Gateway:
+                    bus: str = "postgresql", probe_s: float = 0.2,
+                    clock_check_s: int | None = None) -> Gateway:
         """The gateway, its bus on PostgreSQL (or, `bus="socket"`, a Unix socket: a
         LISTEN connection that drops is then no sign of the centre being away)."""
         pg_ctl(self.cluster, "-m", "fast", "-w", "stop")
@@ -83,6 +84,8 @@ class Site:
         config = Config()
         config.bus.path = url if bus == "postgresql" else str(tmp_path / "bus.sock")
         config.drivers = [DriverConfig("simulator", {"rate": 0.0, "seed": 1})]
+        if clock_check_s is not None:
+            config.gateway.clock_check_s = clock_check_s
         if sms_config is not None:
             config.sms = sms_config
         self.gw = Gateway(config, store, GatewayOptions(sites=["Demo Cases"], probe_s=probe_s))

@@ -54,6 +54,8 @@ def test_config_file_sets_the_store_path(cli, tmp_path):
     (["gateway", "--config", "{tmp}/driver.toml"], "Unknown driver 'teleporter'"),
     (["gateway", "--config", "{tmp}/port.toml"], "/dev/ttyNOPE does not exist"),
     (["gateway", "--config", "{tmp}/baud.toml"], "driver.baud"),
+    (["gateway", "--config", "{tmp}/counts.toml"], 'driver.rate_counts ([[driver]] 1) must be '
+                                                    '"draws" or "events"'),
     (["gateway", "--config", "{tmp}/missing.toml"], "does not exist"),
     (["gateway", "--db", "{tmp}/x.db", "--rate", "-1"], "--rate"),
 ])
@@ -65,6 +67,8 @@ def test_bad_input_gets_one_clear_line_and_a_nonzero_exit(cli, tmp_path, args, s
     (tmp_path / "port.toml").write_text('[[driver]]\ntype = "osdp"\nport = "/dev/ttyNOPE"\n')
     (tmp_path / "baud.toml").write_text('[[driver]]\ntype = "osdp"\nport = "/dev/null"\n'
                                         'baud = 1200\n')
+    (tmp_path / "counts.toml").write_text('[[driver]]\ntype = "simulator"\n'
+                                          'rate_counts = "visits"\n')
     out = cli(*[a.replace("{tmp}", str(tmp_path)) for a in args])
     assert out.returncode == 2
     assert out.stdout == ""

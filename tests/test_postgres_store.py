@@ -143,6 +143,32 @@ async def test_writers_starting_together_make_a_months_partition_once_without_a_
     assert all(results)
 
 
+async def test_gateways_writing_at_a_months_turn_store_it_in_its_partition_without_a_warning(
+        pg_url, caplog):
+    """Eight gateways' event writers (each its own store and connections, as eight
+    processes have) meet the same new month at once, at its first instant: one makes its
+    partition under the PARTITIONS lock, the others find it made; no writer logs a false
+    "stay in the default partition" and every row is in the month's partition."""
+    month = postgres.add_months(postgres.month_of(datetime.now(UTC)), postgres.AHEAD + 3)
+    turn = datetime(month.year, month.month, 1, tzinfo=UTC)  # not made when a store opens
+    stores = [await Store.open(StoreConfig(url=pg_url), migrate=i == 0) for i in range(8)]
+    try:
+        writers = [await s.event_writer() for s in stores]
+        for n, writer in enumerate(writers):
+            writer.append_many([event(turn + timedelta(microseconds=n * 10 + i), n * 10 + i)
+                                for i in range(5)])
+        with caplog.at_level("WARNING", logger=postgres.log.name):
+            await asyncio.gather(*(w.flush() for w in writers))
+        where = await sql(stores[0], "SELECT tableoid::regclass::text, count(*) FROM events "
+                                     "GROUP BY 1")
+    finally:
+        for s in stores:
+            await s.close()
+    assert [r.getMessage() for r in caplog.records if "default partition" in r.getMessage()] \
+        == []
+    assert where == [(postgres.partition_name(month), 40)]
+
+
 async def test_two_gateways_appending_at_once_give_every_event_one_id(pg_url):
     first = await Store.open(StoreConfig(url=pg_url))
     second = await Store.open(StoreConfig(url=pg_url))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -283,6 +284,52 @@ async def test_set_rate_starts_the_traffic() -> None:
     await until(lambda: len(events) >= 20, 3.0)
     await sim.stop()
     assert len(events) >= 20
+
+
+
+#: a site like the load test's: nobody to call, no service provider, so about a third of
+#: the draws (a call, a provider's visit) make no event
+QUIET = dataclasses.replace(PLAN, displays=(), provider_mobiles=(), provider_passes=(),
+                            provider_codes=())
+
+
+async def _events_a_second(count_events: bool, rate: float = 300, seconds: float = 2.0
+                           ) -> float:
+    events: list[DeviceEvent] = []
+    sim = SimulatorDriver(QUIET, rate=rate, seed=5, clock=lambda: NOW,
+                          count_events=count_events)
+    loop = asyncio.get_running_loop()
+    await sim.start(events.append)
+    t0 = loop.time()
+    await asyncio.sleep(seconds)
+    took = loop.time() - t0
+    await sim.stop()
+    return len(events) / took
+
+
+async def test_rate_counts_draws_unless_told_to_count_events() -> None:
+    """By default `rate` is draws a second and a draw may make no event; with
+    count_events a draw that made none is drawn again, so `rate` events come a second
+    (what a load test offers)."""
+    draws = await _events_a_second(False)
+    events = await _events_a_second(True)
+    assert draws < 0.8 * 300
+    assert 0.85 * 300 < events < 1.15 * 300, events
+
+
+async def test_counting_events_on_a_plan_where_nothing_can_happen_does_not_spin() -> None:
+    """Every device offline: no draw can make an event; the gap is still taken after a
+    few empty draws, so the simulator sleeps rather than spinning."""
+    sim = make(rate=50, count_events=True)
+    for device in PLAN.devices:
+        sim.set_offline(device.id)
+    await sim.start(lambda event: None)
+    cpu = time.process_time()
+    await asyncio.sleep(1.0)
+    cpu = time.process_time() - cpu
+    await sim.stop()
+    assert cpu < 0.5, f"{cpu:.2f} s of CPU in 1 s: the simulator spins"
+    assert sim.emitted == 0
 
 
 # --- stopping and surviving -------------------------------------------------------------------

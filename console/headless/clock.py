@@ -29,6 +29,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+from console.headless.repeats import Repeats
 from core.model import EventKind
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ class ClockWatch:
         self.how = ""  # the last answer, for `doorkeeper status`'s log line
         self._wall: datetime | None = None
         self._mono = 0.0
+        self._failing = Repeats(log, "could not check the clock")
 
     async def check(self) -> None:
         """One look: a jump since the last, then the synchronisation."""
@@ -141,8 +143,10 @@ class ClockWatch:
         while not stopping.is_set():
             try:
                 await self.check()
-            except Exception:  # a time service that answers oddly: try again next time
-                log.exception("could not check the clock")
+            except Exception as err:  # a time service that answers oddly, the store
+                self._failing.failed(err)  # away: try again next time (one line a while)
+            else:
+                self._failing.ended()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(every):
                     await stopping.wait()

@@ -22,6 +22,7 @@ from console.headless.bus.connect import gateway_bus, shown
 from console.headless.clock import ClockSource, ClockWatch
 from console.headless.modems import make_modems
 from console.headless.osdp_buses import OsdpBuses, plan_buses
+from console.headless.repeats import Repeats
 from console.headless.sites import SiteScope, scope_of
 from console.headless.sms_routes import SmsRoutes, simulated_route
 from console.headless.sms_sender import SmsSender
@@ -218,6 +219,7 @@ class Gateway:
     async def _watch_changes(self) -> None:
         """Read the audit trail for changes; reload what they touched."""
         poll = self.config.gateway.change_poll_ms / 1000
+        reading = Repeats(log, "could not read changes")
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(poll):
@@ -236,10 +238,9 @@ class Gateway:
                         self.sms.wake()  # a campaign was queued
                     # consoles refresh what they show (a change by another concierge)
                     self.bus.publish({"type": Kind.CHANGED})
-            except Exception:  # the store is busy or gone for a moment: try again
-                # (a fault already raised: no traceback every poll while it lasts)
-                log.log(logging.DEBUG if self.faults.fault else logging.ERROR,
-                        "could not read changes; retrying", exc_info=True)
+                reading.ended()
+            except Exception as err:  # the store busy or away: try again (a line a while)
+                reading.failed(err)
 
     async def _publish_health(self) -> None:
         """Every second, the health of the devices heard from since (Devices tab)."""

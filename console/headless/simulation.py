@@ -81,6 +81,8 @@ def build_plan(snapshot: AccessSnapshot) -> SimulatorPlan:
 
 
 def simulator_for(snapshot: AccessSnapshot, settings: dict[str, Any]) -> SimulatorDriver:
-    """A simulator driver over the snapshot's estate, with the config's rate and seed."""
+    """A simulator driver over the snapshot's estate, with the config's rate, seed and
+    what its rate counts (`rate_counts = "events"`: a load test's offered events)."""
     return SimulatorDriver(build_plan(snapshot), rate=settings.get("rate", 1.0),
-                           seed=settings.get("seed"))
+                           seed=settings.get("seed"),
+                           count_events=settings.get("rate_counts") == "events")

@@ -18,8 +18,12 @@ The store away (PostgreSQL unreachable, a store fault) never ends the task: it w
 with back-off (`STORE_WAIT_S` doubling to `STORE_WAIT_MAX_S`) and carries on when the
 store answers. A reference the route gave meanwhile is kept in memory and written
 first, and the messages left marked as being handed are settled again (asked of the
-route, else put back), so nothing is sent twice. The alarm for the store is the
-gateway's ("Centre unreachable", console/headless/store_faults.py), not the sender's.
+route, else put back), so nothing is sent twice. A route that cannot be asked (the
+modem) hands no further message while a reference is unwritten. The gateway stopped
+while references are in memory is a crash for them: on the next start Twilio is asked
+for each, and a modem's one message whose reference was lost goes again. The alarm for
+the store is the gateway's ("Centre unreachable", console/headless/store_faults.py), not
+the sender's.
 """
 
 from __future__ import annotations
@@ -50,6 +54,12 @@ STORE_WAIT_S, STORE_WAIT_MAX_S = 0.5, 10.0
 def store_away(err: BaseException) -> bool:
     """Whether an error is the store refusing or unreachable (waited out), not a bug."""
     return isinstance(err, StoreError) or store_fault(err) is not None
+
+
+def can_look_up(route: SmsRoute) -> bool:
+    """Whether the route can tell afterwards if it took a message (Twilio's `find`; a
+    modem cannot)."""
+    return type(route).find is not SmsRoute.find
 
 
 class Pacer:
@@ -183,9 +193,10 @@ class SmsSender:
                     break
                 await self.pacer.wait()
                 await slots.acquire()
-                if self._halt:
-                    slots.release()
-                    break
+                if self._halt or (self._taken and not can_look_up(route)):
+                    slots.release()  # a route fault; or, on a route that cannot be asked
+                    break  # (the modem), the last reference unwritten: the store away
+                    # (were the gateway stopped now, only that message would go twice)
                 handed += 1
                 sending.append(asyncio.create_task(self._send_one(route, message, slots)))
             # every send in flight ends (its reference kept, written or not) before an
@@ -227,7 +238,7 @@ class SmsSender:
         """Sends in flight at once: one, or a tenth of a second's worth at a high rate
         on a route that can look a lost answer up."""
         route = self.route_for(0) if self.config.route == "twilio" else None
-        if route is None or type(route).find is SmsRoute.find:
+        if route is None or not can_look_up(route):
             return 1
         return max(1, int(self.config.rate / 10))
 

@@ -6,7 +6,10 @@ such a part). Every `interval` the supervisor looks at each part; one that has
 died is logged with its traceback, reported to `on_failure(name, why)` (the
 gateway raises a "Gateway task failed" alarm on every console), and restarted
 after a back-off that doubles from 1 s to 60 s and starts again at 1 s once the
-part has stayed up for a minute.
+part has stayed up for a minute. A restart that fails (the bus server while the centre
+is away) is tried again after the same back-off; its failures are logged as one line
+when they begin, a count every 30 s and one line when they end (console/headless/
+repeats.py), not a traceback each time.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
+
+from console.headless.repeats import Repeats
 
 log = logging.getLogger(__name__)
 FIRST_BACKOFF, MAX_BACKOFF, STEADY_S = 1.0, 60.0, 60.0
@@ -35,6 +40,7 @@ class Part:
     restarts: int = 0
     up_since: float = 0.0
     restart_at: float | None = None  # when a dead part is due to start again
+    failing: Repeats | None = None  # its restarts' failures, while they last
 
 
 class TaskSupervisor:
@@ -114,12 +120,17 @@ class TaskSupervisor:
                 part.restart_at = None
                 part.restarts += 1
                 part.up_since = now
+                if part.failing is None:
+                    part.failing = Repeats(log, f"gateway task {part.name} could not be "
+                                                "restarted")
                 try:
                     await part.restart()
-                    log.warning("gateway task %s restarted (%d)", part.name, part.restarts)
-                except Exception:
-                    log.exception("gateway task %s could not be restarted", part.name)
+                except Exception as err:
+                    part.failing.failed(err)
                     part.restart_at = now + part.backoff
+                else:
+                    part.failing.ended()
+                    log.warning("gateway task %s restarted (%d)", part.name, part.restarts)
 
     async def _loop(self) -> None:
         while not self._stopping:

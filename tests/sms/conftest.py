@@ -4,6 +4,7 @@ sender, and the fake Twilio API (tests/sms/fake_twilio.py)."""
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from dataclasses import dataclass
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from core.config_sms import SmsConfig
 from core.errors import Conflict
 from core.model import TelephoneKind
+from core.model_sms import SmsMessage
 from core.services import residents, sms
 from core.services.base import Actor
 from tests.sms.fake_twilio import ACCOUNT, TOKEN, FakeTwilio
@@ -67,3 +69,23 @@ def twilio_config(fake: FakeTwilio, **kw) -> SmsConfig:
     kw.setdefault("retry_max_s", 0.2)
     return SmsConfig(route="twilio", sender="+447700900999", account_sid=ACCOUNT,
                      auth_token=TOKEN, api_url=fake.url, **kw)
+
+
+@contextlib.contextmanager
+def store_locked(path: str):
+    """The store's SQLite file locked for writing by another process's connection (a real
+    fault: every write is "locked too long" once the busy timeout passes; reads go on)."""
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+async def all_handed(store) -> bool:
+    """Every message of the outbox marked as being handed to the route (its batch)."""
+    async with store.reader() as uow:
+        found = await uow.find(SmsMessage)
+    return bool(found) and all(m.attempt_at is not None or m.provider_ref for m in found)

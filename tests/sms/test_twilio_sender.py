@@ -13,7 +13,13 @@ from core.services import sms
 from core.services.sms import Selection
 from core.sms import MessageStatus
 from tests.conftest import eventually
-from tests.sms.conftest import MOBILE_1, MOBILE_2, MOBILE_3, twilio_config
+from tests.sms.conftest import (
+    MOBILE_1,
+    MOBILE_2,
+    MOBILE_3,
+    store_locked,
+    twilio_config,
+)
 from tests.sms.fake_twilio import TOKEN
 
 TEXT = "Water off 10:00-12:00 on Monday"
@@ -85,6 +91,44 @@ async def test_a_crash_mid_campaign_sends_each_message_exactly_once(store, admin
         await eventually_async(lambda: _all_accepted(store), 10)
     finally:
         await second.kill()
+    assert fake_twilio.count() == {(MOBILE_1, TEXT): 1, (MOBILE_2, TEXT): 1,
+                                   (MOBILE_3, TEXT): 1}
+    async with store.reader() as uow:
+        refs = [m.provider_ref for m in await uow.find(SmsMessage)]
+    assert len(set(refs)) == 3 and all(ref.startswith("SM") for ref in refs)
+
+
+
+async def test_stopped_while_the_store_is_away_twilio_is_asked_and_nothing_goes_twice(
+        store, admin, estate, fake_twilio):
+    """The store is locked (its writes refused) once the batch is marked as handed:
+    Twilio takes all three, their SIDs stay in memory. The gateway is stopped then (the
+    SIDs are lost, as in a crash); on the next start Twilio is asked for each and has
+    it: nothing is sent again."""
+    from core.config import StoreConfig
+    from store.database import Store
+    from tests.sms.conftest import phones_estate
+
+    site = await phones_estate(store, admin, estate)
+    await sms.send_sms(store.uow(), admin, Selection(site.site_id), TEXT)
+    quick = await Store.open(StoreConfig(path=str(store.where), busy_timeout_ms=200),
+                             migrate=False)  # a refused write is told in 0.2 s
+    config = twilio_config(fake_twilio, rate=5.0)
+    fake_twilio.hold = release = asyncio.Event()  # the first answer waits for the lock
+    first = Running(quick, config)
+    try:
+        await eventually(fake_twilio.held.is_set)
+        with store_locked(str(store.where)):
+            release.set()
+            await eventually(lambda: first.sender.unwritten == 3, timeout=10)
+            await first.kill()  # the gateway stopped, the three SIDs in memory only
+        second = Running(quick, config)
+        try:
+            await eventually_async(lambda: _all_accepted(quick), 10)
+        finally:
+            await second.kill()
+    finally:
+        await quick.close()
     assert fake_twilio.count() == {(MOBILE_1, TEXT): 1, (MOBILE_2, TEXT): 1,
                                    (MOBILE_3, TEXT): 1}
     async with store.reader() as uow:
