@@ -31,15 +31,8 @@ import asyncssh  # noqa: E402
 
 from bench._common import demo_estate  # noqa: E402
 from bench._pages import describe, page_sources  # noqa: E402
-from bench.bench_ssh_sessions import (  # noqa: E402
-    ADMIN,
-    SIZE,
-    _parent,
-    add_key,
-    proc_stat,
-    pss_mb,
-    sessions_of,
-)
+from bench._procs import parent_of, proc_stat, pss_mb, sessions_of  # noqa: E402
+from bench.bench_ssh_sessions import ADMIN, SIZE, add_key  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSIONS = int(os.environ.get("BENCH_START_SESSIONS", 6))
@@ -108,7 +101,7 @@ async def main() -> int:
         print("PSS MB: " + " ".join(f"{p:.1f}" for p in pss)
               + f"  mean {statistics.mean(pss):.1f}")
         if PAGES:
-            zygote = _parent(max(known))
+            zygote = parent_of(max(known))
             for pid in sorted(known)[-2:]:
                 print(f"session {pid}: " + describe(page_sources(zygote, pid)))
         for conn in conns:
