@@ -33,7 +33,7 @@ sessions with PTYs (100x30), desk n as site n mod N's concierge, on the Events t
     .venv/bin/python bench/bench_scale.py                 # 10 gateways x 50/s, 20 desks
     .venv/bin/python bench/bench_scale.py --quick         # 2 gateways, 2 desks, seconds
     .venv/bin/python bench/bench_scale.py --gateways 5 --sessions 10 --seconds 20
-    .venv/bin/python bench/bench_scale.py --session-nice 5  # desks not below the gateways'
+    .venv/bin/python bench/bench_scale.py --session-nice 19  # desks at another nice
 """
 
 from __future__ import annotations
@@ -375,7 +375,7 @@ def main() -> int:
     ap.add_argument("--sessions", type=int, default=2 if QUICK else 20)
     ap.add_argument("--workers", type=int, default=1 if QUICK else 2, help="serve's")
     ap.add_argument("--session-nice", type=int, choices=range(20), metavar="0-19",
-                    help="the desks' [ssh] session_nice (default: the config's, 19)")
+                    help="the desks' [ssh] session_nice (default: the config's, 10)")
     ap.add_argument("--seconds", type=float, default=2 if QUICK else 30)
     ap.add_argument("--outage", type=float, default=4 if QUICK else 30)
     ap.add_argument("--ingest", type=int, default=2_000 if QUICK else 100_000)

@@ -87,7 +87,7 @@ class SSHConfig:
     max_sessions: int = 200  # sessions per worker process
     session_memory_mb: int = 400  # memory (PSS) a session's process may use before it is ended
     stuck_after: int = 8  # seconds a worker's heartbeat or the gateway's answer may lapse
-    session_nice: int = 19  # each session's process runs this much below the gateway and workers
+    session_nice: int = 10  # each session's process runs this much below the gateway and workers
 
 
 @dataclass

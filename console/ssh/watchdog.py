@@ -38,7 +38,7 @@ CPU_WINDOW = 30.0
 #: a session that keeps this share of a core busy over BUSY_WINDOW is lowered in priority
 BUSY_SHARE = 0.5
 BUSY_WINDOW = 3.0
-BUSY_NICE = 10
+BUSY_NICE = 15  # below the sessions' own nice ([ssh] session_nice, 10 by default)
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 

@@ -187,7 +187,7 @@ def autogroup_nice(pid: int) -> int | None:
 
 
 async def test_a_console_runs_below_the_gateway_once_it_is_up(served: Served):
-    """[ssh] session_nice (19 by default): every thread of a session's process, once its first frame
+    """[ssh] session_nice (10 by default): every thread of a session's process, once its first frame
     is drawn (it starts at the workers' priority, ahead of consoles drawing live events),
     and its terminal session's scheduling group, which is what the kernel ranks against
     the server and the other sessions where autogroups are on."""
