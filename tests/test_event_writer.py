@@ -34,15 +34,14 @@ def count(path, sql="SELECT count(*) FROM events") -> int:
 async def test_append_returns_at_once_and_flush_makes_it_durable(tmp_path):
     store = await Store.open(path=tmp_path / "e.db")
     writer = await store.event_writer()
-    started = time.perf_counter()
     for i in range(5000):
         writer.append(event(i))
-    appended_in = time.perf_counter() - started
+    # queuing 5,000 events waited for no commit: all are still queued, none written
+    # (how fast appends are is bench_event_append's, not a timed test's)
+    assert (writer.pending, writer.batches, count(tmp_path / "e.db")) == (5000, 0, 0)
     await writer.flush()
     assert count(tmp_path / "e.db") == 5000
-    assert writer.pending == 0
-    # queuing 5,000 events must not have waited for any commit
-    assert writer.batches >= 1 and appended_in < 0.5
+    assert writer.pending == 0 and writer.batches >= 1
     await store.close()
 
 
