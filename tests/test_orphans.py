@@ -87,25 +87,35 @@ def test_serve_killed_with_sigkill_takes_its_gateway_and_workers_with_it(store, 
                 os.kill(pid, signal.SIGKILL)
 
 
-def test_a_console_killed_with_sigkill_takes_the_gateway_it_started_with_it(store, estate):
+def console_on_a_pty(store) -> tuple[int, subprocess.Popen]:
+    """`doorkeeper console` on a new pseudo-terminal (not its controlling terminal, as
+    start_new_session leaves it), read until it has drawn its screen (the gateway answered).
+    Returns the pty's master side and the process."""
     main, sub = os.openpty()
     console = subprocess.Popen(
         [sys.executable, "-P", "-m", "console.cli", "console", "--db", store.where],
         stdin=sub, stdout=sub, stderr=sub, start_new_session=True,
         env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"})
     os.close(sub)
+    deadline = time.monotonic() + 90
+    seen = b""
+    while b"Alarms" not in seen and time.monotonic() < deadline:
+        if select.select([main], [], [], 0.2)[0]:
+            try:
+                seen += os.read(main, 65536)
+            except OSError:
+                break
+    if b"Alarms" not in seen:
+        console.kill()
+        os.close(main)
+        raise AssertionError(seen[-500:])
+    return main, console
+
+
+def test_a_console_killed_with_sigkill_takes_the_gateway_it_started_with_it(store, estate):
+    main, console = console_on_a_pty(store)
     kids: list[int] = []
     try:
-        # let the console reach its screen (the gateway answered), reading what it draws
-        deadline = time.monotonic() + 90
-        seen = b""
-        while b"Alarms" not in seen and time.monotonic() < deadline:
-            if select.select([main], [], [], 0.2)[0]:
-                try:
-                    seen += os.read(main, 65536)
-                except OSError:
-                    break
-        assert b"Alarms" in seen, seen[-500:]
         kids = wait_for_children(console.pid, 1)  # the gateway it started
         console.kill()
         console.wait()
@@ -123,20 +133,9 @@ def test_a_console_whose_terminal_is_closed_ends_and_stops_its_gateway(store, es
     """The terminal goes (its other side closed) and no SIGHUP reaches the console, as
     when `make run`'s pane is killed: the console closes as if the operator had quit
     (console.terminal_watch), and the gateway it started stops with every event stored."""
-    main, sub = os.openpty()
-    console = subprocess.Popen(
-        [sys.executable, "-P", "-m", "console.cli", "console", "--db", store.where],
-        stdin=sub, stdout=sub, stderr=sub, start_new_session=True,  # not its controlling tty
-        env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"})
-    os.close(sub)
+    main, console = console_on_a_pty(store)
     kids: list[int] = []
     try:
-        deadline = time.monotonic() + 90
-        seen = b""
-        while b"Alarms" not in seen and time.monotonic() < deadline:
-            if select.select([main], [], [], 0.2)[0]:
-                seen += os.read(main, 65536)
-        assert b"Alarms" in seen, seen[-500:]
         kids = wait_for_children(console.pid, 1)
         os.close(main)  # the terminal window is closed
         main = -1
