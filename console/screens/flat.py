@@ -41,6 +41,8 @@ CODE_FIELDS = ("code_main_door", "code_aux_relay_1", "code_aux_relay_2")
 class FlatPane(FieldsMixin, VerticalScroll):
     """The FLAT tab: every field of the guide's flat form, saved in one go."""
 
+    compact_fields = True
+
     def __init__(self, owner: FlatScreen) -> None:
         super().__init__(id="flat-pane")
         self.owner = owner
@@ -135,7 +137,7 @@ class FlatScreen(ModalScreen[bool]):
     /* one line per field: label, input, and its error under it when there is one */
     FlatPane .field { layout: grid; grid-size: 2; grid-columns: 28 1fr; grid-rows: auto;
                       height: auto; }
-    FlatPane .field Input { border: none; height: 1; padding: 0 1; background: $boost; }
+    FlatPane .field Input { padding: 0 1; background: $boost; }
     FlatPane .field Input:focus { background: $accent 30%; text-style: bold underline; }
     FlatPane .field Input:disabled { background: $surface; color: $text-muted; }
     FlatPane .field .field-error { column-span: 2; display: none; }

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -46,8 +46,8 @@ class Field:
     password: bool = False  # a text field whose characters are hidden
 
 
-def field_widget(f: Field):
-    """The input widget of a field, id'd by its name."""
+def field_widget(f: Field, compact: bool = False):
+    """The input widget of a field, id'd by its name; `compact`: one line, no frame."""
     if f.kind == "select":
         return Select(list(f.options), value=f.value if f.value is not None else Select.NULL,
                       allow_blank=f.allow_blank, id=f"f-{f.name}", disabled=f.disabled)
@@ -55,19 +55,21 @@ def field_widget(f: Field):
         return Switch(bool(f.value), id=f"f-{f.name}", disabled=f.disabled)
     return TextInput("" if f.value is None else str(f.value), placeholder=f.placeholder,
                      max_length=f.max_length, password=f.password, id=f"f-{f.name}",
-                     disabled=f.disabled)
+                     disabled=f.disabled, compact=compact)
 
 
 class FieldsMixin(_Node):
     """Reads values and shows errors for a set of fields composed with `compose_fields`."""
 
     fields: list[Field]
+    #: one line per text field, with no frame (a flat's form)
+    compact_fields: ClassVar[bool] = False
 
     def compose_fields(self) -> ComposeResult:
         for f in self.fields:
             with Vertical(classes="field", id=f"field-{f.name}"):
                 yield Label(f.label)
-                yield field_widget(f)
+                yield field_widget(f, self.compact_fields)
                 yield Static("", classes="field-error", id=f"e-{f.name}")
 
     def values(self) -> dict[str, Any]:
