@@ -172,7 +172,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _wants_pg(args: list[str]) -> bool:
     """Whether the run may hold PostgreSQL tests: the whole suite or a folder, or a module
-    that uses the server (so `pytest tests/test_rules.py` starts no cluster)."""
+    that uses the server (so `pytest tests/test_rules_text.py` starts no cluster)."""
     if not args:
         return True
     for arg in args:

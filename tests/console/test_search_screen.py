@@ -12,7 +12,7 @@ from core.model import PanelDisplay
 from core.services import residents
 from tests.conftest import make_operator
 from tests.console.conftest import context_for, settled
-from tests.test_search import Residents, add_people
+from tests.search_cases import Residents, add_people
 
 
 @pytest.fixture

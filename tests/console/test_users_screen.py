@@ -16,7 +16,7 @@ from core.model import Operator, OperatorKey, SiteGrant
 from core.rights import Action, Area, Profile, rights_for
 from tests.conftest import dump_database, make_operator
 from tests.console.conftest import context_for, settled
-from tests.test_rights_services import KEY
+from tests.rights_cases import KEY
 
 SIZE = (120, 40)
 

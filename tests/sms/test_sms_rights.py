@@ -1,4 +1,4 @@
-"""The SMS area's reads, every profile (the changes are rows of tests/test_rights_services.py):
+"""The SMS area's reads, every profile (the changes are rows of tests/rights_table.py):
 Consult sees the recipient list, the balance and the campaigns; without it, refused."""
 
 from __future__ import annotations
