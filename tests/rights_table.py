@@ -49,6 +49,10 @@ from core.services.sms import Selection
 from tests.conftest import fixed_clock
 from tests.rights_cases import KEY, OWN_ACCOUNT, PASSWORD, SITE_CREATOR, Case, needs
 
+#: every module of services the table covers (tests/test_rights_table.py)
+SERVICE_MODULES = [access_passes, blocks, devices, facilities, flats, operations, operator_keys,
+                   operators, residents, schedules, sites, sms]
+
 
 async def _telephone(s, admin, e):
     return await residents.add_telephone(s.uow(), admin, e.flats[1].id, "07546277360")

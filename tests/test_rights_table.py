@@ -5,33 +5,17 @@ by tests/test_rights_services.py."""
 from __future__ import annotations
 
 from core.rights import PROFILE_RIGHTS, Profile
-from core.services import (
-    access_passes,
-    blocks,
-    devices,
-    facilities,
-    flats,
-    operations,
-    operator_keys,
-    operators,
-    residents,
-    schedules,
-    sites,
-    sms,
-)
 from tests.rights_cases import BY_PROFILE, OWN_ACCOUNT, SITE_CREATOR
-from tests.rights_table import CASES
+from tests.rights_table import CASES, SERVICE_MODULES
 
 
 def test_table_covers_every_service_function():
     """A new service function must get its row here."""
     import inspect
 
-    modules = [access_passes, blocks, devices, facilities, flats, operations, operator_keys,
-               operators, residents, schedules, sites, sms]
     public = {
         f"{m.__name__.rsplit('.', 1)[-1]}.{name}"
-        for m in modules
+        for m in SERVICE_MODULES
         for name, fn in vars(m).items()
         if inspect.iscoroutinefunction(fn) and not name.startswith("_")
         and fn.__module__ == m.__name__
