@@ -101,7 +101,7 @@ def append_entries(path: Path, count: int, seed: int = 18) -> None:
 
 
 async def ensure_store(entries: int, rebuild: bool, folder: str | None) -> Path:
-    from bench_console_events import make_estate  # brings Textual: the app needs it anyway
+    from _events_store import make_estate  # the Events tab benchmark's estate
 
     path = cache_path(entries, folder)
     if path.exists() and not rebuild:

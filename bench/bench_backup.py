@@ -40,7 +40,8 @@ import time
 from pathlib import Path
 
 from _common import QUICK, QUICK_HELP, ROOT, Checks, demo_estate, percentile, summary_ms, table
-from bench_decisions import BenchDriver, build_estate, paced_run, plan_requests
+from _decision_estate import build_estate, plan_requests
+from _decision_gateway import BenchDriver, paced_run
 
 from console.headless.gateway import Gateway, GatewayOptions
 from core.config import Config

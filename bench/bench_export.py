@@ -6,7 +6,7 @@ What is measured
 ----------------
 The store: a migrated SQLite store with an administrator, two sites, blocks and
 devices made through `core.services`, then events written with plain `sqlite3` (the
-Events tab benchmark's generator, `bench_console_events.fill_events`: 90 % of them on
+Events tab benchmark's generator, `_events_store.fill_events`: 90 % of them on
 the first site, the guide's mix of calls, fobs, codes, radio and alarms). The default
 1,111,112 events put about 1,000,000 on the site exported. The file is cached in the
 temp folder under a name keyed by its size (`--rebuild` to make it again); it is never
@@ -80,9 +80,9 @@ APASS_KINDS = ("Open by proximity fob", "Open by radio transmitter")
 
 async def ensure_store(events: int, rebuild: bool, folder: str | None) -> Path:
     """The Events tab benchmark's store of `events` events (cached, or built in `folder`).
-    Imported here: that benchmark brings Textual, which the sides (each in a process of
-    its own, measured for memory) do without."""
-    from bench_console_events import ensure_store as events_store
+    Imported here: the sides (each in a process of its own, measured for memory) need
+    none of the services it builds with."""
+    from _events_store import ensure_store as events_store
     return await events_store(events, rebuild, folder)
 
 

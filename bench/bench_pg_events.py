@@ -34,7 +34,7 @@ import time
 from contextlib import suppress
 
 from _common import QUICK, QUICK_HELP, ROOT, Checks, median, no_postgresql, table
-from bench_event_append import SITE_SQL, SITES, make_events
+from _event_mix import SITE_SQL, SITES, make_events
 
 sys.path.insert(0, str(ROOT))
 

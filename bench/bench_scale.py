@@ -52,7 +52,7 @@ import time
 from pathlib import Path
 
 from _common import QUICK, QUICK_HELP, ROOT, Checks, no_postgresql, percentile, table
-from bench_event_append import make_events
+from _event_mix import make_events
 from bench_pg_events import fresh, run_raw
 
 sys.path.insert(0, str(ROOT))

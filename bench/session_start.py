@@ -32,7 +32,7 @@ import asyncssh  # noqa: E402
 from bench._common import demo_estate  # noqa: E402
 from bench._pages import describe, page_sources  # noqa: E402
 from bench._procs import parent_of, proc_stat, pss_mb, sessions_of  # noqa: E402
-from bench.bench_ssh_sessions import ADMIN, SIZE, add_key  # noqa: E402
+from bench._ssh_client import ADMIN, SIZE, add_key  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSIONS = int(os.environ.get("BENCH_START_SESSIONS", 6))
