@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -199,11 +200,24 @@ async def press_loop(sessions: list[Session], seconds: float) -> list[float]:
     return latencies
 
 
+async def loop_lag(lags: list[float], every: float = 0.01) -> None:
+    """How late this process's own loop wakes (until cancelled): an echo can only be
+    seen as soon as this loop reads it, so a late loop is measured, not the server."""
+    while True:
+        t = time.perf_counter()
+        await asyncio.sleep(every)
+        lags.append(time.perf_counter() - t - every)
+
+
 async def typing_loop(sessions: list[Session], seconds: float, search_opens: list[float],
-                      settle: float) -> list[float]:
+                      settle: float, lags: list[float] | None = None,
+                      cpu: Callable[[], dict[str, float]] | None = None,
+                      spent: dict[str, float] | None = None) -> list[float]:
     """Every session opens search; once all are open (fifty search screens composing
     at the same instant is a burst of its own, not typing) and `settle` seconds later,
-    each types one letter a second; from each key to the first output after it."""
+    each types one letter a second; from each key to the first output after it
+    (`lags`: this client's loop lag while they type; `spent`: what `cpu()`, a snapshot
+    of CPU seconds by part, grew by while they typed)."""
     latencies: list[float] = []
 
     async def open_search(s: Session) -> None:
@@ -230,5 +244,12 @@ async def typing_loop(sessions: list[Session], seconds: float, search_opens: lis
     opened = await asyncio.gather(*(open_search(s) for s in sessions), return_exceptions=True)
     typing = [s for s, o in zip(sessions, opened, strict=True) if o is None]
     await asyncio.sleep(settle)
-    await asyncio.gather(*(one(s) for s in typing), return_exceptions=True)
+    sampler = asyncio.get_running_loop().create_task(loop_lag([] if lags is None else lags))
+    before = cpu() if cpu is not None else {}
+    try:
+        await asyncio.gather(*(one(s) for s in typing), return_exceptions=True)
+    finally:
+        sampler.cancel()
+    if cpu is not None and spent is not None:
+        spent.update({k: v - before.get(k, 0.0) for k, v in cpu().items()})
     return latencies

@@ -92,6 +92,15 @@ def report(base: dict, loaded: dict, data: dict, *, sessions: int, rate: float,
     start_figures(f"{sessions} at once", loaded.get("starts", []), base.get("starts", []))
     print(f"search opened by all {sessions} at once (\"/\"), then typing: open p50 "
           f"{p(loaded['search_opens'], 50):.0f} ms, p95 {p(loaded['search_opens'], 95):.0f} ms")
+    typing = dict(loaded.get("typing_parts", {}))
+    if typing and loaded["typed"]:
+        busy, total = typing.pop("machine busy"), typing.pop("machine")
+        keys = len(loaded["typed"])
+        print(f"while they typed ({keys} keys): the machine busy {busy / total:.0%}; CPU per "
+              "key by part: " + ", ".join(f"{name} {cpu / keys * 1000:.1f} ms"
+                                          for name, cpu in typing.items())
+              + f"; this client's loop late by p50 {p(loaded['client_lags'], 50):.0f} ms, "
+              f"p95 {p(loaded['client_lags'], 95):.0f} ms")
     print(f"gateway decisions during the load: {len(during)}, p99 {decision_p99:.3f} ms")
     base_key95 = percentile(base["keys"], 95) if base["keys"] else float("nan")
     print("time taken: " + ", ".join(

@@ -231,7 +231,12 @@ async def phase(name: str, count: int, seconds: float, port: int, key: Path, bus
         door_listener.cancel()
         await door_bus.close()
     search_opens: list[float] = []
-    typed = await typing_loop(sessions, TYPING_SECONDS, search_opens, SETTLE_SECONDS)
+    lags: list[float] = []
+    typing_parts: dict[str, float] = {}
+    typed = await typing_loop(
+        sessions, TYPING_SECONDS, search_opens, SETTLE_SECONDS, lags,
+        lambda: {**cpu_by_part(pids, gateway), "this client": time.process_time()},
+        typing_parts)
     for s in sessions:
         await close_session(s)
         if KEEP:
@@ -242,7 +247,8 @@ async def phase(name: str, count: int, seconds: float, port: int, key: Path, bus
             "overviews": len(overviews), "overview_events": door_events,
             "overview_missed": door_missed,
             "open": [s.opened_s for s in sessions], "typed": typed,
-            "search_opens": search_opens, "open_cpu": open_cpu, "client_cpu": client_cpu,
+            "search_opens": search_opens, "typing_parts": typing_parts, "client_lags": lags,
+            "open_cpu": open_cpu, "client_cpu": client_cpu,
             "session_cpu": sum(session_cpu) / max(1, len(session_cpu)), "pss_per_session": pss,
             "starts": starts, "open_parts": parts,
             "workers_cpu": (cpu1 - cpu0) / wall, "gateway_cpu": (gw1 - gw0) / wall,
