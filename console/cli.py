@@ -253,17 +253,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     if db is not None and not db.strip():
         refuse("--db needs a file name.")
         return EXIT_USAGE
-    if db and Path(db).is_dir():
-        refuse(f"{db} is a folder, not a database file.")
-        return EXIT_USAGE
     _logging()
     try:
+        if db and Path(db).is_dir():
+            raise DoorkeeperError(f"{db} is a folder, not a database file.")
         return asyncio.run(_dispatch(args))
     except DoorkeeperError as err:
         refuse(err.message)
         return EXIT_USAGE
+    except OSError as err:  # a name too long, a full disk, a folder one may not write
+        refuse(_os_error(err))
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+
+
+def _os_error(err: OSError) -> str:
+    """An operating system's refusal as the CLI's one line: what, and on which file."""
+    what = err.strerror or str(err)
+    name = err.filename if len(str(err.filename)) <= 200 else f"{str(err.filename)[:200]}…"
+    return f"{what}: {name}." if err.filename is not None else f"{what}."
 
 
 if __name__ == "__main__":

@@ -42,8 +42,9 @@ def cli_date(value: str) -> date:
 
 
 def refuse(text: str) -> None:
-    """The CLI's one line on stderr for a refusal."""
-    say(f"doorkeeper: {text}", file=sys.stderr)
+    """The CLI's one line on stderr for a refusal: a reason that spans lines (SQLite's
+    integrity report, a caller's newline) is put on one."""
+    print(f"doorkeeper: {safe_text(text)}", file=sys.stderr)
 
 
 class PlainFormatter(logging.Formatter):

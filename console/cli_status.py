@@ -12,7 +12,7 @@ import asyncio
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from console.cli_store import bus_beside_db, store_file
 from core.config import Config
 from core.errors import DoorkeeperError
 from core.model import EventKind
+from core.text import safe_text
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 EXIT = {OK: 0, WARN: 1, FAIL: 2}
@@ -85,6 +86,16 @@ def _store(db: Path, alarms: dict[str, tuple[int, int]]) -> Part:
         return Part("store", WARN, notes[0])
     schema = next((f.what for f in findings if f.what.startswith("Schema")), "")
     return Part("store", OK, f"integrity ok; {schema[:-1].lower() if schema else 'schema ?'}")
+
+
+def _unreadable(db: Path, err: Exception) -> Part:
+    """A store that cannot be opened: the doctor's plain reason, else the error's first
+    line (not the SQL statement and the link a database error carries)."""
+    found = _store(db, {})
+    if found.state == FAIL:
+        return found
+    reason = str(getattr(err, "orig", None) or err).split("\n", 1)[0]
+    return Part("store", FAIL, f"cannot be read: {reason}")
 
 
 def _drivers(alarms: dict[str, tuple[int, int]]) -> Part:
@@ -169,7 +180,9 @@ async def run(args: argparse.Namespace, config: Config) -> int:
     gateway, bus = await _gateway(config.bus.path)
     alarms: dict[str, tuple[int, int]] = {}
     newest = None
-    if db.is_file():
+    if db.is_file() and db.stat().st_size == 0:  # SQLite would make it a database
+        store_part = Part("store", FAIL, f"{db} is an empty file, not a store")
+    elif db.is_file():
         try:
             store = await Store.open(config.store, path=db, migrate=False)
             try:
@@ -178,13 +191,15 @@ async def run(args: argparse.Namespace, config: Config) -> int:
             finally:
                 await store.close()
         except Exception as err:  # noqa: BLE001 - the store part names the trouble
-            store_part = Part("store", FAIL, f"cannot be read: {err}")
+            store_part = _unreadable(db, err)
         else:
             store_part = _store(db, alarms)
     else:
         store_part = Part("store", FAIL, f"no store at {db}")
     parts = [gateway, _drivers(alarms), store_part, bus, _serve(db), _backups(config, db),
              await _clock(alarms, newest)]
+    # one line a part: a detail may quote SQLite's report over several, or a file's name
+    parts = [replace(p, detail=safe_text(p.detail)) for p in parts]
     worst = max((p.state for p in parts), key=EXIT.__getitem__)
     if args.json:
         say(json.dumps({"status": worst, "parts": [asdict(p) for p in parts]}))
