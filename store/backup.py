@@ -192,7 +192,7 @@ def take_backup(db: str | Path, to: str | Path | None = None, *,
         _fsync(partial)
         os.replace(partial, target)
     finally:
-        partial.unlink(missing_ok=True)
+        _discard(partial)
     journal, spilled = spill_path(db), False
     if journal.exists() and journal.stat().st_size > 0:
         shutil.copyfile(journal, spill_path(target))
@@ -232,8 +232,15 @@ def restore(backup: str | Path, db: str | Path) -> tuple[str, Path | None]:
         kept = _set_aside(db)
         os.replace(incoming, db)
     finally:
-        incoming.unlink(missing_ok=True)
+        _discard(incoming)
     return revision, kept
+
+
+def _discard(copy: Path) -> None:
+    """Remove an unfinished copy and the journal SQLite keeps beside it while writing it
+    (left behind when the copy fails: a full disk)."""
+    for leftover in (copy, *(Path(f"{copy}{s}") for s in ("-journal", "-wal", "-shm"))):
+        leftover.unlink(missing_ok=True)
 
 
 def _same_files(file: Path, db: Path) -> bool:
