@@ -233,7 +233,9 @@ def split_listen(listen: str, what: str = "--listen") -> tuple[str, int]:
     """"host:port" (IPv6 as "[::1]:2222") into its host and port, or a ConfigError."""
     host, colon, port = listen.rpartition(":")
     host = host.strip("[]") if host.startswith("[") else host
-    if not colon or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+    bad_host = not host or not host.isprintable() or any(c.isspace() for c in host)
+    number = port.isascii() and port.isdigit()  # "²" is a digit, and no int
+    if not colon or bad_host or not number or not 1 <= int(port) <= 65535:
         raise ConfigError(f"{what} must be host:port with a port of 1 to 65535, "
                           f"got {safe_text(listen)!r}.")
     return host, int(port)

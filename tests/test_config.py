@@ -236,6 +236,9 @@ def test_ssh_settings_load(tmp_path):
     ('listen = "2222"', "ssh.listen must be host:port"),
     ('listen = "localhost:99999"', "ssh.listen must be host:port"),
     ('listen = ":22"', "ssh.listen must be host:port"),
+    ('listen = "localhost:²"', "ssh.listen must be host:port"),
+    ('listen = "local host:22"', "ssh.listen must be host:port"),
+    ('listen = "\\u001b[2J:22"', "ssh.listen must be host:port"),
     ("workers = '2'", "ssh.workers must be a int"),
     ("colour = 1", "Unknown setting ssh.colour"),
 ])
