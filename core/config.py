@@ -153,11 +153,18 @@ def load_config(path: str | Path | None) -> Config:
         return Config()
     p = Path(path)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        with open(p, "rb") as f:  # a bounded read: /dev/zero never ends
+            raw = f.read(2**20 + 1)
+        if len(raw) > 2**20:
+            raise ConfigError(f"Config file {p} is larger than 1 MB; a config is a few KB.")
+        data = tomllib.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"Config file {p} does not exist.") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"Config file {p} cannot be read: {err}.") from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"Config file {p} cannot be read: not UTF-8 text (byte "
+                          f"{err.object[err.start]:#04x} at offset {err.start}).") from err
+    except OSError as err:
+        raise ConfigError(f"Config file {p} cannot be read: {err.strerror or err}.") from err
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"Config file {p} is not valid TOML: {err}.") from err
     unknown = set(data) - {"store", "demo", "bus", "gateway", "ssh", "backup", "driver", "osdp",
