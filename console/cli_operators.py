@@ -113,14 +113,22 @@ def _read_key(path: str) -> PublicKey:
     return parse_public_key(lines[0])
 
 
+#: the longest password read from stdin
+PASSWORD_LINE_MAX = 1024
+
+
 def _read_password() -> str:
     """Twice at a terminal; one line from stdin for scripts."""
     if sys.stdin.isatty():
         first = getpass.getpass("Password: ")
         if getpass.getpass("Password again: ") != first:
             raise ValidationError("The two passwords differ; nothing changed.")
-    else:
-        first = sys.stdin.readline().rstrip("\r\n")
+    else:  # a bounded read: stdin may be /dev/zero, or a file with no end of line
+        line = sys.stdin.readline(PASSWORD_LINE_MAX + 1)
+        if len(line.rstrip("\r\n")) > PASSWORD_LINE_MAX:
+            raise ValidationError(f"A password is at most {PASSWORD_LINE_MAX} characters; "
+                                  "give it as the first line of stdin.")
+        first = line.rstrip("\r\n")
     hash_password(first)  # the length rule, before any change
     return first
 

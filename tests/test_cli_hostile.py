@@ -175,3 +175,24 @@ def test_removing_an_operator_twice_changes_nothing_the_second_time(cli, tmp_pat
     assert out.returncode == 0
     assert "already deactivated; nothing changed" in out.stdout
     assert audit_entries(db) == entries
+
+
+def test_a_password_from_stdin_is_read_no_further_than_a_password(cli, tmp_path):
+    """stdin may be /dev/zero, or a file with no end of line: 1,024 characters at most."""
+    db = store_at(cli, tmp_path)
+    before = dump(db)
+    sys.stdin = io.StringIO("x" * 5000)
+    try:
+        out = cli("operator", "password", "a@example.org", "--db", str(db))
+    finally:
+        sys.stdin = sys.__stdin__
+    one_line(out, "A password is at most 1024 characters")
+    assert dump(db) == before
+
+
+def test_a_host_key_file_is_read_no_further_than_a_key(cli, tmp_path):
+    db = store_at(cli, tmp_path)
+    big = tmp_path / "host_key"
+    big.write_bytes(b"\0" * 100_000)  # /dev/zero never ends
+    out = cli("serve", "--host-key", str(big), "--fingerprint", "--db", str(db))
+    one_line(out, f"The host key {big} cannot be read: larger than a private key file.")
