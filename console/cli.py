@@ -271,8 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _os_error(err: OSError) -> str:
     """An operating system's refusal as the CLI's one line: what, and on which file."""
     what = err.strerror or str(err)
-    name = err.filename if len(str(err.filename)) <= 200 else f"{str(err.filename)[:200]}…"
-    return f"{what}: {name}." if err.filename is not None else f"{what}."
+    return f"{what}: {err.filename}." if err.filename is not None else f"{what}."
 
 
 if __name__ == "__main__":

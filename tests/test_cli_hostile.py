@@ -42,6 +42,13 @@ def test_a_refusal_over_several_lines_is_put_on_one(capsys):
                   "btreeInitPage()\n"
 
 
+def test_a_value_as_long_as_a_page_is_echoed_by_its_ends(cli, tmp_path):
+    out = cli("init", "--admin", "a" * 10_000 + "@example.org", "--db", str(tmp_path / "x.db"))
+    one_line(out, "(10,012 characters)")
+    assert len(out.stderr) < 300 and "@example.org' is not an email address." in out.stderr
+    assert tree(tmp_path) == []
+
+
 @pytest.mark.parametrize("command", [["operator", "list"], ["init", "--admin", "a@b.org"],
                                      ["doctor"], ["status"], ["audit", "verify"]])
 def test_a_db_name_too_long_is_one_line(cli, tmp_path, command):
