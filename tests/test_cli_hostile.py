@@ -203,3 +203,14 @@ def test_a_host_key_file_is_read_no_further_than_a_key(cli, tmp_path):
     big.write_bytes(b"\0" * 100_000)  # /dev/zero never ends
     out = cli("serve", "--host-key", str(big), "--fingerprint", "--db", str(db))
     one_line(out, f"The host key {big} cannot be read: larger than a private key file.")
+
+
+def test_the_demo_is_never_built_into_a_store_init_made(cli, tmp_path):
+    """Right after `doorkeeper init` a store has an administrator and no site yet: the
+    demo's three sites, its residents and its administrator (whose email the docs name)
+    would have gone into it."""
+    db = store_at(cli, tmp_path)
+    before = dump(db)
+    out = cli("demo", "--no-ui", "--events", "0", "--db", str(db))
+    one_line(out, "holds operators or sites that are not a finished demo")
+    assert dump(db) == before
