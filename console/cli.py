@@ -245,14 +245,22 @@ def _logging() -> None:
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
 
 
+#: (dest, as the caller wrote it) of the arguments that name a file or a folder
+_FILE_ARGUMENTS = (("db", "--db"), ("config", "--config"), ("output", "-o"), ("to", "--to"),
+                   ("file", "FILE"), ("key", "--key"), ("bus", "--bus"),
+                   ("host_key", "--host-key"), ("dir", "--dir"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `doorkeeper` console script."""
     hold_lifeline()  # started by a console or `serve`: never outlive it
     args = _parser().parse_args(argv)
     db = getattr(args, "db", None)
-    if db is not None and not db.strip():
-        refuse("--db needs a file name.")
-        return EXIT_USAGE
+    for dest, name in _FILE_ARGUMENTS:  # "" would name the working folder, or nothing
+        value = getattr(args, dest, None)
+        if value is not None and not value.strip():
+            refuse(f"{name} needs a {'folder' if dest == 'dir' else 'file'} name.")
+            return EXIT_USAGE
     _logging()
     try:
         if db and Path(db).is_dir():

@@ -49,6 +49,23 @@ def test_a_value_as_long_as_a_page_is_echoed_by_its_ends(cli, tmp_path):
     assert tree(tmp_path) == []
 
 
+@pytest.mark.parametrize("command, name", [
+    (["backup", "--to", ""], "--to"),
+    (["restore", ""], "FILE"),
+    (["operator", "key", "add", "a@example.org", ""], "FILE"),
+    (["import", "flats", " ", "--site", "1", "--block", "1", "--operator", "a"], "FILE"),
+    (["export", "flats", "--site", "1", "--block", "1", "--operator", "a", "-o", ""], "-o"),
+    (["status", "--bus", ""], "--bus"),
+    (["operator", "list", "--config", ""], "--config"),
+])
+def test_an_empty_file_name_is_refused_by_its_name(cli, tmp_path, command, name):
+    """It was "There is no backup at ..", "Cannot read : …", ": a flats import reads …"."""
+    db = store_at(cli, tmp_path)
+    before = dump(db)
+    one_line(cli(*command, "--db", str(db), cwd=tmp_path), f"{name} needs a file name.")
+    assert dump(db) == before
+
+
 @pytest.mark.parametrize("command", [["operator", "list"], ["init", "--admin", "a@b.org"],
                                      ["doctor"], ["status"], ["audit", "verify"]])
 def test_a_db_name_too_long_is_one_line(cli, tmp_path, command):
