@@ -33,6 +33,7 @@ from core import rules
 from core.config import Config, load_config
 from core.errors import DoorkeeperError
 from core.services.operators import bootstrap_admin
+from core.text import has_control_chars
 from store.database import Store
 
 
@@ -251,15 +252,33 @@ _FILE_ARGUMENTS = (("db", "--db"), ("config", "--config"), ("output", "-o"), ("t
                    ("host_key", "--host-key"), ("dir", "--dir"))
 
 
+def _file_name_problem(value: str | None, dest: str) -> str:
+    """Why a file's name given as an argument cannot be used, or "": empty (it would name
+    the working folder, or nothing), bytes that are not UTF-8 (SQLite cannot open them;
+    every message would show them mangled), control characters (a file named with an
+    escape sequence)."""
+    if value is None:
+        return ""
+    if not value.strip():
+        return f"needs a {'folder' if dest == 'dir' else 'file'} name."
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not UTF-8 text: name the file in UTF-8."
+    if has_control_chars(value):
+        return "holds control characters: name the file without them."
+    return ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `doorkeeper` console script."""
     hold_lifeline()  # started by a console or `serve`: never outlive it
     args = _parser().parse_args(argv)
     db = getattr(args, "db", None)
-    for dest, name in _FILE_ARGUMENTS:  # "" would name the working folder, or nothing
-        value = getattr(args, dest, None)
-        if value is not None and not value.strip():
-            refuse(f"{name} needs a {'folder' if dest == 'dir' else 'file'} name.")
+    for dest, name in _FILE_ARGUMENTS:
+        problem = _file_name_problem(getattr(args, dest, None), dest)
+        if problem:
+            refuse(f"{name} {problem}")
             return EXIT_USAGE
     _logging()
     try:

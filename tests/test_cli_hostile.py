@@ -66,6 +66,27 @@ def test_an_empty_file_name_is_refused_by_its_name(cli, tmp_path, command, name)
     assert dump(db) == before
 
 
+@pytest.mark.parametrize("command, says", [
+    # bytes that are not UTF-8 reach Python as surrogates: SQLite's open was a traceback
+    (["backup", "--to", "b\udcff.db"], "--to is not UTF-8 text"),
+    (["export", "flats", "--site", "1", "--block", "1", "--operator", "a",
+      "-o", "f\udcff.csv"], "-o is not UTF-8 text"),
+    (["backup", "--to", "\x1b[2Jb.db"], "--to holds control characters"),
+])
+def test_a_file_name_not_utf8_or_with_controls_is_refused(cli, tmp_path, command, says):
+    db = store_at(cli, tmp_path)
+    files = tree(tmp_path)
+    out = cli(*command, "--db", str(db), cwd=tmp_path)
+    one_line(out, says)
+    assert tree(tmp_path) == files
+
+
+def test_init_never_names_a_store_with_an_escape_sequence(cli, tmp_path):
+    out = cli("init", "--admin", "a@example.org", "--db", str(tmp_path / "\x1b[2Jdk.db"))
+    one_line(out, "--db holds control characters")
+    assert tree(tmp_path) == []
+
+
 @pytest.mark.parametrize("command", [["operator", "list"], ["init", "--admin", "a@b.org"],
                                      ["doctor"], ["status"], ["audit", "verify"]])
 def test_a_db_name_too_long_is_one_line(cli, tmp_path, command):
