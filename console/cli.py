@@ -254,17 +254,12 @@ _FILE_ARGUMENTS = (("db", "--db"), ("config", "--config"), ("output", "-o"), ("t
 
 def _file_name_problem(value: str | None, dest: str) -> str:
     """Why a file's name given as an argument cannot be used, or "": empty (it would name
-    the working folder, or nothing), bytes that are not UTF-8 (SQLite cannot open them;
-    every message would show them mangled), control characters (a file named with an
-    escape sequence)."""
+    the working folder, or nothing), control characters (a file named with an escape
+    sequence)."""
     if value is None:
         return ""
     if not value.strip():
         return f"needs a {'folder' if dest == 'dir' else 'file'} name."
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "is not UTF-8 text: name the file in UTF-8."
     if has_control_chars(value):
         return "holds control characters: name the file without them."
     return ""
@@ -273,6 +268,13 @@ def _file_name_problem(value: str | None, dest: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `doorkeeper` console script."""
     hold_lifeline()  # started by a console or `serve`: never outlive it
+    argv = sys.argv[1:] if argv is None else list(argv)
+    for arg in argv:  # bytes not UTF-8 come as surrogates, which SQL and files refuse late
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            refuse(f"The argument {arg!r} is not UTF-8 text: type it in UTF-8.")
+            return EXIT_USAGE
     args = _parser().parse_args(argv)
     db = getattr(args, "db", None)
     for dest, name in _FILE_ARGUMENTS:

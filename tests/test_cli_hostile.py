@@ -67,13 +67,16 @@ def test_an_empty_file_name_is_refused_by_its_name(cli, tmp_path, command, name)
 
 
 @pytest.mark.parametrize("command, says", [
-    # bytes that are not UTF-8 reach Python as surrogates: SQLite's open was a traceback
-    (["backup", "--to", "b\udcff.db"], "--to is not UTF-8 text"),
+    # bytes that are not UTF-8 reach Python as surrogates: SQLite's open, or the SQL of a
+    # search, was a traceback
+    (["backup", "--to", "b\udcff.db"], "The argument 'b\\udcff.db' is not UTF-8 text"),
     (["export", "flats", "--site", "1", "--block", "1", "--operator", "a",
-      "-o", "f\udcff.csv"], "-o is not UTF-8 text"),
+      "-o", "f\udcff.csv"], "The argument 'f\\udcff.csv' is not UTF-8 text"),
+    (["export", "events", "--site", "1", "--filter", "search=\udcff", "--operator",
+      "a@example.org", "-o", "e.csv"], "The argument 'search=\\udcff' is not UTF-8 text"),
     (["backup", "--to", "\x1b[2Jb.db"], "--to holds control characters"),
 ])
-def test_a_file_name_not_utf8_or_with_controls_is_refused(cli, tmp_path, command, says):
+def test_an_argument_not_utf8_or_a_file_name_with_controls_is_refused(cli, tmp_path, command, says):
     db = store_at(cli, tmp_path)
     files = tree(tmp_path)
     out = cli(*command, "--db", str(db), cwd=tmp_path)
