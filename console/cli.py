@@ -275,7 +275,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except UnicodeEncodeError:
             refuse(f"The argument {arg!r} is not UTF-8 text: type it in UTF-8.")
             return EXIT_USAGE
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)  # --help writes: stdout may be a full disk
+    except OSError as err:
+        refuse(_os_error(err))
+        return EXIT_USAGE
     db = getattr(args, "db", None)
     for dest, name in _FILE_ARGUMENTS:
         problem = _file_name_problem(getattr(args, dest, None), dest)

@@ -255,3 +255,21 @@ def test_the_demo_is_never_built_into_a_store_init_made(cli, tmp_path):
     out = cli("demo", "--no-ui", "--events", "0", "--db", str(db))
     one_line(out, "holds operators or sites that are not a finished demo")
     assert dump(db) == before
+
+
+class FullDisk(io.StringIO):
+    def write(self, text: str) -> int:
+        raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("command", [["--help"], ["operator", "list"]])
+def test_output_to_a_full_disk_is_one_line(cli, tmp_path, monkeypatch, capfd, command):
+    """`doorkeeper --help > /dev/full`: a traceback out of argparse."""
+    from console.cli import main
+
+    db = store_at(cli, tmp_path)
+    capfd.readouterr()
+    monkeypatch.setattr(sys, "stdout", FullDisk())
+    extra = ["--db", str(db)] if command != ["--help"] else []
+    assert main([*command, *extra]) == 2
+    assert capfd.readouterr().err == "doorkeeper: No space left on device.\n"
