@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import time
 from dataclasses import asdict, dataclass, replace
@@ -114,11 +115,16 @@ def _serve(db: Path) -> Part:
     path = status_path(str(db))
     try:
         status = json.loads(path.read_text(encoding="utf-8"))
+        pid, at = int(status.get("pid", 0)), float(status.get("at", 0))
+        alive, workers = int(status.get("alive", 0)), int(status.get("workers", 0))
+        if not 0 < pid < 2**31 or not math.isfinite(at):  # a pid_t; -1 signals every process
+            raise ValueError("not serve's status")
     except FileNotFoundError:
         return Part("ssh workers", OK, "serve is not running here (no SSH consoles)")
-    except (OSError, ValueError) as err:
-        return Part("ssh workers", FAIL, f"{path} cannot be read: {err}")
-    pid, age = int(status.get("pid", 0)), time.time() - float(status.get("at", 0))
+    except (OSError, ValueError, TypeError, AttributeError, OverflowError) as err:
+        why = err.strerror if isinstance(err, OSError) else "not serve's status"
+        return Part("ssh workers", FAIL, f"{path} cannot be read: {why}")
+    age = time.time() - at
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -128,7 +134,6 @@ def _serve(db: Path) -> Part:
     if age > SERVE_STALE_S:
         return Part("ssh workers", FAIL, f"serve (pid {pid}) has not looked at its workers "
                                          f"for {age:.0f} s")
-    alive, workers = int(status.get("alive", 0)), int(status.get("workers", 0))
     state = OK if alive >= workers else WARN
     return Part("ssh workers", state, f"{alive} of {workers} workers up on "
                                       f"{status.get('listen', '?')}")
