@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -254,13 +255,13 @@ _FILE_ARGUMENTS = (("db", "--db"), ("config", "--config"), ("output", "-o"), ("t
 
 def _file_name_problem(value: str | None, dest: str) -> str:
     """Why a file's name given as an argument cannot be used, or "": empty (it would name
-    the working folder, or nothing), control characters (a file named with an escape
-    sequence)."""
+    the working folder, or nothing), control characters in a file not there yet (one is
+    never made named with an escape sequence)."""
     if value is None:
         return ""
     if not value.strip():
         return f"needs a {'folder' if dest == 'dir' else 'file'} name."
-    if has_control_chars(value):
+    if has_control_chars(value) and not os.path.lexists(value):  # one there is read
         return "holds control characters: name the file without them."
     return ""
 
