@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +34,7 @@ from core import rules
 from core.config import Config, load_config
 from core.errors import DoorkeeperError
 from core.services.operators import bootstrap_admin
+from core.text import has_control_chars
 from store.database import Store
 
 
@@ -245,25 +247,65 @@ def _logging() -> None:
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
 
 
+#: (dest, as the caller wrote it) of the arguments that name a file or a folder
+_FILE_ARGUMENTS = (("db", "--db"), ("config", "--config"), ("output", "-o"), ("to", "--to"),
+                   ("file", "FILE"), ("key", "--key"), ("bus", "--bus"),
+                   ("host_key", "--host-key"), ("dir", "--dir"))
+
+
+def _file_name_problem(value: str | None, dest: str) -> str:
+    """Why a file's name given as an argument cannot be used, or "": empty (it would name
+    the working folder, or nothing), control characters in a file not there yet (one is
+    never made named with an escape sequence)."""
+    if value is None:
+        return ""
+    if not value.strip():
+        return f"needs a {'folder' if dest == 'dir' else 'file'} name."
+    if has_control_chars(value) and not os.path.lexists(value):  # one there is read
+        return "holds control characters: name the file without them."
+    return ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `doorkeeper` console script."""
     hold_lifeline()  # started by a console or `serve`: never outlive it
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    for arg in argv:  # bytes not UTF-8 come as surrogates, which SQL and files refuse late
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            refuse(f"The argument {arg!r} is not UTF-8 text: type it in UTF-8.")
+            return EXIT_USAGE
+    try:
+        args = _parser().parse_args(argv)  # --help writes: stdout may be a full disk
+    except OSError as err:
+        refuse(_os_error(err))
+        return EXIT_USAGE
     db = getattr(args, "db", None)
-    if db is not None and not db.strip():
-        refuse("--db needs a file name.")
-        return EXIT_USAGE
-    if db and Path(db).is_dir():
-        refuse(f"{db} is a folder, not a database file.")
-        return EXIT_USAGE
+    for dest, name in _FILE_ARGUMENTS:
+        problem = _file_name_problem(getattr(args, dest, None), dest)
+        if problem:
+            refuse(f"{name} {problem}")
+            return EXIT_USAGE
     _logging()
     try:
+        if db and Path(db).is_dir():
+            raise DoorkeeperError(f"{db} is a folder, not a database file.")
         return asyncio.run(_dispatch(args))
     except DoorkeeperError as err:
         refuse(err.message)
         return EXIT_USAGE
+    except OSError as err:  # a name too long, a full disk, a folder one may not write
+        refuse(_os_error(err))
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+
+
+def _os_error(err: OSError) -> str:
+    """An operating system's refusal as the CLI's one line: what, and on which file."""
+    what = err.strerror or str(err)
+    return f"{what}: {err.filename}." if err.filename is not None else f"{what}."
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ import argparse
 import getpass
 import sys
 from datetime import date
-from pathlib import Path
 
 from console.cli_output import cli_date, say
 from console.cli_store import open_existing
@@ -86,22 +85,36 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 # --- reading input ---------------------------------------------------------------------
 
 
+#: a public key file is one line of at most a few KB; more is not one
+KEY_FILE_MAX = 64 * 1024
+
+
 def _read_key(path: str) -> PublicKey:
-    """The key of a file (or stdin), checked."""
-    if path == "-":
-        text = sys.stdin.read()
-    else:
-        try:
-            if Path(path).stat().st_size > 64 * 1024:
-                raise ValidationError(f"{path} is too large to be a public key file.")
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise ValidationError(f"Cannot read {path}: "
-                                  f"{getattr(err, 'strerror', None) or err}.") from err
+    """The key of a file (or stdin), checked. At most KEY_FILE_MAX is read: a device, a
+    FIFO or stdin has no size to check first, and /dev/zero never ends."""
+    try:
+        if path == "-":
+            text = sys.stdin.read(KEY_FILE_MAX + 1)
+        else:
+            with open(path, encoding="utf-8") as f:
+                text = f.read(KEY_FILE_MAX + 1)
+    except UnicodeDecodeError as err:
+        raise ValidationError(f"{path} is not a public key file (not UTF-8 text).") from err
+    except OSError as err:
+        raise ValidationError(f"Cannot read {path}: {err.strerror or err}.") from err
+    if len(text) > KEY_FILE_MAX:
+        raise ValidationError(f"{path} is too large to be a public key file.")
+    if "PRIVATE KEY" in text:
+        raise ValidationError(f"{path} is a private key, which stays with its owner: give "
+                              "its public key (the .pub file beside it).")
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     if len(lines) != 1:
         raise ValidationError(f"{path} should hold exactly one public key line.")
     return parse_public_key(lines[0])
+
+
+#: the longest password read from stdin
+PASSWORD_LINE_MAX = 1024
 
 
 def _read_password() -> str:
@@ -110,8 +123,12 @@ def _read_password() -> str:
         first = getpass.getpass("Password: ")
         if getpass.getpass("Password again: ") != first:
             raise ValidationError("The two passwords differ; nothing changed.")
-    else:
-        first = sys.stdin.readline().rstrip("\r\n")
+    else:  # a bounded read: stdin may be /dev/zero, or a file with no end of line
+        line = sys.stdin.readline(PASSWORD_LINE_MAX + 1)
+        if len(line.rstrip("\r\n")) > PASSWORD_LINE_MAX:
+            raise ValidationError(f"A password is at most {PASSWORD_LINE_MAX} characters; "
+                                  "give it as the first line of stdin.")
+        first = line.rstrip("\r\n")
     hash_password(first)  # the length rule, before any change
     return first
 
@@ -244,6 +261,9 @@ async def _dispatch(store: Store, args: argparse.Namespace) -> int:
         return await _add(store, actor, args)
     if command == "remove":
         op = await _operator(store, args.email)
+        if not op.active:  # a second remove changes nothing, and audits nothing
+            say(f"Operator {op.email} is already deactivated; nothing changed.")
+            return 0
         await operators.set_active(store.uow(), actor, id_of(op), False)
         say(f"Operator {op.email} deactivated (history and sites kept).")
         return 0

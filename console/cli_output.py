@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from datetime import date
 from typing import IO, TYPE_CHECKING, NoReturn
@@ -41,9 +42,22 @@ def cli_date(value: str) -> date:
     return day
 
 
+#: a word of a refusal longer than this (an email or a path of 10,000 characters) is
+#: shown by its head and tail
+LONG_WORD = 300
+
+
+def _shorter(word: re.Match[str]) -> str:
+    w = word[0]
+    return f"{w[:100]}…({len(w):,} characters)…{w[-40:]}"
+
+
 def refuse(text: str) -> None:
-    """The CLI's one line on stderr for a refusal."""
-    say(f"doorkeeper: {text}", file=sys.stderr)
+    """The CLI's one line on stderr for a refusal: a reason that spans lines (SQLite's
+    integrity report, a caller's newline) is put on one, and a word as long as a page
+    (what the caller typed, echoed) is cut to its ends."""
+    line = re.sub(rf"[^\s'\"]{{{LONG_WORD + 1},}}", _shorter, safe_text(text))
+    print(f"doorkeeper: {line}", file=sys.stderr)
 
 
 class PlainFormatter(logging.Formatter):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
+import socket
 from pathlib import Path
 
 from core.config import Config, check_ssh, split_listen
 from core.errors import DoorkeeperError
+from core.text import safe_text
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
@@ -29,6 +32,17 @@ def register(sub, common: argparse.ArgumentParser) -> None:
                        help="print the host key's SHA256 fingerprint (made if missing) and exit")
 
 
+async def _resolvable(listen: str, what: str) -> None:
+    """A host the workers can listen on: a typo is refused here, in one line, rather
+    than by each worker in the log after the host key is made."""
+    host, port = split_listen(listen, what)
+    try:
+        await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as err:
+        raise DoorkeeperError(f"{what} {safe_text(host)!r}: no such host or address "
+                              f"({getattr(err, 'strerror', None) or err}).") from err
+
+
 async def run(args: argparse.Namespace, config: Config) -> int:
     """Check the settings, make the host key, then supervise until stopped."""
     from console.cli_output import PlainFormatter, say
@@ -46,6 +60,8 @@ async def run(args: argparse.Namespace, config: Config) -> int:
     if args.host_key:
         config.ssh.host_key = args.host_key
     check_ssh(config.ssh)
+    if not args.fingerprint:
+        await _resolvable(config.ssh.listen, "--listen" if args.listen else "ssh.listen")
     bus_beside_db(config, args)
     store = await open_existing(config, args.db)  # migrates it; never creates one
     db = str(store.local)  # the SQLite file; on PostgreSQL [store] path (logs, host key)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from console.cli_store import bus_beside_db, store_file
 from core.config import Config
 from core.errors import DoorkeeperError
 from core.model import EventKind
+from core.text import safe_text
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 EXIT = {OK: 0, WARN: 1, FAIL: 2}
@@ -87,6 +89,16 @@ def _store(db: Path, alarms: dict[str, tuple[int, int]]) -> Part:
     return Part("store", OK, f"integrity ok; {schema[:-1].lower() if schema else 'schema ?'}")
 
 
+def _unreadable(db: Path, err: Exception) -> Part:
+    """A store that cannot be opened: the doctor's plain reason, else the error's first
+    line (not the SQL statement and the link a database error carries)."""
+    found = _store(db, {})
+    if found.state == FAIL:
+        return found
+    reason = str(getattr(err, "orig", None) or err).split("\n", 1)[0]
+    return Part("store", FAIL, f"cannot be read: {reason}")
+
+
 def _drivers(alarms: dict[str, tuple[int, int]]) -> Part:
     open_ = [(k.value, alarms[k.value][0]) for k in DEVICE_ALARMS if k.value in alarms]
     failed = alarms.get(EventKind.GATEWAY_TASK_FAILED.value, (0, 0))[1]
@@ -103,11 +115,16 @@ def _serve(db: Path) -> Part:
     path = status_path(str(db))
     try:
         status = json.loads(path.read_text(encoding="utf-8"))
+        pid, at = int(status.get("pid", 0)), float(status.get("at", 0))
+        alive, workers = int(status.get("alive", 0)), int(status.get("workers", 0))
+        if not 0 < pid < 2**31 or not math.isfinite(at):  # a pid_t; -1 signals every process
+            raise ValueError("not serve's status")
     except FileNotFoundError:
         return Part("ssh workers", OK, "serve is not running here (no SSH consoles)")
-    except (OSError, ValueError) as err:
-        return Part("ssh workers", FAIL, f"{path} cannot be read: {err}")
-    pid, age = int(status.get("pid", 0)), time.time() - float(status.get("at", 0))
+    except (OSError, ValueError, TypeError, AttributeError, OverflowError) as err:
+        why = err.strerror if isinstance(err, OSError) else "not serve's status"
+        return Part("ssh workers", FAIL, f"{path} cannot be read: {why}")
+    age = time.time() - at
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -117,7 +134,6 @@ def _serve(db: Path) -> Part:
     if age > SERVE_STALE_S:
         return Part("ssh workers", FAIL, f"serve (pid {pid}) has not looked at its workers "
                                          f"for {age:.0f} s")
-    alive, workers = int(status.get("alive", 0)), int(status.get("workers", 0))
     state = OK if alive >= workers else WARN
     return Part("ssh workers", state, f"{alive} of {workers} workers up on "
                                       f"{status.get('listen', '?')}")
@@ -169,7 +185,9 @@ async def run(args: argparse.Namespace, config: Config) -> int:
     gateway, bus = await _gateway(config.bus.path)
     alarms: dict[str, tuple[int, int]] = {}
     newest = None
-    if db.is_file():
+    if db.is_file() and db.stat().st_size == 0:  # SQLite would make it a database
+        store_part = Part("store", FAIL, f"{db} is an empty file, not a store")
+    elif db.is_file():
         try:
             store = await Store.open(config.store, path=db, migrate=False)
             try:
@@ -178,13 +196,15 @@ async def run(args: argparse.Namespace, config: Config) -> int:
             finally:
                 await store.close()
         except Exception as err:  # noqa: BLE001 - the store part names the trouble
-            store_part = Part("store", FAIL, f"cannot be read: {err}")
+            store_part = _unreadable(db, err)
         else:
             store_part = _store(db, alarms)
     else:
         store_part = Part("store", FAIL, f"no store at {db}")
     parts = [gateway, _drivers(alarms), store_part, bus, _serve(db), _backups(config, db),
              await _clock(alarms, newest)]
+    # one line a part: a detail may quote SQLite's report over several, or a file's name
+    parts = [replace(p, detail=safe_text(p.detail)) for p in parts]
     worst = max((p.state for p in parts), key=EXIT.__getitem__)
     if args.json:
         say(json.dumps({"status": worst, "parts": [asdict(p) for p in parts]}))

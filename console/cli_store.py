@@ -10,6 +10,7 @@ progress on stderr (console/progress.py); one already up to date shows nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -53,6 +54,11 @@ async def open_existing(config: Config, db: str | None) -> Store:
     if path is not None and not path.exists():
         raise DoorkeeperError(f"No store at {path}; create one with 'doorkeeper init "
                               f"--admin EMAIL --db {path}' (or 'doorkeeper demo').")
+    if path is not None and path.is_file() and path.stat().st_size == 0:
+        # SQLite takes an empty file for a new database: opening it would make a store
+        raise DoorkeeperError(f"{path} is an empty file, not a store; restore a backup "
+                              f"there, or create a store with 'doorkeeper init --admin "
+                              f"EMAIL --db {path}'.")
     return await Store.open(config.store, path=db, steps=UpgradeProgress())
 
 
@@ -86,7 +92,8 @@ async def creating(config: Config, db: str | None) -> AsyncIterator[Store]:
 
 def _remove(path: Path, folders: list[Path]) -> None:
     for leftover in (path, *(path.with_name(path.name + s) for s in _JOURNALS)):
-        leftover.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # never made (its "folder" is a file)
+            leftover.unlink(missing_ok=True)
     for folder in folders:
         try:
             folder.rmdir()

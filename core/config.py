@@ -153,11 +153,18 @@ def load_config(path: str | Path | None) -> Config:
         return Config()
     p = Path(path)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        with open(p, "rb") as f:  # a bounded read: /dev/zero never ends
+            raw = f.read(2**20 + 1)
+        if len(raw) > 2**20:
+            raise ConfigError(f"Config file {p} is larger than 1 MB; a config is a few KB.")
+        data = tomllib.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"Config file {p} does not exist.") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"Config file {p} cannot be read: {err}.") from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"Config file {p} cannot be read: not UTF-8 text (byte "
+                          f"{err.object[err.start]:#04x} at offset {err.start}).") from err
+    except OSError as err:
+        raise ConfigError(f"Config file {p} cannot be read: {err.strerror or err}.") from err
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"Config file {p} is not valid TOML: {err}.") from err
     unknown = set(data) - {"store", "demo", "bus", "gateway", "ssh", "backup", "driver", "osdp",
@@ -233,7 +240,9 @@ def split_listen(listen: str, what: str = "--listen") -> tuple[str, int]:
     """"host:port" (IPv6 as "[::1]:2222") into its host and port, or a ConfigError."""
     host, colon, port = listen.rpartition(":")
     host = host.strip("[]") if host.startswith("[") else host
-    if not colon or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+    bad_host = not host or not host.isprintable() or any(c.isspace() for c in host)
+    number = port.isascii() and port.isdigit()  # "²" is a digit, and no int
+    if not colon or bad_host or not number or not 1 <= int(port) <= 65535:
         raise ConfigError(f"{what} must be host:port with a port of 1 to 65535, "
                           f"got {safe_text(listen)!r}.")
     return host, int(port)

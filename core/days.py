@@ -30,5 +30,6 @@ def local_days(start: date | None, end: date | None, tz: tzinfo
     def midnight(day: date) -> datetime:
         return datetime.combine(day, time(0), tz)
 
+    last = end is not None and end == date.max  # 31/12/9999: no day after it, open-ended
     return (midnight(start) if start else None,
-            midnight(end + timedelta(days=1)) if end else None)
+            midnight(end + timedelta(days=1)) if end and not last else None)

@@ -85,11 +85,12 @@ def revision_of(path: Path) -> str | None:
     return str(row[0]) if row else None
 
 
-def verify(path: Path) -> tuple[str, int]:
+def verify(path: Path, shown: Path | None = None) -> tuple[str, int]:
     """Prove a database file good: (schema revision, audit entries), or a StoreError
-    saying what is wrong with it."""
+    saying what is wrong with it (naming it `shown`, when given)."""
+    name = shown or path
     if not path.is_file():
-        raise StoreError(f"There is no backup at {path}.")
+        raise StoreError(f"There is no backup at {name}.")
     try:
         con = _ro(path)
         try:
@@ -97,15 +98,15 @@ def verify(path: Path) -> tuple[str, int]:
         finally:
             con.close()
     except sqlite3.Error as err:
-        raise StoreError(f"{path} is damaged, or not a store: {err}.") from err
+        raise StoreError(f"{name} is damaged, or not a store: {err}.") from err
     if found != ["ok"]:
-        raise StoreError(f"{path} is damaged: {'; '.join(found)}.")
+        raise StoreError(f"{name} is damaged: {'; '.join(found)}.")
     revision = revision_of(path)
     if revision is None:
-        raise StoreError(f"{path} is not a Doorkeeper store (it has no schema revision).")
+        raise StoreError(f"{name} is not a Doorkeeper store (it has no schema revision).")
     known = known_revisions()
     if revision not in known:
-        raise StoreError(f"{path} has schema revision {revision}, newer than this "
+        raise StoreError(f"{name} has schema revision {revision}, newer than this "
                          f"Doorkeeper knows ({HEAD}): restore it with the release that made it.")
     engine = create_engine(f"sqlite:///file:{quote(str(path))}?mode=ro&uri=true",
                            poolclass=NullPool)
@@ -115,7 +116,7 @@ def verify(path: Path) -> tuple[str, int]:
     finally:
         engine.dispose()
     if not report.ok:
-        raise StoreError(f"{path}: the audit trail is broken ({report.problem}).")
+        raise StoreError(f"{name}: the audit trail is broken ({report.problem}).")
     return revision, report.checked
 
 
@@ -127,14 +128,19 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def copy_online(db: Path, to: Path) -> None:
-    """Copy a live store to `to` with SQLite's backup API, in one step (one snapshot)."""
+def copy_online(db: Path, to: Path, shown: Path | None = None) -> None:
+    """Copy a live store to `to` with SQLite's backup API, in one step (one snapshot);
+    `shown` is the name a refusal gives the copy (the file it becomes)."""
     to.unlink(missing_ok=True)
     try:
         src = sqlite3.connect(f"file:{quote(str(db))}?mode=ro", uri=True)
-        dst = sqlite3.connect(to)
     except sqlite3.Error as err:
         raise StoreError(f"Cannot open {db} to back it up: {err}.") from err
+    try:
+        dst = sqlite3.connect(to)
+    except sqlite3.Error as err:
+        src.close()
+        raise StoreError(f"Cannot write {shown or to}: {err}.") from err
     try:
         src.execute("PRAGMA busy_timeout = 5000")
         src.backup(dst, pages=-1)  # one step: -1 copies every page at once
@@ -166,6 +172,8 @@ def take_backup(db: str | Path, to: str | Path | None = None, *,
     target = Path(to) if to is not None else where / backup_name(revision_of(db) or "none")
     if target.exists() and target.is_dir():
         raise StoreError(f"{target} is a folder; name the backup's file.")
+    if _same_files(target, db):
+        raise StoreError(f"{target} is the store or one of its journals; name another file for the backup.")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -173,15 +181,18 @@ def take_backup(db: str | Path, to: str | Path | None = None, *,
     partial = target.with_name(target.name + ".partial")
     try:
         say("copy")
-        copy_online(db, partial)
+        copy_online(db, partial, shown=target)
         os.chmod(partial, 0o640)  # residents' data: the store's owner and group only
         say("check")
-        revision, entries = verify(partial)
+        try:
+            revision, entries = verify(partial, shown=db)  # a copy page for page
+        except StoreError as err:
+            raise StoreError(f"No backup was written: {err.message}") from err
         say("sync")
         _fsync(partial)
         os.replace(partial, target)
     finally:
-        partial.unlink(missing_ok=True)
+        _discard(partial)
     journal, spilled = spill_path(db), False
     if journal.exists() and journal.stat().st_size > 0:
         shutil.copyfile(journal, spill_path(target))
@@ -210,6 +221,8 @@ def restore(backup: str | Path, db: str | Path) -> tuple[str, Path | None]:
     """Replace the store `db` by a proven-good copy of `backup`; (its revision, where the
     replaced store was kept). Nothing changes unless every check passes."""
     backup, db = Path(backup), Path(db)
+    if _same_files(backup, db):
+        raise StoreError(f"{backup} is the store or one of its journals; name the backup to restore.")
     verify(backup)  # before anything is written
     incoming = db.with_name(db.name + ".restoring")
     try:
@@ -219,8 +232,27 @@ def restore(backup: str | Path, db: str | Path) -> tuple[str, Path | None]:
         kept = _set_aside(db)
         os.replace(incoming, db)
     finally:
-        incoming.unlink(missing_ok=True)
+        _discard(incoming)
     return revision, kept
+
+
+def _discard(copy: Path) -> None:
+    """Remove an unfinished copy and the journal SQLite keeps beside it while writing it
+    (left behind when the copy fails: a full disk)."""
+    for leftover in (copy, *(Path(f"{copy}{s}") for s in ("-journal", "-wal", "-shm"))):
+        leftover.unlink(missing_ok=True)
+
+
+def _same_files(file: Path, db: Path) -> bool:
+    """Whether `file` is the store `db` or one of its journals (one SQLite would take
+    for the store's, were it written), under any name."""
+    names = [db, *(Path(f"{db}{s}") for s in ("-wal", "-shm", "-journal"))]
+    try:
+        if file.exists():
+            return any(n.exists() and os.path.samefile(file, n) for n in names)
+        return file.resolve() in {n.resolve() for n in names}
+    except OSError:
+        return False
 
 
 def _set_aside(db: Path) -> Path | None:

@@ -93,6 +93,7 @@ class SpillJournal:
         self.path = Path(path)
         self.reserve = reserve
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o640)
+        self._damaged: set[bytes] = set()  # lines no event, already set aside
         self._end = len(self._data())
         self.events = sum(1 for line in self._data().splitlines() if line.strip())
         self._reserve()
@@ -151,8 +152,33 @@ class SpillJournal:
         return written
 
     def read(self) -> list[Event]:
-        """Every event in the journal, in the order written."""
-        return [from_line(line) for line in self._data().splitlines() if line.strip()]
+        """Every event in the journal, in the order written. A line that is no event (torn
+        by a crash, damaged on disk) would stop every replay: it is copied, once, to
+        `<journal>.damaged` (the evidence kept) and logged, and the others are read."""
+        events: list[Event] = []
+        for line in self._data().splitlines():
+            if not line.strip():
+                continue
+            try:
+                events.append(from_line(line))
+            except (ValueError, KeyError, TypeError) as err:  # JSON, UTF-8, a field
+                self._set_aside(line, err)
+        return events
+
+    def _set_aside(self, line: bytes, err: Exception) -> None:
+        if line in self._damaged:
+            return
+        self._damaged.add(line)
+        damaged = self.path.with_name(self.path.name + ".damaged")
+        fd = os.open(damaged, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)  # residents' data
+        try:
+            os.write(fd, line + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        log.error("a line of the spill journal %s is no event (%s: %s); it is kept in %s "
+                  "and the other events are stored", self.path, type(err).__name__, err,
+                  damaged)
 
     def clear(self) -> None:
         """Empty the journal (its events are in the store) and reserve space again."""

@@ -31,6 +31,9 @@ def sqlite_url(path: str | Path) -> str:
         raise StoreError(f"{p} is a folder, not a database file.")
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as err:
+        file = next((q for q in p.parents if q.is_file()), p.parent)
+        raise StoreError(f"Cannot create the folder for {p}: {file} is a file.") from err
     except OSError as err:
         raise StoreError(f"Cannot create the folder for {p}: {err.strerror}.") from err
     return f"sqlite+aiosqlite:///{p}"

@@ -140,6 +140,27 @@ def test_restore_refuses_a_bad_backup_and_keeps_the_store(cli, store, tmp_path, 
     assert not list(db.parent.glob("*.restoring"))
 
 
+def test_a_backup_that_fails_on_a_full_disk_leaves_no_file_behind(store, tmp_path,
+                                                                monkeypatch):
+    """SQLite keeps a rollback journal beside the copy while it writes it; when the disk
+    fills, the copy and its journal both go."""
+    from store import backup
+
+    def fills_the_disk(db: Path, to: Path, shown: Path | None = None) -> None:
+        to.write_bytes(b"SQLite format 3\0")
+        Path(f"{to}-journal").write_bytes(b"\0" * 512)
+        raise StoreError(f"The backup of {db} failed: database or disk is full.")
+
+    monkeypatch.setattr(backup, "copy_online", fills_the_disk)
+    folder = tmp_path / "backups"
+    with pytest.raises(StoreError, match="disk is full"):
+        take_backup(Path(store.where), folder=folder)
+    assert list(folder.iterdir()) == []
+    with pytest.raises(StoreError, match="disk is full"):
+        take_backup(Path(store.where), tmp_path / "b.db")
+    assert not list(tmp_path.glob("b.db*"))
+
+
 async def test_restore_is_refused_while_a_gateway_runs(store, tmp_path, capfd):
     from console.headless.gateway import Gateway, GatewayOptions
     from tests.cli_inprocess import run_cli

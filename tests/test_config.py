@@ -58,6 +58,7 @@ def test_directory_cannot_be_read(tmp_path):
     err = refused(tmp_path)
     assert "cannot be read" in err.message
     assert str(tmp_path) in err.message
+    assert err.message.endswith(": Is a directory.")  # not Python's "[Errno 21] …: 'path'"
 
 
 def test_non_utf8_file_cannot_be_read(tmp_path):
@@ -65,6 +66,14 @@ def test_non_utf8_file_cannot_be_read(tmp_path):
     path.write_bytes(b'[store]\npath = "caf\xe9.db"\n')
     err = refused(path)
     assert "cannot be read" in err.message
+    assert "not UTF-8 text (byte 0xe9 at offset 19)" in err.message
+    assert "codec" not in err.message
+
+
+def test_a_file_that_never_ends_is_not_read_to_its_end():
+    """/dev/zero (or a FIFO) has no size: the read stops at 1 MB, not at memory's end."""
+    err = refused("/dev/zero")
+    assert err.message == "Config file /dev/zero is larger than 1 MB; a config is a few KB."
 
 
 @pytest.mark.parametrize(
@@ -236,6 +245,9 @@ def test_ssh_settings_load(tmp_path):
     ('listen = "2222"', "ssh.listen must be host:port"),
     ('listen = "localhost:99999"', "ssh.listen must be host:port"),
     ('listen = ":22"', "ssh.listen must be host:port"),
+    ('listen = "localhost:²"', "ssh.listen must be host:port"),
+    ('listen = "local host:22"', "ssh.listen must be host:port"),
+    ('listen = "\\u001b[2J:22"', "ssh.listen must be host:port"),
     ("workers = '2'", "ssh.workers must be a int"),
     ("colour = 1", "Unknown setting ssh.colour"),
 ])

@@ -54,6 +54,18 @@ def test_a_file_refused_whole_says_why(tmp_path: Path, case, data, refusal):
     assert "\x1b" not in err.value.message
 
 
+def test_a_byte_not_utf8_is_named_at_its_offset_in_the_file(tmp_path: Path):
+    """The offset counts the byte-order mark, so it is where a hex editor shows it."""
+    for bom in (b"", b"\xef\xbb\xbf"):
+        source = tmp_path / "flats.csv"
+        data = bom + utf8(HEADER, "004,Appt. ") + b"\xff" + utf8(",,,,\r\n")
+        source.write_bytes(data)
+        with pytest.raises(ValidationError) as err:
+            read_sheet(source)
+        at = data.index(b"\xff")
+        assert f"byte 0xff at offset {at}" in err.value.message
+
+
 #: (case, the line after the header, the refusal of line 2 or "" when it is read)
 LINES = [
     ("a byte-order mark", None, ""),

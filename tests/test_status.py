@@ -102,3 +102,17 @@ def test_the_ssh_workers_line_reads_serves_status(cli, store, status, state, say
         status_path(store.where).write_text(json.dumps(status))
     found = parts(cli("status", "--db", store.where, "--json").stdout)
     assert found["ssh workers"][0] == state and says in found["ssh workers"][1]
+
+
+@pytest.mark.parametrize("written", [
+    '{"pid": "abc", "at": 1}', "[1, 2]", '{"pid": 1e400, "at": 0}', '{"pid": -1, "at": 0}',
+    '{"pid": 1, "at": "nan"}', '{"pid": 99999999999999999999, "at": 0}', "garbage",
+])
+def test_a_serve_status_that_is_not_one_is_a_fail_not_a_traceback(cli, store, written):
+    """A status file cut short, or written by something else: each was a traceback
+    (ValueError, AttributeError, OverflowError), and pid -1 asked about every process."""
+    status_path(store.where).write_text(written)
+    out = cli("status", "--db", store.where, "--json")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    state, detail = parts(out.stdout)["ssh workers"]
+    assert state == "FAIL" and detail.endswith("cannot be read: not serve's status")

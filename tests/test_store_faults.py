@@ -138,6 +138,32 @@ async def test_the_journal_is_replayed_in_order_without_duplicates(tmp_path):
     assert not spill_path(path).exists()
 
 
+async def test_a_line_of_the_journal_that_is_no_event_is_set_aside_not_fatal(tmp_path):
+    """A line torn by a crash, or bytes damaged on disk, made the event writer die at
+    every replay (restarted, dying again): the other events never reached the store."""
+    path = tmp_path / "e.db"
+    store, _, _ = await open_writer(path)
+    await store.close()
+    torn, damaged = b'{"at":"2026-11-27T09:00', b"\xa9\xff garbage"
+    journal = SpillJournal(spill_path(path))
+    journal.append([event(1)])
+    os.pwrite(journal._fd, torn + b"\n" + damaged + b"\n", journal._end)
+    journal._end += len(torn) + len(damaged) + 2
+    journal.append([event(2)])
+    journal.close()
+    store, writer, _ = await open_writer(path)
+    await wait_until(lambda: writer.replayed == 2)
+    await store.close()
+    con = sqlite3.connect(path)
+    assert [c for c, in con.execute("SELECT credential FROM events ORDER BY id")] == [
+        event(1).credential, event(2).credential]
+    con.close()
+    kept = spill_path(path).with_name(spill_path(path).name + ".damaged")
+    assert kept.read_bytes() == torn + b"\n" + damaged + b"\n"
+    assert kept.stat().st_mode & 0o777 == 0o640
+    assert not spill_path(path).exists()
+
+
 async def test_a_write_lock_held_too_long_is_a_fault_and_nothing_waits_for_it(tmp_path):
     path = tmp_path / "e.db"
     store, writer, seen = await open_writer(path, fault_after_s=0.3)

@@ -10,7 +10,7 @@ from console.demo.estate import build_estate
 from console.demo.facilities_book import add_book
 from console.demo.history import generate_history
 from core.errors import DoorkeeperError
-from core.model import AuditEntry, Site, id_of
+from core.model import AuditEntry, Operator, Site, id_of
 from core.services import sms
 from core.services.base import Actor, record
 from store.alarms import acknowledge_all_but_newest
@@ -37,14 +37,18 @@ class BuildReport:
 
 
 async def is_built(store: Store) -> bool:
-    """True when the store holds a finished demo estate; an interrupted build is an error."""
+    """True when the store holds a finished demo estate, False when it holds nothing; a
+    store with operators or sites of its own (one `doorkeeper init` made, an interrupted
+    build) is an error: the demo's sites and its known administrator never go into it."""
     async with store.reader() as uow:
         if await uow.count(Site) == 0:
-            return False
-        if await uow.count(AuditEntry, action=COMPLETE):
+            if await uow.count(Operator) == 0:
+                return False
+        elif await uow.count(AuditEntry, action=COMPLETE):
             return True
-    raise DoorkeeperError(f"{store.where} holds an estate that is not a finished demo (an "
-                          "interrupted build?); delete the file, or use another --db.")
+    raise DoorkeeperError(f"{store.where} holds operators or sites that are not a finished "
+                          "demo (a store 'doorkeeper init' made, or an interrupted build?); "
+                          "the demo is built in a new store: use another --db.")
 
 
 #: the history goes to the writer in chunks this large, each flushed (progress is counted)

@@ -283,7 +283,8 @@ async def _residents(store: Store, actor: Actor, estate: DemoEstate, site: Site,
             foreign_left -= foreign
             phones.append(Telephone(id_of(flat), TelephoneKind.TELEPHONE, parsed.e164, parsed.region,
                                     parsed.is_foreign(site.default_country), app_activated=i == 0))
-        if rnd.random() < 0.15:
+        # an email is a telephone's place, within the flat's 3 (drawn alike either way)
+        if rnd.random() < 0.15 and len(phones) < rules.MAX_TELEPHONES_PER_FLAT:
             phones.append(Telephone(id_of(flat), TelephoneKind.EMAIL, rules.email(
                 f"{first}.{surname}{id_of(flat)}@mail.{DOMAIN}".replace(" ", ""))))
         residents.append((flat, first, surname, phones))

@@ -13,6 +13,7 @@ a formula-like text as text) is read without its "'".
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import zipfile
@@ -54,12 +55,14 @@ def _csv_rows(data: bytes, name: str) -> list[tuple[int, list[str]]]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ValidationError(f"{name} is UTF-16 text; save it as \"CSV UTF-8\".",
                               field="file")
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        text = data.decode("utf-8-sig")
+        text = data[bom:].decode("utf-8")
     except UnicodeDecodeError as err:
+        at = bom + err.start  # the offset in the file, its byte-order mark counted
         raise ValidationError(
-            f"{name} is not UTF-8 text (byte {data[err.start]:#04x} at offset "
-            f"{err.start}); save it as \"CSV UTF-8\". Nothing was read.",
+            f"{name} is not UTF-8 text (byte {data[at]:#04x} at offset "
+            f"{at}); save it as \"CSV UTF-8\". Nothing was read.",
             field="file") from err
     first = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first.count)

@@ -219,6 +219,9 @@ def test_the_idle_message_states_the_real_timeout(seconds, said):
 @pytest.mark.parametrize(("argv", "words"), [
     (["--listen", "nope"], "--listen must be host:port"),
     (["--listen", "127.0.0.1:0"], "--listen must be host:port"),
+    (["--listen", "127.0.0.1:²"], "--listen must be host:port"),
+    (["--listen", "\x1b[2J:22"], "--listen must be host:port"),
+    (["--listen", "localhsot.invalid:2222"], "--listen 'localhsot.invalid': no such host"),
     (["--workers", "0"], "--workers must be 1 to 64"),
     (["--rate", "-1"], "--rate must be 0 to 10000"),
 ])
