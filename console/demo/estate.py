@@ -283,7 +283,9 @@ async def _residents(store: Store, actor: Actor, estate: DemoEstate, site: Site,
             foreign_left -= foreign
             phones.append(Telephone(id_of(flat), TelephoneKind.TELEPHONE, parsed.e164, parsed.region,
                                     parsed.is_foreign(site.default_country), app_activated=i == 0))
-        if rnd.random() < 0.15:
+        # an email only where the flat has room for it (the draw is made either way, so
+        # the rest of a seed's estate is what it was)
+        if rnd.random() < 0.15 and len(phones) < rules.MAX_TELEPHONES_PER_FLAT:
             phones.append(Telephone(id_of(flat), TelephoneKind.EMAIL, rules.email(
                 f"{first}.{surname}{id_of(flat)}@mail.{DOMAIN}".replace(" ", ""))))
         residents.append((flat, first, surname, phones))
