@@ -139,8 +139,17 @@ class FormScreen(FieldsMixin, ModalScreen[Any]):
         if widget is not self.focused:
             return
         field = next((node for node in widget.ancestors_with_self
-                      if isinstance(node, Widget) and node.has_class("field")), widget)
-        field.scroll_visible(animate=False)
+                      if isinstance(node, Widget) and node.has_class("field")), None)
+        if field is not None:
+            field.scroll_visible(animate=False)
+            return
+        widget.scroll_visible(animate=False)
+        # a widget of the dialog's own (the rights matrix, a task's perimeter) has its
+        # label, which says its keys, just above it: that comes into view too
+        siblings = list(widget.parent.children) if widget.parent is not None else []
+        at = siblings.index(widget) if widget in siblings else 0
+        if at > 0 and isinstance(siblings[at - 1], Label):
+            siblings[at - 1].scroll_visible(animate=False)
 
     def key_description(self, binding: Binding) -> str:
         """ctrl+s is worded as the dialog's button is ("Add flats", "Import"), not "Save"

@@ -17,6 +17,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.geometry import Region
 from textual.widgets import Label
 
+from console.screens.user_forms import RightsMatrix
 from console.widgets.form import FormScreen
 from tests.console.conftest import press, settled, show_tab, until
 from tests.console.test_flat_management import open_flat, to_pane
@@ -115,3 +116,29 @@ async def test_a_long_label_wraps_in_full(console_ctx, make_app, size):
             Region(0, 0, *label.outer_size)))
         assert drawn == ("Country (ISO code: its numbering plan; other countries' numbers "
                          "are foreign)")
+
+
+async def _user_form(pilot) -> FormScreen:
+    await settled(pilot)
+    screen = pilot.app.screen
+    await press(pilot, "u")  # Users
+    await until(pilot, lambda: pilot.app.screen is not screen, "the users")
+    await settled(pilot)
+    return await _open(pilot, "n")  # add a user
+
+
+async def test_a_focused_grid_shows_the_label_that_says_its_keys(console_ctx, make_app):
+    """The user's rights matrix (and a task's perimeter) is not a field: its label above it,
+    "Rights · Custom profile: arrows move, space switches", was scrolled away when it
+    took the focus at 80x24."""
+    app = make_app(console_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await _user_form(pilot)
+        matrix = form.query_one(RightsMatrix)
+        while form.focused is not matrix:
+            await pilot.press("tab")
+            await pilot.pause()
+        await pilot.pause()
+        body = form.query_one(".dialog-body", VerticalScroll)
+        label = next(w for w in body.query(Label) if "Rights" in str(w.render()))
+        assert body.can_view_entire(label)
