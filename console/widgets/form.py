@@ -143,13 +143,15 @@ class FormScreen(FieldsMixin, ModalScreen[Any]):
         if field is not None:
             field.scroll_visible(animate=False)
             return
-        widget.scroll_visible(animate=False)
         # a widget of the dialog's own (the rights matrix, a task's perimeter) has its
-        # label, which says its keys, just above it: that comes into view too
+        # label, which says its keys, just above it: that comes into view too (each scroll
+        # at once: a deferred one is worked out from where the body was, and the second
+        # would undo the first)
+        widget.scroll_visible(animate=False, immediate=True)
         siblings = list(widget.parent.children) if widget.parent is not None else []
         at = siblings.index(widget) if widget in siblings else 0
         if at > 0 and isinstance(siblings[at - 1], Label):
-            siblings[at - 1].scroll_visible(animate=False)
+            siblings[at - 1].scroll_visible(animate=False, immediate=True)
 
     def key_description(self, binding: Binding) -> str:
         """ctrl+s is worded as the dialog's button is ("Add flats", "Import"), not "Save"

@@ -17,9 +17,11 @@ from textual.containers import Vertical, VerticalScroll
 from textual.geometry import Region
 from textual.widgets import Label
 
+from console.screens.facilities_perimeter import PerimeterGrid
 from console.screens.user_forms import RightsMatrix
 from console.widgets.form import FormScreen
 from tests.console.conftest import press, settled, show_tab, until
+from tests.console.test_facilities_tasks import book, open_form, open_tasks  # noqa: F401
 from tests.console.test_flat_management import open_flat, to_pane
 
 
@@ -142,3 +144,20 @@ async def test_a_focused_grid_shows_the_label_that_says_its_keys(console_ctx, ma
         body = form.query_one(".dialog-body", VerticalScroll)
         label = next(w for w in body.query(Label) if "Rights" in str(w.render()))
         assert body.can_view_entire(label)
+
+
+async def test_a_focused_perimeter_shows_with_its_label(console_ctx, make_app, book):  # noqa: F811
+    """The task form's perimeter, focused by Tab at 80x24, comes into view with its label
+    (once the label's scroll undid the grid's: the grid stayed under the fold)."""
+    app = make_app(console_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tasks(app, pilot)
+        form = await open_form(app, pilot, "n")
+        grid = form.query_one(PerimeterGrid)
+        while form.focused is not grid:
+            await pilot.press("tab")
+            await pilot.pause()
+        await pilot.pause()
+        body = form.query_one(".dialog-body", VerticalScroll)
+        label = next(w for w in body.query(Label) if "Access authorised" in str(w.render()))
+        assert body.can_view_entire(grid) and body.can_view_entire(label)
