@@ -43,6 +43,7 @@ from core.views.facilities_rows import (
 from store import tables as t
 from store.database import Store
 from store.mapping import mapper
+from store.search import looks_numeric
 
 sp, co, tk = t.service_providers.c, t.management_companies.c, t.tasks.c
 CODE_COLUMNS = (sp.code_door, sp.code_relay_1, sp.code_relay_2, sp.code_key_safe)
@@ -241,7 +242,10 @@ async def facilities_search(store: Store, text: str, fields: frozenset[str],
     if "name" in fields:
         p_conds.append(sp.name.like(pattern, escape="\\"))
         c_conds.append(co.name.like(pattern, escape="\\"))
-    if "telephone" in fields and any(c.isdigit() for c in text):
+    # a telephone is looked for in a number, not in the digits of a word ("Flat 20"),
+    # as the flats' search does; by Telephone, in whatever was typed
+    numeric = fields == {"telephone"} or looks_numeric(text)
+    if "telephone" in fields and numeric and any(c.isdigit() for c in text):
         p_conds.append(_telephone(text))
         digits = "".join(c for c in text if c.isascii() and c.isdigit())
         c_conds.append(func.replace(co.telephone, " ", "").like(f"%{digits}%"))

@@ -95,7 +95,9 @@ def _phrase(text: str, star: bool) -> str:
     return '"' + text.replace('"', '""') + '"' + ("*" if star else "")
 
 
-def _looks_numeric(text: str) -> bool:
+def looks_numeric(text: str) -> bool:
+    """Typed text that is a number as people write one ("07546 277360", "+44 (0)7546 277360"),
+    not a word with digits in it ("Flat 20", "smith15")."""
     return bool(re.fullmatch(r"[\d\s+\-().\u00a0/]*\d[\d\s+\-().\u00a0/]*", text))
 
 
@@ -112,7 +114,7 @@ def _looked_for(text: str, by: str, columns: frozenset[str] | None
     words = [] if by in ("telephone", "apass") else _words(text)
     word_cols = [c for c in cols if c not in ("telephones", "apasses")]
     numbers = []
-    numeric = by in ("telephone", "apass") or (raw and _looks_numeric(text[:MAX_TEXT]))
+    numeric = by in ("telephone", "apass") or (raw and looks_numeric(text[:MAX_TEXT]))
     if numeric and "telephones" in cols:
         marked = dict.fromkeys([digits] + ([raw] if by == "any" else []))
         numbers += [TEL + d for d in marked if d]

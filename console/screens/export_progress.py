@@ -51,6 +51,7 @@ class ExportScreen(ModalScreen[Written | None]):
                 Binding("ctrl+s", "start", "Export")]
 
     DEFAULT_CSS = """
+    ExportScreen #export-choice { height: auto; }
     ExportScreen #export-format { width: 20; }
     ExportScreen #export-bar { margin: 1 0 0 0; }
     ExportScreen #export-status { height: auto; }
@@ -80,6 +81,16 @@ class ExportScreen(ModalScreen[Written | None]):
                 yield Button("Cancel", id="cancel")
         yield KeyBar()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """ctrl+s is dim once the export started, as its button is (it does nothing)."""
+        return None if action == "start" and self.worker is not None else True
+
+    def key_description(self, binding: Binding) -> str:
+        """Escape closes once the file is written, as the button then says."""
+        if binding.action == "cancel" and self.written is not None:
+            return "Close"
+        return binding.description
+
     def _rows_text(self) -> str:
         of = f" of {self.total:,}" if self.total is not None else ""
         return f"{self.rows:,}{of} rows"
@@ -95,6 +106,7 @@ class ExportScreen(ModalScreen[Written | None]):
         self.started = time.monotonic()
         self.worker = self.run_worker(attempt(self, self._run(fmt), show=self._failed),
                                       exclusive=True, group="export")
+        self.refresh_bindings()
 
     async def _run(self, fmt: str) -> Written | None:
         folder = operator_folder(self.ctx.store, self.ctx.operator.email)
@@ -127,6 +139,7 @@ class ExportScreen(ModalScreen[Written | None]):
         button = self.query_one("#cancel", Button)
         button.label = "Close"
         button.focus()
+        self.refresh_bindings()
 
     def _failed(self, err) -> None:
         self.query_one(".form-error", Static).update(plain(err.message))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
@@ -24,6 +25,28 @@ HEADS = {Method.DOOR_CODE: "Door", Method.RELAY_CODE_1: "Rly1", Method.RELAY_COD
          Method.TELEPHONE: "Tel"}
 LEGEND = ("Door/Rly1/Rly2 open by code (door, relay 1, relay 2) · Pass APass · Rd1-4 radio "
           "buttons · Mob mobile access · Tel open by telephone")
+
+
+def shortened(text: str, width: int) -> str:
+    """`text` in at most `width` cells, ending in "…" when cut."""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, width - 1) + "…"
+
+
+def device_label(device: PerimeterDevice, width: int) -> str:
+    """ "Block · device" in `width` cells: a long block is shortened first, so the device's
+    own name (which tells the lines of one block apart) stays whole."""
+    name = safe_text(device.name)
+    if not device.block:
+        return shortened(name, width)
+    block = safe_text(device.block)
+    room = width - cell_len(name) - len(" · ")
+    if cell_len(block) <= room:
+        return f"{block} · {name}"
+    if room >= 4:  # "Bl…" and more: enough of the block to read
+        return f"{shortened(block, room)} · {name}"
+    return shortened(name, width)
 
 
 class PerimeterGrid(Widget, can_focus=True):
@@ -81,8 +104,7 @@ class PerimeterGrid(Widget, can_focus=True):
             text.append("\nNo device of this kind on the site.", "italic")
         row, col = self.cursor
         for r, device in enumerate(self.devices):
-            name = f"{device.block} · {device.name}" if device.block else device.name
-            text.append("\n" + safe_text(name)[:self.NAME - 1].ljust(self.NAME))
+            text.append("\n" + set_cell_size(device_label(device, self.NAME - 1), self.NAME))
             offered = methods_for(device.doors)
             for c, method in enumerate(Method):
                 here = self.has_focus and (r, c) == (row, col)

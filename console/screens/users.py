@@ -64,7 +64,7 @@ class UsersScreen(Screen[None]):
 
     DEFAULT_CSS = """
     UsersScreen #users-title { height: 1; padding: 0 1; background: $panel; }
-    UsersScreen #users-hint { height: 1; padding: 0 1; color: $text-muted; }
+    UsersScreen #users-hint { height: auto; padding: 0 1; color: $text-muted; }
     UsersScreen DataTable { height: 1fr; }
     """
 

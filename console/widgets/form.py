@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from console.widgets.guard import DROPPED, attempt, is_current
@@ -124,6 +125,33 @@ class FormScreen(FieldsMixin, ModalScreen[Any]):
         self.save = save
         self.save_label = save_label
         self.saving = False  # a second ctrl+s while the store is slow saves nothing twice
+
+    def set_focus(self, widget: Widget | None, scroll_visible: bool = True,
+                  from_app_focus: bool = False) -> None:
+        """The focused field comes into view whole, label and error included: Textual
+        centres a focused widget in the scrolling body, which at 80x24 hid the label of
+        the first field (or cut the field above the one focused first)."""
+        super().set_focus(widget, scroll_visible=False, from_app_focus=from_app_focus)
+        if scroll_visible and widget is not None and widget is self.focused:
+            self.call_after_refresh(self._show_field, widget)
+
+    def _show_field(self, widget: Widget) -> None:
+        if widget is not self.focused:
+            return
+        field = next((node for node in widget.ancestors_with_self
+                      if isinstance(node, Widget) and node.has_class("field")), None)
+        if field is not None:
+            field.scroll_visible(animate=False)
+            return
+        # a widget of the dialog's own (the rights matrix, a task's perimeter) has its
+        # label, which says its keys, just above it: that comes into view too (each scroll
+        # at once: a deferred one is worked out from where the body was, and the second
+        # would undo the first)
+        widget.scroll_visible(animate=False, immediate=True)
+        siblings = list(widget.parent.children) if widget.parent is not None else []
+        at = siblings.index(widget) if widget in siblings else 0
+        if at > 0 and isinstance(siblings[at - 1], Label):
+            siblings[at - 1].scroll_visible(animate=False, immediate=True)
 
     def key_description(self, binding: Binding) -> str:
         """ctrl+s is worded as the dialog's button is ("Add flats", "Import"), not "Save"

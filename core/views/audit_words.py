@@ -34,6 +34,9 @@ ENTITIES: dict[str, tuple[str, Area | None]] = {
     "provider": ("Service provider", Area.FACILITIES),
     "task": ("Task", Area.FACILITIES),
     "company_access": ("Management company's sites", Area.FACILITIES),
+    "sms": ("SMS", Area.SMS),
+    "sms_credit": ("SMS credits", Area.SMS),
+    "import": ("Import", Area.FLATS),
     "demo": ("Demo estate", None),
 }
 
@@ -45,7 +48,7 @@ VERBS = {
     "password": "password changed", "activate": "activated", "deactivate": "deactivated",
     "login": "logged in", "logout": "logged out", "refused": "login refused",
     "over_limit": "ended over its limit", "residents": "residents added",
-    "complete": "built",
+    "complete": "built", "send": "sent", "add": "added", "flats": "of flats",
 }
 
 #: field labels as the guide writes them (per entity where the same name differs)

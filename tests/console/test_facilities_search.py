@@ -65,3 +65,16 @@ async def test_no_facilities_right_finds_no_provider(store, admin, estate, book,
         await pilot.press(*"Smith")
         await settle(pilot)
         assert rows(search) == []
+
+
+@pytest.mark.parametrize("typed", ["Flat 20", "Smith 99"])
+async def test_digits_in_words_are_not_telephone_numbers(console_ctx, make_app, book, typed):
+    """"Flat 20" once found Brightside Cleaning (its telephone 02079460000 holds "20"),
+    and "Smith 99" Smith John by his mobile's last digits: the digits of a word were
+    looked for in the facilities' telephones, which the flats' search never does."""
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        search = await open_search(pilot)
+        await pilot.press(*typed)
+        await settle(pilot)
+        assert [r for r in rows(search) if r[0].startswith("[")] == []

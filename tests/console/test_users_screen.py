@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.geometry import Region
 from textual.widgets import Select, Static
 
 from console.screens.main import MainScreen
@@ -173,3 +174,15 @@ async def test_a_manager_sees_users_but_may_not_add_them(store, admin, estate, m
         await pilot.press("n")
         await settled(pilot)
         assert app.screen is users
+
+
+async def test_the_legend_shows_whole_at_80x24(console_ctx, make_app):
+    """The legend under the list once had one line: at 80 columns it ended "Creator: may
+    create", the word that says what a Creator may create cut off."""
+    app = make_app(console_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_users(app, pilot)
+        hint = screen.query_one("#users-hint", Static)
+        drawn = " ".join(line.text.strip() for line in hint.render_lines(
+            Region(0, 0, *hint.outer_size)))
+        assert drawn.endswith("Creator: may create sites"), drawn
