@@ -24,8 +24,14 @@ from core.views.devices import display_page, site_panels
 from core.views.list_exports import displays_export
 from core.views.rows import DisplayRow, PanelRow
 
-#: narrow, the profile goes first, then the block and auto-opening: the call chain stays
-COLUMNS = (Col("Display name"), Col("Call code", 2), Col("Flat N°"), Col("Call chain", 1),
+#: the first number of a call chain and its ring time: "02079460123 GB (20 s)"
+CHAIN_MIN = 24
+#: narrow, the profile goes first, then the block and auto-opening: the call chain stays,
+#: cut with "…" down to its first number (whole in the row) rather than left out, which
+#: would leave out every column after it too (columns.fit stops at the first that does
+#: not fit)
+COLUMNS = (Col("Display name"), Col("Call code", 2), Col("Flat N°"),
+           Col("Call chain", 1, CHAIN_MIN),
            Col("Auto-opening", 3), Col("Block", 4), Col("Access profile", 5))
 
 

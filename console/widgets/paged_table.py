@@ -49,8 +49,9 @@ class TotalledTable(RowTable):
 class FittedTable(RowTable):
     """A RowTable whose columns, given as `Col`s, give way by priority on a narrow
     terminal (console/widgets/columns.py): it holds every column's cells and draws those
-    that fit, again on each resize. A DataTable draws a cell whole: a column is kept or
-    left out, never cut."""
+    that fit, again on each resize. A column with a minimum width (a call chain, a
+    task's mission) is cut towards it with "…" before any column is left out for it;
+    the cell held stays whole (Enter, the detail, the export)."""
 
     #: the rows measured for the columns' own widths (the first pages are enough)
     MEASURED_ROWS = 200
@@ -61,6 +62,7 @@ class FittedTable(RowTable):
         super().__init__(**kwargs)
         self.cols = as_cols(columns)
         self._kept = list(range(len(self.cols)))  # the columns drawn
+        self._cuts: dict[int, int] = {}  # the width of each column drawn cut
         self._all: list[tuple[Text | str, ...]] = []  # every column's cells, by row
 
     def on_mount(self) -> None:
@@ -84,11 +86,9 @@ class FittedTable(RowTable):
     def set_rows(self, rows: Sequence[Sequence[Text | str]]) -> None:
         """Show these rows (every column's cells) instead of those held."""
         self._all = [tuple(r) for r in rows]
-        kept = self._wanted()
-        if kept != self._kept:  # these rows' widths make other columns fit
-            self._kept = kept
-            self.clear(columns=True)
-            self.add_columns(*(self.cols[i].label for i in kept))
+        layout = self._layout()
+        if layout != (self._kept, self._cuts):  # these rows' widths make other columns fit
+            self._set_columns(*layout)
         else:
             self.clear()
         self._draw(self._all)
@@ -100,39 +100,54 @@ class FittedTable(RowTable):
         self._draw(new)
 
     def _draw(self, rows: list[tuple[Text | str, ...]]) -> None:
-        kept = self._kept
-        if len(kept) == len(self.cols):
+        kept, cuts = self._kept, self._cuts
+        if len(kept) == len(self.cols) and not cuts:
             self.add_rows(rows)
         else:
-            self.add_rows([tuple(cells[i] for i in kept) for cells in rows])
+            self.add_rows([tuple(_cut(cells[i], cuts[i]) if i in cuts else cells[i]
+                                 for i in kept) for cells in rows])
 
-    def _wanted(self) -> list[int]:
-        """The columns that fit the table's width, by priority."""
+    def _layout(self) -> tuple[list[int], dict[int, int]]:
+        """The columns that fit the table's width, by priority, and the width of each
+        one cut below its own."""
         room = self.size.width - self.styles.scrollbar_size_vertical
         if room <= 0:
-            return list(range(len(self.cols)))
+            return list(range(len(self.cols))), {}
         natural = [len(c.label) for c in self.cols]
         for row in self._all[:self.MEASURED_ROWS]:
             for i, cell in enumerate(row):
                 width = cell.cell_len if isinstance(cell, Text) else len(cell)
                 natural[i] = max(natural[i], width)
-        return shown(fit(natural, [Col(c.label, c.priority) for c in self.cols], room))
+        widths = fit(natural, self.cols, room)
+        return shown(widths), {i: w for i, w in enumerate(widths)
+                               if w is not None and w < natural[i]}
+
+    def _set_columns(self, kept: list[int], cuts: dict[int, int]) -> None:
+        self._kept, self._cuts = kept, cuts
+        self.clear(columns=True)
+        for i in kept:
+            self.add_column(self.cols[i].label, width=cuts.get(i))
 
     def _relayout(self, force: bool = False) -> None:
         """Draw the columns that fit now, if they are not those drawn."""
-        kept = self._wanted()
-        if kept == self._kept and not force:
+        layout = self._layout()
+        if layout == (self._kept, self._cuts) and not force:
             return
-        self._kept = kept
         row = self.cursor_row
-        self.clear(columns=True)
-        self.add_columns(*(self.cols[i].label for i in kept))
+        self._set_columns(*layout)
         self._draw(self._all)
         if self._all:
             self.move_cursor(row=min(row, len(self._all) - 1), animate=False)
 
     def on_resize(self) -> None:
         self._relayout()
+
+
+def _cut(cell: Text | str, width: int) -> Text:
+    """A cell drawn `width` cells wide, ending in "…" when it is longer."""
+    text = cell.copy() if isinstance(cell, Text) else Text(cell)
+    text.truncate(width, overflow="ellipsis")
+    return text
 
 
 # PagedRows declares cursor_row as an attribute (LogTable sets it); DataTable derives it

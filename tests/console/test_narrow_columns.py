@@ -1,5 +1,5 @@
 """Columns that give way on a narrow terminal (console/widgets/columns.py): the rule, and
-the Events list and a block's flats at 80, 100 and 120 columns."""
+the Events list, a block's flats and the Displays tab at 80, 100 and 120 columns."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from console.widgets.columns import Col, fit
 from core.model import EventKind, EventResult
 from tests.console.conftest import settled, show_tab
+from tests.console.test_displays_tab import add_display, open_tab, tab_of
 from tests.console.test_events_tab import ev, open_events, write
 
 LONG = "Resident : Jordan, Kimberley-Anne (Appt. 041) opened by proximity fob at the main door"
@@ -64,3 +65,28 @@ async def test_a_blocks_flats_at_80_columns_show_the_telephone_whole(console_ctx
         await pilot.resize_terminal(160, 40)
         await settled(pilot)
         assert "Notes" in table.shown_labels  # wider: the columns come back
+
+
+@pytest.mark.parametrize(("size", "labels"), [
+    ((80, 24), ["Display name", "Call code", "Flat N°", "Call chain", "Auto-opening"]),
+    ((120, 40), ["Display name", "Call code", "Flat N°", "Call chain", "Auto-opening",
+                 "Block"]),
+], ids=["80x24", "120x40"])
+async def test_a_long_call_chain_is_cut_not_dropped_with_the_columns_after_it(
+        console_ctx, make_app, store, admin, estate, size, labels):
+    """A name called on three telephones has a chain wider than the tab: it is cut with
+    "…" (whole in the cell), and the call code, auto-opening and block stay in view."""
+    phones = [("020 7946 0123", 20), ("07546 277360", 35), ("07546 288399", 30)]
+    await add_display(store, admin, estate.flats[0].id, "Jolly, Michael", "101", phones)
+    app = make_app(console_ctx)
+    async with app.run_test(size=size) as pilot:
+        await settled(pilot)
+        await open_tab(pilot)
+        await settled(pilot)
+        table = tab_of(app).table
+        assert table.shown_labels == labels
+        assert table.virtual_size.width <= table.size.width  # nothing off to the right
+        chain = table.all_cells(0)[3].plain
+        assert chain.count("→") == 2  # whole in the cell
+        line = "".join(seg.text for seg in table.render_line(1))
+        assert "Jolly, Michael" in line and "02079460123" in line and "…" in line
