@@ -28,7 +28,9 @@ class DoorkeeperApp(App):
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True),
                 # every screen, dialogs included (a modal screen hides the app's ordinary
                 # bindings); a text field keeps "?" typed into it (SkipAction)
-                Binding("question_mark", "keys", "Keys", show=False, priority=True)]
+                Binding("question_mark", "keys", "Keys", show=False, priority=True),
+                # Escape closes the keys panel first, not the screen under it
+                Binding("escape", "hide_keys", show=False, priority=True)]
 
     def __init__(self, ctx: ConsoleContext | None = None, *,
                  make_ctx: Callable[[], Awaitable[ConsoleContext]] | None = None,
@@ -76,6 +78,19 @@ class DoorkeeperApp(App):
             self.action_hide_help_panel()
         else:
             self.action_show_help_panel()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Escape is the keys panel's only while it is open: otherwise the binding is not
+        # there at all, and the screen's Escape (shown in its key bar) is the one
+        if action == "hide_keys":
+            return bool(self.screen.query("HelpPanel"))
+        return super().check_action(action, parameters)
+
+    def action_hide_keys(self) -> None:
+        """Escape with the keys panel open closes the panel, not the screen under it."""
+        self.action_hide_help_panel()
+        self.refresh_bindings()
 
     @property
     def main(self) -> MainScreen:

@@ -56,13 +56,18 @@ async def test_enter_in_a_flat_field_goes_to_the_next_field_and_saves_nothing(
         assert "Flat saved" in str(screen.query_one("#flat-message").render())
 
 
-async def test_question_mark_shows_the_keys_in_flat_management(console_ctx, make_app):
+async def test_question_mark_shows_the_keys_in_flat_management_and_escape_hides_them(console_ctx, make_app):
     app = make_app(console_ctx)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_flat(pilot)
         assert "? Keys" in str(screen.query_one(KeyBar).render())  # said on every screen
         await press(pilot, "question_mark")
         await until(pilot, lambda: screen.query("HelpPanel"), "the keys panel")
+        # Escape closes the panel, and only the panel: the flat stays open
+        await pilot.press("escape")
+        await until(pilot, lambda: not screen.query("HelpPanel"), "the keys panel closed")
+        await settled(pilot)
+        assert app.screen is screen
 
 
 async def test_enter_in_a_dialogs_field_moves_on_and_only_ctrl_s_saves(console_ctx,
