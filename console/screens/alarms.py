@@ -179,7 +179,8 @@ class AlarmsScreen(Screen[None]):
             return await self.ctx.change(acknowledge_alarm, row.id, values["note"] or "")
 
         title = f"Acknowledge: {row.kind} · {row.site} · {row.device}"
-        form = NoteForm(title, [Field("note", "Note", max_length=NOTES_MAX,
+        form = NoteForm(title, [Field("note", f"Note (max {NOTES_MAX} characters)",
+                                      max_length=NOTES_MAX,
                                       placeholder="What was done (optional)")], save,
                         save_label="Acknowledge")
         if await self.app.push_screen_wait(form):

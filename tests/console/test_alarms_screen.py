@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
+from textual.widgets import Label
 
 from console.screens.alarms import AlarmsScreen
 from console.screens.event_detail import EventDetailScreen
@@ -80,6 +81,9 @@ async def test_acknowledging_with_a_note_is_stored_audited_and_drops_the_badge(
         await pilot.press("k")
         await settled(pilot)
         assert isinstance(app.screen, FormScreen)
+        # the note's limit is said, as every Notes field says it
+        assert "Note (max 160 characters)" in [str(label.render())
+                                                for label in app.screen.query(Label)]
         await pilot.press(*"Door closed by caretaker", "enter")
         await settled(pilot)
         assert app.screen is screen
