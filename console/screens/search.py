@@ -17,6 +17,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, Select, Static
 
 from console.context import ConsoleContext
+from console.widgets.columns import Col
 from console.widgets.guard import guarded
 from console.widgets.kept_lines import KeptLines
 from console.widgets.key_bar import KeyBar
@@ -35,7 +36,9 @@ ALL_SITES = 0
 BY_OPTIONS = [("Anything", "any"), ("Name of resident", "resident"),
               ("Name of flat", "flat"), ("Telephone number", "telephone"),
               ("APasses", "apass")]
-COLUMNS = ("Site", "Block", "Flat", "Access Pass", "Resident")
+RESIDENT_MIN = 12
+#: Resident, last, is cut with "…" where the screen ends (whole in the row's cells)
+COLUMNS = ("Site", "Block", "Flat", "Access Pass", Col("Resident", 0, RESIDENT_MIN))
 #: typing faster than this searches once, for the last keystroke: a word typed at a
 #: typist's pace (8 keys a second) is one search and one redraw of the results, not one
 #: per key (bench/bench_search_keys.py)
@@ -86,7 +89,8 @@ class SearchScreen(Screen[None]):
         self.site_ids = ctx.viewer.sites_with(Area.FLATS)
         #: no "Access Pass" column for an operator who may consult APasses nowhere
         self.with_passes = bool(set(self.site_ids) & set(ctx.viewer.sites_with(Area.APASS_MANAGEMENT)))
-        self.columns = COLUMNS if self.with_passes else tuple(c for c in COLUMNS if c != "Access Pass")
+        self.columns = COLUMNS if self.with_passes else tuple(c for c in COLUMNS
+                                                                  if c != "Access Pass")
         self.hits: list[SearchHit] = []
         self.fac_hits: list[FacilitiesHit] = []  # providers and companies, after the flats
         self._generation = 0  # the newest query; an older answer is dropped

@@ -182,3 +182,22 @@ async def test_fits_80x24(admin_ctx, make_app, people):
             assert region.width > 0 and region.right <= 80 and region.bottom <= 24, widget_id
         assert screen.query_one("#search-keyword").region.width >= 16
         assert len(rows(screen)) == 3
+
+
+async def test_a_long_resident_is_cut_with_an_ellipsis_at_80_columns(store, admin, people,
+                                                                     make_app):
+    """The Resident column ends in "…" where the screen ends (the cell is whole), and
+    nothing is drawn off to the right."""
+    long_name = "Featherstonehaugh-Cholmondeley, Georgina Alexandra"
+    await residents.add_panel_display(store.uow(), admin, PanelDisplay(
+        people.flat["003"], long_name, "3", hardwired=True))
+    app = make_app(await context_for(store, "admin@test.example"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_search(pilot)
+        await pilot.press(*"featherstone")
+        await settle(pilot)
+        table = screen.query_one("#search-results", StripTable)
+        assert long_name in table.get_row_at(0)[4].plain
+        assert table.virtual_size.width <= table.size.width
+        line = "".join(seg.text for seg in table.render_line(1))
+        assert "Featherstone" in line and line.rstrip().endswith("…"), line
