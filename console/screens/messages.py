@@ -271,7 +271,7 @@ class MessagesScreen(Screen[None]):
             table.clear()
             for row in self.campaigns:
                 c = row.campaign
-                when = c.created_at.astimezone(zone).strftime("%d/%m %H:%M")
+                when = c.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
                 table.add_row(plain(when), plain(c.created_by), plain(str(c.recipients)),
                               _status(row), plain(c.text))
 

@@ -6,6 +6,8 @@ start walks the screen."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from textual.widgets import DataTable, Input, Static
 
@@ -64,6 +66,8 @@ async def test_new_sms_marks_refuses_and_sends(store, admin, estate, console_ctx
         await settled(pilot)
         campaigns = screen.query_one("#sms-campaigns", DataTable)
         assert [r[2:4] for r in cells(campaigns)] == [["2", "2 queued"]]
+        # dated as every other list of the console dates (ISO), in the site's time
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", cells(campaigns)[0][0])
         assert str(summary.render()).startswith("2 SMS will be sent; 0 SMS currently")
         campaigns.focus()
         await press(pilot, "enter")  # the campaign's messages, each with its status
