@@ -42,6 +42,9 @@ class FlatPane(FieldsMixin, VerticalScroll):
     """The FLAT tab: every field of the guide's flat form, saved in one go."""
 
     compact_fields = True
+    #: Tab goes from the tabs to the first field: the pane itself takes no keys a
+    #: concierge would type (a focused field scrolls itself into view)
+    can_focus = False
 
     def __init__(self, owner: FlatScreen) -> None:
         super().__init__(id="flat-pane")

@@ -152,3 +152,20 @@ async def test_end_in_the_blocks_list_stops_on_the_last_block_not_the_total(cons
             await settled(pilot)
             assert tab.current_block is not None and tab.current_block.name == "Block C", key
         assert app.screen.active_bindings["e"].enabled  # Modify block works there
+
+
+async def test_tab_in_flat_management_goes_from_the_tabs_to_the_first_field(console_ctx,
+                                                                           make_app):
+    """No Tab stop on the pane around the fields, where typing did nothing."""
+    app = make_app(console_ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_flat(pilot)
+        await settled(pilot)
+        order = []
+        for _ in range(4):
+            order.append(app.focused.id if app.focused is not None else None)
+            await pilot.press("tab")
+            await settled(pilot)
+        first = order.index("f-number")
+        assert screen.query_one("#flat-pane").id not in order
+        assert order[first:first + 2] == ["f-number", "f-name"], order
