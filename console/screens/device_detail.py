@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.widgets.key_bar import KeyBar
 from console.widgets.plain import plain
 from core.model import DeviceType, Door
 from core.views.rows import DeviceRow
@@ -182,6 +183,7 @@ class DeviceDetailScreen(ModalScreen[None]):
                     yield Static(line)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Close", id="close")
+        yield KeyBar()  # this window's keys, not those of the screen under it
 
     def on_mount(self) -> None:
         self.query_one("#close").focus()

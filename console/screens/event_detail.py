@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from console.context import ConsoleContext
+from console.widgets.key_bar import KeyBar
 from console.widgets.plain import plain
 from core.errors import DoorkeeperError
 from core.views.events import event_detail
@@ -82,6 +83,7 @@ class EventDetailScreen(ModalScreen[None]):
                         yield Static(Text(label), classes="detail-label")
                         yield Static(value, classes="detail-value")
             yield Static("Escape to close", classes="detail-hint")
+        yield KeyBar()  # this window's keys, not those of the screen under it
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -12,6 +12,7 @@ from console.screens.alarms import AlarmsScreen
 from console.screens.event_detail import EventDetailScreen
 from console.widgets.chrome import AlarmBadge
 from console.widgets.form import FormScreen
+from console.widgets.key_bar import KeyBar
 from core.model import Event, EventKind, EventResult
 from core.rights import Profile
 from store import tables as t
@@ -64,6 +65,9 @@ async def test_lists_open_alarms_newest_first(console_ctx, make_app, store, esta
         await pilot.press("d")  # the event behind the alarm
         await settled(pilot)
         assert isinstance(app.screen, EventDetailScreen)
+        # its own keys at the bottom, not those of the list under it
+        keys = str(app.screen.query_one(KeyBar).render())
+        assert "esc Close" in keys and "Acknowledge" not in keys, keys
         await pilot.press("escape", "escape")
         await settled(pilot)
         assert app.screen is app.main
