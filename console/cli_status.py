@@ -19,7 +19,7 @@ from pathlib import Path
 
 from console.cli_backup import backup_folder
 from console.cli_output import say
-from console.cli_store import bus_beside_db, store_file
+from console.cli_store import bus_beside_db, empty_file, store_file
 from core.config import Config
 from core.errors import DoorkeeperError
 from core.model import EventKind
@@ -82,6 +82,9 @@ def _store(db: Path, alarms: dict[str, tuple[int, int]]) -> Part:
     if fault:
         return Part("store", FAIL, "a 'Store fault' alarm is open (the events wait in the "
                                    "spill journal)")
+    aside = alarms.get(EventKind.EVENTS_SET_ASIDE.value, (0, 0))[1]
+    if aside:  # events may be missing: someone must look at the journal's .damaged file
+        return Part("store", WARN, f"{aside} 'Events set aside' alarm(s) not acknowledged")
     notes = [f.what for f in findings if "spill journal" in f.what]
     if notes:
         return Part("store", WARN, notes[0])
@@ -185,7 +188,7 @@ async def run(args: argparse.Namespace, config: Config) -> int:
     gateway, bus = await _gateway(config.bus.path)
     alarms: dict[str, tuple[int, int]] = {}
     newest = None
-    if db.is_file() and db.stat().st_size == 0:  # SQLite would make it a database
+    if empty_file(db):
         store_part = Part("store", FAIL, f"{db} is an empty file, not a store")
     elif db.is_file():
         try:

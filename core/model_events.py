@@ -38,6 +38,7 @@ class EventKind(enum.StrEnum):
     STORE_FAULT = "Store fault"
     STORE_RECOVERED = "Store recovered"
     GATEWAY_TASK_FAILED = "Gateway task failed"
+    EVENTS_SET_ASIDE = "Events set aside"  # lines of the spill journal that are no event
     PROCESS_STUCK = "Process stuck"  # serve's watchdog restarted a stuck worker or gateway
     # the gateway's clock (decisions depend on local time and week types)
     CLOCK_NOT_SYNCHRONISED = "Clock not synchronised"
@@ -64,6 +65,7 @@ ALARM_KINDS = frozenset(
         EventKind.READER_NOT_DRIVEN,
         EventKind.STORE_FAULT,
         EventKind.GATEWAY_TASK_FAILED,
+        EventKind.EVENTS_SET_ASIDE,
         EventKind.PROCESS_STUCK,
         EventKind.CLOCK_NOT_SYNCHRONISED,
         EventKind.SMS_ROUTE_FAULT,

@@ -68,8 +68,10 @@ class EventWriter(EventSink):
         self.journal: SpillJournal | None = None
         #: called with each batch once it is durable (in the store or the journal)
         self.on_durable: Callable[[list[Event]], None] | None = None
-        #: called with the fault's name when the store starts refusing, None when it is over
+        #: called with the fault's name when the store starts refusing, None when it is over;
+        #: on_set_aside when lines of the journal that are no event were set aside
         self.on_fault: Callable[[str | None], None] | None = None
+        self.on_set_aside: Callable[[str], object] | None = None
         self.fault: str | None = None  # the fault announced, if any
         self._refusing_since: float | None = None
         self._queue: deque[Event] = deque()
@@ -83,8 +85,7 @@ class EventWriter(EventSink):
         self._closing = False
         self._retry_at = 0.0  # monotonic time of the next try of a refusing store
         self._backoff = self.flush_s
-        self.batches = 0
-        self.failures = 0  # batches the store refused (a fault)
+        self.batches = self.failures = 0  # failures: batches the store refused (a fault)
         self.spilled = 0  # events written to the journal
         self.replayed = 0  # events moved from the journal into the store
         self.rejected = 0  # events the database refused outright (logged in full)
@@ -95,7 +96,7 @@ class EventWriter(EventSink):
     async def start(self) -> EventWriter:
         """Open the journal (replaying what a previous run left) and start the task."""
         if self.journal is None and self._spill_path is not None:
-            self.journal = SpillJournal(self._spill_path, self._spill_reserve)
+            self.journal = SpillJournal(self._spill_path, self._spill_reserve, self._set_aside)
             if self.journal.events:
                 log.warning("%d events wait in the spill journal %s; replaying them",
                             self.journal.events, self.journal.path)
@@ -117,8 +118,7 @@ class EventWriter(EventSink):
         return task.exception()
 
     async def restart(self) -> None:
-        """Start the task again after it died (the supervisor calls this); nothing queued
-        is lost."""
+        """Start the task again after it died (the supervisor); nothing queued is lost."""
         if not self.running:
             self._task = None
             await self.start()
@@ -158,8 +158,7 @@ class EventWriter(EventSink):
         if len(self._queue) >= self.max_batch:
             self._urge()
 
-    def append_many(self, events: Iterable[Event]) -> None:
-        """Queue many events."""
+    def append_many(self, events: Iterable[Event]) -> None:  # queue many events
         for event in events:
             self.append(event)
 
@@ -169,11 +168,8 @@ class EventWriter(EventSink):
         return len(self._queue)
 
     async def flush(self, timeout: float | None = 30.0) -> None:
-        """Wait until every event appended before this call is durable.
-
-        Raises:
-            StoreError: the writer's task is not running, or `timeout` seconds passed.
-        """
+        """Wait until every event appended before this call is durable; StoreError if
+        the writer's task is not running, or `timeout` seconds passed."""
         target = self._appended
         if self._durable >= target:
             return
@@ -304,6 +300,10 @@ class EventWriter(EventSink):
                 log.exception("could not announce %d durable events", len(batch))
         asyncio.get_running_loop().create_task(self._notify())
 
+    def _set_aside(self, text: str) -> None:
+        if self.on_set_aside is not None:  # set after start(), as on_fault
+            self.on_set_aside(text)
+
     def _journal_waiting(self) -> bool:
         return self.journal is not None and self.journal.events > 0
 
@@ -320,8 +320,7 @@ class EventWriter(EventSink):
         """Count a refusal; announce the fault (a lock only once it has lasted)."""
         self.failures += 1
         now = time.monotonic()
-        if self._refusing_since is None:
-            self._refusing_since = now
+        self._refusing_since = now if self._refusing_since is None else self._refusing_since
         self._retry_at = now + self._backoff
         self._backoff = min(self._backoff * 2, 5.0)
         lasting = now - self._refusing_since >= self.fault_after_s

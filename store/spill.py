@@ -26,6 +26,7 @@ import logging
 import os
 import secrets
 import socket
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -89,9 +90,12 @@ def from_line(line: bytes) -> Event:
 class SpillJournal:
     """An append-only, fsync'd file of events with disk space reserved ahead."""
 
-    def __init__(self, path: str | Path, reserve: int = RESERVE) -> None:
+    def __init__(self, path: str | Path, reserve: int = RESERVE,
+                 on_set_aside: Callable[[str], object] | None = None) -> None:
         self.path = Path(path)
         self.reserve = reserve
+        #: told, once a read, what lines were set aside (the gateway raises an alarm)
+        self.on_set_aside = on_set_aside
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o640)
         self._damaged: set[bytes] = set()  # lines no event, already set aside
         self._end = len(self._data())
@@ -154,22 +158,38 @@ class SpillJournal:
     def read(self) -> list[Event]:
         """Every event in the journal, in the order written. A line that is no event (torn
         by a crash, damaged on disk) would stop every replay: it is copied, once, to
-        `<journal>.damaged` (the evidence kept) and logged, and the others are read."""
+        `<journal>.damaged` (the evidence kept), logged and told to `on_set_aside`: an
+        acknowledged event may be lost there, which a person must know. The others are read."""
         events: list[Event] = []
+        set_aside = 0
         for line in self._data().splitlines():
             if not line.strip():
                 continue
             try:
                 events.append(from_line(line))
             except (ValueError, KeyError, TypeError) as err:  # JSON, UTF-8, a field
-                self._set_aside(line, err)
+                set_aside += self._set_aside(line, err)
+        if set_aside and self.on_set_aside is not None:
+            try:
+                self.on_set_aside(f"{EventKind.EVENTS_SET_ASIDE.value}: {set_aside} line"
+                                  f"{'s' if set_aside > 1 else ''} of the spill journal could "
+                                  f"not be read (torn or damaged), events may be missing; "
+                                  f"kept in {self.damaged_path}")
+            except Exception:  # noqa: BLE001 - the replay goes on; the log says it all
+                log.exception("could not raise the alarm for the lines set aside")
         return events
 
-    def _set_aside(self, line: bytes, err: Exception) -> None:
+    @property
+    def damaged_path(self) -> Path:
+        """Where lines that are no event are kept."""
+        return self.path.with_name(self.path.name + ".damaged")
+
+    def _set_aside(self, line: bytes, err: Exception) -> int:
+        """Keep a line that is no event; 1 if it was not kept already, else 0."""
         if line in self._damaged:
-            return
+            return 0
         self._damaged.add(line)
-        damaged = self.path.with_name(self.path.name + ".damaged")
+        damaged = self.damaged_path
         fd = os.open(damaged, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)  # residents' data
         try:
             os.write(fd, line + b"\n")
@@ -179,6 +199,7 @@ class SpillJournal:
         log.error("a line of the spill journal %s is no event (%s: %s); it is kept in %s "
                   "and the other events are stored", self.path, type(err).__name__, err,
                   damaged)
+        return 1
 
     def clear(self) -> None:
         """Empty the journal (its events are in the store) and reserve space again."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from console.headless import tasks
 from console.headless.bus.client import BusClient
 from core.errors import StoreError
+from core.model import EventKind
 from core.services import access_passes
 from tests.test_event_writer import event
 from tests.test_gateway import gateway, next_event  # noqa: F401 - the fixture
@@ -108,3 +110,40 @@ async def test_a_change_watcher_that_dies_is_restarted(gateway, estate, admin, s
         assert msg["event"]["result"] == "Opening"
     finally:
         await client.close()
+
+
+async def test_lines_of_the_journal_set_aside_are_an_alarm_on_every_site(store, admin, estate):
+    """An acknowledged event may be lost in a torn or damaged line of the spill journal:
+    a person must know, on every console, not only in the log; the other events are
+    stored, and the alarm stays until acknowledged (the store's recovery does not clear it)."""
+    from console.headless.gateway import Gateway, GatewayOptions
+    from core.config import Config
+    from store.database import Store
+    from store.spill import SpillJournal, spill_path
+    from tests.test_gateway import short_socket
+
+    journal = SpillJournal(spill_path(store.where))
+    journal.append([event(1)])
+    torn = b'{"at":"2026-11-27T09:00\n'  # a line torn by a crash
+    journal._end += os.pwrite(journal._fd, torn, journal._end)
+    journal.append([event(2)])
+    journal.close()
+    config = Config()
+    config.bus.path = short_socket()
+    gw = Gateway(config, await Store.open(path=store.where), GatewayOptions())
+    await gw.start()
+    try:
+        await wait_until(lambda: gw.writer.replayed == 2)
+        await gw.writer.flush()
+        with sqlite3.connect(store.where) as con:
+            alarms = con.execute("SELECT site_id, description FROM events WHERE kind = ?",
+                                 (EventKind.EVENTS_SET_ASIDE.value,)).fetchall()
+            credentials = {c for c, in con.execute("SELECT credential FROM events")}
+        assert [site for site, _ in alarms] == [estate.site.id]
+        text = alarms[0][1]
+        assert text.startswith("Events set aside: 1 line of the spill journal could not be read")
+        assert text.endswith(f"kept in {spill_path(store.where)}.damaged")
+        assert {event(1).credential, event(2).credential} <= credentials
+        assert EventKind.EVENTS_SET_ASIDE.is_alarm
+    finally:
+        await gw.stop()

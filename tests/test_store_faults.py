@@ -151,12 +151,15 @@ async def test_a_line_of_the_journal_that_is_no_event_is_set_aside_not_fatal(tmp
     journal._end += len(torn) + len(damaged) + 2
     journal.append([event(2)])
     journal.close()
-    store, writer, _ = await open_writer(path)
+    told: list[str] = []
+    store, writer, _ = await open_writer(path, on_set_aside=told.append)
     await wait_until(lambda: writer.replayed == 2)
+    writer.journal.read()  # read again: told once, kept once
     await store.close()
     con = sqlite3.connect(path)
     assert [c for c, in con.execute("SELECT credential FROM events ORDER BY id")] == [
         event(1).credential, event(2).credential]
+    assert len(told) == 1 and told[0].startswith("Events set aside: 2 lines of the spill")
     con.close()
     kept = spill_path(path).with_name(spill_path(path).name + ".damaged")
     assert kept.read_bytes() == torn + b"\n" + damaged + b"\n"

@@ -116,6 +116,7 @@ class Gateway:
         self.runtime = runtime = Runtime(snapshot, writer, self.bus.publish)
         writer.on_durable = runtime.announce  # published once stored (or journaled)
         writer.on_fault = self.faults.found  # PostgreSQL away: "Centre unreachable"
+        writer.on_set_aside = lambda text: self._system_event(EventKind.EVENTS_SET_ASIDE, text)
         runtime.mark_offline(scope.own_devices(await offline_devices(self.store), snapshot))
         await self.bus.start()
         self.drivers = await self._make_drivers()
@@ -168,8 +169,7 @@ class Gateway:
         log.info("gateway started for %s: %d credentials, %d drivers, bus at %s",
                  scope.describe(), snapshot.credential_count, len(self.drivers),
                  shown(self.config.bus.path))
-        self.notifier.ready(f"{snapshot.credential_count} credentials, "
-                            f"{len(self.drivers)} drivers")
+        self.notifier.ready(f"{snapshot.credential_count} credentials, {len(self.drivers)} drivers")
 
     async def _make_drivers(self) -> list[Driver]:
         from console.headless.simulation import simulator_for  # the simulator only when asked
