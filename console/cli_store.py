@@ -48,14 +48,19 @@ def bus_beside_db(config: Config, args: argparse.Namespace) -> None:
         config.bus.path = str(Path(args.db or config.store.path).with_suffix(".sock"))
 
 
+def empty_file(path: Path) -> bool:
+    """An empty file where a store should be: SQLite takes it for a new database, so
+    opening it would make a store of it (a truncated store, a file made by mistake)."""
+    return path.is_file() and path.stat().st_size == 0
+
+
 async def open_existing(config: Config, db: str | None) -> Store:
     """Open (and migrate) a store that exists; one clear line if it does not."""
     path = store_file(config, db)
     if path is not None and not path.exists():
         raise DoorkeeperError(f"No store at {path}; create one with 'doorkeeper init "
                               f"--admin EMAIL --db {path}' (or 'doorkeeper demo').")
-    if path is not None and path.is_file() and path.stat().st_size == 0:
-        # SQLite takes an empty file for a new database: opening it would make a store
+    if path is not None and empty_file(path):
         raise DoorkeeperError(f"{path} is an empty file, not a store; restore a backup "
                               f"there, or create a store with 'doorkeeper init --admin "
                               f"EMAIL --db {path}'.")

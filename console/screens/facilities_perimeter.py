@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from console.widgets.plain import cut
 from core.task_methods import Method, methods_for
 from core.text import safe_text
 from core.views.facilities_rows import PerimeterDevice
@@ -27,26 +28,19 @@ LEGEND = ("Door/Rly1/Rly2 open by code (door, relay 1, relay 2) · Pass APass ·
           "buttons · Mob mobile access · Tel open by telephone")
 
 
-def shortened(text: str, width: int) -> str:
-    """`text` in at most `width` cells, ending in "…" when cut."""
-    if cell_len(text) <= width:
-        return text
-    return set_cell_size(text, width - 1) + "…"
-
-
 def device_label(device: PerimeterDevice, width: int) -> str:
     """ "Block · device" in `width` cells: a long block is shortened first, so the device's
     own name (which tells the lines of one block apart) stays whole."""
     name = safe_text(device.name)
     if not device.block:
-        return shortened(name, width)
+        return cut(name, width).plain
     block = safe_text(device.block)
     room = width - cell_len(name) - len(" · ")
     if cell_len(block) <= room:
         return f"{block} · {name}"
     if room >= 4:  # "Bl…" and more: enough of the block to read
-        return f"{shortened(block, room)} · {name}"
-    return shortened(name, width)
+        return f"{cut(block, room).plain} · {name}"
+    return cut(name, width).plain
 
 
 class PerimeterGrid(Widget, can_focus=True):

@@ -27,7 +27,7 @@ from console.widgets.columns import Col
 from console.widgets.form import ConfirmScreen
 from console.widgets.guard import attempt
 from console.widgets.paged_table import PagedTable
-from console.widgets.plain import plain
+from console.widgets.plain import cut, plain
 from console.widgets.text_input import TextInput
 from core.errors import DoorkeeperError
 from core.model import APassState
@@ -59,18 +59,12 @@ ACTION_STATES: dict[str, set[APassState]] = {
 def pass_cells(row: PassRow) -> tuple[Text, ...]:
     """A pass in the tab's columns, every value shown literally."""
     return (plain(row.number, "bold"), plain(pass_type_name(row.type)),
-            plain(colour_name(row.colour)), _cut(plain(row.block), 20), plain(row.flat_number),
-            plain(row.resident), _cut(plain(row.access_profile), 24), _cut(plain(row.notes), 40))
+            plain(colour_name(row.colour)), cut(row.block, 20), plain(row.flat_number),
+            plain(row.resident), cut(row.access_profile, 24), cut(row.notes, 40))
 
 
 def _digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
-
-
-def _cut(text: Text, width: int) -> Text:
-    """Long names end in "…" so the columns after them stay in view."""
-    text.truncate(width, overflow="ellipsis")
-    return text
 
 
 class AccessPassesTab(SiteTab):

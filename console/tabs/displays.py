@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Select, Static
 from console.tabs.base import SiteTab
 from console.widgets.columns import Col
 from console.widgets.paged_table import PagedTable
-from console.widgets.plain import plain
+from console.widgets.plain import cut, plain
 from core.phones import display_phone
 from core.rights import Action, Area
 from core.views.blocks import site_header
@@ -52,14 +52,8 @@ def display_cells(row: DisplayRow) -> tuple[Text, ...]:
     """A name in the tab's columns, every value shown literally."""
     auto = plain(row.auto_open) if row.auto_open else Text("Never", style="dim")
     return (plain(row.display_name, "bold"), plain(row.call_code), plain(row.flat_number),
-            call_chain_text(row), auto, _cut(plain(row.block), 20),
-            _cut(plain(row.access_profile), 24))
-
-
-def _cut(text: Text, width: int) -> Text:
-    """Long names end in "…" so the call chain stays in view."""
-    text.truncate(width, overflow="ellipsis")
-    return text
+            call_chain_text(row), auto, cut(row.block, 20),
+            cut(row.access_profile, 24))
 
 
 def panel_options(panels: list[PanelRow]) -> list[tuple[Text, int]]:

@@ -15,6 +15,7 @@ from console import textual_compat
 from console.widgets.columns import Col, as_cols, fit, shown
 from console.widgets.guard import attempt
 from console.widgets.pager import PREFETCH, Fetch, PagedRows, Pager, R
+from console.widgets.plain import cut
 
 
 class RowTable(DataTable[Any]):
@@ -104,7 +105,7 @@ class FittedTable(RowTable):
         if len(kept) == len(self.cols) and not cuts:
             self.add_rows(rows)
         else:
-            self.add_rows([tuple(_cut(cells[i], cuts[i]) if i in cuts else cells[i]
+            self.add_rows([tuple(cut(cells[i], cuts[i]) if i in cuts else cells[i]
                                  for i in kept) for cells in rows])
 
     def _layout(self) -> tuple[list[int], dict[int, int]]:
@@ -141,13 +142,6 @@ class FittedTable(RowTable):
 
     def on_resize(self) -> None:
         self._relayout()
-
-
-def _cut(cell: Text | str, width: int) -> Text:
-    """A cell drawn `width` cells wide, ending in "…" when it is longer."""
-    text = cell.copy() if isinstance(cell, Text) else Text(cell)
-    text.truncate(width, overflow="ellipsis")
-    return text
 
 
 # PagedRows declares cursor_row as an attribute (LogTable sets it); DataTable derives it

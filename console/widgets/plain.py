@@ -31,6 +31,14 @@ def plain(value: object, style: str = "") -> Text:
                      end="")
 
 
+def cut(cell: Text | str, width: int) -> Text:
+    """`cell` in at most `width` cells, ending in "…" when it is longer (so the columns
+    after it stay in view)."""
+    text = cell.copy() if isinstance(cell, Text) else plain(cell)
+    text.truncate(width, overflow="ellipsis")
+    return text
+
+
 def validity_style(valid_from: date | None, valid_to: date | None, today: date) -> str:
     """Expired red, not started orange, current grey."""
     if valid_to is not None and valid_to < today:
