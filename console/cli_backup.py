@@ -38,11 +38,18 @@ def backup_folder(config: Config, db: Path) -> Path:
     return Path(config.backup.folder) if config.backup.folder else db.parent / "backups"
 
 
-def _sqlite_file(config: Config, args: argparse.Namespace) -> Path:
+def _sqlite_file(config: Config, args: argparse.Namespace, new: bool = False) -> Path:
+    """The store's file; `new`: it may not exist yet (a restore onto a new machine), if
+    its folder does."""
     db = store_file(config, args.db)
     if db is None:
         raise DoorkeeperError("The store is a database server: back it up with its own "
                               "tools (PostgreSQL: pg_dump, from the server's own version).")
+    if new and not db.exists() and not db.is_symlink():
+        if not db.parent.is_dir():
+            raise DoorkeeperError(f"No folder {db.parent} to restore the store into; create "
+                                  "it first (the store's folder, owned by its user).")
+        return db
     if not db.is_file():
         raise DoorkeeperError(f"No store at {db}; nothing to back up or restore into "
                               f"(create one with 'doorkeeper init --admin EMAIL --db {db}').")
@@ -80,7 +87,7 @@ async def run_restore(args: argparse.Namespace, config: Config) -> int:
     from store.backup import restore
     from store.database import Store
 
-    db = _sqlite_file(config, args)
+    db = _sqlite_file(config, args, new=True)
     bus_beside_db(config, args)
     try:
         await gateway_answers(config.bus.path)

@@ -111,6 +111,17 @@ def test_backup_and_restore_from_the_command_line(cli, store, tmp_path):
     assert back.returncode == 0, back.stderr
     assert "The store it replaced is kept at" in back.stdout
     assert len(list(Path(db).parent.glob("doorkeeper.db.before-restore-*"))) == 1
+    # a new machine: restored straight into the store's path, no 'init' before it
+    new = tmp_path / "new" / "doorkeeper.db"
+    refused = cli("restore", "--db", str(new), str(newest))
+    assert refused.returncode != 0 and "No folder" in refused.stderr and not new.parent.exists()
+    new.parent.mkdir()
+    fresh = cli("restore", "--db", str(new), str(newest))
+    assert fresh.returncode == 0, fresh.stderr
+    assert "kept at" not in fresh.stdout
+    with sqlite3.connect(new) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert con.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD,)
 
 
 @pytest.mark.parametrize("spoil, says", [
