@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -77,9 +78,14 @@ async def console_context(store: Store, operator: str | None, hub: LiveHub | Non
     """The operator's context, wired to the live feed and the gateway's commands."""
     ctx = await load_context(store, operator or await default_operator(store), source)
     if hub is not None:
-        ctx.live = hub.subscribe()
-        ctx.commander = BusCommander(hub.client, id_of(ctx.operator), ctx.actor.source)
+        wire(ctx, hub)
     return ctx
+
+
+def wire(ctx: ConsoleContext, hub: LiveHub) -> None:
+    """Give a context the live feed and the gateway's commands."""
+    ctx.live = hub.subscribe()
+    ctx.commander = BusCommander(hub.client, id_of(ctx.operator), ctx.actor.source)
 
 
 async def run_console(store: Store, *, db: str, bus: str, config: str | None,
@@ -87,6 +93,12 @@ async def run_console(store: Store, *, db: str, bus: str, config: str | None,
     """Attach to (or start) the gateway and run the console until the operator quits."""
     from console.app import DoorkeeperApp  # Textual loads only for the console
 
+    # the operator and the terminal are checked before a gateway is started for them
+    ctx = await console_context(store, operator, None)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):  # it would draw into a file forever
+        raise DoorkeeperError("The console needs a terminal, and its input or output is not "
+                              "one (a file or a pipe); 'doorkeeper status' and 'doorkeeper "
+                              "export' print text.")
     own: StartedGateway | None = None
     keeper: asyncio.Task[None] | None = None
     hub = None
@@ -99,7 +111,7 @@ async def run_console(store: Store, *, db: str, bus: str, config: str | None,
             own = StartedGateway(lambda: start_gateway(db, bus, config, simulate, rate))
             hub = await attach(bus, own.proc)
             keeper = asyncio.create_task(own.watch(), name="started-gateway")
-        ctx = await console_context(store, operator, hub)
+        wire(ctx, hub)
         app = DoorkeeperApp(ctx)
         loop = asyncio.get_running_loop()
         watch_terminal(lambda: loop.call_soon_threadsafe(app.exit))

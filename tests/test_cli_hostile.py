@@ -273,3 +273,15 @@ def test_output_to_a_full_disk_is_one_line(cli, tmp_path, monkeypatch, capfd, co
     extra = ["--db", str(db)] if command != ["--help"] else []
     assert main([*command, *extra]) == 2
     assert capfd.readouterr().err == "doorkeeper: No space left on device.\n"
+
+
+def test_the_console_checks_its_operator_and_terminal_before_starting_a_gateway(cli, tmp_path):
+    """An unknown --operator, or output to a file, used to start a gateway (and its
+    simulated or real drivers) first; the console drew into a file forever."""
+    db = tmp_path / "s.db"
+    assert cli("init", "--admin", "a@example.org", "--db", str(db)).returncode == 0
+    before = tree(tmp_path)
+    one_line(cli("console", "--db", str(db), "--operator", "nobody@example.org"),
+             "No operator is called 'nobody@example.org'")
+    one_line(cli("console", "--db", str(db)), "The console needs a terminal")
+    assert [f for f in tree(tmp_path) if f not in before] == ["s.console.log"]  # no gateway
