@@ -285,3 +285,11 @@ def test_the_console_checks_its_operator_and_terminal_before_starting_a_gateway(
              "No operator is called 'nobody@example.org'")
     one_line(cli("console", "--db", str(db)), "The console needs a terminal")
     assert [f for f in tree(tmp_path) if f not in before] == ["s.console.log"]  # no gateway
+
+
+@pytest.mark.parametrize("events", ["-1", "20000001", "99999999999999"])
+def test_a_demo_history_out_of_bounds_is_refused_before_it_is_built(cli, tmp_path, events):
+    """99999999999999 past events were built in memory until the process was killed."""
+    one_line(cli("demo", "--no-ui", "--events", events, "--db", str(tmp_path / "d.db")),
+             "--events must be 0 to 20,000,000.")
+    assert tree(tmp_path) == []
