@@ -33,4 +33,15 @@ async def test_a_field_takes_at_most_its_maximum():
         free.focus()
         await pilot.press(*"a" * 10)
         free.insert_text_at_cursor("b" * 1000)
-        assert len(free.value) <= TEXT_MAX
+        assert free.value == "a" * 10 + "b" * (TEXT_MAX - 10)  # what fits, not nothing
+        await pilot.pause()
+        told = [n.message for n in app._notifications]
+        assert told == [f"This field takes at most {TEXT_MAX} characters; the rest was cut."]
+        date.focus()
+        await pilot.pause()  # focusing selects the field's text: typing would replace it
+        date.insert_text_at_cursor("2026-12-05 and more")
+        await pilot.press("x", "y")  # a full field: each key refused, the notice not repeated
+        assert date.value == "2026-12-05"
+        await pilot.pause()
+        assert [n.message for n in app._notifications][1:] == [
+            "This field takes at most 10 characters; the rest was cut."]
