@@ -276,8 +276,10 @@ async def test_offline_raises_an_alarm_and_recovery_clears_it(store, admin, esta
         await client.close()
 
 
-def test_sigterm_flushes_every_published_event(tmp_path):
-    """A gateway process under load, stopped by SIGTERM: all it published is stored."""
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
+def test_every_published_event_is_stored_after_sigterm_or_kill_9(tmp_path, stop):
+    """A gateway process under load, stopped by SIGTERM or killed (kill -9): all it
+    published is stored, since it publishes an event only once it is durable."""
     db = tmp_path / "gw.db"
     built = subprocess.run([sys.executable, "-m", "console.cli", "demo", "--no-ui", "--db",
                             str(db), "--events", "0"], capture_output=True, text=True,
@@ -303,17 +305,20 @@ def test_sigterm_flushes_every_published_event(tmp_path):
                     published.append(msg["event"])
                 if len(published) > 200:
                     break
-        proc.send_signal(signal.SIGTERM)  # while events are still coming
+        proc.send_signal(stop)  # while events are still coming
         try:
             async for msg in client.messages():  # until the gateway closes the bus
                 if msg.get("type") in ("event", "alarm"):
                     published.append(msg["event"])
+        except OSError:  # killed: the connection is reset
+            assert stop == signal.SIGKILL
         finally:
             await client.close()
 
     try:
         asyncio.run(listen())
-        assert proc.wait(timeout=30) == 0, proc.stderr.read()
+        assert proc.wait(timeout=30) == (0 if stop == signal.SIGTERM else -stop), \
+            proc.stderr.read()
     finally:
         if proc.poll() is None:  # a failed test leaves no gateway behind
             proc.kill()
