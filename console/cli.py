@@ -25,7 +25,7 @@ from console import (
     cli_service,
     cli_status,
 )
-from console.cli_output import EXIT_USAGE, PlainFormatter, refuse, say
+from console.cli_output import EXIT_USAGE, refuse, say
 from console.cli_output import Parser as _Parser
 from console.cli_store import bus_beside_db, creating, open_existing
 from console.headless.children import hold_lifeline
@@ -34,7 +34,7 @@ from core import rules
 from core.config import Config, load_config
 from core.errors import DoorkeeperError
 from core.services.operators import bootstrap_admin
-from core.text import has_control_chars
+from core.text import PlainFormatter, has_control_chars
 from store.database import Store
 
 
@@ -170,7 +170,7 @@ def _log_to_file(db: str, name: str) -> None:
     for handler in list(root.handlers):
         root.removeHandler(handler)
     handler = logging.FileHandler(Path(db).with_suffix(f".{name}.log"), encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(PlainFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
 
 

@@ -9,7 +9,6 @@ argparse's own and the log's included, goes through core's plain-text cleaning.
 from __future__ import annotations
 
 import argparse
-import logging
 import re
 import sys
 from datetime import date
@@ -19,14 +18,9 @@ if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
 from core import days
-from core.text import safe_text
+from core.text import plain_lines, safe_text
 
 EXIT_USAGE = 2
-
-
-def plain_lines(text: str) -> str:
-    """`text` with each line cleaned (escape sequences and controls removed)."""
-    return "\n".join(safe_text(line) for line in text.split("\n"))
 
 
 def say(text: str, *, file: IO[str] | None = None, flush: bool = False) -> None:
@@ -58,13 +52,6 @@ def refuse(text: str) -> None:
     (what the caller typed, echoed) is cut to its ends."""
     line = re.sub(rf"[^\s'\"]{{{LONG_WORD + 1},}}", _shorter, safe_text(text))
     print(f"doorkeeper: {line}", file=sys.stderr)
-
-
-class PlainFormatter(logging.Formatter):
-    """Log lines with what came from outside cleaned (tracebacks keep their lines)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return plain_lines(super().format(record))
 
 
 class Parser(argparse.ArgumentParser):

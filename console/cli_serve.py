@@ -45,10 +45,11 @@ async def _resolvable(listen: str, what: str) -> None:
 
 async def run(args: argparse.Namespace, config: Config) -> int:
     """Check the settings, make the host key, then supervise until stopped."""
-    from console.cli_output import PlainFormatter, say
+    from console.cli_output import say
     from console.cli_store import bus_beside_db, open_existing
     from console.headless.supervisor import Supervisor, ensure_host_key, host_key_path
     from console.headless.systemd import log_to_journal_or_file
+    from core.text import PlainFormatter
 
     if args.rate is not None and not 0 <= args.rate <= 10_000:
         raise DoorkeeperError("--rate must be 0 to 10000 events per second.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 
@@ -36,3 +37,16 @@ def safe_text(value: object) -> str:
     s = s.replace("\t", " ").replace("\r", " ").replace("\n", " ")
     s = _CONTROL.sub("", s)
     return unicodedata.normalize("NFC", s)
+
+
+def plain_lines(text: str) -> str:
+    """`text` with each line cleaned (escape sequences and controls removed)."""
+    return "\n".join(safe_text(line) for line in text.split("\n"))
+
+
+class PlainFormatter(logging.Formatter):
+    """Log lines with what came from outside cleaned (tracebacks keep their lines): a
+    log read with `cat` or `tail -f` never carries a device's or a client's escapes."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return plain_lines(super().format(record))

@@ -161,8 +161,8 @@ def test_journal_lines_carry_a_priority_and_no_time(level, prefix):
 def test_logs_go_to_the_journal_under_systemd_else_to_a_rotated_file(tmp_path, monkeypatch):
     import sys
 
-    from console.cli_output import PlainFormatter
     from console.headless.systemd import log_to_journal_or_file
+    from core.text import PlainFormatter
 
     root = logging.getLogger()
     saved = list(root.handlers)

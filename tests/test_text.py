@@ -142,3 +142,50 @@ def test_safe_text_output_has_no_controls_and_is_idempotent(value):
     assert not any(is_c0_or_c1(ch) for ch in out)
     assert not has_control_chars(out)
     assert safe_text(out) == out
+
+
+def _console_log(path):
+    from console.cli import _log_to_file
+    _log_to_file(str(path.with_suffix(".db")), "console")
+    return path.with_suffix(".console.log")
+
+
+def _worker_log(path):
+    from console.ssh.server import setup_logging
+    setup_logging(str(path))
+    return path
+
+
+def _serve_log(path):
+    from console.headless.watchdog import serve_log
+    serve_log(str(path))
+    return path
+
+
+@pytest.mark.parametrize("make_log", [_console_log, _worker_log, _serve_log])
+def test_every_log_file_is_written_plain(tmp_path, make_log):
+    """A log read with `cat` or `tail -f` never carries a device's or a client's escape
+    sequences (the console's, the SSH workers' and serve's files used a bare Formatter);
+    a traceback keeps its lines."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        path = make_log(tmp_path / "x.log")
+        try:
+            raise ValueError("bad \x1b]0;owned\x07 value")
+        except ValueError:
+            logging.getLogger("console.test").exception("a reader said %s", "\x1b[2Jname\x9b")
+    finally:
+        for handler in list(root.handlers):
+            if handler not in handlers:
+                handler.close()
+                root.removeHandler(handler)
+        for handler in handlers:
+            if handler not in root.handlers:
+                root.addHandler(handler)
+        root.setLevel(level)
+    text = path.read_text(encoding="utf-8")
+    assert "a reader said name" in text and "Traceback" in text and "ValueError: bad" in text
+    assert not any(has_control_chars(line) for line in text.splitlines()), text

@@ -29,6 +29,7 @@ from console.headless.children import gateway_answers
 from core.bus import BusClosed, Kind
 from core.errors import DoorkeeperError
 from core.rules import NOTES_MAX
+from core.text import PlainFormatter
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +191,7 @@ def serve_log(path: str) -> logging.Handler:
     append to the same file, in the same form); return it, to remove it when serve stops.
     The supervisor's lines hold numbers and its own words, nothing a client sent."""
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter(
+    handler.setFormatter(PlainFormatter(
         f"%(asctime)s %(levelname)s supervisor {os.getpid()} %(name)s: %(message)s"))
     handler.setLevel(logging.INFO)
     logging.getLogger().addHandler(handler)

@@ -39,6 +39,7 @@ from console.ssh.zygote import SessionRequest
 from console.ssh.zygote_client import ZygoteClient
 from core.config import SSHConfig, StoreConfig, split_listen
 from core.errors import DoorkeeperError
+from core.text import PlainFormatter
 from core.views.viewer import Viewer, load_viewer
 from store.database import Store
 
@@ -217,7 +218,7 @@ def setup_logging(path: str, role: str = "worker") -> None:
         root.removeHandler(handler)
     handler = (logging.FileHandler(path, encoding="utf-8") if path
                else logging.StreamHandler(sys.__stderr__))
-    handler.setFormatter(logging.Formatter(
+    handler.setFormatter(PlainFormatter(  # a client's text never reaches a reader's terminal
         f"%(asctime)s %(levelname)s {role} %(process)d %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
