@@ -81,10 +81,10 @@ SIMULATOR = {"rate_counts": "events"}
 def probe(url: str, folder: str, site: str, rate: float, out: str) -> None:
     """The real Gateway for one site; SIGUSR1 marks the decision count, SIGTERM stops it
     and writes the latencies."""
-    from console.cli_output import PlainFormatter
     from console.headless.gateway import Gateway, GatewayOptions
     from console.headless.sites import gateway_log
     from console.headless.systemd import log_to_journal_or_file
+    from core.text import PlainFormatter
 
     async def run() -> None:
         config = Config()
