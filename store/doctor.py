@@ -24,7 +24,7 @@ from alembic.script import ScriptDirectory
 
 from store.faults import free_bytes
 from store.migrate import alembic_config
-from store.spill import spill_path
+from store.spill import SpillJournal, spill_path
 
 #: below this many free bytes beside the store, the disk is "nearly full"
 LOW_DISK = 64 << 20
@@ -160,6 +160,14 @@ def examine(db: str | Path) -> list[Finding]:
                 False, f"{events} events wait in the spill journal {journal}.",
                 "The gateway stores them (in order, once each) as soon as the store takes "
                 "writes again. Do not delete the journal."))
+    damaged = SpillJournal.damaged_at(journal)
+    if damaged.exists():
+        lines = _journal_events(damaged)
+        found.append(Finding(
+            False, f"{lines} line{'s' if lines != 1 else ''} of the spill journal could not "
+            f"be read as events and {'were' if lines != 1 else 'was'} set aside in {damaged}.",
+            "Events may be missing from the store (the 'Events set aside' alarm): read what "
+            "the file still says, then move it away. It holds residents' data."))
     return found
 
 

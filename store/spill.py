@@ -182,7 +182,12 @@ class SpillJournal:
     @property
     def damaged_path(self) -> Path:
         """Where lines that are no event are kept."""
-        return self.path.with_name(self.path.name + ".damaged")
+        return self.damaged_at(self.path)
+
+    @staticmethod
+    def damaged_at(journal: Path) -> Path:
+        """Where the lines of `journal` that are no event are kept."""
+        return journal.with_name(journal.name + ".damaged")
 
     def _set_aside(self, line: bytes, err: Exception) -> int:
         """Keep a line that is no event; 1 if it was not kept already, else 0."""

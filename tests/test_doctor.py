@@ -75,6 +75,11 @@ def test_an_unknown_schema_and_waiting_events_are_named(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Schema version 9999 is unknown" in out
     assert "2 events wait in the spill journal" in out
+    assert "set aside" not in out
+    SpillJournal.damaged_at(spill_path(path)).write_bytes(b'{"at":"2026\n')
+    assert main(["doctor", "--db", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "1 line of the spill journal could not be read as events and was set aside" in out
 
 
 def test_not_a_database_and_hostile_names(tmp_path, capsys):
