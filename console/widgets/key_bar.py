@@ -10,7 +10,8 @@ Footer does (the key in bold, its description, dim when disabled), keeps the
 command palette's key and `?` (every key of the screen, in a panel) at the right,
 so that a narrow terminal cuts the screen's own keys but never the way to see them
 all, and a click on a key presses it. Under 100 columns, keys that do not all fit are
-worded by their first word ("e Modify", not "e Modify block") and the palette's key
+worded by their first word ("e Modify", not "e Modify block"; by their first and last
+when two keys would read the same: "n Add user", "k Add key") and the palette's key
 stands alone, so that more of them show (at 80 columns every tab's own keys do). A screen with a
 `key_description(binding)` method words its keys itself (a dialog's ctrl+s says what
 its button says: "Add flats", "Import", not "Save").
@@ -18,6 +19,7 @@ its button says: "Add flats", "Import", not "Save").
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from rich.style import Style
@@ -43,6 +45,10 @@ class Shown:
     display: str  # how the key is written ("^q")
     description: str
     enabled: bool  # drawn dim when not
+
+
+def _first(description: str) -> str:
+    return description.split(maxsplit=1)[0] if description.strip() else ""
 
 
 class KeyBar(Widget, can_focus=False):
@@ -144,8 +150,10 @@ class KeyBar(Widget, can_focus=False):
         line = Text(no_wrap=True, overflow="crop", end="")
         spans: list[tuple[int, int, Shown]] = []
         room = max(0, width - right.cell_len)
+        same = Counter(_first(k.description) for k in self._keys)
         for shown in self._keys:
-            part = self._segment(shown, key_style, text_style, compact)
+            part = self._segment(shown, key_style, text_style, compact,
+                                 same[_first(shown.description)] > 1)
             if line.cell_len + part.cell_len > room:
                 break
             spans.append((line.cell_len, line.cell_len + part.cell_len, shown))
@@ -167,13 +175,17 @@ class KeyBar(Widget, can_focus=False):
 
     @staticmethod
     def _segment(shown: Shown, key_style: Style, text_style: Style,
-                 compact: bool = False) -> Text:
+                 compact: bool = False, shared: bool = False) -> Text:
+        """A key and its description; `compact`: its first word, and its last too when
+        the first is `shared` with another key."""
         dim = Style(dim=True) if not shown.enabled else Style()
         part = Text(end="")
         part.append(f" {shown.display} ", key_style + dim)
         if shown.description:
             words = shown.description.split()
-            said = words[0] if compact and words else shown.description
+            said = shown.description
+            if compact:
+                said = f"{words[0]} {words[-1]}" if shared and len(words) > 1 else words[0]
             part.append(f"{said} ", text_style + dim)
         return part
 

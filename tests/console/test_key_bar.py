@@ -83,3 +83,17 @@ async def test_a_dialogs_ctrl_s_is_worded_as_its_button(console_ctx, make_app):
         await until(pilot, lambda: "Import" in line(app), "the dialog's keys")
         assert " ^s Import " in line(app) and "Save" not in line(app)
         assert " esc Cancel " in line(app)
+
+
+async def test_keys_whose_first_words_are_the_same_keep_their_last_word(console_ctx,
+                                                                        make_app):
+    """At 80 columns the Users screen read "n Add … k Add x Remove": two keys both "Add".
+    Keys that share a first word keep their last word too; the others keep only the first."""
+    from tests.console.test_users_screen import _open_users
+
+    app = make_app(console_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_users(app, pilot)
+        await until(pilot, lambda: " k Add key " in line(app), "the Users keys")
+        text = line(app)
+        assert " n Add user " in text and " g Give " in text and "Add a user" not in text
