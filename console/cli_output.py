@@ -9,7 +9,6 @@ argparse's own and the log's included, goes through core's plain-text cleaning.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from datetime import date
 from typing import IO, TYPE_CHECKING, NoReturn
@@ -18,7 +17,7 @@ if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
 from core import days
-from core.text import plain_lines, safe_text
+from core.text import long_words_cut, plain_lines, safe_text
 
 EXIT_USAGE = 2
 
@@ -41,16 +40,11 @@ def cli_date(value: str) -> date:
 LONG_WORD = 300
 
 
-def _shorter(word: re.Match[str]) -> str:
-    w = word[0]
-    return f"{w[:100]}…({len(w):,} characters)…{w[-40:]}"
-
-
 def refuse(text: str) -> None:
     """The CLI's one line on stderr for a refusal: a reason that spans lines (SQLite's
     integrity report, a caller's newline) is put on one, and a word as long as a page
     (what the caller typed, echoed) is cut to its ends."""
-    line = re.sub(rf"[^\s'\"]{{{LONG_WORD + 1},}}", _shorter, safe_text(text))
+    line = long_words_cut(safe_text(text), LONG_WORD, 100, 40)
     print(f"doorkeeper: {line}", file=sys.stderr)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from functools import partial
 
 # C0 and C1 controls (including ESC and the 8-bit CSI 0x9B), DEL, the line and
 # paragraph separators, and the bidirectional overrides that can make text read
@@ -50,3 +51,15 @@ class PlainFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return plain_lines(super().format(record))
+
+
+def _by_its_ends(head: int, tail: int, word: re.Match[str]) -> str:
+    w = word[0]
+    return f"{w[:head]}…({len(w):,} characters)…{w[-tail:]}"
+
+
+def long_words_cut(text: str, longest: int, head: int, tail: int) -> str:
+    """`text` with each word longer than `longest` characters (a value typed and echoed
+    back by a refusal: an email or a path of 10,000 characters) shown by its first
+    `head` and last `tail` characters and its length."""
+    return re.sub(rf"[^\s'\"]{{{longest + 1},}}", partial(_by_its_ends, head, tail), text)

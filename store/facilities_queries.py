@@ -110,12 +110,18 @@ async def managed_companies(store: Store, operator_id: int) -> set[int]:
             select(ca.company_id).where(ca.operator_id == operator_id))).scalars())
 
 
-async def company_rows(store: Store, company_ids: Collection[int] | None) -> list[CompanyRow]:
+async def company_rows(store: Store, company_ids: Collection[int] | None,
+                       site_ids: Collection[int] | None = None) -> list[CompanyRow]:
     """These companies (None: all), by name in natural order, with their providers and
-    tasks counted (they are few: sorted here, no stored key)."""
+    their tasks with access to one of `site_ids` (None: all) counted (they are few:
+    sorted here, no stored key)."""
     providers = (select(func.count()).select_from(t.service_providers)
                  .where(sp.company_id == co.id).scalar_subquery())
     tasks = select(func.count()).select_from(t.tasks).where(tk.company_id == co.id)
+    if site_ids is not None:
+        on_sites = select(t.task_sites.c.task_id).where(
+            t.task_sites.c.site_id.in_(list(site_ids)))
+        tasks = tasks.where(tk.id.in_(on_sites))
     stmt = select(co.id, co.name, co.person_in_charge, co.telephone, co.email, providers,
                   tasks.scalar_subquery()).order_by(co.name)
     if company_ids is not None:
@@ -283,8 +289,9 @@ class StoreFacilitiesReads(FacilitiesReadModel):
                                 ) -> set[int]:
         return await visible_companies(self.store, operator_id, site_ids)
 
-    async def company_rows(self, company_ids: Collection[int] | None) -> list[CompanyRow]:
-        return await company_rows(self.store, company_ids)
+    async def company_rows(self, company_ids: Collection[int] | None,
+                           site_ids: Collection[int] | None) -> list[CompanyRow]:
+        return await company_rows(self.store, company_ids, site_ids)
 
     async def managed_companies(self, operator_id: int) -> set[int]:
         return await managed_companies(self.store, operator_id)

@@ -98,7 +98,9 @@ class MainScreen(OtherScreens):
         with Horizontal(id="topbar"):
             yield Static("Doorkeeper", id="brand")
             yield Static(plain(self.ctx.operator.email), id="who")
-            yield AlarmBadge(id="alarm-badge")
+            badge = AlarmBadge(id="alarm-badge")
+            badge.display = self.ctx.can(None, Area.EVENTS)  # no count of what one may not see
+            yield badge
         yield Static(GATEWAY_AWAY, id="gateway-banner")
         with Horizontal(id="body"):
             yield SiteTree(id="tree")

@@ -37,10 +37,13 @@ class OtherScreens(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Users and Facilities only for operators who may consult them somewhere; the
-        set-up screens only with their right on the site shown; the overview with Events
-        somewhere."""
-        if action == "overview":
+        set-up screens only with their right on the site shown; the overview and the
+        alarms with Events somewhere; the search (of flats, their residents and passes)
+        with Flats somewhere."""
+        if action in ("overview", "alarms"):
             return self.ctx.can(None, Area.EVENTS, Action.CONSULT)
+        if action == "search":
+            return self.ctx.can(None, Area.FLATS, Action.CONSULT)
         if action == "facilities":
             return self.ctx.can(None, Area.FACILITIES, Action.CONSULT)
         if action == "audit":

@@ -22,6 +22,7 @@ from console.widgets.key_bar import KeyBar
 from console.widgets.plain import plain
 from console.widgets.text_input import TextInput
 from core.errors import DoorkeeperError
+from core.text import long_words_cut, safe_text
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
     _Node = DOMNode  # the mixin queries the screen or widget it is mixed into
 else:
     _Node = object
+
+#: a word of a refusal longer than this (a long paste, quoted back) is shown by its ends
+ECHOED_WORD = 32
 
 
 @dataclass
@@ -93,13 +97,16 @@ class FieldsMixin(_Node):
             error.update("")
 
     def show_error(self, err: DoorkeeperError) -> None:
-        """Next to its field when it names one of ours, else at the foot of the form."""
+        """Next to its field when it names one of ours, else at the foot of the form. What
+        the refusal quotes of a long paste is cut to its ends: a line or two, not a wall
+        of the 5,000 characters pasted filling the dialog."""
+        said = plain(long_words_cut(safe_text(err.message), ECHOED_WORD, 16, 8))
         names = {f.name for f in self.fields}
         if err.field in names:
-            self.query_one(f"#e-{err.field}", Static).update(plain(err.message))
+            self.query_one(f"#e-{err.field}", Static).update(said)
             self.query_one(f"#f-{err.field}").focus()
         else:
-            self.query_one(".form-error", Static).update(plain(err.message))
+            self.query_one(".form-error", Static).update(said)
 
 
 class FormScreen(FieldsMixin, ModalScreen[Any]):

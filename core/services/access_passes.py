@@ -19,7 +19,7 @@ from core.model import (
 )
 from core.ports import UnitOfWork
 from core.rights import Action, Area
-from core.services.base import Actor, authorize, must_get, record
+from core.services.base import Actor, authorize, flat_context, must_get, record
 
 
 async def _assignment(uow: UnitOfWork, site: Site, flat_id: int | None,
@@ -93,16 +93,34 @@ async def _pass_by_number(uow: UnitOfWork, number: str) -> AccessPass:
     return found[0]
 
 
+async def _from_site_stock(uow: UnitOfWork, actor: Actor, number: str,
+                           flat_id: int) -> AccessPass:
+    """A pass of the stock of the flat's site, looked for once the right on that site is
+    checked: a typed number of another site (or of none) is only "not in the site stock",
+    without its state or the name of a site the operator may not see."""
+    _, block = await flat_context(uow, flat_id)
+    site = await authorize(uow, actor, block.site_id, Area.APASS_MANAGEMENT, Action.MODIFY)
+    number = rules.apass_number(number)
+    found = [ap for ap in await uow.find(AccessPass, number=number) if ap.site_id == site.id]
+    if not found:
+        raise ValidationError(f"APass {number} is not in the site stock of {site.name}.",
+                              field="number")
+    if found[0].state is not APassState.STOCK:
+        raise Conflict(f"APass {number} is not in the site stock (it is "
+                       f"{found[0].state.value}).", field="number")
+    return found[0]
+
+
 async def assign_to_flat(uow: UnitOfWork, actor: Actor, number: str, flat_id: int, *,
                          resident: str = "", access_profile_id: int | None = None,
                          notes: str | None = None, from_stock: bool = False) -> AccessPass:
     """Move a pass to a flat: from another flat, the stock, or the lost record (found);
     `from_stock` (the flat's "Add APasses"): only a pass of the site stock."""
     async with uow:
-        before = await _pass_by_number(uow, number)
-        if from_stock and before.state is not APassState.STOCK:
-            raise Conflict(f"APass {before.number} is not in the site stock (it is "
-                           f"{before.state.value}).", field="number")
+        if from_stock:
+            before = await _from_site_stock(uow, actor, number, flat_id)
+        else:
+            before = await _pass_by_number(uow, number)
         site = await authorize(uow, actor, before.site_id, Area.APASS_MANAGEMENT, Action.MODIFY)
         block_id, flat_id, profile_id = await _assignment(uow, site, flat_id, access_profile_id)
         ap = replace(before, state=APassState.ASSIGNED, block_id=block_id, flat_id=flat_id,

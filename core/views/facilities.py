@@ -44,10 +44,12 @@ async def visible_companies(reads: ReadModel, viewer: Viewer) -> set[int] | None
 
 
 async def company_rows(reads: ReadModel, viewer: Viewer) -> list[CompanyRow]:
-    """The management companies the viewer may see, marked where they manage them."""
+    """The management companies the viewer may see, marked where they manage them, their
+    tasks counted on the viewer's Facilities sites (as the tasks list shows them)."""
     visible = await visible_companies(reads, viewer)
     managed = await reads.managed_companies(viewer.operator.id or 0)
-    rows = await reads.company_rows(visible)
+    sites = None if visible is None else viewer.sites_with(Area.FACILITIES)
+    rows = await reads.company_rows(visible, sites)
     return [replace(r, managed=r.id in managed or viewer.operator.can_create_sites)
             for r in rows]
 

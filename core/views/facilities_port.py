@@ -27,8 +27,10 @@ class FacilitiesReadModel(abc.ABC):
         """Companies the operator manages, or that hold a task on one of these sites."""
 
     @abc.abstractmethod
-    async def company_rows(self, company_ids: Collection[int] | None) -> list[CompanyRow]:
-        """These companies (None: every one), by name, with their counts."""
+    async def company_rows(self, company_ids: Collection[int] | None,
+                           site_ids: Collection[int] | None) -> list[CompanyRow]:
+        """These companies (None: every one), by name, with their counts (their tasks
+        with access to one of `site_ids`; None: all their tasks)."""
 
     @abc.abstractmethod
     async def managed_companies(self, operator_id: int) -> set[int]:

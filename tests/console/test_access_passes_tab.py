@@ -112,6 +112,32 @@ async def test_bad_input_is_refused_by_its_field_and_nothing_is_created(
     assert dump_database(tmp_path / "doorkeeper.db") == before
 
 
+PASTED = "1" * 5000 + "\x1b[2J"
+
+
+@pytest.mark.parametrize("field", ["first_number", "flat_number"])
+async def test_a_5000_character_paste_is_refused_in_a_line_quoting_its_ends(
+        console_ctx, make_app, store, estate, tmp_path, field):
+    """CREATE APASS at 80x24: a long paste in a number field is refused under the field
+    by a short message quoting it by its ends (it used to quote all 5,000 characters, a
+    wall of digits filling the dialog), and nothing is created."""
+    before = dump_database(tmp_path / "doorkeeper.db")
+    app = make_app(console_ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tab(pilot)
+        await pilot.press("c")
+        await settled(pilot)
+        await fill(pilot, **{"first_number": "1111100020", "block_id": estate.block.id,
+                             "flat_number": "1", field: PASTED})
+        await pilot.press("ctrl+s")
+        await settled(pilot)
+        assert isinstance(app.screen, FormScreen)
+        said = error_of(app, field)
+        assert f"'{'1' * 16}…(5,007 characters)…1\\x1b[2J'." in said, said
+        assert app.screen.query_one(f"#e-{field}").size.height <= 2
+    assert dump_database(tmp_path / "doorkeeper.db") == before
+
+
 async def test_move_a_pass_to_another_flat_by_typing_its_flat_number(console_ctx, make_app,
                                                                      store, estate, admin):
     await access_passes.create_access_passes(store.uow(), admin, estate.site.id, "3333300001",

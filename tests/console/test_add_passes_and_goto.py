@@ -9,9 +9,11 @@ from textual.widgets import Input, Select
 from console.screens.flat import FlatScreen
 from console.widgets.form import FormScreen
 from console.widgets.key_bar import KeyBar
-from core.model import AccessPass, APassState
-from core.services import access_passes
-from tests.conftest import dump_database
+from core.model import AccessPass, APassState, Block, Site
+from core.rights import Profile
+from core.services import access_passes, blocks, flats, sites
+from tests.conftest import dump_database, make_operator
+from tests.console.conftest import context_for
 from tests.console.setup_helpers import open_form, save, settle
 
 SIZE = (120, 40)
@@ -78,3 +80,37 @@ async def test_go_to_flat_in_one_step_then_add_apasses_from_stock_and_new(
         ("0000000500", APassState.ASSIGNED), ("0000000700", APassState.ASSIGNED),
         ("0000000701", APassState.ASSIGNED)}
     assert next(p for p in mine if p.number == "0000000500").resident == "Mr Ode"
+
+
+async def test_add_apasses_from_stock_says_nothing_of_another_sites_passes(
+        store, admin, estate, make_app):
+    """An operator of one site who types another site's APass N° in the flat's Add
+    APasses (from the site stock) learns neither its state nor that site's name: the
+    number is only "not in the site stock" of their own site, and nothing changes."""
+    other = await sites.create_site(store.uow(), admin, Site(
+        name="Other Court", max_panels=1, max_flats=5, max_foreign_numbers=0,
+        max_panel_names=1))
+    block = await blocks.create_block(store.uow(), admin, Block(other.id, "Block Z"))
+    [theirs] = await flats.create_flats(store.uow(), admin, block.id, 1, 1)
+    await access_passes.create_access_passes(store.uow(), admin, other.id, "0000000800", 1)
+    await access_passes.create_access_passes(store.uow(), admin, other.id, "0000000900", 1,
+                                             flat_id=theirs.id)
+    await make_operator(store, admin, "desk@test.example", estate.site.id, Profile.CUSTOM,
+                        custom=["blocks:consult", "flats:consult", "apass_management:modify"])
+    app = make_app(await context_for(store, "desk@test.example"))
+    async with app.run_test(size=SIZE) as pilot:
+        await _go_to(pilot, estate.flats[0].number)
+        screen = app.screen
+        assert isinstance(screen, FlatScreen)
+        screen.action_pane(3)
+        await settle(pilot)
+        form = await open_form(pilot, "n", FormScreen)
+        before = dump_database(store.where)
+        for number in ("0000000800", "0000000900", "0000000999"):  # stock, assigned, none
+            form.query_one("#f-number", Input).value = number
+            await save(pilot)
+            assert app.screen is form
+            said = str(form.query_one("#e-number").render())
+            assert said == f"APass {number} is not in the site stock of Demo Cases."
+            assert "Other Court" not in str(form.query_one(".form-error").render())
+        assert dump_database(store.where) == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from textual.widgets import Label
 
@@ -13,8 +14,9 @@ from console.screens.event_detail import EventDetailScreen
 from console.widgets.chrome import AlarmBadge
 from console.widgets.form import FormScreen
 from console.widgets.key_bar import KeyBar
-from core.model import Event, EventKind, EventResult
+from core.model import Event, EventKind, EventResult, Operator, Site, id_of
 from core.rights import Profile
+from core.services import operators, sites
 from store import tables as t
 from tests.conftest import NOW, dump_database, make_operator
 from tests.console.conftest import context_for, settled, until
@@ -184,10 +186,48 @@ async def test_without_events_modify_the_key_is_hidden_and_nothing_changes(
 
 async def test_alarms_of_sites_without_events_rights_are_not_listed(store, admin, estate,
                                                                    make_app):
+    other = await sites.create_site(store.uow(), admin, Site(
+        name="Other Court", max_panels=1, max_flats=5, max_foreign_numbers=0,
+        max_panel_names=1))
     await make_operator(store, admin, "blocks@test.example", estate.site.id, Profile.CUSTOM,
                         custom=["blocks:consult"])
+    await operators.grant_site(store.uow(), admin, (await _operator_id(store)), other.id,
+                               Profile.CUSTOM, custom=["events:consult"])
     await raise_alarm(store, estate, EventKind.TAMPER)
     app = make_app(await context_for(store, "blocks@test.example"))
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_alarms(pilot)
         assert rows(screen) == []
+        await pilot.press("escape")
+        await settled(pilot)
+        assert "Alarms 0" in str(app.main.query_one(AlarmBadge).render())
+
+
+async def _operator_id(store, email: str = "blocks@test.example") -> int:
+    async with store.reader() as uow:
+        [op] = await uow.find(Operator, email=email)
+    return id_of(op)
+
+
+@pytest.mark.parametrize("rights, hidden", [
+    (["blocks:consult", "flats:consult"], "a"),  # no Events anywhere: no alarms, no count
+    (["events:consult"], "slash"),  # no Flats anywhere: the search could find nothing
+])
+async def test_keys_of_screens_that_could_show_nothing_are_not_offered(
+        store, admin, estate, make_app, rights, hidden):
+    """A Custom operator is not offered the alarms (and their badge, "Alarms 0" while a
+    door is forced) without Events on some site, nor the search without Flats: each
+    opened an empty screen."""
+    await make_operator(store, admin, "custom@test.example", estate.site.id, Profile.CUSTOM,
+                        custom=rights)
+    await raise_alarm(store, estate, EventKind.DOOR_FORCED)
+    app = make_app(await context_for(store, "custom@test.example"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(pilot)
+        main = app.main
+        assert main.query_one(AlarmBadge).display is (hidden != "a")
+        shown = {k.key for k in main.query_one(KeyBar).shown}
+        assert hidden not in shown and {"a", "slash"} - {hidden} <= shown, shown
+        await pilot.press(hidden)
+        await settled(pilot)
+        assert app.screen is main

@@ -10,12 +10,14 @@ from textual.widgets import Static
 from console.screens.facilities import FacilitiesScreen
 from console.screens.facilities_providers import ProvidersPane
 from console.screens.facilities_tasks import TasksPane
-from core.model import Operator
+from core.model import Block, Device, DeviceType, Door, Operator, Site, Task, TaskDoor
 from core.rights import Action, Area, Profile, right
-from core.services import operators
-from tests.conftest import seeded
+from core.services import blocks, devices, operators, sites
+from core.services.facilities import save_task
+from tests.conftest import make_operator, seeded
 from tests.console.conftest import context_for, press, settled
 from tests.console.facilities_book import Book, build_book
+from tests.console.test_facilities_providers import cells, open_facilities
 
 SIZE = (120, 40)
 CHANGES = ("add", "modify", "delete")
@@ -83,3 +85,33 @@ async def test_facilities_screen_by_profile(store, admin, estate, book, make_app
             assert (allowed is not False) is (expected == "modify"), ("tasks", action)
         # consulting works whatever the profile that shows the screen
         assert tasks.tasks.rows_held
+
+
+async def test_a_one_site_operator_counts_only_the_tasks_of_their_site(store, admin, estate,
+                                                                       book, make_app):
+    """A company's Tasks count in the companies list is of the tasks on the operator's
+    Facilities sites, as the tasks list shows them: it counted the tasks of every site
+    (here 2 for Brightside Cleaning, one of them on a site the operator does not hold)."""
+    other = await sites.create_site(store.uow(), admin, Site(name="Harbour View"))
+    block = await blocks.create_block(store.uow(), admin, Block(other.id, "Block A"))
+    gate = await devices.create_device(store.uow(), admin, Device(
+        other.id, "Gate keypad", DeviceType.CODE_KEYPAD, block_id=block.id),
+        [Door(0, 1, "Gate")])
+    async with store.reader() as uow:
+        [door] = await uow.find(Door, device_id=gate.id)
+    await save_task(store.uow(), admin, Task(
+        "Gate", book.cleaning.id, book.current.id, [other.id], {other.id: None},
+        [TaskDoor(door.id, by_code=True)]))
+    await make_operator(store, admin, "desk@test.example", estate.site.id, Profile.CUSTOM,
+                        custom=["facilities:consult", "blocks:consult"])
+    for email, counted in (("desk@test.example", "1"), ("admin@test.example", "2")):
+        app = make_app(await context_for(store, email))
+        async with app.run_test(size=SIZE) as pilot:
+            pane = await open_facilities(app, pilot)
+            companies = {row[0]: row for row in cells(pane.company_table)}
+            assert companies["Brightside Cleaning"][5] == counted, email
+            await press(pilot, "2")
+            tasks = app.screen.query_one(TasksPane)
+            while not tasks.loads:
+                await settled(pilot)
+            assert len(tasks.tasks.rows_held) == int(counted), email
