@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from datetime import UTC, datetime
+
+import pytest
 
 from core.devices import OpenDoor, Status
 from core.model import Event, EventKind, EventResult
@@ -194,3 +197,45 @@ async def test_after_a_restart_an_open_quality_alarm_clears_once_the_reader_answ
     bus.driver.assume_poor_quality([estate.panel.id])
     await bus.until(lambda: bus.statuses(Status.COMMUNICATION_RESTORED), timeout=5)
     assert not bus.statuses(Status.COMMUNICATION_QUALITY)  # no second alarm
+
+
+class Noise:
+    """A device babbling on the line: `chunk` again every 10 ms, never pausing 50 ms."""
+
+    def __init__(self, hub, chunk: bytes, head: bytes = b"") -> None:
+        self.channel = hub.channel(0x7E)  # hears nothing addressed to our readers
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(head, chunk), daemon=True)
+        self._thread.start()
+
+    def _run(self, head: bytes, chunk: bytes) -> None:
+        while not self._stop.is_set():
+            self.channel.write(head)
+            for _ in range(2000):
+                if self._stop.wait(0.01):
+                    return
+                self.channel.write(chunk)
+
+    def teardown(self) -> None:
+        self._stop.set()
+        self._thread.join(1.0)
+
+
+@pytest.mark.parametrize(("head", "chunk"), [
+    (b"", b"\x53"),  # start bytes, each a frame that ends as a fault
+    (bytes.fromhex("53 fe a0 05"), b"\x00"),  # one frame of 1440 bytes, 10 ms apart
+], ids=["start-bytes", "a-long-frame-trickled"])
+async def test_noise_without_a_pause_never_holds_the_bus(bus, estate, head, chunk):
+    """An absent reader's command is not answered while noise keeps coming: it ends
+    unanswered (the reader goes offline) and its healthy neighbour is still polled.
+    (Before: the command waited as long as the bytes came, and no one was polled.)"""
+    healthy = ScriptedReader(bus.hub, 0x31)
+    bus.peers.append(healthy)
+    await bus.start([bus.reader(0x31, estate.panel.id),
+                     bus.reader(0x33, 9033, door_id=None)])
+    await bus.online()
+    bus.peers.append(Noise(bus.hub, chunk, head))
+    heard = len(healthy.heard)
+    await bus.until(lambda: len(healthy.heard) > heard + 20, timeout=4)
+    await bus.until(lambda: [e for e in bus.statuses(Status.OFFLINE) if e.device_id == 9033])
+    assert bus.driver.readers[0].link is Link.ONLINE
