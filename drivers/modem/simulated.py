@@ -75,6 +75,9 @@ class SimulatedModem:
     silent: bool = False  # hears everything, answers nothing (hung, unplugged)
     reboot_on: str = ""  # reboot when a command starting with this arrives (then cleared)
     urc_in_reply: list[str] = field(default_factory=list)  # put inside the next reply
+    #: set: every command gets these lines back, whatever it is (a broken modem: "ERROR"
+    #: to everything, or lines that never end in a final result)
+    answer_all: list[str] | None = None
 
     def __post_init__(self) -> None:
         self.master, self.slave = os.openpty()
@@ -244,6 +247,9 @@ class SimulatedModem:
         if self.reboot_on and line.upper().startswith(self.reboot_on.upper()):
             self.reboot_on = ""
             self._reboot()  # mid-command: no answer at all
+            return
+        if self.answer_all is not None:
+            self._write_lines(self.answer_all)
             return
         upper = line.upper()
         if not upper.startswith("AT"):

@@ -123,3 +123,34 @@ async def test_a_locked_sim_is_an_alarm_naming_it_then_unlocked_with_the_pin(lin
 def test_a_port_that_does_not_exist_is_named():
     port = ModemPort("/dev/nonexistent-modem", 115200, lambda urc, text: None)
     assert port.port == "/dev/nonexistent-modem" and not port.is_open
+
+
+@pytest.mark.parametrize(("lines", "why"), [
+    (["ERROR"], "refuses every command: error"),
+    (["+CME ERROR: phone failure"], "refuses every command: phone failure"),
+    (["+CSQ: 20,0"], "answers, but never with OK or an error"),  # never a final result
+], ids=["error", "cme-error", "no-final-result"])
+async def test_a_modem_that_answers_but_never_succeeds_is_offline_then_recovers(line, lines,
+                                                                               why):
+    """Before: a modem answering ERROR to everything was sent ~10,000 commands a second
+    and stayed online; one talking without a final result stayed online too. Neither
+    was an alarm, as the modem was heard from."""
+    await line.start()
+    await line.online()
+    sent = len(line.sim.commands)
+    line.sim.answer_all = lines
+    offline = await line.until(lambda: line.statuses(Status.OFFLINE), timeout=5.0)
+    assert offline[0].detail == why
+    assert line.sink.events[-1].kind is EventKind.DEVICE_OFFLINE  # the alarm
+    assert len(line.sim.commands) - sent < 50  # a few commands, then back-off
+    line.sim.answer_all = None
+    await line.until(lambda: line.driver.state.online, timeout=5.0)
+    assert line.sink.events[-1].kind is EventKind.DEVICE_ONLINE
+
+
+async def test_a_modem_refusing_everything_from_the_start_is_an_alarm(line):
+    line.sim.answer_all = ["ERROR"]
+    await line.start()
+    offline = await line.until(lambda: line.statuses(Status.OFFLINE), timeout=5.0)
+    assert offline[0].detail == "refuses every command: error"
+    assert not line.driver.state.online
