@@ -30,6 +30,8 @@ def test_errors_are_named(line, kind, code, name):
     ('+CLIP: "",128', "", True),
     ('+CLIP: "",145,"",,"",1', "", True),
     ('+CLIP: "",128,,,,2', "", True),
+    ('+CLIP: "+4475462773\x9b60",145', "+4475462773?60", False),  # not a dial string
+    ('+CLIP: "\x1b[31m07546277360",129', "??31?07546277360", False),
 ])
 def test_caller_id(line, number, withheld):
     assert codec.parse_clip(line) == codec.Caller(number, withheld)
