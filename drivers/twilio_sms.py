@@ -45,7 +45,10 @@ for name in ("twilio.http_client", "twilio.async_http_client"):
 
 
 class _HttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
-    """The SDK's async client, its requests sent to `api_url` instead of Twilio's host."""
+    """The SDK's async client, its requests sent to `api_url` instead of Twilio's host,
+    each within `timeout` seconds: the SDK's async client keeps the timeout it is given
+    but never applies it (aiohttp is told None: no limit), so an API that accepted the
+    connection and never answered held the sender for ever."""
 
     def __init__(self, api_url: str, timeout: float) -> None:
         super().__init__(timeout=timeout)
@@ -54,6 +57,8 @@ class _HttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
     async def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
         if self.api_url != TWILIO_API and url.startswith(TWILIO_API):
             url = self.api_url + url[len(TWILIO_API):]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
         response: Response = await super().request(method, url, *args, **kwargs)
         return response
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from console.headless.sms_routes import SmsRoutes
 from console.headless.sms_sender import SmsSender
 from core.model import EventKind
@@ -172,3 +174,21 @@ async def eventually_async(check, timeout: float = 3.0):
             return value
         await asyncio.sleep(0.02)
     raise AssertionError(f"not within {timeout} s")
+
+
+async def test_an_api_that_never_answers_is_given_up_within_the_timeout(fake_twilio):
+    """The connection is accepted and the answer never comes: before, the SDK's async
+    client was handed no timeout and the send waited for ever."""
+    from core.sms_port import TransientSmsError
+    from drivers.twilio_sms import TwilioRoute
+    from tests.sms.fake_twilio import ACCOUNT
+
+    fake_twilio.hold = asyncio.Event()  # never set
+    route = TwilioRoute(ACCOUNT, TOKEN, "+447700900999", api_url=fake_twilio.url,
+                        timeout=0.3)
+    try:
+        async with asyncio.timeout(5):
+            with pytest.raises(TransientSmsError, match="Twilio"):
+                await route.send(MOBILE_1, TEXT)
+    finally:
+        await route.close()
