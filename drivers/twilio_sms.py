@@ -25,7 +25,13 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from core.sms import MessageStatus
-from core.sms_port import PermanentSmsError, SmsRoute, SmsRouteFault, TransientSmsError
+from core.sms_port import (
+    PermanentSmsError,
+    SmsRoute,
+    SmsRouteFault,
+    TransientSmsError,
+    UncertainSmsError,
+)
 
 TWILIO_API = "https://api.twilio.com"
 #: Twilio's statuses -> ours (accepted/scheduled/queued/sending: not yet with the network)
@@ -80,10 +86,14 @@ class TwilioRoute(SmsRoute):
         return f"TwilioRoute(sender={self.sender!r})"
 
     async def send(self, number: str, text: str) -> tuple[str, MessageStatus]:
-        """POST the message; its SID and status."""
+        """POST the message; its SID and status. UncertainSmsError when Twilio may have
+        taken it without our hearing so (no answer in time, a dropped connection, a 2xx
+        answer that cannot be read or names no message)."""
         message = await self._call(self._client.messages.create_async(
-            to=number, from_=self.sender, body=text))
-        return str(message.sid), STATUSES.get(str(message.status), MessageStatus.QUEUED)
+            to=number, from_=self.sender, body=text), sending=True)
+        if not isinstance(message.sid, str) or not message.sid:
+            raise UncertainSmsError("Twilio's answer named no message")
+        return message.sid, STATUSES.get(str(message.status), MessageStatus.QUEUED)
 
     async def status(self, ref: str) -> tuple[MessageStatus, str]:
         """GET the message: its status, and Twilio's reason for a failure."""
@@ -103,16 +113,21 @@ class TwilioRoute(SmsRoute):
                 return str(message.sid)
         return None
 
-    async def _call(self, call: Any) -> Any:
+    async def _call(self, call: Any, sending: bool = False) -> Any:
+        """The SDK call's result; its failures as our errors. `sending`: a failure once the
+        request may have gone (anything but an HTTP error or no connection) is uncertain."""
+        lost = UncertainSmsError if sending else TransientSmsError
         try:
             return await call
         except TwilioRestException as err:
             raise _translated(err) from err
+        except aiohttp.ClientConnectorError as err:  # no connection: nothing went
+            raise TransientSmsError(f"Twilio could not be reached: {_words(err)}") from err
         except (aiohttp.ClientError, TimeoutError, OSError) as err:
-            raise TransientSmsError(f"Twilio could not be reached: {type(err).__name__}"
-                                    f" {err}".strip()) from err
-        except TwilioException as err:
-            raise TransientSmsError(f"Twilio's answer could not be read: {err}") from err
+            raise lost(f"Twilio did not answer: {_words(err)}") from err
+        except (TwilioException, ValueError, TypeError, KeyError, AttributeError) as err:
+            # a 2xx whose body is not the JSON object the SDK expects (garbage, a list)
+            raise lost(f"Twilio's answer could not be read: {_words(err)}") from err
 
     async def close(self) -> None:
         await self._http.close()
@@ -127,6 +142,11 @@ def _translated(err: TwilioRestException) -> Exception:
     if err.status == 401 or code in ROUTE_FAULTS:
         return SmsRouteFault(f"Twilio: {ROUTE_FAULTS.get(code or 0, reason)} ({code})")
     return PermanentSmsError(f"Twilio: {reason}")
+
+
+def _words(err: BaseException) -> str:
+    """An exception as one short line: its type, and its text if it has one."""
+    return f"{type(err).__name__} {str(err)[:200]}".strip()
 
 
 def _message(err: TwilioRestException) -> str:

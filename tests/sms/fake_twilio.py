@@ -6,7 +6,9 @@ Messages.json?To= (list). It checks the basic auth, answers errors as Twilio doe
 (`{"code": 21211, "message": ..., "status": 400}`), and counts what it received.
 A test scripts it: `fail[number]` (the errors one number gets, in turn), `next_errors`
 (the next creates' errors, whatever the number), `hold` (the next create is recorded,
-then its answer waits until released: a crash in the middle of a send).
+then its answer waits until released: a crash in the middle of a send), `garble`
+(the next creates are recorded, then answered 201 with these bodies instead of the
+message: an answer that cannot be read).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class FakeTwilio:
     fail: dict[str, list[int]] = field(default_factory=dict)
     next_errors: list[int] = field(default_factory=list)
     hold: asyncio.Event | None = None  # set: the next create waits for it (once recorded)
+    garble: list[str] = field(default_factory=list)  # the next creates' 201 bodies
     held: asyncio.Event = field(default_factory=asyncio.Event)  # a create is being held
     received: list[tuple[str, str]] = field(default_factory=list)  # (To, Body) accepted
     received_at: list[float] = field(default_factory=list)  # time.monotonic() of each
@@ -109,6 +112,9 @@ class FakeTwilio:
         if hold is not None:  # recorded, but the answer waits: the client may die meanwhile
             self.held.set()
             await hold.wait()
+        if self.garble:
+            return web.Response(status=201, text=self.garble.pop(0),
+                                content_type="application/json")
         return web.json_response(_public(message), status=201)
 
     async def _fetch(self, request: web.Request) -> web.Response:

@@ -30,10 +30,12 @@ TEXT = "Water off 10:00-12:00 on Monday"
 class Running:
     """A sender over the store, as the gateway runs it (its alarms kept)."""
 
-    def __init__(self, store, config) -> None:
+    def __init__(self, store, config, route=None) -> None:
+        """`route`: this route for every site instead of the config's."""
         self.alarms: list[tuple[EventKind, str]] = []
         self.routes = SmsRoutes(config, [], None, environ={})
-        self.sender = SmsSender(store, config, self.routes.route_for,
+        route_for = self.routes.route_for if route is None else lambda site_id: route
+        self.sender = SmsSender(store, config, route_for,
                                 lambda kind, text: self.alarms.append((kind, text)))
         self.task = asyncio.create_task(self.sender.run())
 
@@ -192,3 +194,50 @@ async def test_an_api_that_never_answers_is_given_up_within_the_timeout(fake_twi
                 await route.send(MOBILE_1, TEXT)
     finally:
         await route.close()
+
+
+async def test_an_answer_lost_to_the_timeout_is_looked_up_not_sent_again(
+        store, admin, sms_estate, fake_twilio):
+    """Twilio took the first message and its answer came too late: before, the timeout
+    was a transient error and the message went again (twice on the telephone)."""
+    from drivers.twilio_sms import TwilioRoute
+    from tests.sms.fake_twilio import ACCOUNT
+
+    await sms.send_sms(store.uow(), admin, Selection(sms_estate.site_id), TEXT)
+    config = twilio_config(fake_twilio, rate=5.0)
+    fake_twilio.hold = release = asyncio.Event()  # recorded; answered only at the end
+    route = TwilioRoute(ACCOUNT, TOKEN, config.sender, api_url=fake_twilio.url,
+                        timeout=0.3)
+    running = Running(store, config, route)
+    try:
+        await eventually_async(lambda: _all_accepted(store), 10)
+        assert not running.task.done()
+    finally:
+        release.set()
+        await running.kill()
+        await route.close()
+    assert fake_twilio.count() == {(MOBILE_1, TEXT): 1, (MOBILE_2, TEXT): 1,
+                                   (MOBILE_3, TEXT): 1}
+    assert not running.alarms
+
+
+@pytest.mark.parametrize("body", ["<html>Service busy</html>", "[1, 2]", '{"status": "queued"}'],
+                         ids=["not-json", "a-list", "no-sid"])
+async def test_an_answer_that_cannot_be_read_is_looked_up_not_sent_again(
+        store, admin, sms_estate, fake_twilio, body):
+    """201 with a body that is not the message: before, the SDK's JSON error (or
+    AttributeError) ended the sender task, or the SID "None" was stored as the message's
+    reference and polled for ever."""
+    await sms.send_sms(store.uow(), admin, Selection(sms_estate.site_id), TEXT)
+    fake_twilio.garble = [body]  # the first create: taken, its answer unreadable
+    running = Running(store, twilio_config(fake_twilio, rate=5.0))
+    try:
+        await eventually_async(lambda: _all_accepted(store), 10)
+        assert not running.task.done()
+    finally:
+        await running.kill()
+    assert fake_twilio.count() == {(MOBILE_1, TEXT): 1, (MOBILE_2, TEXT): 1,
+                                   (MOBILE_3, TEXT): 1}
+    async with store.reader() as uow:
+        refs = [m.provider_ref for m in await uow.find(SmsMessage)]
+    assert len(set(refs)) == 3 and all(ref.startswith("SM") for ref in refs)
