@@ -32,6 +32,7 @@ from core.sms_port import (
     TransientSmsError,
     UncertainSmsError,
 )
+from core.text import safe_text
 
 TWILIO_API = "https://api.twilio.com"
 #: Twilio's statuses -> ours (accepted/scheduled/queued/sending: not yet with the network)
@@ -101,7 +102,7 @@ class TwilioRoute(SmsRoute):
         status = STATUSES.get(str(message.status), MessageStatus.QUEUED)
         why = ""
         if status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED) and message.error_code:
-            why = f"{message.error_code} {message.error_message or ''}".strip()
+            why = safe_text(f"{message.error_code} {message.error_message or ''}").strip()
         return status, why
 
     async def find(self, number: str, text: str, since: datetime) -> str | None:
@@ -146,10 +147,11 @@ def _translated(err: TwilioRestException) -> Exception:
 
 def _words(err: BaseException) -> str:
     """An exception as one short line: its type, and its text if it has one."""
-    return f"{type(err).__name__} {str(err)[:200]}".strip()
+    return safe_text(f"{type(err).__name__} {str(err)[:200]}").strip()
 
 
 def _message(err: TwilioRestException) -> str:
-    """Twilio's own words, without the SDK's "Unable to create record:" prefix."""
-    text = str(err.msg or "")
+    """Twilio's own words, without the SDK's "Unable to create record:" prefix, as plain
+    text (they are stored with the message, logged and shown)."""
+    text = safe_text(err.msg or "")
     return text.split(": ", 1)[1] if text.startswith("Unable to") and ": " in text else text

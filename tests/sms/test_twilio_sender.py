@@ -241,3 +241,20 @@ async def test_an_answer_that_cannot_be_read_is_looked_up_not_sent_again(
     async with store.reader() as uow:
         refs = [m.provider_ref for m in await uow.find(SmsMessage)]
     assert len(set(refs)) == 3 and all(ref.startswith("SM") for ref in refs)
+
+
+async def test_twilios_words_are_stored_as_plain_text(store, admin, sms_estate, fake_twilio):
+    """Twilio's reasons (a refusal, an undelivered status) with escape sequences in them:
+    before, they were stored (and logged) as they came."""
+    fake_twilio.words = {21211: "The \x1b[2J\x1b]0;pwned\x07number\x9b31m is not valid",
+                         30003: "Unreachable\x1b[5m handset\r\nOK"}
+    fake_twilio.fail[MOBILE_2] = [21211]
+    fake_twilio.final = "undelivered"
+    await sms.send_sms(store.uow(), admin, Selection(sms_estate.site_id), TEXT)
+    running = Running(store, twilio_config(fake_twilio))
+    try:
+        final = await eventually_async(lambda: _all_final(store), 10)
+    finally:
+        await running.kill()
+    assert final[MOBILE_2] == (MessageStatus.FAILED, "Twilio: 21211 The number is not valid")
+    assert final[MOBILE_1] == (MessageStatus.UNDELIVERED, "30003 Unreachable handset  OK")
