@@ -97,8 +97,17 @@ class TwilioRoute(SmsRoute):
         return message.sid, STATUSES.get(str(message.status), MessageStatus.QUEUED)
 
     async def status(self, ref: str) -> tuple[MessageStatus, str]:
-        """GET the message: its status, and Twilio's reason for a failure."""
-        message = await self._call(self._client.messages(ref).fetch_async())
+        """GET the message: its status, and Twilio's reason for a failure.
+        PermanentSmsError if Twilio has no such message (20404 here is the message's, not
+        the account's: wrong credentials are refused with 401 first)."""
+        try:
+            message = await self._call(self._client.messages(ref).fetch_async())
+        except SmsRouteFault as err:
+            cause = err.__cause__
+            if isinstance(cause, TwilioRestException) and cause.status == 404:
+                raise PermanentSmsError(f"Twilio: no such message ({_message(cause)})"
+                                        ) from cause
+            raise
         status = STATUSES.get(str(message.status), MessageStatus.QUEUED)
         why = ""
         if status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED) and message.error_code:

@@ -339,7 +339,11 @@ class SmsSender:
                 continue
             try:
                 status, why = await route.status(ref)
-            except (TransientSmsError, PermanentSmsError) as err:
+            except PermanentSmsError as err:  # this message's only: the others are asked
+                log.warning("sms: status of %s not known: %s", ref, err.message)
+                await outbox.status_unknown(self.store, message_id, err.message, self.clock())
+                continue
+            except TransientSmsError as err:  # the route's: asked again next time
                 log.warning("sms: status of %s not known: %s", ref, err.message)
                 break
             await outbox.set_status(self.store, message_id, status, why, self.clock())

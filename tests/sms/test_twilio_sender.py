@@ -258,3 +258,31 @@ async def test_twilios_words_are_stored_as_plain_text(store, admin, sms_estate, 
         await running.kill()
     assert final[MOBILE_2] == (MessageStatus.FAILED, "Twilio: 21211 The number is not valid")
     assert final[MOBILE_1] == (MessageStatus.UNDELIVERED, "30003 Unreachable handset  OK")
+
+
+async def test_a_message_twilio_no_longer_knows_holds_back_no_other_status(
+        store, admin, sms_estate, fake_twilio):
+    """Its status asked, Twilio answers 404 (the message deleted from the account):
+    before, the polls stopped at it, and as the oldest it came first every time, so no
+    other message's status was ever asked again. Now it says why and goes last."""
+    fake_twilio.final = "sent"  # not final until the test says so
+    await sms.send_sms(store.uow(), admin, Selection(sms_estate.site_id), TEXT)
+    running = Running(store, twilio_config(fake_twilio))
+    try:
+        await eventually(lambda: len(fake_twilio.messages) == 3 and fake_twilio.fetches >= 3)
+        first = min(fake_twilio.messages)
+        del fake_twilio.messages[first]  # 404 from now on
+        fake_twilio.final = "delivered"
+        found = await eventually_async(lambda: _delivered_but_one(store), 10)
+    finally:
+        await running.kill()
+    (status, error), = [v for v in found.values() if v[0] is not MessageStatus.DELIVERED]
+    assert status is MessageStatus.SENT and error.startswith("delivery status not known: ")
+    assert "no such message (Not found)" in error and not running.alarms
+
+
+async def _delivered_but_one(store):
+    found = await statuses(store)
+    delivered = [s for s, _ in found.values() if s is MessageStatus.DELIVERED]
+    unknown = [e for _, e in found.values() if e]
+    return found if len(delivered) == 2 and unknown else None
