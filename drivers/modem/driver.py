@@ -51,6 +51,7 @@ COMMAND_TIMEOUT = 1.0
 SMS_TIMEOUT = 30.0  # AT+CMGS: the prompt, then the network's answer, can take seconds
 OFFLINE_AFTER = 3.0  # seconds without a line: offline (noticed within 5 s)
 BACKOFF = (0.5, 8.0)
+READ_TRIES = 3  # AT+CMGR refused this often: the message is unreadable (reported, deleted)
 START_UP = ("ATE0", "AT+CMEE=2", "AT+CLIP=1", "AT+CMGF=1", "AT+CNMI=2,1", "AT+CREG=1")
 
 
@@ -106,6 +107,8 @@ class ModemDriver(Driver):
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._unread: list[int] = []  # SIM indexes announced by +CMTI
+        self._read_failures: dict[int, int] = {}  # SIM index -> AT+CMGR refused so often
+        self._parked: list[int] = []  # refused once: read again after the next health poll
         self._hangups = 0  # calls to reject
         self._restart = False  # the modem rebooted: start up again
         self._ringing = False
@@ -281,6 +284,9 @@ class ModemDriver(Driver):
             index = self._unread.pop(0)
             try:
                 await self._read_and_delete(index)
+            except ModemError as err:  # the modem answered: this message, not the modem
+                if not await self._unreadable(index, err):
+                    self._parked.append(index)  # tried again after the next health poll
             except BaseException:
                 self._unread.insert(0, index)
                 raise
@@ -298,6 +304,23 @@ class ModemDriver(Driver):
             self._emit(MessageReport(self.config.device_id, sender, text, self.clock()))
         await self._at(f"AT+CMGD={index}")
 
+    async def _unreadable(self, index: int, err: ModemError) -> bool:
+        """A message the modem refuses to read (a corrupt slot): after READ_TRIES refusals,
+        a health poll apart (a SIM busy for a moment is not a corrupt slot), it is reported
+        as unreadable and deleted, so it holds back neither the messages after it nor the
+        health polls (True); before that, False."""
+        tries = self._read_failures[index] = self._read_failures.get(index, 0) + 1
+        if tries < READ_TRIES:
+            return False
+        del self._read_failures[index]
+        log.warning("modem %s: message %d cannot be read (%s); deleted", self.config.port,
+                    index, err)
+        self._count("unreadable SMS")
+        self._emit(MessageReport(self.config.device_id, "unknown", "(a message the modem "
+                                 f"could not read: {err.name}; deleted)", self.clock()))
+        await self._at(f"AT+CMGD={index}")
+        return True
+
     async def _poll(self) -> None:
         """Health: registration, signal, operator; AT+CLIP? tells a silent reboot."""
         state = self.state
@@ -311,11 +334,15 @@ class ModemDriver(Driver):
             self._restart = True  # it lost its settings
         self._describe()
         self._emit(StatusReport(self.config.device_id, Status.ONLINE, self.clock()))
+        self._unread += [i for i in self._parked if i not in self._unread]
+        self._parked.clear()
 
     # --- reporting ---------------------------------------------------------------------
     def _offline(self, why: str) -> None:
         self.state.online = False
         self._unread.clear()
+        self._read_failures.clear()
+        self._parked.clear()
         self._in_call = False
         if why == self._offline_why:
             return  # already said

@@ -38,6 +38,7 @@ class Stored:
     text: str
     stamp: str = "26/11/27,10:00:00+00"
     read: bool = False
+    unreadable: bool = False  # a corrupt slot: AT+CMGR answers +CMS ERROR: 500
 
 
 @dataclass
@@ -348,6 +349,8 @@ class SimulatedModem:
             message = self.sim.get(index)
             if message is None:
                 return ["+CMS ERROR: 321"]  # invalid memory index
+            if message.unreadable:
+                return ["+CMS ERROR: 500"]  # unknown error
             status = "REC READ" if message.read else "REC UNREAD"
             message.read = True
             return [f'+CMGR: "{status}","{message.sender}",,"{message.stamp}"', message.text,

@@ -156,3 +156,23 @@ async def test_a_modem_refusing_everything_from_the_start_is_an_alarm(line):
     offline = await line.until(lambda: line.statuses(Status.OFFLINE), timeout=5.0)
     assert offline[0].detail == "refuses every command: error"
     assert not line.driver.state.online
+
+
+async def test_a_message_the_modem_cannot_read_is_reported_and_holds_back_nothing(line):
+    """A corrupt SIM slot (AT+CMGR: +CMS ERROR: 500): before, it was asked for again and
+    again, the messages after it were never read and the health never polled (then,
+    once a failing modem went offline, it flapped offline and online)."""
+    await line.start()
+    await line.online()
+    index = line.sim.receive_sms("+447700900456", "lost")
+    line.sim.sim[index].unreadable = True
+    line.sim.receive_sms("+447700900457", "Parcel at the door")
+    events = await line.until(lambda: len(
+        found := [e for e in line.sink.events if e.kind is EventKind.SMS_RECEIVED]) == 2
+        and found)
+    assert sorted(e.description for e in events) == [
+        "SMS from +447700900457 : Parcel at the door",
+        "SMS from unknown : (a message the modem could not read: unknown error; deleted)"]
+    assert not line.sim.sim  # both deleted: the SIM does not fill up
+    assert line.driver.state.counters["unreadable SMS"] == 1
+    assert not line.statuses(Status.OFFLINE)
