@@ -56,6 +56,7 @@ class Fault:
     MALFORMED = "malformed"  # bad length, cut short, or not a frame
     STALE = "stale"  # the right reader, but not the command awaited (sequence), or unasked
     FOREIGN = "foreign"  # a reply from another address than the one asked
+    NOISE = "noise"  # bytes that began no frame (another baud rate, a bad line)
 
 
 #: (fault, the address the frame names or None when it names none)
@@ -141,7 +142,7 @@ class Bus:
             self._wake.set_result(None)
 
     def _fault(self, fault: str, address: int | None = None) -> None:
-        self._ended += 1
+        self._ended += fault != Fault.NOISE  # noise ends no frame (a mark byte is not noise)
         if self.on_fault is not None:
             self.on_fault(fault, address)
 
@@ -157,8 +158,10 @@ class Bus:
             self._drop_partial()  # the rest of that frame never came
         self._last_rx = now
         deframer = self.deframer
-        checks, bad = deframer.bad_checks, deframer.bad_frames
+        checks, bad, noise = deframer.bad_checks, deframer.bad_frames, deframer.noise
         frames = deframer.feed(data)
+        if deframer.noise > noise:
+            self._fault(Fault.NOISE)
         for _ in range(deframer.bad_checks - checks):
             self._fault(Fault.CHECK)
         for _ in range(deframer.bad_frames - bad):

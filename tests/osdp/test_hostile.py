@@ -239,3 +239,31 @@ async def test_noise_without_a_pause_never_holds_the_bus(bus, estate, head, chun
     await bus.until(lambda: len(healthy.heard) > heard + 20, timeout=4)
     await bus.until(lambda: [e for e in bus.statuses(Status.OFFLINE) if e.device_id == 9033])
     assert bus.driver.readers[0].link is Link.ONLINE
+
+
+def _wrong_sequence_after_cap(reader, command):
+    if len(reader.heard) <= 2:  # ID and CAP: online
+        return normal(reader, command)
+    return [reply(reader, command, sequence=command.sequence % 3 + 1)]
+
+
+def _another_baud_rate(reader, command):
+    """Bytes as a reader set to another baud rate would leave them: none is a frame."""
+    return [bytes(b ^ 0x5A for b in normal(reader, command)[0])]
+
+
+@pytest.mark.parametrize(("script", "heard"), [
+    (_wrong_sequence_after_cap, "replies with the wrong sequence number"),
+    (_another_baud_rate, "bursts of bytes that were no frame (another baud rate?)"),
+], ids=["wrong-sequence", "baud-rate"])
+async def test_a_reader_talking_but_never_understood_is_offline_saying_what_came(
+        bus, estate, script, heard):
+    """Before, its alarm read as if the reader were absent ("Device offline : <name>"),
+    and bytes that began no frame were not even counted."""
+    bus.peers.append(ScriptedReader(bus.hub, 0x27, script))
+    await bus.start([bus.reader(0x27, estate.panel.id)])
+    offline = await bus.until(lambda: bus.statuses(Status.OFFLINE), timeout=5)
+    assert offline[0].detail.startswith("no reply understood; heard instead ")
+    assert offline[0].detail.endswith(heard)
+    alarm = [e for e in bus.sink.events if e.kind is EventKind.DEVICE_OFFLINE][0]
+    assert alarm.description.endswith(f" {heard})")
