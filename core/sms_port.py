@@ -20,6 +20,12 @@ class TransientSmsError(SmsError):
     """Try again later: rate limited (429), the provider's 5xx, +CMS ERROR 5xx, network."""
 
 
+class UncertainSmsError(TransientSmsError):
+    """The request may have reached the provider and its answer was lost (a timeout, a
+    dropped connection, an answer that cannot be read): the message may have been taken,
+    so a route that can tell (`find`) is asked before it goes again."""
+
+
 class PermanentSmsError(SmsError):
     """This message will never go (an invalid or unsubscribed number): failed, with why."""
 

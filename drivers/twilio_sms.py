@@ -25,7 +25,14 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from core.sms import MessageStatus
-from core.sms_port import PermanentSmsError, SmsRoute, SmsRouteFault, TransientSmsError
+from core.sms_port import (
+    PermanentSmsError,
+    SmsRoute,
+    SmsRouteFault,
+    TransientSmsError,
+    UncertainSmsError,
+)
+from core.text import safe_text
 
 TWILIO_API = "https://api.twilio.com"
 #: Twilio's statuses -> ours (accepted/scheduled/queued/sending: not yet with the network)
@@ -45,7 +52,10 @@ for name in ("twilio.http_client", "twilio.async_http_client"):
 
 
 class _HttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
-    """The SDK's async client, its requests sent to `api_url` instead of Twilio's host."""
+    """The SDK's async client, its requests sent to `api_url` instead of Twilio's host,
+    each within `timeout` seconds: the SDK's async client keeps the timeout it is given
+    but never applies it (aiohttp is told None: no limit), so an API that accepted the
+    connection and never answered held the sender for ever."""
 
     def __init__(self, api_url: str, timeout: float) -> None:
         super().__init__(timeout=timeout)
@@ -54,6 +64,8 @@ class _HttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
     async def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
         if self.api_url != TWILIO_API and url.startswith(TWILIO_API):
             url = self.api_url + url[len(TWILIO_API):]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
         response: Response = await super().request(method, url, *args, **kwargs)
         return response
 
@@ -75,18 +87,31 @@ class TwilioRoute(SmsRoute):
         return f"TwilioRoute(sender={self.sender!r})"
 
     async def send(self, number: str, text: str) -> tuple[str, MessageStatus]:
-        """POST the message; its SID and status."""
+        """POST the message; its SID and status. UncertainSmsError when Twilio may have
+        taken it without our hearing so (no answer in time, a dropped connection, a 2xx
+        answer that cannot be read or names no message)."""
         message = await self._call(self._client.messages.create_async(
-            to=number, from_=self.sender, body=text))
-        return str(message.sid), STATUSES.get(str(message.status), MessageStatus.QUEUED)
+            to=number, from_=self.sender, body=text), sending=True)
+        if not isinstance(message.sid, str) or not message.sid:
+            raise UncertainSmsError("Twilio's answer named no message")
+        return message.sid, STATUSES.get(str(message.status), MessageStatus.QUEUED)
 
     async def status(self, ref: str) -> tuple[MessageStatus, str]:
-        """GET the message: its status, and Twilio's reason for a failure."""
-        message = await self._call(self._client.messages(ref).fetch_async())
+        """GET the message: its status, and Twilio's reason for a failure.
+        PermanentSmsError if Twilio has no such message (20404 here is the message's, not
+        the account's: wrong credentials are refused with 401 first)."""
+        try:
+            message = await self._call(self._client.messages(ref).fetch_async())
+        except SmsRouteFault as err:
+            cause = err.__cause__
+            if isinstance(cause, TwilioRestException) and cause.status == 404:
+                raise PermanentSmsError(f"Twilio: no such message ({_message(cause)})"
+                                        ) from cause
+            raise
         status = STATUSES.get(str(message.status), MessageStatus.QUEUED)
         why = ""
         if status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED) and message.error_code:
-            why = f"{message.error_code} {message.error_message or ''}".strip()
+            why = safe_text(f"{message.error_code} {message.error_message or ''}").strip()
         return status, why
 
     async def find(self, number: str, text: str, since: datetime) -> str | None:
@@ -98,16 +123,21 @@ class TwilioRoute(SmsRoute):
                 return str(message.sid)
         return None
 
-    async def _call(self, call: Any) -> Any:
+    async def _call(self, call: Any, sending: bool = False) -> Any:
+        """The SDK call's result; its failures as our errors. `sending`: a failure once the
+        request may have gone (anything but an HTTP error or no connection) is uncertain."""
+        lost = UncertainSmsError if sending else TransientSmsError
         try:
             return await call
         except TwilioRestException as err:
             raise _translated(err) from err
+        except aiohttp.ClientConnectorError as err:  # no connection: nothing went
+            raise TransientSmsError(f"Twilio could not be reached: {_words(err)}") from err
         except (aiohttp.ClientError, TimeoutError, OSError) as err:
-            raise TransientSmsError(f"Twilio could not be reached: {type(err).__name__}"
-                                    f" {err}".strip()) from err
-        except TwilioException as err:
-            raise TransientSmsError(f"Twilio's answer could not be read: {err}") from err
+            raise lost(f"Twilio did not answer: {_words(err)}") from err
+        except (TwilioException, ValueError, TypeError, KeyError, AttributeError) as err:
+            # a 2xx whose body is not the JSON object the SDK expects (garbage, a list)
+            raise lost(f"Twilio's answer could not be read: {_words(err)}") from err
 
     async def close(self) -> None:
         await self._http.close()
@@ -124,7 +154,13 @@ def _translated(err: TwilioRestException) -> Exception:
     return PermanentSmsError(f"Twilio: {reason}")
 
 
+def _words(err: BaseException) -> str:
+    """An exception as one short line: its type, and its text if it has one."""
+    return safe_text(f"{type(err).__name__} {str(err)[:200]}").strip()
+
+
 def _message(err: TwilioRestException) -> str:
-    """Twilio's own words, without the SDK's "Unable to create record:" prefix."""
-    text = str(err.msg or "")
+    """Twilio's own words, without the SDK's "Unable to create record:" prefix, as plain
+    text (they are stored with the message, logged and shown)."""
+    text = safe_text(err.msg or "")
     return text.split(": ", 1)[1] if text.startswith("Unable to") and ": " in text else text

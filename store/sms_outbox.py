@@ -134,3 +134,10 @@ async def set_status(store: Store, message_id: int, status: MessageStatus, error
     """A status from the route (polled), or failed with the provider's reason."""
     await _write(store, update(t.sms_messages).where(M.id == message_id).values(
         status=status.value, attempt_at=None, error=error[:200], updated_at=now))
+
+
+async def status_unknown(store: Store, message_id: int, error: str, now: datetime) -> None:
+    """The route would not say how an accepted message fared (Twilio no longer has it):
+    why, on the message; its status stays, and it goes to the back of the polls."""
+    await _write(store, update(t.sms_messages).where(M.id == message_id).values(
+        error=f"delivery status not known: {error}"[:200], updated_at=now))

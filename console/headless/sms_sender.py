@@ -6,9 +6,11 @@ send and the write): the route is asked whether it has each (Twilio: the message
 to that number since the attempt, matched by text); found, its SID is stored;
 not found, it is sent again. Then, in a loop: a batch of due messages is marked
 as being handed (one write), each is sent at the rate limit and its reference
-stored before the next goes; a transient error puts it back with back-off
-(doubling from `retry_first_s` to `retry_max_s`; after `max_attempts` it fails
-with the last error), a permanent one fails it with the provider's reason, and a
+stored before the next goes; a send whose answer was lost (a timeout, an
+unreadable answer) is looked up at the route, as after a crash, and goes
+again only if the route does not have it. A transient error puts it back
+with back-off (doubling from `retry_first_s` to `retry_max_s`; after
+`max_attempts` it fails with the last error), a permanent one fails it with the provider's reason, and a
 route fault (credentials refused, no modem) raises "SMS route fault" on every
 console once and holds the batch back until the route works again. Between
 batches the delivery status of accepted messages is polled until final (routes
@@ -39,7 +41,13 @@ from core.config_sms import SmsConfig
 from core.errors import StoreError
 from core.model import EventKind
 from core.sms import MessageStatus
-from core.sms_port import PermanentSmsError, SmsRoute, SmsRouteFault, TransientSmsError
+from core.sms_port import (
+    PermanentSmsError,
+    SmsRoute,
+    SmsRouteFault,
+    TransientSmsError,
+    UncertainSmsError,
+)
 from store import sms_outbox as outbox
 from store.database import Store
 from store.faults import store_fault
@@ -93,6 +101,7 @@ class SmsSender:
         self._next_poll = time.monotonic() + config.poll_s
         self._halt = ""  # a route fault met in this batch: the rest of it waits
         self._taken: list[tuple[int, str, MessageStatus]] = []  # references not yet written
+        self._unsure: set[int] = set()  # sent, fate unknown, the route could not say yet
         self._writing = asyncio.Lock()
         self.sent = 0  # accepted by the route in this run
 
@@ -113,7 +122,8 @@ class SmsSender:
         while True:
             try:
                 await self._write_taken()
-                if not settled:
+                if not settled or self._unsure:
+                    self._unsure.clear()
                     await self._settle()
                     settled = True
                 handed = await self._send_batch()
@@ -209,7 +219,8 @@ class SmsSender:
                 task.cancel()
         if self._halt:  # a route fault: the rest wait, as they were
             self._route_fault(self._halt)
-            await outbox.put_back(self.store, [m.id for m in batch], self.clock())
+            await outbox.put_back(self.store, [m.id for m in batch
+                                               if m.id not in self._unsure], self.clock())
             await asyncio.sleep(min(self.config.retry_max_s, 5.0))
         return handed
 
@@ -245,10 +256,14 @@ class SmsSender:
     async def _send_one(self, route: SmsRoute, message: outbox.Outgoing,
                         slots: asyncio.Semaphore) -> None:
         try:
+            since = self.clock()
             try:
                 ref, status = await route.send(message.number, message.text)
             except SmsRouteFault as err:
                 self._halt = err.message
+                return
+            except UncertainSmsError as err:
+                await self._uncertain(route, message, since, err)
                 return
             except PermanentSmsError as err:
                 async with self._writing:
@@ -266,6 +281,31 @@ class SmsSender:
                 self._fault = ""
         finally:
             slots.release()
+
+    async def _uncertain(self, route: SmsRoute, message: outbox.Outgoing, since: datetime,
+                         err: UncertainSmsError) -> None:
+        """The route may have taken the message (its answer lost): asked first, as after a
+        crash; taken, its reference is stored; not taken, it goes again after the back-off;
+        the route cannot be asked now, it stays marked as being handed and is settled (asked
+        again until it answers) before anything else is sent."""
+        ref = None
+        if can_look_up(route):
+            try:
+                ref = await route.find(message.number, message.text,
+                                       since - timedelta(minutes=5))
+            except TransientSmsError as lookup:
+                log.warning("sms: message %d may have been taken (%s); the route cannot "
+                            "say yet (%s)", message.id, err.message, lookup.message)
+                self._unsure.add(message.id)
+                return
+        if ref is not None:
+            log.info("sms: message %d was taken though its answer was lost (%s)",
+                     message.id, ref)
+            self.sent += 1
+            await self._accepted(message.id, ref, MessageStatus.QUEUED)
+            return
+        async with self._writing:
+            await self._later(message.id, message.attempts + 1, err.message)
 
     async def _later(self, message_id: int, attempts: int, error: str) -> None:
         if attempts >= self.config.max_attempts:
@@ -299,7 +339,11 @@ class SmsSender:
                 continue
             try:
                 status, why = await route.status(ref)
-            except (TransientSmsError, PermanentSmsError) as err:
+            except PermanentSmsError as err:  # this message's only: the others are asked
+                log.warning("sms: status of %s not known: %s", ref, err.message)
+                await outbox.status_unknown(self.store, message_id, err.message, self.clock())
+                continue
+            except TransientSmsError as err:  # the route's: asked again next time
                 log.warning("sms: status of %s not known: %s", ref, err.message)
                 break
             await outbox.set_status(self.store, message_id, status, why, self.clock())

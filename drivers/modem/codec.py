@@ -47,6 +47,7 @@ _COPS = re.compile(r'\+COPS:\s*\d+(?:\s*,\s*\d+\s*,\s*"([^"]*)")?')
 _CMGR = re.compile(r'\+CMGR:\s*"([^"]*)"\s*,\s*"([^"]*)"\s*,[^,]*,\s*"([^"]*)"')
 _CMGL = re.compile(r'\+CMGL:\s*(\d+)\s*,')
 _CMGS = re.compile(r'\+CMGS:\s*(\d+)')
+_NOT_DIALLABLE = re.compile(r"[^0-9*#+A-Da-d]")
 
 
 class Urc(enum.Enum):
@@ -120,12 +121,20 @@ class Caller:
     withheld: bool
 
 
+def dial_string(number: str) -> str:
+    """A number as a modem may give it: digits, '+', '*', '#' and A-D (27.007 §6.2);
+    anything else becomes '?'. Never cleaned by removal: "+4475462773<CSI>60" with the
+    control character dropped is somebody else's number, and it would be the event's
+    (and an 8-bit CSI, cleaned off the event's description, took the text after it)."""
+    return _NOT_DIALLABLE.sub("?", number)
+
+
 def parse_clip(line: str) -> Caller | None:
     """+CLIP: "<number>",<type>[,,,,<validity>] -> the caller (27.007 §7.6)."""
     match = _CLIP.match(line)
     if match is None:
         return None
-    number, ton = match.group(1).strip(), int(match.group(2))
+    number, ton = dial_string(match.group(1).strip()), int(match.group(2))
     validity = int(match.group(3)) if match.group(3) else 0
     if validity != 0 or not number or ton == 128:
         return Caller("", True)

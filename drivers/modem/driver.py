@@ -14,8 +14,10 @@ for the caller) ahead of any health poll. +CMTI: the message is read
 (`AT+CMGR`), reported (sender and text; the runtime cleans it to plain text),
 and deleted (`AT+CMGD`). A modem that has not answered for `offline_after`
 seconds is reported offline (an alarm) and tried with back-off until it
-answers, then started up again; one whose SIM is locked or refused is
-reported offline with the reason.
+answers, then started up again; so is one that talks without ever completing
+a command, or refuses every command (ERROR to everything; a refusal waits
+`backoff[0]` before the next command, never a busy loop). One whose SIM is
+locked or refused is reported offline with the reason.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ COMMAND_TIMEOUT = 1.0
 SMS_TIMEOUT = 30.0  # AT+CMGS: the prompt, then the network's answer, can take seconds
 OFFLINE_AFTER = 3.0  # seconds without a line: offline (noticed within 5 s)
 BACKOFF = (0.5, 8.0)
+READ_TRIES = 3  # AT+CMGR refused this often: the message is unreadable (reported, deleted)
 START_UP = ("ATE0", "AT+CMEE=2", "AT+CLIP=1", "AT+CMGF=1", "AT+CNMI=2,1", "AT+CREG=1")
 
 
@@ -104,11 +107,14 @@ class ModemDriver(Driver):
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._unread: list[int] = []  # SIM indexes announced by +CMTI
+        self._read_failures: dict[int, int] = {}  # SIM index -> AT+CMGR refused so often
+        self._parked: list[int] = []  # refused once: read again after the next health poll
         self._hangups = 0  # calls to reject
         self._restart = False  # the modem rebooted: start up again
         self._ringing = False
         self._in_call = False  # decided, not yet rejected: a second RING is the same call
         self._offline_why: str | None = None  # what was last reported offline
+        self._last_ok = 0.0  # time.monotonic() of the last command that succeeded
 
     # --- the Driver interface --------------------------------------------------------
     async def start(self, report: Callable[[DeviceEvent], None]) -> None:
@@ -118,7 +124,8 @@ class ModemDriver(Driver):
         self._report = report
         self._wake = asyncio.Event()
         self.state.online = False  # started (or restarted by the supervisor): start up first
-        self.port.last_heard = time.monotonic()  # an absent modem: offline offline_after on
+        # an absent (or broken) modem: offline offline_after on
+        self.port.last_heard = self._last_ok = time.monotonic()
         self._task = asyncio.create_task(self._run(), name=f"modem {self.config.port}")
 
     async def stop(self) -> None:
@@ -200,13 +207,16 @@ class ModemDriver(Driver):
                 raise
             except (ModemPortError, ModemTimeout, ModemError) as err:
                 self._count("timeouts" if isinstance(err, ModemTimeout) else "errors")
-                if isinstance(err, ModemPortError) or self._silent_too_long():
-                    self._offline(str(err) if not isinstance(err, ModemTimeout)
-                                  else "not answering")
+                if isinstance(err, ModemPortError):
+                    self._offline(str(err))
                 elif isinstance(err, codec.CmeError) and err.code in (10, 11, 12, 13, 15, 16):
                     self._offline(f"SIM: {err.name}")  # a person must see to the SIM
+                elif self._failing_too_long():
+                    self._offline(self._why_failing(err))
                 if self.state.online:
-                    next_poll = 0.0  # ask again at once: silence is noticed within 5 s
+                    next_poll = 0.0  # ask again soon: a failing modem is noticed within 5 s
+                    if isinstance(err, ModemError):  # answered at once: never a busy loop
+                        await asyncio.sleep(self.backoff[0])
                 else:
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, self.backoff[1])
@@ -215,8 +225,17 @@ class ModemDriver(Driver):
                 self._count("errors")
                 await asyncio.sleep(delay)
 
-    def _silent_too_long(self) -> bool:
-        return time.monotonic() - self.port.last_heard >= self.offline_after
+    def _failing_too_long(self) -> bool:
+        """No command has succeeded for `offline_after` seconds (silent, or talking without
+        ever completing a command, or refusing every one: unusable all the same)."""
+        return time.monotonic() - self._last_ok >= self.offline_after
+
+    def _why_failing(self, err: ModemTimeout | ModemError) -> str:
+        if isinstance(err, ModemError):
+            return f"refuses every command: {err.name}"
+        if time.monotonic() - self.port.last_heard >= self.offline_after:
+            return "not answering"
+        return "answers, but never with OK or an error"
 
     async def _idle(self, until: float) -> None:
         self._wake.clear()
@@ -227,7 +246,9 @@ class ModemDriver(Driver):
                 await self._wake.wait()
 
     async def _at(self, command: str, timeout: float | None = None) -> list[str]:
-        return await self.port.command(command, timeout or self.command_timeout)
+        lines = await self.port.command(command, timeout or self.command_timeout)
+        self._last_ok = time.monotonic()
+        return lines
 
     async def _start_up(self) -> None:
         """The start-up sequence; the PIN only if the SIM asks for it."""
@@ -263,6 +284,9 @@ class ModemDriver(Driver):
             index = self._unread.pop(0)
             try:
                 await self._read_and_delete(index)
+            except ModemError as err:  # the modem answered: this message, not the modem
+                if not await self._unreadable(index, err):
+                    self._parked.append(index)  # tried again after the next health poll
             except BaseException:
                 self._unread.insert(0, index)
                 raise
@@ -280,6 +304,23 @@ class ModemDriver(Driver):
             self._emit(MessageReport(self.config.device_id, sender, text, self.clock()))
         await self._at(f"AT+CMGD={index}")
 
+    async def _unreadable(self, index: int, err: ModemError) -> bool:
+        """A message the modem refuses to read (a corrupt slot): after READ_TRIES refusals,
+        a health poll apart (a SIM busy for a moment is not a corrupt slot), it is reported
+        as unreadable and deleted, so it holds back neither the messages after it nor the
+        health polls (True); before that, False."""
+        tries = self._read_failures[index] = self._read_failures.get(index, 0) + 1
+        if tries < READ_TRIES:
+            return False
+        del self._read_failures[index]
+        log.warning("modem %s: message %d cannot be read (%s); deleted", self.config.port,
+                    index, err)
+        self._count("unreadable SMS")
+        self._emit(MessageReport(self.config.device_id, "unknown", "(a message the modem "
+                                 f"could not read: {err.name}; deleted)", self.clock()))
+        await self._at(f"AT+CMGD={index}")
+        return True
+
     async def _poll(self) -> None:
         """Health: registration, signal, operator; AT+CLIP? tells a silent reboot."""
         state = self.state
@@ -293,11 +334,15 @@ class ModemDriver(Driver):
             self._restart = True  # it lost its settings
         self._describe()
         self._emit(StatusReport(self.config.device_id, Status.ONLINE, self.clock()))
+        self._unread += [i for i in self._parked if i not in self._unread]
+        self._parked.clear()
 
     # --- reporting ---------------------------------------------------------------------
     def _offline(self, why: str) -> None:
         self.state.online = False
         self._unread.clear()
+        self._read_failures.clear()
+        self._parked.clear()
         self._in_call = False
         if why == self._offline_why:
             return  # already said

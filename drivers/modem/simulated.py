@@ -38,6 +38,7 @@ class Stored:
     text: str
     stamp: str = "26/11/27,10:00:00+00"
     read: bool = False
+    unreadable: bool = False  # a corrupt slot: AT+CMGR answers +CMS ERROR: 500
 
 
 @dataclass
@@ -75,6 +76,9 @@ class SimulatedModem:
     silent: bool = False  # hears everything, answers nothing (hung, unplugged)
     reboot_on: str = ""  # reboot when a command starting with this arrives (then cleared)
     urc_in_reply: list[str] = field(default_factory=list)  # put inside the next reply
+    #: set: every command gets these lines back, whatever it is (a broken modem: "ERROR"
+    #: to everything, or lines that never end in a final result)
+    answer_all: list[str] | None = None
 
     def __post_init__(self) -> None:
         self.master, self.slave = os.openpty()
@@ -245,6 +249,9 @@ class SimulatedModem:
             self.reboot_on = ""
             self._reboot()  # mid-command: no answer at all
             return
+        if self.answer_all is not None:
+            self._write_lines(self.answer_all)
+            return
         upper = line.upper()
         if not upper.startswith("AT"):
             self._write_lines(["ERROR"])
@@ -342,6 +349,8 @@ class SimulatedModem:
             message = self.sim.get(index)
             if message is None:
                 return ["+CMS ERROR: 321"]  # invalid memory index
+            if message.unreadable:
+                return ["+CMS ERROR: 500"]  # unknown error
             status = "REC READ" if message.read else "REC UNREAD"
             message.read = True
             return [f'+CMGR: "{status}","{message.sender}",,"{message.stamp}"', message.text,

@@ -8,6 +8,13 @@ and once a frame has started each byte must follow the one before within the
 inter-character timeout (20 ms); a frame left unfinished is thrown away.
 So a reply of any legal length arrives whatever the baud rate (1,000 bytes
 take ~1 s at 9600), and a slow reader's bytes 15 ms apart still make a frame.
+Bytes that keep coming never hold the bus, though: past the start time only
+the frame already under way may be the reply, so once that frame ends (a
+fault, another reader's frame) the command is unanswered, and a reply under
+way must be complete within REPLY_BUDGET_S plus the time a frame of MAX_FRAME
+bytes takes at the baud rate. Without these, noise on the line (a babbling
+device, a bad cable) with no 50 ms pause kept one command waiting for ever:
+no reader was polled again, and none was reported offline.
 We see bytes from user space, late by however long the event loop was busy,
 so a frame is given up only after the inter-character timeout plus
 SCHEDULING_SLACK of silence (measured on a loaded 2-core machine: a reader's
@@ -33,12 +40,13 @@ from typing import cast
 
 import serial_asyncio_fast
 
-from drivers.osdp.codec import CTRL_SQN, Deframer, Frame
+from drivers.osdp.codec import CTRL_SQN, MAX_FRAME, Deframer, Frame
 
 log = logging.getLogger(__name__)
 INTER_CHAR_TIMEOUT = 0.020
 REPLY_TIMEOUT = 0.200
 SCHEDULING_SLACK = 0.030
+REPLY_BUDGET_S = 1.0  # a reply under way at its start time: this long for a slow reader's pauses
 
 
 class Fault:
@@ -48,6 +56,7 @@ class Fault:
     MALFORMED = "malformed"  # bad length, cut short, or not a frame
     STALE = "stale"  # the right reader, but not the command awaited (sequence), or unasked
     FOREIGN = "foreign"  # a reply from another address than the one asked
+    NOISE = "noise"  # bytes that began no frame (another baud rate, a bad line)
 
 
 #: (fault, the address the frame names or None when it names none)
@@ -91,6 +100,7 @@ class Bus:
         self._waiting: tuple[int, int, asyncio.Future[Frame]] | None = None
         self._wake: asyncio.Future[None] | None = None  # resolved when bytes arrive
         self._last_rx = 0.0
+        self._ended = 0  # frames that ended (replies and faults): the reply under way ended
         self._loop: asyncio.AbstractEventLoop | None = None
         self.lost = False
 
@@ -132,6 +142,7 @@ class Bus:
             self._wake.set_result(None)
 
     def _fault(self, fault: str, address: int | None = None) -> None:
+        self._ended += fault != Fault.NOISE  # noise ends no frame (a mark byte is not noise)
         if self.on_fault is not None:
             self.on_fault(fault, address)
 
@@ -147,8 +158,10 @@ class Bus:
             self._drop_partial()  # the rest of that frame never came
         self._last_rx = now
         deframer = self.deframer
-        checks, bad = deframer.bad_checks, deframer.bad_frames
+        checks, bad, noise = deframer.bad_checks, deframer.bad_frames, deframer.noise
         frames = deframer.feed(data)
+        if deframer.noise > noise:
+            self._fault(Fault.NOISE)
         for _ in range(deframer.bad_checks - checks):
             self._fault(Fault.CHECK)
         for _ in range(deframer.bad_frames - bad):
@@ -159,6 +172,7 @@ class Bus:
         self._wakeup()
 
     def _reply(self, frame: Frame) -> None:
+        self._ended += 1
         waiting = self._waiting
         if waiting is None or waiting[2].done():
             self._fault(Fault.STALE, frame.address)  # nothing asked: a late reply
@@ -190,11 +204,19 @@ class Bus:
         self._transport.write(frame)
         # the reader starts its clock when our last byte has left the wire
         start_by = loop.time() + len(frame) * self.char_time + (timeout or self.reply_timeout)
+        give_up = start_by + REPLY_BUDGET_S + MAX_FRAME * self.char_time
+        ended: int | None = None  # frames ended by the start time: one more, and it was not ours
         try:
             while not reply.done():
+                now = loop.time()
+                if now >= start_by:
+                    ended = self._ended if ended is None else ended
+                    if self._ended > ended or now >= give_up:
+                        self._drop_partial()
+                        return None
                 under_way = bool(self.deframer.buf)
-                limit = self._last_rx + self.gap_limit if under_way else start_by
-                wait = limit - loop.time()
+                limit = min(self._last_rx + self.gap_limit, give_up) if under_way else start_by
+                wait = limit - now
                 if wait <= 0:
                     if not under_way:
                         return None

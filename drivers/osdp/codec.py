@@ -235,6 +235,7 @@ class Deframer:
         self.buf = bytearray()
         self.bad_checks = 0  # frames dropped for a bad CRC or checksum
         self.bad_frames = 0  # other malformed frames dropped
+        self.noise = 0  # bytes skipped that began no frame (no start of message)
 
     def clear(self) -> None:
         """Forget a partial frame (the inter-character timeout ran out)."""
@@ -248,9 +249,11 @@ class Deframer:
         while buf:
             start = buf.find(SOM)
             if start < 0:
+                self.noise += len(buf) - buf.count(MARK)
                 buf.clear()
                 break
             if start:
+                self.noise += start - buf.count(MARK, 0, start)
                 del buf[:start]
             length = frame_length(buf)
             if length is None:

@@ -38,7 +38,7 @@ from drivers.osdp.channel import Bus, BusError, Fault
 from drivers.osdp.codec import Cmd, Nak, Reply
 from drivers.osdp.payloads import Color, Output
 from drivers.osdp.quality import WINDOW
-from drivers.osdp.reader import Link, ReaderConfig, ReaderState
+from drivers.osdp.reader import UNANSWERED, Link, ReaderConfig, ReaderState
 from drivers.osdp.secure import SecureError
 
 log = logging.getLogger(__name__)
@@ -239,6 +239,7 @@ class OsdpDriver(Driver):
         reader.pending = None
         reader.sequence = codec.next_sequence(reader.sequence)
         reader.last_reply = now
+        reader.at_reply = {k: reader.counters.get(k, 0) for k in UNANSWERED}
         reader.counters["replies"] += 1
         rtt = (now - started) * 1000
         reader.rtt_sum = rtt if not reader.rtt_sum else reader.rtt_sum * 0.9 + rtt * 0.1
@@ -297,6 +298,8 @@ class OsdpDriver(Driver):
         reader = self._by_address.get(address) if address is not None else None
         if fault == Fault.STALE or (fault == Fault.FOREIGN and reader is not None):
             counter = "stale replies"  # one of our readers answering late
+        elif fault == Fault.NOISE:
+            counter, reader = "noise", None  # charged to the reader asked
         else:  # it names no reader of ours: the reader asked is the one it disturbed
             counter = "CRC errors" if fault == Fault.CHECK else "malformed frames"
             reader = None
@@ -309,7 +312,7 @@ class OsdpDriver(Driver):
         if reader.link in (Link.OFFLINE, Link.REFUSED):
             self._retry_later(reader, now)
         elif now - reader.last_reply >= self.offline_after:
-            self._offline(reader, now, "")
+            self._offline(reader, now, reader.heard_instead())
 
     def _retry_later(self, reader: ReaderState, now: float) -> None:
         """An absent or refused reader: start again later, the wait doubling up to the longest."""

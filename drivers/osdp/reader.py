@@ -56,9 +56,15 @@ class Link(enum.Enum):
 
 
 #: shown with the device's health; "stale replies" had the wrong sequence number (a late
-#: answer to an earlier command), "malformed frames" a bad length, cut short or another address
+#: answer to an earlier command), "malformed frames" a bad length, cut short or another
+#: address, "noise" bytes that began no frame at all (another baud rate, a bad line)
 COUNTERS = ("polls", "replies", "timeouts", "retries", "NAKs", "CRC errors", "MAC errors",
-            "stale replies", "malformed frames", "round trip ms")
+            "stale replies", "malformed frames", "noise", "round trip ms")
+#: what came instead of replies, named in a reader's "Device offline" alarm
+UNANSWERED = {"stale replies": "replies with the wrong sequence number",
+              "malformed frames": "malformed frames (or from another address)",
+              "CRC errors": "frames with a bad check",
+              "noise": "bursts of bytes that were no frame (another baud rate?)"}
 
 
 @dataclass
@@ -85,6 +91,7 @@ class ReaderState:
     info: dict[str, str] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
     rtt_sum: float = 0.0
+    at_reply: dict[str, int] = field(default_factory=dict)  # UNANSWERED at its last reply
     used: float = 0.0  # seconds of bus time spent on it: the fair scheduler serves the least
     quality: Quality = field(default_factory=Quality)
 
@@ -95,6 +102,14 @@ class ReaderState:
         self.pending = None
         if self.link is Link.ONLINE:
             self.link = Link.CONNECTING
+
+    def heard_instead(self) -> str:
+        """What came from the line since the reader's last reply, in words ("" if
+        nothing): a reader that talks but is never understood is not simply absent."""
+        seen = [(self.counters.get(k, 0) - self.at_reply.get(k, 0), words)
+                for k, words in UNANSWERED.items()]
+        said = [f"{n} {words}" for n, words in seen if n > 0]
+        return ("no reply understood; heard instead " + ", ".join(said)) if said else ""
 
     def keypad(self, keys: str) -> str | None:
         """Add keys; a code ended by '#' is returned, '*' clears what was typed."""

@@ -77,3 +77,23 @@ async def test_a_call_announced_inside_another_commands_reply_is_decided(line):
     await line.until(lambda: line.relays.opened)
     await line.until(lambda: "ATH" in line.sim.commands)
     assert line.driver.port.stray_lines == 0
+
+
+async def test_a_caller_id_with_control_characters_is_nobody_and_shown_as_garbled(line):
+    """+4475462773<8-bit CSI>60: cleaned by dropping the control character, it was the
+    resident's number in the stored event (though the call was denied), and the CSI,
+    cleaned off the description, took " P" of "Pattern" with it."""
+    await line.start()
+    await line.online()
+    for number in ("+4475462773\x9b60", "\x1b[31m+447546277360\x1b]0;x\x07"):
+        events = len(line.sink.events)
+        call = line.sim.ring(number)
+        event = await line.until(lambda n=events: next(
+            (e for e in line.sink.events[n:] if e.kind is EventKind.OPEN_BY_TELEPHONE), None))
+        await line.until(lambda call=call: call.ended)
+        assert event.result is EventResult.OPENING_DENIED and event.reason == TELEPHONE_UNKNOWN
+        assert event.credential != RESIDENT and "?" in event.credential, number
+        assert event.description == f"Tel number : {event.credential} Pattern : " \
+                                    f"{TELEPHONE_UNKNOWN}"
+        assert event.credential.isprintable() and event.description.isprintable()
+    assert not line.relays.opened

@@ -30,6 +30,8 @@ def test_errors_are_named(line, kind, code, name):
     ('+CLIP: "",128', "", True),
     ('+CLIP: "",145,"",,"",1', "", True),
     ('+CLIP: "",128,,,,2', "", True),
+    ('+CLIP: "+4475462773\x9b60",145', "+4475462773?60", False),  # not a dial string
+    ('+CLIP: "\x1b[31m07546277360",129', "??31?07546277360", False),
 ])
 def test_caller_id(line, number, withheld):
     assert codec.parse_clip(line) == codec.Caller(number, withheld)
@@ -123,3 +125,54 @@ async def test_a_locked_sim_is_an_alarm_naming_it_then_unlocked_with_the_pin(lin
 def test_a_port_that_does_not_exist_is_named():
     port = ModemPort("/dev/nonexistent-modem", 115200, lambda urc, text: None)
     assert port.port == "/dev/nonexistent-modem" and not port.is_open
+
+
+@pytest.mark.parametrize(("lines", "why"), [
+    (["ERROR"], "refuses every command: error"),
+    (["+CME ERROR: phone failure"], "refuses every command: phone failure"),
+    (["+CSQ: 20,0"], "answers, but never with OK or an error"),  # never a final result
+], ids=["error", "cme-error", "no-final-result"])
+async def test_a_modem_that_answers_but_never_succeeds_is_offline_then_recovers(line, lines,
+                                                                               why):
+    """Before: a modem answering ERROR to everything was sent ~10,000 commands a second
+    and stayed online; one talking without a final result stayed online too. Neither
+    was an alarm, as the modem was heard from."""
+    await line.start()
+    await line.online()
+    sent = len(line.sim.commands)
+    line.sim.answer_all = lines
+    offline = await line.until(lambda: line.statuses(Status.OFFLINE), timeout=5.0)
+    assert offline[0].detail == why
+    assert line.sink.events[-1].kind is EventKind.DEVICE_OFFLINE  # the alarm
+    assert len(line.sim.commands) - sent < 50  # a few commands, then back-off
+    line.sim.answer_all = None
+    await line.until(lambda: line.driver.state.online, timeout=5.0)
+    assert line.sink.events[-1].kind is EventKind.DEVICE_ONLINE
+
+
+async def test_a_modem_refusing_everything_from_the_start_is_an_alarm(line):
+    line.sim.answer_all = ["ERROR"]
+    await line.start()
+    offline = await line.until(lambda: line.statuses(Status.OFFLINE), timeout=5.0)
+    assert offline[0].detail == "refuses every command: error"
+    assert not line.driver.state.online
+
+
+async def test_a_message_the_modem_cannot_read_is_reported_and_holds_back_nothing(line):
+    """A corrupt SIM slot (AT+CMGR: +CMS ERROR: 500): before, it was asked for again and
+    again, the messages after it were never read and the health never polled (then,
+    once a failing modem went offline, it flapped offline and online)."""
+    await line.start()
+    await line.online()
+    index = line.sim.receive_sms("+447700900456", "lost")
+    line.sim.sim[index].unreadable = True
+    line.sim.receive_sms("+447700900457", "Parcel at the door")
+    events = await line.until(lambda: len(
+        found := [e for e in line.sink.events if e.kind is EventKind.SMS_RECEIVED]) == 2
+        and found)
+    assert sorted(e.description for e in events) == [
+        "SMS from +447700900457 : Parcel at the door",
+        "SMS from unknown : (a message the modem could not read: unknown error; deleted)"]
+    assert not line.sim.sim  # both deleted: the SIM does not fill up
+    assert line.driver.state.counters["unreadable SMS"] == 1
+    assert not line.statuses(Status.OFFLINE)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from datetime import UTC, datetime
+
+import pytest
 
 from core.devices import OpenDoor, Status
 from core.model import Event, EventKind, EventResult
@@ -194,3 +197,73 @@ async def test_after_a_restart_an_open_quality_alarm_clears_once_the_reader_answ
     bus.driver.assume_poor_quality([estate.panel.id])
     await bus.until(lambda: bus.statuses(Status.COMMUNICATION_RESTORED), timeout=5)
     assert not bus.statuses(Status.COMMUNICATION_QUALITY)  # no second alarm
+
+
+class Noise:
+    """A device babbling on the line: `chunk` again every 10 ms, never pausing 50 ms."""
+
+    def __init__(self, hub, chunk: bytes, head: bytes = b"") -> None:
+        self.channel = hub.channel(0x7E)  # hears nothing addressed to our readers
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(head, chunk), daemon=True)
+        self._thread.start()
+
+    def _run(self, head: bytes, chunk: bytes) -> None:
+        while not self._stop.is_set():
+            self.channel.write(head)
+            for _ in range(2000):
+                if self._stop.wait(0.01):
+                    return
+                self.channel.write(chunk)
+
+    def teardown(self) -> None:
+        self._stop.set()
+        self._thread.join(1.0)
+
+
+@pytest.mark.parametrize(("head", "chunk"), [
+    (b"", b"\x53"),  # start bytes, each a frame that ends as a fault
+    (bytes.fromhex("53 fe a0 05"), b"\x00"),  # one frame of 1440 bytes, 10 ms apart
+], ids=["start-bytes", "a-long-frame-trickled"])
+async def test_noise_without_a_pause_never_holds_the_bus(bus, estate, head, chunk):
+    """An absent reader's command is not answered while noise keeps coming: it ends
+    unanswered (the reader goes offline) and its healthy neighbour is still polled.
+    (Before: the command waited as long as the bytes came, and no one was polled.)"""
+    healthy = ScriptedReader(bus.hub, 0x31)
+    bus.peers.append(healthy)
+    await bus.start([bus.reader(0x31, estate.panel.id),
+                     bus.reader(0x33, 9033, door_id=None)])
+    await bus.online()
+    bus.peers.append(Noise(bus.hub, chunk, head))
+    heard = len(healthy.heard)
+    await bus.until(lambda: len(healthy.heard) > heard + 20, timeout=4)
+    await bus.until(lambda: [e for e in bus.statuses(Status.OFFLINE) if e.device_id == 9033])
+    assert bus.driver.readers[0].link is Link.ONLINE
+
+
+def _wrong_sequence_after_cap(reader, command):
+    if len(reader.heard) <= 2:  # ID and CAP: online
+        return normal(reader, command)
+    return [reply(reader, command, sequence=command.sequence % 3 + 1)]
+
+
+def _another_baud_rate(reader, command):
+    """Bytes as a reader set to another baud rate would leave them: none is a frame."""
+    return [bytes(b ^ 0x5A for b in normal(reader, command)[0])]
+
+
+@pytest.mark.parametrize(("script", "heard"), [
+    (_wrong_sequence_after_cap, "replies with the wrong sequence number"),
+    (_another_baud_rate, "bursts of bytes that were no frame (another baud rate?)"),
+], ids=["wrong-sequence", "baud-rate"])
+async def test_a_reader_talking_but_never_understood_is_offline_saying_what_came(
+        bus, estate, script, heard):
+    """Before, its alarm read as if the reader were absent ("Device offline : <name>"),
+    and bytes that began no frame were not even counted."""
+    bus.peers.append(ScriptedReader(bus.hub, 0x27, script))
+    await bus.start([bus.reader(0x27, estate.panel.id)])
+    offline = await bus.until(lambda: bus.statuses(Status.OFFLINE), timeout=5)
+    assert offline[0].detail.startswith("no reply understood; heard instead ")
+    assert offline[0].detail.endswith(heard)
+    alarm = [e for e in bus.sink.events if e.kind is EventKind.DEVICE_OFFLINE][0]
+    assert alarm.description.endswith(f" {heard})")

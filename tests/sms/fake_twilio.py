@@ -6,7 +6,9 @@ Messages.json?To= (list). It checks the basic auth, answers errors as Twilio doe
 (`{"code": 21211, "message": ..., "status": 400}`), and counts what it received.
 A test scripts it: `fail[number]` (the errors one number gets, in turn), `next_errors`
 (the next creates' errors, whatever the number), `hold` (the next create is recorded,
-then its answer waits until released: a crash in the middle of a send).
+then its answer waits until released: a crash in the middle of a send), `garble`
+(the next creates are recorded, then answered 201 with these bodies instead of the
+message: an answer that cannot be read), `words` (Twilio's message for an error code).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ class FakeTwilio:
     fail: dict[str, list[int]] = field(default_factory=dict)
     next_errors: list[int] = field(default_factory=list)
     hold: asyncio.Event | None = None  # set: the next create waits for it (once recorded)
+    garble: list[str] = field(default_factory=list)  # the next creates' 201 bodies
+    words: dict[int, str] = field(default_factory=dict)  # an error code's message, if not ours
     held: asyncio.Event = field(default_factory=asyncio.Event)  # a create is being held
     received: list[tuple[str, str]] = field(default_factory=list)  # (To, Body) accepted
     received_at: list[float] = field(default_factory=list)  # time.monotonic() of each
@@ -79,9 +83,9 @@ class FakeTwilio:
         expected = base64.b64encode(f"{ACCOUNT}:{TOKEN}".encode()).decode()
         return auth == f"Basic {expected}"
 
-    @staticmethod
-    def _error(code: int, to: str = "") -> web.Response:
+    def _error(self, code: int, to: str = "") -> web.Response:
         status, text = ERRORS[code]
+        text = self.words.get(code, text)
         return web.json_response({"code": code, "message": text.format(to=to),
                                   "more_info": f"https://www.twilio.com/docs/errors/{code}",
                                   "status": status}, status=status)
@@ -109,6 +113,9 @@ class FakeTwilio:
         if hold is not None:  # recorded, but the answer waits: the client may die meanwhile
             self.held.set()
             await hold.wait()
+        if self.garble:
+            return web.Response(status=201, text=self.garble.pop(0),
+                                content_type="application/json")
         return web.json_response(_public(message), status=201)
 
     async def _fetch(self, request: web.Request) -> web.Response:
@@ -122,7 +129,8 @@ class FakeTwilio:
         message["fetched"] += 1
         message["status"] = "sent" if message["fetched"] == 1 else self.final
         if message["status"] in ("failed", "undelivered"):
-            message["error_code"], message["error_message"] = 30003, "Unreachable handset"
+            message["error_code"] = 30003
+            message["error_message"] = self.words.get(30003, "Unreachable handset")
         return web.json_response(_public(message))
 
     async def _list(self, request: web.Request) -> web.Response:
