@@ -94,7 +94,7 @@ async def _pass_by_number(uow: UnitOfWork, number: str) -> AccessPass:
 
 
 async def _from_site_stock(uow: UnitOfWork, actor: Actor, number: str,
-                           flat_id: int) -> AccessPass:
+                           flat_id: int) -> tuple[Site, AccessPass]:
     """A pass of the stock of the flat's site, looked for once the right on that site is
     checked: a typed number of another site (or of none) is only "not in the site stock",
     without its state or the name of a site the operator may not see."""
@@ -108,7 +108,7 @@ async def _from_site_stock(uow: UnitOfWork, actor: Actor, number: str,
     if found[0].state is not APassState.STOCK:
         raise Conflict(f"APass {number} is not in the site stock (it is "
                        f"{found[0].state.value}).", field="number")
-    return found[0]
+    return site, found[0]
 
 
 async def assign_to_flat(uow: UnitOfWork, actor: Actor, number: str, flat_id: int, *,
@@ -117,11 +117,12 @@ async def assign_to_flat(uow: UnitOfWork, actor: Actor, number: str, flat_id: in
     """Move a pass to a flat: from another flat, the stock, or the lost record (found);
     `from_stock` (the flat's "Add APasses"): only a pass of the site stock."""
     async with uow:
-        if from_stock:
-            before = await _from_site_stock(uow, actor, number, flat_id)
+        if from_stock:  # the right on the flat's site is checked there, before the look-up
+            site, before = await _from_site_stock(uow, actor, number, flat_id)
         else:
             before = await _pass_by_number(uow, number)
-        site = await authorize(uow, actor, before.site_id, Area.APASS_MANAGEMENT, Action.MODIFY)
+            site = await authorize(uow, actor, before.site_id, Area.APASS_MANAGEMENT,
+                                   Action.MODIFY)
         block_id, flat_id, profile_id = await _assignment(uow, site, flat_id, access_profile_id)
         ap = replace(before, state=APassState.ASSIGNED, block_id=block_id, flat_id=flat_id,
                      resident=rules.text(resident, "resident", label="Resident"),
